@@ -1,0 +1,587 @@
+package keyhash
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash"
+	"io"
+	"math"
+	"os"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// A Key is a value that can feed its complete contents to a Hasher. cachegen generates HashKey
+// for structs annotated //cachegen:key, on the value receiver, so both T and *T are Keys.
+type Key interface {
+	HashKey(*Hasher)
+}
+
+// A Digest is the SHA-256 digest of a key's encoding.
+type Digest [sha256.Size]byte
+
+// String returns the digest in lowercase hexadecimal.
+func (d Digest) String() string { return hex.EncodeToString(d[:]) }
+
+const (
+	// flushAt is the number of pending bytes at which the buffer is fed to SHA-256: a few
+	// blocks, so that SHA-256 runs on long runs of input and not on every small write.
+	flushAt = 4 << 10
+	// directMin is the size from which strings and byte slices bypass the buffer and go
+	// straight to SHA-256 (after the pending bytes), saving a copy.
+	directMin = 512
+	// bufCap leaves room for one small write past flushAt, so the buffer never grows.
+	bufCap = flushAt + directMin + 64
+	// maxPooled is the largest buffer a pooled Hasher keeps; a Hasher that had to grow
+	// further for a large map or set is dropped rather than pinned in the pool.
+	maxPooled = 1 << 20
+)
+
+// A Hasher computes the digest of a key. Generated HashKey methods call one typed method per
+// field; the name argument is used only by the trace. The zero value is not usable: call New,
+// or use Sum, which takes a Hasher from a pool.
+//
+// Writes are buffered in a block of a few KiB and hashed in bulk; large strings and byte
+// slices go straight to SHA-256. Inside a map or set the entries are collected in the same
+// buffer so that they can be sorted before they are hashed. A Hasher allocates nothing once
+// its buffers have grown to the size of the keys it hashes.
+type Hasher struct {
+	b      []byte // pending bytes at depth 0; the entries of the open maps and sets above it
+	limit  int    // len(b) at which b is flushed: flushAt at depth 0, never inside a map or set
+	sha    hash.Hash
+	groups []group // open maps and sets, innermost last
+	ents   []int   // start offsets in b of the entries of the open groups
+	spans  []span  // scratch for sorting the entries of the group being closed
+	tmp    []byte  // scratch for the sorted entries of the group being closed
+	tr     *tracer // nil unless tracing
+	sum    [sha256.Size]byte
+}
+
+type group struct {
+	start int // offset in b of the group's first entry
+	ent   int // index in ents of the group's first entry
+}
+
+type span struct{ off, end int }
+
+// traceEnv is the environment variable that turns on the trace for every Hasher.
+const traceEnv = "CACHEGEN_TRACE"
+
+// traceOn reports whether CACHEGEN_TRACE=1 was set when the process started.
+var traceOn = os.Getenv(traceEnv) == "1"
+
+// New returns a Hasher ready for use. When CACHEGEN_TRACE=1 it traces to standard error.
+func New() *Hasher {
+	h := &Hasher{
+		b:     make([]byte, 0, bufCap),
+		limit: flushAt,
+		sha:   sha256.New(),
+	}
+	if traceOn {
+		h.Trace(os.Stderr)
+	}
+	return h
+}
+
+// Reset discards everything written so far, so the Hasher can compute another digest.
+func (h *Hasher) Reset() {
+	h.sha.Reset()
+	h.b = h.b[:0]
+	h.limit = flushAt
+	h.groups = h.groups[:0]
+	h.ents = h.ents[:0]
+	if h.tr != nil {
+		h.tr.reset()
+	}
+}
+
+// Sum returns the digest of everything written since New or Reset. It panics if a map or set
+// is still open, which only a hand-written HashKey can cause. The Hasher must be Reset before
+// further use.
+func (h *Hasher) Sum() Digest {
+	if len(h.groups) != 0 {
+		panic("keyhash: Sum called inside an unfinished map or set")
+	}
+	h.flush()
+	var d Digest
+	copy(d[:], h.sha.Sum(h.sum[:0]))
+	if h.tr != nil {
+		h.tr.finish(d)
+	}
+	return d
+}
+
+var pool = sync.Pool{New: func() any { return New() }}
+
+// Sum returns the digest of k. It allocates nothing when k's HashKey does not, which is the
+// case for generated keys.
+func Sum(k Key) Digest {
+	h := pool.Get().(*Hasher)
+	k.HashKey(h)
+	d := h.Sum()
+	if cap(h.b) <= maxPooled && cap(h.tmp) <= maxPooled {
+		h.Reset()
+		pool.Put(h)
+	}
+	return d
+}
+
+// flush feeds the pending bytes to SHA-256. Inside a map or set it does nothing: the bytes
+// there are entries waiting to be sorted.
+func (h *Hasher) flush() {
+	if len(h.groups) == 0 && len(h.b) > 0 {
+		h.sha.Write(h.b)
+		h.b = h.b[:0]
+	}
+}
+
+// u8, u16, u32 and u64 append fixed-width little-endian integers. They are small enough to
+// be inlined into every typed method.
+func (h *Hasher) u8(v uint8) {
+	h.b = append(h.b, v)
+	if len(h.b) >= h.limit {
+		h.flush()
+	}
+}
+
+func (h *Hasher) u16(v uint16) {
+	h.b = binary.LittleEndian.AppendUint16(h.b, v)
+	if len(h.b) >= h.limit {
+		h.flush()
+	}
+}
+
+func (h *Hasher) u32(v uint32) {
+	h.b = binary.LittleEndian.AppendUint32(h.b, v)
+	if len(h.b) >= h.limit {
+		h.flush()
+	}
+}
+
+func (h *Hasher) u64(v uint64) {
+	h.b = binary.LittleEndian.AppendUint64(h.b, v)
+	if len(h.b) >= h.limit {
+		h.flush()
+	}
+}
+
+// str appends a length-prefixed string.
+func (h *Hasher) str(s string) {
+	if len(s) >= directMin {
+		h.large(unsafe.Slice(unsafe.StringData(s), len(s)))
+		return
+	}
+	h.b = binary.LittleEndian.AppendUint64(h.b, uint64(len(s)))
+	h.b = append(h.b, s...)
+	if len(h.b) >= h.limit {
+		h.flush()
+	}
+}
+
+// large writes a length-prefixed byte string of at least directMin bytes: straight to
+// SHA-256 at depth 0, into the entry buffer inside a map or set.
+func (h *Hasher) large(p []byte) {
+	h.b = binary.LittleEndian.AppendUint64(h.b, uint64(len(p)))
+	if len(h.groups) != 0 {
+		h.b = append(h.b, p...)
+		return
+	}
+	h.flush()
+	h.sha.Write(p)
+}
+
+// Begin starts a generated struct: it writes the type's schema fingerprint (fp0..fp3, computed
+// by cachegen from the type's declaration) and opens a trace frame named typ. End closes it.
+func (h *Hasher) Begin(typ string, fp0, fp1, fp2, fp3 uint64) {
+	if h.tr != nil {
+		h.tr.begin(typ, fp0)
+	}
+	h.u64(fp0)
+	h.u64(fp1)
+	h.u64(fp2)
+	h.u64(fp3)
+}
+
+// End closes the struct opened by the matching Begin.
+func (h *Hasher) End() {
+	if h.tr != nil {
+		h.tr.pop()
+	}
+}
+
+// Field names the next nested struct for the trace and returns h, for
+// x.Inner.HashKey(h.Field("Inner")).
+func (h *Hasher) Field(name string) *Hasher {
+	if h.tr != nil {
+		h.tr.pending = name
+	}
+	return h
+}
+
+// Bool writes v as one byte.
+func (h *Hasher) Bool(name string, v bool) {
+	if h.tr != nil {
+		h.tr.valuef(name, "bool", v)
+	}
+	var b uint8
+	if v {
+		b = 1
+	}
+	h.u8(b)
+}
+
+// Int writes v as 64 bits.
+func (h *Hasher) Int(name string, v int) {
+	if h.tr != nil {
+		h.tr.valuef(name, "int", v)
+	}
+	h.u64(uint64(v))
+}
+
+// Int8 writes v as 8 bits.
+func (h *Hasher) Int8(name string, v int8) {
+	if h.tr != nil {
+		h.tr.valuef(name, "int8", v)
+	}
+	h.u8(uint8(v))
+}
+
+// Int16 writes v as 16 bits.
+func (h *Hasher) Int16(name string, v int16) {
+	if h.tr != nil {
+		h.tr.valuef(name, "int16", v)
+	}
+	h.u16(uint16(v))
+}
+
+// Int32 writes v as 32 bits.
+func (h *Hasher) Int32(name string, v int32) {
+	if h.tr != nil {
+		h.tr.valuef(name, "int32", v)
+	}
+	h.u32(uint32(v))
+}
+
+// Int64 writes v as 64 bits.
+func (h *Hasher) Int64(name string, v int64) {
+	if h.tr != nil {
+		h.tr.valuef(name, "int64", v)
+	}
+	h.u64(uint64(v))
+}
+
+// Uint writes v as 64 bits.
+func (h *Hasher) Uint(name string, v uint) {
+	if h.tr != nil {
+		h.tr.valuef(name, "uint", v)
+	}
+	h.u64(uint64(v))
+}
+
+// Uint8 writes v as 8 bits.
+func (h *Hasher) Uint8(name string, v uint8) {
+	if h.tr != nil {
+		h.tr.valuef(name, "uint8", v)
+	}
+	h.u8(v)
+}
+
+// Uint16 writes v as 16 bits.
+func (h *Hasher) Uint16(name string, v uint16) {
+	if h.tr != nil {
+		h.tr.valuef(name, "uint16", v)
+	}
+	h.u16(v)
+}
+
+// Uint32 writes v as 32 bits.
+func (h *Hasher) Uint32(name string, v uint32) {
+	if h.tr != nil {
+		h.tr.valuef(name, "uint32", v)
+	}
+	h.u32(v)
+}
+
+// Uint64 writes v as 64 bits.
+func (h *Hasher) Uint64(name string, v uint64) {
+	if h.tr != nil {
+		h.tr.valuef(name, "uint64", v)
+	}
+	h.u64(v)
+}
+
+// Uintptr writes v as 64 bits.
+func (h *Hasher) Uintptr(name string, v uintptr) {
+	if h.tr != nil {
+		h.tr.valuef(name, "uintptr", v)
+	}
+	h.u64(uint64(v))
+}
+
+// Float32 writes the IEEE 754 bits of v.
+func (h *Hasher) Float32(name string, v float32) {
+	if h.tr != nil {
+		h.tr.valuef(name, "float32", v)
+	}
+	h.u32(math.Float32bits(v))
+}
+
+// Float64 writes the IEEE 754 bits of v.
+func (h *Hasher) Float64(name string, v float64) {
+	if h.tr != nil {
+		h.tr.valuef(name, "float64", v)
+	}
+	h.u64(math.Float64bits(v))
+}
+
+// Complex64 writes the real then the imaginary part of v as float32 bits.
+func (h *Hasher) Complex64(name string, v complex64) {
+	if h.tr != nil {
+		h.tr.valuef(name, "complex64", v)
+	}
+	h.u32(math.Float32bits(real(v)))
+	h.u32(math.Float32bits(imag(v)))
+}
+
+// Complex128 writes the real then the imaginary part of v as float64 bits.
+func (h *Hasher) Complex128(name string, v complex128) {
+	if h.tr != nil {
+		h.tr.valuef(name, "complex128", v)
+	}
+	h.u64(math.Float64bits(real(v)))
+	h.u64(math.Float64bits(imag(v)))
+}
+
+// String writes the length of s, then its bytes.
+func (h *Hasher) String(name string, s string) {
+	if h.tr != nil {
+		h.tr.quoted(name, "string", s)
+	}
+	h.str(s)
+}
+
+// Bytes writes the length of p, then its bytes. Large slices go straight to SHA-256.
+func (h *Hasher) Bytes(name string, p []byte) {
+	if h.tr != nil {
+		h.tr.bytes(name, "[]byte", p)
+	}
+	if len(p) >= directMin {
+		h.large(p)
+		return
+	}
+	h.b = binary.LittleEndian.AppendUint64(h.b, uint64(len(p)))
+	h.b = append(h.b, p...)
+	if len(h.b) >= h.limit {
+		h.flush()
+	}
+}
+
+// ByteArray writes the bytes of a fixed-size byte array, without a length (the length is part
+// of the type). It copies p and never retains it, so p may point into the caller's stack.
+func (h *Hasher) ByteArray(name string, p []byte) {
+	if h.tr != nil {
+		h.tr.bytes(name, "byte array", p)
+	}
+	for len(p) > 0 {
+		n := min(len(p), bufCap-len(h.b))
+		if len(h.groups) != 0 {
+			n = len(p)
+		}
+		h.b = append(h.b, p[:n]...)
+		p = p[n:]
+		if len(h.b) >= h.limit {
+			h.flush()
+		}
+	}
+}
+
+// Time writes t's instant (Unix seconds and nanoseconds) and the name of its location. The
+// monotonic clock reading is ignored.
+func (h *Hasher) Time(name string, t time.Time) {
+	if h.tr != nil {
+		h.tr.quoted(name, "time.Time", t.Format(time.RFC3339Nano)+" "+t.Location().String())
+	}
+	h.u64(uint64(t.Unix()))
+	h.u32(uint32(t.Nanosecond()))
+	h.str(t.Location().String())
+}
+
+// Duration writes d's nanoseconds as 64 bits.
+func (h *Hasher) Duration(name string, d time.Duration) {
+	if h.tr != nil {
+		h.tr.valuef(name, "time.Duration", d)
+	}
+	h.u64(uint64(d))
+}
+
+// Ptr writes whether a pointer is present and returns present; the caller then writes the
+// pointed-to value: if h.Ptr("Opt", x.Opt != nil) { ... *x.Opt ... }.
+func (h *Hasher) Ptr(name string, present bool) bool {
+	if h.tr != nil {
+		h.tr.presence(name, present)
+	}
+	if present {
+		h.u8(1)
+	} else {
+		h.u8(0)
+	}
+	return present
+}
+
+// Interface writes a value held in an interface that embeds Key: a nil tag, or the dynamic
+// type's identity followed by the value's own encoding, so that two implementations with
+// equal fields differ.
+func (h *Hasher) Interface(name string, v Key) {
+	if v == nil {
+		if h.tr != nil {
+			h.tr.valuef(name, "interface", "nil")
+		}
+		h.u8(0)
+		return
+	}
+	t := reflect.TypeOf(v)
+	nilPtr := t.Kind() == reflect.Pointer && reflect.ValueOf(v).IsNil()
+	if h.tr != nil {
+		if nilPtr {
+			h.tr.valuef(name, "interface", "nil "+t.String())
+		} else {
+			h.tr.pending = name
+		}
+	}
+	if nilPtr {
+		h.u8(2)
+	} else {
+		h.u8(1)
+	}
+	h.typeIdentity(t)
+	if !nilPtr {
+		v.HashKey(h)
+	}
+}
+
+// typeIdentity writes the number of pointer indirections, then the package path and name of
+// the named type beneath them. Unnamed types are written by their string form.
+func (h *Hasher) typeIdentity(t reflect.Type) {
+	var stars uint8
+	for t.Name() == "" && t.Kind() == reflect.Pointer {
+		stars++
+		t = t.Elem()
+	}
+	h.u8(stars)
+	if t.Name() == "" {
+		h.str("")
+		h.str(t.String())
+		return
+	}
+	h.str(t.PkgPath())
+	h.str(t.Name())
+}
+
+// List starts a slice or an array of n elements: it writes n (which for an array is implied
+// by the type, and written anyway so that arrays and slices share one shape in traces) and
+// opens a trace frame. Elem names each element for the trace; EndList closes the frame.
+func (h *Hasher) List(name string, n int) {
+	if h.tr != nil {
+		h.tr.open(name, "list", n)
+	}
+	h.u64(uint64(n))
+}
+
+// Elem marks the start of element i of the innermost list, map or set, for the trace.
+func (h *Hasher) Elem(i int) {
+	if h.tr != nil {
+		h.tr.elem(i)
+	}
+}
+
+// EndList closes the list opened by List.
+func (h *Hasher) EndList() {
+	if h.tr != nil {
+		h.tr.pop()
+	}
+}
+
+// Map starts a map of n entries. Each entry starts with Entry, then its key and value are
+// written; EndMap sorts the entries by their encoding and hashes them.
+func (h *Hasher) Map(name string, n int) {
+	if h.tr != nil {
+		h.tr.open(name, "map", n)
+	}
+	h.u64(uint64(n))
+	h.open()
+}
+
+// Set starts an unordered collection of n elements (a slice tagged cache:"set"). Each element
+// starts with Entry; EndSet sorts the elements by their encoding and hashes them, so order does
+// not matter and duplicates count.
+func (h *Hasher) Set(name string, n int) {
+	if h.tr != nil {
+		h.tr.open(name, "set", n)
+	}
+	h.u64(uint64(n))
+	h.open()
+}
+
+// Entry starts the next entry of the innermost map or set.
+func (h *Hasher) Entry() {
+	if h.tr != nil {
+		h.tr.elem(len(h.ents) - h.groups[len(h.groups)-1].ent)
+	}
+	h.ents = append(h.ents, len(h.b))
+}
+
+// EndMap closes the map opened by Map.
+func (h *Hasher) EndMap() { h.close() }
+
+// EndSet closes the set opened by Set.
+func (h *Hasher) EndSet() { h.close() }
+
+// open starts collecting entries. At depth 0 the pending bytes are hashed first, so that the
+// buffer holds nothing but entries until the outermost group closes.
+func (h *Hasher) open() {
+	h.flush()
+	h.limit = math.MaxInt
+	h.groups = append(h.groups, group{start: len(h.b), ent: len(h.ents)})
+}
+
+// close sorts the innermost group's entries by their bytes and puts them back in that order:
+// hashed directly when it was the outermost group, in place in the enclosing entry otherwise.
+func (h *Hasher) close() {
+	if h.tr != nil {
+		h.tr.pop()
+	}
+	g := h.groups[len(h.groups)-1]
+	h.groups = h.groups[:len(h.groups)-1]
+	starts := h.ents[g.ent:]
+	h.spans = h.spans[:0]
+	for i, off := range starts {
+		end := len(h.b)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		h.spans = append(h.spans, span{off, end})
+	}
+	h.ents = h.ents[:g.ent]
+	b := h.b
+	slices.SortFunc(h.spans, func(x, y span) int { return bytes.Compare(b[x.off:x.end], b[y.off:y.end]) })
+	h.tmp = h.tmp[:0]
+	for _, s := range h.spans {
+		h.tmp = append(h.tmp, b[s.off:s.end]...)
+	}
+	h.b = append(h.b[:g.start], h.tmp...)
+	if len(h.groups) == 0 {
+		h.limit = flushAt
+		h.flush()
+	}
+}
+
+// Trace makes h print, on every Sum, the type, field path and value of everything written to
+// it, then the digest. CACHEGEN_TRACE=1 does the same for every Hasher, on standard error.
+func (h *Hasher) Trace(w io.Writer) {
+	h.tr = &tracer{w: w}
+}
