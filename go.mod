@@ -3,6 +3,7 @@ module github.com/cachegen/cachegen
 go 1.26.8
 
 require (
+	github.com/aymanbagabas/go-udiff v0.4.1 // indirect
 	github.com/dave/jennifer v1.7.1 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/mitchellh/hashstructure/v2 v2.0.2 // indirect

@@ -1,0 +1,47 @@
+package gen
+
+import (
+	"cmp"
+	"go/token"
+	"slices"
+	"strings"
+)
+
+// An Error is a problem found in the input, at a position in its source.
+type Error struct {
+	Pos token.Position
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if !e.Pos.IsValid() {
+		return e.Msg
+	}
+	return e.Pos.String() + ": " + e.Msg
+}
+
+// An ErrorList holds every Error of one run, so that a user fixes them all in one pass.
+type ErrorList []*Error
+
+// Error returns the errors one per line, as file:line:col: message.
+func (l ErrorList) Error() string {
+	lines := make([]string, len(l))
+	for i, e := range l {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// sort orders the list by position and drops exact duplicates (a type reached through two
+// annotated structs is reported once).
+func (l ErrorList) sort() ErrorList {
+	slices.SortStableFunc(l, func(a, b *Error) int {
+		return cmp.Or(
+			cmp.Compare(a.Pos.Filename, b.Pos.Filename),
+			cmp.Compare(a.Pos.Line, b.Pos.Line),
+			cmp.Compare(a.Pos.Column, b.Pos.Column),
+			cmp.Compare(a.Msg, b.Msg),
+		)
+	})
+	return slices.CompactFunc(l, func(a, b *Error) bool { return *a == *b })
+}

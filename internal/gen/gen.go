@@ -1,0 +1,233 @@
+// Package gen is cachegen's generator. It loads Go packages with go/packages, builds a model
+// of the structs annotated //cachegen:key and //cachegen:value (and of the same-package
+// structs they contain), and emits one file per package with jennifer: an exhaustive HashKey
+// method for every key, msgp serializers for every value, and a compile-time assertion per
+// struct that breaks the build when the struct changes and the file is stale.
+//
+// Generate never writes anything and never exits: it returns the files it would write, or an
+// ErrorList holding every problem of the run, each at its file:line:col. Write puts the files
+// in place atomically.
+package gen
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"go/format"
+	"go/types"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aymanbagabas/go-udiff"
+	"github.com/dave/jennifer/jen"
+)
+
+// DefaultOutput is the name of the generated file in each package's directory.
+const DefaultOutput = "cachegen_gen.go"
+
+// Config says which packages to generate code for.
+type Config struct {
+	// Dir is the directory patterns are resolved in; "" is the current directory.
+	Dir string
+	// Patterns are go/packages patterns; none means ".", the package go generate runs in.
+	Patterns []string
+	// Output is the generated file's name; "" is DefaultOutput.
+	Output string
+	// BuildFlags are passed to the build system (for example -tags=foo).
+	BuildFlags []string
+}
+
+func (c Config) output() string {
+	if c.Output == "" {
+		return DefaultOutput
+	}
+	return c.Output
+}
+
+func (c Config) patterns() []string {
+	if len(c.Patterns) == 0 {
+		return []string{"."}
+	}
+	return c.Patterns
+}
+
+// A File is the generated file of one package.
+type File struct {
+	// Path is where the file belongs.
+	Path string
+	// Content is what it should hold, or nil when the package has nothing annotated any more
+	// and an earlier generated file should be removed.
+	Content []byte
+	// Old is what the file holds now, or nil when it does not exist.
+	Old []byte
+}
+
+// Stale reports whether the file on disk differs from what cachegen generates.
+func (f *File) Stale() bool { return !bytes.Equal(f.Old, f.Content) }
+
+// Diff returns a unified diff from the file on disk to the generated one, labelled with
+// name; it is empty when the file is up to date.
+func (f *File) Diff(name string) string {
+	if !f.Stale() {
+		return ""
+	}
+	old, next := "a/"+name, "b/"+name
+	if f.Old == nil {
+		old = "/dev/null"
+	}
+	if f.Content == nil {
+		next = "/dev/null"
+	}
+	return udiff.Unified(old, next, string(f.Old), string(f.Content))
+}
+
+// Generate loads the packages cfg names and returns the file each one should have. Packages
+// with no annotated struct and no earlier generated file are left out. When anything cannot
+// be generated the error is an ErrorList holding every problem found.
+func Generate(cfg Config) ([]*File, error) {
+	pkgs, err := load(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var errs ErrorList
+	var files []*File
+	for _, p := range pkgs {
+		pkg := buildPackage(p, &errs)
+		if len(p.GoFiles) == 0 {
+			continue
+		}
+		path := filepath.Join(filepath.Dir(p.GoFiles[0]), cfg.output())
+		old, err := readExisting(path)
+		if err != nil {
+			errs = append(errs, &Error{Msg: err.Error()})
+			continue
+		}
+		if len(pkg.Structs) == 0 {
+			if old != nil {
+				files = append(files, &File{Path: path, Old: old})
+			}
+			continue
+		}
+		content, ferrs := emitFile(pkg)
+		errs = append(errs, ferrs...)
+		files = append(files, &File{Path: path, Content: content, Old: old})
+	}
+	if len(errs) > 0 {
+		return nil, errs.sort()
+	}
+	return files, nil
+}
+
+// Write puts every stale file in place: written to a temporary file in the same directory
+// and renamed over the old one, so a reader never sees half a file. A File without content
+// is removed.
+func Write(files []*File) error {
+	for _, f := range files {
+		if !f.Stale() {
+			continue
+		}
+		if f.Content == nil {
+			if err := os.Remove(f.Path); err != nil && !os.IsNotExist(err) {
+				return fmt.Errorf("removing %s: %w", f.Path, err)
+			}
+			continue
+		}
+		if err := writeAtomic(f.Path, f.Content); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeAtomic(path string, content []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	_, werr := tmp.Write(content)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// emitFile generates the file of one package. Structs reached from annotated ones are added
+// to pkg.Structs while it runs and are generated in turn.
+func emitFile(pkg *Package) ([]byte, ErrorList) {
+	var errs ErrorList
+	f := jen.NewFilePathName(pkg.Path, pkg.Name)
+	f.NoFormat = true
+	f.HeaderComment(generatedHeader)
+	f.ImportName(keyhashPath, "keyhash")
+
+	keys := &keyEmitter{pkg: pkg, errs: &errs}
+	keys.reach = func(obj *types.TypeName, via string) {
+		if st := pkg.add(obj, &errs); st != nil && !st.Key {
+			st.Key = true
+			st.Via = via
+		}
+	}
+	for i := 0; i < len(pkg.Structs); i++ {
+		s := pkg.Structs[i]
+		if !s.Key {
+			continue
+		}
+		if hasHashKey(s.Named) {
+			errs.add(s.Pos, "%s is annotated %s but already has a HashKey method; remove one of them", s.Name(), keyDirective)
+			continue
+		}
+		f.Comment(sectionComment(s))
+		f.Line()
+		f.Add(guardFunc(s))
+		f.Line()
+		f.Add(keys.hashKeyFunc(s))
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var buf bytes.Buffer
+	if err := f.Render(&buf); err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("rendering %s: %v", pkg.Path, err)}}
+	}
+	src, err := format.Source(buf.Bytes())
+	if err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("cachegen produced invalid Go for %s (a bug; please report it with this output): %v\n%s",
+			pkg.Path, err, numbered(buf.Bytes()))}}
+	}
+	return src, nil
+}
+
+func sectionComment(s *Struct) string {
+	var why string
+	switch {
+	case s.Via != "":
+		why = "reached from " + s.Via
+	default:
+		why = "annotated " + keyDirective
+	}
+	return fmt.Sprintf("%s (%s).", s.Name(), why)
+}
+
+// numbered prefixes each line of src with its number, so that a formatting error's position
+// can be found.
+func numbered(src []byte) string {
+	var b strings.Builder
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		fmt.Fprintf(&b, "%5d  %s\n", n, sc.Text())
+	}
+	return b.String()
+}

@@ -1,0 +1,163 @@
+package gen
+
+import (
+	"fmt"
+	"go/types"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// guardFunc returns the compile-time assertion for s: a conversion of an s value to an
+// anonymous struct with the fields s had when the code was generated. Adding, removing,
+// renaming, reordering or retyping a field without regenerating makes the conversion, and so
+// the build, fail. The variable's name is chosen to be read in the compiler's message, which
+// is what a CI log shows. Struct tags are ignored by conversions; cachegen -check covers them.
+func guardFunc(s *Struct) jen.Code {
+	v := s.Name() + "_changed_run_go_generate"
+	fields := make([]jen.Code, len(s.Fields))
+	for i, f := range s.Fields {
+		if f.Embedded {
+			fields[i] = typeCode(f.Var.Type())
+		} else {
+			fields[i] = jen.Id(f.Name()).Add(typeCode(f.Var.Type()))
+		}
+	}
+	fn := jen.Func().Id("_")
+	if tp := s.Named.TypeParams(); tp.Len() > 0 {
+		params := make([]jen.Code, tp.Len())
+		for i := range tp.Len() {
+			params[i] = jen.Id(tp.At(i).Obj().Name()).Add(typeCode(tp.At(i).Constraint()))
+		}
+		fn = fn.Types(params...)
+	}
+	return comments(fmt.Sprintf("A compile error below means %s has changed since cachegen generated this file:\nrun `go generate` to update it.", s.Name())).
+		Add(fn.Params().Block(
+			jen.Var().Id(v).Add(receiverType(s)),
+			jen.Id("_").Op("=").Struct(fields...).Call(jen.Id(v)),
+		))
+}
+
+// receiverType returns s's type as a method receiver or variable type: T, or T[P, Q].
+func receiverType(s *Struct) *jen.Statement {
+	t := jen.Id(s.Name())
+	if tp := s.Named.TypeParams(); tp.Len() > 0 {
+		args := make([]jen.Code, tp.Len())
+		for i := range tp.Len() {
+			args[i] = jen.Id(tp.At(i).Obj().Name())
+		}
+		t = t.Types(args...)
+	}
+	return t
+}
+
+// typeCode renders t as Go source, with every package qualified so that jennifer writes the
+// imports.
+func typeCode(t types.Type) *jen.Statement {
+	switch t := t.(type) {
+	case *types.Alias:
+		// An alias may be unexported in another package, or a universe alias (byte, any):
+		// what it stands for can always be written.
+		return typeCode(types.Unalias(t))
+	case *types.Named:
+		return qualified(t.Obj(), t.TypeArgs())
+	case *types.Basic:
+		return jen.Id(t.Name())
+	case *types.TypeParam:
+		return jen.Id(t.Obj().Name())
+	case *types.Pointer:
+		return jen.Op("*").Add(typeCode(t.Elem()))
+	case *types.Slice:
+		return jen.Index().Add(typeCode(t.Elem()))
+	case *types.Array:
+		return jen.Index(jen.Lit(int(t.Len()))).Add(typeCode(t.Elem()))
+	case *types.Map:
+		return jen.Map(typeCode(t.Key())).Add(typeCode(t.Elem()))
+	case *types.Chan:
+		switch t.Dir() {
+		case types.SendOnly:
+			return jen.Chan().Op("<-").Add(typeCode(t.Elem()))
+		case types.RecvOnly:
+			return jen.Op("<-").Chan().Add(typeCode(t.Elem()))
+		}
+		return jen.Chan().Add(typeCode(t.Elem()))
+	case *types.Signature:
+		return jen.Func().Add(signatureCode(t))
+	case *types.Struct:
+		fields := make([]jen.Code, t.NumFields())
+		for i := range t.NumFields() {
+			f := t.Field(i)
+			if f.Embedded() {
+				fields[i] = typeCode(f.Type())
+			} else {
+				fields[i] = jen.Id(f.Name()).Add(typeCode(f.Type()))
+			}
+		}
+		return jen.Struct(fields...)
+	case *types.Interface:
+		if t.Empty() {
+			return jen.Id("any")
+		}
+		var items []jen.Code
+		for i := range t.NumEmbeddeds() {
+			items = append(items, typeCode(t.EmbeddedType(i)))
+		}
+		for i := range t.NumExplicitMethods() {
+			m := t.ExplicitMethod(i)
+			items = append(items, jen.Id(m.Name()).Add(signatureCode(m.Type().(*types.Signature))))
+		}
+		return jen.Interface(items...)
+	case *types.Union:
+		var items []jen.Code
+		for i := range t.Len() {
+			term := t.Term(i)
+			if i > 0 {
+				items = append(items, jen.Op("|"))
+			}
+			if term.Tilde() {
+				items = append(items, jen.Op("~"))
+			}
+			items = append(items, typeCode(term.Type()))
+		}
+		return jen.Add(items...)
+	}
+	panic(fmt.Sprintf("cachegen: no source form for type %T (%v)", t, t))
+}
+
+func qualified(obj *types.TypeName, args *types.TypeList) *jen.Statement {
+	var s *jen.Statement
+	if obj.Pkg() == nil {
+		s = jen.Id(obj.Name()) // error, comparable, any
+	} else {
+		s = jen.Qual(obj.Pkg().Path(), obj.Name())
+	}
+	if args.Len() > 0 {
+		codes := make([]jen.Code, args.Len())
+		for i := range args.Len() {
+			codes[i] = typeCode(args.At(i))
+		}
+		s = s.Types(codes...)
+	}
+	return s
+}
+
+func signatureCode(sig *types.Signature) *jen.Statement {
+	tuple := func(t *types.Tuple, variadic bool) []jen.Code {
+		out := make([]jen.Code, t.Len())
+		for i := range t.Len() {
+			pt := t.At(i).Type()
+			if variadic && i == t.Len()-1 {
+				out[i] = jen.Op("...").Add(typeCode(pt.(*types.Slice).Elem()))
+				continue
+			}
+			out[i] = typeCode(pt)
+		}
+		return out
+	}
+	s := jen.Params(tuple(sig.Params(), sig.Variadic())...)
+	if res := sig.Results(); res.Len() == 1 {
+		s = s.Add(typeCode(res.At(0).Type()))
+	} else if res.Len() > 1 {
+		s = s.Params(tuple(res, false)...)
+	}
+	return s
+}
