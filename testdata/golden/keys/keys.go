@@ -127,3 +127,9 @@ type UsesManual struct {
 	M  Manual
 	MS map[string]Manual
 }
+
+// WithHidden returns w with its unexported field set, for tests in other packages.
+func (w Wide) WithHidden(s string) Wide {
+	w.hidden = s
+	return w
+}

@@ -1,0 +1,193 @@
+package keyhash_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cachegen/cachegen/runtime/keyhash"
+)
+
+// encode runs write on a recording Hasher and returns the bytes it fed to SHA-256.
+func encode(t testing.TB, write func(h *keyhash.Hasher)) []byte {
+	t.Helper()
+	h, buf := keyhash.NewRecording()
+	write(h)
+	h.Sum()
+	return bytes.Clone(buf.Bytes())
+}
+
+func le64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+func TestEncoding(t *testing.T) {
+	negZero := math.Copysign(0, -1)
+	tests := []struct {
+		name  string
+		write func(h *keyhash.Hasher)
+		want  []byte
+	}{
+		{"bool", func(h *keyhash.Hasher) { h.Bool("", true); h.Bool("", false) }, []byte{1, 0}},
+		{"int is 64-bit", func(h *keyhash.Hasher) { h.Int("", -2) }, le64(math.MaxUint64 - 1)},
+		{"int8", func(h *keyhash.Hasher) { h.Int8("", -1) }, []byte{0xff}},
+		{"int16", func(h *keyhash.Hasher) { h.Int16("", 0x0102) }, []byte{2, 1}},
+		{"uint32", func(h *keyhash.Hasher) { h.Uint32("", 0x01020304) }, []byte{4, 3, 2, 1}},
+		{"uintptr is 64-bit", func(h *keyhash.Hasher) { h.Uintptr("", 7) }, le64(7)},
+		{"float64 bits", func(h *keyhash.Hasher) { h.Float64("", 1.5) }, le64(math.Float64bits(1.5))},
+		{"negative zero", func(h *keyhash.Hasher) { h.Float64("", negZero) }, le64(1 << 63)},
+		{"complex", func(h *keyhash.Hasher) { h.Complex128("", complex(1, 2)) }, cat(le64(math.Float64bits(1)), le64(math.Float64bits(2)))},
+		{"string", func(h *keyhash.Hasher) { h.String("", "ab") }, cat(le64(2), []byte("ab"))},
+		{"bytes", func(h *keyhash.Hasher) { h.Bytes("", []byte{9}) }, cat(le64(1), []byte{9})},
+		{"byte array has no length", func(h *keyhash.Hasher) { h.ByteArray("", []byte{1, 2, 3}) }, []byte{1, 2, 3}},
+		{"nil pointer", func(h *keyhash.Hasher) { h.Ptr("", false) }, []byte{0}},
+		{"present pointer", func(h *keyhash.Hasher) {
+			if h.Ptr("", true) {
+				h.Int("", 0)
+			}
+		}, cat([]byte{1}, le64(0))},
+		{"list", func(h *keyhash.Hasher) {
+			h.List("", 2)
+			h.Elem(0)
+			h.Uint8("", 5)
+			h.Elem(1)
+			h.Uint8("", 6)
+			h.EndList()
+		}, cat(le64(2), []byte{5, 6})},
+		{"map entries sorted by encoding", func(h *keyhash.Hasher) {
+			h.Map("", 2)
+			h.Entry()
+			h.String("", "b")
+			h.Uint8("", 2)
+			h.Entry()
+			h.String("", "a")
+			h.Uint8("", 1)
+			h.EndMap()
+		}, cat(le64(2), le64(1), []byte("a"), []byte{1}, le64(1), []byte("b"), []byte{2})},
+		{"set keeps duplicates", func(h *keyhash.Hasher) {
+			h.Set("", 3)
+			for _, v := range []uint8{2, 1, 2} {
+				h.Entry()
+				h.Uint8("", v)
+			}
+			h.EndSet()
+		}, cat(le64(3), []byte{1, 2, 2})},
+		{"time", func(h *keyhash.Hasher) { h.Time("", time.Unix(5, 6).UTC()) }, cat(le64(5), []byte{6, 0, 0, 0}, le64(3), []byte("UTC"))},
+		{"fingerprint", func(h *keyhash.Hasher) { h.Begin("T", 1, 2, 3, 4); h.End() }, cat(le64(1), le64(2), le64(3), le64(4))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := encode(t, tt.write); !bytes.Equal(got, tt.want) {
+				t.Errorf("encoding\n got %x\nwant %x", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestNestedMaps checks that a map inside a map entry is sorted in place and that the outer
+// entries are then sorted by their complete encoding.
+func TestNestedMaps(t *testing.T) {
+	write := func(outer []string, inner [][]string) func(h *keyhash.Hasher) {
+		return func(h *keyhash.Hasher) {
+			h.Map("", len(outer))
+			for i, k := range outer {
+				h.Entry()
+				h.String("", k)
+				h.Set("", len(inner[i]))
+				for _, v := range inner[i] {
+					h.Entry()
+					h.String("", v)
+				}
+				h.EndSet()
+			}
+			h.EndMap()
+		}
+	}
+	a := encode(t, write([]string{"x", "y"}, [][]string{{"1", "2"}, {"3"}}))
+	b := encode(t, write([]string{"y", "x"}, [][]string{{"3"}, {"2", "1"}}))
+	if !bytes.Equal(a, b) {
+		t.Fatalf("order changed the encoding:\n%x\n%x", a, b)
+	}
+	c := encode(t, write([]string{"x", "y"}, [][]string{{"1"}, {"2", "3"}}))
+	if bytes.Equal(a, c) {
+		t.Fatal("moving an element between inner sets did not change the encoding")
+	}
+}
+
+// TestLargeWrites covers the paths that bypass the buffer: a digest must not depend on how the
+// stream was split.
+func TestLargeWrites(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<12) // 64 KiB
+	for _, n := range []int{0, 1, 511, 512, 513, 4095, 4096, 4097, len(big)} {
+		want := keyhash.New()
+		want.Bytes("", big[:n])
+		want.String("", string(big[:n]))
+		want.ByteArray("", big[:n])
+		wd := want.Sum()
+
+		h, buf := keyhash.NewRecording()
+		h.Bytes("", big[:n])
+		h.String("", string(big[:n]))
+		h.ByteArray("", big[:n])
+		if got := h.Sum(); got != wd {
+			t.Errorf("n=%d: digests differ", n)
+		}
+		exp := cat(le64(uint64(n)), big[:n], le64(uint64(n)), big[:n], big[:n])
+		if !bytes.Equal(buf.Bytes(), exp) {
+			t.Errorf("n=%d: stream of %d bytes, want %d", n, buf.Len(), len(exp))
+		}
+	}
+}
+
+func TestLargeValuesInsideMap(t *testing.T) {
+	big := strings.Repeat("z", 10000)
+	a := encode(t, func(h *keyhash.Hasher) {
+		h.Map("", 2)
+		h.Entry()
+		h.String("", big)
+		h.Entry()
+		h.String("", "a")
+		h.EndMap()
+	})
+	want := cat(le64(2), le64(1), []byte("a"), le64(uint64(len(big))), []byte(big))
+	if !bytes.Equal(a, want) {
+		t.Fatalf("large entry not sorted into place: got %d bytes", len(a))
+	}
+}
+
+func TestSumPanicsInsideMap(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Sum inside an open map did not panic")
+		}
+	}()
+	h := keyhash.New()
+	h.Map("", 1)
+	h.Sum()
+}
+
+func TestReset(t *testing.T) {
+	h := keyhash.New()
+	h.String("", "first")
+	h.Sum()
+	h.Reset()
+	h.String("", "second")
+	got := h.Sum()
+	fresh := keyhash.New()
+	fresh.String("", "second")
+	if want := fresh.Sum(); got != want {
+		t.Fatalf("after Reset got %v, want %v", got, want)
+	}
+}
+
+func TestDigestString(t *testing.T) {
+	var d keyhash.Digest
+	d[0], d[31] = 0xAB, 0x01
+	s := d.String()
+	if len(s) != 64 || !strings.HasPrefix(s, "ab") || !strings.HasSuffix(s, "01") {
+		t.Fatalf("String() = %q", s)
+	}
+}
