@@ -51,6 +51,14 @@ type site struct {
 	path string // Type.Field.Subfield, as the user reads it
 }
 
+// elem returns the site of an element of the collection at s, for messages: K.List[].
+func (s site) elem(suffix string) site {
+	if i := strings.Index(s.path, " ("); i >= 0 {
+		return site{pos: s.pos, path: s.path[:i] + suffix + s.path[i:]}
+	}
+	return site{pos: s.pos, path: s.path + suffix}
+}
+
 // hashKeyFunc returns the HashKey method of s.
 func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 	fp := s.Fingerprint()
@@ -65,6 +73,9 @@ func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 			continue
 		}
 		at := site{pos: f.Pos, path: s.Name() + "." + f.Name()}
+		if s.Via != "" {
+			at.path += " (reached from " + s.Via + ")"
+		}
 		body = append(body, e.value(f.Var.Type(), "x."+f.Name(), f.Name(), f.Set, 0, at)...)
 	}
 	body = append(body, jen.Id("h").Dot("End").Call())
@@ -256,7 +267,7 @@ func (e *keyEmitter) value(t types.Type, expr, name string, set bool, depth int,
 // list hashes a slice or an array: its length, then its elements.
 func (e *keyEmitter) list(elem types.Type, expr, name string, depth int, at site) []jen.Code {
 	i := loopVar("i", depth)
-	inner := e.value(elem, operand(expr)+"["+i+"]", "", false, depth+1, at)
+	inner := e.value(elem, operand(expr)+"["+i+"]", "", false, depth+1, at.elem("[]"))
 	if inner == nil {
 		return nil
 	}
@@ -278,12 +289,12 @@ func (e *keyEmitter) unordered(open, end string, key, elem types.Type, expr, nam
 		keyName = ""
 	}
 	body := []jen.Code{jen.Id("h").Dot("Entry").Call()}
-	ks := e.value(key, k, keyName, false, depth+1, at)
+	ks := e.value(key, k, keyName, false, depth+1, at.elem("[key]"))
 	body = append(body, ks...)
 	rangeVars := jen.Id("_").Op(",").Id(k)
 	ok := ks != nil
 	if elem != nil {
-		vs := e.value(elem, v, "value", false, depth+1, at)
+		vs := e.value(elem, v, "value", false, depth+1, at.elem("[value]"))
 		ok = ok && vs != nil
 		body = append(body, vs...)
 		rangeVars = jen.Id(k).Op(",").Id(v)

@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/tools/go/packages"
 )
@@ -53,6 +54,11 @@ func load(cfg Config) ([]*packages.Package, error) {
 			// field's type unknown, which the model reports at the field. Anything else
 			// (a missing package, a syntax error) stops the run.
 			if e.Kind == packages.TypeError {
+				continue
+			}
+			// go list compiles the package for export data and reports the compiler's
+			// output as "# path\n...": the same type errors, already handled above.
+			if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# "+p.PkgPath+"\n") {
 				continue
 			}
 			errs = append(errs, &Error{Pos: parsePos(e.Pos), Msg: e.Msg})

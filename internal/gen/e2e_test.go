@@ -1,0 +1,231 @@
+package gen
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// consumer is a throwaway module that uses cachegen the way a user's module does: a require
+// and replace of this checkout, a tool directive, a go:generate line, and code that calls the
+// methods cachegen writes.
+type consumer struct {
+	t   *testing.T
+	dir string
+}
+
+func newConsumer(t *testing.T, files map[string]string) *consumer {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a module with the go command; skipped with -short")
+	}
+	c := &consumer{t: t, dir: t.TempDir()}
+	root := repoRoot(t)
+	gomod := "module example.com/consumer\n\ngo 1.25\n\n" +
+		"require github.com/cachegen/cachegen v0.0.0\n\n" +
+		"replace github.com/cachegen/cachegen => " + root + "\n\n" +
+		"tool github.com/cachegen/cachegen/cmd/cachegen\n"
+	c.write("go.mod", gomod)
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.write("go.sum", string(sum))
+	for name, src := range files {
+		c.write(name, src)
+	}
+	c.mustRun("go", "mod", "tidy")
+	return c
+}
+
+func (c *consumer) write(name, content string) {
+	c.t.Helper()
+	path := filepath.Join(c.dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *consumer) read(name string) string {
+	c.t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.dir, name))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (c *consumer) edit(name, old, new string) {
+	c.t.Helper()
+	src := c.read(name)
+	if !strings.Contains(src, old) {
+		c.t.Fatalf("%s does not contain %q", name, old)
+	}
+	c.write(name, strings.Replace(src, old, new, 1))
+}
+
+// run runs a command in the module and returns its stdout, stderr and whether it succeeded.
+func (c *consumer) run(name string, args ...string) (stdout, stderr string, ok bool) {
+	c.t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "CACHEGEN_TRACE=")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		if _, isExit := err.(*exec.ExitError); !isExit {
+			c.t.Fatalf("%s %v: %v", name, args, err)
+		}
+	}
+	return out.String(), errb.String(), err == nil
+}
+
+func (c *consumer) mustRun(name string, args ...string) string {
+	c.t.Helper()
+	out, errs, ok := c.run(name, args...)
+	if !ok {
+		c.t.Fatalf("%s %s failed:\n%s%s", name, strings.Join(args, " "), out, errs)
+	}
+	return out
+}
+
+const consumerKey = `package main
+
+import "time"
+
+//go:generate go run github.com/cachegen/cachegen/cmd/cachegen
+
+// Target is reached from Options and hashed through it.
+type Target struct {
+	Arch     string
+	Features []string ` + "`cache:\"set\"`" + `
+}
+
+// Options is what the compiler's output depends on.
+//
+//cachegen:key
+type Options struct {
+	Source   string
+	OptLevel int
+	Target   Target
+	Flags    map[string]string
+	Timeout  time.Duration
+	Verbose  bool ` + "`cache:\"-\"`" + `
+}
+`
+
+const consumerMain = `package main
+
+import (
+	"fmt"
+
+	"github.com/cachegen/cachegen/runtime/keyhash"
+)
+
+func main() {
+	k := Options{Source: "x := 1", OptLevel: 2, Target: Target{Arch: "amd64", Features: []string{"sse2", "avx2"}}, Flags: map[string]string{"a": "1", "b": "2"}}
+	fmt.Println(keyhash.Sum(&k))
+}
+`
+
+var digestLine = regexp.MustCompile(`^[0-9a-f]{64}\n$`)
+
+// TestEndToEnd does what a new user does: go generate, go vet, build and run, twice, and
+// checks that the digest is stable across processes and that -check agrees.
+func TestEndToEnd(t *testing.T) {
+	c := newConsumer(t, map[string]string{"key.go": consumerKey, "main.go": consumerMain})
+	c.mustRun("go", "generate", "./...")
+	gen := c.read(DefaultOutput)
+	if !strings.HasPrefix(gen, generatedHeader+"\n") {
+		t.Fatalf("generated file does not start with the standard header:\n%s", gen[:min(len(gen), 200)])
+	}
+	for _, want := range []string{"func (x Options) HashKey(h *keyhash.Hasher)", "func (x Target) HashKey(h *keyhash.Hasher)", `Excluded with cache:"-": Verbose.`} {
+		if !strings.Contains(gen, want) {
+			t.Errorf("generated file lacks %q", want)
+		}
+	}
+	c.mustRun("go", "vet", "./...")
+	first := c.mustRun("go", "run", ".")
+	if !digestLine.MatchString(first) {
+		t.Fatalf("program printed %q, want a digest", first)
+	}
+	if second := c.mustRun("go", "run", "."); second != first {
+		t.Fatalf("digest differs between processes: %q then %q", first, second)
+	}
+	c.mustRun("go", "tool", "cachegen", "-check")
+
+	// A second run is byte-identical.
+	c.mustRun("go", "generate", "./...")
+	if again := c.read(DefaultOutput); again != gen {
+		t.Fatal("regenerating changed the file")
+	}
+}
+
+// TestStaleBuild edits a struct after generation, as a user who forgets go generate does, and
+// expects the build to fail with a message that names the fix; then -check to fail with a
+// diff; then regeneration to fix both.
+func TestStaleBuild(t *testing.T) {
+	c := newConsumer(t, map[string]string{"key.go": consumerKey, "main.go": consumerMain})
+	c.mustRun("go", "generate", "./...")
+	before := c.mustRun("go", "run", ".")
+
+	edits := []struct{ name, old, new string }{
+		{"add a field", "\tVerbose  bool", "\tExtra    int\n\tVerbose  bool"},
+		{"remove a field", "\tTimeout  time.Duration\n", ""},
+		{"rename a field", "OptLevel int", "Level int"},
+		{"retype a field", "OptLevel int", "OptLevel int64"},
+		{"reorder fields", "\tSource   string\n\tOptLevel int\n", "\tOptLevel int\n\tSource   string\n"},
+		{"change a nested struct", "\tArch     string\n", "\tArch     string\n\tOS       string\n"},
+	}
+	for _, e := range edits {
+		t.Run(e.name, func(t *testing.T) {
+			orig := c.read("key.go")
+			defer c.write("key.go", orig)
+			c.edit("key.go", e.old, e.new)
+			_, stderr, ok := c.run("go", "build", ".")
+			if ok {
+				t.Fatal("go build succeeded on a stale generated file")
+			}
+			if !strings.Contains(stderr, "_changed_run_go_generate") {
+				t.Fatalf("build error does not name the fix:\n%s", stderr)
+			}
+			diff, _, ok := c.run("go", "tool", "cachegen", "-check")
+			if ok || !strings.Contains(diff, "--- a/") {
+				t.Fatalf("cachegen -check passed or printed no diff:\n%s", diff)
+			}
+		})
+	}
+
+	// Tags are not part of a conversion: the build passes, -check catches it.
+	orig := c.read("key.go")
+	c.edit("key.go", "Verbose  bool `cache:\"-\"`", "Verbose  bool")
+	c.mustRun("go", "build", ".")
+	diff, _, ok := c.run("go", "tool", "cachegen", "-check")
+	if ok || !strings.Contains(diff, `+	h.Bool("Verbose", x.Verbose)`) {
+		t.Fatalf("cachegen -check missed a tag change:\n%s", diff)
+	}
+	c.mustRun("go", "generate", "./...")
+	if after := c.mustRun("go", "run", "."); after == before {
+		t.Fatal("including a field did not change the digest")
+	}
+	c.write("key.go", orig)
+
+	// An unsupported field fails generation with a positioned error and leaves the old file.
+	gen := c.read(DefaultOutput)
+	c.edit("key.go", "\tVerbose  bool", "\tHook     func()\n\tVerbose  bool")
+	_, stderr, ok := c.run("go", "generate", "./...")
+	if ok || !strings.Contains(stderr, "key.go:22:2: Options.Hook: func type func() cannot be hashed") {
+		t.Fatalf("go generate: ok=%t, stderr:\n%s", ok, stderr)
+	}
+	if c.read(DefaultOutput) != gen {
+		t.Fatal("a failed run changed the generated file")
+	}
+}

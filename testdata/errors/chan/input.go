@@ -1,0 +1,6 @@
+package input
+
+//cachegen:key
+type K struct {
+	Done chan struct{}
+}

@@ -1,0 +1,12 @@
+package input
+
+import (
+	"bytes"
+	"sync"
+)
+
+//cachegen:key
+type K struct {
+	Buf bytes.Buffer
+	Mu  *sync.Mutex
+}

@@ -1,0 +1,7 @@
+package input
+
+//cachegen:key
+type K struct {
+	Name string
+	Hook func(int) error
+}

@@ -1,0 +1,9 @@
+package input
+
+import "io"
+
+//cachegen:key
+type K struct {
+	Out  io.Writer
+	Meta any
+}

@@ -1,0 +1,8 @@
+package input
+
+import "unsafe"
+
+//cachegen:key
+type K struct {
+	P unsafe.Pointer
+}
