@@ -1,0 +1,103 @@
+package cache
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// readEntry returns the msgp encoding stored in the entry file of ek, or an error:
+// errMalformed for a file that is not a valid entry of ek and vt (counted as Corrupt by the
+// caller), an error satisfying errNotExist for a missing one, another error for a failed read.
+// A hit whose file was last modified more than mtimeInterval ago refreshes its mtime, which
+// trimming uses as the access time.
+func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
+	name := c.entryPath(ek)
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cache: reading entry: %w", err)
+	}
+	size := fi.Size()
+	if size < headerSize || size > headerSize+maxTypeLen+c.opts.MaxEntryBytes+c.opts.MaxEntryBytes/8+1024 {
+		return nil, errMalformed
+	}
+	b := make([]byte, size+1)
+	n, err := io.ReadFull(f, b)
+	switch {
+	case err == io.ErrUnexpectedEOF: // expected: the file has size bytes
+	case err == nil: // the file grew: not one of ours, entry files never change
+		return nil, errMalformed
+	default:
+		return nil, fmt.Errorf("cache: reading entry: %w", err)
+	}
+	b = b[:n]
+	dec, err := c.decoder()
+	if err != nil {
+		return nil, fmt.Errorf("cache: creating zstd decoder: %w", err)
+	}
+	raw, err := decodeEntry(dec, b, ek, vt.name, c.opts.MaxEntryBytes)
+	if err != nil {
+		return nil, err
+	}
+	if now := time.Now(); now.Sub(fi.ModTime()) > mtimeInterval {
+		os.Chtimes(name, now, now) // best effort: a read-only cache still serves hits
+	}
+	return raw, nil
+}
+
+// writeEntry stores raw, the msgp encoding of a value of type vt, as the entry file of ek.
+func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
+	enc, err := c.encoder()
+	if err != nil {
+		return fmt.Errorf("cache: creating zstd encoder: %w", err)
+	}
+	data := encodeEntry(enc, ek, vt.name, raw)
+	name := c.entryPath(ek)
+	err = writeFileAtomic(name, data, c.opts.Sync)
+	if errNotExist(err) { // the shard directory is missing: create it and retry
+		if err = os.MkdirAll(filepath.Dir(name), 0o777); err == nil {
+			err = writeFileAtomic(name, data, c.opts.Sync)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("cache: storing entry: %w", err)
+	}
+	c.stats.stores.Add(1)
+	c.stats.storedBytes.Add(uint64(len(data)))
+	c.written.Add(int64(len(data)))
+	return nil
+}
+
+// writeFileAtomic writes data to name through a temporary file in the same directory that is
+// renamed into place, so that readers see either the old file or the complete new one. The
+// temporary file is name + ".tmp" + random digits; trimming removes those that a crashed
+// writer left behind.
+func writeFileAtomic(name string, data []byte, sync bool) error {
+	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

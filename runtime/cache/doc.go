@@ -1,0 +1,111 @@
+// Package cache is the runtime cache of values computed from cachegen keys: a process-wide
+// memory tier in front of a directory of entry files shared by all the processes of a user.
+//
+//	c, err := cache.Open(cache.Options{Namespace: "mycompiler"})
+//	...
+//	defer c.Close()
+//	art, err := cache.Load(ctx, c, CompileKey{Src: src, OptLevel: 2}, compile)
+//
+// # Keys must be complete
+//
+// A cached value is only as correct as its key. Load hashes the key with keyhash (whose
+// HashKey methods cachegen generates for //cachegen:key structs, one call per field, so that
+// no field is forgotten), and the compute function must get everything it depends on through
+// that key: it must be a top-level function, or a closure that captures nothing, reading only
+// its key argument. A compute function that reads a global, a file named outside the key, or
+// a captured variable produces values that the key does not describe, and the cache then
+// serves one program state's results to another. This is the rule that wasmtime's cache
+// enforces by taking a plain fn(T) pointer, which cannot capture anything; Go's func values
+// cannot express it, so it is a convention that code review must check. What the key does
+// not need to contain is the program itself: entries are separated by version (below).
+//
+// # Identity
+//
+// An entry is named by the SHA-256 of three things: the key's keyhash digest, the cache's
+// version, and the value type's identity (its package path and name, from reflect, computed
+// once per type and Cache). So a new build of the program, or a Load of another value type
+// under the same key, is a miss.
+//
+// The version is Options.Version when set. Otherwise it comes from the running program's
+// build information: the main module's path, version and VCS revision, and the Go version,
+// for a release build; for a development build (version "(devel)" or unknown) or a modified
+// one (vcs.modified=true, or a "+dirty" version), a SHA-256 of the executable file, computed
+// once per process. Entries of other versions are never read, and trimming removes them.
+//
+// # Layout
+//
+// Everything lives under Options.Dir (by default the cachegen directory of
+// os.UserCacheDir, see DefaultDir):
+//
+//	<dir>/<namespace>/trim.txt                   Unix time of the namespace's last trim
+//	<dir>/<namespace>/<version>/version.txt      the version string, for people and Usage
+//	<dir>/<namespace>/<version>/<2 hex>/<64 hex>   one entry file
+//	<dir>/<namespace>/<version>/<2 hex>/<64 hex>.tmp<digits>   a store in progress
+//
+// <version> is 16 hex digits of a hash of the version string; <64 hex> is the entry's digest
+// and <2 hex> its first two digits, which spreads the entries over 256 directories.
+// Namespaces separate unrelated users of one directory; Usage, TrimDir and Clear (for the
+// cachegen cache command) recognise this layout and touch nothing else.
+//
+// # Entry files
+//
+// An entry file is a 72-byte header, the value type's identity and the payload: the value's
+// msgp encoding (MarshalMsg), compressed with zstd unless it is shorter than 128 bytes or
+// does not compress. The header holds a magic string, the format version, the codec, the
+// entry digest, the raw and stored sizes and a CRC-32C of the whole file. A reader checks
+// all of them, and that the payload decodes to exactly one value; any failure (a truncated,
+// empty, damaged, foreign or other-type file) makes the entry a miss that is recomputed and
+// replaced, never a wrong value and never an error for the caller. The raw size is checked
+// against Options.MaxEntryBytes before anything is allocated, and the decompressor cannot
+// produce more than the header announced. zstd encoders and decoders are created once per
+// Cache and shared by all Loads.
+//
+// A store writes the file under a unique temporary name (os.CreateTemp) in the entry's
+// directory and renames it into place, so a reader, in this process or another, sees the
+// old file or the whole new one. Files are not synced unless Options.Sync is set: after a
+// machine crash an entry may be empty or partial, which is only a miss. The files of
+// writers that crashed are removed by trimming once they are an hour old.
+//
+// # Memory tier
+//
+// In front of the disk, each Cache keeps the msgp encodings of recently used values, in an
+// LRU bounded by Options.MemoryBytes (64 MiB by default; negative disables it). It stores
+// encodings, not values, and decodes a fresh value on every hit: a caller can mutate or
+// keep what Load returned without affecting any other caller, at the cost of one
+// UnmarshalMsg per hit. That is far cheaper than a disk hit, which reads, checks and
+// decompresses the file first.
+//
+// # Concurrency
+//
+// Concurrent Loads of one key and value type in a process share one lookup: one disk read,
+// or one call of compute. compute runs detached from the cancellation of the caller that
+// started it (context.WithoutCancel), and each waiting caller also watches its own context,
+// so a caller that gives up returns ctx.Err() at once without failing the others; the
+// computation finishes and its result is stored. Processes coordinate through the file
+// system only: atomic renames mean that no process sees another's partial file, and two
+// processes computing the same entry just store it twice.
+//
+// # Eviction
+//
+// The namespace is bounded by Options.MaxBytes (1 GiB by default) and entries by
+// Options.MaxAge since their last use (30 days by default). The access time is the file's
+// modification time, refreshed by a disk hit when it is more than an hour old, so hits cost
+// a write at most hourly (as in Go's build cache). A hit in the memory tier does not refresh
+// it. Trimming removes the directories of other versions, temporary files over an hour old,
+// the entries older than MaxAge, and then the least recently used entries until the
+// namespace fits in 90% of MaxBytes.
+//
+// Trimming runs in the background: after a store, at most once a minute, a Cache reads the
+// namespace's trim.txt and trims when no process has done so for an hour, or when it has
+// itself written a quarter of MaxBytes since its last trim. There is no timer: a program
+// that does not store costs nothing. Cache.Trim trims at once; Close waits for a background
+// trim to finish.
+//
+// # Failures
+//
+// The cache never makes a Load fail that compute would not have failed. When the directory
+// cannot be created (Open then runs the Cache without a disk tier), when it is read-only or
+// the disk is full, Load serves from memory or calls compute and returns its result; the
+// problem is counted in Stats.Errors and the first one is logged through Options.Logger
+// (slog.Default() by default). Open fails only for invalid options.
+package cache

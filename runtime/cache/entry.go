@@ -1,0 +1,150 @@
+package cache
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// The entry file format. All integers are little-endian.
+//
+//	offset size  field
+//	0      8     magic "cachegen"
+//	8      2     format version (formatVersion)
+//	10     1     codec: 0 raw msgp, 1 zstd-compressed msgp
+//	11     1     reserved, 0
+//	12     2     length T of the value type identity
+//	14     2     reserved, 0
+//	16     32    entry digest (key digest mixed with the version and the value type)
+//	48     8     raw size: length of the msgp encoding
+//	56     8     stored size: length of the payload
+//	64     4     CRC-32C of the whole file with this field set to zero
+//	68     4     reserved, 0
+//	72     T     value type identity
+//	72+T   ...   payload
+const (
+	magic         = "cachegen"
+	formatVersion = 1
+	headerSize    = 72
+	maxTypeLen    = 1 << 12
+
+	codecRaw  = 0
+	codecZstd = 1
+
+	crcOffset = 64
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// errMalformed is the one error for an entry file that is truncated, corrupted, foreign, of
+// another version or value type, or too large: every such file is a miss.
+var errMalformed = errors.New("cache: malformed entry")
+
+// An entryKey is the digest that names an entry on disk.
+type entryKey [sha256.Size]byte
+
+// appendHeader appends the header and the type identity of an entry whose payload will
+// follow; finishEntry fills in the sizes and the checksum once the payload is appended.
+func appendHeader(b []byte, codec byte, ek *entryKey, typ string) []byte {
+	b = append(b, magic...)
+	b = binary.LittleEndian.AppendUint16(b, formatVersion)
+	b = append(b, codec, 0)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(typ)))
+	b = append(b, 0, 0)
+	b = append(b, ek[:]...)
+	b = append(b, make([]byte, 24)...) // sizes, checksum, reserved
+	return append(b, typ...)
+}
+
+// finishEntry sets the sizes and the checksum of the entry in b, whose header starts at 0.
+func finishEntry(b []byte, rawSize int) {
+	typLen := int(binary.LittleEndian.Uint16(b[12:]))
+	binary.LittleEndian.PutUint64(b[48:], uint64(rawSize))
+	binary.LittleEndian.PutUint64(b[56:], uint64(len(b)-headerSize-typLen))
+	binary.LittleEndian.PutUint32(b[crcOffset:], 0)
+	binary.LittleEndian.PutUint32(b[crcOffset:], crc32.Checksum(b, castagnoli))
+}
+
+// encodeEntry returns the file contents for raw, the msgp encoding of a value of type typ,
+// compressed with enc unless enc is nil or compression does not pay.
+func encodeEntry(enc *zstd.Encoder, ek *entryKey, typ string, raw []byte) []byte {
+	codec := byte(codecRaw)
+	if enc != nil && len(raw) >= minCompress {
+		codec = codecZstd
+	}
+	b := make([]byte, 0, headerSize+len(typ)+len(raw)/2+64)
+	b = appendHeader(b, codec, ek, typ)
+	start := len(b)
+	if codec == codecZstd {
+		b = enc.EncodeAll(raw, b)
+		if len(b)-start >= len(raw) { // incompressible: store raw
+			b = appendHeader(b[:0], codecRaw, ek, typ)
+			b = append(b, raw...)
+		}
+	} else {
+		b = append(b, raw...)
+	}
+	finishEntry(b, len(raw))
+	return b
+}
+
+// minCompress is the size below which values are stored raw: compressing them saves little
+// and costs a zstd frame header.
+const minCompress = 128
+
+// decodeEntry checks the entry file b against the expected digest and type and returns the
+// msgp encoding of its value. Every check failure is errMalformed. The decoded size is
+// bounded by maxRaw before anything is allocated, and the decompressor never writes more
+// than the header announced.
+func decodeEntry(dec *zstd.Decoder, b []byte, ek *entryKey, typ string, maxRaw int64) ([]byte, error) {
+	if len(b) < headerSize || string(b[:8]) != magic ||
+		binary.LittleEndian.Uint16(b[8:]) != formatVersion ||
+		b[11] != 0 || b[14] != 0 || b[15] != 0 ||
+		binary.LittleEndian.Uint32(b[68:]) != 0 {
+		return nil, errMalformed
+	}
+	codec := b[10]
+	typLen := int(binary.LittleEndian.Uint16(b[12:]))
+	if typLen != len(typ) || len(b) < headerSize+typLen ||
+		[sha256.Size]byte(b[16:48]) != *ek ||
+		string(b[headerSize:headerSize+typLen]) != typ {
+		return nil, errMalformed
+	}
+	rawSize := binary.LittleEndian.Uint64(b[48:])
+	storedSize := binary.LittleEndian.Uint64(b[56:])
+	payload := b[headerSize+typLen:]
+	if storedSize != uint64(len(payload)) || rawSize > uint64(maxRaw) {
+		return nil, errMalformed
+	}
+	want := binary.LittleEndian.Uint32(b[crcOffset:])
+	crc := crc32.Update(0, castagnoli, b[:crcOffset])
+	crc = crc32.Update(crc, castagnoli, []byte{0, 0, 0, 0})
+	crc = crc32.Update(crc, castagnoli, b[crcOffset+4:])
+	if crc != want {
+		return nil, errMalformed
+	}
+	switch codec {
+	case codecRaw:
+		if rawSize != storedSize {
+			return nil, errMalformed
+		}
+		return payload, nil
+	case codecZstd:
+		if dec == nil {
+			return nil, errMalformed
+		}
+		var h zstd.Header
+		if err := h.Decode(payload); err != nil || (h.HasFCS && h.FrameContentSize != rawSize) {
+			return nil, errMalformed
+		}
+		out, err := dec.DecodeAll(payload, make([]byte, 0, rawSize))
+		if err != nil || uint64(len(out)) != rawSize {
+			return nil, errMalformed
+		}
+		return out, nil
+	}
+	return nil, errMalformed
+}

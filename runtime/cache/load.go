@@ -1,0 +1,221 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cachegen/cachegen/runtime/keyhash"
+	"github.com/tinylib/msgp/msgp"
+)
+
+// A source says where a flight found its value.
+type source uint8
+
+const (
+	computed source = iota
+	fromDisk
+)
+
+// A flight is one deduplicated lookup of a key and value type: the Loads that find it in
+// Cache.flights wait for its done channel and share its result.
+type flight struct {
+	done    chan struct{}
+	waiters int // Loads waiting, guarded by Cache.flightMu until done is closed
+
+	// Set before done is closed.
+	raw      []byte // the value's msgp encoding, nil if it could not be encoded
+	v        any    // the value decoded or computed by the flight, valid when err == nil
+	src      source
+	err      error // compute's error, unchanged
+	shared   bool  // more than one Load waited: each decodes its own copy from raw
+	panicked any   // what compute panicked with, re-raised in every waiter
+}
+
+// A flightPanic is what Load panics with when compute panicked, in any of the Loads that
+// waited for it.
+type flightPanic struct{ v any }
+
+func (p flightPanic) String() string { return fmt.Sprintf("cache: compute panicked: %v", p.v) }
+
+// Load returns the value for key: from the memory tier, from the entry file on disk, or by
+// calling compute(ctx, key) and storing its result in both tiers. Concurrent Loads of one key
+// and value type in a process share one lookup and one computation.
+//
+// compute must derive its result from key alone (see the package documentation). It runs
+// with a context that carries ctx's values but not its cancellation, so that a caller who
+// gives up does not fail the others waiting for the same computation: a Load whose ctx is
+// done before the result is ready returns ctx.Err(), and the computation goes on and stores
+// its result.
+//
+// Load returns compute's error unchanged, and does not cache it. Disk and encoding problems
+// are never returned: they are counted in Stats.Errors and the value is computed instead.
+// Every value returned is the caller's own, decoded afresh or freshly computed, so mutating
+// it affects nothing else. A nil Cache, or one that is closed, just calls compute.
+//
+// The type arguments are inferred: V from compute, PV as *V, which must have msgp's
+// MarshalMsg, UnmarshalMsg and Msgsize methods (as cachegen generates for //cachegen:value
+// types). UnmarshalMsg must not retain its input, which msgp's generated code does not do
+// unless zero-copy decoding was asked for.
+func Load[K keyhash.Key, V any, PV interface {
+	*V
+	msgp.Marshaler
+	msgp.Unmarshaler
+	msgp.Sizer
+}](ctx context.Context, c *Cache, key K, compute func(context.Context, K) (V, error)) (V, error) {
+	if c == nil {
+		return compute(ctx, key)
+	}
+	mk := memKey{d: keyhash.Sum(key), vt: valueTypeOf[V](c)}
+	if data, ok := c.mem.get(mk); ok {
+		var v V
+		if rest, err := PV(&v).UnmarshalMsg(data); err == nil && len(rest) == 0 {
+			c.stats.hits.Add(1)
+			c.stats.memoryHits.Add(1)
+			return v, nil
+		}
+		// Only encodings that decoded before are kept: this UnmarshalMsg depends on more
+		// than its input. Drop the entry and look further.
+		c.mem.remove(mk)
+		c.stats.corrupt.Add(1)
+	}
+
+	var zero V
+	fkey := string(mk.d[:]) + mk.vt.name
+	c.flightMu.Lock()
+	f, joined := c.flights[fkey]
+	if joined {
+		f.waiters++
+		c.flightMu.Unlock()
+		c.stats.shared.Add(1)
+	} else {
+		if c.closed.Load() {
+			c.flightMu.Unlock()
+			return compute(ctx, key)
+		}
+		f = &flight{done: make(chan struct{}), waiters: 1}
+		c.flights[fkey] = f
+		c.wg.Add(1)
+		c.flightMu.Unlock()
+		run := func() {
+			defer c.wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					f.panicked = p
+				}
+				c.flightMu.Lock()
+				delete(c.flights, fkey)
+				f.shared = f.waiters > 1
+				c.flightMu.Unlock()
+				close(f.done)
+			}()
+			fill[K, V, PV](context.WithoutCancel(ctx), c, key, mk, compute, f)
+		}
+		if ctx.Done() == nil {
+			run() // this caller cannot give up: no need for another goroutine
+		} else {
+			go run()
+		}
+	}
+
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		c.flightMu.Lock()
+		f.waiters--
+		c.flightMu.Unlock()
+		c.stats.misses.Add(1)
+		return zero, ctx.Err()
+	}
+	if f.panicked != nil {
+		panic(flightPanic{f.panicked})
+	}
+	if f.src == fromDisk {
+		c.stats.hits.Add(1)
+		c.stats.diskHits.Add(1)
+	} else {
+		c.stats.misses.Add(1)
+	}
+	if f.err != nil {
+		return zero, f.err
+	}
+	if !f.shared || f.raw == nil {
+		// The only waiter takes the flight's value; so do all of them in the rare case of
+		// a value that could not be encoded (they then share it).
+		return f.v.(V), nil
+	}
+	var v V
+	if rest, err := PV(&v).UnmarshalMsg(f.raw); err != nil || len(rest) != 0 {
+		// The encoding decoded once in the flight: this UnmarshalMsg is not deterministic.
+		c.fail(fmt.Errorf("cache: decoding %s again: %w", mk.vt.name, errors.Join(err, errTrailing(rest))))
+		return f.v.(V), nil
+	}
+	return v, nil
+}
+
+// errTrailing reports bytes left over after a value's encoding.
+func errTrailing(rest []byte) error {
+	if len(rest) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d bytes after the value", len(rest))
+}
+
+// fill runs the flight f: it looks for the entry on disk, and computes, encodes and stores
+// the value on a miss.
+func fill[K keyhash.Key, V any, PV interface {
+	*V
+	msgp.Marshaler
+	msgp.Unmarshaler
+	msgp.Sizer
+}](ctx context.Context, c *Cache, key K, mk memKey, compute func(context.Context, K) (V, error), f *flight) {
+	disk := !c.diskOff.Load()
+	var ek entryKey
+	if disk {
+		ek = c.entryKey(&mk)
+		raw, err := c.readEntry(&ek, mk.vt)
+		if err == nil {
+			var v V
+			rest, err := PV(&v).UnmarshalMsg(raw)
+			if err == nil && len(rest) == 0 {
+				c.mem.put(mk, raw)
+				f.raw, f.v, f.src = raw, v, fromDisk
+				return
+			}
+			c.stats.corrupt.Add(1)
+			c.logger.Debug("cachegen cache: entry does not decode", "file", c.entryPath(&ek), "err", errors.Join(err, errTrailing(rest)))
+		} else if err == errMalformed {
+			c.stats.corrupt.Add(1)
+			c.logger.Debug("cachegen cache: malformed entry", "file", c.entryPath(&ek))
+		} else if !errNotExist(err) {
+			c.fail(err)
+		}
+	}
+
+	c.stats.computes.Add(1)
+	v, err := compute(ctx, key)
+	f.v, f.src = v, computed
+	if err != nil {
+		c.stats.computeErrors.Add(1)
+		f.err = err
+		return
+	}
+	pv := PV(&v)
+	raw, err := pv.MarshalMsg(make([]byte, 0, pv.Msgsize()))
+	if err != nil {
+		c.fail(fmt.Errorf("cache: encoding %s: %w", mk.vt.name, err))
+		return
+	}
+	f.raw = raw
+	if int64(len(raw)) > c.opts.MaxEntryBytes {
+		return
+	}
+	c.mem.put(mk, raw)
+	if disk {
+		if err := c.writeEntry(&ek, mk.vt, raw); err != nil {
+			c.fail(err)
+			return
+		}
+		c.afterStore()
+	}
+}

@@ -1,0 +1,447 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Names of the files of the layout, besides entries.
+const (
+	trimFile    = "trim.txt"    // in a namespace: Unix time of its last trim
+	versionFile = "version.txt" // in a version directory: the version string
+)
+
+// isHex reports whether s is n lowercase hexadecimal digits.
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isTemp reports whether name is a temporary file of writeFileAtomic for a file named base
+// (matched by match): base + ".tmp" + digits.
+func isTemp(name string, match func(string) bool) bool {
+	base, digits, ok := strings.Cut(name, ".tmp")
+	if !ok || digits == "" || !match(base) {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isVersionDir(name string) bool { return isHex(name, 16) }
+func isShardDir(name string) bool   { return isHex(name, 2) }
+
+// A file of the layout found by scanVersion.
+type layoutFile struct {
+	path  string
+	size  int64
+	mtime time.Time
+	temp  bool
+}
+
+// scanVersion lists the entry files and temporary files of a version directory. Files it
+// does not recognise are left out.
+func scanVersion(vdir string) ([]layoutFile, error) {
+	var files []layoutFile
+	add := func(dir string, de fs.DirEntry, temp bool) {
+		fi, err := de.Info()
+		if err != nil || !fi.Mode().IsRegular() {
+			return
+		}
+		files = append(files, layoutFile{filepath.Join(dir, de.Name()), fi.Size(), fi.ModTime(), temp})
+	}
+	des, err := os.ReadDir(vdir)
+	if err != nil {
+		return nil, err
+	}
+	for _, de := range des {
+		name := de.Name()
+		if isTemp(name, func(s string) bool { return s == versionFile }) {
+			add(vdir, de, true)
+			continue
+		}
+		if !de.IsDir() || !isShardDir(name) {
+			continue
+		}
+		sdir := filepath.Join(vdir, name)
+		ents, err := os.ReadDir(sdir)
+		if err != nil {
+			if errNotExist(err) {
+				continue
+			}
+			return nil, err
+		}
+		isEntry := func(s string) bool { return isHex(s, 64) && s[:2] == name }
+		for _, e := range ents {
+			switch n := e.Name(); {
+			case isEntry(n):
+				add(sdir, e, false)
+			case isTemp(n, isEntry):
+				add(sdir, e, true)
+			}
+		}
+	}
+	return files, nil
+}
+
+// TrimResult tells what a trim removed.
+type TrimResult struct {
+	Files int   // files removed: entries, stale temporary files, other versions' files
+	Bytes int64 // their total size
+}
+
+func (r *TrimResult) removed(f layoutFile) {
+	if err := os.Remove(f.path); err == nil {
+		r.Files++
+		r.Bytes += f.size
+	}
+}
+
+// trimNamespace trims the namespace directory root. When keep is not "", the version
+// directories other than keep are removed. Then temporary files older than staleTemp and
+// entries unused for maxAge are removed, and, if the namespace still exceeds maxBytes, the
+// least recently used entries until it fits in 90% of maxBytes. Finally trim.txt records
+// the time.
+func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now time.Time) (TrimResult, error) {
+	var res TrimResult
+	des, err := os.ReadDir(root)
+	if err != nil {
+		if errNotExist(err) {
+			return res, nil
+		}
+		return res, fmt.Errorf("cache: trimming: %w", err)
+	}
+	var files []layoutFile
+	var errs []error
+	for _, de := range des {
+		name := de.Name()
+		path := filepath.Join(root, name)
+		if isTemp(name, func(s string) bool { return s == trimFile }) {
+			if fi, err := de.Info(); err == nil && now.Sub(fi.ModTime()) > staleTemp {
+				res.removed(layoutFile{path: path, size: fi.Size()})
+			}
+			continue
+		}
+		if !de.IsDir() || !isVersionDir(name) {
+			continue
+		}
+		if keep != "" && name != keep {
+			r, err := clearVersion(path)
+			res.Files += r.Files
+			res.Bytes += r.Bytes
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		vfiles, err := scanVersion(path)
+		if err != nil && !errNotExist(err) {
+			errs = append(errs, err)
+		}
+		files = append(files, vfiles...)
+	}
+
+	var total int64
+	live := files[:0]
+	for _, f := range files {
+		switch age := now.Sub(f.mtime); {
+		case f.temp && age > staleTemp, !f.temp && age > maxAge:
+			res.removed(f)
+		default:
+			total += f.size
+			live = append(live, f)
+		}
+	}
+	if total > maxBytes {
+		slices.SortFunc(live, func(a, b layoutFile) int { return a.mtime.Compare(b.mtime) })
+		target := maxBytes / 10 * 9
+		for _, f := range live {
+			if total <= target {
+				break
+			}
+			if f.temp { // a writer is busy with it
+				continue
+			}
+			res.removed(f)
+			total -= f.size
+		}
+	}
+	if err := writeFileAtomic(filepath.Join(root, trimFile), []byte(strconv.FormatInt(now.Unix(), 10)+"\n"), false); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return res, fmt.Errorf("cache: trimming %s: %w", root, err)
+	}
+	return res, nil
+}
+
+// lastTrim returns the time recorded in the trim.txt of the namespace root, or the zero
+// time if there is none.
+func lastTrim(root string) time.Time {
+	b, err := os.ReadFile(filepath.Join(root, trimFile))
+	if err != nil {
+		return time.Time{}
+	}
+	sec, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0)
+}
+
+// Trim trims the Cache's namespace now: it removes the directories of other versions, stale
+// temporary files, the entries unused for Options.MaxAge and then the least recently used
+// entries until the namespace fits in 90% of Options.MaxBytes. Trimming also runs on its
+// own, in the background after a store, at most once per hour across the processes sharing
+// the namespace. Trim does nothing when the disk tier is disabled.
+func (c *Cache) Trim() error {
+	if c.diskOff.Load() {
+		return nil
+	}
+	return c.trim()
+}
+
+func (c *Cache) trim() error {
+	c.written.Store(0)
+	res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, time.Now())
+	c.stats.trims.Add(1)
+	c.stats.trimmed.Add(uint64(res.Files))
+	return err
+}
+
+// afterStore starts a background trim check when none ran for trimCheckInterval, or when
+// this Cache has written a quarter of the budget since its last trim. Nothing runs while
+// the program does not store: there is no timer.
+func (c *Cache) afterStore() {
+	now := time.Now().UnixNano()
+	next := c.nextTrim.Load()
+	if now < next && c.written.Load() < c.opts.MaxBytes/4 {
+		return
+	}
+	if !c.nextTrim.CompareAndSwap(next, now+int64(trimCheckInterval)) {
+		return // another store is starting the check
+	}
+	if !c.trimming.CompareAndSwap(false, true) {
+		return
+	}
+	if !c.begin() {
+		c.trimming.Store(false)
+		return
+	}
+	go func() {
+		defer c.wg.Done()
+		defer c.trimming.Store(false)
+		if c.written.Load() < c.opts.MaxBytes/4 && time.Since(lastTrim(c.root)) < trimInterval {
+			return
+		}
+		if err := c.trim(); err != nil {
+			c.fail(err)
+		}
+	}()
+}
+
+// clearVersion removes the recognised files of a version directory, then the directory and
+// its shard directories if they are empty.
+func clearVersion(vdir string) (TrimResult, error) {
+	var res TrimResult
+	files, err := scanVersion(vdir)
+	if err != nil {
+		if errNotExist(err) {
+			return res, nil
+		}
+		return res, err
+	}
+	for _, f := range files {
+		res.removed(f)
+	}
+	vf := filepath.Join(vdir, versionFile)
+	if fi, err := os.Stat(vf); err == nil {
+		res.removed(layoutFile{path: vf, size: fi.Size()})
+	}
+	if des, err := os.ReadDir(vdir); err == nil {
+		for _, de := range des {
+			if de.IsDir() && isShardDir(de.Name()) {
+				os.Remove(filepath.Join(vdir, de.Name())) // fails if not empty: kept
+			}
+		}
+	}
+	os.Remove(vdir)
+	return res, nil
+}
+
+// namespaces returns the namespace directories under dir: namespace itself when it is not "",
+// or every subdirectory with a valid namespace name.
+func namespaces(dir, namespace string) ([]string, error) {
+	if namespace != "" {
+		if !namespaceRE.MatchString(namespace) {
+			return nil, fmt.Errorf("cache: invalid namespace %q", namespace)
+		}
+		return []string{namespace}, nil
+	}
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cache: listing namespaces: %w", err)
+	}
+	var ns []string
+	for _, de := range des {
+		if de.IsDir() && namespaceRE.MatchString(de.Name()) {
+			ns = append(ns, de.Name())
+		}
+	}
+	return ns, nil
+}
+
+// TrimDir trims the namespace of dir, or every namespace when namespace is "", as Cache.Trim
+// does except that no version is current: the entries of all versions are trimmed together,
+// by age and least recent use. maxBytes and maxAge of 0 select DefaultMaxBytes and
+// DefaultMaxAge.
+func TrimDir(dir, namespace string, maxBytes int64, maxAge time.Duration) (TrimResult, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if maxAge <= 0 {
+		maxAge = DefaultMaxAge
+	}
+	var total TrimResult
+	nss, err := namespaces(dir, namespace)
+	if err != nil {
+		return total, err
+	}
+	var errs []error
+	now := time.Now()
+	for _, ns := range nss {
+		res, err := trimNamespace(filepath.Join(dir, ns), "", maxBytes, maxAge, now)
+		total.Files += res.Files
+		total.Bytes += res.Bytes
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
+// Clear removes everything the cache wrote in the namespace of dir, or in every namespace
+// when namespace is "": entries, temporary files, version and trim records, and the
+// directories they leave empty. Files and directories it does not recognise are kept.
+func Clear(dir, namespace string) (TrimResult, error) {
+	var total TrimResult
+	nss, err := namespaces(dir, namespace)
+	if err != nil {
+		return total, err
+	}
+	var errs []error
+	for _, ns := range nss {
+		root := filepath.Join(dir, ns)
+		des, err := os.ReadDir(root)
+		if err != nil {
+			if !errNotExist(err) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		for _, de := range des {
+			name := de.Name()
+			path := filepath.Join(root, name)
+			switch {
+			case de.IsDir() && isVersionDir(name):
+				res, err := clearVersion(path)
+				total.Files += res.Files
+				total.Bytes += res.Bytes
+				if err != nil {
+					errs = append(errs, err)
+				}
+			case !de.IsDir() && (name == trimFile || isTemp(name, func(s string) bool { return s == trimFile })):
+				if fi, err := de.Info(); err == nil {
+					total.removed(layoutFile{path: path, size: fi.Size()})
+				}
+			}
+		}
+		os.Remove(root) // fails if something unrecognised is left: kept
+	}
+	if err := errors.Join(errs...); err != nil {
+		return total, fmt.Errorf("cache: clearing: %w", err)
+	}
+	return total, nil
+}
+
+// VersionUsage is the disk usage of one version of one namespace.
+type VersionUsage struct {
+	Namespace string
+	VersionID string // the directory name: a hash of Version
+	Version   string // the version string, from the directory's version.txt ("" if missing)
+	Entries   int
+	Bytes     int64 // total size of the entries
+	TempFiles int   // temporary files: stores in progress or left by crashed writers
+	TempBytes int64
+	Oldest    time.Time // least recent use of an entry (zero without entries)
+	Newest    time.Time // most recent use of an entry
+}
+
+// Usage reports the disk usage of the namespace of dir, or of every namespace when namespace
+// is "", per version, sorted by namespace and version directory.
+func Usage(dir, namespace string) ([]VersionUsage, error) {
+	nss, err := namespaces(dir, namespace)
+	if err != nil {
+		return nil, err
+	}
+	var out []VersionUsage
+	for _, ns := range nss {
+		root := filepath.Join(dir, ns)
+		des, err := os.ReadDir(root)
+		if err != nil {
+			if errNotExist(err) {
+				continue
+			}
+			return out, fmt.Errorf("cache: usage: %w", err)
+		}
+		for _, de := range des {
+			if !de.IsDir() || !isVersionDir(de.Name()) {
+				continue
+			}
+			vdir := filepath.Join(root, de.Name())
+			u := VersionUsage{Namespace: ns, VersionID: de.Name()}
+			if b, err := os.ReadFile(filepath.Join(vdir, versionFile)); err == nil {
+				u.Version = strings.TrimSuffix(string(b), "\n")
+			}
+			files, err := scanVersion(vdir)
+			if err != nil && !errNotExist(err) {
+				return out, fmt.Errorf("cache: usage: %w", err)
+			}
+			for _, f := range files {
+				if f.temp {
+					u.TempFiles++
+					u.TempBytes += f.size
+					continue
+				}
+				u.Entries++
+				u.Bytes += f.size
+				if u.Oldest.IsZero() || f.mtime.Before(u.Oldest) {
+					u.Oldest = f.mtime
+				}
+				if f.mtime.After(u.Newest) {
+					u.Newest = f.mtime
+				}
+			}
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
