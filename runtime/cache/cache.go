@@ -46,6 +46,11 @@ const (
 	trimCheckInterval = time.Minute
 	// staleTemp is the age from which a temporary file is taken to be a crashed writer's.
 	staleTemp = time.Hour
+	// oldVersionAge is how long another version's directory must have gone unused before a
+	// trim removes it whole. A Cache marks its version used (the mtime of its version.txt)
+	// at Open and after stores and disk hits, at most once per mtimeInterval; meanwhile
+	// the directory's entries are trimmed with the current version's.
+	oldVersionAge = 2 * mtimeInterval
 )
 
 // Options configure a Cache. The zero value of every field selects its default.
@@ -133,12 +138,13 @@ type Cache struct {
 	encoder func() (*zstd.Encoder, error)
 	decoder func() (*zstd.Decoder, error)
 
-	stats    counters
-	logOnce  sync.Once
-	diskOff  atomic.Bool  // set when the disk tier failed at Open
-	nextTrim atomic.Int64 // Unix nanoseconds before which stores do not check trim.txt
-	written  atomic.Int64 // bytes stored since this Cache last trimmed
-	trimming atomic.Bool  // a background trim is running
+	stats       counters
+	logOnce     sync.Once
+	diskOff     atomic.Bool  // set when the disk tier failed at Open
+	nextTrim    atomic.Int64 // Unix nanoseconds before which stores do not check trim.txt
+	written     atomic.Int64 // bytes stored since this Cache last trimmed
+	versionUsed atomic.Int64 // Unix nanoseconds when version.txt's mtime was last set
+	trimming    atomic.Bool  // a background trim is running
 }
 
 // A valueType is the identity of a value type, computed once per type and Cache.
@@ -241,8 +247,13 @@ func (c *Cache) initDir() error {
 		return fmt.Errorf("cache: creating directory: %w", err)
 	}
 	name := filepath.Join(c.versionDir, versionFile)
-	if _, err := os.Stat(name); err == nil {
+	now := time.Now()
+	c.versionUsed.Store(now.UnixNano())
+	if os.Chtimes(name, now, now) == nil {
 		return nil
+	}
+	if _, err := os.Stat(name); err == nil {
+		return nil // a read-only directory: its entries can still be read
 	}
 	if err := writeFileAtomic(name, []byte(c.version+"\n"), false); err != nil {
 		return fmt.Errorf("cache: writing version: %w", err)

@@ -30,7 +30,8 @@
 // build information: the main module's path, version and VCS revision, and the Go version,
 // for a release build; for a development build (version "(devel)" or unknown) or a modified
 // one (vcs.modified=true, or a "+dirty" version), a SHA-256 of the executable file, computed
-// once per process. Entries of other versions are never read, and trimming removes them.
+// once per process. Entries of other versions are never read, and trimming removes them
+// (see Eviction).
 //
 // # Layout
 //
@@ -93,7 +94,11 @@
 // a write at most hourly (as in Go's build cache). A hit in the memory tier does not refresh
 // it. Trimming removes the directories of other versions, temporary files over an hour old,
 // the entries older than MaxAge, and then the least recently used entries until the
-// namespace fits in 90% of MaxBytes.
+// namespace fits in 90% of MaxBytes. Another version's directory is removed whole once it
+// has gone unused for two hours (a Cache marks its version as used by setting the mtime of
+// its version.txt at Open, and at most hourly after a store or a disk hit); until then its
+// entries count toward the budget with the current ones, so that two builds used side by
+// side do not wipe each other's entries at every trim.
 //
 // Trimming runs in the background: after a store, at most once a minute, a Cache reads the
 // namespace's trim.txt and trims when no process has done so for an hour, or when it has

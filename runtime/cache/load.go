@@ -179,6 +179,7 @@ func fill[K keyhash.Key, V any, PV interface {
 			rest, err := PV(&v).UnmarshalMsg(raw)
 			if err == nil && len(rest) == 0 {
 				c.mem.put(mk, raw)
+				c.touchVersion()
 				f.raw, f.v, f.src = raw, v, fromDisk
 				return
 			}
@@ -216,6 +217,7 @@ func fill[K keyhash.Key, V any, PV interface {
 			c.fail(err)
 			return
 		}
+		c.touchVersion()
 		c.afterStore()
 	}
 }

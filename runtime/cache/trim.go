@@ -116,7 +116,7 @@ func (r *TrimResult) removed(f layoutFile) {
 }
 
 // trimNamespace trims the namespace directory root. When keep is not "", the version
-// directories other than keep are removed. Then temporary files older than staleTemp and
+// directories other than keep that no Cache used for oldVersionAge are removed. Then temporary files older than staleTemp and
 // entries unused for maxAge are removed, and, if the namespace still exceeds maxBytes, the
 // least recently used entries until it fits in 90% of maxBytes. Finally trim.txt records
 // the time.
@@ -143,7 +143,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 		if !de.IsDir() || !isVersionDir(name) {
 			continue
 		}
-		if keep != "" && name != keep {
+		if keep != "" && name != keep && now.Sub(versionLastUsed(path)) > oldVersionAge {
 			r, err := clearVersion(path)
 			res.Files += r.Files
 			res.Bytes += r.Bytes
@@ -193,6 +193,31 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 	return res, nil
 }
 
+// versionLastUsed returns when a Cache of the version directory vdir last showed that it
+// was in use: the modification time of its version.txt, or of the directory itself.
+func versionLastUsed(vdir string) time.Time {
+	var t time.Time
+	for _, name := range []string{filepath.Join(vdir, versionFile), vdir} {
+		if fi, err := os.Stat(name); err == nil && fi.ModTime().After(t) {
+			t = fi.ModTime()
+		}
+	}
+	return t
+}
+
+// touchVersion marks the Cache's version as in use, at most once per mtimeInterval, so that
+// other versions' trims keep its directory: see oldVersionAge.
+func (c *Cache) touchVersion() {
+	now := time.Now()
+	last := c.versionUsed.Load()
+	if now.UnixNano()-last < int64(mtimeInterval) || !c.versionUsed.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	if os.Chtimes(filepath.Join(c.versionDir, versionFile), now, now) != nil {
+		c.initDir() // removed by another version's trim, or by Clear: best effort
+	}
+}
+
 // lastTrim returns the time recorded in the trim.txt of the namespace root, or the zero
 // time if there is none.
 func lastTrim(root string) time.Time {
@@ -207,7 +232,8 @@ func lastTrim(root string) time.Time {
 	return time.Unix(sec, 0)
 }
 
-// Trim trims the Cache's namespace now: it removes the directories of other versions, stale
+// Trim trims the Cache's namespace now: it removes the directories of other versions that
+// were not used for two hours, stale
 // temporary files, the entries unused for Options.MaxAge and then the least recently used
 // entries until the namespace fits in 90% of Options.MaxBytes. Trimming also runs on its
 // own, in the background after a store, at most once per hour across the processes sharing

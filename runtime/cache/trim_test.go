@@ -1,0 +1,262 @@
+package cache
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// setMtime sets a file's modification time to now minus age.
+func setMtime(t *testing.T, path string, age time.Duration) {
+	t.Helper()
+	when := time.Now().Add(-age)
+	if err := os.Chtimes(path, when, when); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ageVersion makes a version directory look unused for age.
+func ageVersion(t *testing.T, vdir string, age time.Duration) {
+	t.Helper()
+	setMtime(t, filepath.Join(vdir, versionFile), age)
+	setMtime(t, vdir, age)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func usageOf(t *testing.T, dir string) (entries int, bytes int64) {
+	t.Helper()
+	us, err := Usage(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		entries += u.Entries
+		bytes += u.Bytes + u.TempBytes
+	}
+	return entries, bytes
+}
+
+func TestTrimBudget(t *testing.T) {
+	dir := t.TempDir()
+	const budget = 100 << 10
+	const n = 40
+	filler := open(t, Options{Dir: dir, Version: "v", MemoryBytes: -1})
+	for i := range n {
+		load(t, filler, testKey{"budget", i}, computeLarge)
+		// Key 0 is the most recently used, key n-1 the least.
+		setMtime(t, entryFile(filler, testKey{"budget", i}), time.Duration(i+1)*time.Minute)
+	}
+	filler.Close()
+	c := open(t, Options{Dir: dir, Version: "v", MaxBytes: budget, MemoryBytes: -1})
+	_, before := usageOf(t, dir)
+	if before <= budget {
+		t.Fatalf("test stored only %d bytes, not over the budget", before)
+	}
+	if err := c.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	entries, after := usageOf(t, dir)
+	if after > budget*9/10 || entries == 0 {
+		t.Fatalf("after Trim: %d entries, %d bytes; budget %d", entries, after, budget)
+	}
+	// Least recently used first: exactly the first `entries` keys survive.
+	for i := range n {
+		if kept := exists(entryFile(c, testKey{"budget", i})); kept != (i < entries) {
+			t.Errorf("key %d kept=%v with %d entries left", i, kept, entries)
+		}
+	}
+	if st := c.Stats(); st.Trims != 1 || st.Trimmed != uint64(n-entries) {
+		t.Errorf("stats %+v, want 1 trim of %d files", st, n-entries)
+	}
+	if !exists(filepath.Join(dir, "test", trimFile)) {
+		t.Error("trim.txt not written")
+	}
+}
+
+func TestTrimAgeTempsAndVersions(t *testing.T) {
+	dir := t.TempDir()
+	old := open(t, Options{Dir: dir, Version: "old"})
+	load(t, old, testKey{"v", 1}, computeSmall)
+	old.Close()
+	oldDir := old.versionDir
+	recent := open(t, Options{Dir: dir, Version: "recent"})
+	load(t, recent, testKey{"v", 1}, computeSmall)
+	recent.Close()
+	recentEntry := entryFile(recent, testKey{"v", 1})
+	ageVersion(t, oldDir, oldVersionAge+time.Minute)
+	ageVersion(t, recent.versionDir, oldVersionAge-10*time.Minute)
+
+	c := open(t, Options{Dir: dir, Version: "new", MaxAge: 24 * time.Hour, MemoryBytes: -1})
+	load(t, c, testKey{"fresh", 1}, computeSmall)
+	load(t, c, testKey{"aged", 1}, computeSmall)
+	fresh, aged := entryFile(c, testKey{"fresh", 1}), entryFile(c, testKey{"aged", 1})
+	setMtime(t, aged, 25*time.Hour)
+
+	shard := filepath.Dir(fresh)
+	name := filepath.Base(fresh)
+	staleTmp := filepath.Join(shard, name+".tmp123")
+	freshTmp := filepath.Join(shard, name+".tmp456")
+	foreign := filepath.Join(shard, "notes.txt")
+	foreignNS := filepath.Join(dir, "test", "README")
+	for _, f := range []string{staleTmp, freshTmp, foreign, foreignNS} {
+		if err := os.WriteFile(f, []byte("x"), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setMtime(t, staleTmp, 2*time.Hour)
+	setMtime(t, foreign, 1000*time.Hour)
+
+	if err := c.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		kept bool
+	}{
+		{fresh, true}, {aged, false}, {staleTmp, false}, {freshTmp, true}, {foreign, true},
+		{foreignNS, true}, {oldDir, false}, {filepath.Join(c.versionDir, versionFile), true},
+		{recentEntry, true},
+	} {
+		if exists(tc.path) != tc.kept {
+			t.Errorf("%s: kept=%v, want %v", strings.TrimPrefix(tc.path, dir), !tc.kept, tc.kept)
+		}
+	}
+}
+
+func TestBackgroundTrim(t *testing.T) {
+	dir := t.TempDir()
+	old := open(t, Options{Dir: dir, Version: "old"})
+	load(t, old, testKey{"v", 1}, computeSmall)
+	old.Close()
+	ageVersion(t, old.versionDir, 3*time.Hour)
+	os.Remove(filepath.Join(dir, "test", trimFile)) // as if no trim had run yet
+
+	// The first store of a Cache checks trim.txt: there is none, so it trims, and Close
+	// waits for it.
+	c, err := Open(Options{Dir: dir, Namespace: "test", Version: "new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load(t, c, testKey{"v", 1}, computeSmall)
+	c.Close()
+	if st := c.Stats(); st.Trims != 1 || exists(old.versionDir) {
+		t.Fatalf("background trim did not run: %+v, old version kept=%v", st, exists(old.versionDir))
+	}
+	// Another process (here: Cache) finds a recent trim.txt and does not trim.
+	c2 := open(t, Options{Dir: dir, Version: "new"})
+	load(t, c2, testKey{"v", 2}, computeSmall)
+	c2.Close()
+	if st := c2.Stats(); st.Trims != 0 {
+		t.Errorf("trimmed again within the interval: %+v", st)
+	}
+	// An old trim.txt makes the next check trim.
+	if err := os.WriteFile(filepath.Join(dir, "test", trimFile), []byte("1000\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	c3 := open(t, Options{Dir: dir, Version: "new"})
+	load(t, c3, testKey{"v", 3}, computeSmall)
+	c3.Close()
+	if st := c3.Stats(); st.Trims != 1 {
+		t.Errorf("old trim.txt did not trigger a trim: %+v", st)
+	}
+}
+
+func TestMtimeRefresh(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, Options{Dir: dir, Version: "v", MemoryBytes: -1})
+	for _, tc := range []struct {
+		age       time.Duration
+		refreshed bool
+	}{{10 * time.Minute, false}, {2 * time.Hour, true}} {
+		k := testKey{"mtime", int(tc.age)}
+		load(t, c, k, computeSmall)
+		path := entryFile(c, k)
+		setMtime(t, path, tc.age)
+		load(t, c, k, failCompute2(computeSmall))
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refreshed := time.Since(fi.ModTime()) < time.Minute; refreshed != tc.refreshed {
+			t.Errorf("entry %v old: refreshed=%v, want %v", tc.age, refreshed, tc.refreshed)
+		}
+	}
+}
+
+func TestUsageAndClear(t *testing.T) {
+	dir := t.TempDir()
+	for _, ns := range []string{"a", "b"} {
+		c := open(t, Options{Dir: dir, Namespace: ns, Version: "ver-" + ns})
+		for i := range 3 {
+			load(t, c, testKey{ns, i}, computeSmall)
+		}
+		c.Trim()
+	}
+	foreign := filepath.Join(dir, "a", "mine.txt")
+	os.WriteFile(foreign, nil, 0o666)
+	us, err := Usage(dir, "")
+	if err != nil || len(us) != 2 {
+		t.Fatalf("Usage = %+v, %v", us, err)
+	}
+	for _, u := range us {
+		if u.Entries != 3 || u.Bytes == 0 || u.Version != "ver-"+u.Namespace || u.Oldest.IsZero() {
+			t.Errorf("usage %+v", u)
+		}
+	}
+	if us, err := Usage(dir, "b"); err != nil || len(us) != 1 || us[0].Namespace != "b" {
+		t.Errorf("Usage(b) = %+v, %v", us, err)
+	}
+	if _, err := Usage(dir, "../x"); err == nil {
+		t.Error("Usage accepted an invalid namespace")
+	}
+
+	res, err := Clear(dir, "b")
+	if err != nil || res.Files != 3+1+1 { // entries, version.txt, trim.txt
+		t.Errorf("Clear(b) = %+v, %v", res, err)
+	}
+	if exists(filepath.Join(dir, "b")) || !exists(filepath.Join(dir, "a")) {
+		t.Error("Clear(b) removed the wrong namespace")
+	}
+	if _, err := Clear(dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(foreign) {
+		t.Error("Clear removed a file it does not own")
+	}
+	des, _ := os.ReadDir(filepath.Join(dir, "a"))
+	if len(des) != 1 {
+		t.Errorf("left in a: %v, want only mine.txt", des)
+	}
+}
+
+func TestTrimDir(t *testing.T) {
+	dir := t.TempDir()
+	for _, v := range []string{"v1", "v2"} {
+		c := open(t, Options{Dir: dir, Version: v, MemoryBytes: -1})
+		for i := range 20 {
+			load(t, c, testKey{v, i}, computeLarge)
+		}
+	}
+	res, err := TrimDir(dir, "", 100<<10, 0)
+	if err != nil || res.Files == 0 {
+		t.Fatalf("TrimDir = %+v, %v", res, err)
+	}
+	if _, bytes := usageOf(t, dir); bytes > 90<<10 {
+		t.Errorf("after TrimDir: %d bytes", bytes)
+	}
+	// Without a current version, TrimDir keeps both versions' directories.
+	if us, _ := Usage(dir, "test"); len(us) != 2 {
+		t.Errorf("usage %+v, want two versions", us)
+	}
+	if _, err := TrimDir(filepath.Join(dir, "missing"), "", 0, 0); err == nil {
+		t.Error("TrimDir of a missing directory succeeded")
+	}
+	_ = context.Background
+}
