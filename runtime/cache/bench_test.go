@@ -1,0 +1,250 @@
+package cache
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Artifact is a representative compiled artifact: machine code, relocations, trap sites
+// and a name table.
+type Artifact struct {
+	Code   []byte
+	Relocs []Reloc
+	Traps  []Trap
+	Names  map[uint32]string
+}
+
+// Reloc is a relocation in an Artifact's code.
+type Reloc struct {
+	Offset uint32
+	Symbol string
+	Kind   uint8
+}
+
+// Trap is a trap site in an Artifact's code.
+type Trap struct {
+	Offset uint32
+	Code   uint8
+}
+
+// makeArtifact builds a deterministic artifact of 256 KiB of code (pseudo-random opcodes
+// and immediates), 2000 relocations, 500 traps and 300 names.
+func makeArtifact(seed int) Artifact {
+	code := valueFor(testKey{"artifact", seed}, 256<<10).Data
+	x := uint32(seed*2654435761 + 12345)
+	next := func() uint32 {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		return x
+	}
+	a := Artifact{Code: code, Names: make(map[uint32]string, 300)}
+	for i := range 300 {
+		a.Names[uint32(i*97)] = fmt.Sprintf("pkg%d.func%d", i%17, i)
+	}
+	for range 2000 {
+		a.Relocs = append(a.Relocs, Reloc{
+			Offset: next() % uint32(len(code)),
+			Symbol: fmt.Sprintf("pkg%d.func%d", next()%17, next()%300),
+			Kind:   uint8(next() % 5),
+		})
+	}
+	for range 500 {
+		a.Traps = append(a.Traps, Trap{Offset: next() % uint32(len(code)), Code: uint8(next() % 12)})
+	}
+	return a
+}
+
+func (a *Artifact) equal(b *Artifact) bool {
+	return slices.Equal(a.Code, b.Code) && slices.Equal(a.Relocs, b.Relocs) &&
+		slices.Equal(a.Traps, b.Traps) && maps.Equal(a.Names, b.Names)
+}
+
+// artifactKey selects an artifact: its Opt field is the seed.
+func computeArtifact(_ context.Context, k testKey) (Artifact, error) { return makeArtifact(k.Opt), nil }
+
+var errHitExpected = errors.New("computed: a hit was expected")
+
+func noCompute(context.Context, testKey) (Artifact, error) { return Artifact{}, errHitExpected }
+
+func TestArtifactRoundTrip(t *testing.T) {
+	a := makeArtifact(1)
+	b, err := a.MarshalMsg(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > a.Msgsize() {
+		t.Errorf("encoding of %d bytes, Msgsize %d", len(b), a.Msgsize())
+	}
+	var got Artifact
+	if rest, err := got.UnmarshalMsg(b); err != nil || len(rest) != 0 || !got.equal(&a) {
+		t.Fatalf("round trip: %v, %d bytes left, equal=%v", err, len(rest), got.equal(&a))
+	}
+	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
+	if _, err := Load(context.Background(), c, testKey{"art", 1}, computeArtifact); err != nil {
+		t.Fatal(err)
+	}
+	v, err := Load(context.Background(), c, testKey{"art", 1}, noCompute)
+	if err != nil || !v.equal(&a) {
+		t.Fatalf("disk hit: %v", err)
+	}
+	t.Logf("artifact: %d bytes raw, entry file %d bytes", len(b), c.Stats().StoredBytes)
+}
+
+// BenchmarkDiskHit loads a stored artifact from its entry file (no memory tier), against
+// the floor of doing by hand what a hit must do: read the file, DecodeAll its payload with
+// a shared zstd decoder and UnmarshalMsg the result.
+func BenchmarkDiskHit(b *testing.B) {
+	ctx := context.Background()
+	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", MemoryBytes: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	key := testKey{"artifact", 1}
+	if _, err := Load(ctx, c, key, computeArtifact); err != nil {
+		b.Fatal(err)
+	}
+	a := makeArtifact(1)
+	raw, _ := a.MarshalMsg(nil)
+	path := entryFile2[Artifact](c, key)
+
+	b.Run("cache", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Load(ctx, c, key, noCompute); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("floor", func(b *testing.B) {
+		dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer dec.Close()
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		for b.Loop() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			payload := data[headerSize+int(binary.LittleEndian.Uint16(data[12:])):]
+			out, err := dec.DecodeAll(payload, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var v Artifact
+			if _, err := v.UnmarshalMsg(out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// entryFile2 returns the path of k's entry for value type V in c.
+func entryFile2[V any](c *Cache, k testKey) string {
+	mk := memKey{d: keyhashSum(k), vt: valueTypeOf[V](c)}
+	ek := c.entryKey(&mk)
+	return c.entryPath(&ek)
+}
+
+// BenchmarkMemoryHit loads an artifact from the memory tier: one UnmarshalMsg.
+func BenchmarkMemoryHit(b *testing.B) {
+	ctx := context.Background()
+	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	key := testKey{"artifact", 1}
+	if _, err := Load(ctx, c, key, computeArtifact); err != nil {
+		b.Fatal(err)
+	}
+	a := makeArtifact(1)
+	raw, _ := a.MarshalMsg(nil)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load(ctx, c, key, noCompute); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if st := c.Stats(); st.DiskHits != 0 {
+		b.Fatalf("disk hits in a memory benchmark: %+v", st)
+	}
+}
+
+// BenchmarkMissStore measures what a miss adds to compute: the lookups, MarshalMsg, zstd,
+// the entry file's write and rename, and the memory tier. compute returns a prebuilt
+// artifact, so it costs nothing.
+func BenchmarkMissStore(b *testing.B) {
+	ctx := context.Background()
+	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	a := makeArtifact(1)
+	raw, _ := a.MarshalMsg(nil)
+	prebuilt := func(context.Context, testKey) (Artifact, error) { return a, nil }
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := Load(ctx, c, testKey{"miss", i}, prebuilt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if st := c.Stats(); st.Hits != 0 || st.Errors != 0 {
+		b.Fatalf("stats %+v", st)
+	}
+}
+
+// BenchmarkParallelLoad measures Load throughput from many goroutines over 64 artifacts
+// held in the memory tier.
+func BenchmarkParallelLoad(b *testing.B) {
+	ctx := context.Background()
+	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", MemoryBytes: 256 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	const n = 64
+	small := func(_ context.Context, k testKey) (Artifact, error) {
+		a := makeArtifact(k.Opt)
+		a.Code = a.Code[:16<<10]
+		a.Relocs, a.Traps = a.Relocs[:100], a.Traps[:50]
+		return a, nil
+	}
+	for i := range n {
+		if _, err := Load(ctx, c, testKey{"par", i}, small); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			i++
+			if _, err := Load(ctx, c, testKey{"par", i % n}, noCompute); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	if st := c.Stats(); st.Misses != n {
+		b.Fatalf("stats %+v", st)
+	}
+}
