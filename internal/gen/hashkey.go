@@ -215,6 +215,9 @@ func (e *keyEmitter) value(t types.Type, expr, name string, set bool, depth int,
 		if isByte(u.Elem()) {
 			return []jen.Code{h.Clone().Dot("Bytes").Call(jen.Lit(name), jen.Id(expr))}
 		}
+		if isString(u.Elem()) {
+			return []jen.Code{h.Clone().Dot("Strings").Call(jen.Lit(name), jen.Id(expr))}
+		}
 		return e.list(u.Elem(), expr, name, depth, at)
 
 	case *types.Array:
@@ -315,6 +318,13 @@ func (e *keyEmitter) unordered(open, end string, key, elem types.Type, expr, nam
 func isByte(t types.Type) bool {
 	b, ok := types.Unalias(t).(*types.Basic)
 	return ok && b.Kind() == types.Uint8
+}
+
+// isString reports whether t is string itself (so that []t and map[t]t are assignable to
+// the parameters of Strings and StringMap).
+func isString(t types.Type) bool {
+	b, ok := types.Unalias(t).(*types.Basic)
+	return ok && b.Kind() == types.String
 }
 
 // hasHashKey reports whether t, or a pointer to it, has the method HashKey(*keyhash.Hasher).

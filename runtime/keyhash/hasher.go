@@ -35,8 +35,6 @@ const (
 	// directMin is the size from which strings and byte slices bypass the buffer and go
 	// straight to SHA-256 (after the pending bytes), saving a copy.
 	directMin = 512
-	// bufCap leaves room for one small write past flushAt, so the buffer never grows.
-	bufCap = flushAt + directMin + 64
 	// maxPooled is the largest buffer a pooled Hasher keeps; a Hasher that had to grow
 	// further for a large map or set is dropped rather than pinned in the pool.
 	maxPooled = 1 << 20
@@ -51,8 +49,14 @@ const (
 // buffer so that they can be sorted before they are hashed. A Hasher allocates nothing once
 // its buffers have grown to the size of the keys it hashes.
 type Hasher struct {
-	b      []byte // pending bytes at depth 0; the entries of the open maps and sets above it
-	limit  int    // len(b) at which b is flushed: flushAt at depth 0, never inside a map or set
+	// buf[:n] holds the pending bytes at depth 0, and the entries of the open maps and sets
+	// above it. The length lives in n rather than in a slice header so that a write stores
+	// no pointer into the Hasher (no GC write barrier on the hot path).
+	buf []byte
+	n   int
+	// lim is where the next write must stop: flushAt at depth 0 (a write that would cross
+	// it flushes first), the end of buf inside a map or set (a write past it grows buf).
+	lim    int
 	sha    hash.Hash
 	groups []group // open maps and sets, innermost last
 	ents   []int   // start offsets in b of the entries of the open groups
@@ -78,9 +82,9 @@ var traceOn = os.Getenv(traceEnv) == "1"
 // New returns a Hasher ready for use. When CACHEGEN_TRACE=1 it traces to standard error.
 func New() *Hasher {
 	h := &Hasher{
-		b:     make([]byte, 0, bufCap),
-		limit: flushAt,
-		sha:   sha256.New(),
+		buf: make([]byte, flushAt),
+		lim: flushAt,
+		sha: sha256.New(),
 	}
 	if traceOn {
 		h.Trace(os.Stderr)
@@ -91,8 +95,8 @@ func New() *Hasher {
 // Reset discards everything written so far, so the Hasher can compute another digest.
 func (h *Hasher) Reset() {
 	h.sha.Reset()
-	h.b = h.b[:0]
-	h.limit = flushAt
+	h.n = 0
+	h.lim = flushAt
 	h.groups = h.groups[:0]
 	h.ents = h.ents[:0]
 	if h.tr != nil {
@@ -124,7 +128,7 @@ func Sum(k Key) Digest {
 	h := pool.Get().(*Hasher)
 	k.HashKey(h)
 	d := h.Sum()
-	if cap(h.b) <= maxPooled && cap(h.tmp) <= maxPooled {
+	if len(h.buf) <= maxPooled && cap(h.tmp) <= maxPooled {
 		h.Reset()
 		pool.Put(h)
 	}
@@ -134,65 +138,91 @@ func Sum(k Key) Digest {
 // flush feeds the pending bytes to SHA-256. Inside a map or set it does nothing: the bytes
 // there are entries waiting to be sorted.
 func (h *Hasher) flush() {
-	if len(h.groups) == 0 && len(h.b) > 0 {
-		h.sha.Write(h.b)
-		h.b = h.b[:0]
+	if len(h.groups) == 0 && h.n > 0 {
+		h.sha.Write(h.buf[:h.n])
+		h.n = 0
 	}
 }
 
-// u8, u16, u32 and u64 append fixed-width little-endian integers. They are small enough to
+// makeRoom is the slow path of every write of k bytes that would cross lim: at depth 0 it
+// flushes (leaving room for any write up to flushAt); inside a map or set it grows the
+// buffer, since entries must stay until they are sorted.
+func (h *Hasher) makeRoom(k int) {
+	if len(h.groups) == 0 {
+		h.flush()
+		return
+	}
+	if h.n+k > len(h.buf) {
+		buf := make([]byte, max(2*len(h.buf), h.n+k))
+		copy(buf, h.buf[:h.n])
+		h.buf = buf
+	}
+	h.lim = len(h.buf)
+}
+
+// u8, u16, u32 and u64 write fixed-width little-endian integers. They are small enough to
 // be inlined into every typed method.
 func (h *Hasher) u8(v uint8) {
-	h.b = append(h.b, v)
-	if len(h.b) >= h.limit {
-		h.flush()
+	if h.n+1 > h.lim {
+		h.makeRoom(1)
 	}
+	h.buf[h.n] = v
+	h.n++
 }
 
 func (h *Hasher) u16(v uint16) {
-	h.b = binary.LittleEndian.AppendUint16(h.b, v)
-	if len(h.b) >= h.limit {
-		h.flush()
+	if h.n+2 > h.lim {
+		h.makeRoom(2)
 	}
+	binary.LittleEndian.PutUint16(h.buf[h.n:], v)
+	h.n += 2
 }
 
 func (h *Hasher) u32(v uint32) {
-	h.b = binary.LittleEndian.AppendUint32(h.b, v)
-	if len(h.b) >= h.limit {
-		h.flush()
+	if h.n+4 > h.lim {
+		h.makeRoom(4)
 	}
+	binary.LittleEndian.PutUint32(h.buf[h.n:], v)
+	h.n += 4
 }
 
 func (h *Hasher) u64(v uint64) {
-	h.b = binary.LittleEndian.AppendUint64(h.b, v)
-	if len(h.b) >= h.limit {
+	if h.n+8 > h.lim {
+		h.makeRoom(8)
+	}
+	binary.LittleEndian.PutUint64(h.buf[h.n:], v)
+	h.n += 8
+}
+
+// raw writes p as it is: through the buffer, or straight to SHA-256 when it is large and
+// nothing needs sorting. p's bytes may be handed to SHA-256, so p must not point into the
+// caller's stack; ByteArray, which may, uses copyIn.
+func (h *Hasher) raw(p []byte) {
+	if len(p) >= directMin && len(h.groups) == 0 {
 		h.flush()
+		h.sha.Write(p)
+		return
+	}
+	h.copyIn(p)
+}
+
+// copyIn copies p into the buffer, flushing (or, inside a map or set, growing) as it fills;
+// p is never retained.
+func (h *Hasher) copyIn(p []byte) {
+	for len(p) > 0 {
+		if h.n == h.lim {
+			h.makeRoom(len(p))
+		}
+		k := copy(h.buf[h.n:h.lim], p)
+		h.n += k
+		p = p[k:]
 	}
 }
 
-// str appends a length-prefixed string.
+// str writes a length-prefixed string.
 func (h *Hasher) str(s string) {
-	if len(s) >= directMin {
-		h.large(unsafe.Slice(unsafe.StringData(s), len(s)))
-		return
-	}
-	h.b = binary.LittleEndian.AppendUint64(h.b, uint64(len(s)))
-	h.b = append(h.b, s...)
-	if len(h.b) >= h.limit {
-		h.flush()
-	}
-}
-
-// large writes a length-prefixed byte string of at least directMin bytes: straight to
-// SHA-256 at depth 0, into the entry buffer inside a map or set.
-func (h *Hasher) large(p []byte) {
-	h.b = binary.LittleEndian.AppendUint64(h.b, uint64(len(p)))
-	if len(h.groups) != 0 {
-		h.b = append(h.b, p...)
-		return
-	}
-	h.flush()
-	h.sha.Write(p)
+	h.u64(uint64(len(s)))
+	h.raw(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // Begin starts a generated struct: it writes the type's schema fingerprint (fp0..fp3, computed
@@ -362,6 +392,16 @@ func (h *Hasher) String(name string, s string) {
 	if h.tr != nil {
 		h.tr.quoted(name, "string", s)
 	}
+	// The common case, a short string with room in the buffer, is written in place: this
+	// method is the most called one, and a second call or an append here costs more than
+	// the copy.
+	if k := 8 + len(s); len(s) < directMin && h.n+k <= h.lim {
+		b := h.buf[h.n : h.n+k]
+		binary.LittleEndian.PutUint64(b, uint64(len(s)))
+		copy(b[8:], s)
+		h.n += k
+		return
+	}
 	h.str(s)
 }
 
@@ -370,15 +410,8 @@ func (h *Hasher) Bytes(name string, p []byte) {
 	if h.tr != nil {
 		h.tr.bytes(name, "[]byte", p)
 	}
-	if len(p) >= directMin {
-		h.large(p)
-		return
-	}
-	h.b = binary.LittleEndian.AppendUint64(h.b, uint64(len(p)))
-	h.b = append(h.b, p...)
-	if len(h.b) >= h.limit {
-		h.flush()
-	}
+	h.u64(uint64(len(p)))
+	h.raw(p)
 }
 
 // ByteArray writes the bytes of a fixed-size byte array, without a length (the length is part
@@ -387,17 +420,7 @@ func (h *Hasher) ByteArray(name string, p []byte) {
 	if h.tr != nil {
 		h.tr.bytes(name, "byte array", p)
 	}
-	for len(p) > 0 {
-		n := min(len(p), bufCap-len(h.b))
-		if len(h.groups) != 0 {
-			n = len(p)
-		}
-		h.b = append(h.b, p[:n]...)
-		p = p[n:]
-		if len(h.b) >= h.limit {
-			h.flush()
-		}
-	}
+	h.copyIn(p)
 }
 
 // Time writes t's instant (Unix seconds and nanoseconds) and the name of its location. The
@@ -506,6 +529,22 @@ func (h *Hasher) EndList() {
 	}
 }
 
+// Strings writes a []string exactly as List with one String per element does, in one call.
+func (h *Hasher) Strings(name string, v []string) {
+	if h.tr != nil {
+		h.tr.open(name, "list", len(v))
+		for i, s := range v {
+			h.tr.elem(i)
+			h.tr.quoted("", "string", s)
+		}
+		h.tr.pop()
+	}
+	h.u64(uint64(len(v)))
+	for _, s := range v {
+		h.str(s)
+	}
+}
+
 // Map starts a map of n entries. Each entry starts with Entry, then its key and value are
 // written; EndMap sorts the entries by their encoding and hashes them.
 func (h *Hasher) Map(name string, n int) {
@@ -532,7 +571,7 @@ func (h *Hasher) Entry() {
 	if h.tr != nil {
 		h.tr.elem(len(h.ents) - h.groups[len(h.groups)-1].ent)
 	}
-	h.ents = append(h.ents, len(h.b))
+	h.ents = append(h.ents, h.n)
 }
 
 // EndMap closes the map opened by Map.
@@ -545,8 +584,8 @@ func (h *Hasher) EndSet() { h.close() }
 // buffer holds nothing but entries until the outermost group closes.
 func (h *Hasher) open() {
 	h.flush()
-	h.limit = math.MaxInt
-	h.groups = append(h.groups, group{start: len(h.b), ent: len(h.ents)})
+	h.lim = len(h.buf)
+	h.groups = append(h.groups, group{start: h.n, ent: len(h.ents)})
 }
 
 // close sorts the innermost group's entries by their bytes and puts them back in that order:
@@ -560,24 +599,27 @@ func (h *Hasher) close() {
 	starts := h.ents[g.ent:]
 	h.spans = h.spans[:0]
 	for i, off := range starts {
-		end := len(h.b)
+		end := h.n
 		if i+1 < len(starts) {
 			end = starts[i+1]
 		}
 		h.spans = append(h.spans, span{off, end})
 	}
 	h.ents = h.ents[:g.ent]
-	b := h.b
+	b := h.buf
 	slices.SortFunc(h.spans, func(x, y span) int { return bytes.Compare(b[x.off:x.end], b[y.off:y.end]) })
 	h.tmp = h.tmp[:0]
 	for _, s := range h.spans {
 		h.tmp = append(h.tmp, b[s.off:s.end]...)
 	}
-	h.b = append(h.b[:g.start], h.tmp...)
 	if len(h.groups) == 0 {
-		h.limit = flushAt
-		h.flush()
+		// Outermost group: the buffer held only its entries; hash them in sorted order.
+		h.lim = flushAt
+		h.n = 0
+		h.sha.Write(h.tmp)
+		return
 	}
+	copy(h.buf[g.start:], h.tmp)
 }
 
 // Trace makes h print, on every Sum, the type, field path and value of everything written to
@@ -585,3 +627,24 @@ func (h *Hasher) close() {
 func (h *Hasher) Trace(w io.Writer) {
 	h.tr = &tracer{w: w}
 }
+
+// AppendEncoding appends to dst the byte stream that Sum(k) hashes, for debugging a key and
+// for comparing encodings in tests. It is not a serialization: there is no decoder.
+func AppendEncoding(dst []byte, k Key) []byte {
+	s := &sink{b: dst}
+	h := New()
+	h.sha = s
+	h.tr = nil
+	k.HashKey(h)
+	h.Sum()
+	return s.b
+}
+
+// sink is a hash.Hash that keeps its input instead of hashing it.
+type sink struct{ b []byte }
+
+func (s *sink) Write(p []byte) (int, error) { s.b = append(s.b, p...); return len(p), nil }
+func (s *sink) Sum(b []byte) []byte         { return append(b, make([]byte, sha256.Size)...) }
+func (s *sink) Reset()                      { s.b = s.b[:0] }
+func (s *sink) Size() int                   { return sha256.Size }
+func (s *sink) BlockSize() int              { return sha256.BlockSize }

@@ -191,3 +191,19 @@ func TestDigestString(t *testing.T) {
 		t.Fatalf("String() = %q", s)
 	}
 }
+
+// TestStrings pins Strings to the encoding of the generic calls it replaces.
+func TestStrings(t *testing.T) {
+	list := []string{"", "a", strings.Repeat("b", 600), "c"}
+	generic := encode(t, func(h *keyhash.Hasher) {
+		h.List("", len(list))
+		for i, s := range list {
+			h.Elem(i)
+			h.String("", s)
+		}
+		h.EndList()
+	})
+	if special := encode(t, func(h *keyhash.Hasher) { h.Strings("", list) }); !bytes.Equal(generic, special) {
+		t.Fatalf("Strings encodes differently:\n%x\n%x", generic, special)
+	}
+}

@@ -95,18 +95,8 @@ func (x Wide) HashKey(h *keyhash.Hasher) {
 	h.Int8("Lvl", int8(x.Lvl))
 	h.String("N", string(x.N))
 	h.Bytes("Data", x.Data)
-	h.List("Al", len(x.Al))
-	for i := range x.Al {
-		h.Elem(i)
-		h.String("", x.Al[i])
-	}
-	h.EndList()
-	h.List("List", len(x.List))
-	for i := range x.List {
-		h.Elem(i)
-		h.String("", x.List[i])
-	}
-	h.EndList()
+	h.Strings("Al", x.Al)
+	h.Strings("List", x.List)
 	h.Set("Tags", len(x.Tags))
 	for _, k := range x.Tags {
 		h.Entry()
@@ -124,12 +114,7 @@ func (x Wide) HashKey(h *keyhash.Hasher) {
 	for k, v := range x.MI {
 		h.Entry()
 		h.Int32("key", k)
-		h.List("value", len(v))
-		for i1 := range v {
-			h.Elem(i1)
-			h.String("", v[i1])
-		}
-		h.EndList()
+		h.Strings("value", v)
 	}
 	h.EndMap()
 	if h.Ptr("Opt", x.Opt != nil) {
