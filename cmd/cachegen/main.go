@@ -13,9 +13,10 @@ package main
 import (
 	"os"
 
+	"github.com/cachegen/cachegen/internal/cacheadmin"
 	"github.com/cachegen/cachegen/internal/gen"
 )
 
 func main() {
-	os.Exit(gen.Main(os.Args[1:], os.Stdout, os.Stderr, nil))
+	os.Exit(gen.Main(os.Args[1:], os.Stdout, os.Stderr, cacheadmin.Run))
 }
