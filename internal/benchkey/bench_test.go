@@ -3,8 +3,6 @@ package benchkey
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
@@ -13,32 +11,6 @@ import (
 
 // newKey returns the representative key: 6 target features, 8 flags, 16 defines, 32 imports,
 // and a source of n bytes.
-func newKey(n int) CompileKey {
-	r := rand.New(rand.NewPCG(1, 2))
-	k := CompileKey{
-		CompilerVersion: "cc 1.26.3 (linux/amd64)",
-		Target:          Target{Arch: "amd64", OS: "linux", Features: []string{"sse2", "sse4.2", "avx", "avx2", "bmi2", "popcnt"}},
-		OptLevel:        2,
-		Flags:           map[string]string{},
-		Source:          make([]byte, n),
-	}
-	for i := range 8 {
-		k.Flags[fmt.Sprintf("-f%d-option", i)] = fmt.Sprintf("value-%d", i)
-	}
-	for i := range 16 {
-		k.Defines = append(k.Defines, fmt.Sprintf("DEFINE_%d=%d", i, i*7))
-	}
-	for i := range 32 {
-		k.Imports = append(k.Imports, struct {
-			Module, Name string
-			Kind         uint8
-		}{fmt.Sprintf("env%d", i%4), fmt.Sprintf("func_%d", i), uint8(i % 3)})
-	}
-	for i := range k.Source {
-		k.Source[i] = byte(r.IntN(96) + 32)
-	}
-	return k
-}
 
 // handKey is CompileKey with a hash written by hand, field by field, into the same Hasher:
 // what a careful engineer writes without cachegen, and the reference generated code must
@@ -94,7 +66,7 @@ var sink keyhash.Digest
 // generated code encodes: no Hasher can beat it.
 func BenchmarkHashKey(b *testing.B) {
 	for _, sz := range sizes {
-		k := newKey(sz.n)
+		k := NewKey(sz.n)
 		b.Run("Generated/"+sz.name, func(b *testing.B) {
 			b.SetBytes(int64(len(keyhash.AppendEncoding(nil, &k))))
 			b.ReportAllocs()
@@ -142,7 +114,7 @@ func BenchmarkHashKey(b *testing.B) {
 // TestReferenceMatchesGenerated keeps the hand-written reference honest: it must write the
 // same amount of data as the generated code (its fingerprints differ, so digests do not).
 func TestReferenceMatchesGenerated(t *testing.T) {
-	k := newKey(100)
+	k := NewKey(100)
 	hk := handKey(k)
 	gen, hand := keyhash.AppendEncoding(nil, &k), keyhash.AppendEncoding(nil, &hk)
 	if len(gen) != len(hand) {

@@ -17,7 +17,7 @@ type CompileKey struct {
 		Module, Name string
 		Kind         uint8
 	}
-	Source          []byte
+	Source []byte
 }
 
 // Target is the machine the code is compiled for.

@@ -2,6 +2,7 @@ package keyhash
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -71,7 +72,12 @@ type group struct {
 	ent   int // index in ents of the group's first entry
 }
 
-type span struct{ off, end int }
+// span is one entry of a group being sorted: its first 16 bytes as two big-endian integers,
+// and where it lies in buf.
+type span struct {
+	p0, p1   uint64
+	off, end int
+}
 
 // traceEnv is the environment variable that turns on the trace for every Hasher.
 const traceEnv = "CACHEGEN_TRACE"
@@ -253,7 +259,7 @@ func (h *Hasher) Field(name string) *Hasher {
 	return h
 }
 
-// Bool writes v as one byte.
+// Bool writes v as one byte, 0 or 1.
 func (h *Hasher) Bool(name string, v bool) {
 	if h.tr != nil {
 		h.tr.valuef(name, "bool", v)
@@ -389,18 +395,22 @@ func (h *Hasher) Complex128(name string, v complex128) {
 
 // String writes the length of s, then its bytes.
 func (h *Hasher) String(name string, s string) {
-	if h.tr != nil {
-		h.tr.quoted(name, "string", s)
-	}
-	// The common case, a short string with room in the buffer, is written in place: this
-	// method is the most called one, and a second call or an append here costs more than
-	// the copy.
-	if k := 8 + len(s); len(s) < directMin && h.n+k <= h.lim {
+	// String is the most called method: the untraced write of a short string that fits is
+	// done here without another call, and before anything that would make the compiler
+	// spill the arguments.
+	if k := 8 + len(s); h.tr == nil && len(s) < directMin && h.n+k <= h.lim {
 		b := h.buf[h.n : h.n+k]
+		h.n += k
 		binary.LittleEndian.PutUint64(b, uint64(len(s)))
 		copy(b[8:], s)
-		h.n += k
 		return
+	}
+	h.stringSlow(name, s)
+}
+
+func (h *Hasher) stringSlow(name string, s string) {
+	if h.tr != nil {
+		h.tr.quoted(name, "string", s)
 	}
 	h.str(s)
 }
@@ -533,15 +543,14 @@ func (h *Hasher) EndList() {
 func (h *Hasher) Strings(name string, v []string) {
 	if h.tr != nil {
 		h.tr.open(name, "list", len(v))
-		for i, s := range v {
-			h.tr.elem(i)
-			h.tr.quoted("", "string", s)
-		}
-		h.tr.pop()
+		defer h.tr.pop()
 	}
 	h.u64(uint64(len(v)))
-	for _, s := range v {
-		h.str(s)
+	for i, s := range v {
+		if h.tr != nil {
+			h.tr.elem(i)
+		}
+		h.String("", s)
 	}
 }
 
@@ -580,16 +589,15 @@ func (h *Hasher) EndMap() { h.close() }
 // EndSet closes the set opened by Set.
 func (h *Hasher) EndSet() { h.close() }
 
-// open starts collecting entries. At depth 0 the pending bytes are hashed first, so that the
-// buffer holds nothing but entries until the outermost group closes.
+// open starts collecting entries after the pending bytes; nothing is flushed until the
+// outermost group closes.
 func (h *Hasher) open() {
-	h.flush()
 	h.lim = len(h.buf)
 	h.groups = append(h.groups, group{start: h.n, ent: len(h.ents)})
 }
 
-// close sorts the innermost group's entries by their bytes and puts them back in that order:
-// hashed directly when it was the outermost group, in place in the enclosing entry otherwise.
+// close sorts the innermost group's entries by their bytes and puts them back, in that
+// order, where they were written.
 func (h *Hasher) close() {
 	if h.tr != nil {
 		h.tr.pop()
@@ -597,29 +605,52 @@ func (h *Hasher) close() {
 	g := h.groups[len(h.groups)-1]
 	h.groups = h.groups[:len(h.groups)-1]
 	starts := h.ents[g.ent:]
+	b := h.buf[:h.n]
 	h.spans = h.spans[:0]
 	for i, off := range starts {
 		end := h.n
 		if i+1 < len(starts) {
 			end = starts[i+1]
 		}
-		h.spans = append(h.spans, span{off, end})
+		h.spans = append(h.spans, span{prefix(b[off:end], 0), prefix(b[off:end], 8), off, end})
 	}
 	h.ents = h.ents[:g.ent]
-	b := h.buf
-	slices.SortFunc(h.spans, func(x, y span) int { return bytes.Compare(b[x.off:x.end], b[y.off:y.end]) })
+	slices.SortFunc(h.spans, func(x, y span) int {
+		// Comparing the first 16 bytes as big-endian integers is comparing them as bytes;
+		// only entries that agree on all 16 need the full comparison.
+		if x.p0 != y.p0 {
+			return cmp.Compare(x.p0, y.p0)
+		}
+		if x.p1 != y.p1 {
+			return cmp.Compare(x.p1, y.p1)
+		}
+		return bytes.Compare(b[x.off:x.end], b[y.off:y.end])
+	})
 	h.tmp = h.tmp[:0]
 	for _, s := range h.spans {
 		h.tmp = append(h.tmp, b[s.off:s.end]...)
 	}
-	if len(h.groups) == 0 {
-		// Outermost group: the buffer held only its entries; hash them in sorted order.
-		h.lim = flushAt
-		h.n = 0
-		h.sha.Write(h.tmp)
-		return
-	}
 	copy(h.buf[g.start:], h.tmp)
+	if len(h.groups) == 0 {
+		h.lim = flushAt
+		if h.n >= flushAt {
+			h.flush()
+		}
+	}
+}
+
+// prefix returns bytes i to i+8 of p as a big-endian integer, zero-padded. Zero padding
+// keeps the order of byte strings: a shorter entry that agrees with a longer one on its
+// last bytes sorts first or ties, and a tie falls back to bytes.Compare.
+func prefix(p []byte, i int) uint64 {
+	if len(p) >= i+8 {
+		return binary.BigEndian.Uint64(p[i:])
+	}
+	var b [8]byte
+	if i < len(p) {
+		copy(b[:], p[i:])
+	}
+	return binary.BigEndian.Uint64(b[:])
 }
 
 // Trace makes h print, on every Sum, the type, field path and value of everything written to
