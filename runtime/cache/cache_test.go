@@ -427,7 +427,7 @@ func TestKilledWriters(t *testing.T) {
 func TestSingleFlight(t *testing.T) {
 	c := open(t, Options{Dir: t.TempDir()})
 	var calls atomic.Int32
-	release := make(chan struct{})
+	release, releaseAll := releaser(t)
 	compute := func(_ context.Context, k testKey) (testValue, error) {
 		calls.Add(1)
 		<-release
@@ -443,7 +443,7 @@ func TestSingleFlight(t *testing.T) {
 		})
 	}
 	waitFor(t, func() bool { return c.Stats().Shared == n-1 })
-	close(release)
+	releaseAll()
 	wg.Wait()
 	if calls.Load() != 1 {
 		t.Errorf("compute ran %d times, want 1", calls.Load())
@@ -464,6 +464,17 @@ func TestSingleFlight(t *testing.T) {
 	wantStats(t, c, map[string]uint64{"Misses": n, "Computes": 1})
 }
 
+// releaser returns a channel that blocked computations wait on and a function that closes
+// it, which also runs when the test ends, so that a failing test does not leave Close
+// waiting for them forever.
+func releaser(t *testing.T) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release)
+	return ch, release
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	for start := time.Now(); !cond(); time.Sleep(time.Millisecond) {
@@ -476,7 +487,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestCancelledCaller(t *testing.T) {
 	c := open(t, Options{Dir: t.TempDir()})
 	started := make(chan struct{})
-	release := make(chan struct{})
+	release, releaseAll := releaser(t)
 	computeErr := make(chan error, 1)
 	compute := func(ctx context.Context, k testKey) (testValue, error) {
 		close(started)
@@ -511,7 +522,7 @@ func TestCancelledCaller(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("cancelled Load did not return")
 	}
-	close(release)
+	releaseAll()
 	r := <-resB
 	if r.err != nil || !r.v.equal(valueFor(k, 100)) {
 		t.Fatalf("other Load = %q, %v", r.v.Name, r.err)
@@ -809,7 +820,8 @@ func TestClosedWaitsForFlights(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	release := make(chan struct{})
+	release, releaseAll := releaser(t)
+	defer c.Close()
 	done := make(chan error, 1)
 	go func() {
 		_, err := Load(ctx, c, testKey{"close", 1}, func(_ context.Context, k testKey) (testValue, error) {
@@ -828,7 +840,7 @@ func TestClosedWaitsForFlights(t *testing.T) {
 		t.Fatal("Close returned while a computation was running")
 	case <-time.After(50 * time.Millisecond):
 	}
-	close(release)
+	releaseAll()
 	<-closed
 	if st := c.Stats(); st.Stores != 1 {
 		t.Errorf("the detached computation was not stored: %+v", st)
