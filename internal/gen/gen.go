@@ -14,7 +14,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/format"
 	"go/types"
 	"os"
 	"path/filepath"
@@ -172,6 +171,8 @@ func emitFile(pkg *Package) ([]byte, ErrorList) {
 	f.HeaderComment(generatedHeader)
 	f.ImportName(keyhashPath, "keyhash")
 
+	// Keys first: they reach the same-package structs they contain.
+	hashKeys := map[*Struct]jen.Code{}
 	keys := &keyEmitter{pkg: pkg, errs: &errs}
 	keys.reach = func(obj *types.TypeName, via string) {
 		if st := pkg.add(obj, &errs); st != nil && !st.Key {
@@ -188,20 +189,73 @@ func emitFile(pkg *Package) ([]byte, ErrorList) {
 			errs.add(s.Pos, "%s is annotated %s but already has a HashKey method; remove one of them", s.Name(), keyDirective)
 			continue
 		}
-		f.Comment(sectionComment(s))
-		f.Line()
-		f.Add(guardFunc(s))
-		f.Line()
-		f.Add(keys.hashKeyFunc(s))
+		hashKeys[s] = keys.hashKeyFunc(s)
+	}
+
+	// Then values, which must serialize completely, and keys, which get serializers too
+	// when every field allows it.
+	msgp := map[*Struct]bool{}
+	notes := map[*Struct]string{}
+	values := &valueChecker{pkg: pkg}
+	for i := 0; i < len(pkg.Structs); i++ {
+		if s := pkg.Structs[i]; s.Value && !msgp[s] {
+			for _, r := range values.check(s, &errs) {
+				msgp[r] = true
+			}
+		}
+	}
+	for i := 0; i < len(pkg.Structs); i++ {
+		s := pkg.Structs[i]
+		if !s.Key || msgp[s] || hashKeys[s] == nil {
+			continue
+		}
+		var keyErrs ErrorList
+		involved := values.check(s, &keyErrs)
+		if len(keyErrs) > 0 {
+			notes[s] = keyValueNote(s, keyErrs)
+			continue
+		}
+		for _, r := range involved {
+			msgp[r] = true
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errs
+	}
+
+	var set []*Struct
+	for _, s := range pkg.Structs {
+		if hashKeys[s] == nil && !msgp[s] {
+			continue
+		}
+		f.Comment(sectionComment(s, hashKeys[s] != nil, msgp[s]))
+		f.Line()
+		f.Add(guardFunc(s))
+		if code := hashKeys[s]; code != nil {
+			f.Line()
+			f.Add(code)
+		}
+		if note := notes[s]; note != "" {
+			f.Line()
+			f.Add(comments(note))
+		}
+		if msgp[s] {
+			set = append(set, s)
+		}
 	}
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("rendering %s: %v", pkg.Path, err)}}
 	}
-	src, err := format.Source(buf.Bytes())
+	if len(set) > 0 {
+		code, merrs := msgpCode(pkg, set)
+		if len(merrs) > 0 {
+			return nil, merrs
+		}
+		buf.WriteString("\n// msgp serializers (generated in-process by github.com/tinylib/msgp).\n")
+		buf.Write(code)
+	}
+	src, err := finish(buf.Bytes(), pkg)
 	if err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("cachegen produced invalid Go for %s (a bug; please report it with this output): %v\n%s",
 			pkg.Path, err, numbered(buf.Bytes()))}}
@@ -209,15 +263,26 @@ func emitFile(pkg *Package) ([]byte, ErrorList) {
 	return src, nil
 }
 
-func sectionComment(s *Struct) string {
-	var why string
-	switch {
-	case s.Via != "":
-		why = "reached from " + s.Via
-	default:
-		why = "annotated " + keyDirective
+func sectionComment(s *Struct, key, value bool) string {
+	var what []string
+	if key {
+		what = append(what, "HashKey")
 	}
-	return fmt.Sprintf("%s (%s).", s.Name(), why)
+	if value {
+		what = append(what, "msgp serializers")
+	}
+	var why []string
+	if s.Key && s.Via == "" && s.annotatedKey {
+		why = append(why, keyDirective)
+	}
+	if s.Value && s.Via == "" {
+		why = append(why, valueDirective)
+	}
+	reason := "annotated " + strings.Join(why, " and ")
+	if len(why) == 0 {
+		reason = "reached from " + s.Via
+	}
+	return fmt.Sprintf("%s: %s (%s).", s.Name(), strings.Join(what, " and "), reason)
 }
 
 // numbered prefixes each line of src with its number, so that a formatting error's position

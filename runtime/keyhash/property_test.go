@@ -7,121 +7,39 @@ import (
 	"reflect"
 	"testing"
 	"time"
-	"unsafe"
 
+	"github.com/cachegen/cachegen/internal/randval"
 	"github.com/cachegen/cachegen/runtime/keyhash"
 	"github.com/cachegen/cachegen/testdata/golden/keys"
 )
 
-// gen fills values of any key type with random contents, unexported fields included, so the
-// properties below hold for every field kind the generator supports. Excluded fields
-// (cache:"-") are left zero.
-type gen struct {
-	r *rand.Rand
-}
+var locs = []*time.Location{time.UTC, time.FixedZone("X", 3600)}
 
-var (
-	timeType = reflect.TypeFor[time.Time]()
-	isaType  = reflect.TypeFor[keys.ISA]()
-	locs     = []*time.Location{time.UTC, time.FixedZone("X", 3600)}
-)
-
-func (g gen) fill(v reflect.Value, depth int) {
-	v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem() // unexported fields too
-	switch {
-	case v.Type() == timeType:
-		t := time.Unix(g.r.Int64N(1<<33), g.r.Int64N(1e9)).In(locs[g.r.IntN(len(locs))])
-		v.Set(reflect.ValueOf(t))
-		return
-	case v.Type() == isaType:
-		switch g.r.IntN(4) {
-		case 0:
-			v.SetZero()
-		case 1:
-			v.Set(reflect.ValueOf(keys.X86{AVX2: g.r.IntN(2) == 0}))
-		case 2:
-			v.Set(reflect.ValueOf(keys.ARM{AVX2: g.r.IntN(2) == 0}))
-		default:
-			v.Set(reflect.ValueOf(&keys.X86{AVX2: true}))
-		}
-		return
+// isa supplies values for the ISA interface: nil, two implementations with equal fields,
+// and a pointer.
+func isa(t reflect.Type, r *rand.Rand) (reflect.Value, bool) {
+	if t != reflect.TypeFor[keys.ISA]() {
+		return reflect.Value{}, false
 	}
-	switch v.Kind() {
-	case reflect.Bool:
-		v.SetBool(g.r.IntN(2) == 0)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(int64(g.r.Uint64()))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		v.SetUint(g.r.Uint64())
-	case reflect.Float32, reflect.Float64:
-		v.SetFloat(g.float())
-	case reflect.Complex64, reflect.Complex128:
-		v.SetComplex(complex(g.float(), g.float()))
-	case reflect.String:
-		v.SetString(g.str())
-	case reflect.Slice:
-		n := g.r.IntN(4)
-		s := reflect.MakeSlice(v.Type(), n, n)
-		for i := range n {
-			g.fill(s.Index(i), depth+1)
-		}
-		v.Set(s)
-	case reflect.Array:
-		for i := range v.Len() {
-			g.fill(v.Index(i), depth+1)
-		}
-	case reflect.Map:
-		n := g.r.IntN(4)
-		m := reflect.MakeMap(v.Type())
-		for range n {
-			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-			g.fill(k, depth+1)
-			g.fill(e, depth+1)
-			m.SetMapIndex(k, e)
-		}
-		v.Set(m)
-	case reflect.Pointer:
-		if depth > 3 || g.r.IntN(3) == 0 {
-			v.SetZero()
-			return
-		}
-		p := reflect.New(v.Type().Elem())
-		g.fill(p.Elem(), depth+1)
-		v.Set(p)
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if v.Type().Field(i).Tag.Get("cache") == "-" {
-				continue
-			}
-			g.fill(v.Field(i), depth+1)
-		}
-	case reflect.Func, reflect.Interface:
-		v.SetZero()
-	}
-}
-
-func (g gen) float() float64 {
-	switch g.r.IntN(6) {
-	case 0:
-		return math.Copysign(0, -1)
+	switch r.IntN(4) {
 	case 1:
-		return math.Inf(1)
-	default:
-		return g.r.NormFloat64()
+		return reflect.ValueOf(keys.X86{AVX2: r.IntN(2) == 0}), true
+	case 2:
+		return reflect.ValueOf(keys.ARM{AVX2: r.IntN(2) == 0}), true
+	case 3:
+		return reflect.ValueOf(&keys.X86{AVX2: true}), true
 	}
+	return reflect.Value{}, false
 }
 
-func (g gen) str() string {
-	b := make([]byte, g.r.IntN(6))
-	for i := range b {
-		b[i] = "ab\x00\xff"[g.r.IntN(4)]
-	}
-	return string(b)
+func filler(f *randval.Filler) *randval.Filler {
+	f.Interface = isa
+	return f
 }
 
 func randomWide(seed uint64) keys.Wide {
 	var w keys.Wide
-	gen{rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}.fill(reflect.ValueOf(&w).Elem(), 0)
+	filler(randval.New(seed)).Fill(&w)
 	return w
 }
 
@@ -153,8 +71,8 @@ func TestPropertyEveryFieldCounts(t *testing.T) {
 				base := keyhash.Sum(w)
 				mut := w
 				fv := reflect.ValueOf(&mut).Elem().Field(i)
-				gen{rand.New(rand.NewPCG(seed+1e6, 1))}.fill(fv, 0)
-				same := reflect.DeepEqual(normal(w), normal(mut))
+				filler(randval.New(seed + 1e6)).FillValue(fv)
+				same := randval.Equal(w, mut)
 				got := keyhash.Sum(mut)
 				switch {
 				case f.Tag.Get("cache") == "-":
@@ -173,47 +91,6 @@ func TestPropertyEveryFieldCounts(t *testing.T) {
 				t.Fatalf("no run changed %s: the generator of this test is broken", f.Name)
 			}
 		})
-	}
-}
-
-// normal maps values that must hash alike onto one representation: nil and empty slices and
-// maps, and times at one instant in one location.
-func normal(w keys.Wide) any {
-	v := reflect.New(reflect.TypeFor[keys.Wide]()).Elem()
-	v.Set(reflect.ValueOf(w))
-	normalize(v)
-	return v.Interface()
-}
-
-func normalize(v reflect.Value) {
-	v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
-	switch v.Kind() {
-	case reflect.Slice, reflect.Map:
-		if v.Len() == 0 {
-			v.SetZero()
-			return
-		}
-		if v.Kind() == reflect.Slice {
-			c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-			reflect.Copy(c, v)
-			for i := range c.Len() {
-				normalize(c.Index(i))
-			}
-			v.Set(c)
-		}
-	case reflect.Array:
-		for i := range v.Len() {
-			normalize(v.Index(i))
-		}
-	case reflect.Struct:
-		if v.Type() == timeType {
-			t := v.Interface().(time.Time)
-			v.Set(reflect.ValueOf(time.Unix(t.Unix(), int64(t.Nanosecond())).In(t.Location())))
-			return
-		}
-		for i := range v.NumField() {
-			normalize(v.Field(i))
-		}
 	}
 }
 
@@ -250,7 +127,7 @@ func TestPropertyDistinctValuesDistinctEncodings(t *testing.T) {
 	for seed := range uint64(propertyRuns * 3) {
 		w := randomWide(seed)
 		enc := string(encodeKey(t, w))
-		if prev, ok := seen[enc]; ok && !reflect.DeepEqual(normal(w), normal(randomWide(prev))) {
+		if prev, ok := seen[enc]; ok && !randval.Equal(w, randomWide(prev)) {
 			t.Fatalf("seeds %d and %d: different values share an encoding", prev, seed)
 		}
 		seen[enc] = seed

@@ -4,10 +4,11 @@ package keys
 
 import (
 	"github.com/cachegen/cachegen/runtime/keyhash"
+	"github.com/tinylib/msgp/msgp"
 	"time"
 )
 
-// Wide (annotated //cachegen:key).
+// Wide: HashKey (annotated //cachegen:key).
 
 // A compile error below means Wide has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -164,7 +165,12 @@ func (x Wide) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
-// Generic (annotated //cachegen:key).
+// Wide has no msgp methods (keys get them only when every field can be serialized):
+// Wide.Ptr: uintptr cannot be serialized (an address is meaningless in another process); use uint64, or exclude the field with cache:"-"
+// Wide.Nested: map key type Name cannot be serialized; use string, a built-in integer type or bool as the key
+// Wide.Target: interface type ISA cannot be serialized: its dynamic type would be lost; use a concrete type, or exclude the field with cache:"-"
+
+// Generic: HashKey (annotated //cachegen:key).
 
 // A compile error below means Generic has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -200,7 +206,10 @@ func (x Generic[T, U]) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
-// X86 (annotated //cachegen:key).
+// Generic has no msgp methods (keys get them only when every field can be serialized):
+// Generic: generic structs cannot get msgp serializers; use a non-generic value type
+
+// X86: HashKey and msgp serializers (annotated //cachegen:key).
 
 // A compile error below means X86 has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -219,7 +228,7 @@ func (x X86) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
-// ARM (annotated //cachegen:key).
+// ARM: HashKey and msgp serializers (annotated //cachegen:key).
 
 // A compile error below means ARM has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -238,7 +247,7 @@ func (x ARM) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
-// UsesManual (annotated //cachegen:key).
+// UsesManual: HashKey and msgp serializers (annotated //cachegen:key).
 
 // A compile error below means UsesManual has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -265,7 +274,7 @@ func (x UsesManual) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
-// Inner (reached from Wide.In).
+// Inner: HashKey and msgp serializers (reached from Wide.In).
 
 // A compile error below means Inner has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -289,4 +298,872 @@ func (x Inner) HashKey(h *keyhash.Hasher) {
 	}
 	h.EndList()
 	h.End()
+}
+
+// Manual: msgp serializers (reached from UsesManual.M).
+
+// A compile error below means Manual has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Manual_changed_run_go_generate Manual
+	_ = struct {
+		v int
+	}(Manual_changed_run_go_generate)
+}
+
+// msgp serializers (generated in-process by github.com/tinylib/msgp).
+
+// Decoding limits of the msgp serializers below.
+const (
+	cachegenlimitArrays = 1073741824
+	cachegenlimitMaps   = 1073741824
+)
+
+// DecodeMsg implements msgp.Decodable
+func (z *ARM) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "AVX2":
+			z.AVX2, err = dc.ReadBool()
+			if err != nil {
+				err = msgp.WrapError(err, "AVX2")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z ARM) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 1
+	// write "AVX2"
+	err = en.Append(0x81, 0xa4, 0x41, 0x56, 0x58, 0x32)
+	if err != nil {
+		return
+	}
+	err = en.WriteBool(z.AVX2)
+	if err != nil {
+		err = msgp.WrapError(err, "AVX2")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z ARM) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 1
+	// string "AVX2"
+	o = append(o, 0x81, 0xa4, 0x41, 0x56, 0x58, 0x32)
+	o = msgp.AppendBool(o, z.AVX2)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *ARM) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "AVX2":
+			z.AVX2, bts, err = msgp.ReadBoolBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "AVX2")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z ARM) Msgsize() (s int) {
+	s = 1 + 5 + msgp.BoolSize
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Inner) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "A":
+			z.A, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "A")
+				return
+			}
+		case "b":
+			var zb0002 uint32
+			zb0002, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "b")
+				return
+			}
+			if zb0002 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.b) >= int(zb0002) {
+				z.b = (z.b)[:zb0002]
+			} else {
+				z.b = make([]float64, zb0002)
+			}
+			for za0001 := range z.b {
+				z.b[za0001], err = dc.ReadFloat64()
+				if err != nil {
+					err = msgp.WrapError(err, "b", za0001)
+					return
+				}
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Inner) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "A"
+	err = en.Append(0x82, 0xa1, 0x41)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.A)
+	if err != nil {
+		err = msgp.WrapError(err, "A")
+		return
+	}
+	// write "b"
+	err = en.Append(0xa1, 0x62)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.b)))
+	if err != nil {
+		err = msgp.WrapError(err, "b")
+		return
+	}
+	for za0001 := range z.b {
+		err = en.WriteFloat64(z.b[za0001])
+		if err != nil {
+			err = msgp.WrapError(err, "b", za0001)
+			return
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Inner) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "A"
+	o = append(o, 0x82, 0xa1, 0x41)
+	o = msgp.AppendString(o, z.A)
+	// string "b"
+	o = append(o, 0xa1, 0x62)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.b)))
+	for za0001 := range z.b {
+		o = msgp.AppendFloat64(o, z.b[za0001])
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Inner) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "A":
+			z.A, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "A")
+				return
+			}
+		case "b":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "b")
+				return
+			}
+			if zb0002 > cachegenlimitArrays || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.b) >= int(zb0002) {
+				z.b = (z.b)[:zb0002]
+			} else {
+				z.b = make([]float64, zb0002)
+			}
+			for za0001 := range z.b {
+				z.b[za0001], bts, err = msgp.ReadFloat64Bytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "b", za0001)
+					return
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Inner) Msgsize() (s int) {
+	s = 1 + 2 + msgp.StringPrefixSize + len(z.A) + 2 + msgp.ArrayHeaderSize + (len(z.b) * (msgp.Float64Size))
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Manual) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "v":
+			z.v, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "v")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z Manual) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 1
+	// write "v"
+	err = en.Append(0x81, 0xa1, 0x76)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.v)
+	if err != nil {
+		err = msgp.WrapError(err, "v")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z Manual) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 1
+	// string "v"
+	o = append(o, 0x81, 0xa1, 0x76)
+	o = msgp.AppendInt(o, z.v)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Manual) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "v":
+			z.v, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "v")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z Manual) Msgsize() (s int) {
+	s = 1 + 2 + msgp.IntSize
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *UsesManual) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "M":
+			var zb0002 uint32
+			zb0002, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "M")
+				return
+			}
+			if zb0002 > cachegenlimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, err = dc.ReadMapKeyPtr()
+				if err != nil {
+					err = msgp.WrapError(err, "M")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "v":
+					z.M.v, err = dc.ReadInt()
+					if err != nil {
+						err = msgp.WrapError(err, "M", "v")
+						return
+					}
+				default:
+					err = dc.Skip()
+					if err != nil {
+						err = msgp.WrapError(err, "M")
+						return
+					}
+				}
+			}
+		case "MS":
+			var zb0003 uint32
+			zb0003, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "MS")
+				return
+			}
+			if zb0003 > cachegenlimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.MS == nil {
+				z.MS = make(map[string]Manual, zb0003)
+			} else if len(z.MS) > 0 {
+				clear(z.MS)
+			}
+			for zb0003 > 0 {
+				zb0003--
+				var za0001 string
+				za0001, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "MS")
+					return
+				}
+				var za0002 Manual
+				var zb0004 uint32
+				zb0004, err = dc.ReadMapHeader()
+				if err != nil {
+					err = msgp.WrapError(err, "MS", za0001)
+					return
+				}
+				if zb0004 > cachegenlimitMaps {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0004 > 0 {
+					zb0004--
+					field, err = dc.ReadMapKeyPtr()
+					if err != nil {
+						err = msgp.WrapError(err, "MS", za0001)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "v":
+						za0002.v, err = dc.ReadInt()
+						if err != nil {
+							err = msgp.WrapError(err, "MS", za0001, "v")
+							return
+						}
+					default:
+						err = dc.Skip()
+						if err != nil {
+							err = msgp.WrapError(err, "MS", za0001)
+							return
+						}
+					}
+				}
+				z.MS[za0001] = za0002
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *UsesManual) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "M"
+	err = en.Append(0x82, 0xa1, 0x4d)
+	if err != nil {
+		return
+	}
+	// map header, size 1
+	// write "v"
+	err = en.Append(0x81, 0xa1, 0x76)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.M.v)
+	if err != nil {
+		err = msgp.WrapError(err, "M", "v")
+		return
+	}
+	// write "MS"
+	err = en.Append(0xa2, 0x4d, 0x53)
+	if err != nil {
+		return
+	}
+	err = en.WriteMapHeader(uint32(len(z.MS)))
+	if err != nil {
+		err = msgp.WrapError(err, "MS")
+		return
+	}
+	for za0001, za0002 := range z.MS {
+		err = en.WriteString(za0001)
+		if err != nil {
+			err = msgp.WrapError(err, "MS")
+			return
+		}
+		// map header, size 1
+		// write "v"
+		err = en.Append(0x81, 0xa1, 0x76)
+		if err != nil {
+			return
+		}
+		err = en.WriteInt(za0002.v)
+		if err != nil {
+			err = msgp.WrapError(err, "MS", za0001, "v")
+			return
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *UsesManual) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "M"
+	o = append(o, 0x82, 0xa1, 0x4d)
+	// map header, size 1
+	// string "v"
+	o = append(o, 0x81, 0xa1, 0x76)
+	o = msgp.AppendInt(o, z.M.v)
+	// string "MS"
+	o = append(o, 0xa2, 0x4d, 0x53)
+	o = msgp.AppendMapHeader(o, uint32(len(z.MS)))
+	for za0001, za0002 := range z.MS {
+		o = msgp.AppendString(o, za0001)
+		// map header, size 1
+		// string "v"
+		o = append(o, 0x81, 0xa1, 0x76)
+		o = msgp.AppendInt(o, za0002.v)
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *UsesManual) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "M":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "M")
+				return
+			}
+			if zb0002 > cachegenlimitMaps || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "M")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "v":
+					z.M.v, bts, err = msgp.ReadIntBytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "M", "v")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "M")
+						return
+					}
+				}
+			}
+		case "MS":
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "MS")
+				return
+			}
+			if zb0003 > cachegenlimitMaps || uint64(zb0003) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.MS == nil {
+				z.MS = make(map[string]Manual, zb0003)
+			} else if len(z.MS) > 0 {
+				clear(z.MS)
+			}
+			for zb0003 > 0 {
+				var za0002 Manual
+				zb0003--
+				var za0001 string
+				za0001, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "MS")
+					return
+				}
+				var zb0004 uint32
+				zb0004, bts, err = msgp.ReadMapHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "MS", za0001)
+					return
+				}
+				if zb0004 > cachegenlimitMaps || uint64(zb0004) > uint64(len(bts)) {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0004 > 0 {
+					zb0004--
+					field, bts, err = msgp.ReadMapKeyZC(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "MS", za0001)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "v":
+						za0002.v, bts, err = msgp.ReadIntBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "MS", za0001, "v")
+							return
+						}
+					default:
+						bts, err = msgp.Skip(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "MS", za0001)
+							return
+						}
+					}
+				}
+				z.MS[za0001] = za0002
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *UsesManual) Msgsize() (s int) {
+	s = 1 + 2 + 1 + 2 + msgp.IntSize + 3 + msgp.MapHeaderSize
+	if z.MS != nil {
+		for za0001, za0002 := range z.MS {
+			_ = za0002
+			s += msgp.StringPrefixSize + len(za0001) + 1 + 2 + msgp.IntSize
+		}
+	}
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *X86) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "AVX2":
+			z.AVX2, err = dc.ReadBool()
+			if err != nil {
+				err = msgp.WrapError(err, "AVX2")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z X86) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 1
+	// write "AVX2"
+	err = en.Append(0x81, 0xa4, 0x41, 0x56, 0x58, 0x32)
+	if err != nil {
+		return
+	}
+	err = en.WriteBool(z.AVX2)
+	if err != nil {
+		err = msgp.WrapError(err, "AVX2")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z X86) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 1
+	// string "AVX2"
+	o = append(o, 0x81, 0xa4, 0x41, 0x56, 0x58, 0x32)
+	o = msgp.AppendBool(o, z.AVX2)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *X86) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "AVX2":
+			z.AVX2, bts, err = msgp.ReadBoolBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "AVX2")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z X86) Msgsize() (s int) {
+	s = 1 + 5 + msgp.BoolSize
+	return
 }

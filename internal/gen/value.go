@@ -1,0 +1,359 @@
+package gen
+
+import (
+	"bytes"
+	"fmt"
+	"go/types"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/tinylib/msgp/gen"
+	"github.com/tinylib/msgp/parse"
+)
+
+// msgpPath is the import path of msgp's runtime, which the serializers call.
+const msgpPath = "github.com/tinylib/msgp/msgp"
+
+// Decoding limits written into every generated file. A count above them is an error rather
+// than an allocation; UnmarshalMsg also refuses any count larger than the bytes left in its
+// input (each element takes at least one), so garbage cannot make it allocate more than a
+// small multiple of its input.
+const (
+	limitPrefix = "cachegen"
+	arrayLimit  = 1 << 30
+	mapLimit    = 1 << 30
+)
+
+// valueChecker decides which structs get msgp methods and refuses, at the field, every type
+// that msgp cannot round-trip exactly (msgp itself would drop such a field with a warning).
+type valueChecker struct {
+	pkg *Package
+}
+
+// check validates s and every same-package struct it reaches, appending problems to errs,
+// and returns the structs involved (s first) so that they all get methods.
+func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
+	seen := map[*Struct]bool{}
+	var order []*Struct
+	var visit func(s *Struct, via string)
+	visit = func(s *Struct, via string) {
+		if seen[s] {
+			return
+		}
+		seen[s] = true
+		order = append(order, s)
+		if s.Named.TypeParams().Len() > 0 {
+			errs.add(s.Pos, "%s: generic structs cannot get msgp serializers; use a non-generic value type", s.Name())
+			return
+		}
+		for _, f := range s.Fields {
+			if f.Skip {
+				continue
+			}
+			at := site{pos: f.Pos, path: s.Name() + "." + f.Name()}
+			if via != "" {
+				at.path += " (reached from " + via + ")"
+			}
+			c.typ(f.Var.Type(), at, errs, func(obj *types.TypeName, path string) {
+				if r := c.pkg.add(obj, errs); r != nil {
+					if !r.Key && !r.Value && r.Via == "" {
+						r.Via = path
+					}
+					visit(r, path)
+				}
+			})
+		}
+	}
+	visit(s, s.Via)
+	return order
+}
+
+// typ validates one field type. reach is called for same-package named structs.
+func (c *valueChecker) typ(t types.Type, at site, errs *ErrorList, reach func(*types.TypeName, string)) {
+	orig := t
+	t = types.Unalias(t)
+	ts := typeString(orig, c.pkg.Types)
+	if n, ok := t.(*types.Named); ok && n.Obj().Pkg() != nil {
+		switch n.Obj().Pkg().Path() + "." + n.Obj().Name() {
+		case "time.Time", "time.Duration":
+			return
+		}
+		if n.Obj().Pkg() != c.pkg.Types {
+			if hasMsgpMethods(n) {
+				return
+			}
+			errs.add(at.pos, "%s: %s is declared in another package and has no msgp methods (DecodeMsg, EncodeMsg, MarshalMsg, UnmarshalMsg, Msgsize), so it cannot be serialized; use a type that has them, or exclude the field with cache:\"-\"",
+				at.path, ts)
+			return
+		}
+		if _, isStruct := n.Underlying().(*types.Struct); isStruct {
+			if n.TypeArgs().Len() > 0 {
+				errs.add(at.pos, "%s: generic struct %s cannot get msgp serializers", at.path, ts)
+				return
+			}
+			reach(n.Obj(), at.path)
+			return
+		}
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		switch {
+		case u.Kind() == types.UnsafePointer:
+			errs.add(at.pos, "%s: unsafe.Pointer cannot be serialized; exclude the field with cache:\"-\"", at.path)
+		case u.Kind() == types.Uintptr:
+			errs.add(at.pos, "%s: uintptr cannot be serialized (an address is meaningless in another process); use uint64, or exclude the field with cache:\"-\"", at.path)
+		}
+	case *types.Pointer:
+		c.typ(u.Elem(), at, errs, reach)
+	case *types.Slice:
+		c.typ(u.Elem(), at.elem("[]"), errs, reach)
+	case *types.Array:
+		c.typ(u.Elem(), at.elem("[]"), errs, reach)
+	case *types.Map:
+		if !msgpMapKey(u.Key()) {
+			errs.add(at.pos, "%s: map key type %s cannot be serialized; use string, a built-in integer type or bool as the key",
+				at.path, typeString(u.Key(), c.pkg.Types))
+			return
+		}
+		c.typ(u.Elem(), at.elem("[value]"), errs, reach)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			f := u.Field(i)
+			skip, _ := parseTag(u.Tag(i), c.pkg.Fset.Position(f.Pos()), at.path+"."+f.Name(), errs)
+			sub := site{pos: c.pkg.Fset.Position(f.Pos()), path: at.path + "." + f.Name()}
+			if skip {
+				errs.add(sub.pos, "%s: cache:\"-\" inside an anonymous struct is not supported for values; give the struct a name", sub.path)
+				continue
+			}
+			c.typ(f.Type(), sub, errs, reach)
+		}
+	case *types.Interface:
+		errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or exclude the field with cache:\"-\"", at.path, ts)
+	case *types.Signature:
+		errs.add(at.pos, "%s: func type %s cannot be serialized; exclude the field with cache:\"-\"", at.path, ts)
+	case *types.Chan:
+		errs.add(at.pos, "%s: channel type %s cannot be serialized; exclude the field with cache:\"-\"", at.path, ts)
+	case *types.TypeParam:
+		errs.add(at.pos, "%s: type parameter %s cannot be serialized", at.path, ts)
+	}
+}
+
+// msgpMapKey reports whether msgp can use t as a map key: string itself, or (through its
+// autoshim directive) a built-in integer or bool type.
+func msgpMapKey(t types.Type) bool {
+	b, ok := types.Unalias(t).(*types.Basic)
+	if !ok {
+		return false
+	}
+	switch b.Kind() {
+	case types.String, types.Bool,
+		types.Int, types.Int8, types.Int16, types.Int32, types.Int64,
+		types.Uint, types.Uint8, types.Uint16, types.Uint32, types.Uint64:
+		return true
+	}
+	return false
+}
+
+// hasMsgpMethods reports whether *t has the five msgp methods.
+func hasMsgpMethods(t types.Type) bool {
+	for _, m := range []string{"DecodeMsg", "EncodeMsg", "MarshalMsg", "UnmarshalMsg", "Msgsize"} {
+		if obj, _, _ := types.LookupFieldOrMethod(t, true, nil, m); obj == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// msgpCode runs msgp's parser and generator in-process and returns the methods of the
+// structs in set, with limit constants. msgp reads syntax only, every type it is shown, and
+// trips over some it need not see (aliases, for one), so it is not shown the package: it is
+// shown a file synthesized from the type-checked model, holding the structs of set without
+// their excluded fields, aliases resolved, and the same-package named types they refer to.
+// Then every field the model keeps must be one msgp kept (a msg:"-" tag, for example, would
+// make msgp drop it silently).
+func msgpCode(pkg *Package, set []*Struct) (code []byte, errs ErrorList) {
+	defer func() {
+		if r := recover(); r != nil {
+			code, errs = nil, ErrorList{{Pos: set[0].Pos, Msg: fmt.Sprintf("msgp failed on the value types of %s: %v", pkg.Path, r)}}
+		}
+	}()
+	src, err := msgpSource(pkg, set)
+	if err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("msgp input for %s: %v", pkg.Path, err)}}
+	}
+	dir, err := os.MkdirTemp("", "cachegen-msgp-")
+	if err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("msgp: %v", err)}}
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "types.go")
+	if err := os.WriteFile(file, src, 0o644); err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("msgp: %v", err)}}
+	}
+	fs, err := parse.File(file, true, []string{
+		"maps autoshim",
+		fmt.Sprintf("limit arrays:%d maps:%d", arrayLimit, mapLimit),
+	})
+	if err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("msgp could not parse the value types of %s: %v", pkg.Path, err)}}
+	}
+	fs.LimitPrefix = limitPrefix
+	// msgp stores a time as its instant; decoding it in UTC, rather than in the zone of
+	// whatever machine reads the cache, makes a decoded value the same everywhere.
+	fs.AsUTC = true
+
+	want := map[string]*Struct{}
+	for _, s := range set {
+		want[s.Name()] = s
+	}
+	for name, elem := range fs.Identities {
+		s, ok := want[name]
+		if !ok {
+			delete(fs.Identities, name) // a named type msgp inlines where it is used
+			continue
+		}
+		st, ok := elem.(*gen.Struct)
+		if !ok {
+			errs.add(s.Pos, "%s: msgp did not read it as a struct", s.Name())
+			continue
+		}
+		have := map[string]bool{}
+		for _, f := range st.Fields {
+			have[f.FieldName] = true
+		}
+		for _, f := range s.Fields {
+			if !f.Skip && !have[f.Name()] {
+				errs.add(f.Pos, "%s.%s: msgp would not serialize this field (a msg:\"-\" or msgpack:\"-\" tag drops it); exclude it with cache:\"-\" instead, so that the exclusion is explicit",
+					s.Name(), f.Name())
+			}
+		}
+	}
+	for _, s := range set {
+		if _, ok := fs.Identities[s.Name()]; !ok {
+			errs.add(s.Pos, "%s: msgp did not find this type", s.Name())
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var out bytes.Buffer
+	p := gen.NewPrinter(gen.Encode|gen.Decode|gen.Marshal|gen.Unmarshal|gen.Size, &out, io.Discard)
+	if err := fs.PrintTo(p); err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("msgp could not generate code for %s: %v", pkg.Path, err)}}
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "\n// Decoding limits of the msgp serializers below.\nconst (\n\t%slimitArrays = %d\n\t%slimitMaps = %d\n)\n",
+		limitPrefix, arrayLimit, limitPrefix, mapLimit)
+	b.Write(guardUnmarshal(out.Bytes()))
+	return b.Bytes(), nil
+}
+
+// msgpSource writes the declarations msgp is shown: the structs of set, each field with its
+// original tag and its type with aliases resolved, excluded fields left out; and the
+// same-package named non-struct types they use, which msgp inlines.
+func msgpSource(pkg *Package, set []*Struct) ([]byte, error) {
+	f := jen.NewFilePathName(pkg.Path, pkg.Name)
+	inSet := map[*types.TypeName]bool{}
+	for _, s := range set {
+		inSet[s.Obj] = true
+	}
+	var others []*types.TypeName
+	seen := map[*types.TypeName]bool{}
+	var walk func(t types.Type)
+	walk = func(t types.Type) {
+		switch t := types.Unalias(t).(type) {
+		case *types.Named:
+			obj := t.Obj()
+			if obj.Pkg() == pkg.Types && !inSet[obj] && !seen[obj] {
+				seen[obj] = true
+				others = append(others, obj)
+				walk(t.Underlying())
+			}
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Struct:
+			for i := range t.NumFields() {
+				walk(t.Field(i).Type())
+			}
+		}
+	}
+	for _, s := range set {
+		var fields []jen.Code
+		for i, fld := range s.Fields {
+			if fld.Skip {
+				continue
+			}
+			walk(fld.Var.Type())
+			var c *jen.Statement
+			if fld.Embedded {
+				c = typeCode(fld.Var.Type())
+			} else {
+				c = jen.Id(fld.Name()).Add(typeCode(fld.Var.Type()))
+			}
+			if tag := s.Type.Tag(i); tag != "" {
+				c = c.Add(jen.Op("`" + tag + "`"))
+			}
+			fields = append(fields, c)
+		}
+		f.Type().Id(s.Name()).Struct(fields...)
+	}
+	for _, obj := range others {
+		f.Type().Id(obj.Name()).Add(typeCode(obj.Type().Underlying()))
+	}
+	var buf bytes.Buffer
+	if err := f.Render(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+var (
+	funcHeader = regexp.MustCompile(`(?m)^func \(`)
+	limitCheck = regexp.MustCompile(`if (zb\d+) > ` + limitPrefix + `limit(Arrays|Maps) \{`)
+)
+
+// guardUnmarshal adds, in every UnmarshalMsg, a check that an array or map count is no larger
+// than the bytes left to decode, so that a forged header is an error before it is an
+// allocation.
+func guardUnmarshal(code []byte) []byte {
+	idx := funcHeader.FindAllIndex(code, -1)
+	var out bytes.Buffer
+	for i, loc := range idx {
+		end := len(code)
+		if i+1 < len(idx) {
+			end = idx[i+1][0]
+		}
+		if i == 0 {
+			out.Write(code[:loc[0]])
+		}
+		fn := code[loc[0]:end]
+		if bytes.Contains(fn[:min(len(fn), 200)], []byte(") UnmarshalMsg(bts []byte)")) {
+			fn = limitCheck.ReplaceAll(fn, []byte("if $1 > "+limitPrefix+"limit$2 || uint64($1) > uint64(len(bts)) {"))
+		}
+		out.Write(fn)
+	}
+	if len(idx) == 0 {
+		out.Write(code)
+	}
+	return out.Bytes()
+}
+
+// keyValueNote explains, in the generated file, why a key got no msgp methods.
+func keyValueNote(s *Struct, errs ErrorList) string {
+	reasons := make([]string, 0, len(errs))
+	for _, e := range errs {
+		reasons = append(reasons, e.Msg)
+	}
+	return fmt.Sprintf("%s has no msgp methods (keys get them only when every field can be serialized):\n%s", s.Name(), strings.Join(reasons, "\n"))
+}

@@ -1,0 +1,59 @@
+// Package values is a golden input: value structs using every kind of field cachegen
+// serializes.
+package values
+
+import "time"
+
+//go:generate go run github.com/cachegen/cachegen/cmd/cachegen
+
+// Level is an enum.
+type Level int8
+
+// Reloc is reached from Artifact and gets methods too.
+type Reloc struct {
+	Offset uint32
+	Symbol string
+	Kind   uint8
+}
+
+// Artifact is a compiler's output.
+//
+//cachegen:value
+type Artifact struct {
+	Code   []byte
+	Relocs []Reloc
+	Traps  []struct {
+		Offset uint32
+		Code   uint8
+	}
+	Names   map[uint32]string
+	Meta    map[string][]int64
+	Nested  map[string]map[int16]string
+	Opt     *Level
+	Lvl     Level
+	When    time.Time
+	Timeout time.Duration
+	B       bool
+	I       int
+	I8      int8
+	U64     uint64
+	F32     float32
+	F64     float64
+	C128    complex128
+	Arr     [4]uint16
+	Sum     [32]byte
+	Strs    []string
+	hidden  string
+	Log     func(string) `cache:"-"`
+	Reloc
+}
+
+// Options is both a key and a value: the runtime stores keys beside values.
+//
+//cachegen:key
+//cachegen:value
+type Options struct {
+	OptLevel int
+	Target   string
+	Flags    map[string]string
+}
