@@ -77,6 +77,10 @@ func (c *valueChecker) typ(t types.Type, at site, errs *ErrorList, reach func(*t
 	orig := t
 	t = types.Unalias(t)
 	ts := typeString(orig, c.pkg.Types)
+	if _, ok := t.Underlying().(*types.Interface); ok && !hasMsgpMethods(t) {
+		errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or exclude the field with cache:\"-\"", at.path, ts)
+		return
+	}
 	if n, ok := t.(*types.Named); ok && n.Obj().Pkg() != nil {
 		switch n.Obj().Pkg().Path() + "." + n.Obj().Name() {
 		case "time.Time", "time.Duration":

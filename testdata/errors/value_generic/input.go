@@ -1,0 +1,6 @@
+package input
+
+//cachegen:value
+type V[T any] struct {
+	Item T
+}
