@@ -187,28 +187,35 @@ func BenchmarkMemoryHit(b *testing.B) {
 
 // BenchmarkMissStore measures what a miss adds to compute: the lookups, MarshalMsg, zstd,
 // the entry file's write and rename, and the memory tier. compute returns a prebuilt
-// artifact, so it costs nothing.
+// artifact, so it costs nothing. Sub-benchmarks vary the compression level (0 is the
+// default, zstd level 3).
 func BenchmarkMissStore(b *testing.B) {
-	ctx := context.Background()
-	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	a := makeArtifact(1)
-	raw, _ := a.MarshalMsg(nil)
-	prebuilt := func(context.Context, testKey) (Artifact, error) { return a, nil }
-	b.SetBytes(int64(len(raw)))
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		if _, err := Load(ctx, c, testKey{"miss", i}, prebuilt); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if st := c.Stats(); st.Hits != 0 || st.Errors != 0 {
-		b.Fatalf("stats %+v", st)
+	for _, level := range []int{0, 1, -1} {
+		b.Run(fmt.Sprintf("level=%d", level), func(b *testing.B) {
+			ctx := context.Background()
+			c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", CompressionLevel: level})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			a := makeArtifact(1)
+			raw, _ := a.MarshalMsg(nil)
+			prebuilt := func(context.Context, testKey) (Artifact, error) { return a, nil }
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				if _, err := Load(ctx, c, testKey{"miss", i}, prebuilt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			st := c.Stats()
+			if st.Hits != 0 || st.Errors != 0 {
+				b.Fatalf("stats %+v", st)
+			}
+			b.ReportMetric(float64(st.StoredBytes)/float64(st.Stores), "file-bytes")
+		})
 	}
 }
 

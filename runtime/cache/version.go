@@ -11,13 +11,20 @@ import (
 	"sync"
 )
 
-// buildVersion is the version of the running program, computed once per process: the main
-// module's path, version and VCS revision for a release build, or a hash of the executable
-// for a development or modified build. It is the only process-wide state of the package.
+// buildVersion is the version of the running program, computed once per process (see
+// versionOf). It is the only process-wide state of the package.
 var buildVersion = sync.OnceValue(func() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "exe:" + executableHash()
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(bi, executableHash)
+})
+
+// versionOf derives a program's version from its build information: the main module's path,
+// version and VCS revision and the Go version for a release build, or exeHash() for a
+// development build (version "(devel)" or unknown), a modified one (vcs.modified=true or a
+// "+dirty" version) or when there is no build information.
+func versionOf(bi *debug.BuildInfo, exeHash func() string) string {
+	if bi == nil {
+		return "exe:" + exeHash()
 	}
 	var rev string
 	var modified bool
@@ -31,10 +38,10 @@ var buildVersion = sync.OnceValue(func() string {
 	}
 	v := bi.Main.Version
 	if v == "" || v == "(devel)" || v == "devel" || strings.Contains(v, "+dirty") || modified {
-		return "devel:" + bi.Main.Path + ":" + executableHash()
+		return "devel:" + bi.Main.Path + ":" + exeHash()
 	}
 	return bi.Main.Path + "@" + v + " " + rev + " " + bi.GoVersion
-})
+}
 
 // executableHash returns the SHA-256 of the running executable in hexadecimal. When the
 // executable cannot be read it returns a random string, which makes this process's entries

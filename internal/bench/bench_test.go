@@ -1,4 +1,4 @@
-package benchkey
+package bench
 
 import (
 	"crypto/sha256"

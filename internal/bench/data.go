@@ -1,4 +1,4 @@
-package benchkey
+package bench
 
 import (
 	"fmt"
@@ -32,4 +32,32 @@ func NewKey(n int) CompileKey {
 		k.Source[i] = byte(r.IntN(96) + 32)
 	}
 	return k
+}
+
+// NewArtifact returns the representative value of the benchmarks: 256 KiB of code (opcodes
+// drawn from a skewed distribution, so it compresses like real code), 2000 relocations, 500
+// trap sites and 300 names.
+func NewArtifact() Artifact {
+	r := rand.New(rand.NewPCG(3, 4))
+	a := Artifact{Code: make([]byte, 256<<10), Names: map[uint32]string{}}
+	for i := range a.Code {
+		a.Code[i] = byte(r.ExpFloat64() * 24)
+	}
+	for i := range 2000 {
+		a.Relocs = append(a.Relocs, struct {
+			Offset uint32
+			Symbol string
+			Kind   uint8
+		}{uint32(r.IntN(len(a.Code))), fmt.Sprintf("sym_%d", i%400), uint8(r.IntN(4))})
+	}
+	for range 500 {
+		a.Traps = append(a.Traps, struct {
+			Offset uint32
+			Code   uint8
+		}{uint32(r.IntN(len(a.Code))), uint8(r.IntN(8))})
+	}
+	for i := range 300 {
+		a.Names[uint32(i*16)] = fmt.Sprintf("func_%d", i)
+	}
+	return a
 }

@@ -1,5 +1,7 @@
-// Package benchkey holds the representative compiler key that the HashKey benchmarks hash.
-package benchkey
+// Package bench holds the representative key and value of the benchmarks: a compiler's
+// options (CompileKey, hashed by generated HashKey) and its output (Artifact, serialized by
+// generated msgp methods).
+package bench
 
 //go:generate go run github.com/cachegen/cachegen/cmd/cachegen
 
@@ -24,4 +26,21 @@ type CompileKey struct {
 type Target struct {
 	Arch, OS string
 	Features []string
+}
+
+// Artifact is a compiler's output: code, relocations, trap sites and a name table.
+//
+//cachegen:value
+type Artifact struct {
+	Code   []byte
+	Relocs []struct {
+		Offset uint32
+		Symbol string
+		Kind   uint8
+	}
+	Traps []struct {
+		Offset uint32
+		Code   uint8
+	}
+	Names map[uint32]string
 }
