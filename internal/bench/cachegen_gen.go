@@ -2,9 +2,12 @@
 
 package bench
 
-import "github.com/cachegen/cachegen/runtime/keyhash"
+import (
+	"github.com/cachegen/cachegen/runtime/keyhash"
+	"github.com/tinylib/msgp/msgp"
+)
 
-// CompileKey (annotated //cachegen:key).
+// CompileKey: HashKey and msgp serializers (annotated //cachegen:key).
 
 // A compile error below means CompileKey has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -29,7 +32,7 @@ func _() {
 // HashKey writes every field of CompileKey to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x CompileKey) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/internal/benchkey.CompileKey", 0x898c6c1a5f7a4cf0, 0xdebfeb2793257c24, 0x3e0d3a0ca9a76feb, 0xfdc47661afc6998d)
+	h.Begin("github.com/cachegen/cachegen/internal/bench.CompileKey", 0x690f7c2e81965a7f, 0x0291ad35248b6870, 0x120b35ac5fa4cb9f, 0x46b1ea664de2d95d)
 	h.String("CompilerVersion", x.CompilerVersion)
 	x.Target.HashKey(h.Field("Target"))
 	h.Int("OptLevel", x.OptLevel)
@@ -54,7 +57,28 @@ func (x CompileKey) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
-// Target (reached from CompileKey.Target).
+// Artifact: msgp serializers (annotated //cachegen:value).
+
+// A compile error below means Artifact has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Artifact_changed_run_go_generate Artifact
+	_ = struct {
+		Code   []byte
+		Relocs []struct {
+			Offset uint32
+			Symbol string
+			Kind   uint8
+		}
+		Traps []struct {
+			Offset uint32
+			Code   uint8
+		}
+		Names map[uint32]string
+	}(Artifact_changed_run_go_generate)
+}
+
+// Target: HashKey and msgp serializers (reached from CompileKey.Target).
 
 // A compile error below means Target has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -70,9 +94,1425 @@ func _() {
 // HashKey writes every field of Target to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Target) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/internal/benchkey.Target", 0xdcfd3e13fee4be07, 0x56af25aeedb4dac1, 0xc1ab0590368fbdf3, 0x910dc551070d77a5)
+	h.Begin("github.com/cachegen/cachegen/internal/bench.Target", 0xe16edd71ae7400cb, 0x9714fc4fd058e21d, 0x9a914fa822a5d861, 0xdbc3e620d3096b25)
 	h.String("Arch", x.Arch)
 	h.String("OS", x.OS)
 	h.Strings("Features", x.Features)
 	h.End()
+}
+
+// msgp serializers (generated in-process by github.com/tinylib/msgp).
+
+// Decoding limits of the msgp serializers below.
+const (
+	cachegenlimitArrays = 1073741824
+	cachegenlimitMaps   = 1073741824
+)
+
+// DecodeMsg implements msgp.Decodable
+func (z *Artifact) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Code":
+			z.Code, err = dc.ReadBytesLimit(z.Code, cachegenlimitArrays)
+			if err == nil && z.Code == nil {
+				z.Code = []byte{}
+			}
+			if err != nil {
+				err = msgp.WrapError(err, "Code")
+				return
+			}
+		case "Relocs":
+			var zb0002 uint32
+			zb0002, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Relocs")
+				return
+			}
+			if zb0002 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Relocs) >= int(zb0002) {
+				z.Relocs = (z.Relocs)[:zb0002]
+			} else {
+				z.Relocs = make([]struct {
+					Offset uint32
+					Symbol string
+					Kind   uint8
+				}, zb0002)
+			}
+			for za0001 := range z.Relocs {
+				var zb0003 uint32
+				zb0003, err = dc.ReadMapHeader()
+				if err != nil {
+					err = msgp.WrapError(err, "Relocs", za0001)
+					return
+				}
+				if zb0003 > cachegenlimitMaps {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0003 > 0 {
+					zb0003--
+					field, err = dc.ReadMapKeyPtr()
+					if err != nil {
+						err = msgp.WrapError(err, "Relocs", za0001)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "Offset":
+						z.Relocs[za0001].Offset, err = dc.ReadUint32()
+						if err != nil {
+							err = msgp.WrapError(err, "Relocs", za0001, "Offset")
+							return
+						}
+					case "Symbol":
+						z.Relocs[za0001].Symbol, err = dc.ReadString()
+						if err != nil {
+							err = msgp.WrapError(err, "Relocs", za0001, "Symbol")
+							return
+						}
+					case "Kind":
+						z.Relocs[za0001].Kind, err = dc.ReadUint8()
+						if err != nil {
+							err = msgp.WrapError(err, "Relocs", za0001, "Kind")
+							return
+						}
+					default:
+						err = dc.Skip()
+						if err != nil {
+							err = msgp.WrapError(err, "Relocs", za0001)
+							return
+						}
+					}
+				}
+			}
+		case "Traps":
+			var zb0004 uint32
+			zb0004, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Traps")
+				return
+			}
+			if zb0004 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Traps) >= int(zb0004) {
+				z.Traps = (z.Traps)[:zb0004]
+			} else {
+				z.Traps = make([]struct {
+					Offset uint32
+					Code   uint8
+				}, zb0004)
+			}
+			for za0002 := range z.Traps {
+				var zb0005 uint32
+				zb0005, err = dc.ReadMapHeader()
+				if err != nil {
+					err = msgp.WrapError(err, "Traps", za0002)
+					return
+				}
+				if zb0005 > cachegenlimitMaps {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0005 > 0 {
+					zb0005--
+					field, err = dc.ReadMapKeyPtr()
+					if err != nil {
+						err = msgp.WrapError(err, "Traps", za0002)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "Offset":
+						z.Traps[za0002].Offset, err = dc.ReadUint32()
+						if err != nil {
+							err = msgp.WrapError(err, "Traps", za0002, "Offset")
+							return
+						}
+					case "Code":
+						z.Traps[za0002].Code, err = dc.ReadUint8()
+						if err != nil {
+							err = msgp.WrapError(err, "Traps", za0002, "Code")
+							return
+						}
+					default:
+						err = dc.Skip()
+						if err != nil {
+							err = msgp.WrapError(err, "Traps", za0002)
+							return
+						}
+					}
+				}
+			}
+		case "Names":
+			var zb0006 uint32
+			zb0006, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Names")
+				return
+			}
+			if zb0006 > cachegenlimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Names == nil {
+				z.Names = make(map[uint32]string, zb0006)
+			} else if len(z.Names) > 0 {
+				clear(z.Names)
+			}
+			for zb0006 > 0 {
+				zb0006--
+				var za0003 string
+				za0003, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Names")
+					return
+				}
+				var za0004 string
+				za0004, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Names", za0003)
+					return
+				}
+				var za0003Tmp uint32
+				za0003Tmp, err = msgp.AutoShim{}.ParseUint32(za0003)
+				if err != nil {
+					err = msgp.WrapError(err, "shim: z.Names")
+					return
+				}
+				z.Names[uint32(za0003Tmp)] = za0004
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Artifact) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 4
+	// write "Code"
+	err = en.Append(0x84, 0xa4, 0x43, 0x6f, 0x64, 0x65)
+	if err != nil {
+		return
+	}
+	err = en.WriteBytes(z.Code)
+	if err != nil {
+		err = msgp.WrapError(err, "Code")
+		return
+	}
+	// write "Relocs"
+	err = en.Append(0xa6, 0x52, 0x65, 0x6c, 0x6f, 0x63, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Relocs)))
+	if err != nil {
+		err = msgp.WrapError(err, "Relocs")
+		return
+	}
+	for za0001 := range z.Relocs {
+		// map header, size 3
+		// write "Offset"
+		err = en.Append(0x83, 0xa6, 0x4f, 0x66, 0x66, 0x73, 0x65, 0x74)
+		if err != nil {
+			return
+		}
+		err = en.WriteUint32(z.Relocs[za0001].Offset)
+		if err != nil {
+			err = msgp.WrapError(err, "Relocs", za0001, "Offset")
+			return
+		}
+		// write "Symbol"
+		err = en.Append(0xa6, 0x53, 0x79, 0x6d, 0x62, 0x6f, 0x6c)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.Relocs[za0001].Symbol)
+		if err != nil {
+			err = msgp.WrapError(err, "Relocs", za0001, "Symbol")
+			return
+		}
+		// write "Kind"
+		err = en.Append(0xa4, 0x4b, 0x69, 0x6e, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteUint8(z.Relocs[za0001].Kind)
+		if err != nil {
+			err = msgp.WrapError(err, "Relocs", za0001, "Kind")
+			return
+		}
+	}
+	// write "Traps"
+	err = en.Append(0xa5, 0x54, 0x72, 0x61, 0x70, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Traps)))
+	if err != nil {
+		err = msgp.WrapError(err, "Traps")
+		return
+	}
+	for za0002 := range z.Traps {
+		// map header, size 2
+		// write "Offset"
+		err = en.Append(0x82, 0xa6, 0x4f, 0x66, 0x66, 0x73, 0x65, 0x74)
+		if err != nil {
+			return
+		}
+		err = en.WriteUint32(z.Traps[za0002].Offset)
+		if err != nil {
+			err = msgp.WrapError(err, "Traps", za0002, "Offset")
+			return
+		}
+		// write "Code"
+		err = en.Append(0xa4, 0x43, 0x6f, 0x64, 0x65)
+		if err != nil {
+			return
+		}
+		err = en.WriteUint8(z.Traps[za0002].Code)
+		if err != nil {
+			err = msgp.WrapError(err, "Traps", za0002, "Code")
+			return
+		}
+	}
+	// write "Names"
+	err = en.Append(0xa5, 0x4e, 0x61, 0x6d, 0x65, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteMapHeader(uint32(len(z.Names)))
+	if err != nil {
+		err = msgp.WrapError(err, "Names")
+		return
+	}
+	for za0003, za0004 := range z.Names {
+		err = en.WriteString(msgp.AutoShim{}.Uint32String(uint32(za0003)))
+		if err != nil {
+			err = msgp.WrapError(err, "Names")
+			return
+		}
+		err = en.WriteString(za0004)
+		if err != nil {
+			err = msgp.WrapError(err, "Names", za0003)
+			return
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Artifact) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 4
+	// string "Code"
+	o = append(o, 0x84, 0xa4, 0x43, 0x6f, 0x64, 0x65)
+	o = msgp.AppendBytes(o, z.Code)
+	// string "Relocs"
+	o = append(o, 0xa6, 0x52, 0x65, 0x6c, 0x6f, 0x63, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Relocs)))
+	for za0001 := range z.Relocs {
+		// map header, size 3
+		// string "Offset"
+		o = append(o, 0x83, 0xa6, 0x4f, 0x66, 0x66, 0x73, 0x65, 0x74)
+		o = msgp.AppendUint32(o, z.Relocs[za0001].Offset)
+		// string "Symbol"
+		o = append(o, 0xa6, 0x53, 0x79, 0x6d, 0x62, 0x6f, 0x6c)
+		o = msgp.AppendString(o, z.Relocs[za0001].Symbol)
+		// string "Kind"
+		o = append(o, 0xa4, 0x4b, 0x69, 0x6e, 0x64)
+		o = msgp.AppendUint8(o, z.Relocs[za0001].Kind)
+	}
+	// string "Traps"
+	o = append(o, 0xa5, 0x54, 0x72, 0x61, 0x70, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Traps)))
+	for za0002 := range z.Traps {
+		// map header, size 2
+		// string "Offset"
+		o = append(o, 0x82, 0xa6, 0x4f, 0x66, 0x66, 0x73, 0x65, 0x74)
+		o = msgp.AppendUint32(o, z.Traps[za0002].Offset)
+		// string "Code"
+		o = append(o, 0xa4, 0x43, 0x6f, 0x64, 0x65)
+		o = msgp.AppendUint8(o, z.Traps[za0002].Code)
+	}
+	// string "Names"
+	o = append(o, 0xa5, 0x4e, 0x61, 0x6d, 0x65, 0x73)
+	o = msgp.AppendMapHeader(o, uint32(len(z.Names)))
+	for za0003, za0004 := range z.Names {
+		o = msgp.AppendString(o, msgp.AutoShim{}.Uint32String(uint32(za0003)))
+		o = msgp.AppendString(o, za0004)
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Artifact) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Code":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadBytesHeader(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Code")
+				return
+			}
+			if zb0002 > cachegenlimitArrays || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Code == nil || uint32(cap(z.Code)) < zb0002 {
+				z.Code = make([]byte, zb0002)
+			} else {
+				z.Code = z.Code[:zb0002]
+			}
+			if uint32(len(bts)) < zb0002 {
+				err = msgp.ErrShortBytes
+				return
+			}
+			copy(z.Code, bts[:zb0002])
+			bts = bts[zb0002:]
+		case "Relocs":
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Relocs")
+				return
+			}
+			if zb0003 > cachegenlimitArrays || uint64(zb0003) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Relocs) >= int(zb0003) {
+				z.Relocs = (z.Relocs)[:zb0003]
+			} else {
+				z.Relocs = make([]struct {
+					Offset uint32
+					Symbol string
+					Kind   uint8
+				}, zb0003)
+			}
+			for za0001 := range z.Relocs {
+				var zb0004 uint32
+				zb0004, bts, err = msgp.ReadMapHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Relocs", za0001)
+					return
+				}
+				if zb0004 > cachegenlimitMaps || uint64(zb0004) > uint64(len(bts)) {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0004 > 0 {
+					zb0004--
+					field, bts, err = msgp.ReadMapKeyZC(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Relocs", za0001)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "Offset":
+						z.Relocs[za0001].Offset, bts, err = msgp.ReadUint32Bytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Relocs", za0001, "Offset")
+							return
+						}
+					case "Symbol":
+						z.Relocs[za0001].Symbol, bts, err = msgp.ReadStringBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Relocs", za0001, "Symbol")
+							return
+						}
+					case "Kind":
+						z.Relocs[za0001].Kind, bts, err = msgp.ReadUint8Bytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Relocs", za0001, "Kind")
+							return
+						}
+					default:
+						bts, err = msgp.Skip(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Relocs", za0001)
+							return
+						}
+					}
+				}
+			}
+		case "Traps":
+			var zb0005 uint32
+			zb0005, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Traps")
+				return
+			}
+			if zb0005 > cachegenlimitArrays || uint64(zb0005) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Traps) >= int(zb0005) {
+				z.Traps = (z.Traps)[:zb0005]
+			} else {
+				z.Traps = make([]struct {
+					Offset uint32
+					Code   uint8
+				}, zb0005)
+			}
+			for za0002 := range z.Traps {
+				var zb0006 uint32
+				zb0006, bts, err = msgp.ReadMapHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Traps", za0002)
+					return
+				}
+				if zb0006 > cachegenlimitMaps || uint64(zb0006) > uint64(len(bts)) {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0006 > 0 {
+					zb0006--
+					field, bts, err = msgp.ReadMapKeyZC(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Traps", za0002)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "Offset":
+						z.Traps[za0002].Offset, bts, err = msgp.ReadUint32Bytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Traps", za0002, "Offset")
+							return
+						}
+					case "Code":
+						z.Traps[za0002].Code, bts, err = msgp.ReadUint8Bytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Traps", za0002, "Code")
+							return
+						}
+					default:
+						bts, err = msgp.Skip(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Traps", za0002)
+							return
+						}
+					}
+				}
+			}
+		case "Names":
+			var zb0007 uint32
+			zb0007, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Names")
+				return
+			}
+			if zb0007 > cachegenlimitMaps || uint64(zb0007) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Names == nil {
+				z.Names = make(map[uint32]string, zb0007)
+			} else if len(z.Names) > 0 {
+				clear(z.Names)
+			}
+			for zb0007 > 0 {
+				var za0004 string
+				zb0007--
+				var za0003 string
+				za0003, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Names")
+					return
+				}
+				za0004, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Names", za0003)
+					return
+				}
+				var za0003Tmp uint32
+				za0003Tmp, err = msgp.AutoShim{}.ParseUint32(za0003)
+				if err != nil {
+					err = msgp.WrapError(err, "shim: z.Names")
+					return
+				}
+				z.Names[uint32(za0003Tmp)] = za0004
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Artifact) Msgsize() (s int) {
+	s = 1 + 5 + msgp.BytesPrefixSize + len(z.Code) + 7 + msgp.ArrayHeaderSize
+	for za0001 := range z.Relocs {
+		s += 1 + 7 + msgp.Uint32Size + 7 + msgp.StringPrefixSize + len(z.Relocs[za0001].Symbol) + 5 + msgp.Uint8Size
+	}
+	s += 6 + msgp.ArrayHeaderSize + (len(z.Traps) * (13 + msgp.Uint32Size + msgp.Uint8Size)) + 6 + msgp.MapHeaderSize
+	if z.Names != nil {
+		for za0003, za0004 := range z.Names {
+			_ = za0004
+			_ = za0003
+			s += msgp.Uint32Size + msgp.StringPrefixSize + len(za0004)
+		}
+	}
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *CompileKey) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "CompilerVersion":
+			z.CompilerVersion, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "CompilerVersion")
+				return
+			}
+		case "Target":
+			err = z.Target.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "Target")
+				return
+			}
+		case "OptLevel":
+			z.OptLevel, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "OptLevel")
+				return
+			}
+		case "Debug":
+			z.Debug, err = dc.ReadBool()
+			if err != nil {
+				err = msgp.WrapError(err, "Debug")
+				return
+			}
+		case "Flags":
+			var zb0002 uint32
+			zb0002, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Flags")
+				return
+			}
+			if zb0002 > cachegenlimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Flags == nil {
+				z.Flags = make(map[string]string, zb0002)
+			} else if len(z.Flags) > 0 {
+				clear(z.Flags)
+			}
+			for zb0002 > 0 {
+				zb0002--
+				var za0001 string
+				za0001, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Flags")
+					return
+				}
+				var za0002 string
+				za0002, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Flags", za0001)
+					return
+				}
+				z.Flags[za0001] = za0002
+			}
+		case "Defines":
+			var zb0003 uint32
+			zb0003, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Defines")
+				return
+			}
+			if zb0003 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Defines) >= int(zb0003) {
+				z.Defines = (z.Defines)[:zb0003]
+			} else {
+				z.Defines = make([]string, zb0003)
+			}
+			for za0003 := range z.Defines {
+				z.Defines[za0003], err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Defines", za0003)
+					return
+				}
+			}
+		case "Imports":
+			var zb0004 uint32
+			zb0004, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Imports")
+				return
+			}
+			if zb0004 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Imports) >= int(zb0004) {
+				z.Imports = (z.Imports)[:zb0004]
+			} else {
+				z.Imports = make([]struct {
+					Module string
+					Name   string
+					Kind   uint8
+				}, zb0004)
+			}
+			for za0004 := range z.Imports {
+				var zb0005 uint32
+				zb0005, err = dc.ReadMapHeader()
+				if err != nil {
+					err = msgp.WrapError(err, "Imports", za0004)
+					return
+				}
+				if zb0005 > cachegenlimitMaps {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0005 > 0 {
+					zb0005--
+					field, err = dc.ReadMapKeyPtr()
+					if err != nil {
+						err = msgp.WrapError(err, "Imports", za0004)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "Module":
+						z.Imports[za0004].Module, err = dc.ReadString()
+						if err != nil {
+							err = msgp.WrapError(err, "Imports", za0004, "Module")
+							return
+						}
+					case "Name":
+						z.Imports[za0004].Name, err = dc.ReadString()
+						if err != nil {
+							err = msgp.WrapError(err, "Imports", za0004, "Name")
+							return
+						}
+					case "Kind":
+						z.Imports[za0004].Kind, err = dc.ReadUint8()
+						if err != nil {
+							err = msgp.WrapError(err, "Imports", za0004, "Kind")
+							return
+						}
+					default:
+						err = dc.Skip()
+						if err != nil {
+							err = msgp.WrapError(err, "Imports", za0004)
+							return
+						}
+					}
+				}
+			}
+		case "Source":
+			z.Source, err = dc.ReadBytesLimit(z.Source, cachegenlimitArrays)
+			if err == nil && z.Source == nil {
+				z.Source = []byte{}
+			}
+			if err != nil {
+				err = msgp.WrapError(err, "Source")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *CompileKey) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 8
+	// write "CompilerVersion"
+	err = en.Append(0x88, 0xaf, 0x43, 0x6f, 0x6d, 0x70, 0x69, 0x6c, 0x65, 0x72, 0x56, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.CompilerVersion)
+	if err != nil {
+		err = msgp.WrapError(err, "CompilerVersion")
+		return
+	}
+	// write "Target"
+	err = en.Append(0xa6, 0x54, 0x61, 0x72, 0x67, 0x65, 0x74)
+	if err != nil {
+		return
+	}
+	err = z.Target.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "Target")
+		return
+	}
+	// write "OptLevel"
+	err = en.Append(0xa8, 0x4f, 0x70, 0x74, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.OptLevel)
+	if err != nil {
+		err = msgp.WrapError(err, "OptLevel")
+		return
+	}
+	// write "Debug"
+	err = en.Append(0xa5, 0x44, 0x65, 0x62, 0x75, 0x67)
+	if err != nil {
+		return
+	}
+	err = en.WriteBool(z.Debug)
+	if err != nil {
+		err = msgp.WrapError(err, "Debug")
+		return
+	}
+	// write "Flags"
+	err = en.Append(0xa5, 0x46, 0x6c, 0x61, 0x67, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteMapHeader(uint32(len(z.Flags)))
+	if err != nil {
+		err = msgp.WrapError(err, "Flags")
+		return
+	}
+	for za0001, za0002 := range z.Flags {
+		err = en.WriteString(za0001)
+		if err != nil {
+			err = msgp.WrapError(err, "Flags")
+			return
+		}
+		err = en.WriteString(za0002)
+		if err != nil {
+			err = msgp.WrapError(err, "Flags", za0001)
+			return
+		}
+	}
+	// write "Defines"
+	err = en.Append(0xa7, 0x44, 0x65, 0x66, 0x69, 0x6e, 0x65, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Defines)))
+	if err != nil {
+		err = msgp.WrapError(err, "Defines")
+		return
+	}
+	for za0003 := range z.Defines {
+		err = en.WriteString(z.Defines[za0003])
+		if err != nil {
+			err = msgp.WrapError(err, "Defines", za0003)
+			return
+		}
+	}
+	// write "Imports"
+	err = en.Append(0xa7, 0x49, 0x6d, 0x70, 0x6f, 0x72, 0x74, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Imports)))
+	if err != nil {
+		err = msgp.WrapError(err, "Imports")
+		return
+	}
+	for za0004 := range z.Imports {
+		// map header, size 3
+		// write "Module"
+		err = en.Append(0x83, 0xa6, 0x4d, 0x6f, 0x64, 0x75, 0x6c, 0x65)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.Imports[za0004].Module)
+		if err != nil {
+			err = msgp.WrapError(err, "Imports", za0004, "Module")
+			return
+		}
+		// write "Name"
+		err = en.Append(0xa4, 0x4e, 0x61, 0x6d, 0x65)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.Imports[za0004].Name)
+		if err != nil {
+			err = msgp.WrapError(err, "Imports", za0004, "Name")
+			return
+		}
+		// write "Kind"
+		err = en.Append(0xa4, 0x4b, 0x69, 0x6e, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteUint8(z.Imports[za0004].Kind)
+		if err != nil {
+			err = msgp.WrapError(err, "Imports", za0004, "Kind")
+			return
+		}
+	}
+	// write "Source"
+	err = en.Append(0xa6, 0x53, 0x6f, 0x75, 0x72, 0x63, 0x65)
+	if err != nil {
+		return
+	}
+	err = en.WriteBytes(z.Source)
+	if err != nil {
+		err = msgp.WrapError(err, "Source")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *CompileKey) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 8
+	// string "CompilerVersion"
+	o = append(o, 0x88, 0xaf, 0x43, 0x6f, 0x6d, 0x70, 0x69, 0x6c, 0x65, 0x72, 0x56, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+	o = msgp.AppendString(o, z.CompilerVersion)
+	// string "Target"
+	o = append(o, 0xa6, 0x54, 0x61, 0x72, 0x67, 0x65, 0x74)
+	o, err = z.Target.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "Target")
+		return
+	}
+	// string "OptLevel"
+	o = append(o, 0xa8, 0x4f, 0x70, 0x74, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+	o = msgp.AppendInt(o, z.OptLevel)
+	// string "Debug"
+	o = append(o, 0xa5, 0x44, 0x65, 0x62, 0x75, 0x67)
+	o = msgp.AppendBool(o, z.Debug)
+	// string "Flags"
+	o = append(o, 0xa5, 0x46, 0x6c, 0x61, 0x67, 0x73)
+	o = msgp.AppendMapHeader(o, uint32(len(z.Flags)))
+	for za0001, za0002 := range z.Flags {
+		o = msgp.AppendString(o, za0001)
+		o = msgp.AppendString(o, za0002)
+	}
+	// string "Defines"
+	o = append(o, 0xa7, 0x44, 0x65, 0x66, 0x69, 0x6e, 0x65, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Defines)))
+	for za0003 := range z.Defines {
+		o = msgp.AppendString(o, z.Defines[za0003])
+	}
+	// string "Imports"
+	o = append(o, 0xa7, 0x49, 0x6d, 0x70, 0x6f, 0x72, 0x74, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Imports)))
+	for za0004 := range z.Imports {
+		// map header, size 3
+		// string "Module"
+		o = append(o, 0x83, 0xa6, 0x4d, 0x6f, 0x64, 0x75, 0x6c, 0x65)
+		o = msgp.AppendString(o, z.Imports[za0004].Module)
+		// string "Name"
+		o = append(o, 0xa4, 0x4e, 0x61, 0x6d, 0x65)
+		o = msgp.AppendString(o, z.Imports[za0004].Name)
+		// string "Kind"
+		o = append(o, 0xa4, 0x4b, 0x69, 0x6e, 0x64)
+		o = msgp.AppendUint8(o, z.Imports[za0004].Kind)
+	}
+	// string "Source"
+	o = append(o, 0xa6, 0x53, 0x6f, 0x75, 0x72, 0x63, 0x65)
+	o = msgp.AppendBytes(o, z.Source)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *CompileKey) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "CompilerVersion":
+			z.CompilerVersion, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "CompilerVersion")
+				return
+			}
+		case "Target":
+			bts, err = z.Target.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Target")
+				return
+			}
+		case "OptLevel":
+			z.OptLevel, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "OptLevel")
+				return
+			}
+		case "Debug":
+			z.Debug, bts, err = msgp.ReadBoolBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Debug")
+				return
+			}
+		case "Flags":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Flags")
+				return
+			}
+			if zb0002 > cachegenlimitMaps || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Flags == nil {
+				z.Flags = make(map[string]string, zb0002)
+			} else if len(z.Flags) > 0 {
+				clear(z.Flags)
+			}
+			for zb0002 > 0 {
+				var za0002 string
+				zb0002--
+				var za0001 string
+				za0001, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Flags")
+					return
+				}
+				za0002, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Flags", za0001)
+					return
+				}
+				z.Flags[za0001] = za0002
+			}
+		case "Defines":
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Defines")
+				return
+			}
+			if zb0003 > cachegenlimitArrays || uint64(zb0003) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Defines) >= int(zb0003) {
+				z.Defines = (z.Defines)[:zb0003]
+			} else {
+				z.Defines = make([]string, zb0003)
+			}
+			for za0003 := range z.Defines {
+				z.Defines[za0003], bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Defines", za0003)
+					return
+				}
+			}
+		case "Imports":
+			var zb0004 uint32
+			zb0004, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Imports")
+				return
+			}
+			if zb0004 > cachegenlimitArrays || uint64(zb0004) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Imports) >= int(zb0004) {
+				z.Imports = (z.Imports)[:zb0004]
+			} else {
+				z.Imports = make([]struct {
+					Module string
+					Name   string
+					Kind   uint8
+				}, zb0004)
+			}
+			for za0004 := range z.Imports {
+				var zb0005 uint32
+				zb0005, bts, err = msgp.ReadMapHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Imports", za0004)
+					return
+				}
+				if zb0005 > cachegenlimitMaps || uint64(zb0005) > uint64(len(bts)) {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0005 > 0 {
+					zb0005--
+					field, bts, err = msgp.ReadMapKeyZC(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Imports", za0004)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "Module":
+						z.Imports[za0004].Module, bts, err = msgp.ReadStringBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Imports", za0004, "Module")
+							return
+						}
+					case "Name":
+						z.Imports[za0004].Name, bts, err = msgp.ReadStringBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Imports", za0004, "Name")
+							return
+						}
+					case "Kind":
+						z.Imports[za0004].Kind, bts, err = msgp.ReadUint8Bytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Imports", za0004, "Kind")
+							return
+						}
+					default:
+						bts, err = msgp.Skip(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Imports", za0004)
+							return
+						}
+					}
+				}
+			}
+		case "Source":
+			var zb0006 uint32
+			zb0006, bts, err = msgp.ReadBytesHeader(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Source")
+				return
+			}
+			if zb0006 > cachegenlimitArrays || uint64(zb0006) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Source == nil || uint32(cap(z.Source)) < zb0006 {
+				z.Source = make([]byte, zb0006)
+			} else {
+				z.Source = z.Source[:zb0006]
+			}
+			if uint32(len(bts)) < zb0006 {
+				err = msgp.ErrShortBytes
+				return
+			}
+			copy(z.Source, bts[:zb0006])
+			bts = bts[zb0006:]
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *CompileKey) Msgsize() (s int) {
+	s = 1 + 16 + msgp.StringPrefixSize + len(z.CompilerVersion) + 7 + z.Target.Msgsize() + 9 + msgp.IntSize + 6 + msgp.BoolSize + 6 + msgp.MapHeaderSize
+	if z.Flags != nil {
+		for za0001, za0002 := range z.Flags {
+			_ = za0002
+			s += msgp.StringPrefixSize + len(za0001) + msgp.StringPrefixSize + len(za0002)
+		}
+	}
+	s += 8 + msgp.ArrayHeaderSize
+	for za0003 := range z.Defines {
+		s += msgp.StringPrefixSize + len(z.Defines[za0003])
+	}
+	s += 8 + msgp.ArrayHeaderSize
+	for za0004 := range z.Imports {
+		s += 1 + 7 + msgp.StringPrefixSize + len(z.Imports[za0004].Module) + 5 + msgp.StringPrefixSize + len(z.Imports[za0004].Name) + 5 + msgp.Uint8Size
+	}
+	s += 7 + msgp.BytesPrefixSize + len(z.Source)
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Target) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Arch":
+			z.Arch, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Arch")
+				return
+			}
+		case "OS":
+			z.OS, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "OS")
+				return
+			}
+		case "Features":
+			var zb0002 uint32
+			zb0002, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Features")
+				return
+			}
+			if zb0002 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Features) >= int(zb0002) {
+				z.Features = (z.Features)[:zb0002]
+			} else {
+				z.Features = make([]string, zb0002)
+			}
+			for za0001 := range z.Features {
+				z.Features[za0001], err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Features", za0001)
+					return
+				}
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Target) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 3
+	// write "Arch"
+	err = en.Append(0x83, 0xa4, 0x41, 0x72, 0x63, 0x68)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Arch)
+	if err != nil {
+		err = msgp.WrapError(err, "Arch")
+		return
+	}
+	// write "OS"
+	err = en.Append(0xa2, 0x4f, 0x53)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.OS)
+	if err != nil {
+		err = msgp.WrapError(err, "OS")
+		return
+	}
+	// write "Features"
+	err = en.Append(0xa8, 0x46, 0x65, 0x61, 0x74, 0x75, 0x72, 0x65, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Features)))
+	if err != nil {
+		err = msgp.WrapError(err, "Features")
+		return
+	}
+	for za0001 := range z.Features {
+		err = en.WriteString(z.Features[za0001])
+		if err != nil {
+			err = msgp.WrapError(err, "Features", za0001)
+			return
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Target) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 3
+	// string "Arch"
+	o = append(o, 0x83, 0xa4, 0x41, 0x72, 0x63, 0x68)
+	o = msgp.AppendString(o, z.Arch)
+	// string "OS"
+	o = append(o, 0xa2, 0x4f, 0x53)
+	o = msgp.AppendString(o, z.OS)
+	// string "Features"
+	o = append(o, 0xa8, 0x46, 0x65, 0x61, 0x74, 0x75, 0x72, 0x65, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Features)))
+	for za0001 := range z.Features {
+		o = msgp.AppendString(o, z.Features[za0001])
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Target) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Arch":
+			z.Arch, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Arch")
+				return
+			}
+		case "OS":
+			z.OS, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "OS")
+				return
+			}
+		case "Features":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Features")
+				return
+			}
+			if zb0002 > cachegenlimitArrays || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Features) >= int(zb0002) {
+				z.Features = (z.Features)[:zb0002]
+			} else {
+				z.Features = make([]string, zb0002)
+			}
+			for za0001 := range z.Features {
+				z.Features[za0001], bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Features", za0001)
+					return
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Target) Msgsize() (s int) {
+	s = 1 + 5 + msgp.StringPrefixSize + len(z.Arch) + 3 + msgp.StringPrefixSize + len(z.OS) + 9 + msgp.ArrayHeaderSize
+	for za0001 := range z.Features {
+		s += msgp.StringPrefixSize + len(z.Features[za0001])
+	}
+	return
 }
