@@ -410,13 +410,13 @@ func Clear(dir, namespace string) (TrimResult, error) {
 
 // VersionUsage is the disk usage of one version of one namespace.
 type VersionUsage struct {
-	Namespace string
-	VersionID string // the directory name: a hash of Version
-	Version   string // the version string, from the directory's version.txt ("" if missing)
-	Entries   int
-	Bytes     int64 // total size of the entries
-	TempFiles int   // temporary files: stores in progress or left by crashed writers
-	TempBytes int64
+	Namespace string    // the namespace directory's name
+	VersionID string    // the version directory's name: a hash of Version
+	Version   string    // the version string, from the directory's version.txt ("" if missing)
+	Entries   int       // number of entry files
+	Bytes     int64     // total size of the entry files
+	TempFiles int       // temporary files: stores in progress or left by crashed writers
+	TempBytes int64     // total size of the temporary files
 	Oldest    time.Time // least recent use of an entry (zero without entries)
 	Newest    time.Time // most recent use of an entry
 }
