@@ -122,16 +122,54 @@ type Options struct {
 }
 `
 
+const consumerValue = `package main
+
+// Output is what the compiler produces.
+//
+//cachegen:value
+type Output struct {
+	Code    []byte
+	Symbols map[string]uint32
+	Lines   []Line
+}
+
+// Line maps code offsets to source lines; Output reaches it.
+type Line struct {
+	Offset, Line uint32
+}
+`
+
 const consumerMain = `package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 
+	"github.com/cachegen/cachegen/runtime/cache"
 	"github.com/cachegen/cachegen/runtime/keyhash"
 )
 
+func compile(_ context.Context, o Options) (Output, error) {
+	return Output{Code: []byte(o.Source), Symbols: map[string]uint32{"main": uint32(o.OptLevel)}, Lines: []Line{{1, 2}}}, nil
+}
+
 func main() {
 	k := Options{Source: "x := 1", OptLevel: 2, Target: Target{Arch: "amd64", Features: []string{"sse2", "avx2"}}, Flags: map[string]string{"a": "1", "b": "2"}}
+	if len(os.Args) > 1 {
+		c, err := cache.Open(cache.Options{Dir: os.Args[1], Namespace: "e2e"})
+		if err != nil {
+			panic(err)
+		}
+		defer c.Close()
+		out, err := cache.Load(context.Background(), c, k, compile)
+		if err != nil {
+			panic(err)
+		}
+		st := c.Stats()
+		fmt.Printf("hits=%d misses=%d code=%q main=%d lines=%v\n", st.Hits, st.Misses, out.Code, out.Symbols["main"], out.Lines)
+		return
+	}
 	fmt.Println(keyhash.Sum(&k))
 }
 `
@@ -141,13 +179,19 @@ var digestLine = regexp.MustCompile(`^[0-9a-f]{64}\n$`)
 // TestEndToEnd does what a new user does: go generate, go vet, build and run, twice, and
 // checks that the digest is stable across processes and that -check agrees.
 func TestEndToEnd(t *testing.T) {
-	c := newConsumer(t, map[string]string{"key.go": consumerKey, "main.go": consumerMain})
+	c := newConsumer(t, map[string]string{"key.go": consumerKey, "value.go": consumerValue, "main.go": consumerMain})
 	c.mustRun("go", "generate", "./...")
 	gen := c.read(DefaultOutput)
 	if !strings.HasPrefix(gen, generatedHeader+"\n") {
 		t.Fatalf("generated file does not start with the standard header:\n%s", gen[:min(len(gen), 200)])
 	}
-	for _, want := range []string{"func (x Options) HashKey(h *keyhash.Hasher)", "func (x Target) HashKey(h *keyhash.Hasher)", `Excluded with cache:"-": Verbose.`} {
+	for _, want := range []string{
+		"func (x Options) HashKey(h *keyhash.Hasher)",
+		"func (x Target) HashKey(h *keyhash.Hasher)",
+		`Excluded with cache:"-": Verbose.`,
+		"func (z *Output) UnmarshalMsg(bts []byte)",
+		"func (z *Line) DecodeMsg(dc *msgp.Reader)",
+	} {
 		if !strings.Contains(gen, want) {
 			t.Errorf("generated file lacks %q", want)
 		}
@@ -162,6 +206,17 @@ func TestEndToEnd(t *testing.T) {
 	}
 	c.mustRun("go", "tool", "cachegen", "-check")
 
+	// Two processes share a disk cache: the first computes, the second reads what it stored.
+	c.mustRun("go", "build", "-o", "consumer", ".")
+	dir := filepath.Join(c.dir, "cache")
+	const want = `code="x := 1" main=2 lines=[{1 2}]`
+	if out := c.mustRun("./consumer", dir); !strings.HasPrefix(out, "hits=0 misses=1 "+want) {
+		t.Fatalf("first process: %q", out)
+	}
+	if out := c.mustRun("./consumer", dir); !strings.HasPrefix(out, "hits=1 misses=0 "+want) {
+		t.Fatalf("second process: %q", out)
+	}
+
 	// A second run is byte-identical.
 	c.mustRun("go", "generate", "./...")
 	if again := c.read(DefaultOutput); again != gen {
@@ -173,7 +228,7 @@ func TestEndToEnd(t *testing.T) {
 // expects the build to fail with a message that names the fix; then -check to fail with a
 // diff; then regeneration to fix both.
 func TestStaleBuild(t *testing.T) {
-	c := newConsumer(t, map[string]string{"key.go": consumerKey, "main.go": consumerMain})
+	c := newConsumer(t, map[string]string{"key.go": consumerKey, "value.go": consumerValue, "main.go": consumerMain})
 	c.mustRun("go", "generate", "./...")
 	before := c.mustRun("go", "run", ".")
 
@@ -184,12 +239,17 @@ func TestStaleBuild(t *testing.T) {
 		{"retype a field", "OptLevel int", "OptLevel int64"},
 		{"reorder fields", "\tSource   string\n\tOptLevel int\n", "\tOptLevel int\n\tSource   string\n"},
 		{"change a nested struct", "\tArch     string\n", "\tArch     string\n\tOS       string\n"},
+		{"change a value", "\tCode    []byte\n", "\tCode    []byte\n\tDebug   bool\n"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {
-			orig := c.read("key.go")
-			defer c.write("key.go", orig)
-			c.edit("key.go", e.old, e.new)
+			file := "key.go"
+			if strings.Contains(c.read("value.go"), e.old) {
+				file = "value.go"
+			}
+			orig := c.read(file)
+			defer c.write(file, orig)
+			c.edit(file, e.old, e.new)
 			_, stderr, ok := c.run("go", "build", ".")
 			if ok {
 				t.Fatal("go build succeeded on a stale generated file")
