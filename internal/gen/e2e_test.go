@@ -25,7 +25,7 @@ func newConsumer(t *testing.T, files map[string]string) *consumer {
 	}
 	c := &consumer{t: t, dir: t.TempDir()}
 	root := repoRoot(t)
-	gomod := "module example.com/consumer\n\ngo 1.25\n\n" +
+	gomod := "module example.com/consumer\n\ngo 1.26.0\n\n" +
 		"require github.com/cachegen/cachegen v0.0.0\n\n" +
 		"replace github.com/cachegen/cachegen => " + root + "\n\n" +
 		"tool github.com/cachegen/cachegen/cmd/cachegen\n"
