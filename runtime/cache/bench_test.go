@@ -10,30 +10,26 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/cachegen/cachegen/internal/bench"
 	"github.com/klauspost/compress/zstd"
 )
 
-// Artifact is a representative compiled artifact: machine code, relocations, trap sites
-// and a name table.
-type Artifact struct {
-	Code   []byte
-	Relocs []Reloc
-	Traps  []Trap
-	Names  map[uint32]string
-}
+// Artifact is the representative compiled artifact of the benchmarks (machine code,
+// relocations, trap sites and a name table), with the msgp methods cachegen generates.
+type Artifact = bench.Artifact
 
-// Reloc is a relocation in an Artifact's code.
-type Reloc struct {
-	Offset uint32
-	Symbol string
-	Kind   uint8
-}
-
-// Trap is a trap site in an Artifact's code.
-type Trap struct {
-	Offset uint32
-	Code   uint8
-}
+// reloc and trap are Artifact's element types.
+type (
+	reloc = struct {
+		Offset uint32
+		Symbol string
+		Kind   uint8
+	}
+	trap = struct {
+		Offset uint32
+		Code   uint8
+	}
+)
 
 // makeArtifact builds a deterministic artifact of 256 KiB of code (pseudo-random opcodes
 // and immediates), 2000 relocations, 500 traps and 300 names.
@@ -51,19 +47,19 @@ func makeArtifact(seed int) Artifact {
 		a.Names[uint32(i*97)] = fmt.Sprintf("pkg%d.func%d", i%17, i)
 	}
 	for range 2000 {
-		a.Relocs = append(a.Relocs, Reloc{
+		a.Relocs = append(a.Relocs, reloc{
 			Offset: next() % uint32(len(code)),
 			Symbol: fmt.Sprintf("pkg%d.func%d", next()%17, next()%300),
 			Kind:   uint8(next() % 5),
 		})
 	}
 	for range 500 {
-		a.Traps = append(a.Traps, Trap{Offset: next() % uint32(len(code)), Code: uint8(next() % 12)})
+		a.Traps = append(a.Traps, trap{Offset: next() % uint32(len(code)), Code: uint8(next() % 12)})
 	}
 	return a
 }
 
-func (a *Artifact) equal(b *Artifact) bool {
+func artifactEqual(a, b *Artifact) bool {
 	return slices.Equal(a.Code, b.Code) && slices.Equal(a.Relocs, b.Relocs) &&
 		slices.Equal(a.Traps, b.Traps) && maps.Equal(a.Names, b.Names)
 }
@@ -85,15 +81,15 @@ func TestArtifactRoundTrip(t *testing.T) {
 		t.Errorf("encoding of %d bytes, Msgsize %d", len(b), a.Msgsize())
 	}
 	var got Artifact
-	if rest, err := got.UnmarshalMsg(b); err != nil || len(rest) != 0 || !got.equal(&a) {
-		t.Fatalf("round trip: %v, %d bytes left, equal=%v", err, len(rest), got.equal(&a))
+	if rest, err := got.UnmarshalMsg(b); err != nil || len(rest) != 0 || !artifactEqual(&got, &a) {
+		t.Fatalf("round trip: %v, %d bytes left, equal=%v", err, len(rest), artifactEqual(&got, &a))
 	}
 	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
 	if _, err := Load(context.Background(), c, testKey{"art", 1}, computeArtifact); err != nil {
 		t.Fatal(err)
 	}
 	v, err := Load(context.Background(), c, testKey{"art", 1}, noCompute)
-	if err != nil || !v.equal(&a) {
+	if err != nil || !artifactEqual(&v, &a) {
 		t.Fatalf("disk hit: %v", err)
 	}
 	t.Logf("artifact: %d bytes raw, entry file %d bytes", len(b), c.Stats().StoredBytes)
