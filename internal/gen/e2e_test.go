@@ -174,12 +174,41 @@ func main() {
 }
 `
 
+// consumerTest is the test a user writes: a changed option misses, a repeat hits.
+const consumerTest = `package main
+
+import (
+	"context"
+	"testing"
+
+	"github.com/cachegen/cachegen/runtime/cache"
+)
+
+func TestCompileIsCached(t *testing.T) {
+	c, err := cache.Open(cache.Options{Dir: t.TempDir(), Namespace: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	for i, opt := range []int{0, 2, 2} {
+		out, err := cache.Load(ctx, c, Options{Source: "s", OptLevel: opt}, compile)
+		if err != nil || out.Symbols["main"] != uint32(opt) {
+			t.Fatalf("load %d: %v %v", i, out, err)
+		}
+	}
+	if st := c.Stats(); st.Misses != 2 || st.Hits != 1 {
+		t.Fatalf("stats %+v, want 2 misses then 1 hit", st)
+	}
+}
+`
+
 var digestLine = regexp.MustCompile(`^[0-9a-f]{64}\n$`)
 
 // TestEndToEnd does what a new user does: go generate, go vet, build and run, twice, and
 // checks that the digest is stable across processes and that -check agrees.
 func TestEndToEnd(t *testing.T) {
-	c := newConsumer(t, map[string]string{"key.go": consumerKey, "value.go": consumerValue, "main.go": consumerMain})
+	c := newConsumer(t, map[string]string{"key.go": consumerKey, "value.go": consumerValue, "main.go": consumerMain, "main_test.go": consumerTest})
 	c.mustRun("go", "generate", "./...")
 	gen := c.read(DefaultOutput)
 	if !strings.HasPrefix(gen, generatedHeader+"\n") {
@@ -197,6 +226,9 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	c.mustRun("go", "vet", "./...")
+	if out := c.mustRun("go", "test", "-count=1", "./..."); !strings.Contains(out, "ok  \texample.com/consumer") {
+		t.Fatalf("go test in the consumer module:\n%s", out)
+	}
 	first := c.mustRun("go", "run", ".")
 	if !digestLine.MatchString(first) {
 		t.Fatalf("program printed %q, want a digest", first)
