@@ -2,9 +2,12 @@
 
 package main
 
-import "github.com/cachegen/cachegen/runtime/keyhash"
+import (
+	"github.com/cachegen/cachegen/runtime/keyhash"
+	"github.com/tinylib/msgp/msgp"
+)
 
-// Query (annotated //cachegen:key).
+// Query: HashKey and msgp serializers (annotated //cachegen:key).
 
 // A compile error below means Query has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -23,4 +26,270 @@ func (x Query) HashKey(h *keyhash.Hasher) {
 	h.Int("Limit", x.Limit)
 	h.String("Method", x.Method)
 	h.End()
+}
+
+// Result: msgp serializers (annotated //cachegen:value).
+
+// A compile error below means Result has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Result_changed_run_go_generate Result
+	_ = struct {
+		Primes int64
+	}(Result_changed_run_go_generate)
+}
+
+// msgp serializers (generated in-process by github.com/tinylib/msgp).
+
+// Decoding limits of the msgp serializers below.
+const (
+	cachegenlimitArrays = 1073741824
+	cachegenlimitMaps   = 1073741824
+)
+
+// DecodeMsg implements msgp.Decodable
+func (z *Query) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Limit":
+			z.Limit, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Limit")
+				return
+			}
+		case "Method":
+			z.Method, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Method")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z Query) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "Limit"
+	err = en.Append(0x82, 0xa5, 0x4c, 0x69, 0x6d, 0x69, 0x74)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.Limit)
+	if err != nil {
+		err = msgp.WrapError(err, "Limit")
+		return
+	}
+	// write "Method"
+	err = en.Append(0xa6, 0x4d, 0x65, 0x74, 0x68, 0x6f, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Method)
+	if err != nil {
+		err = msgp.WrapError(err, "Method")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z Query) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "Limit"
+	o = append(o, 0x82, 0xa5, 0x4c, 0x69, 0x6d, 0x69, 0x74)
+	o = msgp.AppendInt(o, z.Limit)
+	// string "Method"
+	o = append(o, 0xa6, 0x4d, 0x65, 0x74, 0x68, 0x6f, 0x64)
+	o = msgp.AppendString(o, z.Method)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Query) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Limit":
+			z.Limit, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Limit")
+				return
+			}
+		case "Method":
+			z.Method, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Method")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z Query) Msgsize() (s int) {
+	s = 1 + 6 + msgp.IntSize + 7 + msgp.StringPrefixSize + len(z.Method)
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Result) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Primes":
+			z.Primes, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "Primes")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z Result) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 1
+	// write "Primes"
+	err = en.Append(0x81, 0xa6, 0x50, 0x72, 0x69, 0x6d, 0x65, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.Primes)
+	if err != nil {
+		err = msgp.WrapError(err, "Primes")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z Result) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 1
+	// string "Primes"
+	o = append(o, 0x81, 0xa6, 0x50, 0x72, 0x69, 0x6d, 0x65, 0x73)
+	o = msgp.AppendInt64(o, z.Primes)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Result) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Primes":
+			z.Primes, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Primes")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z Result) Msgsize() (s int) {
+	s = 1 + 7 + msgp.Int64Size
+	return
 }
