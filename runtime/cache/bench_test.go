@@ -100,17 +100,7 @@ func TestArtifactRoundTrip(t *testing.T) {
 // a shared zstd decoder and UnmarshalMsg the result.
 func BenchmarkDiskHit(b *testing.B) {
 	ctx := context.Background()
-	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", MemoryBytes: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	key := testKey{"artifact", 1}
-	if _, err := Load(ctx, c, key, computeArtifact); err != nil {
-		b.Fatal(err)
-	}
-	a := makeArtifact(1)
-	raw, _ := a.MarshalMsg(nil)
+	c, key, raw := storedArtifact(b, -1)
 	path := entryFile2[Artifact](c, key)
 
 	b.Run("cache", func(b *testing.B) {
@@ -155,20 +145,27 @@ func entryFile2[V any](c *Cache, k testKey) string {
 	return c.entryPath(&ek)
 }
 
-// BenchmarkMemoryHit loads an artifact from the memory tier: one UnmarshalMsg.
-func BenchmarkMemoryHit(b *testing.B) {
-	ctx := context.Background()
-	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench"})
+// storedArtifact opens a cache (memoryBytes as in Options) that holds the representative
+// artifact, closed when b ends, and returns it with the artifact's key and msgp encoding.
+func storedArtifact(b *testing.B, memoryBytes int64) (*Cache, testKey, []byte) {
+	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", MemoryBytes: memoryBytes})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	b.Cleanup(func() { c.Close() })
 	key := testKey{"artifact", 1}
-	if _, err := Load(ctx, c, key, computeArtifact); err != nil {
+	if _, err := Load(context.Background(), c, key, computeArtifact); err != nil {
 		b.Fatal(err)
 	}
 	a := makeArtifact(1)
 	raw, _ := a.MarshalMsg(nil)
+	return c, key, raw
+}
+
+// BenchmarkMemoryHit loads an artifact from the memory tier: one UnmarshalMsg.
+func BenchmarkMemoryHit(b *testing.B) {
+	ctx := context.Background()
+	c, key, raw := storedArtifact(b, 0)
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
