@@ -207,3 +207,17 @@ func TestStrings(t *testing.T) {
 		t.Fatalf("Strings encodes differently:\n%x\n%x", generic, special)
 	}
 }
+
+// TestShortStrings covers every length of the inline copy of short strings.
+func TestShortStrings(t *testing.T) {
+	for n := range 40 {
+		s := strings.Repeat("x", n)
+		if n > 0 {
+			s = "abcdefghijklmnopqrstuvwxyz0123456789ABCD"[:n]
+		}
+		got := encode(t, func(h *keyhash.Hasher) { h.String("", s) })
+		if want := cat(le64(uint64(n)), []byte(s)); !bytes.Equal(got, want) {
+			t.Fatalf("len %d: got %x, want %x", n, got, want)
+		}
+	}
+}
