@@ -58,6 +58,8 @@ func runHelper(mode, dir string) error {
 	seed, _ := strconv.Atoi(os.Getenv(helperSeed))
 	ctx := context.Background()
 	switch mode {
+	case "fulldisk": // every write past a few KiB fails, as on a full disk
+		return fullDiskChild(dir)
 	case "hit": // the entry stored by the parent must be a disk hit
 		c, err := Open(Options{Dir: dir, Namespace: "test"})
 		if err != nil {
