@@ -1,0 +1,464 @@
+package compiler
+
+import (
+	"context"
+	"math/bits"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+)
+
+// The superoptimizer's bounds. Its search is exhaustive within them: every sequence of up to
+// maxCandidate instructions over the alphabet is tried against every window of up to
+// maxWindow instructions.
+const (
+	maxWindow    = 6  // instructions in a window
+	maxCandidate = 4  // instructions in a replacement
+	maxInputs    = 6  // stack values a window may consume
+	maxWinVars   = 4  // distinct variables in a window
+	stackCap     = 16 // deepest evaluation stack
+	quickVectors = 16 // vectors every candidate that survives the first one is tried on
+)
+
+// A vector is an assignment of the inputs of a window: the stack values below it, and its
+// variables.
+type vector struct {
+	stack [maxInputs]int64
+	vars  [maxWinVars]int64
+}
+
+// superopt is a bounded peephole superoptimizer (after Massalin's): for each window of
+// straight-line, side-effect-free instructions it enumerates all cheaper instruction
+// sequences, and keeps the cheapest one that computes the same stack on every test vector.
+// Test vectors are not a proof; they are chosen to catch what wrap-around, shift counts,
+// signs and comparisons make different (all pairs of edge values, then random values of
+// every magnitude), and the tests compare -O0 with -O2 on random programs.
+type superopt struct {
+	ctx     context.Context
+	t       Target
+	vectors []vector                // vectors[:quickVectors] are tried first
+	memo    map[string]*replacement // by canonical window
+	stats   *Stats
+}
+
+// A replacement is the result of searching a canonical window: seq is nil when nothing
+// cheaper was found.
+type replacement struct {
+	seq   []instr
+	found bool
+	gain  int
+}
+
+func newSuperopt(ctx context.Context, t Target, stats *Stats) *superopt {
+	return &superopt{ctx: ctx, t: t, vectors: testVectors(t), memo: map[string]*replacement{}, stats: stats}
+}
+
+// testVectors returns the deterministic test vectors of a target: all pairs of edge values
+// on the two topmost inputs, with the other inputs drawn from the edge values, then random
+// values of random magnitudes. The first quickVectors are chosen to reject most wrong
+// candidates at once.
+func testVectors(t Target) []vector {
+	w := int64(t.Bits())
+	edges := []int64{0, 1, -1, 2, -2, 3, 5, 7, 8, w - 1, w, w + 1, 2*w - 1, t.maxInt(), -t.maxInt() - 1, t.maxInt() - 1, -t.maxInt(), 0x55555555, -0x2f2f2f2f, 100}
+	rng := rand.New(rand.NewPCG(0x6d696e69, 0x636f6d70))
+	random := func() int64 {
+		v := int64(rng.Uint64()) >> rng.IntN(64)
+		if rng.IntN(2) == 0 {
+			v = -v
+		}
+		return t.wrap(v)
+	}
+	var vs []vector
+	// Quick vectors: distinct, unremarkable values, so that few wrong candidates agree.
+	for range quickVectors {
+		var v vector
+		for i := range v.stack {
+			v.stack[i] = t.wrap(int64(rng.IntN(2001) - 1000))
+		}
+		for i := range v.vars {
+			v.vars[i] = t.wrap(int64(rng.IntN(2001) - 1000))
+		}
+		vs = append(vs, v)
+	}
+	for _, a := range edges {
+		for _, b := range edges {
+			var v vector
+			for i := range v.stack {
+				v.stack[i] = edges[rng.IntN(len(edges))]
+			}
+			for i := range v.vars {
+				v.vars[i] = edges[rng.IntN(len(edges))]
+			}
+			// The top two stack values, or the first two variables, or one of each.
+			switch rng.IntN(3) {
+			case 0:
+				v.stack[0], v.stack[1] = a, b
+			case 1:
+				v.vars[0], v.vars[1] = a, b
+			default:
+				v.stack[0], v.vars[0] = a, b
+			}
+			vs = append(vs, v)
+		}
+	}
+	for range 256 {
+		var v vector
+		for i := range v.stack {
+			v.stack[i] = random()
+		}
+		for i := range v.vars {
+			v.vars[i] = random()
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// windowable reports whether the instruction at win[i] may be part of a window: it has no
+// effect but on the stack and cannot trap (a division is allowed when the instruction
+// before it in the window pushes a non-zero divisor), and it is not a jump target.
+func windowable(win []instr, i int) bool {
+	switch in := win[i]; in.op {
+	case opPush, opLoad:
+		return true
+	case opLabel:
+		return false
+	case opDiv, opMod:
+		return i > 0 && win[i-1].op == opPush && win[i-1].arg != 0
+	default:
+		return in.op < numOps && opTable[in.op].pure
+	}
+}
+
+// effect returns the stack effect of an instruction: values popped and pushed.
+func effect(in instr) (pops, pushes int) {
+	if in.op == opPush {
+		return 0, 1
+	}
+	return opTable[in.op].pops, opTable[in.op].pushes
+}
+
+// shape returns how many stack values seq consumes below its start, and the change of the
+// stack depth it makes.
+func shape(seq []instr) (inputs, net int) {
+	d, low := 0, 0
+	for _, in := range seq {
+		pops, pushes := effect(in)
+		d -= pops
+		low = min(low, d)
+		d += pushes
+	}
+	return -low, d
+}
+
+func cost(seq []instr) int {
+	c := 0
+	for _, in := range seq {
+		c += in.cost()
+	}
+	return c
+}
+
+// run rewrites list until no window improves, and returns it with whether it changed.
+func (s *superopt) run(list []instr) ([]instr, bool, error) {
+	changed := false
+	for range 8 {
+		out, n, err := s.pass(list)
+		if err != nil {
+			return nil, false, err
+		}
+		list = out
+		if n == 0 {
+			break
+		}
+		changed = true
+	}
+	return list, changed, nil
+}
+
+// pass replaces, from left to right, the window starting at each instruction that has the
+// best improvement, and returns the number of windows replaced.
+func (s *superopt) pass(list []instr) ([]instr, int, error) {
+	out := make([]instr, 0, len(list))
+	n := 0
+	for i := 0; i < len(list); {
+		if err := s.ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		var best *replacement
+		var bestLen int
+		var bestVars []int64
+		for l := 2; l <= maxWindow && i+l <= len(list); l++ {
+			key, vars, ok := canonical(list[i : i+l])
+			if !ok {
+				break // and so are the longer windows
+			}
+			r := s.memo[key]
+			if r == nil {
+				r = s.search(list[i:i+l], vars)
+				s.memo[key] = r
+				s.stats.Windows++
+			}
+			if r.found && (best == nil || r.gain > best.gain) {
+				best, bestLen, bestVars = r, l, vars
+			}
+		}
+		if best == nil {
+			out = append(out, list[i])
+			i++
+			continue
+		}
+		pos := list[i].pos
+		for _, in := range best.seq {
+			if in.op == opLoad {
+				in.arg = bestVars[in.arg]
+			}
+			in.pos = pos
+			out = append(out, in)
+		}
+		s.stats.Rewrites++
+		n++
+		i += bestLen
+	}
+	return out, n, nil
+}
+
+// canonical returns a window's memo key, with its variables renumbered in order of first
+// use (vars maps the new numbers to the slots). ok is false when the window cannot be
+// searched.
+func canonical(win []instr) (key string, vars []int64, ok bool) {
+	var b strings.Builder
+	for i, in := range win {
+		if !windowable(win, i) {
+			return "", nil, false
+		}
+		arg := in.arg
+		if in.op == opLoad {
+			j := -1
+			for k, v := range vars {
+				if v == in.arg {
+					j = k
+				}
+			}
+			if j < 0 {
+				if len(vars) == maxWinVars {
+					return "", nil, false
+				}
+				j = len(vars)
+				vars = append(vars, in.arg)
+			}
+			arg = int64(j)
+		}
+		b.WriteString(strconv.Itoa(int(in.op)))
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatInt(arg, 36))
+		b.WriteByte(' ')
+	}
+	if inputs, _ := shape(win); inputs > maxInputs {
+		return "", nil, false
+	}
+	return b.String(), vars, true
+}
+
+// A searchState is the enumeration's state: the candidate so far and, for the first
+// vector, the stack after each of its instructions.
+type searchState struct {
+	s        *superopt
+	alphabet []instr
+	inputs   int
+	want     int       // final depth
+	expected [][]int64 // by vector: the stack the window leaves
+	seq      [maxCandidate]instr
+	stacks   [maxCandidate + 1][stackCap]int64
+	depths   [maxCandidate + 1]int
+	best     []instr
+	bestCost int
+	tried    int64
+}
+
+// search finds the cheapest sequence equivalent to win, whose loads are canonical.
+func (s *superopt) search(win []instr, vars []int64) *replacement {
+	cwin := make([]instr, len(win))
+	for i, in := range win {
+		if in.op == opLoad {
+			for j, v := range vars {
+				if v == in.arg {
+					in.arg = int64(j)
+				}
+			}
+		}
+		cwin[i] = in
+	}
+	inputs, net := shape(cwin)
+	st := &searchState{s: s, inputs: inputs, want: inputs + net, bestCost: cost(cwin)}
+	st.expected = make([][]int64, len(s.vectors))
+	for i := range s.vectors {
+		out, ok := s.eval(cwin, &s.vectors[i], inputs)
+		if !ok {
+			return &replacement{} // deeper than the evaluator handles
+		}
+		st.expected[i] = out
+	}
+	st.alphabet = s.alphabet(cwin, len(vars))
+	winCost := st.bestCost
+
+	// The empty sequence: the window has no net effect (NEG NEG, PUSH 0 ADD, ...).
+	st.depths[0] = inputs
+	copy(st.stacks[0][:], s.vectors[0].stack[:inputs])
+	if net == 0 && st.verify(0) {
+		st.best, st.bestCost = []instr{}, 0
+	} else {
+		st.dfs(0)
+	}
+	s.stats.Candidates += st.tried
+	if st.best == nil {
+		return &replacement{}
+	}
+	return &replacement{seq: st.best, found: true, gain: winCost - st.bestCost}
+}
+
+// alphabet returns the instructions candidates are made of: every pure operator, pushes of
+// the window's constants and of constants related to them, and loads of its variables.
+func (s *superopt) alphabet(win []instr, nvars int) []instr {
+	var a []instr
+	for o := opAdd; o <= opPop; o++ {
+		if opTable[o].pure {
+			a = append(a, instr{op: o})
+		}
+	}
+	seen := map[int64]bool{}
+	push := func(v int64) {
+		v = s.t.wrap(v)
+		if !seen[v] {
+			seen[v] = true
+			a = append(a, instr{op: opPush, arg: v})
+		}
+	}
+	for _, v := range []int64{0, 1, -1, 2} {
+		push(v)
+	}
+	for _, in := range win {
+		if in.op != opPush {
+			continue
+		}
+		c := in.arg
+		push(c)
+		push(c - 1)
+		push(c + 1)
+		push(-c)
+		push(^c)
+		if c > 0 && c&(c-1) == 0 {
+			push(int64(bits.TrailingZeros64(uint64(c)))) // for multiplications by powers of two
+		}
+	}
+	for v := range nvars {
+		a = append(a, instr{op: opLoad, arg: int64(v)})
+	}
+	return a
+}
+
+// dfs extends the candidate of length n by every instruction of the alphabet.
+func (st *searchState) dfs(n int) {
+	remaining := maxCandidate - n
+	if remaining == 0 {
+		return
+	}
+	partial := 0
+	for _, in := range st.seq[:n] {
+		partial += in.cost()
+	}
+	d := st.depths[n]
+	for _, in := range st.alphabet {
+		c := partial + in.cost()
+		if c >= st.bestCost {
+			continue
+		}
+		pops, pushes := effect(in)
+		nd := d - pops + pushes
+		if d < pops || nd > stackCap || nd-(remaining-1) > st.want || nd+(remaining-1) < st.want {
+			continue // underflows, or cannot reach the final depth in time
+		}
+		st.seq[n] = in
+		st.depths[n+1] = nd
+		st.stacks[n+1] = st.stacks[n]
+		step(in, &st.stacks[n+1], d, &st.s.vectors[0], st.s.t)
+		st.tried++
+		if nd == st.want && equal(st.stacks[n+1][:nd], st.expected[0]) && st.verify(n+1) {
+			st.best = append([]instr(nil), st.seq[:n+1]...)
+			st.bestCost = c
+			continue
+		}
+		st.dfs(n + 1)
+	}
+}
+
+// verify checks the candidate of length n against every vector.
+func (st *searchState) verify(n int) bool {
+	for i := 1; i < len(st.s.vectors); i++ {
+		out, ok := st.s.eval(st.seq[:n], &st.s.vectors[i], st.inputs)
+		if !ok || !equal(out, st.expected[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// eval runs seq on a stack holding the vector's first inputs values, and returns the stack
+// it leaves. ok is false when the stack would go deeper than stackCap.
+func (s *superopt) eval(seq []instr, v *vector, inputs int) ([]int64, bool) {
+	var st [stackCap]int64
+	copy(st[:], v.stack[:inputs])
+	d := inputs
+	for _, in := range seq {
+		pops, pushes := effect(in)
+		if d < pops || d-pops+pushes > stackCap {
+			return nil, false
+		}
+		d = step(in, &st, d, v, s.t)
+	}
+	return append([]int64(nil), st[:d]...), true
+}
+
+// step executes one pure instruction on a stack of depth d, and returns the new depth. The
+// caller has checked the stack's bounds.
+func step(in instr, st *[stackCap]int64, d int, v *vector, t Target) int {
+	switch o := in.op; {
+	case o == opPush:
+		st[d] = in.arg
+		return d + 1
+	case o == opLoad:
+		st[d] = v.vars[in.arg]
+		return d + 1
+	case o.isBinary():
+		r, _ := binop(o, st[d-2], st[d-1], t)
+		st[d-2] = r
+		return d - 1
+	case o.isUnary():
+		st[d-1] = unop(o, st[d-1], t)
+		return d
+	case o == opDup:
+		st[d] = st[d-1]
+		return d + 1
+	case o == opSwap:
+		st[d-2], st[d-1] = st[d-1], st[d-2]
+		return d
+	case o == opOver:
+		st[d] = st[d-2]
+		return d + 1
+	case o == opPop:
+		return d - 1
+	}
+	panic("superopt: not a pure instruction: " + in.String())
+}
