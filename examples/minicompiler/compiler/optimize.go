@@ -76,11 +76,10 @@ func (o *astOpt) stmt(s stmt, env consts) []stmt {
 		}
 		s.then = o.stmts(s.then, env)
 		s.els = o.stmts(s.els, envElse)
-		if env != nil {
-			for slot, v := range env {
-				if w, ok := envElse[slot]; !ok || w != v {
-					delete(env, slot)
-				}
+		// After the if, a constant is known when both branches agree on it.
+		for slot, v := range env {
+			if w, ok := envElse[slot]; !ok || w != v {
+				delete(env, slot)
 			}
 		}
 		if len(s.then) == 0 && len(s.els) == 0 && !canTrap(s.cond) {
@@ -208,12 +207,6 @@ func unaryOp(k tokKind) op {
 func (o *astOpt) lit(pos Pos, v int64) *intLit {
 	o.stats.Folded++
 	return &intLit{pos: pos, val: v}
-}
-
-// isLit reports whether e is the constant v.
-func isLit(e expr, v int64) bool {
-	c, ok := e.(*intLit)
-	return ok && c.val == v
 }
 
 // expr folds and simplifies e, substituting the constants of env.
