@@ -109,6 +109,9 @@ type Target struct {
 	Features []string ` + "`cache:\"set\"`" + `
 }
 
+// Mode is an enum: generated code converts it to its underlying type.
+type Mode uint8
+
 // Options is what the compiler's output depends on.
 //
 //cachegen:key
@@ -118,6 +121,7 @@ type Options struct {
 	Target   Target
 	Flags    map[string]string
 	Timeout  time.Duration
+	Mode     Mode
 	Verbose  bool ` + "`cache:\"-\"`" + `
 }
 `
@@ -271,6 +275,7 @@ func TestStaleBuild(t *testing.T) {
 		{"retype a field", "OptLevel int", "OptLevel int64"},
 		{"reorder fields", "\tSource   string\n\tOptLevel int\n", "\tOptLevel int\n\tSource   string\n"},
 		{"change a nested struct", "\tArch     string\n", "\tArch     string\n\tOS       string\n"},
+		{"change an enum's underlying type", "type Mode uint8", "type Mode uint16"},
 		{"change a value", "\tCode    []byte\n", "\tCode    []byte\n\tDebug   bool\n"},
 	}
 	for _, e := range edits {
@@ -314,7 +319,7 @@ func TestStaleBuild(t *testing.T) {
 	gen := c.read(DefaultOutput)
 	c.edit("key.go", "\tVerbose  bool", "\tHook     func()\n\tVerbose  bool")
 	_, stderr, ok := c.run("go", "generate", "./...")
-	if ok || !strings.Contains(stderr, "key.go:22:2: Options.Hook: func type func() cannot be hashed") {
+	if ok || !strings.Contains(stderr, "key.go:26:2: Options.Hook: func type func() cannot be hashed") {
 		t.Fatalf("go generate: ok=%t, stderr:\n%s", ok, stderr)
 	}
 	if c.read(DefaultOutput) != gen {

@@ -173,7 +173,7 @@ func emitFile(pkg *Package) ([]byte, ErrorList) {
 
 	// Keys first: they reach the same-package structs they contain.
 	hashKeys := map[*Struct]jen.Code{}
-	keys := &keyEmitter{pkg: pkg, errs: &errs}
+	keys := &keyEmitter{pkg: pkg, errs: &errs, converted: &namedSet{}}
 	keys.reach = func(obj *types.TypeName, via string) {
 		if st := pkg.add(obj, &errs); st != nil && !st.Key {
 			st.Key = true
@@ -242,6 +242,14 @@ func emitFile(pkg *Package) ([]byte, ErrorList) {
 		if msgp[s] {
 			set = append(set, s)
 		}
+	}
+	converted := keys.converted
+	for _, n := range inlinedTypes(pkg, set) {
+		converted.add(n)
+	}
+	if g := underlyingGuard(converted.list, pkg.Types); g != nil {
+		f.Line()
+		f.Add(g)
 	}
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {

@@ -37,6 +37,47 @@ func guardFunc(s *Struct) jen.Code {
 		))
 }
 
+// A namedSet is an ordered set of named types.
+type namedSet struct {
+	list []*types.Named
+	seen map[string]bool
+}
+
+func (s *namedSet) add(n *types.Named) {
+	key := types.TypeString(n, nil)
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	if !s.seen[key] {
+		s.seen[key] = true
+		s.list = append(s.list, n)
+	}
+}
+
+// underlyingGuard returns the assertion for the named types that generated code converts
+// (enums to their basic type in HashKey; msgp's inlined types in the serializers): a
+// pointer conversion that compiles only while each type's underlying type is the one the
+// code was generated for. Changing `type Mode int8` to `type Mode int` must not silently
+// truncate values in a stale file. It returns nil when there are none.
+func underlyingGuard(named []*types.Named, pkg *types.Package) jen.Code {
+	if len(named) == 0 {
+		return nil
+	}
+	var stmts []jen.Code
+	for _, n := range named {
+		v := n.Obj().Name() + "_changed_run_go_generate"
+		if p := n.Obj().Pkg(); p != nil && p != pkg {
+			v = p.Name() + "_" + v
+		}
+		stmts = append(stmts,
+			jen.Var().Id(v).Op("*").Add(typeCode(n)),
+			jen.Id("_").Op("=").Parens(jen.Op("*").Add(typeCode(n.Underlying()))).Call(jen.Id(v)),
+		)
+	}
+	return comments("A compile error below means the underlying type of a named type that this file converts\nhas changed since cachegen generated it: run `go generate` to update it.").
+		Add(jen.Func().Id("_").Params().Block(stmts...))
+}
+
 // receiverType returns s's type as a method receiver or variable type: T, or T[P, Q].
 func receiverType(s *Struct) *jen.Statement {
 	t := jen.Id(s.Name())

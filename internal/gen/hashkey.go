@@ -43,6 +43,9 @@ type keyEmitter struct {
 	// reach is called for a same-package named struct that a key contains and that has no
 	// HashKey of its own; it gets one generated as if it were annotated.
 	reach func(obj *types.TypeName, via string)
+	// converted collects the named types whose values the code converts to their underlying
+	// basic type, for the guard that breaks the build when that type changes.
+	converted *namedSet
 }
 
 // site is where an expression being hashed comes from, for error messages.
@@ -68,8 +71,17 @@ func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 			hexLit(fp[0]), hexLit(fp[1]), hexLit(fp[2]), hexLit(fp[3]),
 		),
 	}
+	// Every instance of a generic key shares the fingerprint: its type arguments are
+	// written after it, so that instances never share an encoding.
+	for i := range s.Named.TypeParams().Len() {
+		tp := s.Named.TypeParams().At(i).Obj().Name()
+		if tp == "x" || tp == "h" {
+			e.errs.add(s.Pos, "%s: rename type parameter %s: generated code uses x and h for the receiver and the Hasher", s.Name(), tp)
+		}
+		body = append(body, jen.Qual(keyhashPath, "TypeArg").Types(jen.Id(tp)).Call(jen.Id("h")))
+	}
 	for _, f := range s.Fields {
-		if f.Skip {
+		if f.Skip || f.Name() == "_" {
 			continue
 		}
 		at := site{pos: f.Pos, path: s.Name() + "." + f.Name()}
@@ -149,7 +161,9 @@ func (e *keyEmitter) value(t types.Type, expr, name string, set bool, depth int,
 				at.path, tp.Obj().Name(), tp.Obj().Name())
 			return nil
 		}
-		return []jen.Code{jen.Id(operand(expr)).Dot("HashKey").Call(h.Clone().Dot("Field").Call(jen.Lit(name)))}
+		// Through Interface: a type argument may be an interface type or a pointer, so
+		// the value's dynamic type is written and a nil value is tagged, not called.
+		return []jen.Code{h.Clone().Dot("Interface").Call(jen.Lit(name), jen.Id(expr))}
 	}
 
 	if _, isIface := t.Underlying().(*types.Interface); isIface {
@@ -196,8 +210,9 @@ func (e *keyEmitter) value(t types.Type, expr, name string, set bool, depth int,
 			return nil
 		}
 		arg := jen.Id(expr)
-		if _, named := t.(*types.Basic); !named {
+		if n, named := t.(*types.Named); named {
 			arg = jen.Id(m[1]).Call(jen.Id(expr))
+			e.converted.add(n)
 		}
 		return []jen.Code{h.Clone().Dot(m[0]).Call(jen.Lit(name), arg)}
 
@@ -237,7 +252,10 @@ func (e *keyEmitter) value(t types.Type, expr, name string, set bool, depth int,
 		for i := range u.NumFields() {
 			f := u.Field(i)
 			skip, fset := parseTag(u.Tag(i), e.pkg.Fset.Position(f.Pos()), at.path+"."+f.Name(), e.errs)
-			if skip {
+			if fset && !isSlice(f.Type()) {
+				e.errs.add(e.pkg.Fset.Position(f.Pos()), "%s.%s: cache:\"set\" applies to slices, not %s", at.path, f.Name(), typeString(f.Type(), e.pkg.Types))
+			}
+			if skip || f.Name() == "_" {
 				continue
 			}
 			sub := e.value(f.Type(), operand(expr)+"."+f.Name(), joinName(name, f.Name()), fset, depth, site{pos: e.pkg.Fset.Position(f.Pos()), path: at.path + "." + f.Name()})
@@ -329,8 +347,14 @@ func isString(t types.Type) bool {
 
 // hasHashKey reports whether t, or a pointer to it, has the method HashKey(*keyhash.Hasher).
 // For a type parameter it asks the constraint, and for an interface its method set.
+//
+// A HashKey promoted from an embedded field does not count: it would hash that field only,
+// and skip every other field of t.
 func hasHashKey(t types.Type) bool {
-	obj, _, _ := types.LookupFieldOrMethod(t, true, nil, "HashKey")
+	obj, index, _ := types.LookupFieldOrMethod(t, true, nil, "HashKey")
+	if len(index) != 1 {
+		return false
+	}
 	fn, ok := obj.(*types.Func)
 	if !ok {
 		return false

@@ -27,7 +27,7 @@ const tagName = "cache"
 
 // schemaVersion is mixed into every fingerprint. Bump it when the encoding of any kind
 // changes, so that digests computed by older generated code are never reused.
-const schemaVersion = "cachegen key schema v1"
+const schemaVersion = "cachegen key schema v2"
 
 // A Package is one loaded Go package and the structs cachegen generates code for.
 type Package struct {

@@ -256,16 +256,14 @@ func msgpCode(pkg *Package, set []*Struct) (code []byte, errs ErrorList) {
 	return b.Bytes(), nil
 }
 
-// msgpSource writes the declarations msgp is shown: the structs of set, each field with its
-// original tag and its type with aliases resolved, excluded fields left out; and the
-// same-package named non-struct types they use, which msgp inlines.
-func msgpSource(pkg *Package, set []*Struct) ([]byte, error) {
-	f := jen.NewFilePathName(pkg.Path, pkg.Name)
+// inlinedTypes returns the same-package named types, other than the structs of set, that the
+// fields of set use: msgp inlines them, converting to and from their underlying types.
+func inlinedTypes(pkg *Package, set []*Struct) []*types.Named {
 	inSet := map[*types.TypeName]bool{}
 	for _, s := range set {
 		inSet[s.Obj] = true
 	}
-	var others []*types.TypeName
+	var out []*types.Named
 	seen := map[*types.TypeName]bool{}
 	var walk func(t types.Type)
 	walk = func(t types.Type) {
@@ -274,7 +272,7 @@ func msgpSource(pkg *Package, set []*Struct) ([]byte, error) {
 			obj := t.Obj()
 			if obj.Pkg() == pkg.Types && !inSet[obj] && !seen[obj] {
 				seen[obj] = true
-				others = append(others, obj)
+				out = append(out, t)
 				walk(t.Underlying())
 			}
 		case *types.Pointer:
@@ -293,12 +291,27 @@ func msgpSource(pkg *Package, set []*Struct) ([]byte, error) {
 		}
 	}
 	for _, s := range set {
+		for _, f := range s.Fields {
+			if !f.Skip {
+				walk(f.Var.Type())
+			}
+		}
+	}
+	return out
+}
+
+// msgpSource writes the declarations msgp is shown: the structs of set, each field with its
+// original tag and its type with aliases resolved, excluded fields left out; and the
+// same-package named non-struct types they use, which msgp inlines.
+func msgpSource(pkg *Package, set []*Struct) ([]byte, error) {
+	f := jen.NewFilePathName(pkg.Path, pkg.Name)
+	others := inlinedTypes(pkg, set)
+	for _, s := range set {
 		var fields []jen.Code
 		for i, fld := range s.Fields {
-			if fld.Skip {
+			if fld.Skip || fld.Name() == "_" {
 				continue
 			}
-			walk(fld.Var.Type())
 			var c *jen.Statement
 			if fld.Embedded {
 				c = typeCode(fld.Var.Type())
@@ -312,8 +325,8 @@ func msgpSource(pkg *Package, set []*Struct) ([]byte, error) {
 		}
 		f.Type().Id(s.Name()).Struct(fields...)
 	}
-	for _, obj := range others {
-		f.Type().Id(obj.Name()).Add(typeCode(obj.Type().Underlying()))
+	for _, n := range others {
+		f.Type().Id(n.Obj().Name()).Add(typeCode(n.Underlying()))
 	}
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {

@@ -16,6 +16,9 @@
 //     and tag options. Two key types never share a stream, and any change to a key's schema or
 //     to its exclusions changes every digest of that type. Then every field follows, in
 //     declaration order, encoded by its type.
+//   - A generic struct writes, after its fingerprint, the identity of each type argument
+//     (package path and name, as for interfaces below), so that its instances never share an
+//     encoding.
 //   - bool: one byte, 0 or 1.
 //   - Integers: little-endian, at their declared width; int, uint and uintptr as 64 bits.
 //   - float32, float64: their IEEE 754 bits (so -0 and +0 differ, and a NaN keeps its bits);
@@ -34,8 +37,9 @@
 //   - Interfaces (whose type embeds Key): a byte 0 for nil; 1, the dynamic type's package path
 //     and name, then the dynamic value's own HashKey encoding; or 2 and the type for a typed nil
 //     pointer. Two implementations with equal fields never collide.
-//   - time.Time: the instant as Unix seconds (64 bits) and nanoseconds (32 bits), then the
-//     name of its location. The monotonic clock reading is ignored, and the same instant in
+//   - time.Time: the instant as Unix seconds (64 bits) and nanoseconds (32 bits), the name of
+//     its location, then the zone in effect at that instant: its abbreviation and its offset
+//     in seconds (32 bits). The monotonic clock reading is ignored, and the same instant in
 //     two locations gives two digests.
 //   - time.Duration: its int64 nanoseconds.
 //

@@ -433,15 +433,19 @@ func (h *Hasher) ByteArray(name string, p []byte) {
 	h.copyIn(p)
 }
 
-// Time writes t's instant (Unix seconds and nanoseconds) and the name of its location. The
-// monotonic clock reading is ignored.
+// Time writes t's instant (Unix seconds and nanoseconds), the name of its location, and the
+// zone in effect at t (abbreviation and offset): two locations may share a name, but not a
+// name and an offset at the same instant. The monotonic clock reading is ignored.
 func (h *Hasher) Time(name string, t time.Time) {
 	if h.tr != nil {
 		h.tr.quoted(name, "time.Time", t.Format(time.RFC3339Nano)+" "+t.Location().String())
 	}
+	zone, offset := t.Zone()
 	h.u64(uint64(t.Unix()))
 	h.u32(uint32(t.Nanosecond()))
 	h.str(t.Location().String())
+	h.str(zone)
+	h.u32(uint32(int32(offset)))
 }
 
 // Duration writes d's nanoseconds as 64 bits.
@@ -495,6 +499,17 @@ func (h *Hasher) Interface(name string, v Key) {
 	if !nilPtr {
 		v.HashKey(h)
 	}
+}
+
+// TypeArg writes the identity of T, a type argument of a generic key. Generated HashKey
+// methods of generic structs call it for each type parameter, after Begin, so that two
+// instances of one generic key with different type arguments never share an encoding.
+func TypeArg[T any](h *Hasher) {
+	t := reflect.TypeFor[T]()
+	if h.tr != nil {
+		h.tr.valuef("", "type argument", t.String())
+	}
+	h.typeIdentity(t)
 }
 
 // typeIdentity writes the number of pointer indirections, then the package path and name of

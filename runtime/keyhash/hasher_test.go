@@ -75,7 +75,8 @@ func TestEncoding(t *testing.T) {
 			}
 			h.EndSet()
 		}, cat(le64(3), []byte{1, 2, 2})},
-		{"time", func(h *keyhash.Hasher) { h.Time("", time.Unix(5, 6).UTC()) }, cat(le64(5), []byte{6, 0, 0, 0}, le64(3), []byte("UTC"))},
+		{"time", func(h *keyhash.Hasher) { h.Time("", time.Unix(5, 6).UTC()) }, cat(le64(5), []byte{6, 0, 0, 0}, le64(3), []byte("UTC"), le64(3), []byte("UTC"), []byte{0, 0, 0, 0})},
+		{"time zone offset", func(h *keyhash.Hasher) { h.Time("", time.Unix(5, 0).In(time.FixedZone("Z", -60))) }, cat(le64(5), []byte{0, 0, 0, 0}, le64(1), []byte("Z"), le64(1), []byte("Z"), []byte{0xc4, 0xff, 0xff, 0xff})},
 		{"fingerprint", func(h *keyhash.Hasher) { h.Begin("T", 1, 2, 3, 4); h.End() }, cat(le64(1), le64(2), le64(3), le64(4))},
 	}
 	for _, tt := range tests {

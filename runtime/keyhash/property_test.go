@@ -235,3 +235,43 @@ func TestTrace(t *testing.T) {
 		t.Error("tracing changed the digest")
 	}
 }
+
+// TestEmbeddedKeyDoesNotHideFields: a HashKey promoted from an embedded key type is not the
+// struct's own, so the struct's other fields still count (and a nil embedded pointer does
+// not panic).
+func TestEmbeddedKeyDoesNotHideFields(t *testing.T) {
+	if keyhash.Sum(keys.Tuned{Level: 1}) == keyhash.Sum(keys.Tuned{Level: 2}) {
+		t.Error("Tuned.Level does not count")
+	}
+	if keyhash.Sum(keys.Outer{In: keys.Promo{Level: 1}}) == keyhash.Sum(keys.Outer{In: keys.Promo{Level: 2}}) {
+		t.Error("Promo.Level does not count")
+	}
+	if keyhash.Sum(keys.Outer{}) == keyhash.Sum(keys.Outer{In: keys.Promo{X86: &keys.X86{}}}) {
+		t.Error("a nil embedded pointer hashes like a present one")
+	}
+}
+
+// TestGenericInstancesDiffer: instances of one generic key with different type arguments
+// never share a digest, even when no value of a type argument is present.
+func TestGenericInstancesDiffer(t *testing.T) {
+	a := keys.Generic[keys.X86, keys.X86]{First: keys.X86{AVX2: true}, Count: 1}
+	b := keys.Generic[keys.X86, keys.ARM]{First: keys.X86{AVX2: true}, Count: 1}
+	if keyhash.Sum(a) == keyhash.Sum(b) {
+		t.Error("Generic[X86, X86] and Generic[X86, ARM] share a digest")
+	}
+	if keyhash.Sum(keys.Generic[keys.X86, keys.ARM]{}) == keyhash.Sum(keys.Generic[keys.ARM, keys.X86]{}) {
+		t.Error("zero values of two instances share a digest")
+	}
+	// A type argument that is an interface or a pointer: nil is tagged, never called.
+	_ = keyhash.Sum(keys.Generic[keyhash.Key, *keys.X86]{Many: []*keys.X86{nil}})
+}
+
+// TestZonesWithOneName: locations can share a name; the zone's offset tells them apart.
+func TestZonesWithOneName(t *testing.T) {
+	at := time.Unix(1_700_000_000, 0)
+	a := keys.Wide{When: at.In(time.FixedZone("X", 3600))}
+	b := keys.Wide{When: at.In(time.FixedZone("X", 7200))}
+	if keyhash.Sum(a) == keyhash.Sum(b) {
+		t.Error("one instant in two zones named alike shares a digest")
+	}
+}

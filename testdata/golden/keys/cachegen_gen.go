@@ -67,7 +67,7 @@ func _() {
 // HashKey writes every field of Wide to h, in declaration order, after the schema fingerprint of the type.
 // Excluded with cache:"-": Skipped, Log.
 func (x Wide) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Wide", 0xb2a031fc333e0803, 0x55ddb701075568a1, 0x6dbd3e5c1a469072, 0x662ec5e3fbe3ca9f)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Wide", 0x472d290fb0ebde59, 0xe2ef75bf28dcded7, 0xfd4483c310f45940, 0x5be46fecb5349903)
 	h.Bool("B", x.B)
 	h.Int("I", x.I)
 	h.Int8("I8", x.I8)
@@ -187,19 +187,21 @@ func _[T keyhash.Key, U keyhash.Key]() {
 // HashKey writes every field of Generic to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Generic[T, U]) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Generic[T, U]", 0x1cab652e2e05dda4, 0xd1b0e2e381bca6a7, 0x2c0801058434b4a9, 0xa7a8bf1c2d03867f)
-	x.First.HashKey(h.Field("First"))
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Generic[T, U]", 0xd4a72020c314ee8c, 0x9c11ba571cb0f564, 0x6c1722529943e7ac, 0x792e58df6d9a7dc7)
+	keyhash.TypeArg[T](h)
+	keyhash.TypeArg[U](h)
+	h.Interface("First", x.First)
 	h.List("Many", len(x.Many))
 	for i := range x.Many {
 		h.Elem(i)
-		x.Many[i].HashKey(h.Field(""))
+		h.Interface("", x.Many[i])
 	}
 	h.EndList()
 	h.Map("ByName", len(x.ByName))
 	for k, v := range x.ByName {
 		h.Entry()
 		h.String("key", k)
-		v.HashKey(h.Field("value"))
+		h.Interface("value", v)
 	}
 	h.EndMap()
 	h.Int("Count", x.Count)
@@ -223,7 +225,7 @@ func _() {
 // HashKey writes every field of X86 to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x X86) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.X86", 0xbf5b41a1ad2e38d9, 0x64e9cf53124ad110, 0x308d5448b631960f, 0xc0eb0f6a854d95fc)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.X86", 0x76efc6ba054dbd8f, 0x643b899d8d6f0526, 0x84cafcd507203505, 0xa62661929d3c3b30)
 	h.Bool("AVX2", x.AVX2)
 	h.End()
 }
@@ -242,7 +244,7 @@ func _() {
 // HashKey writes every field of ARM to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x ARM) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.ARM", 0xf4d1a68760b50974, 0x3431c21960293408, 0x32604b0c496fd4a1, 0x8542ed13a0e8010a)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.ARM", 0x618722b306f266fb, 0x047548f1b3593e48, 0xb340e6ce9be211d8, 0x24938db2131dc401)
 	h.Bool("AVX2", x.AVX2)
 	h.End()
 }
@@ -262,7 +264,7 @@ func _() {
 // HashKey writes every field of UsesManual to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x UsesManual) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.UsesManual", 0x4fa688215bc2fa5a, 0xf6c8f504592d18e7, 0x56dee30fc917f217, 0x647f9aba447aac1e)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.UsesManual", 0x5c136e4faefca2c0, 0x7276c5331e04e727, 0xa77d069da5ab45d6, 0x3e756e3a34ed7118)
 	x.M.HashKey(h.Field("M"))
 	h.Map("MS", len(x.MS))
 	for k, v := range x.MS {
@@ -271,6 +273,46 @@ func (x UsesManual) HashKey(h *keyhash.Hasher) {
 		v.HashKey(h.Field("value"))
 	}
 	h.EndMap()
+	h.End()
+}
+
+// Tuned: HashKey and msgp serializers (annotated //cachegen:key).
+
+// A compile error below means Tuned has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Tuned_changed_run_go_generate Tuned
+	_ = struct {
+		X86
+		Level int
+	}(Tuned_changed_run_go_generate)
+}
+
+// HashKey writes every field of Tuned to h, in declaration order, after the schema fingerprint of the type.
+// No field is excluded.
+func (x Tuned) HashKey(h *keyhash.Hasher) {
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Tuned", 0x71e662858c392c16, 0x29cad4b07407c9c4, 0xf84692128e045fb5, 0x09ddec7da4ac3c5b)
+	x.X86.HashKey(h.Field("X86"))
+	h.Int("Level", x.Level)
+	h.End()
+}
+
+// Outer: HashKey and msgp serializers (annotated //cachegen:key).
+
+// A compile error below means Outer has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Outer_changed_run_go_generate Outer
+	_ = struct {
+		In Promo
+	}(Outer_changed_run_go_generate)
+}
+
+// HashKey writes every field of Outer to h, in declaration order, after the schema fingerprint of the type.
+// No field is excluded.
+func (x Outer) HashKey(h *keyhash.Hasher) {
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Outer", 0x604bc5a978295abb, 0x8f1e9d151bb8f0f0, 0x90a5a85889c9cee8, 0xcfc1f5a2b98b349d)
+	x.In.HashKey(h.Field("In"))
 	h.End()
 }
 
@@ -289,7 +331,7 @@ func _() {
 // HashKey writes every field of Inner to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Inner) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Inner", 0x0909be6eaceef961, 0x9c95c46236d2b1e5, 0xfb9ea99a95d02a95, 0x1a98f19fcce0625b)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Inner", 0x380163a7fff97013, 0xbe6066f9b8f62b76, 0x9a55f96257241f09, 0x398302f9003379e9)
 	h.String("A", x.A)
 	h.List("b", len(x.b))
 	for i := range x.b {
@@ -297,6 +339,29 @@ func (x Inner) HashKey(h *keyhash.Hasher) {
 		h.Float64("", x.b[i])
 	}
 	h.EndList()
+	h.End()
+}
+
+// Promo: HashKey and msgp serializers (reached from Outer.In).
+
+// A compile error below means Promo has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Promo_changed_run_go_generate Promo
+	_ = struct {
+		*X86
+		Level int
+	}(Promo_changed_run_go_generate)
+}
+
+// HashKey writes every field of Promo to h, in declaration order, after the schema fingerprint of the type.
+// No field is excluded.
+func (x Promo) HashKey(h *keyhash.Hasher) {
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Promo", 0x9f4740fbc59f411f, 0x4e5f9e3fbfa47fd0, 0x9269736f6ba3cd60, 0xfbc4501a920981f9)
+	if h.Ptr("X86", x.X86 != nil) {
+		(*x.X86).HashKey(h.Field("*X86"))
+	}
+	h.Int("Level", x.Level)
 	h.End()
 }
 
@@ -309,6 +374,15 @@ func _() {
 	_ = struct {
 		v int
 	}(Manual_changed_run_go_generate)
+}
+
+// A compile error below means the underlying type of a named type that this file converts
+// has changed since cachegen generated it: run `go generate` to update it.
+func _() {
+	var Level_changed_run_go_generate *Level
+	_ = (*int8)(Level_changed_run_go_generate)
+	var Name_changed_run_go_generate *Name
+	_ = (*string)(Name_changed_run_go_generate)
 }
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
@@ -718,6 +792,746 @@ func (z *Manual) UnmarshalMsg(bts []byte) (o []byte, err error) {
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z Manual) Msgsize() (s int) {
 	s = 1 + 2 + msgp.IntSize
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Outer) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "In":
+			var zb0002 uint32
+			zb0002, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "In")
+				return
+			}
+			if zb0002 > cachegenlimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, err = dc.ReadMapKeyPtr()
+				if err != nil {
+					err = msgp.WrapError(err, "In")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "X86":
+					if dc.IsNil() {
+						err = dc.ReadNil()
+						if err != nil {
+							err = msgp.WrapError(err, "In", "X86")
+							return
+						}
+						z.In.X86 = nil
+					} else {
+						if z.In.X86 == nil {
+							z.In.X86 = new(X86)
+						}
+						var zb0003 uint32
+						zb0003, err = dc.ReadMapHeader()
+						if err != nil {
+							err = msgp.WrapError(err, "In", "X86")
+							return
+						}
+						if zb0003 > cachegenlimitMaps {
+							err = msgp.ErrLimitExceeded
+							return
+						}
+						for zb0003 > 0 {
+							zb0003--
+							field, err = dc.ReadMapKeyPtr()
+							if err != nil {
+								err = msgp.WrapError(err, "In", "X86")
+								return
+							}
+							switch msgp.UnsafeString(field) {
+							case "AVX2":
+								z.In.X86.AVX2, err = dc.ReadBool()
+								if err != nil {
+									err = msgp.WrapError(err, "In", "X86", "AVX2")
+									return
+								}
+							default:
+								err = dc.Skip()
+								if err != nil {
+									err = msgp.WrapError(err, "In", "X86")
+									return
+								}
+							}
+						}
+					}
+				case "Level":
+					z.In.Level, err = dc.ReadInt()
+					if err != nil {
+						err = msgp.WrapError(err, "In", "Level")
+						return
+					}
+				default:
+					err = dc.Skip()
+					if err != nil {
+						err = msgp.WrapError(err, "In")
+						return
+					}
+				}
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Outer) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 1
+	// write "In"
+	err = en.Append(0x81, 0xa2, 0x49, 0x6e)
+	if err != nil {
+		return
+	}
+	// map header, size 2
+	// write "X86"
+	err = en.Append(0x82, 0xa3, 0x58, 0x38, 0x36)
+	if err != nil {
+		return
+	}
+	if z.In.X86 == nil {
+		err = en.WriteNil()
+		if err != nil {
+			return
+		}
+	} else {
+		// map header, size 1
+		// write "AVX2"
+		err = en.Append(0x81, 0xa4, 0x41, 0x56, 0x58, 0x32)
+		if err != nil {
+			return
+		}
+		err = en.WriteBool(z.In.X86.AVX2)
+		if err != nil {
+			err = msgp.WrapError(err, "In", "X86", "AVX2")
+			return
+		}
+	}
+	// write "Level"
+	err = en.Append(0xa5, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.In.Level)
+	if err != nil {
+		err = msgp.WrapError(err, "In", "Level")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Outer) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 1
+	// string "In"
+	o = append(o, 0x81, 0xa2, 0x49, 0x6e)
+	// map header, size 2
+	// string "X86"
+	o = append(o, 0x82, 0xa3, 0x58, 0x38, 0x36)
+	if z.In.X86 == nil {
+		o = msgp.AppendNil(o)
+	} else {
+		// map header, size 1
+		// string "AVX2"
+		o = append(o, 0x81, 0xa4, 0x41, 0x56, 0x58, 0x32)
+		o = msgp.AppendBool(o, z.In.X86.AVX2)
+	}
+	// string "Level"
+	o = append(o, 0xa5, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+	o = msgp.AppendInt(o, z.In.Level)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Outer) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "In":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "In")
+				return
+			}
+			if zb0002 > cachegenlimitMaps || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "In")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "X86":
+					if msgp.IsNil(bts) {
+						bts, err = msgp.ReadNilBytes(bts)
+						if err != nil {
+							return
+						}
+						z.In.X86 = nil
+					} else {
+						if z.In.X86 == nil {
+							z.In.X86 = new(X86)
+						}
+						var zb0003 uint32
+						zb0003, bts, err = msgp.ReadMapHeaderBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "In", "X86")
+							return
+						}
+						if zb0003 > cachegenlimitMaps || uint64(zb0003) > uint64(len(bts)) {
+							err = msgp.ErrLimitExceeded
+							return
+						}
+						for zb0003 > 0 {
+							zb0003--
+							field, bts, err = msgp.ReadMapKeyZC(bts)
+							if err != nil {
+								err = msgp.WrapError(err, "In", "X86")
+								return
+							}
+							switch msgp.UnsafeString(field) {
+							case "AVX2":
+								z.In.X86.AVX2, bts, err = msgp.ReadBoolBytes(bts)
+								if err != nil {
+									err = msgp.WrapError(err, "In", "X86", "AVX2")
+									return
+								}
+							default:
+								bts, err = msgp.Skip(bts)
+								if err != nil {
+									err = msgp.WrapError(err, "In", "X86")
+									return
+								}
+							}
+						}
+					}
+				case "Level":
+					z.In.Level, bts, err = msgp.ReadIntBytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "In", "Level")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "In")
+						return
+					}
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Outer) Msgsize() (s int) {
+	s = 1 + 3 + 1 + 4
+	if z.In.X86 == nil {
+		s += msgp.NilSize
+	} else {
+		s += 1 + 5 + msgp.BoolSize
+	}
+	s += 6 + msgp.IntSize
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Promo) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "X86":
+			if dc.IsNil() {
+				err = dc.ReadNil()
+				if err != nil {
+					err = msgp.WrapError(err, "X86")
+					return
+				}
+				z.X86 = nil
+			} else {
+				if z.X86 == nil {
+					z.X86 = new(X86)
+				}
+				var zb0002 uint32
+				zb0002, err = dc.ReadMapHeader()
+				if err != nil {
+					err = msgp.WrapError(err, "X86")
+					return
+				}
+				if zb0002 > cachegenlimitMaps {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0002 > 0 {
+					zb0002--
+					field, err = dc.ReadMapKeyPtr()
+					if err != nil {
+						err = msgp.WrapError(err, "X86")
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "AVX2":
+						z.X86.AVX2, err = dc.ReadBool()
+						if err != nil {
+							err = msgp.WrapError(err, "X86", "AVX2")
+							return
+						}
+					default:
+						err = dc.Skip()
+						if err != nil {
+							err = msgp.WrapError(err, "X86")
+							return
+						}
+					}
+				}
+			}
+		case "Level":
+			z.Level, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Level")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Promo) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "X86"
+	err = en.Append(0x82, 0xa3, 0x58, 0x38, 0x36)
+	if err != nil {
+		return
+	}
+	if z.X86 == nil {
+		err = en.WriteNil()
+		if err != nil {
+			return
+		}
+	} else {
+		// map header, size 1
+		// write "AVX2"
+		err = en.Append(0x81, 0xa4, 0x41, 0x56, 0x58, 0x32)
+		if err != nil {
+			return
+		}
+		err = en.WriteBool(z.X86.AVX2)
+		if err != nil {
+			err = msgp.WrapError(err, "X86", "AVX2")
+			return
+		}
+	}
+	// write "Level"
+	err = en.Append(0xa5, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.Level)
+	if err != nil {
+		err = msgp.WrapError(err, "Level")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Promo) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "X86"
+	o = append(o, 0x82, 0xa3, 0x58, 0x38, 0x36)
+	if z.X86 == nil {
+		o = msgp.AppendNil(o)
+	} else {
+		// map header, size 1
+		// string "AVX2"
+		o = append(o, 0x81, 0xa4, 0x41, 0x56, 0x58, 0x32)
+		o = msgp.AppendBool(o, z.X86.AVX2)
+	}
+	// string "Level"
+	o = append(o, 0xa5, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+	o = msgp.AppendInt(o, z.Level)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Promo) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "X86":
+			if msgp.IsNil(bts) {
+				bts, err = msgp.ReadNilBytes(bts)
+				if err != nil {
+					return
+				}
+				z.X86 = nil
+			} else {
+				if z.X86 == nil {
+					z.X86 = new(X86)
+				}
+				var zb0002 uint32
+				zb0002, bts, err = msgp.ReadMapHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "X86")
+					return
+				}
+				if zb0002 > cachegenlimitMaps || uint64(zb0002) > uint64(len(bts)) {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0002 > 0 {
+					zb0002--
+					field, bts, err = msgp.ReadMapKeyZC(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "X86")
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "AVX2":
+						z.X86.AVX2, bts, err = msgp.ReadBoolBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "X86", "AVX2")
+							return
+						}
+					default:
+						bts, err = msgp.Skip(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "X86")
+							return
+						}
+					}
+				}
+			}
+		case "Level":
+			z.Level, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Level")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Promo) Msgsize() (s int) {
+	s = 1 + 4
+	if z.X86 == nil {
+		s += msgp.NilSize
+	} else {
+		s += 1 + 5 + msgp.BoolSize
+	}
+	s += 6 + msgp.IntSize
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Tuned) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "X86":
+			var zb0002 uint32
+			zb0002, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "X86")
+				return
+			}
+			if zb0002 > cachegenlimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, err = dc.ReadMapKeyPtr()
+				if err != nil {
+					err = msgp.WrapError(err, "X86")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "AVX2":
+					z.X86.AVX2, err = dc.ReadBool()
+					if err != nil {
+						err = msgp.WrapError(err, "X86", "AVX2")
+						return
+					}
+				default:
+					err = dc.Skip()
+					if err != nil {
+						err = msgp.WrapError(err, "X86")
+						return
+					}
+				}
+			}
+		case "Level":
+			z.Level, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Level")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Tuned) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "X86"
+	err = en.Append(0x82, 0xa3, 0x58, 0x38, 0x36)
+	if err != nil {
+		return
+	}
+	// map header, size 1
+	// write "AVX2"
+	err = en.Append(0x81, 0xa4, 0x41, 0x56, 0x58, 0x32)
+	if err != nil {
+		return
+	}
+	err = en.WriteBool(z.X86.AVX2)
+	if err != nil {
+		err = msgp.WrapError(err, "X86", "AVX2")
+		return
+	}
+	// write "Level"
+	err = en.Append(0xa5, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.Level)
+	if err != nil {
+		err = msgp.WrapError(err, "Level")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Tuned) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "X86"
+	o = append(o, 0x82, 0xa3, 0x58, 0x38, 0x36)
+	// map header, size 1
+	// string "AVX2"
+	o = append(o, 0x81, 0xa4, 0x41, 0x56, 0x58, 0x32)
+	o = msgp.AppendBool(o, z.X86.AVX2)
+	// string "Level"
+	o = append(o, 0xa5, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+	o = msgp.AppendInt(o, z.Level)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Tuned) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "X86":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "X86")
+				return
+			}
+			if zb0002 > cachegenlimitMaps || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "X86")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "AVX2":
+					z.X86.AVX2, bts, err = msgp.ReadBoolBytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "X86", "AVX2")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "X86")
+						return
+					}
+				}
+			}
+		case "Level":
+			z.Level, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Level")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Tuned) Msgsize() (s int) {
+	s = 1 + 4 + 1 + 5 + msgp.BoolSize + 6 + msgp.IntSize
 	return
 }
 

@@ -133,3 +133,25 @@ func (w Wide) WithHidden(s string) Wide {
 	w.hidden = s
 	return w
 }
+
+// Tuned embeds a key type, whose HashKey is promoted to Tuned: the generated one must still
+// cover Level.
+//
+//cachegen:key
+type Tuned struct {
+	X86
+	Level int
+}
+
+// Outer reaches a struct that embeds a pointer to a key type.
+//
+//cachegen:key
+type Outer struct {
+	In Promo
+}
+
+// Promo has a HashKey promoted from *X86, which is not its own.
+type Promo struct {
+	*X86
+	Level int
+}

@@ -60,7 +60,7 @@ func _() {
 // HashKey writes every field of Options to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Options) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/values.Options", 0x2c33c0646e35a1a2, 0x1fba3236ce29d6fb, 0x536f7ce517591998, 0xa7558d4f73a857d7)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/values.Options", 0xe8b5e4f28db074ae, 0x1f69f7914c9fbc87, 0x242d624bb9f4c19f, 0x01dea7c025c1a83f)
 	h.Int("OptLevel", x.OptLevel)
 	h.String("Target", x.Target)
 	h.Map("Flags", len(x.Flags))
@@ -84,6 +84,13 @@ func _() {
 		Symbol string
 		Kind   uint8
 	}(Reloc_changed_run_go_generate)
+}
+
+// A compile error below means the underlying type of a named type that this file converts
+// has changed since cachegen generated it: run `go generate` to update it.
+func _() {
+	var Level_changed_run_go_generate *Level
+	_ = (*int8)(Level_changed_run_go_generate)
 }
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
