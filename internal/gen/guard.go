@@ -3,6 +3,8 @@ package gen
 import (
 	"fmt"
 	"go/types"
+	"strconv"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -17,7 +19,7 @@ func guardFunc(s *Struct) jen.Code {
 	fields := make([]jen.Code, len(s.Fields))
 	for i, f := range s.Fields {
 		if f.Embedded {
-			fields[i] = typeCode(f.Var.Type())
+			fields[i] = embeddedCode(f.Var.Type())
 		} else {
 			fields[i] = jen.Id(f.Name()).Add(typeCode(f.Var.Type()))
 		}
@@ -124,13 +126,18 @@ func typeCode(t types.Type) *jen.Statement {
 	case *types.Signature:
 		return jen.Func().Add(signatureCode(t))
 	case *types.Struct:
+		// Tags are part of an anonymous struct type's identity (only conversions ignore
+		// them), so they are written too.
 		fields := make([]jen.Code, t.NumFields())
 		for i := range t.NumFields() {
 			f := t.Field(i)
 			if f.Embedded() {
-				fields[i] = typeCode(f.Type())
+				fields[i] = embeddedCode(f.Type())
 			} else {
 				fields[i] = jen.Id(f.Name()).Add(typeCode(f.Type()))
+			}
+			if tag := t.Tag(i); tag != "" {
+				fields[i] = jen.Add(fields[i], tagCode(tag))
 			}
 		}
 		return jen.Struct(fields...)
@@ -162,6 +169,28 @@ func typeCode(t types.Type) *jen.Statement {
 		return jen.Add(items...)
 	}
 	panic(fmt.Sprintf("cachegen: no source form for type %T (%v)", t, t))
+}
+
+// embeddedCode renders the type of an embedded field. An alias is kept as it is written,
+// since the field is named after it.
+func embeddedCode(t types.Type) *jen.Statement {
+	if p, ok := t.(*types.Pointer); ok {
+		if a, ok := p.Elem().(*types.Alias); ok {
+			return jen.Op("*").Add(qualified(a.Obj(), a.TypeArgs()))
+		}
+	}
+	if a, ok := t.(*types.Alias); ok {
+		return qualified(a.Obj(), a.TypeArgs())
+	}
+	return typeCode(t)
+}
+
+// tagCode renders a struct tag as a string literal.
+func tagCode(tag string) jen.Code {
+	if strings.Contains(tag, "`") {
+		return jen.Op(strconv.Quote(tag))
+	}
+	return jen.Op("`" + tag + "`")
 }
 
 func qualified(obj *types.TypeName, args *types.TypeList) *jen.Statement {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"go/ast"
+	"go/build/constraint"
 	"go/token"
 	"go/types"
 	"path/filepath"
@@ -102,6 +103,7 @@ func buildPackage(p *packages.Package, errs *ErrorList) *Package {
 		pkg.Dir = filepath.Dir(p.GoFiles[0])
 	}
 	for _, file := range p.Syntax {
+		constrained := hasBuildConstraint(file)
 		for _, decl := range file.Decls {
 			gd, ok := decl.(*ast.GenDecl)
 			if !ok || gd.Tok != token.TYPE {
@@ -122,6 +124,11 @@ func buildPackage(p *packages.Package, errs *ErrorList) *Package {
 					continue
 				}
 				pos := p.Fset.Position(ts.Name.Pos())
+				if constrained {
+					errs.add(pos, "%s is in a file with a //go:build constraint, but cachegen writes one file for the package, without constraints; move %s to a file without one",
+						obj.Name(), obj.Name())
+					continue
+				}
 				if ts.Assign.IsValid() {
 					errs.add(pos, "%s is a type alias; annotate the struct type it stands for", obj.Name())
 					continue
@@ -157,6 +164,12 @@ func (pkg *Package) add(obj *types.TypeName, errs *ErrorList) *Struct {
 	st := &Struct{Obj: obj, Named: named, Type: stype, Pos: pkg.Fset.Position(obj.Pos())}
 	for i := range stype.NumFields() {
 		v := stype.Field(i)
+		if !v.Exported() && v.Pkg() != pkg.Types {
+			// type T otherpkg.S: T's fields are S's, declared elsewhere.
+			errs.add(st.Pos, "%s: its field %s is declared unexported in package %s, so generated code cannot read it; use a type with a HashKey method (and msgp methods for values) instead",
+				obj.Name(), v.Name(), v.Pkg().Path())
+			return st
+		}
 		f := &Field{Var: v, Pos: pkg.Fset.Position(v.Pos()), Embedded: v.Embedded()}
 		f.Skip, f.Set = parseTag(stype.Tag(i), f.Pos, obj.Name()+"."+v.Name(), errs)
 		if f.Set && !isSlice(v.Type()) {
@@ -215,6 +228,21 @@ func parseTag(tag string, pos token.Position, field string, errs *ErrorList) (sk
 		set = false
 	}
 	return skip, set
+}
+
+// hasBuildConstraint reports whether file has a //go:build line.
+func hasBuildConstraint(file *ast.File) bool {
+	for _, cg := range file.Comments {
+		if cg.Pos() >= file.Package {
+			break
+		}
+		for _, c := range cg.List {
+			if constraint.IsGoBuild(c.Text) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isSlice(t types.Type) bool {

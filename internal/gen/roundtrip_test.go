@@ -155,3 +155,21 @@ func FuzzUnmarshalArtifact(f *testing.F) {
 		}
 	})
 }
+
+func TestTaggedRoundTrip(t *testing.T) {
+	for seed := range uint64(100) {
+		var v values.Tagged
+		utc(seed).Fill(&v)
+		b, err := v.MarshalMsg(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got values.Tagged
+		if _, err := got.UnmarshalMsg(b); err != nil {
+			t.Fatal(err)
+		}
+		if !randval.Equal(v, got) {
+			t.Fatalf("seed %d: Tagged did not round-trip", seed)
+		}
+	}
+}

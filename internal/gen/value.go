@@ -3,11 +3,14 @@ package gen
 import (
 	"bytes"
 	"fmt"
+	"go/token"
 	"go/types"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -51,13 +54,14 @@ func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 			return
 		}
 		for _, f := range s.Fields {
-			if f.Skip {
+			if f.Skip || f.Name() == "_" {
 				continue
 			}
 			at := site{pos: f.Pos, path: s.Name() + "." + f.Name()}
 			if via != "" {
 				at.path += " (reached from " + via + ")"
 			}
+			checkMsgpTag(s.Type.Tag(slices.Index(s.Fields, f)), at, errs)
 			c.typ(f.Var.Type(), at, errs, func(obj *types.TypeName, path string) {
 				if r := c.pkg.add(obj, errs); r != nil {
 					if !r.Key && !r.Value && r.Via == "" {
@@ -112,6 +116,10 @@ func (c *valueChecker) typ(t types.Type, at site, errs *ErrorList, reach func(*t
 			errs.add(at.pos, "%s: uintptr cannot be serialized (an address is meaningless in another process); use uint64, or exclude the field with cache:\"-\"", at.path)
 		}
 	case *types.Pointer:
+		if _, ok := u.Elem().Underlying().(*types.Pointer); ok {
+			errs.add(at.pos, "%s: a pointer to a pointer cannot round-trip (msgp writes a non-nil pointer to nil as nil); use one pointer, or exclude the field with cache:\"-\"", at.path)
+			return
+		}
 		c.typ(u.Elem(), at, errs, reach)
 	case *types.Slice:
 		c.typ(u.Elem(), at.elem("[]"), errs, reach)
@@ -226,11 +234,16 @@ func msgpCode(pkg *Package, set []*Struct) (code []byte, errs ErrorList) {
 			continue
 		}
 		have := map[string]bool{}
+		wire := map[string]string{}
 		for _, f := range st.Fields {
 			have[f.FieldName] = true
+			if other, dup := wire[f.FieldTag]; dup {
+				errs.add(fieldPos(s, f.FieldName), "%s.%s: its msgp name %q is also the name of %s; give one of them another name with a msg tag", s.Name(), f.FieldName, f.FieldTag, other)
+			}
+			wire[f.FieldTag] = f.FieldName
 		}
 		for _, f := range s.Fields {
-			if !f.Skip && !have[f.Name()] {
+			if !f.Skip && f.Name() != "_" && !have[f.Name()] {
 				errs.add(f.Pos, "%s.%s: msgp would not serialize this field (a msg:\"-\" or msgpack:\"-\" tag drops it); exclude it with cache:\"-\" instead, so that the exclusion is explicit",
 					s.Name(), f.Name())
 			}
@@ -254,6 +267,37 @@ func msgpCode(pkg *Package, set []*Struct) (code []byte, errs ErrorList) {
 		limitPrefix, arrayLimit, limitPrefix, mapLimit)
 	b.Write(guardUnmarshal(out.Bytes()))
 	return b.Bytes(), nil
+}
+
+// fieldPos returns the position of s's field name, or of s itself.
+func fieldPos(s *Struct, name string) token.Position {
+	for _, f := range s.Fields {
+		if f.Name() == name {
+			return f.Pos
+		}
+	}
+	return s.Pos
+}
+
+// msgpOptions are the options of a msg or msgpack tag that keep a value's round trip exact.
+// Others change what is encoded (flatten, extension) or refuse on decoding what encoding
+// accepted (limit=N).
+var msgpOptions = map[string]bool{"omitempty": true, "omitzero": true, "allownil": true}
+
+// checkMsgpTag refuses msgp tag options that would break the round trip.
+func checkMsgpTag(tag string, at site, errs *ErrorList) {
+	for _, key := range []string{"msg", "msgpack"} {
+		val, ok := reflect.StructTag(tag).Lookup(key)
+		if !ok {
+			continue
+		}
+		parts := strings.Split(val, ",")
+		for _, opt := range parts[1:] {
+			if !msgpOptions[opt] {
+				errs.add(at.pos, "%s: option %q of tag %s:%q is not supported: a cached value must decode to what was encoded", at.path, opt, key, val)
+			}
+		}
+	}
 }
 
 // inlinedTypes returns the same-package named types, other than the structs of set, that the
@@ -314,12 +358,12 @@ func msgpSource(pkg *Package, set []*Struct) ([]byte, error) {
 			}
 			var c *jen.Statement
 			if fld.Embedded {
-				c = typeCode(fld.Var.Type())
+				c = embeddedCode(fld.Var.Type())
 			} else {
 				c = jen.Id(fld.Name()).Add(typeCode(fld.Var.Type()))
 			}
 			if tag := s.Type.Tag(i); tag != "" {
-				c = c.Add(jen.Op("`" + tag + "`"))
+				c = c.Add(tagCode(tag))
 			}
 			fields = append(fields, c)
 		}

@@ -119,7 +119,7 @@ func (g *Filler) fill(v reflect.Value, depth int) {
 		v.Set(p)
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if v.Type().Field(i).Tag.Get("cache") == "-" {
+			if f := v.Type().Field(i); f.Tag.Get("cache") == "-" || f.Name == "_" {
 				continue
 			}
 			g.fill(v.Field(i), depth+1)
@@ -281,6 +281,9 @@ func equal(a, b reflect.Value) bool {
 			return reflect.DeepEqual(a.Interface(), b.Interface())
 		}
 		for i := range a.NumField() {
+			if a.Type().Field(i).Name == "_" {
+				continue // as in Go's ==, blank fields do not count
+			}
 			if !equal(a.Field(i), b.Field(i)) {
 				return false
 			}

@@ -7,3 +7,13 @@ type V struct {
 	Keep string
 	Drop string `msg:"-"`
 }
+
+// Two fields with one msgp name.
+//
+//cachegen:value
+type W struct {
+	A int `msg:"x"`
+	B int `msg:"x"`
+	C int
+	D int `msg:"C"`
+}

@@ -51,7 +51,7 @@ func _() {
 		Anon struct {
 			X int
 			Y int
-			Z []uint8
+			Z []uint8 `cache:"set"`
 		}
 		Nested  map[Name]map[string]bool
 		When    time.Time
@@ -167,6 +167,7 @@ func (x Wide) HashKey(h *keyhash.Hasher) {
 
 // Wide has no msgp methods (keys get them only when every field can be serialized):
 // Wide.Ptr: uintptr cannot be serialized (an address is meaningless in another process); use uint64, or exclude the field with cache:"-"
+// Wide.PP: a pointer to a pointer cannot round-trip (msgp writes a non-nil pointer to nil as nil); use one pointer, or exclude the field with cache:"-"
 // Wide.Nested: map key type Name cannot be serialized; use string, a built-in integer type or bool as the key
 // Wide.Target: interface type ISA cannot be serialized: its dynamic type would be lost; use a concrete type, or exclude the field with cache:"-"
 
@@ -313,6 +314,38 @@ func _() {
 func (x Outer) HashKey(h *keyhash.Hasher) {
 	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Outer", 0x604bc5a978295abb, 0x8f1e9d151bb8f0f0, 0x90a5a85889c9cee8, 0xcfc1f5a2b98b349d)
 	x.In.HashKey(h.Field("In"))
+	h.End()
+}
+
+// Shapes: HashKey and msgp serializers (annotated //cachegen:key).
+
+// A compile error below means Shapes has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Shapes_changed_run_go_generate Shapes
+	_ = struct {
+		In
+		A     int
+		_     int32
+		Items []struct {
+			ID int `json:"id"`
+		}
+		_ string
+	}(Shapes_changed_run_go_generate)
+}
+
+// HashKey writes every field of Shapes to h, in declaration order, after the schema fingerprint of the type.
+// No field is excluded.
+func (x Shapes) HashKey(h *keyhash.Hasher) {
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Shapes", 0x1c0024183b7a8a26, 0x93e9654b4b3622b0, 0x5cdd75541138a367, 0x54ebb7ede87ee981)
+	x.In.HashKey(h.Field("In"))
+	h.Int("A", x.A)
+	h.List("Items", len(x.Items))
+	for i := range x.Items {
+		h.Elem(i)
+		h.Int("ID", x.Items[i].ID)
+	}
+	h.EndList()
 	h.End()
 }
 
@@ -1333,6 +1366,282 @@ func (z *Promo) Msgsize() (s int) {
 		s += 1 + 5 + msgp.BoolSize
 	}
 	s += 6 + msgp.IntSize
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Shapes) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "In":
+			err = z.In.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "In")
+				return
+			}
+		case "A":
+			z.A, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "A")
+				return
+			}
+		case "Items":
+			var zb0002 uint32
+			zb0002, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Items")
+				return
+			}
+			if zb0002 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Items) >= int(zb0002) {
+				z.Items = (z.Items)[:zb0002]
+			} else {
+				z.Items = make([]struct {
+					ID int `json:"id"`
+				}, zb0002)
+			}
+			for za0001 := range z.Items {
+				var zb0003 uint32
+				zb0003, err = dc.ReadMapHeader()
+				if err != nil {
+					err = msgp.WrapError(err, "Items", za0001)
+					return
+				}
+				if zb0003 > cachegenlimitMaps {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0003 > 0 {
+					zb0003--
+					field, err = dc.ReadMapKeyPtr()
+					if err != nil {
+						err = msgp.WrapError(err, "Items", za0001)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "ID":
+						z.Items[za0001].ID, err = dc.ReadInt()
+						if err != nil {
+							err = msgp.WrapError(err, "Items", za0001, "ID")
+							return
+						}
+					default:
+						err = dc.Skip()
+						if err != nil {
+							err = msgp.WrapError(err, "Items", za0001)
+							return
+						}
+					}
+				}
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Shapes) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 3
+	// write "In"
+	err = en.Append(0x83, 0xa2, 0x49, 0x6e)
+	if err != nil {
+		return
+	}
+	err = z.In.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "In")
+		return
+	}
+	// write "A"
+	err = en.Append(0xa1, 0x41)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.A)
+	if err != nil {
+		err = msgp.WrapError(err, "A")
+		return
+	}
+	// write "Items"
+	err = en.Append(0xa5, 0x49, 0x74, 0x65, 0x6d, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Items)))
+	if err != nil {
+		err = msgp.WrapError(err, "Items")
+		return
+	}
+	for za0001 := range z.Items {
+		// map header, size 1
+		// write "ID"
+		err = en.Append(0x81, 0xa2, 0x49, 0x44)
+		if err != nil {
+			return
+		}
+		err = en.WriteInt(z.Items[za0001].ID)
+		if err != nil {
+			err = msgp.WrapError(err, "Items", za0001, "ID")
+			return
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Shapes) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 3
+	// string "In"
+	o = append(o, 0x83, 0xa2, 0x49, 0x6e)
+	o, err = z.In.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "In")
+		return
+	}
+	// string "A"
+	o = append(o, 0xa1, 0x41)
+	o = msgp.AppendInt(o, z.A)
+	// string "Items"
+	o = append(o, 0xa5, 0x49, 0x74, 0x65, 0x6d, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Items)))
+	for za0001 := range z.Items {
+		// map header, size 1
+		// string "ID"
+		o = append(o, 0x81, 0xa2, 0x49, 0x44)
+		o = msgp.AppendInt(o, z.Items[za0001].ID)
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Shapes) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "In":
+			bts, err = z.In.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "In")
+				return
+			}
+		case "A":
+			z.A, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "A")
+				return
+			}
+		case "Items":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Items")
+				return
+			}
+			if zb0002 > cachegenlimitArrays || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Items) >= int(zb0002) {
+				z.Items = (z.Items)[:zb0002]
+			} else {
+				z.Items = make([]struct {
+					ID int `json:"id"`
+				}, zb0002)
+			}
+			for za0001 := range z.Items {
+				var zb0003 uint32
+				zb0003, bts, err = msgp.ReadMapHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Items", za0001)
+					return
+				}
+				if zb0003 > cachegenlimitMaps || uint64(zb0003) > uint64(len(bts)) {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0003 > 0 {
+					zb0003--
+					field, bts, err = msgp.ReadMapKeyZC(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Items", za0001)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "ID":
+						z.Items[za0001].ID, bts, err = msgp.ReadIntBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Items", za0001, "ID")
+							return
+						}
+					default:
+						bts, err = msgp.Skip(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Items", za0001)
+							return
+						}
+					}
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Shapes) Msgsize() (s int) {
+	s = 1 + 3 + z.In.Msgsize() + 2 + msgp.IntSize + 6 + msgp.ArrayHeaderSize + (len(z.Items) * (4 + msgp.IntSize))
 	return
 }
 

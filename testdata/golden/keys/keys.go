@@ -155,3 +155,20 @@ type Promo struct {
 	*X86
 	Level int
 }
+
+// In is an alias of Inner, embedded under its alias name.
+type In = Inner
+
+// Shapes has fields whose generated code once failed to compile: an embedded alias, blank
+// fields, and tagged anonymous structs.
+//
+//cachegen:key
+type Shapes struct {
+	In
+	A     int
+	_     int32
+	Items []struct {
+		ID int `json:"id"`
+	}
+	_ string
+}

@@ -73,6 +73,22 @@ func (x Options) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
+// Tagged: msgp serializers (annotated //cachegen:value).
+
+// A compile error below means Tagged has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Tagged_changed_run_go_generate Tagged
+	_ = struct {
+		Items []struct {
+			ID   int    `json:"id"`
+			Name string `json:"name,omitempty"`
+		}
+		R
+		_ int
+	}(Tagged_changed_run_go_generate)
+}
+
 // Reloc: msgp serializers (reached from Artifact.Relocs[]).
 
 // A compile error below means Reloc has changed since cachegen generated this file:
@@ -2068,5 +2084,287 @@ func (z *Reloc) UnmarshalMsg(bts []byte) (o []byte, err error) {
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z Reloc) Msgsize() (s int) {
 	s = 1 + 7 + msgp.Uint32Size + 7 + msgp.StringPrefixSize + len(z.Symbol) + 5 + msgp.Uint8Size
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Tagged) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Items":
+			var zb0002 uint32
+			zb0002, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Items")
+				return
+			}
+			if zb0002 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Items) >= int(zb0002) {
+				z.Items = (z.Items)[:zb0002]
+			} else {
+				z.Items = make([]struct {
+					ID   int    `json:"id"`
+					Name string `json:"name,omitempty"`
+				}, zb0002)
+			}
+			for za0001 := range z.Items {
+				var zb0003 uint32
+				zb0003, err = dc.ReadMapHeader()
+				if err != nil {
+					err = msgp.WrapError(err, "Items", za0001)
+					return
+				}
+				if zb0003 > cachegenlimitMaps {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0003 > 0 {
+					zb0003--
+					field, err = dc.ReadMapKeyPtr()
+					if err != nil {
+						err = msgp.WrapError(err, "Items", za0001)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "ID":
+						z.Items[za0001].ID, err = dc.ReadInt()
+						if err != nil {
+							err = msgp.WrapError(err, "Items", za0001, "ID")
+							return
+						}
+					case "Name":
+						z.Items[za0001].Name, err = dc.ReadString()
+						if err != nil {
+							err = msgp.WrapError(err, "Items", za0001, "Name")
+							return
+						}
+					default:
+						err = dc.Skip()
+						if err != nil {
+							err = msgp.WrapError(err, "Items", za0001)
+							return
+						}
+					}
+				}
+			}
+		case "R":
+			err = z.R.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "R")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Tagged) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "Items"
+	err = en.Append(0x82, 0xa5, 0x49, 0x74, 0x65, 0x6d, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Items)))
+	if err != nil {
+		err = msgp.WrapError(err, "Items")
+		return
+	}
+	for za0001 := range z.Items {
+		// map header, size 2
+		// write "ID"
+		err = en.Append(0x82, 0xa2, 0x49, 0x44)
+		if err != nil {
+			return
+		}
+		err = en.WriteInt(z.Items[za0001].ID)
+		if err != nil {
+			err = msgp.WrapError(err, "Items", za0001, "ID")
+			return
+		}
+		// write "Name"
+		err = en.Append(0xa4, 0x4e, 0x61, 0x6d, 0x65)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.Items[za0001].Name)
+		if err != nil {
+			err = msgp.WrapError(err, "Items", za0001, "Name")
+			return
+		}
+	}
+	// write "R"
+	err = en.Append(0xa1, 0x52)
+	if err != nil {
+		return
+	}
+	err = z.R.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "R")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Tagged) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "Items"
+	o = append(o, 0x82, 0xa5, 0x49, 0x74, 0x65, 0x6d, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Items)))
+	for za0001 := range z.Items {
+		// map header, size 2
+		// string "ID"
+		o = append(o, 0x82, 0xa2, 0x49, 0x44)
+		o = msgp.AppendInt(o, z.Items[za0001].ID)
+		// string "Name"
+		o = append(o, 0xa4, 0x4e, 0x61, 0x6d, 0x65)
+		o = msgp.AppendString(o, z.Items[za0001].Name)
+	}
+	// string "R"
+	o = append(o, 0xa1, 0x52)
+	o, err = z.R.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "R")
+		return
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Tagged) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Items":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Items")
+				return
+			}
+			if zb0002 > cachegenlimitArrays || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Items) >= int(zb0002) {
+				z.Items = (z.Items)[:zb0002]
+			} else {
+				z.Items = make([]struct {
+					ID   int    `json:"id"`
+					Name string `json:"name,omitempty"`
+				}, zb0002)
+			}
+			for za0001 := range z.Items {
+				var zb0003 uint32
+				zb0003, bts, err = msgp.ReadMapHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Items", za0001)
+					return
+				}
+				if zb0003 > cachegenlimitMaps || uint64(zb0003) > uint64(len(bts)) {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				for zb0003 > 0 {
+					zb0003--
+					field, bts, err = msgp.ReadMapKeyZC(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Items", za0001)
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "ID":
+						z.Items[za0001].ID, bts, err = msgp.ReadIntBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Items", za0001, "ID")
+							return
+						}
+					case "Name":
+						z.Items[za0001].Name, bts, err = msgp.ReadStringBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Items", za0001, "Name")
+							return
+						}
+					default:
+						bts, err = msgp.Skip(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Items", za0001)
+							return
+						}
+					}
+				}
+			}
+		case "R":
+			bts, err = z.R.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "R")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Tagged) Msgsize() (s int) {
+	s = 1 + 6 + msgp.ArrayHeaderSize
+	for za0001 := range z.Items {
+		s += 1 + 3 + msgp.IntSize + 5 + msgp.StringPrefixSize + len(z.Items[za0001].Name)
+	}
+	s += 2 + z.R.Msgsize()
 	return
 }

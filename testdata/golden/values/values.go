@@ -57,3 +57,18 @@ type Options struct {
 	Target   string
 	Flags    map[string]string
 }
+
+// Tagged has a slice of tagged anonymous structs, an embedded alias, and a blank field.
+//
+//cachegen:value
+type Tagged struct {
+	Items []struct {
+		ID   int    `json:"id"`
+		Name string `json:"name,omitempty"`
+	}
+	R
+	_ int
+}
+
+// R is an alias, embedded under its own name.
+type R = Reloc

@@ -1,0 +1,8 @@
+//go:build linux || !linux
+
+package input
+
+//cachegen:key
+type K struct {
+	A int
+}

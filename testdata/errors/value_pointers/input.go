@@ -1,0 +1,6 @@
+package input
+
+//cachegen:value
+type V struct {
+	PP **int
+}
