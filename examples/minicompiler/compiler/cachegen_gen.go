@@ -26,7 +26,7 @@ func _() {
 // HashKey writes every field of Options to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Options) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/examples/minicompiler/compiler.Options", 0xefe4a9c1092e173f, 0x3b27675ca95e8afb, 0xadda04f8f892cd6a, 0x90d1c982231e8ee1)
+	h.Begin("github.com/cachegen/cachegen/examples/minicompiler/compiler.Options", 0xe559bfbec159cc73, 0xcede34b3118a8412, 0x0b6bb0dc642dd0f4, 0x925e908fd93c66ea)
 	h.String("CompilerVersion", x.CompilerVersion)
 	h.Int("OptLevel", x.OptLevel)
 	h.Uint8("Target", uint8(x.Target))
@@ -98,7 +98,15 @@ func _() {
 		Windows      int
 		Candidates   int64
 		Rewrites     int
+		Unproven     int
 	}(Stats_changed_run_go_generate)
+}
+
+// A compile error below means the underlying type of a named type that this file converts
+// has changed since cachegen generated it: run `go generate` to update it.
+func _() {
+	var Target_changed_run_go_generate *Target
+	_ = (*uint8)(Target_changed_run_go_generate)
 }
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
@@ -1458,6 +1466,12 @@ func (z *Stats) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Rewrites")
 				return
 			}
+		case "Unproven":
+			z.Unproven, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Unproven")
+				return
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -1471,9 +1485,9 @@ func (z *Stats) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *Stats) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 9
+	// map header, size 10
 	// write "SourceInstrs"
-	err = en.Append(0x89, 0xac, 0x53, 0x6f, 0x75, 0x72, 0x63, 0x65, 0x49, 0x6e, 0x73, 0x74, 0x72, 0x73)
+	err = en.Append(0x8a, 0xac, 0x53, 0x6f, 0x75, 0x72, 0x63, 0x65, 0x49, 0x6e, 0x73, 0x74, 0x72, 0x73)
 	if err != nil {
 		return
 	}
@@ -1562,15 +1576,25 @@ func (z *Stats) EncodeMsg(en *msgp.Writer) (err error) {
 		err = msgp.WrapError(err, "Rewrites")
 		return
 	}
+	// write "Unproven"
+	err = en.Append(0xa8, 0x55, 0x6e, 0x70, 0x72, 0x6f, 0x76, 0x65, 0x6e)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.Unproven)
+	if err != nil {
+		err = msgp.WrapError(err, "Unproven")
+		return
+	}
 	return
 }
 
 // MarshalMsg implements msgp.Marshaler
 func (z *Stats) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 9
+	// map header, size 10
 	// string "SourceInstrs"
-	o = append(o, 0x89, 0xac, 0x53, 0x6f, 0x75, 0x72, 0x63, 0x65, 0x49, 0x6e, 0x73, 0x74, 0x72, 0x73)
+	o = append(o, 0x8a, 0xac, 0x53, 0x6f, 0x75, 0x72, 0x63, 0x65, 0x49, 0x6e, 0x73, 0x74, 0x72, 0x73)
 	o = msgp.AppendInt(o, z.SourceInstrs)
 	// string "Instrs"
 	o = append(o, 0xa6, 0x49, 0x6e, 0x73, 0x74, 0x72, 0x73)
@@ -1596,6 +1620,9 @@ func (z *Stats) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "Rewrites"
 	o = append(o, 0xa8, 0x52, 0x65, 0x77, 0x72, 0x69, 0x74, 0x65, 0x73)
 	o = msgp.AppendInt(o, z.Rewrites)
+	// string "Unproven"
+	o = append(o, 0xa8, 0x55, 0x6e, 0x70, 0x72, 0x6f, 0x76, 0x65, 0x6e)
+	o = msgp.AppendInt(o, z.Unproven)
 	return
 }
 
@@ -1675,6 +1702,12 @@ func (z *Stats) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Rewrites")
 				return
 			}
+		case "Unproven":
+			z.Unproven, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Unproven")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -1689,6 +1722,6 @@ func (z *Stats) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Stats) Msgsize() (s int) {
-	s = 1 + 13 + msgp.IntSize + 7 + msgp.IntSize + 7 + msgp.IntSize + 7 + msgp.IntSize + 11 + msgp.IntSize + 9 + msgp.IntSize + 8 + msgp.IntSize + 11 + msgp.Int64Size + 9 + msgp.IntSize
+	s = 1 + 13 + msgp.IntSize + 7 + msgp.IntSize + 7 + msgp.IntSize + 7 + msgp.IntSize + 11 + msgp.IntSize + 9 + msgp.IntSize + 8 + msgp.IntSize + 11 + msgp.Int64Size + 9 + msgp.IntSize + 9 + msgp.IntSize
 	return
 }

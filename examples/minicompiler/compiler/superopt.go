@@ -18,6 +18,10 @@ const (
 	maxWinVars   = 4  // distinct variables in a window
 	stackCap     = 16 // deepest evaluation stack
 	quickVectors = 16 // vectors every candidate that survives the first one is tried on
+	// searchBudget bounds the candidates tried for one window, so that windows with many
+	// constants (each adds several pushes to the alphabet) cannot make a compile take
+	// minutes. It is a count, not a time: the result stays deterministic.
+	searchBudget = 300_000
 )
 
 // A vector is an assignment of the inputs of a window: the stack values below it, and its
@@ -29,10 +33,12 @@ type vector struct {
 
 // superopt is a bounded peephole superoptimizer (after Massalin's): for each window of
 // straight-line, side-effect-free instructions it enumerates all cheaper instruction
-// sequences, and keeps the cheapest one that computes the same stack on every test vector.
-// Test vectors are not a proof; they are chosen to catch what wrap-around, shift counts,
-// signs and comparisons make different (all pairs of edge values, then random values of
-// every magnitude), and the tests compare -O0 with -O2 on random programs.
+// sequences, and keeps the cheapest one that computes the same stack on every test vector
+// and that the prover (see prove.go) shows to be equivalent. The test vectors are a fast
+// filter, chosen to reject most wrong candidates at the first vector and nearly all of
+// them by the last; they are not a proof, since a rare input can tell two sequences apart
+// (x << 53 wraps to the minimum for one x in 2048). The prover is the proof: a candidate
+// it cannot prove is rejected, and counted in Stats.Unproven.
 type superopt struct {
 	ctx     context.Context
 	t       Target
@@ -265,6 +271,8 @@ func canonical(win []instr) (key string, vars []int64, ok bool) {
 type searchState struct {
 	s        *superopt
 	alphabet []instr
+	window   []instr // canonical
+	vectors  []vector
 	inputs   int
 	want     int       // final depth
 	expected [][]int64 // by vector: the stack the window leaves
@@ -284,16 +292,18 @@ func (s *superopt) search(win []instr, vars []int64) *replacement {
 			for j, v := range vars {
 				if v == in.arg {
 					in.arg = int64(j)
+					break
 				}
 			}
 		}
 		cwin[i] = in
 	}
 	inputs, net := shape(cwin)
-	st := &searchState{s: s, inputs: inputs, want: inputs + net, bestCost: cost(cwin)}
-	st.expected = make([][]int64, len(s.vectors))
-	for i := range s.vectors {
-		out, ok := s.eval(cwin, &s.vectors[i], inputs)
+	st := &searchState{s: s, window: cwin, inputs: inputs, want: inputs + net, bestCost: cost(cwin)}
+	st.vectors = s.vectors
+	st.expected = make([][]int64, len(st.vectors))
+	for i := range st.vectors {
+		out, ok := s.eval(cwin, &st.vectors[i], inputs)
 		if !ok {
 			return &replacement{} // deeper than the evaluator handles
 		}
@@ -304,8 +314,8 @@ func (s *superopt) search(win []instr, vars []int64) *replacement {
 
 	// The empty sequence: the window has no net effect (NEG NEG, PUSH 0 ADD, ...).
 	st.depths[0] = inputs
-	copy(st.stacks[0][:], s.vectors[0].stack[:inputs])
-	if net == 0 && st.verify(0) {
+	copy(st.stacks[0][:], st.vectors[0].stack[:inputs])
+	if net == 0 && st.accept(0) {
 		st.best, st.bestCost = []instr{}, 0
 	} else {
 		st.dfs(0)
@@ -369,6 +379,9 @@ func (st *searchState) dfs(n int) {
 	}
 	d := st.depths[n]
 	for _, in := range st.alphabet {
+		if st.tried >= searchBudget {
+			return
+		}
 		c := partial + in.cost()
 		if c >= st.bestCost {
 			continue
@@ -381,9 +394,9 @@ func (st *searchState) dfs(n int) {
 		st.seq[n] = in
 		st.depths[n+1] = nd
 		st.stacks[n+1] = st.stacks[n]
-		step(in, &st.stacks[n+1], d, &st.s.vectors[0], st.s.t)
+		step(in, &st.stacks[n+1], d, &st.vectors[0], st.s.t)
 		st.tried++
-		if nd == st.want && equal(st.stacks[n+1][:nd], st.expected[0]) && st.verify(n+1) {
+		if nd == st.want && equal(st.stacks[n+1][:nd], st.expected[0]) && st.accept(n+1) {
 			st.best = append([]instr(nil), st.seq[:n+1]...)
 			st.bestCost = c
 			continue
@@ -392,10 +405,25 @@ func (st *searchState) dfs(n int) {
 	}
 }
 
-// verify checks the candidate of length n against every vector.
-func (st *searchState) verify(n int) bool {
-	for i := 1; i < len(st.s.vectors); i++ {
-		out, ok := st.s.eval(st.seq[:n], &st.s.vectors[i], st.inputs)
+// accept reports whether the candidate of length n, which agrees with the window on the
+// first vector, is equivalent to it: it must agree on the quick vectors, which reject nearly
+// all wrong candidates, then be proven equivalent, then agree on every vector, which checks
+// the prover.
+func (st *searchState) accept(n int) bool {
+	if !st.verify(n, 1, quickVectors) {
+		return false
+	}
+	if !(prover{st.s.t}).equivalent(st.window, st.seq[:n], st.inputs) {
+		st.s.stats.Unproven++
+		return false
+	}
+	return st.verify(n, quickVectors, len(st.vectors))
+}
+
+// verify checks the candidate of length n against the vectors from to to.
+func (st *searchState) verify(n, from, to int) bool {
+	for i := from; i < to; i++ {
+		out, ok := st.s.eval(st.seq[:n], &st.vectors[i], st.inputs)
 		if !ok || !equal(out, st.expected[i]) {
 			return false
 		}

@@ -157,10 +157,13 @@ type Stats struct {
 	Peephole   int
 	// Windows is the number of distinct instruction windows the superoptimizer searched,
 	// Candidates the number of candidate sequences it evaluated, and Rewrites the windows
-	// it replaced.
+	// it replaced with cheaper, proven equivalent sequences.
 	Windows    int
 	Candidates int64
 	Rewrites   int
+	// Unproven counts the candidates that agreed with their window on every test vector,
+	// but that the prover could not show equivalent: they were rejected.
+	Unproven int
 }
 
 // LineAt returns the source position of the instruction at pc, or 0, 0 when the program
