@@ -22,7 +22,7 @@ func _() {
 // HashKey writes every field of Query to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Query) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/examples/quickstart.Query", 0x113976a3006922d2, 0x5d5a5f04eb40c8b8, 0x5017370a41468349, 0x794c16944293734c)
+	h.Begin("github.com/cachegen/cachegen/examples/quickstart.Query", 0xd01e8356c170a348, 0xa57567dd7778fd04, 0x4d449e4e5d0b5f33, 0xfc37778daf663f07)
 	h.Int("Limit", x.Limit)
 	h.String("Method", x.Method)
 	h.End()

@@ -32,7 +32,7 @@ func _() {
 // HashKey writes every field of CompileKey to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x CompileKey) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/internal/bench.CompileKey", 0x690f7c2e81965a7f, 0x0291ad35248b6870, 0x120b35ac5fa4cb9f, 0x46b1ea664de2d95d)
+	h.Begin("github.com/cachegen/cachegen/internal/bench.CompileKey", 0x2cc221ae479d764c, 0xc7c3046efa92082f, 0x56ce29a87e8580c6, 0x05d7e8fbbd6c58a7)
 	h.String("CompilerVersion", x.CompilerVersion)
 	x.Target.HashKey(h.Field("Target"))
 	h.Int("OptLevel", x.OptLevel)
@@ -94,7 +94,7 @@ func _() {
 // HashKey writes every field of Target to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Target) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/internal/bench.Target", 0xe16edd71ae7400cb, 0x9714fc4fd058e21d, 0x9a914fa822a5d861, 0xdbc3e620d3096b25)
+	h.Begin("github.com/cachegen/cachegen/internal/bench.Target", 0x6558eaf16e7b1502, 0x06a295c89f3c0e20, 0x3aefa6f45f520e53, 0x948c8b16c7b2c91f)
 	h.String("Arch", x.Arch)
 	h.String("OS", x.OS)
 	h.Strings("Features", x.Features)

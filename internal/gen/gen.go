@@ -162,18 +162,22 @@ func writeAtomic(path string, content []byte) error {
 	return nil
 }
 
-// emitFile generates the file of one package. Structs reached from annotated ones are added
-// to pkg.Structs while it runs and are generated in turn.
-func emitFile(pkg *Package) ([]byte, ErrorList) {
+// A filePlan is what one package's generated file holds.
+type filePlan struct {
+	hashKeys  map[*Struct]jen.Code // the HashKey method of each key
+	msgp      map[*Struct]bool     // the structs that get msgp serializers
+	notes     map[*Struct]string   // why a key gets no serializers
+	converted *namedSet            // named types that HashKey converts to their basic type
+}
+
+// planFile decides which structs get which methods, and reports every problem. Structs
+// reached from annotated ones are added to pkg.Structs while it runs and are planned in turn.
+func planFile(pkg *Package) (*filePlan, ErrorList) {
 	var errs ErrorList
-	f := jen.NewFilePathName(pkg.Path, pkg.Name)
-	f.NoFormat = true
-	f.HeaderComment(generatedHeader)
-	f.ImportName(keyhashPath, "keyhash")
+	plan := &filePlan{hashKeys: map[*Struct]jen.Code{}, msgp: map[*Struct]bool{}, notes: map[*Struct]string{}, converted: &namedSet{}}
 
 	// Keys first: they reach the same-package structs they contain.
-	hashKeys := map[*Struct]jen.Code{}
-	keys := &keyEmitter{pkg: pkg, errs: &errs, converted: &namedSet{}}
+	keys := &keyEmitter{pkg: pkg, errs: &errs, converted: plan.converted}
 	keys.reach = func(obj *types.TypeName, via string) {
 		if st := pkg.add(obj, &errs); st != nil && !st.Key {
 			st.Key = true
@@ -189,65 +193,74 @@ func emitFile(pkg *Package) ([]byte, ErrorList) {
 			errs.add(s.Pos, "%s is annotated %s but already has a HashKey method; remove one of them", s.Name(), keyDirective)
 			continue
 		}
-		hashKeys[s] = keys.hashKeyFunc(s)
+		plan.hashKeys[s] = keys.hashKeyFunc(s)
 	}
 
 	// Then values, which must serialize completely, and keys, which get serializers too
 	// when every field allows it.
-	msgp := map[*Struct]bool{}
-	notes := map[*Struct]string{}
 	values := &valueChecker{pkg: pkg}
 	for i := 0; i < len(pkg.Structs); i++ {
-		if s := pkg.Structs[i]; s.Value && !msgp[s] {
+		if s := pkg.Structs[i]; s.Value && !plan.msgp[s] {
 			for _, r := range values.check(s, &errs) {
-				msgp[r] = true
+				plan.msgp[r] = true
 			}
 		}
 	}
 	for i := 0; i < len(pkg.Structs); i++ {
 		s := pkg.Structs[i]
-		if !s.Key || msgp[s] || hashKeys[s] == nil {
+		if plan.hashKeys[s] == nil || plan.msgp[s] {
 			continue
 		}
 		var keyErrs ErrorList
 		involved := values.check(s, &keyErrs)
 		if len(keyErrs) > 0 {
-			notes[s] = keyValueNote(s, keyErrs)
+			plan.notes[s] = keyValueNote(s, keyErrs)
 			continue
 		}
 		for _, r := range involved {
-			msgp[r] = true
+			plan.msgp[r] = true
 		}
 	}
+	return plan, errs
+}
+
+// emitFile generates the file of one package: per struct, in order, a section comment, the
+// stale-build guard and the HashKey method; then the guard of converted named types; then
+// msgp's serializers; all formatted, with imports.
+func emitFile(pkg *Package) ([]byte, ErrorList) {
+	plan, errs := planFile(pkg)
 	if len(errs) > 0 {
 		return nil, errs
 	}
-
+	f := jen.NewFilePathName(pkg.Path, pkg.Name)
+	f.NoFormat = true
+	f.HeaderComment(generatedHeader)
+	f.ImportName(keyhashPath, "keyhash")
 	var set []*Struct
 	for _, s := range pkg.Structs {
-		if hashKeys[s] == nil && !msgp[s] {
+		hashKey, msgp := plan.hashKeys[s], plan.msgp[s]
+		if hashKey == nil && !msgp {
 			continue
 		}
-		f.Comment(sectionComment(s, hashKeys[s] != nil, msgp[s]))
+		f.Comment(sectionComment(s, hashKey != nil, msgp))
 		f.Line()
 		f.Add(guardFunc(s))
-		if code := hashKeys[s]; code != nil {
+		if hashKey != nil {
 			f.Line()
-			f.Add(code)
+			f.Add(hashKey)
 		}
-		if note := notes[s]; note != "" {
+		if note := plan.notes[s]; note != "" {
 			f.Line()
 			f.Add(comments(note))
 		}
-		if msgp[s] {
+		if msgp {
 			set = append(set, s)
 		}
 	}
-	converted := keys.converted
 	for _, n := range inlinedTypes(pkg, set) {
-		converted.add(n)
+		plan.converted.add(n)
 	}
-	if g := underlyingGuard(converted.list, pkg.Types); g != nil {
+	if g := underlyingGuard(plan.converted.list, pkg.Types); g != nil {
 		f.Line()
 		f.Add(g)
 	}
