@@ -178,12 +178,12 @@ func TestSuperoptRewritesHold(t *testing.T) {
 	for _, target := range targets {
 		var stats Stats
 		s := newSuperopt(context.Background(), target, &stats)
-		programs := 4
+		programs, size := 4, 8
 		if raceEnabled {
-			programs = 1
+			programs, size = 2, 3
 		}
 		for range programs {
-			src := randomProgram(rng, target)
+			src := randomProgram(rng, target, size)
 			prog, err := parse("", src, target)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, src)
@@ -258,9 +258,10 @@ func interesting(rng *rand.Rand, t Target) int64 {
 	return t.wrap(int64(rng.Uint64()) >> rng.IntN(64))
 }
 
-// randomProgram returns a random terminating program: straight-line arithmetic over a few
-// variables, branches, bounded loops, prints, and divisions that may fail.
-func randomProgram(rng *rand.Rand, target Target) string {
+// randomProgram returns a random terminating program of about size top-level statements:
+// straight-line arithmetic over a few variables, branches, bounded loops, prints, and
+// divisions that may fail.
+func randomProgram(rng *rand.Rand, target Target, size int) string {
 	var b strings.Builder
 	nvars := 2 + rng.IntN(4)
 	// lit writes a value as an expression: the most negative literal does not exist.
@@ -316,21 +317,21 @@ func randomProgram(rng *rand.Rand, target Target) string {
 			}
 		}
 	}
-	stmts(2, 4+rng.IntN(5), 0)
+	stmts(2, size/2+rng.IntN(size/2+1), 0)
 	return b.String()
 }
 
 // TestOptimizedProgramsAgree is the property test of the optimizer: random programs print
 // the same thing, and fail the same way, at every level.
 func TestOptimizedProgramsAgree(t *testing.T) {
-	n := 24
+	n, size := 24, 8
 	if testing.Short() || raceEnabled {
-		n = 6
+		n, size = 8, 3
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range n {
 		target := targets[i%2]
-		src := randomProgram(rng, target)
+		src := randomProgram(rng, target, size)
 		want, wantErr := compileRun(t, src, 0, target, false)
 		for level := 1; level <= MaxOptLevel; level++ {
 			got, err := compileRun(t, src, level, target, false)

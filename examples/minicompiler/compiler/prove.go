@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -37,12 +38,19 @@ type atom struct {
 }
 
 func (t term) key() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d", t.c)
-	for _, c := range t.atoms {
-		fmt.Fprintf(&b, "%+d*%s", c.k, c.a.key)
+	if len(t.atoms) == 0 {
+		return strconv.FormatInt(t.c, 10)
 	}
-	return b.String()
+	b := strconv.AppendInt(nil, t.c, 10)
+	for _, c := range t.atoms {
+		if c.k >= 0 {
+			b = append(b, '+')
+		}
+		b = strconv.AppendInt(b, c.k, 10)
+		b = append(b, '*')
+		b = append(b, c.a.key...)
+	}
+	return string(b)
 }
 
 func (t term) isConst() bool { return len(t.atoms) == 0 }

@@ -300,7 +300,7 @@ func (s *superopt) search(win []instr, vars []int64) *replacement {
 	}
 	inputs, net := shape(cwin)
 	st := &searchState{s: s, window: cwin, inputs: inputs, want: inputs + net, bestCost: cost(cwin)}
-	st.vectors = s.vectors
+	st.vectors = s.windowVectors(cwin, inputs, len(vars))
 	st.expected = make([][]int64, len(st.vectors))
 	for i := range st.vectors {
 		out, ok := s.eval(cwin, &st.vectors[i], inputs)
@@ -325,6 +325,46 @@ func (s *superopt) search(win []instr, vars []int64) *replacement {
 		return &replacement{}
 	}
 	return &replacement{seq: st.best, found: true, gain: winCost - st.bestCost}
+}
+
+// windowVectors returns the test vectors for a window: the superoptimizer's, with vectors
+// that set each input to each of the window's constants and their neighbours inserted
+// after the first. "x == 1073741824" is 0 on all the other vectors, and so is every
+// sequence that computes 0: these vectors reject them before they reach the prover.
+func (s *superopt) windowVectors(win []instr, inputs, nvars int) []vector {
+	vs := []vector{s.vectors[0]}
+	next := quickVectors
+	special := []int64{0, 1, -1}
+	for _, in := range win {
+		if in.op != opPush {
+			continue
+		}
+		for _, c := range []int64{in.arg, s.t.wrap(in.arg - 1), s.t.wrap(in.arg + 1)} {
+			special = append(special, c)
+			for i := range inputs + nvars {
+				v := s.vectors[next%len(s.vectors)]
+				next += 5
+				if i < inputs {
+					v.stack[i] = c
+				} else {
+					v.vars[i-inputs] = c
+				}
+				vs = append(vs, v)
+			}
+		}
+	}
+	// All inputs special at once, for conditions that combine.
+	for k := range 16 {
+		var v vector
+		for i := range v.stack {
+			v.stack[i] = special[(k*7+i*3+k/3)%len(special)]
+		}
+		for i := range v.vars {
+			v.vars[i] = special[(k*5+i*7+k/5+1)%len(special)]
+		}
+		vs = append(vs, v)
+	}
+	return append(vs, s.vectors[1:]...)
 }
 
 // alphabet returns the instructions candidates are made of: every pure operator, pushes of
@@ -406,18 +446,19 @@ func (st *searchState) dfs(n int) {
 }
 
 // accept reports whether the candidate of length n, which agrees with the window on the
-// first vector, is equivalent to it: it must agree on the quick vectors, which reject nearly
-// all wrong candidates, then be proven equivalent, then agree on every vector, which checks
-// the prover.
+// first vector, is equivalent to it: it must agree on the first vectors (the window's own,
+// then the quick ones), which reject nearly all wrong candidates, then be proven
+// equivalent, and then agree on every vector, which checks the prover.
 func (st *searchState) accept(n int) bool {
-	if !st.verify(n, 1, quickVectors) {
+	first := min(len(st.vectors), 64)
+	if !st.verify(n, 1, first) {
 		return false
 	}
 	if !(prover{st.s.t}).equivalent(st.window, st.seq[:n], st.inputs) {
 		st.s.stats.Unproven++
 		return false
 	}
-	return st.verify(n, quickVectors, len(st.vectors))
+	return st.verify(n, first, len(st.vectors))
 }
 
 // verify checks the candidate of length n against the vectors from to to.
