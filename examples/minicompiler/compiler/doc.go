@@ -30,8 +30,9 @@
 //
 //   - -O0: none; every expression is evaluated as written.
 //   - -O1: constant folding and algebraic simplification with the target's wrap-around,
-//     removal of unreachable branches and of stores to variables that are never read, loop
-//     rotation, and a peephole pass (jump threading, branch inversion, unreachable code).
+//     removal of unreachable branches and of stores that nothing printed or tested depends
+//     on, loop rotation, and a peephole pass (jump threading, branch inversion, unreachable
+//     code).
 //   - -O2: -O1 plus constant propagation and liveness-based dead-store elimination, iterated
 //     to a fixpoint, and a bounded peephole superoptimizer: every window of up to six
 //     straight-line instructions is compared with every cheaper sequence of up to four

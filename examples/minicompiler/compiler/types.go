@@ -92,7 +92,9 @@ type Options struct {
 	Target Target
 	// Debug adds a DebugInfo (line table and variable names) to the Program.
 	Debug bool
-	// File names the source in compile errors and in the DebugInfo.
+	// File names the source in compile errors and in the DebugInfo. It is part of the key
+	// even without Debug, since Compile reads it: the same text under another name is
+	// another entry.
 	File string
 	// Source is the program text.
 	Source string
