@@ -2,6 +2,9 @@
 
 GO          ?= go
 STATICCHECK ?= staticcheck
+# TESTFLAGS are extra go test flags: .ci/run sets -count=1 so that CI never reports cached
+# results.
+TESTFLAGS   ?=
 # Packages with generated code that go generate ./... does not reach (testdata is
 # invisible to ./...).
 GENERATED   := ./... ./testdata/golden/...
@@ -14,11 +17,11 @@ all: check test
 generate:
 	$(GO) run ./cmd/cachegen $(GENERATED)
 
-## test: every test with the race detector, then the allocation tests without it (the race
-## detector makes sync.Pool drop items on purpose, which they would count).
+## test: the allocation tests without the race detector (it makes sync.Pool drop items on
+## purpose, which they would count), then every test with it.
 test:
-	$(GO) test -race ./...
-	$(GO) test -count=1 -run 'Allocs' ./...
+	$(GO) test -count=1 -run 'Allocs' ./runtime/keyhash
+	$(GO) test -race $(TESTFLAGS) ./...
 
 ## bench: the benchmarks recorded in BENCHMARKS.md.
 bench:
