@@ -2,7 +2,6 @@ package keyhash
 
 import (
 	"bytes"
-	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -398,7 +397,9 @@ func (h *Hasher) String(name string, s string) {
 	// String is the most called method: the untraced write of a short string that fits is
 	// done here without another call, and before anything that would make the compiler
 	// spill the arguments.
-	if k := 8 + len(s); h.tr == nil && len(s) < directMin && h.n+k <= h.lim {
+	// (No len(s) < directMin test here: a string that fits the buffer is copied, and with a
+	// constant bound on len(s) the compiler splits the length's 8-byte store into four.)
+	if k := 8 + len(s); h.tr == nil && h.n+k <= h.lim {
 		b := h.buf[h.n : h.n+k]
 		h.n += k
 		binary.LittleEndian.PutUint64(b, uint64(len(s)))
@@ -630,17 +631,7 @@ func (h *Hasher) close() {
 		h.spans = append(h.spans, span{prefix(b[off:end], 0), prefix(b[off:end], 8), off, end})
 	}
 	h.ents = h.ents[:g.ent]
-	slices.SortFunc(h.spans, func(x, y span) int {
-		// Comparing the first 16 bytes as big-endian integers is comparing them as bytes;
-		// only entries that agree on all 16 need the full comparison.
-		if x.p0 != y.p0 {
-			return cmp.Compare(x.p0, y.p0)
-		}
-		if x.p1 != y.p1 {
-			return cmp.Compare(x.p1, y.p1)
-		}
-		return bytes.Compare(b[x.off:x.end], b[y.off:y.end])
-	})
+	sortSpans(h.spans, b)
 	h.tmp = h.tmp[:0]
 	for _, s := range h.spans {
 		h.tmp = append(h.tmp, b[s.off:s.end]...)
@@ -652,6 +643,43 @@ func (h *Hasher) close() {
 			h.flush()
 		}
 	}
+}
+
+// sortSpans sorts entries by their bytes: by insertion, shifting rather than swapping, for
+// the few entries most maps and sets have; with pdqsort above that.
+func sortSpans(sp []span, b []byte) {
+	if len(sp) > 12 {
+		slices.SortFunc(sp, func(x, y span) int {
+			if spanLess(x, y, b) {
+				return -1
+			}
+			if spanLess(y, x, b) {
+				return 1
+			}
+			return 0
+		})
+		return
+	}
+	for i := 1; i < len(sp); i++ {
+		x, j := sp[i], i
+		for ; j > 0 && spanLess(x, sp[j-1], b); j-- {
+			sp[j] = sp[j-1]
+		}
+		sp[j] = x
+	}
+}
+
+// spanLess reports whether entry x sorts before entry y. Comparing the first 16 bytes as
+// big-endian integers is comparing them as bytes; only entries that agree on all 16 need the
+// full comparison.
+func spanLess(x, y span, b []byte) bool {
+	if x.p0 != y.p0 {
+		return x.p0 < y.p0
+	}
+	if x.p1 != y.p1 {
+		return x.p1 < y.p1
+	}
+	return bytes.Compare(b[x.off:x.end], b[y.off:y.end]) < 0
 }
 
 // prefix returns bytes i to i+8 of p as a big-endian integer, zero-padded. Zero padding

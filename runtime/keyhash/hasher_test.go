@@ -3,7 +3,10 @@ package keyhash_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -219,6 +222,42 @@ func TestShortStrings(t *testing.T) {
 		got := encode(t, func(h *keyhash.Hasher) { h.String("", s) })
 		if want := cat(le64(uint64(n)), []byte(s)); !bytes.Equal(got, want) {
 			t.Fatalf("len %d: got %x, want %x", n, got, want)
+		}
+	}
+}
+
+// TestMapSortSizes checks both sorting paths (insertion for small groups, pdqsort for larger
+// ones): any insertion order gives the encoding of the entries in byte order.
+func TestMapSortSizes(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 12, 13, 50} {
+		entries := make([]string, n)
+		for i := range entries {
+			entries[i] = fmt.Sprintf("%c%d", 'a'+rune(i%7), i*7919%1000) // shared prefixes, mixed lengths
+		}
+		write := func(order []string) []byte {
+			return encode(t, func(h *keyhash.Hasher) {
+				h.Set("", len(order))
+				for _, e := range order {
+					h.Entry()
+					h.String("", e)
+				}
+				h.EndSet()
+			})
+		}
+		sorted := slices.Clone(entries)
+		slices.SortFunc(sorted, func(a, b string) int {
+			return bytes.Compare(cat(le64(uint64(len(a))), []byte(a)), cat(le64(uint64(len(b))), []byte(b)))
+		})
+		want := le64(uint64(n))
+		for _, e := range sorted {
+			want = cat(want, le64(uint64(len(e))), []byte(e))
+		}
+		for range 5 {
+			shuffled := slices.Clone(entries)
+			rand.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+			if got := write(shuffled); !bytes.Equal(got, want) {
+				t.Fatalf("n=%d: entries not in byte order", n)
+			}
 		}
 	}
 }
