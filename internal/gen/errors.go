@@ -13,6 +13,7 @@ type Error struct {
 	Msg string
 }
 
+// Error returns the message, prefixed with file:line:col when the position is known.
 func (e *Error) Error() string {
 	if !e.Pos.IsValid() {
 		return e.Msg
