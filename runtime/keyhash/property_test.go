@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -185,7 +186,16 @@ func TestTypedFingerprint(t *testing.T) {
 	}
 }
 
+// skipIfTracing skips allocation tests under CACHEGEN_TRACE=1, a debugging mode that
+// formats every value it traces.
+func skipIfTracing(t *testing.T) {
+	if os.Getenv("CACHEGEN_TRACE") == "1" {
+		t.Skip("CACHEGEN_TRACE=1: tracing allocates by design")
+	}
+}
+
 func TestHasherAllocsNothing(t *testing.T) {
+	skipIfTracing(t)
 	w := randomWide(7)
 	h := keyhash.New()
 	w.HashKey(h) // grow the buffers once
@@ -204,6 +214,7 @@ func TestSumAllocsNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop items; make test runs this test without -race")
 	}
+	skipIfTracing(t)
 	w := randomWide(7)
 	keyhash.Sum(&w) // warm the pool and grow buffers
 	if n := testing.AllocsPerRun(200, func() { keyhash.Sum(&w) }); n != 0 {
