@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -70,33 +71,32 @@ func load(cfg Config) ([]*packages.Package, error) {
 	return pkgs, nil
 }
 
-// parsePos turns go/packages' "file:line:col" string back into a position.
+// parsePos turns go/packages' "file:line:col" (or "file:line") string back into a position.
+// The file name may itself contain colons: the numbers are the last fields.
 func parsePos(s string) token.Position {
-	var p token.Position
 	if s == "" || s == "-" {
-		return p
+		return token.Position{}
 	}
-	// The file name may itself contain colons; the line and column are the last two fields.
-	var line, col int
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] != ':' {
-			continue
-		}
-		if _, err := fmt.Sscanf(s[i+1:], "%d", &col); err != nil {
+	var nums []int
+	rest := s
+	for len(nums) < 2 {
+		i := strings.LastIndexByte(rest, ':')
+		if i < 0 {
 			break
 		}
-		for j := i - 1; j >= 0; j-- {
-			if s[j] == ':' {
-				if _, err := fmt.Sscanf(s[j+1:i], "%d", &line); err == nil {
-					return token.Position{Filename: s[:j], Line: line, Column: col}
-				}
-				break
-			}
+		n, err := strconv.Atoi(rest[i+1:])
+		if err != nil {
+			break
 		}
-		return token.Position{Filename: s[:i], Line: col}
+		nums, rest = append(nums, n), rest[:i]
 	}
-	p.Filename = s
-	return p
+	switch len(nums) {
+	case 2:
+		return token.Position{Filename: rest, Line: nums[1], Column: nums[0]}
+	case 1:
+		return token.Position{Filename: rest, Line: nums[0]}
+	}
+	return token.Position{Filename: s}
 }
 
 // readExisting returns the current content of a generated file, or nil if there is none. A
