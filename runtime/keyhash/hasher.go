@@ -394,19 +394,36 @@ func (h *Hasher) Complex128(name string, v complex128) {
 
 // String writes the length of s, then its bytes.
 func (h *Hasher) String(name string, s string) {
-	// String is the most called method: the untraced write of a short string that fits is
-	// done here without another call, and before anything that would make the compiler
-	// spill the arguments.
+	// String is the most called method: the untraced write of a string that fits is done
+	// here, and for the 4 to 16 bytes of most strings in keys without calling memmove.
 	// (No len(s) < directMin test here: a string that fits the buffer is copied, and with a
-	// constant bound on len(s) the compiler splits the length's 8-byte store into four.)
+	// constant bound on len(s) before the length is stored, the compiler splits its 8-byte
+	// store into four.)
 	if k := 8 + len(s); h.tr == nil && h.n+k <= h.lim {
 		b := h.buf[h.n : h.n+k]
 		h.n += k
 		binary.LittleEndian.PutUint64(b, uint64(len(s)))
+		if len(s) >= 4 && len(s) <= 16 {
+			putShort(b[8:], unsafe.Slice(unsafe.StringData(s), len(s)))
+			return
+		}
 		copy(b[8:], s)
 		return
 	}
 	h.stringSlow(name, s)
+}
+
+// putShort copies p, of 4 to 16 bytes, to dst, of the same length, with two overlapping
+// loads and stores instead of a call to memmove: most strings in keys are this short.
+func putShort(dst, p []byte) {
+	le := binary.LittleEndian
+	if len(p) >= 8 {
+		le.PutUint64(dst, le.Uint64(p))
+		le.PutUint64(dst[len(dst)-8:], le.Uint64(p[len(p)-8:]))
+		return
+	}
+	le.PutUint32(dst, le.Uint32(p))
+	le.PutUint32(dst[len(dst)-4:], le.Uint32(p[len(p)-4:]))
 }
 
 func (h *Hasher) stringSlow(name string, s string) {
@@ -622,21 +639,24 @@ func (h *Hasher) close() {
 	h.groups = h.groups[:len(h.groups)-1]
 	starts := h.ents[g.ent:]
 	b := h.buf[:h.n]
-	h.spans = h.spans[:0]
+	sp := h.spans[:0]
 	for i, off := range starts {
 		end := h.n
 		if i+1 < len(starts) {
 			end = starts[i+1]
 		}
-		h.spans = append(h.spans, span{prefix(b[off:end], 0), prefix(b[off:end], 8), off, end})
+		sp = append(sp, span{prefix(b[off:end], 0), prefix(b[off:end], 8), off, end})
 	}
+	h.spans = sp
 	h.ents = h.ents[:g.ent]
-	sortSpans(h.spans, b)
-	h.tmp = h.tmp[:0]
-	for _, s := range h.spans {
-		h.tmp = append(h.tmp, b[s.off:s.end]...)
+	if sortSpans(sp, b) {
+		tmp := h.tmp[:0]
+		for _, s := range sp {
+			tmp = append(tmp, b[s.off:s.end]...)
+		}
+		copy(h.buf[g.start:], tmp)
+		h.tmp = tmp
 	}
-	copy(h.buf[g.start:], h.tmp)
 	if len(h.groups) == 0 {
 		h.lim = flushAt
 		if h.n >= flushAt {
@@ -645,9 +665,10 @@ func (h *Hasher) close() {
 	}
 }
 
-// sortSpans sorts entries by their bytes: by insertion, shifting rather than swapping, for
-// the few entries most maps and sets have; with pdqsort above that.
-func sortSpans(sp []span, b []byte) {
+// sortSpans sorts entries by their bytes and reports whether any moved: by insertion,
+// shifting rather than swapping, for the few entries most maps and sets have; with pdqsort
+// above that.
+func sortSpans(sp []span, b []byte) (moved bool) {
 	if len(sp) > 12 {
 		slices.SortFunc(sp, func(x, y span) int {
 			if spanLess(x, y, b) {
@@ -658,15 +679,32 @@ func sortSpans(sp []span, b []byte) {
 			}
 			return 0
 		})
-		return
+		return true
 	}
 	for i := 1; i < len(sp); i++ {
 		x, j := sp[i], i
-		for ; j > 0 && spanLess(x, sp[j-1], b); j-- {
-			sp[j] = sp[j-1]
+		for ; j > 0; j-- {
+			// !spanLess(x, sp[j-1]), with the common cases inlined.
+			y := &sp[j-1]
+			if x.p0 != y.p0 {
+				if x.p0 > y.p0 {
+					break
+				}
+			} else if x.p1 != y.p1 {
+				if x.p1 > y.p1 {
+					break
+				}
+			} else if bytes.Compare(b[x.off:x.end], b[y.off:y.end]) >= 0 {
+				break
+			}
+			sp[j] = *y
 		}
-		sp[j] = x
+		if j != i {
+			sp[j] = x
+			moved = true
+		}
 	}
+	return moved
 }
 
 // spanLess reports whether entry x sorts before entry y. Comparing the first 16 bytes as

@@ -227,12 +227,18 @@ func TestShortStrings(t *testing.T) {
 }
 
 // TestMapSortSizes checks both sorting paths (insertion for small groups, pdqsort for larger
-// ones): any insertion order gives the encoding of the entries in byte order.
+// ones), on entries that differ early and on entries that agree on their first 16 bytes: any
+// insertion order, sorted ones included, gives the encoding of the entries in byte order.
 func TestMapSortSizes(t *testing.T) {
-	for _, n := range []int{0, 1, 2, 12, 13, 50} {
+	for _, n := range []int{0, 1, 2, 12, 13, 50, -2, -12, -13, -50} {
+		long := n < 0
+		n = max(n, -n)
 		entries := make([]string, n)
 		for i := range entries {
 			entries[i] = fmt.Sprintf("%c%d", 'a'+rune(i%7), i*7919%1000) // shared prefixes, mixed lengths
+			if long {
+				entries[i] = "a shared prefix of 16+ bytes/" + entries[i]
+			}
 		}
 		write := func(order []string) []byte {
 			return encode(t, func(h *keyhash.Hasher) {
@@ -252,11 +258,14 @@ func TestMapSortSizes(t *testing.T) {
 		for _, e := range sorted {
 			want = cat(want, le64(uint64(len(e))), []byte(e))
 		}
+		if got := write(sorted); !bytes.Equal(got, want) {
+			t.Fatalf("n=%d long=%v: sorted entries moved", n, long)
+		}
 		for range 5 {
 			shuffled := slices.Clone(entries)
 			rand.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 			if got := write(shuffled); !bytes.Equal(got, want) {
-				t.Fatalf("n=%d: entries not in byte order", n)
+				t.Fatalf("n=%d long=%v: entries not in byte order", n, long)
 			}
 		}
 	}
