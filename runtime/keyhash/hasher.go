@@ -199,6 +199,12 @@ func (h *Hasher) u64(v uint64) {
 	h.n += 8
 }
 
+// at returns the address of buf[i], without a bounds check: callers have checked that
+// i+k <= lim <= len(buf) for the k bytes they write.
+func (h *Hasher) at(i int) unsafe.Pointer {
+	return unsafe.Add(unsafe.Pointer(unsafe.SliceData(h.buf)), i)
+}
+
 // raw writes p as it is: through the buffer, or straight to SHA-256 when it is large and
 // nothing needs sorting. p's bytes may be handed to SHA-256, so p must not point into the
 // caller's stack; ByteArray, which may, uses copyIn.
@@ -395,36 +401,38 @@ func (h *Hasher) Complex128(name string, v complex128) {
 // String writes the length of s, then its bytes.
 func (h *Hasher) String(name string, s string) {
 	// String is the most called method: the untraced write of a string that fits is done
-	// here, and for the 4 to 16 bytes of most strings in keys without calling memmove.
-	// (No len(s) < directMin test here: a string that fits the buffer is copied, and with a
-	// constant bound on len(s) before the length is stored, the compiler splits its 8-byte
-	// store into four.)
-	if k := 8 + len(s); h.tr == nil && h.n+k <= h.lim {
-		b := h.buf[h.n : h.n+k]
-		h.n += k
-		binary.LittleEndian.PutUint64(b, uint64(len(s)))
-		if len(s) >= 4 && len(s) <= 16 {
-			putShort(b[8:], unsafe.Slice(unsafe.StringData(s), len(s)))
-			return
+	// here, before anything that would make the compiler spill the arguments, and for the 4
+	// to 16 bytes of most strings in keys without calling memmove. The buffer is addressed
+	// without bounds checks: n+8+len(s) <= lim <= len(buf).
+	if n := h.n; h.tr == nil && n+8+len(s) <= h.lim {
+		h.n = n + 8 + len(s)
+		d := h.at(n)
+		store64(d, uint64(len(s)))
+		d = unsafe.Add(d, 8)
+		p := unsafe.Pointer(unsafe.StringData(s))
+		switch {
+		case len(s) >= 8 && len(s) <= 16:
+			// Two 8-byte moves that overlap when len(s) < 16.
+			store64(d, load64(p))
+			store64(unsafe.Add(d, len(s)-8), load64(unsafe.Add(p, len(s)-8)))
+		case len(s) >= 4 && len(s) < 8:
+			store32(d, load32(p))
+			store32(unsafe.Add(d, len(s)-4), load32(unsafe.Add(p, len(s)-4)))
+		default:
+			copy(unsafe.Slice((*byte)(d), len(s)), s)
 		}
-		copy(b[8:], s)
 		return
 	}
 	h.stringSlow(name, s)
 }
 
-// putShort copies p, of 4 to 16 bytes, to dst, of the same length, with two overlapping
-// loads and stores instead of a call to memmove: most strings in keys are this short.
-func putShort(dst, p []byte) {
-	le := binary.LittleEndian
-	if len(p) >= 8 {
-		le.PutUint64(dst, le.Uint64(p))
-		le.PutUint64(dst[len(dst)-8:], le.Uint64(p[len(p)-8:]))
-		return
-	}
-	le.PutUint32(dst, le.Uint32(p))
-	le.PutUint32(dst[len(dst)-4:], le.Uint32(p[len(p)-4:]))
-}
+// load64, store64, load32 and store32 move 8 or 4 bytes at p, which need not be aligned. They
+// compile to single moves where the machine allows it and to byte moves elsewhere; as
+// little-endian loads paired with little-endian stores they copy bytes on every machine.
+func load64(p unsafe.Pointer) uint64     { return binary.LittleEndian.Uint64((*[8]byte)(p)[:]) }
+func store64(p unsafe.Pointer, v uint64) { binary.LittleEndian.PutUint64((*[8]byte)(p)[:], v) }
+func load32(p unsafe.Pointer) uint32     { return binary.LittleEndian.Uint32((*[4]byte)(p)[:]) }
+func store32(p unsafe.Pointer, v uint32) { binary.LittleEndian.PutUint32((*[4]byte)(p)[:], v) }
 
 func (h *Hasher) stringSlow(name string, s string) {
 	if h.tr != nil {

@@ -226,6 +226,49 @@ func TestShortStrings(t *testing.T) {
 	}
 }
 
+// TestStringBoundaries writes runs of strings of every short length, and some long ones,
+// across many buffer flushes at depth 0 and across the growth of the buffer inside a set
+// (one entry, so nothing is reordered): the stream must be their plain concatenation. String
+// writes into the buffer without bounds checks, so this pins where it may write.
+func TestStringBoundaries(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var strs []string
+	for range 3000 {
+		n := r.IntN(24)
+		if r.IntN(50) == 0 {
+			n = r.IntN(9000)
+		}
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		strs = append(strs, string(b))
+	}
+	var want []byte
+	for _, s := range strs {
+		want = cat(want, le64(uint64(len(s))), []byte(s))
+	}
+	flat := encode(t, func(h *keyhash.Hasher) {
+		for _, s := range strs {
+			h.String("", s)
+		}
+	})
+	if !bytes.Equal(flat, want) {
+		t.Fatalf("depth 0: stream differs from the concatenation (%d and %d bytes)", len(flat), len(want))
+	}
+	nested := encode(t, func(h *keyhash.Hasher) {
+		h.Set("", 1)
+		h.Entry()
+		for _, s := range strs {
+			h.String("", s)
+		}
+		h.EndSet()
+	})
+	if !bytes.Equal(nested, cat(le64(1), want)) {
+		t.Fatalf("inside a set: stream differs from the concatenation (%d and %d bytes)", len(nested), 8+len(want))
+	}
+}
+
 // TestMapSortSizes checks both sorting paths (insertion for small groups, pdqsort for larger
 // ones), on entries that differ early and on entries that agree on their first 16 bytes: any
 // insertion order, sorted ones included, gives the encoding of the entries in byte order.
