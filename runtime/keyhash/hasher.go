@@ -242,10 +242,15 @@ func (h *Hasher) Begin(typ string, fp0, fp1, fp2, fp3 uint64) {
 	if h.tr != nil {
 		h.tr.begin(typ, fp0)
 	}
-	h.u64(fp0)
-	h.u64(fp1)
-	h.u64(fp2)
-	h.u64(fp3)
+	if h.n+32 > h.lim {
+		h.makeRoom(32)
+	}
+	d := h.at(h.n)
+	h.n += 32
+	store64(d, fp0)
+	store64(unsafe.Add(d, 8), fp1)
+	store64(unsafe.Add(d, 16), fp2)
+	store64(unsafe.Add(d, 24), fp3)
 }
 
 // End closes the struct opened by the matching Begin.
