@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -406,38 +407,48 @@ func (h *Hasher) Complex128(name string, v complex128) {
 // String writes the length of s, then its bytes.
 func (h *Hasher) String(name string, s string) {
 	// String is the most called method: the untraced write of a string that fits is done
-	// here, before anything that would make the compiler spill the arguments, and for the 4
-	// to 16 bytes of most strings in keys without calling memmove. The buffer is addressed
-	// without bounds checks: n+8+len(s) <= lim <= len(buf).
+	// here, before anything that would make the compiler spill the arguments. The buffer is
+	// addressed without bounds checks: n+8+len(s) <= lim <= len(buf). (putStrings repeats
+	// these lines in its loop, for Strings.)
 	if n := h.n; h.tr == nil && n+8+len(s) <= h.lim {
 		h.n = n + 8 + len(s)
 		d := h.at(n)
 		store64(d, uint64(len(s)))
-		d = unsafe.Add(d, 8)
-		p := unsafe.Pointer(unsafe.StringData(s))
-		switch {
-		case len(s) >= 8 && len(s) <= 16:
-			// Two 8-byte moves that overlap when len(s) < 16.
-			store64(d, load64(p))
-			store64(unsafe.Add(d, len(s)-8), load64(unsafe.Add(p, len(s)-8)))
-		case len(s) >= 4 && len(s) < 8:
-			store32(d, load32(p))
-			store32(unsafe.Add(d, len(s)-4), load32(unsafe.Add(p, len(s)-4)))
-		default:
-			copy(unsafe.Slice((*byte)(d), len(s)), s)
+		if !copyShort(unsafe.Add(d, 8), s) {
+			copy(unsafe.Slice((*byte)(unsafe.Add(d, 8)), len(s)), s)
 		}
 		return
 	}
 	h.stringSlow(name, s)
 }
 
-// load64, store64, load32 and store32 move 8 or 4 bytes at p, which need not be aligned. They
-// compile to single moves where the machine allows it and to byte moves elsewhere; as
-// little-endian loads paired with little-endian stores they copy bytes on every machine.
-func load64(p unsafe.Pointer) uint64     { return binary.LittleEndian.Uint64((*[8]byte)(p)[:]) }
+// unaligned reports whether the machine loads and stores 4 and 8 bytes at any address, as
+// copyShort does.
+const unaligned = runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64" || runtime.GOARCH == "386" ||
+	runtime.GOARCH == "ppc64" || runtime.GOARCH == "ppc64le" || runtime.GOARCH == "s390x"
+
+// copyShort copies s to d if it has 4 to 16 bytes, like most strings in keys, with two
+// overlapping 8- or 4-byte moves instead of a call to memmove, and reports whether it did.
+func copyShort(d unsafe.Pointer, s string) bool {
+	p, n := unsafe.Pointer(unsafe.StringData(s)), len(s)
+	switch {
+	case !unaligned:
+		return false
+	case n >= 8 && n <= 16:
+		*(*uint64)(d) = *(*uint64)(p)
+		*(*uint64)(unsafe.Add(d, n-8)) = *(*uint64)(unsafe.Add(p, n-8))
+		return true
+	case n >= 4 && n < 8:
+		*(*uint32)(d) = *(*uint32)(p)
+		*(*uint32)(unsafe.Add(d, n-4)) = *(*uint32)(unsafe.Add(p, n-4))
+		return true
+	}
+	return false
+}
+
+// store64 writes v at p, which need not be aligned, little-endian: a single move where the
+// machine allows it, byte moves elsewhere.
 func store64(p unsafe.Pointer, v uint64) { binary.LittleEndian.PutUint64((*[8]byte)(p)[:], v) }
-func load32(p unsafe.Pointer) uint32     { return binary.LittleEndian.Uint32((*[4]byte)(p)[:]) }
-func store32(p unsafe.Pointer, v uint32) { binary.LittleEndian.PutUint32((*[4]byte)(p)[:], v) }
 
 func (h *Hasher) stringSlow(name string, s string) {
 	if h.tr != nil {
@@ -588,15 +599,32 @@ func (h *Hasher) EndList() {
 // Strings writes a []string exactly as List with one String per element does, in one call.
 func (h *Hasher) Strings(name string, v []string) {
 	if h.tr != nil {
-		h.tr.open(name, "list", len(v))
-		defer h.tr.pop()
+		h.List(name, len(v))
+		for i, s := range v {
+			h.Elem(i)
+			h.String("", s)
+		}
+		h.EndList()
+		return
 	}
 	h.u64(uint64(len(v)))
-	for i, s := range v {
-		if h.tr != nil {
-			h.tr.elem(i)
+	h.putStrings(v)
+}
+
+// putStrings writes the strings of v as String does, untraced, with String's lines inlined
+// into its loop.
+func (h *Hasher) putStrings(v []string) {
+	for _, s := range v {
+		if n := h.n; n+8+len(s) <= h.lim {
+			h.n = n + 8 + len(s)
+			d := h.at(n)
+			store64(d, uint64(len(s)))
+			if !copyShort(unsafe.Add(d, 8), s) {
+				copy(unsafe.Slice((*byte)(unsafe.Add(d, 8)), len(s)), s)
+			}
+			continue
 		}
-		h.String("", s)
+		h.str(s)
 	}
 }
 

@@ -228,8 +228,9 @@ func TestShortStrings(t *testing.T) {
 
 // TestStringBoundaries writes runs of strings of every short length, and some long ones,
 // across many buffer flushes at depth 0 and across the growth of the buffer inside a set
-// (one entry, so nothing is reordered): the stream must be their plain concatenation. String
-// writes into the buffer without bounds checks, so this pins where it may write.
+// (one entry, so nothing is reordered), one by one and through Strings: the stream must be
+// their plain concatenation. String and Strings write into the buffer without bounds checks,
+// so this pins where they may write.
 func TestStringBoundaries(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var strs []string
@@ -266,6 +267,17 @@ func TestStringBoundaries(t *testing.T) {
 	})
 	if !bytes.Equal(nested, cat(le64(1), want)) {
 		t.Fatalf("inside a set: stream differs from the concatenation (%d and %d bytes)", len(nested), 8+len(want))
+	}
+	// Strings has its own copy of String's fast path.
+	list := encode(t, func(h *keyhash.Hasher) {
+		h.Strings("", strs)
+		h.Set("", 1)
+		h.Entry()
+		h.Strings("", strs)
+		h.EndSet()
+	})
+	if want := cat(le64(uint64(len(strs))), want, le64(1), le64(uint64(len(strs))), want); !bytes.Equal(list, want) {
+		t.Fatalf("Strings: stream differs from the concatenation (%d and %d bytes)", len(list), len(want))
 	}
 }
 
