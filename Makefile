@@ -25,7 +25,7 @@ test:
 
 ## bench: the benchmarks recorded in BENCHMARKS.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
 
 ## check: formatting, vet, staticcheck, and generated files up to date.
 check:
