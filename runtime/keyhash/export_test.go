@@ -46,3 +46,7 @@ func (discardHash) Sum(b []byte) []byte         { return append(b, make([]byte, 
 func (discardHash) Reset()                      {}
 func (discardHash) Size() int                   { return sha256.Size }
 func (discardHash) BlockSize() int              { return sha256.BlockSize }
+
+// Room returns how many bytes h can take before its next flush (or, inside a map or set,
+// before its buffer grows): tests use it to write exactly up to the end of the buffer.
+func Room(h *Hasher) int { return h.lim - h.n }

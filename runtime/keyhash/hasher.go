@@ -68,8 +68,7 @@ type Hasher struct {
 }
 
 type group struct {
-	start int // offset in b of the group's first entry
-	ent   int // index in ents of the group's first entry
+	ent int // index in ents of the group's first entry
 }
 
 // span is one entry of a group being sorted: its first 16 bytes as two big-endian integers,
@@ -201,7 +200,8 @@ func (h *Hasher) u64(v uint64) {
 }
 
 // at returns the address of buf[i], without a bounds check: callers have checked that
-// i+k <= lim <= len(buf) for the k bytes they write.
+// i+k <= lim <= len(buf) for the k >= 1 bytes they write. (A write of no bytes must not form
+// its address: at(len(buf)) points past the buffer, which Go's pointer rules forbid.)
 func (h *Hasher) at(i int) unsafe.Pointer {
 	return unsafe.Add(unsafe.Pointer(unsafe.SliceData(h.buf)), i)
 }
@@ -407,15 +407,16 @@ func (h *Hasher) Complex128(name string, v complex128) {
 // String writes the length of s, then its bytes.
 func (h *Hasher) String(name string, s string) {
 	// String is the most called method: the untraced write of a string that fits is done
-	// here, before anything that would make the compiler spill the arguments. The buffer is
-	// addressed without bounds checks: n+8+len(s) <= lim <= len(buf). (putStrings repeats
-	// these lines in its loop, for Strings.)
-	if n := h.n; h.tr == nil && n+8+len(s) <= h.lim {
+	// here, before anything that would make the compiler spill the arguments. The length and
+	// a short string's bytes are stored without bounds checks, after checking n+8+len(s) <=
+	// lim (<= len(buf)) in a form that cannot overflow. (putStrings repeats these lines in
+	// its loop, for Strings.)
+	if n := h.n; h.tr == nil && len(s) <= h.lim-n-8 {
 		h.n = n + 8 + len(s)
 		d := h.at(n)
 		store64(d, uint64(len(s)))
-		if !copyShort(unsafe.Add(d, 8), s) {
-			copy(unsafe.Slice((*byte)(unsafe.Add(d, 8)), len(s)), s)
+		if !copyShort(d, s) {
+			copy(h.buf[n+8:n+8+len(s)], s)
 		}
 		return
 	}
@@ -427,23 +428,24 @@ func (h *Hasher) String(name string, s string) {
 const unaligned = runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64" || runtime.GOARCH == "386" ||
 	runtime.GOARCH == "ppc64" || runtime.GOARCH == "ppc64le" || runtime.GOARCH == "s390x"
 
-// copyShort copies s to d if it has 4 to 16 bytes, like most strings in keys, with two
-// overlapping 8- or 4-byte moves instead of a call to memmove, and reports whether it did.
+// copyShort copies s to d+8 (after its length) if it has 4 to 16 bytes, like most strings in
+// keys, with two overlapping 8- or 4-byte moves instead of a call to memmove, and reports
+// whether it did. It forms no address for a string it does not copy: d+8 is the end of the
+// buffer when s is empty and fills it.
 func copyShort(d unsafe.Pointer, s string) bool {
 	p, n := unsafe.Pointer(unsafe.StringData(s)), len(s)
-	switch {
-	case !unaligned:
+	if !unaligned || n < 4 || n > 16 {
 		return false
-	case n >= 8 && n <= 16:
+	}
+	d = unsafe.Add(d, 8)
+	if n >= 8 {
 		*(*uint64)(d) = *(*uint64)(p)
 		*(*uint64)(unsafe.Add(d, n-8)) = *(*uint64)(unsafe.Add(p, n-8))
-		return true
-	case n >= 4 && n < 8:
+	} else {
 		*(*uint32)(d) = *(*uint32)(p)
 		*(*uint32)(unsafe.Add(d, n-4)) = *(*uint32)(unsafe.Add(p, n-4))
-		return true
 	}
-	return false
+	return true
 }
 
 // store64 writes v at p, which need not be aligned, little-endian: a single move where the
@@ -615,12 +617,12 @@ func (h *Hasher) Strings(name string, v []string) {
 // into its loop.
 func (h *Hasher) putStrings(v []string) {
 	for _, s := range v {
-		if n := h.n; n+8+len(s) <= h.lim {
+		if n := h.n; len(s) <= h.lim-n-8 {
 			h.n = n + 8 + len(s)
 			d := h.at(n)
 			store64(d, uint64(len(s)))
-			if !copyShort(unsafe.Add(d, 8), s) {
-				copy(unsafe.Slice((*byte)(unsafe.Add(d, 8)), len(s)), s)
+			if !copyShort(d, s) {
+				copy(h.buf[n+8:n+8+len(s)], s)
 			}
 			continue
 		}
@@ -667,7 +669,7 @@ func (h *Hasher) EndSet() { h.close() }
 // outermost group closes.
 func (h *Hasher) open() {
 	h.lim = len(h.buf)
-	h.groups = append(h.groups, group{start: h.n, ent: len(h.ents)})
+	h.groups = append(h.groups, group{ent: len(h.ents)})
 }
 
 // close sorts the innermost group's entries by their bytes and puts them back, in that
@@ -695,7 +697,9 @@ func (h *Hasher) close() {
 		for _, s := range sp {
 			tmp = append(tmp, b[s.off:s.end]...)
 		}
-		copy(h.buf[g.start:], tmp)
+		// Back where the first entry began: a hand-written HashKey that wrote bytes between
+		// Map or Set and the first Entry keeps them in place, whatever the entries' order.
+		copy(h.buf[starts[0]:], tmp)
 		h.tmp = tmp
 	}
 	if len(h.groups) == 0 {

@@ -281,9 +281,77 @@ func TestStringBoundaries(t *testing.T) {
 	}
 }
 
+// TestEmptyStringAtBufferEnd writes an empty string into exactly the last 8 bytes of the
+// buffer, at depth 0 and inside a set whose buffer has grown, through String and Strings.
+// The empty string must not form an address past the buffer (under -race, checkptr aborts
+// the test if it does).
+func TestEmptyStringAtBufferEnd(t *testing.T) {
+	for _, inSet := range []bool{false, true} {
+		for _, viaStrings := range []bool{false, true} {
+			var fill string
+			got := encode(t, func(h *keyhash.Hasher) {
+				if inSet {
+					h.Set("", 1)
+					h.Entry()
+					h.String("", strings.Repeat("g", 80000)) // grows the buffer to fit exactly,
+					h.String("", "h")                        // then to twice that
+				}
+				if viaStrings {
+					fill = strings.Repeat("x", keyhash.Room(h)-24) // count, fill, then 8 bytes
+					h.Strings("", []string{fill, ""})
+				} else {
+					fill = strings.Repeat("x", keyhash.Room(h)-16) // fill, then 8 bytes
+					h.String("", fill)
+					h.String("", "")
+				}
+				if room := keyhash.Room(h); room != 0 {
+					t.Fatalf("inSet=%v viaStrings=%v: %d bytes left, want 0", inSet, viaStrings, room)
+				}
+				if inSet {
+					h.EndSet()
+				}
+			})
+			want := cat(le64(uint64(len(fill))), []byte(fill), le64(0))
+			if viaStrings {
+				want = cat(le64(2), want)
+			}
+			if inSet {
+				want = cat(le64(1), le64(80000), []byte(strings.Repeat("g", 80000)), le64(1), []byte("h"), want)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("inSet=%v viaStrings=%v: stream differs (%d and %d bytes)", inSet, viaStrings, len(got), len(want))
+			}
+		}
+	}
+}
+
+// TestBytesBeforeFirstEntry pins what a hand-written HashKey gets when it writes between Set
+// and the first Entry: those bytes stay in place, before the sorted entries, whatever order
+// the entries came in.
+func TestBytesBeforeFirstEntry(t *testing.T) {
+	write := func(a, b string) []byte {
+		return encode(t, func(h *keyhash.Hasher) {
+			h.Set("", 2)
+			h.Uint8("", 0xAA)
+			h.Entry()
+			h.String("", a)
+			h.Entry()
+			h.String("", b)
+			h.EndSet()
+		})
+	}
+	want := cat(le64(2), []byte{0xAA}, le64(1), []byte("a"), le64(1), []byte("b"))
+	for _, got := range [][]byte{write("a", "b"), write("b", "a")} {
+		if !bytes.Equal(got, want) {
+			t.Fatalf("got %x, want %x", got, want)
+		}
+	}
+}
+
 // TestMapSortSizes checks both sorting paths (insertion for small groups, pdqsort for larger
-// ones), on entries that differ early and on entries that agree on their first 16 bytes: any
-// insertion order, sorted ones included, gives the encoding of the entries in byte order.
+// ones), on entries that differ early and on entries that share a long prefix (so that those
+// of one length agree on their first 16 bytes): any insertion order, sorted ones included,
+// gives the encoding of the entries in byte order.
 func TestMapSortSizes(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 12, 13, 50, -2, -12, -13, -50} {
 		long := n < 0
