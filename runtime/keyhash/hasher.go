@@ -2,6 +2,7 @@ package keyhash
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -57,18 +58,16 @@ type Hasher struct {
 	n   int
 	// lim is where the next write must stop: flushAt at depth 0 (a write that would cross
 	// it flushes first), the end of buf inside a map or set (a write past it grows buf).
-	lim    int
-	sha    hash.Hash
-	groups []group // open maps and sets, innermost last
-	ents   []int   // start offsets in b of the entries of the open groups
+	lim int
+	sha hash.Hash
+	// groups holds the open maps and sets, innermost last, as the index in ents of each
+	// one's first entry.
+	groups []int
+	ents   []int   // start offsets in buf of the entries of the open groups
 	spans  []span  // scratch for sorting the entries of the group being closed
 	tmp    []byte  // scratch for the sorted entries of the group being closed
 	tr     *tracer // nil unless tracing
 	sum    [sha256.Size]byte
-}
-
-type group struct {
-	ent int // index in ents of the group's first entry
 }
 
 // span is one entry of a group being sorted: its first 16 bytes as two big-endian integers,
@@ -654,7 +653,7 @@ func (h *Hasher) Set(name string, n int) {
 // Entry starts the next entry of the innermost map or set.
 func (h *Hasher) Entry() {
 	if h.tr != nil {
-		h.tr.elem(len(h.ents) - h.groups[len(h.groups)-1].ent)
+		h.tr.elem(len(h.ents) - h.groups[len(h.groups)-1])
 	}
 	h.ents = append(h.ents, h.n)
 }
@@ -669,7 +668,7 @@ func (h *Hasher) EndSet() { h.close() }
 // outermost group closes.
 func (h *Hasher) open() {
 	h.lim = len(h.buf)
-	h.groups = append(h.groups, group{ent: len(h.ents)})
+	h.groups = append(h.groups, len(h.ents))
 }
 
 // close sorts the innermost group's entries by their bytes and puts them back, in that
@@ -678,9 +677,9 @@ func (h *Hasher) close() {
 	if h.tr != nil {
 		h.tr.pop()
 	}
-	g := h.groups[len(h.groups)-1]
+	first := h.groups[len(h.groups)-1]
 	h.groups = h.groups[:len(h.groups)-1]
-	starts := h.ents[g.ent:]
+	starts := h.ents[first:]
 	b := h.buf[:h.n]
 	sp := h.spans[:0]
 	for i, off := range starts {
@@ -691,7 +690,7 @@ func (h *Hasher) close() {
 		sp = append(sp, span{prefix(b[off:end], 0), prefix(b[off:end], 8), off, end})
 	}
 	h.spans = sp
-	h.ents = h.ents[:g.ent]
+	h.ents = h.ents[:first]
 	if sortSpans(sp, b) {
 		tmp := h.tmp[:0]
 		for _, s := range sp {
@@ -715,21 +714,13 @@ func (h *Hasher) close() {
 // above that.
 func sortSpans(sp []span, b []byte) (moved bool) {
 	if len(sp) > 12 {
-		slices.SortFunc(sp, func(x, y span) int {
-			if spanLess(x, y, b) {
-				return -1
-			}
-			if spanLess(y, x, b) {
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(sp, func(x, y span) int { return spanCompare(x, y, b) })
 		return true
 	}
 	for i := 1; i < len(sp); i++ {
 		x, j := sp[i], i
 		for ; j > 0; j-- {
-			// !spanLess(x, sp[j-1]), with the common cases inlined.
+			// spanCompare(x, sp[j-1]) >= 0, with the common cases inlined.
 			y := &sp[j-1]
 			if x.p0 != y.p0 {
 				if x.p0 > y.p0 {
@@ -752,17 +743,17 @@ func sortSpans(sp []span, b []byte) (moved bool) {
 	return moved
 }
 
-// spanLess reports whether entry x sorts before entry y. Comparing the first 16 bytes as
+// spanCompare compares entries x and y by their bytes. Comparing the first 16 bytes as
 // big-endian integers is comparing them as bytes; only entries that agree on all 16 need the
 // full comparison.
-func spanLess(x, y span, b []byte) bool {
-	if x.p0 != y.p0 {
-		return x.p0 < y.p0
+func spanCompare(x, y span, b []byte) int {
+	if c := cmp.Compare(x.p0, y.p0); c != 0 {
+		return c
 	}
-	if x.p1 != y.p1 {
-		return x.p1 < y.p1
+	if c := cmp.Compare(x.p1, y.p1); c != 0 {
+		return c
 	}
-	return bytes.Compare(b[x.off:x.end], b[y.off:y.end]) < 0
+	return bytes.Compare(b[x.off:x.end], b[y.off:y.end])
 }
 
 // prefix returns bytes i to i+8 of p as a big-endian integer, zero-padded. Zero padding
