@@ -170,25 +170,31 @@ type filePlan struct {
 	converted *namedSet            // named types that HashKey converts to their basic type
 }
 
-// planFile decides which structs get which methods, and reports every problem. Structs
-// reached from annotated ones are added to pkg.Structs while it runs and are planned in turn.
+// planFile decides which structs get which methods, and reports every problem. A struct a
+// key reaches becomes a key too (it is added to pkg.Structs if it was not annotated) and is
+// planned in turn, wherever it stands in pkg.Structs.
 func planFile(pkg *Package) (*filePlan, ErrorList) {
 	var errs ErrorList
 	plan := &filePlan{hashKeys: map[*Struct]jen.Code{}, msgp: map[*Struct]bool{}, notes: map[*Struct]string{}, converted: &namedSet{}}
 
 	// Keys first: they reach the same-package structs they contain.
+	var queue []*Struct
+	for _, s := range pkg.Structs {
+		if s.Key {
+			queue = append(queue, s)
+		}
+	}
 	keys := &keyEmitter{pkg: pkg, errs: &errs, converted: plan.converted}
 	keys.reach = func(obj *types.TypeName, via string) {
 		if st := pkg.add(obj, &errs); st != nil && !st.Key {
 			st.Key = true
 			st.Via = via
+			queue = append(queue, st)
 		}
 	}
-	for i := 0; i < len(pkg.Structs); i++ {
-		s := pkg.Structs[i]
-		if !s.Key {
-			continue
-		}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
 		if hasHashKey(s.Named) {
 			errs.add(s.Pos, "%s is annotated %s but already has a HashKey method; remove one of them", s.Name(), keyDirective)
 			continue
@@ -292,18 +298,23 @@ func sectionComment(s *Struct, key, value bool) string {
 	if value {
 		what = append(what, "msgp serializers")
 	}
+	// Value is set only by an annotation; Key also by a key that reaches the struct, which
+	// then records the path in Via.
 	var why []string
-	if s.Key && s.Via == "" && s.annotatedKey {
+	if s.Key && s.Via == "" {
 		why = append(why, keyDirective)
 	}
-	if s.Value && s.Via == "" {
+	if s.Value {
 		why = append(why, valueDirective)
 	}
-	reason := "annotated " + strings.Join(why, " and ")
-	if len(why) == 0 {
-		reason = "reached from " + s.Via
+	var reason []string
+	if len(why) > 0 {
+		reason = append(reason, "annotated "+strings.Join(why, " and "))
 	}
-	return fmt.Sprintf("%s: %s (%s).", s.Name(), strings.Join(what, " and "), reason)
+	if s.Via != "" {
+		reason = append(reason, "reached from "+s.Via)
+	}
+	return fmt.Sprintf("%s: %s (%s).", s.Name(), strings.Join(what, " and "), strings.Join(reason, ", "))
 }
 
 // numbered prefixes each line of src with its number, so that a formatting error's position

@@ -55,8 +55,6 @@ type Struct struct {
 	Value  bool   // gets msgp methods: annotated //cachegen:value, or reached from a value
 	Via    string // for a struct generated because another reaches it: the field path that does
 	Fields []*Field
-
-	annotatedKey bool // Key because of a //cachegen:key line, not only because a key reaches it
 }
 
 // Name returns the struct's type name.
@@ -139,7 +137,6 @@ func buildPackage(p *packages.Package, errs *ErrorList) *Package {
 					continue
 				}
 				st.Key = st.Key || key
-				st.annotatedKey = key
 				st.Value = st.Value || value
 			}
 		}

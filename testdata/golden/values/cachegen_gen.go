@@ -89,6 +89,48 @@ func _() {
 	}(Tagged_changed_run_go_generate)
 }
 
+// Stamp: HashKey and msgp serializers (annotated //cachegen:value, reached from Job.Stamp).
+
+// A compile error below means Stamp has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Stamp_changed_run_go_generate Stamp
+	_ = struct {
+		Build string
+		Seq   uint32
+	}(Stamp_changed_run_go_generate)
+}
+
+// HashKey writes every field of Stamp to h, in declaration order, after the schema fingerprint of the type.
+// No field is excluded.
+func (x Stamp) HashKey(h *keyhash.Hasher) {
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/values.Stamp", 0x8ad3e2e9106d31bb, 0x8f5be54a862c4d43, 0x40e9cd726a943a65, 0x295a105e5c4154fe)
+	h.String("Build", x.Build)
+	h.Uint32("Seq", x.Seq)
+	h.End()
+}
+
+// Job: HashKey and msgp serializers (annotated //cachegen:key).
+
+// A compile error below means Job has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Job_changed_run_go_generate Job
+	_ = struct {
+		Stamp Stamp
+		Name  string
+	}(Job_changed_run_go_generate)
+}
+
+// HashKey writes every field of Job to h, in declaration order, after the schema fingerprint of the type.
+// No field is excluded.
+func (x Job) HashKey(h *keyhash.Hasher) {
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/values.Job", 0xa475d69714d1f8cf, 0x9d03108d7afd81c4, 0x422f1ef988f6c62d, 0xe1c6ce2103d5c98a)
+	x.Stamp.HashKey(h.Field("Stamp"))
+	h.String("Name", x.Name)
+	h.End()
+}
+
 // Reloc: msgp serializers (reached from Artifact.Relocs[]).
 
 // A compile error below means Reloc has changed since cachegen generated this file:
@@ -1692,6 +1734,230 @@ func (z *Artifact) Msgsize() (s int) {
 }
 
 // DecodeMsg implements msgp.Decodable
+func (z *Job) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Stamp":
+			var zb0002 uint32
+			zb0002, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Stamp")
+				return
+			}
+			if zb0002 > cachegenlimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, err = dc.ReadMapKeyPtr()
+				if err != nil {
+					err = msgp.WrapError(err, "Stamp")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "Build":
+					z.Stamp.Build, err = dc.ReadString()
+					if err != nil {
+						err = msgp.WrapError(err, "Stamp", "Build")
+						return
+					}
+				case "Seq":
+					z.Stamp.Seq, err = dc.ReadUint32()
+					if err != nil {
+						err = msgp.WrapError(err, "Stamp", "Seq")
+						return
+					}
+				default:
+					err = dc.Skip()
+					if err != nil {
+						err = msgp.WrapError(err, "Stamp")
+						return
+					}
+				}
+			}
+		case "Name":
+			z.Name, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Name")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Job) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "Stamp"
+	err = en.Append(0x82, 0xa5, 0x53, 0x74, 0x61, 0x6d, 0x70)
+	if err != nil {
+		return
+	}
+	// map header, size 2
+	// write "Build"
+	err = en.Append(0x82, 0xa5, 0x42, 0x75, 0x69, 0x6c, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Stamp.Build)
+	if err != nil {
+		err = msgp.WrapError(err, "Stamp", "Build")
+		return
+	}
+	// write "Seq"
+	err = en.Append(0xa3, 0x53, 0x65, 0x71)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint32(z.Stamp.Seq)
+	if err != nil {
+		err = msgp.WrapError(err, "Stamp", "Seq")
+		return
+	}
+	// write "Name"
+	err = en.Append(0xa4, 0x4e, 0x61, 0x6d, 0x65)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Name)
+	if err != nil {
+		err = msgp.WrapError(err, "Name")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Job) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "Stamp"
+	o = append(o, 0x82, 0xa5, 0x53, 0x74, 0x61, 0x6d, 0x70)
+	// map header, size 2
+	// string "Build"
+	o = append(o, 0x82, 0xa5, 0x42, 0x75, 0x69, 0x6c, 0x64)
+	o = msgp.AppendString(o, z.Stamp.Build)
+	// string "Seq"
+	o = append(o, 0xa3, 0x53, 0x65, 0x71)
+	o = msgp.AppendUint32(o, z.Stamp.Seq)
+	// string "Name"
+	o = append(o, 0xa4, 0x4e, 0x61, 0x6d, 0x65)
+	o = msgp.AppendString(o, z.Name)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Job) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Stamp":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Stamp")
+				return
+			}
+			if zb0002 > cachegenlimitMaps || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Stamp")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "Build":
+					z.Stamp.Build, bts, err = msgp.ReadStringBytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Stamp", "Build")
+						return
+					}
+				case "Seq":
+					z.Stamp.Seq, bts, err = msgp.ReadUint32Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Stamp", "Seq")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Stamp")
+						return
+					}
+				}
+			}
+		case "Name":
+			z.Name, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Name")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Job) Msgsize() (s int) {
+	s = 1 + 6 + 1 + 6 + msgp.StringPrefixSize + len(z.Stamp.Build) + 4 + msgp.Uint32Size + 5 + msgp.StringPrefixSize + len(z.Name)
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
 func (z *Options) DecodeMsg(dc *msgp.Reader) (err error) {
 	var field []byte
 	_ = field
@@ -2084,6 +2350,142 @@ func (z *Reloc) UnmarshalMsg(bts []byte) (o []byte, err error) {
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z Reloc) Msgsize() (s int) {
 	s = 1 + 7 + msgp.Uint32Size + 7 + msgp.StringPrefixSize + len(z.Symbol) + 5 + msgp.Uint8Size
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Stamp) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Build":
+			z.Build, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Build")
+				return
+			}
+		case "Seq":
+			z.Seq, err = dc.ReadUint32()
+			if err != nil {
+				err = msgp.WrapError(err, "Seq")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z Stamp) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "Build"
+	err = en.Append(0x82, 0xa5, 0x42, 0x75, 0x69, 0x6c, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Build)
+	if err != nil {
+		err = msgp.WrapError(err, "Build")
+		return
+	}
+	// write "Seq"
+	err = en.Append(0xa3, 0x53, 0x65, 0x71)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint32(z.Seq)
+	if err != nil {
+		err = msgp.WrapError(err, "Seq")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z Stamp) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "Build"
+	o = append(o, 0x82, 0xa5, 0x42, 0x75, 0x69, 0x6c, 0x64)
+	o = msgp.AppendString(o, z.Build)
+	// string "Seq"
+	o = append(o, 0xa3, 0x53, 0x65, 0x71)
+	o = msgp.AppendUint32(o, z.Seq)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Stamp) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Build":
+			z.Build, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Build")
+				return
+			}
+		case "Seq":
+			z.Seq, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Seq")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z Stamp) Msgsize() (s int) {
+	s = 1 + 6 + msgp.StringPrefixSize + len(z.Build) + 4 + msgp.Uint32Size
 	return
 }
 

@@ -72,3 +72,19 @@ type Tagged struct {
 
 // R is an alias, embedded under its own name.
 type R = Reloc
+
+// Stamp is a value declared before the key that contains it: Job makes it a key too.
+//
+//cachegen:value
+type Stamp struct {
+	Build string
+	Seq   uint32
+}
+
+// Job is a key over a value struct declared before it.
+//
+//cachegen:key
+type Job struct {
+	Stamp Stamp
+	Name  string
+}
