@@ -50,12 +50,13 @@ func Main(args []string, stdout, stderr io.Writer, admin func(args []string, std
 	if *tags != "" {
 		cfg.BuildFlags = []string{"-tags=" + *tags}
 	}
+	wd, _ := os.Getwd() // for shorter paths in messages; without it they stay absolute
 	files, err := Generate(cfg)
 	if err != nil {
 		var list ErrorList
 		if errors.As(err, &list) {
 			for _, e := range list {
-				e.Pos.Filename = relative(e.Pos.Filename)
+				e.Pos.Filename = relative(wd, e.Pos.Filename)
 				fmt.Fprintln(stderr, e)
 			}
 		} else {
@@ -66,7 +67,7 @@ func Main(args []string, stdout, stderr io.Writer, admin func(args []string, std
 	if *check {
 		stale := 0
 		for _, f := range files {
-			if d := f.Diff(filepath.ToSlash(relative(f.Path))); d != "" {
+			if d := f.Diff(filepath.ToSlash(relative(wd, f.Path))); d != "" {
 				stale++
 				fmt.Fprint(stdout, d)
 			}
@@ -84,13 +85,9 @@ func Main(args []string, stdout, stderr io.Writer, admin func(args []string, std
 	return 0
 }
 
-// relative shortens a path under the working directory to ./path, as the go command does.
-func relative(path string) string {
-	if path == "" {
-		return path
-	}
-	wd, err := os.Getwd()
-	if err != nil {
+// relative shortens a path under the working directory wd to ./path, as the go command does.
+func relative(wd, path string) string {
+	if path == "" || wd == "" {
 		return path
 	}
 	rel, err := filepath.Rel(wd, path)

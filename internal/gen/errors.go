@@ -33,8 +33,8 @@ func (l ErrorList) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// sort orders the list by position and drops exact duplicates (a type reached through two
-// annotated structs is reported once).
+// sort orders the list by position and drops exact duplicates (the fields of an anonymous
+// struct in a type that is both a key and a value have their tags checked twice).
 func (l ErrorList) sort() ErrorList {
 	slices.SortStableFunc(l, func(a, b *Error) int {
 		return cmp.Or(

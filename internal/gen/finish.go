@@ -6,6 +6,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	pathpkg "path"
 	"strconv"
 
 	"golang.org/x/tools/go/ast/astutil"
@@ -42,7 +43,7 @@ func finish(src []byte, pkg *Package) ([]byte, error) {
 			continue
 		}
 		alias := name
-		if name == lastElem(path) {
+		if name == pathpkg.Base(path) {
 			alias = ""
 		}
 		astutil.AddNamedImport(fset, f, alias, path)
@@ -53,14 +54,5 @@ func finish(src []byte, pkg *Package) ([]byte, error) {
 	if err := format.Node(&buf, fset, f); err != nil {
 		return nil, err
 	}
-	return format.Source(buf.Bytes())
-}
-
-func lastElem(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' {
-			return path[i+1:]
-		}
-	}
-	return path
+	return buf.Bytes(), nil
 }

@@ -4,9 +4,10 @@
 // method for every key, msgp serializers for every value, and a compile-time assertion per
 // struct that breaks the build when the struct changes and the file is stale.
 //
-// Generate never writes anything and never exits: it returns the files it would write, or an
-// ErrorList holding every problem of the run, each at its file:line:col. Write puts the files
-// in place atomically.
+// Generate writes nothing into the packages and never exits (msgp, which reads only files,
+// is shown a synthesized file in a temporary directory): it returns the files it would write,
+// or an ErrorList holding every problem of the run, each at its file:line:col. Write puts the
+// files in place atomically.
 package gen
 
 import (
@@ -97,7 +98,7 @@ func Generate(cfg Config) ([]*File, error) {
 		if len(p.GoFiles) == 0 {
 			continue
 		}
-		path := filepath.Join(filepath.Dir(p.GoFiles[0]), cfg.output())
+		path := filepath.Join(pkg.Dir, cfg.output())
 		old, err := readExisting(path)
 		if err != nil {
 			errs = append(errs, &Error{Msg: err.Error()})
@@ -263,7 +264,8 @@ func emitFile(pkg *Package) ([]byte, ErrorList) {
 			set = append(set, s)
 		}
 	}
-	for _, n := range inlinedTypes(pkg, set) {
+	inlined := inlinedTypes(pkg, set)
+	for _, n := range inlined {
 		plan.converted.add(n)
 	}
 	if g := underlyingGuard(plan.converted.list, pkg.Types); g != nil {
@@ -275,7 +277,7 @@ func emitFile(pkg *Package) ([]byte, ErrorList) {
 		return nil, ErrorList{{Msg: fmt.Sprintf("rendering %s: %v", pkg.Path, err)}}
 	}
 	if len(set) > 0 {
-		code, merrs := msgpCode(pkg, set)
+		code, merrs := msgpCode(pkg, set, inlined)
 		if len(merrs) > 0 {
 			return nil, merrs
 		}

@@ -103,7 +103,7 @@ func TestErrors(t *testing.T) {
 				t.Errorf("errors differ from %s\n got:\n%s\nwant:\n%s", wantFile, got, want)
 			}
 			if _, err := os.Stat(filepath.Join(dir, DefaultOutput)); err == nil {
-				t.Errorf("a failed run left %s behind", DefaultOutput)
+				t.Errorf("the case directory holds a %s: a failing input must have none", DefaultOutput)
 			}
 		})
 	}

@@ -18,11 +18,7 @@ func guardFunc(s *Struct) jen.Code {
 	v := s.Name() + "_changed_run_go_generate"
 	fields := make([]jen.Code, len(s.Fields))
 	for i, f := range s.Fields {
-		if f.Embedded {
-			fields[i] = embeddedCode(f.Var.Type())
-		} else {
-			fields[i] = jen.Id(f.Name()).Add(typeCode(f.Var.Type()))
-		}
+		fields[i] = fieldCode(f.Var, "")
 	}
 	fn := jen.Func().Id("_")
 	if tp := s.Named.TypeParams(); tp.Len() > 0 {
@@ -130,15 +126,7 @@ func typeCode(t types.Type) *jen.Statement {
 		// them), so they are written too.
 		fields := make([]jen.Code, t.NumFields())
 		for i := range t.NumFields() {
-			f := t.Field(i)
-			if f.Embedded() {
-				fields[i] = embeddedCode(f.Type())
-			} else {
-				fields[i] = jen.Id(f.Name()).Add(typeCode(f.Type()))
-			}
-			if tag := t.Tag(i); tag != "" {
-				fields[i] = jen.Add(fields[i], tagCode(tag))
-			}
+			fields[i] = fieldCode(t.Field(i), t.Tag(i))
 		}
 		return jen.Struct(fields...)
 	case *types.Interface:
@@ -169,6 +157,20 @@ func typeCode(t types.Type) *jen.Statement {
 		return jen.Add(items...)
 	}
 	panic(fmt.Sprintf("cachegen: no source form for type %T (%v)", t, t))
+}
+
+// fieldCode renders the declaration of struct field v, with its tag unless tag is "".
+func fieldCode(v *types.Var, tag string) *jen.Statement {
+	var c *jen.Statement
+	if v.Embedded() {
+		c = embeddedCode(v.Type())
+	} else {
+		c = jen.Id(v.Name()).Add(typeCode(v.Type()))
+	}
+	if tag != "" {
+		c = c.Add(tagCode(tag))
+	}
+	return c
 }
 
 // embeddedCode renders the type of an embedded field. An alias is kept as it is written,

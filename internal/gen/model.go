@@ -10,6 +10,7 @@ import (
 	"go/types"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -62,15 +63,17 @@ func (s *Struct) Name() string { return s.Obj.Name() }
 
 // A Field is one field of a Struct, with the options of its cache tag.
 type Field struct {
-	Var      *types.Var
-	Pos      token.Position
-	Skip     bool // cache:"-"
-	Set      bool // cache:"set"
-	Embedded bool
+	Var  *types.Var
+	Pos  token.Position
+	Skip bool // cache:"-"
+	Set  bool // cache:"set"
 }
 
 // Name returns the field's name (for an embedded field, its type's name).
 func (f *Field) Name() string { return f.Var.Name() }
+
+// Embedded reports whether the field is embedded.
+func (f *Field) Embedded() bool { return f.Var.Embedded() }
 
 // buildPackage finds the annotated structs of p and builds their model. Errors in directives
 // and tags are appended to errs.
@@ -85,7 +88,7 @@ func buildPackage(p *packages.Package, errs *ErrorList) *Package {
 	}
 	for _, file := range p.Syntax {
 		for _, spec := range file.Imports {
-			path := strings.Trim(spec.Path.Value, `"`)
+			path, _ := strconv.Unquote(spec.Path.Value)
 			name := ""
 			if spec.Name != nil {
 				name = spec.Name.Name
@@ -165,9 +168,10 @@ func (pkg *Package) add(obj *types.TypeName, errs *ErrorList) *Struct {
 			// type T otherpkg.S: T's fields are S's, declared elsewhere.
 			errs.add(st.Pos, "%s: its field %s is declared unexported in package %s, so generated code cannot read it; use a type with a HashKey method (and msgp methods for values) instead",
 				obj.Name(), v.Name(), v.Pkg().Path())
+			pkg.byObj[obj] = st // reported once, however often it is reached
 			return st
 		}
-		f := &Field{Var: v, Pos: pkg.Fset.Position(v.Pos()), Embedded: v.Embedded()}
+		f := &Field{Var: v, Pos: pkg.Fset.Position(v.Pos())}
 		f.Skip, f.Set = parseTag(stype.Tag(i), f.Pos, obj.Name()+"."+v.Name(), errs)
 		if f.Set && !isSlice(v.Type()) {
 			errs.add(f.Pos, "%s.%s: cache:\"set\" applies to slices, not %s", obj.Name(), v.Name(), typeString(v.Type(), pkg.Types))
@@ -269,7 +273,7 @@ func (s *Struct) Fingerprint() [4]uint64 {
 		case f.Set:
 			opts = "set"
 		}
-		fmt.Fprintf(&b, "field %q embedded=%t type=%s opts=%q\n", f.Name(), f.Embedded, types.TypeString(f.Var.Type(), nil), opts)
+		fmt.Fprintf(&b, "field %q embedded=%t type=%s opts=%q\n", f.Name(), f.Embedded(), types.TypeString(f.Var.Type(), nil), opts)
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	var fp [4]uint64

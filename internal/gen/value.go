@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -53,7 +52,7 @@ func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 			errs.add(s.Pos, "%s: generic structs cannot get msgp serializers; use a non-generic value type", s.Name())
 			return
 		}
-		for _, f := range s.Fields {
+		for i, f := range s.Fields {
 			if f.Skip || f.Name() == "_" {
 				continue
 			}
@@ -61,7 +60,7 @@ func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 			if via != "" {
 				at.path += " (reached from " + via + ")"
 			}
-			checkMsgpTag(s.Type.Tag(slices.Index(s.Fields, f)), at, errs)
+			checkMsgpTag(s.Type.Tag(i), at, errs)
 			c.typ(f.Var.Type(), at, errs, func(obj *types.TypeName, path string) {
 				if r := c.pkg.add(obj, errs); r != nil {
 					if !r.Key && !r.Value && r.Via == "" {
@@ -186,14 +185,15 @@ func hasMsgpMethods(t types.Type) bool {
 // shown a file synthesized from the type-checked model, holding the structs of set without
 // their excluded fields, aliases resolved, and the same-package named types they refer to.
 // Then every field the model keeps must be one msgp kept (a msg:"-" tag, for example, would
-// make msgp drop it silently).
-func msgpCode(pkg *Package, set []*Struct) (code []byte, errs ErrorList) {
+// make msgp drop it silently). others are the named non-struct types msgp inlines
+// (inlinedTypes).
+func msgpCode(pkg *Package, set []*Struct, others []*types.Named) (code []byte, errs ErrorList) {
 	defer func() {
 		if r := recover(); r != nil {
 			code, errs = nil, ErrorList{{Pos: set[0].Pos, Msg: fmt.Sprintf("msgp failed on the value types of %s: %v", pkg.Path, r)}}
 		}
 	}()
-	src, err := msgpSource(pkg, set)
+	src, err := msgpSource(pkg, set, others)
 	if err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("msgp input for %s: %v", pkg.Path, err)}}
 	}
@@ -346,26 +346,16 @@ func inlinedTypes(pkg *Package, set []*Struct) []*types.Named {
 
 // msgpSource writes the declarations msgp is shown: the structs of set, each field with its
 // original tag and its type with aliases resolved, excluded fields left out; and the
-// same-package named non-struct types they use, which msgp inlines.
-func msgpSource(pkg *Package, set []*Struct) ([]byte, error) {
+// same-package named non-struct types they use (others), which msgp inlines.
+func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, error) {
 	f := jen.NewFilePathName(pkg.Path, pkg.Name)
-	others := inlinedTypes(pkg, set)
 	for _, s := range set {
 		var fields []jen.Code
 		for i, fld := range s.Fields {
 			if fld.Skip || fld.Name() == "_" {
 				continue
 			}
-			var c *jen.Statement
-			if fld.Embedded {
-				c = embeddedCode(fld.Var.Type())
-			} else {
-				c = jen.Id(fld.Name()).Add(typeCode(fld.Var.Type()))
-			}
-			if tag := s.Type.Tag(i); tag != "" {
-				c = c.Add(tagCode(tag))
-			}
-			fields = append(fields, c)
+			fields = append(fields, fieldCode(fld.Var, s.Type.Tag(i)))
 		}
 		f.Type().Id(s.Name()).Struct(fields...)
 	}
