@@ -5,11 +5,12 @@
 //	cachegen cache trim  [-dir DIR] [-namespace NS] [-max-bytes N] [-max-age D]
 //	cachegen cache clear [-dir DIR] [-namespace NS]
 //
-// stats prints the entries and bytes of every namespace and version; trim trims now, as
-// the caches do in the background; clear removes everything the cache wrote (and only
-// that: files it does not recognise are kept). DIR defaults to the directory that
-// cache.Open uses when its Dir option is empty; without -namespace, every namespace is
-// concerned.
+// stats prints the entries and bytes of every namespace and version; trim trims entries
+// now, by age and size, as the caches do in the background (other versions' directories it
+// leaves to the caches, which remove them once unused for a while); clear removes
+// everything the cache wrote (and only that: files it does not recognise are kept). DIR
+// defaults to the directory that cache.Open uses when its Dir option is empty; without
+// -namespace, every namespace is concerned.
 package cacheadmin
 
 import (
@@ -142,7 +143,7 @@ func stats(w io.Writer, dir, ns string) error {
 			formatBytes(u.Bytes), u.TempFiles, last, version)
 		entries += u.Entries
 		temps += u.TempFiles
-		bytes += u.Bytes + u.TempBytes
+		bytes += u.Bytes
 	}
 	fmt.Fprintf(tw, "total\t\t%d\t%s\t%d\t\t\n", entries, formatBytes(bytes), temps)
 	return tw.Flush()

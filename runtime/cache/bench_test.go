@@ -101,7 +101,7 @@ func TestArtifactRoundTrip(t *testing.T) {
 func BenchmarkDiskHit(b *testing.B) {
 	ctx := context.Background()
 	c, key, raw := storedArtifact(b, -1)
-	path := entryFile2[Artifact](c, key)
+	path := entryFileOf[Artifact](c, key)
 
 	b.Run("cache", func(b *testing.B) {
 		b.SetBytes(int64(len(raw)))
@@ -136,13 +136,6 @@ func BenchmarkDiskHit(b *testing.B) {
 			}
 		}
 	})
-}
-
-// entryFile2 returns the path of k's entry for value type V in c.
-func entryFile2[V any](c *Cache, k testKey) string {
-	mk := memKey{d: keyhashSum(k), vt: valueTypeOf[V](c)}
-	ek := c.entryKey(&mk)
-	return c.entryPath(&ek)
 }
 
 // storedArtifact opens a cache (memoryBytes as in Options) that holds the representative

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,18 +124,20 @@ type Cache struct {
 	version    string // the version string identifying the program
 	root       string // Dir/namespace; "" when the disk tier is disabled
 	versionDir string // root/<version id>
-	logger     *slog.Logger
 
 	mem   *memory
 	types sync.Map // reflect.Type -> *valueType
 
-	flightMu sync.Mutex         // guards flights, closed's transitions and wg.Add
-	flights  map[string]*flight // running lookups by key digest and value type
-	closed   atomic.Bool
+	flightMu sync.Mutex         // guards flights, closed and wg.Add
+	flights  map[memKey]*flight // running lookups by key digest and value type
+	closed   bool
 	wg       sync.WaitGroup // background trims and flights
 
-	encoder func() (*zstd.Encoder, error)
-	decoder func() (*zstd.Decoder, error)
+	// encoder and decoder are made on first use; encoderMade and decoderMade say whether
+	// they were, so that Close releases only what exists.
+	encoder                  func() (*zstd.Encoder, error)
+	decoder                  func() (*zstd.Decoder, error)
+	encoderMade, decoderMade atomic.Bool
 
 	stats       counters
 	logOnce     sync.Once
@@ -200,7 +201,7 @@ func Open(opts Options) (*Cache, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	c := &Cache{opts: opts, logger: opts.Logger, version: opts.Version, flights: make(map[string]*flight)}
+	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight)}
 	if c.version == "" {
 		c.version = buildVersion()
 	}
@@ -213,10 +214,11 @@ func Open(opts Options) (*Cache, error) {
 		if opts.CompressionLevel < 0 {
 			return nil, nil
 		}
-		return zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderCRC(false),
-			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
+		c.encoderMade.Store(true)
+		return zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderCRC(false))
 	})
 	c.decoder = sync.OnceValues(func() (*zstd.Decoder, error) {
+		c.decoderMade.Store(true)
 		return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
 			zstd.WithDecoderMaxMemory(uint64(opts.MaxEntryBytes)), zstd.WithDecodeAllCapLimit(true))
 	})
@@ -310,28 +312,33 @@ func (c *Cache) Stats() Stats {
 func (c *Cache) fail(err error) {
 	c.stats.errors.Add(1)
 	c.logOnce.Do(func() {
-		c.logger.Warn("cachegen cache degraded: later errors are only counted in Stats.Errors",
+		c.opts.Logger.Warn("cachegen cache degraded: later errors are only counted in Stats.Errors",
 			"namespace", c.opts.Namespace, "err", err)
 	})
 }
 
 // Close waits for the background trim and the computations still running for cancelled
 // callers, and releases the compressor. Loads must not be running or start during Close;
-// a Load after Close calls compute without the cache.
+// a Load after Close is served from the memory tier or calls compute, and never reads or
+// writes the disk.
 func (c *Cache) Close() error {
 	c.flightMu.Lock()
-	if c.closed.Load() {
+	if c.closed {
 		c.flightMu.Unlock()
 		return nil
 	}
-	c.closed.Store(true)
+	c.closed = true
 	c.flightMu.Unlock()
 	c.wg.Wait()
-	if enc, err := c.encoder(); err == nil && enc != nil {
-		enc.Close()
+	if c.encoderMade.Load() {
+		if enc, err := c.encoder(); err == nil && enc != nil {
+			enc.Close()
+		}
 	}
-	if dec, err := c.decoder(); err == nil {
-		dec.Close()
+	if c.decoderMade.Load() {
+		if dec, err := c.decoder(); err == nil {
+			dec.Close()
+		}
 	}
 	return nil
 }
@@ -340,7 +347,7 @@ func (c *Cache) Close() error {
 func (c *Cache) begin() bool {
 	c.flightMu.Lock()
 	defer c.flightMu.Unlock()
-	if c.closed.Load() {
+	if c.closed {
 		return false
 	}
 	c.wg.Add(1)

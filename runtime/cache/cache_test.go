@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cachegen/cachegen/runtime/keyhash"
+	"github.com/klauspost/compress/zstd"
 )
 
 // Helper processes: the test binary re-executes itself with helperEnv set to a mode.
@@ -87,7 +91,7 @@ func runHelper(mode, dir string) error {
 			k := testKey{"k", r.IntN(killKeys)}
 			v := valueFor(k, 16<<10+k.Opt*512)
 			raw, _ := v.MarshalMsg(nil)
-			mk := memKey{d: keyhashSum(k), vt: valueTypeOf[testValue](c)}
+			mk := memKeyOf[testValue](c, k)
 			ek := c.entryKey(&mk)
 			if err := c.writeEntry(&ek, mk.vt, raw); err != nil {
 				return err
@@ -235,9 +239,6 @@ func TestIdentity(t *testing.T) {
 func TestSecondProcess(t *testing.T) {
 	dir := t.TempDir()
 	c := open(t, Options{Dir: dir, Namespace: "test"}) // version from the build: the test binary's hash
-	if !strings.HasPrefix(c.Version(), "devel:") {
-		t.Logf("version %q", c.Version())
-	}
 	load(t, c, testKey{"shared", 1}, computeSmall)
 	if out, err := helperCommand(t, "hit", dir, 0).Output(); err != nil {
 		t.Fatalf("second process: %v\n%s", err, out)
@@ -314,7 +315,7 @@ var damages = []damage{
 		}); err != nil {
 			t.Fatal(err)
 		}
-		mk := memKey{d: keyhashSum(k), vt: valueTypeOf[otherValue](c)}
+		mk := memKeyOf[otherValue](c, k)
 		ek := c.entryKey(&mk)
 		b, err := os.ReadFile(c.entryPath(&ek))
 		if err != nil {
@@ -331,10 +332,18 @@ var damages = []damage{
 }
 
 // entryFile returns the path of k's testValue entry in c.
-func entryFile(c *Cache, k testKey) string {
-	mk := memKey{d: keyhashSum(k), vt: valueTypeOf[testValue](c)}
+func entryFile(c *Cache, k testKey) string { return entryFileOf[testValue](c, k) }
+
+// entryFileOf returns the path of k's entry for value type V in c.
+func entryFileOf[V any](c *Cache, k testKey) string {
+	mk := memKeyOf[V](c, k)
 	ek := c.entryKey(&mk)
 	return c.entryPath(&ek)
+}
+
+// memKeyOf returns k's memory key for value type V in c.
+func memKeyOf[V any](c *Cache, k testKey) memKey {
+	return memKey{d: keyhash.Sum(k), vt: valueTypeOf[V](c)}
 }
 
 func readEntryFile(t *testing.T, c *Cache, k testKey) []byte {
@@ -755,7 +764,7 @@ func TestMaxEntryBytes(t *testing.T) {
 func TestMemoryTier(t *testing.T) {
 	var evicted atomic.Uint64
 	m := newMemory(memShards*1000, &evicted)
-	key := func(i int) memKey { return memKey{d: keyhashSum(testKey{"m", i})} }
+	key := func(i int) memKey { return memKey{d: keyhash.Sum(testKey{"m", i})} }
 	// Fill far past the budget; each shard keeps at most 1000 bytes.
 	for i := range 200 {
 		m.put(key(i), make([]byte, 100))
@@ -768,11 +777,11 @@ func TestMemoryTier(t *testing.T) {
 	if evicted.Load() == 0 {
 		t.Error("nothing evicted")
 	}
-	// The most recent entry of a shard survives, and a get makes an entry recent.
+	// The most recent entry of a shard survives.
 	if _, ok := m.get(key(199)); !ok {
 		t.Error("most recent entry evicted")
 	}
-	if m.get(memKey{}); newMemory(0, &evicted) != nil || newMemory(-1, &evicted) != nil {
+	if newMemory(0, &evicted) != nil || newMemory(-1, &evicted) != nil {
 		t.Error("a non-positive budget must disable the memory tier")
 	}
 	// Values over half a shard are not kept.
@@ -783,6 +792,28 @@ func TestMemoryTier(t *testing.T) {
 	m.remove(key(199))
 	if _, ok := m.get(key(199)); ok {
 		t.Error("removed entry still there")
+	}
+}
+
+// TestMemoryRecency checks that a get makes an entry the most recent of its shard: the next
+// eviction takes the entry after it instead.
+func TestMemoryRecency(t *testing.T) {
+	var evicted atomic.Uint64
+	// 1000 bytes a shard: four entries of 100 bytes. Every key below is in shard 0.
+	m := newMemory(memShards*1000, &evicted)
+	key := func(i byte) memKey { return memKey{d: keyhash.Digest{0, i}} }
+	for i := range byte(4) {
+		m.put(key(i), make([]byte, 100))
+	}
+	if _, ok := m.get(key(0)); !ok {
+		t.Fatal("entry 0 evicted before the shard was full")
+	}
+	m.put(key(4), make([]byte, 100))
+	if _, ok := m.get(key(0)); !ok {
+		t.Error("the entry just read was evicted")
+	}
+	if _, ok := m.get(key(1)); ok {
+		t.Error("the least recently used entry was kept")
 	}
 }
 
@@ -800,21 +831,45 @@ func TestDecodeBounds(t *testing.T) {
 	if _, err := decodeEntry(dec, b, &ek, "T", 1<<20); err != errMalformed {
 		t.Errorf("entry over the size bound: %v, want errMalformed", err)
 	}
-	// A header that lies about the raw size (with a valid checksum) cannot make the
-	// decoder write more than it announced.
+	// A header that lies about the raw size (with a valid checksum) is caught by the size
+	// the zstd frame announces.
 	small := encodeEntry(enc, &ek, "T", raw[:1<<10])
 	lying := bytes.Clone(b)
-	finishEntryRaw(lying, 1<<10)
+	finishEntry(lying, 1<<10)
 	if _, err := decodeEntry(dec, lying, &ek, "T", 8<<20); err != errMalformed {
 		t.Errorf("lying raw size: %v, want errMalformed", err)
+	}
+	// A frame that announces no size (a streaming encoder's) under the same lie cannot make
+	// the decoder write more than the header announced, even when its memory bound is far
+	// above the frame's size.
+	roomy, _ := open(t, Options{Dir: t.TempDir(), MaxEntryBytes: 64 << 20}).decoder()
+	var stream bytes.Buffer
+	zw, err := zstd.NewWriter(&stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zw.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	unsized := append(appendHeader(nil, codecZstd, &ek, "T"), stream.Bytes()...)
+	finishEntry(unsized, 1<<10)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = decodeEntry(roomy, unsized, &ek, "T", 8<<20)
+	runtime.ReadMemStats(&after)
+	if err != errMalformed {
+		t.Errorf("unsized frame under a lying raw size: %v, want errMalformed", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("decoding an unsized frame of %d bytes announced as %d allocated %d bytes", len(raw), 1<<10, n)
 	}
 	if got, err := decodeEntry(dec, small, &ek, "T", 8<<20); err != nil || len(got) != 1<<10 {
 		t.Errorf("valid entry: %d bytes, %v", len(got), err)
 	}
 }
-
-// finishEntryRaw rewrites the raw size of an entry and fixes its checksum.
-func finishEntryRaw(b []byte, rawSize int) { finishEntry(b, rawSize) }
 
 func TestClosedWaitsForFlights(t *testing.T) {
 	c, err := Open(Options{Dir: t.TempDir(), Namespace: "test"})

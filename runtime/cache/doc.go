@@ -1,5 +1,5 @@
-// Package cache is the runtime cache of values computed from cachegen keys: a process-wide
-// memory tier in front of a directory of entry files shared by all the processes of a user.
+// Package cache is the runtime cache of values computed from cachegen keys: a memory tier
+// per Cache in front of a directory of entry files shared by all the processes of a user.
 //
 //	c, err := cache.Open(cache.Options{Namespace: "mycompiler"})
 //	...

@@ -34,7 +34,8 @@ const (
 	codecRaw  = 0
 	codecZstd = 1
 
-	crcOffset = 64
+	codecOffset = 10
+	crcOffset   = 64
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -75,14 +76,18 @@ func encodeEntry(enc *zstd.Encoder, ek *entryKey, typ string, raw []byte) []byte
 	if enc != nil && len(raw) >= minCompress {
 		codec = codecZstd
 	}
-	b := make([]byte, 0, headerSize+len(typ)+len(raw)/2+64)
+	room := len(raw)
+	if codec == codecZstd {
+		room = room/2 + 64
+	}
+	b := make([]byte, 0, headerSize+len(typ)+room)
 	b = appendHeader(b, codec, ek, typ)
 	start := len(b)
 	if codec == codecZstd {
 		b = enc.EncodeAll(raw, b)
 		if len(b)-start >= len(raw) { // incompressible: store raw
-			b = appendHeader(b[:0], codecRaw, ek, typ)
-			b = append(b, raw...)
+			b = append(b[:start], raw...)
+			b[codecOffset] = codecRaw
 		}
 	} else {
 		b = append(b, raw...)
@@ -106,7 +111,7 @@ func decodeEntry(dec *zstd.Decoder, b []byte, ek *entryKey, typ string, maxRaw i
 		binary.LittleEndian.Uint32(b[68:]) != 0 {
 		return nil, errMalformed
 	}
-	codec := b[10]
+	codec := b[codecOffset]
 	typLen := int(binary.LittleEndian.Uint16(b[12:]))
 	if typLen != len(typ) || len(b) < headerSize+typLen ||
 		[sha256.Size]byte(b[16:48]) != *ek ||

@@ -26,7 +26,7 @@ func FuzzEntryFile(f *testing.F) {
 	f.Cleanup(func() { c.Close() })
 	ctx := context.Background()
 	want, _ := computeFuzz(ctx, fuzzKey)
-	mk := memKey{d: keyhashSum(fuzzKey), vt: valueTypeOf[testValue](c)}
+	mk := memKeyOf[testValue](c, fuzzKey)
 	ek := c.entryKey(&mk)
 	path := c.entryPath(&ek)
 	dec, err := c.decoder()

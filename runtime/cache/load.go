@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
@@ -51,25 +50,20 @@ func (p flightPanic) String() string { return fmt.Sprintf("cache: compute panick
 // Load returns compute's error unchanged, and does not cache it. Disk and encoding problems
 // are never returned: they are counted in Stats.Errors and the value is computed instead.
 // Every value returned is the caller's own, decoded afresh or freshly computed, so mutating
-// it affects nothing else. A nil Cache, or one that is closed, just calls compute.
+// it affects nothing else. A nil Cache just calls compute; a closed one serves memory hits
+// and otherwise calls compute, without the disk.
 //
 // The type arguments are inferred: V from compute, PV as *V, which must have msgp's
 // MarshalMsg, UnmarshalMsg and Msgsize methods (as cachegen generates for //cachegen:value
 // types). UnmarshalMsg must not retain its input, which msgp's generated code does not do
 // unless zero-copy decoding was asked for.
-func Load[K keyhash.Key, V any, PV interface {
-	*V
-	msgp.Marshaler
-	msgp.Unmarshaler
-	msgp.Sizer
-}](ctx context.Context, c *Cache, key K, compute func(context.Context, K) (V, error)) (V, error) {
+func Load[K keyhash.Key, V any, PV msgpPtr[V]](ctx context.Context, c *Cache, key K, compute func(context.Context, K) (V, error)) (V, error) {
 	if c == nil {
 		return compute(ctx, key)
 	}
 	mk := memKey{d: keyhash.Sum(key), vt: valueTypeOf[V](c)}
 	if data, ok := c.mem.get(mk); ok {
-		var v V
-		if rest, err := PV(&v).UnmarshalMsg(data); err == nil && len(rest) == 0 {
+		if v, err := decode[V, PV](data); err == nil {
 			c.stats.hits.Add(1)
 			c.stats.memoryHits.Add(1)
 			return v, nil
@@ -81,20 +75,19 @@ func Load[K keyhash.Key, V any, PV interface {
 	}
 
 	var zero V
-	fkey := string(mk.d[:]) + mk.vt.name
 	c.flightMu.Lock()
-	f, joined := c.flights[fkey]
+	f, joined := c.flights[mk]
 	if joined {
 		f.waiters++
 		c.flightMu.Unlock()
 		c.stats.shared.Add(1)
 	} else {
-		if c.closed.Load() {
+		if c.closed {
 			c.flightMu.Unlock()
 			return compute(ctx, key)
 		}
 		f = &flight{done: make(chan struct{}), waiters: 1}
-		c.flights[fkey] = f
+		c.flights[mk] = f
 		c.wg.Add(1)
 		c.flightMu.Unlock()
 		run := func() {
@@ -104,7 +97,7 @@ func Load[K keyhash.Key, V any, PV interface {
 					f.panicked = p
 				}
 				c.flightMu.Lock()
-				delete(c.flights, fkey)
+				delete(c.flights, mk)
 				f.shared = f.waiters > 1
 				c.flightMu.Unlock()
 				close(f.done)
@@ -144,50 +137,54 @@ func Load[K keyhash.Key, V any, PV interface {
 		// a value that could not be encoded (they then share it).
 		return f.v.(V), nil
 	}
-	var v V
-	if rest, err := PV(&v).UnmarshalMsg(f.raw); err != nil || len(rest) != 0 {
+	v, err := decode[V, PV](f.raw)
+	if err != nil {
 		// The encoding decoded once in the flight: this UnmarshalMsg is not deterministic.
-		c.fail(fmt.Errorf("cache: decoding %s again: %w", mk.vt.name, errors.Join(err, errTrailing(rest))))
+		c.fail(fmt.Errorf("cache: decoding %s again: %w", mk.vt.name, err))
 		return f.v.(V), nil
 	}
 	return v, nil
 }
 
-// errTrailing reports bytes left over after a value's encoding.
-func errTrailing(rest []byte) error {
-	if len(rest) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%d bytes after the value", len(rest))
-}
-
-// fill runs the flight f: it looks for the entry on disk, and computes, encodes and stores
-// the value on a miss.
-func fill[K keyhash.Key, V any, PV interface {
+// msgpPtr is the constraint on Load's PV: *V with msgp's methods.
+type msgpPtr[V any] interface {
 	*V
 	msgp.Marshaler
 	msgp.Unmarshaler
 	msgp.Sizer
-}](ctx context.Context, c *Cache, key K, mk memKey, compute func(context.Context, K) (V, error), f *flight) {
+}
+
+// decode decodes one value of type V from raw, which it must use entirely.
+func decode[V any, PV msgpPtr[V]](raw []byte) (V, error) {
+	var v V
+	rest, err := PV(&v).UnmarshalMsg(raw)
+	if err == nil && len(rest) != 0 {
+		err = fmt.Errorf("%d bytes after the value", len(rest))
+	}
+	return v, err
+}
+
+// fill runs the flight f: it looks for the entry on disk, and computes, encodes and stores
+// the value on a miss.
+func fill[K keyhash.Key, V any, PV msgpPtr[V]](ctx context.Context, c *Cache, key K, mk memKey, compute func(context.Context, K) (V, error), f *flight) {
 	disk := !c.diskOff.Load()
 	var ek entryKey
 	if disk {
 		ek = c.entryKey(&mk)
 		raw, err := c.readEntry(&ek, mk.vt)
 		if err == nil {
-			var v V
-			rest, err := PV(&v).UnmarshalMsg(raw)
-			if err == nil && len(rest) == 0 {
+			v, err := decode[V, PV](raw)
+			if err == nil {
 				c.mem.put(mk, raw)
 				c.touchVersion()
 				f.raw, f.v, f.src = raw, v, fromDisk
 				return
 			}
 			c.stats.corrupt.Add(1)
-			c.logger.Debug("cachegen cache: entry does not decode", "file", c.entryPath(&ek), "err", errors.Join(err, errTrailing(rest)))
+			c.opts.Logger.Debug("cachegen cache: entry does not decode", "file", c.entryPath(&ek), "err", err)
 		} else if err == errMalformed {
 			c.stats.corrupt.Add(1)
-			c.logger.Debug("cachegen cache: malformed entry", "file", c.entryPath(&ek))
+			c.opts.Logger.Debug("cachegen cache: malformed entry", "file", c.entryPath(&ek))
 		} else if !errNotExist(err) {
 			c.fail(err)
 		}

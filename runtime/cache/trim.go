@@ -108,6 +108,11 @@ type TrimResult struct {
 	Bytes int64 // their total size
 }
 
+func (r *TrimResult) add(o TrimResult) {
+	r.Files += o.Files
+	r.Bytes += o.Bytes
+}
+
 func (r *TrimResult) removed(f layoutFile) {
 	if err := os.Remove(f.path); err == nil {
 		r.Files++
@@ -145,8 +150,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 		}
 		if keep != "" && name != keep && now.Sub(versionLastUsed(path)) > oldVersionAge {
 			r, err := clearVersion(path)
-			res.Files += r.Files
-			res.Bytes += r.Bytes
+			res.add(r)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -355,8 +359,7 @@ func TrimDir(dir, namespace string, maxBytes int64, maxAge time.Duration) (TrimR
 	now := time.Now()
 	for _, ns := range nss {
 		res, err := trimNamespace(filepath.Join(dir, ns), "", maxBytes, maxAge, now)
-		total.Files += res.Files
-		total.Bytes += res.Bytes
+		total.add(res)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -389,8 +392,7 @@ func Clear(dir, namespace string) (TrimResult, error) {
 			switch {
 			case de.IsDir() && isVersionDir(name):
 				res, err := clearVersion(path)
-				total.Files += res.Files
-				total.Bytes += res.Bytes
+				total.add(res)
 				if err != nil {
 					errs = append(errs, err)
 				}

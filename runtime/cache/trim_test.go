@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -258,5 +257,4 @@ func TestTrimDir(t *testing.T) {
 	if _, err := TrimDir(filepath.Join(dir, "missing"), "", 0, 0); err == nil {
 		t.Error("TrimDir of a missing directory succeeded")
 	}
-	_ = context.Background
 }
