@@ -29,7 +29,7 @@ bench:
 
 ## check: formatting, vet, staticcheck, and generated files up to date.
 check:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l .) || exit 1; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./... ./testdata/golden/...
 	$(STATICCHECK) ./...
 	$(GO) run ./cmd/cachegen -check $(GENERATED)

@@ -7,7 +7,8 @@
 //	go run ./examples/minicompiler -O1 -target vm32 -g  # another key: a miss
 //	go run ./examples/minicompiler -S -O2               # print the bytecode instead of running
 //
-// The cache key is compiler.Options: the source, -O, -target, -g and the compiler version.
+// The cache key is compiler.Options: the source and its file name, -O, -target, -g and the
+// compiler version.
 // Run the same command twice, in two processes, and the second compiles nothing: it loads
 // the program that the first stored. Change any option and it misses again.
 package main

@@ -9,9 +9,6 @@ import (
 	"github.com/mitchellh/hashstructure/v2"
 )
 
-// newKey returns the representative key: 6 target features, 8 flags, 16 defines, 32 imports,
-// and a source of n bytes.
-
 // handKey is CompileKey with a hash written by hand, field by field, into the same Hasher:
 // what a careful engineer writes without cachegen, and the reference generated code must
 // match.

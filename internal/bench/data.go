@@ -36,9 +36,9 @@ func NewKey(n int) CompileKey {
 
 // NewArtifact returns the representative value of the benchmarks: 256 KiB of code (opcodes
 // drawn from a skewed distribution, so it compresses like real code), 2000 relocations, 500
-// trap sites and 300 names.
-func NewArtifact() Artifact {
-	r := rand.New(rand.NewPCG(3, 4))
+// trap sites and 300 names. Different seeds give different artifacts of that shape.
+func NewArtifact(seed uint64) Artifact {
+	r := rand.New(rand.NewPCG(3, 4+seed))
 	a := Artifact{Code: make([]byte, 256<<10), Names: map[uint32]string{}}
 	for i := range a.Code {
 		a.Code[i] = byte(r.ExpFloat64() * 24)

@@ -11,7 +11,7 @@ import (
 // BenchmarkArtifact compares the generated msgp serializers with encoding/gob, the
 // standard library's choice for Go values, on the representative artifact.
 func BenchmarkArtifact(b *testing.B) {
-	a := NewArtifact()
+	a := NewArtifact(0)
 	enc, err := a.MarshalMsg(nil)
 	if err != nil {
 		b.Fatal(err)
@@ -68,7 +68,7 @@ func BenchmarkArtifact(b *testing.B) {
 
 // TestArtifactRoundTrip keeps the benchmark honest: both codecs must give the value back.
 func TestArtifactRoundTrip(t *testing.T) {
-	a := NewArtifact()
+	a := NewArtifact(0)
 	enc, err := a.MarshalMsg(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -14,8 +14,8 @@ import (
 )
 
 var (
-	timeType = reflect.TypeFor[time.Time]()
-	locs     = []*time.Location{time.UTC, time.FixedZone("X", 3600)}
+	timeType         = reflect.TypeFor[time.Time]()
+	defaultLocations = []*time.Location{time.UTC, time.FixedZone("X", 3600)}
 )
 
 // A Filler fills values from a random source. Fields tagged cache:"-" are left zero, and so
@@ -69,7 +69,7 @@ func (g *Filler) fill(v reflect.Value, depth int) {
 	if v.Type() == timeType {
 		locs := g.Locations
 		if locs == nil {
-			locs = defaultLocs()
+			locs = defaultLocations
 		}
 		t := time.Unix(g.R.Int64N(1<<33), g.R.Int64N(1e9)).In(locs[g.R.IntN(len(locs))])
 		v.Set(reflect.ValueOf(t))
@@ -136,8 +136,6 @@ func (g *Filler) fill(v reflect.Value, depth int) {
 		v.SetZero()
 	}
 }
-
-func defaultLocs() []*time.Location { return locs }
 
 // float returns a finite float or +Inf, with -0 often: never NaN, which equals nothing and
 // would make every comparison of decoded values fail.

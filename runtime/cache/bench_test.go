@@ -5,12 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 	"testing"
 
 	"github.com/cachegen/cachegen/internal/bench"
+	"github.com/cachegen/cachegen/internal/randval"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -18,54 +17,13 @@ import (
 // relocations, trap sites and a name table), with the msgp methods cachegen generates.
 type Artifact = bench.Artifact
 
-// reloc and trap are Artifact's element types.
-type (
-	reloc = struct {
-		Offset uint32
-		Symbol string
-		Kind   uint8
-	}
-	trap = struct {
-		Offset uint32
-		Code   uint8
-	}
-)
-
-// makeArtifact builds a deterministic artifact of 256 KiB of code (pseudo-random opcodes
-// and immediates), 2000 relocations, 500 traps and 300 names.
-func makeArtifact(seed int) Artifact {
-	code := valueFor(testKey{"artifact", seed}, 256<<10).Data
-	x := uint32(seed*2654435761 + 12345)
-	next := func() uint32 {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		return x
-	}
-	a := Artifact{Code: code, Names: make(map[uint32]string, 300)}
-	for i := range 300 {
-		a.Names[uint32(i*97)] = fmt.Sprintf("pkg%d.func%d", i%17, i)
-	}
-	for range 2000 {
-		a.Relocs = append(a.Relocs, reloc{
-			Offset: next() % uint32(len(code)),
-			Symbol: fmt.Sprintf("pkg%d.func%d", next()%17, next()%300),
-			Kind:   uint8(next() % 5),
-		})
-	}
-	for range 500 {
-		a.Traps = append(a.Traps, trap{Offset: next() % uint32(len(code)), Code: uint8(next() % 12)})
-	}
-	return a
+// computeArtifact computes the artifact of key k: its Opt field is the seed.
+func computeArtifact(_ context.Context, k testKey) (Artifact, error) {
+	return makeArtifact(k.Opt), nil
 }
 
-func artifactEqual(a, b *Artifact) bool {
-	return slices.Equal(a.Code, b.Code) && slices.Equal(a.Relocs, b.Relocs) &&
-		slices.Equal(a.Traps, b.Traps) && maps.Equal(a.Names, b.Names)
-}
-
-// artifactKey selects an artifact: its Opt field is the seed.
-func computeArtifact(_ context.Context, k testKey) (Artifact, error) { return makeArtifact(k.Opt), nil }
+// makeArtifact returns the representative artifact of the seed.
+func makeArtifact(seed int) Artifact { return bench.NewArtifact(uint64(seed)) }
 
 var errHitExpected = errors.New("computed: a hit was expected")
 
@@ -81,15 +39,15 @@ func TestArtifactRoundTrip(t *testing.T) {
 		t.Errorf("encoding of %d bytes, Msgsize %d", len(b), a.Msgsize())
 	}
 	var got Artifact
-	if rest, err := got.UnmarshalMsg(b); err != nil || len(rest) != 0 || !artifactEqual(&got, &a) {
-		t.Fatalf("round trip: %v, %d bytes left, equal=%v", err, len(rest), artifactEqual(&got, &a))
+	if rest, err := got.UnmarshalMsg(b); err != nil || len(rest) != 0 || !randval.Equal(got, a) {
+		t.Fatalf("round trip: %v, %d bytes left, equal=%v", err, len(rest), randval.Equal(got, a))
 	}
 	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
 	if _, err := Load(context.Background(), c, testKey{"art", 1}, computeArtifact); err != nil {
 		t.Fatal(err)
 	}
 	v, err := Load(context.Background(), c, testKey{"art", 1}, noCompute)
-	if err != nil || !artifactEqual(&v, &a) {
+	if err != nil || !randval.Equal(v, a) {
 		t.Fatalf("disk hit: %v", err)
 	}
 	t.Logf("artifact: %d bytes raw, entry file %d bytes", len(b), c.Stats().StoredBytes)

@@ -117,14 +117,20 @@ func countInstrs(list []instr) int {
 	return n
 }
 
-// maxStack returns the deepest the stack gets, following the control flow.
-func maxStack(list []instr) int {
+// labelIndex returns the index in list of each label.
+func labelIndex(list []instr) map[int64]int {
 	at := map[int64]int{}
 	for i, in := range list {
 		if in.op == opLabel {
 			at[in.arg] = i
 		}
 	}
+	return at
+}
+
+// maxStack returns the deepest the stack gets, following the control flow.
+func maxStack(list []instr) int {
+	at := labelIndex(list)
 	depth := make([]int, len(list)+1)
 	for i := range depth {
 		depth[i] = -1

@@ -253,7 +253,6 @@ type assembly struct {
 	consts  []int64
 	strings []string
 	lines   []LineEntry
-	instrs  int
 }
 
 // assemble encodes an instruction list (jumps refer to labels) into bytecode, interning the
@@ -282,7 +281,6 @@ func assemble(list []instr, strs []string) (assembly, error) {
 			a.lines = append(a.lines, LineEntry{PC: uint32(len(a.code)), Line: uint32(in.pos.Line), Col: uint32(in.pos.Col)})
 			last = in.pos
 		}
-		a.instrs++
 		switch in.op {
 		case opPush:
 			if pushSize(in.arg) == 2 {

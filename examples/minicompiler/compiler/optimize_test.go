@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -142,7 +143,7 @@ func TestSuperoptSearch(t *testing.T) {
 				s := newSuperopt(context.Background(), target, &stats)
 				var vars []int64
 				for _, in := range tt.win {
-					if in.op == opLoad && !contains(vars, in.arg) {
+					if in.op == opLoad && !slices.Contains(vars, in.arg) {
 						vars = append(vars, in.arg)
 					}
 				}
@@ -160,15 +161,6 @@ func TestSuperoptSearch(t *testing.T) {
 			})
 		}
 	}
-}
-
-func contains(s []int64, v int64) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // TestSuperoptRewritesHold checks every rewrite the superoptimizer makes on random programs
@@ -218,7 +210,7 @@ func TestSuperoptRewritesHold(t *testing.T) {
 				}
 				want, _ := s.eval(win, &v, inputs)
 				got, _ := s.eval(r.seq, &v, inputs)
-				if !equal(got, want) {
+				if !slices.Equal(got, want) {
 					t.Fatalf("%v: %v rewritten to %v, but on %+v it gives %v, not %v", target, win, r.seq, v, got, want)
 				}
 			}

@@ -201,12 +201,7 @@ func deadStores(list []instr, numVars int) int {
 		return 0
 	}
 	words := (numVars + 63) / 64
-	at := map[int64]int{}
-	for i, in := range list {
-		if in.op == opLabel {
-			at[in.arg] = i
-		}
-	}
+	at := labelIndex(list)
 	// live[i] is the set of variables live on entry to instruction i.
 	live := make([][]uint64, len(list)+1)
 	for i := range live {

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -29,12 +30,9 @@ func seq(t *testing.T, s string) []instr {
 		in := instr{op: o}
 		if o == opPush || o == opLoad {
 			i++
-			var v int64
-			for _, c := range strings.TrimPrefix(f[i], "-") {
-				v = v*10 + int64(c-'0')
-			}
-			if strings.HasPrefix(f[i], "-") {
-				v = -v
+			v, err := strconv.ParseInt(f[i], 10, 64)
+			if err != nil {
+				t.Fatalf("operand of %s: %v", f[i-1], err)
 			}
 			in.arg = v
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -240,12 +241,7 @@ func canonical(win []instr) (key string, vars []int64, ok bool) {
 		}
 		arg := in.arg
 		if in.op == opLoad {
-			j := -1
-			for k, v := range vars {
-				if v == in.arg {
-					j = k
-				}
-			}
+			j := slices.Index(vars, in.arg)
 			if j < 0 {
 				if len(vars) == maxWinVars {
 					return "", nil, false
@@ -271,6 +267,7 @@ func canonical(win []instr) (key string, vars []int64, ok bool) {
 type searchState struct {
 	s        *superopt
 	alphabet []instr
+	costs    []int   // of each instruction of the alphabet
 	window   []instr // canonical
 	vectors  []vector
 	inputs   int
@@ -289,12 +286,7 @@ func (s *superopt) search(win []instr, vars []int64) *replacement {
 	cwin := make([]instr, len(win))
 	for i, in := range win {
 		if in.op == opLoad {
-			for j, v := range vars {
-				if v == in.arg {
-					in.arg = int64(j)
-					break
-				}
-			}
+			in.arg = int64(slices.Index(vars, in.arg))
 		}
 		cwin[i] = in
 	}
@@ -310,6 +302,10 @@ func (s *superopt) search(win []instr, vars []int64) *replacement {
 		st.expected[i] = out
 	}
 	st.alphabet = s.alphabet(cwin, len(vars))
+	st.costs = make([]int, len(st.alphabet))
+	for i, in := range st.alphabet {
+		st.costs[i] = in.cost()
+	}
 	winCost := st.bestCost
 
 	// The empty sequence: the window has no net effect (NEG NEG, PUSH 0 ADD, ...).
@@ -318,7 +314,7 @@ func (s *superopt) search(win []instr, vars []int64) *replacement {
 	if net == 0 && st.accept(0) {
 		st.best, st.bestCost = []instr{}, 0
 	} else {
-		st.dfs(0)
+		st.dfs(0, 0)
 	}
 	s.stats.Candidates += st.tried
 	if st.best == nil {
@@ -407,22 +403,19 @@ func (s *superopt) alphabet(win []instr, nvars int) []instr {
 	return a
 }
 
-// dfs extends the candidate of length n by every instruction of the alphabet.
-func (st *searchState) dfs(n int) {
+// dfs extends the candidate of length n, which costs partial, by every instruction of the
+// alphabet.
+func (st *searchState) dfs(n, partial int) {
 	remaining := maxCandidate - n
 	if remaining == 0 {
 		return
 	}
-	partial := 0
-	for _, in := range st.seq[:n] {
-		partial += in.cost()
-	}
 	d := st.depths[n]
-	for _, in := range st.alphabet {
+	for i, in := range st.alphabet {
 		if st.tried >= searchBudget {
 			return
 		}
-		c := partial + in.cost()
+		c := partial + st.costs[i]
 		if c >= st.bestCost {
 			continue
 		}
@@ -436,12 +429,12 @@ func (st *searchState) dfs(n int) {
 		st.stacks[n+1] = st.stacks[n]
 		step(in, &st.stacks[n+1], d, &st.vectors[0], st.s.t)
 		st.tried++
-		if nd == st.want && equal(st.stacks[n+1][:nd], st.expected[0]) && st.accept(n+1) {
+		if nd == st.want && slices.Equal(st.stacks[n+1][:nd], st.expected[0]) && st.accept(n+1) {
 			st.best = append([]instr(nil), st.seq[:n+1]...)
 			st.bestCost = c
 			continue
 		}
-		st.dfs(n + 1)
+		st.dfs(n+1, c)
 	}
 }
 
@@ -465,19 +458,7 @@ func (st *searchState) accept(n int) bool {
 func (st *searchState) verify(n, from, to int) bool {
 	for i := from; i < to; i++ {
 		out, ok := st.s.eval(st.seq[:n], &st.vectors[i], st.inputs)
-		if !ok || !equal(out, st.expected[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
+		if !ok || !slices.Equal(out, st.expected[i]) {
 			return false
 		}
 	}
