@@ -187,13 +187,11 @@ func (e *keyEmitter) value(t types.Type, expr, name string, set bool, depth int,
 					at.path, typeString(orig, e.pkg.Types))
 				return nil
 			}
-			if n.TypeArgs().Len() > 0 {
-				for i := range n.TypeArgs().Len() {
-					if !hasHashKey(n.Obj().Type().(*types.Named).TypeParams().At(i)) {
-						e.errs.add(at.pos, "%s: generic struct %s needs type parameters constrained by keyhash.Key to get a HashKey method",
-							at.path, typeString(orig, e.pkg.Types))
-						return nil
-					}
+			for i := range n.TypeArgs().Len() {
+				if !hasHashKey(n.Origin().TypeParams().At(i)) {
+					e.errs.add(at.pos, "%s: generic struct %s needs type parameters constrained by keyhash.Key to get a HashKey method",
+						at.path, typeString(orig, e.pkg.Types))
+					return nil
 				}
 			}
 			e.reach(n.Obj(), at.path)
@@ -251,10 +249,7 @@ func (e *keyEmitter) value(t types.Type, expr, name string, set bool, depth int,
 		ok := true
 		for i := range u.NumFields() {
 			f := u.Field(i)
-			skip, fset := parseTag(u.Tag(i), e.pkg.Fset.Position(f.Pos()), at.path+"."+f.Name(), e.errs)
-			if fset && !isSlice(f.Type()) {
-				e.errs.add(e.pkg.Fset.Position(f.Pos()), "%s.%s: cache:\"set\" applies to slices, not %s", at.path, f.Name(), typeString(f.Type(), e.pkg.Types))
-			}
+			skip, fset := e.pkg.fieldTag(f, u.Tag(i), at.path, e.errs)
 			if skip || f.Name() == "_" {
 				continue
 			}

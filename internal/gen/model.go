@@ -172,11 +172,7 @@ func (pkg *Package) add(obj *types.TypeName, errs *ErrorList) *Struct {
 			return st
 		}
 		f := &Field{Var: v, Pos: pkg.Fset.Position(v.Pos())}
-		f.Skip, f.Set = parseTag(stype.Tag(i), f.Pos, obj.Name()+"."+v.Name(), errs)
-		if f.Set && !isSlice(v.Type()) {
-			errs.add(f.Pos, "%s.%s: cache:\"set\" applies to slices, not %s", obj.Name(), v.Name(), typeString(v.Type(), pkg.Types))
-			f.Set = false
-		}
+		f.Skip, f.Set = pkg.fieldTag(v, stype.Tag(i), obj.Name(), errs)
 		st.Fields = append(st.Fields, f)
 	}
 	pkg.byObj[obj] = st
@@ -206,6 +202,18 @@ func directives(doc *ast.CommentGroup, fset *token.FileSet, errs *ErrorList) (ke
 		}
 	}
 	return key, value
+}
+
+// fieldTag reads the cache:"..." options of field v, in the struct at path, and reports a
+// cache:"set" on anything but a slice (set is then false).
+func (pkg *Package) fieldTag(v *types.Var, tag, path string, errs *ErrorList) (skip, set bool) {
+	pos := pkg.Fset.Position(v.Pos())
+	skip, set = parseTag(tag, pos, path+"."+v.Name(), errs)
+	if set && !isSlice(v.Type()) {
+		errs.add(pos, "%s.%s: cache:\"set\" applies to slices, not %s", path, v.Name(), typeString(v.Type(), pkg.Types))
+		set = false
+	}
+	return skip, set
 }
 
 // parseTag reads the cache:"..." options of one field.
