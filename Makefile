@@ -1,7 +1,6 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 
 GO          ?= go
-STATICCHECK ?= staticcheck
 # TESTFLAGS are extra go test flags: .ci/run sets -count=1 so that CI never reports cached
 # results.
 TESTFLAGS   ?=
@@ -27,11 +26,12 @@ test:
 bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
 
-## check: formatting, vet, staticcheck, and generated files up to date.
+## check: formatting, vet, staticcheck (a tool of this module, pinned in go.mod), and
+## generated files up to date.
 check:
 	@out=$$(gofmt -l .) || exit 1; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./... ./testdata/golden/...
-	$(STATICCHECK) ./...
+	$(GO) tool staticcheck ./...
 	$(GO) run ./cmd/cachegen -check $(GENERATED)
 
 ## demo: the whole loop on the local disk cache, in separate processes: examples/minicompiler
