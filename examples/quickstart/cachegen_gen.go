@@ -22,7 +22,7 @@ func _() {
 // HashKey writes every field of Query to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Query) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/examples/quickstart.Query", 0xd01e8356c170a348, 0xa57567dd7778fd04, 0x4d449e4e5d0b5f33, 0xfc37778daf663f07)
+	h.Begin("github.com/cachegen/cachegen/examples/quickstart.Query", 0x3d4233ed9848c026, 0xae9b7ca30d7324df, 0x14d82d987e9bd51b, 0x7ca2dd6accfcd90b)
 	h.Int("Limit", x.Limit)
 	h.String("Method", x.Method)
 	h.End()

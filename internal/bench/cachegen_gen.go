@@ -32,7 +32,7 @@ func _() {
 // HashKey writes every field of CompileKey to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x CompileKey) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/internal/bench.CompileKey", 0x2cc221ae479d764c, 0xc7c3046efa92082f, 0x56ce29a87e8580c6, 0x05d7e8fbbd6c58a7)
+	h.Begin("github.com/cachegen/cachegen/internal/bench.CompileKey", 0x2de69a488e38bc1a, 0xc23e2009e3dda4f5, 0xa491c03976ab4273, 0xb32716907f1653a9)
 	h.String("CompilerVersion", x.CompilerVersion)
 	x.Target.HashKey(h.Field("Target"))
 	h.Int("OptLevel", x.OptLevel)
@@ -94,7 +94,7 @@ func _() {
 // HashKey writes every field of Target to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Target) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/internal/bench.Target", 0x6558eaf16e7b1502, 0x06a295c89f3c0e20, 0x3aefa6f45f520e53, 0x948c8b16c7b2c91f)
+	h.Begin("github.com/cachegen/cachegen/internal/bench.Target", 0x7e291e3a9b8dc89a, 0x326756f813971be5, 0xcd2e41e9c192d6e9, 0xae83e1167129142f)
 	h.String("Arch", x.Arch)
 	h.String("OS", x.OS)
 	h.Strings("Features", x.Features)

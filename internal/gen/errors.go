@@ -46,3 +46,10 @@ func (l ErrorList) sort() ErrorList {
 	})
 	return slices.CompactFunc(l, func(a, b *Error) bool { return *a == *b })
 }
+
+// addErr appends e, if it is not nil.
+func (l *ErrorList) addErr(e *Error) {
+	if e != nil {
+		*l = append(*l, e)
+	}
+}

@@ -46,6 +46,23 @@ func (c Config) output() string {
 	return c.Output
 }
 
+// checkOutput refuses an output name that is not a plain Go file name: the file belongs in
+// each package's own directory.
+func (c Config) checkOutput() error {
+	name := c.output()
+	switch {
+	case name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || name == "." || name == "..":
+		return fmt.Errorf("-output %s: want a file name, not a path: the file is written in each package's directory", name)
+	case !strings.HasSuffix(name, ".go"):
+		return fmt.Errorf("-output %s: want a name ending in .go", name)
+	case strings.HasSuffix(name, "_test.go"):
+		return fmt.Errorf("-output %s: a _test.go file is compiled only into tests, and the methods it would hold are needed by the package", name)
+	case strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_"):
+		return fmt.Errorf("-output %s: the go command ignores files whose names start with . or _", name)
+	}
+	return nil
+}
+
 func (c Config) patterns() []string {
 	if len(c.Patterns) == 0 {
 		return []string{"."}
@@ -86,16 +103,43 @@ func (f *File) Diff(name string) string {
 // Generate loads the packages cfg names and returns the file each one should have. Packages
 // with no annotated struct and no earlier generated file are left out. When anything cannot
 // be generated the error is an ErrorList holding every problem found.
+//
+// The packages of the main module that those import and that hold annotations are modelled
+// too, dependencies first, so that a key may contain a key of another package whose HashKey
+// this run (or the next go generate in that package) writes; their files are not returned.
+// No generated file of any package modelled feeds the model: each is read as empty, so an
+// old or stale one changes neither the result nor the time a run takes.
 func Generate(cfg Config) ([]*File, error) {
+	if err := cfg.checkOutput(); err != nil {
+		return nil, err
+	}
 	pkgs, err := load(cfg)
 	if err != nil {
 		return nil, err
 	}
 	var errs ErrorList
 	var files []*File
-	for _, p := range pkgs {
-		pkg := buildPackage(p, &errs)
+	run := &runIndex{keys: map[string]bool{}, values: map[string]bool{}}
+	for _, lp := range pkgs {
+		p := lp.pkg
+		pkg := buildPackage(p, run, &errs)
 		if len(p.GoFiles) == 0 {
+			continue
+		}
+		var content []byte
+		if len(pkg.Structs) > 0 {
+			plan, perrs := planFile(pkg)
+			errs = append(errs, perrs...)
+			if len(perrs) == 0 {
+				run.register(plan)
+				if lp.target {
+					var ferrs ErrorList
+					content, ferrs = emitFile(pkg, plan)
+					errs = append(errs, ferrs...)
+				}
+			}
+		}
+		if !lp.target {
 			continue
 		}
 		path := filepath.Join(pkg.Dir, cfg.output())
@@ -104,20 +148,46 @@ func Generate(cfg Config) ([]*File, error) {
 			errs = append(errs, &Error{Msg: err.Error()})
 			continue
 		}
-		if len(pkg.Structs) == 0 {
-			if old != nil {
-				files = append(files, &File{Path: path, Old: old})
-			}
+		if content == nil && old == nil {
 			continue
 		}
-		content, ferrs := emitFile(pkg)
-		errs = append(errs, ferrs...)
 		files = append(files, &File{Path: path, Content: content, Old: old})
 	}
 	if len(errs) > 0 {
 		return nil, errs.sort()
 	}
 	return files, nil
+}
+
+// A runIndex records the structs of the packages modelled so far that get generated methods,
+// by package path and name, so that a package modelled later knows which of its fields'
+// foreign types will have them.
+type runIndex struct {
+	keys, values map[string]bool
+}
+
+func typeID(n *types.Named) string {
+	return n.Obj().Pkg().Path() + "." + n.Obj().Name()
+}
+
+// hashKey reports whether this run generates a HashKey method for n.
+func (r *runIndex) hashKey(n *types.Named) bool {
+	return r != nil && n.Obj().Pkg() != nil && r.keys[typeID(n.Origin())]
+}
+
+// msgp reports whether this run generates msgp methods for n.
+func (r *runIndex) msgp(n *types.Named) bool {
+	return r != nil && n.Obj().Pkg() != nil && r.values[typeID(n.Origin())]
+}
+
+// register adds the structs of a package's plan.
+func (r *runIndex) register(plan *filePlan) {
+	for s := range plan.hashKeys {
+		r.keys[typeID(s.Named)] = true
+	}
+	for s := range plan.msgp {
+		r.values[typeID(s.Named)] = true
+	}
 }
 
 // Write puts every stale file in place: written to a temporary file in the same directory
@@ -163,10 +233,10 @@ func writeAtomic(path string, content []byte) error {
 
 // A filePlan is what one package's generated file holds.
 type filePlan struct {
-	hashKeys  map[*Struct]jen.Code // the HashKey method of each key
-	msgp      map[*Struct]bool     // the structs that get msgp serializers
-	notes     map[*Struct]string   // why a key gets no serializers
-	converted *namedSet            // named types that HashKey converts to their basic type
+	hashKeys map[*Struct]jen.Code // the HashKey method of each key
+	helpers  []jen.Code           // the helper functions of recursive types
+	msgp     map[*Struct]bool     // the structs that get msgp serializers
+	notes    map[*Struct]string   // why a key gets no serializers
 }
 
 // planFile decides which structs get which methods, and reports every problem. A struct a
@@ -174,7 +244,7 @@ type filePlan struct {
 // planned in turn, wherever it stands in pkg.Structs.
 func planFile(pkg *Package) (*filePlan, ErrorList) {
 	var errs ErrorList
-	plan := &filePlan{hashKeys: map[*Struct]jen.Code{}, msgp: map[*Struct]bool{}, notes: map[*Struct]string{}, converted: &namedSet{}}
+	plan := &filePlan{hashKeys: map[*Struct]jen.Code{}, msgp: map[*Struct]bool{}, notes: map[*Struct]string{}}
 
 	// Keys first: they reach the same-package structs they contain.
 	var queue []*Struct
@@ -183,9 +253,15 @@ func planFile(pkg *Package) (*filePlan, ErrorList) {
 			queue = append(queue, s)
 		}
 	}
-	keys := &keyEmitter{pkg: pkg, errs: &errs, converted: plan.converted}
-	keys.reach = func(obj *types.TypeName, via string) {
-		if st := pkg.add(obj, &errs); st != nil && !st.Key {
+	keys := &keyEmitter{
+		pkg:      pkg,
+		errs:     &errs,
+		reported: map[*Node]bool{},
+		byNode:   map[*Node]*helper{},
+		names:    &identSet{scope: pkg.Types.Scope()},
+	}
+	keys.reach = func(st *Struct, via string) {
+		if !st.Key {
 			st.Key = true
 			st.Via = via
 			queue = append(queue, st)
@@ -198,8 +274,17 @@ func planFile(pkg *Package) (*filePlan, ErrorList) {
 			errs.add(s.Pos, "%s is annotated %s but already has a HashKey method; remove one of them", s.Name(), keyDirective)
 			continue
 		}
+		if conflict := declaredName(s, "HashKey"); conflict != "" {
+			errs.add(s.Pos, "%s: it declares %s, which the generated HashKey(*keyhash.Hasher) method would collide with; rename it", s.Name(), conflict)
+			continue
+		}
+		if s.unusable != "" {
+			errs.add(s.Pos, "%s: %s", s.Name(), s.unusable)
+			continue
+		}
 		plan.hashKeys[s] = keys.hashKeyFunc(s)
 	}
+	plan.helpers = keys.helperFuncs()
 
 	// Then values, which must serialize completely, and keys, which get serializers too
 	// when every field allows it.
@@ -226,27 +311,64 @@ func planFile(pkg *Package) (*filePlan, ErrorList) {
 			plan.msgp[r] = true
 		}
 	}
+
+	// Every field of a struct that gets methods is named by its guard, excluded fields too:
+	// a type the type checker could not resolve is reported where it is written.
+	for _, s := range pkg.Structs {
+		if plan.hashKeys[s] == nil && !plan.msgp[s] {
+			continue
+		}
+		for _, f := range s.Fields {
+			if containsInvalid(f.Var.Type()) {
+				// The walks may have reported it already, at the same place: the
+				// sorted list keeps one.
+				errs.addErr(pkg.typeError(site{pos: f.Pos, path: s.path(f)}))
+			}
+		}
+	}
 	return plan, errs
 }
 
-// emitFile generates the file of one package: per struct, in order, a section comment, the
-// stale-build guard and the HashKey method; then the guard of converted named types; then
-// msgp's serializers; all formatted, with imports.
-func emitFile(pkg *Package) ([]byte, ErrorList) {
-	plan, errs := planFile(pkg)
-	if len(errs) > 0 {
-		return nil, errs
+// guardedNodes returns the named non-struct types whose shape the generated code of structs
+// relies on, in the order they are first reached.
+func guardedNodes(structs []*Struct) []*Node {
+	var out []*Node
+	seen := map[*Node]bool{}
+	for _, s := range structs {
+		for _, f := range s.Fields {
+			walkNodes(f.Node, seen, func(n *Node) bool {
+				switch n.Kind {
+				case KindNamed:
+					if n.Struct != nil {
+						return false // a struct of the file: guarded by its own assertion
+					}
+					out = append(out, n)
+					return true
+				case KindHashKey, KindTime, KindDuration, KindInterface, KindForeignStruct:
+					return false
+				}
+				return true
+			})
+		}
 	}
+	return out
+}
+
+// emitFile generates the file of one package: per struct, in order, a section comment, the
+// stale-build guard and the HashKey method; then the helpers of recursive types and the guard
+// of named non-struct types; then msgp's serializers; all formatted, with imports.
+func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 	f := jen.NewFilePathName(pkg.Path, pkg.Name)
 	f.NoFormat = true
 	f.HeaderComment(generatedHeader)
 	f.ImportName(keyhashPath, "keyhash")
-	var set []*Struct
-	for _, s := range pkg.Structs {
+	var set, generated []*Struct
+	for _, s := range emitOrder(pkg.Structs) {
 		hashKey, msgp := plan.hashKeys[s], plan.msgp[s]
 		if hashKey == nil && !msgp {
 			continue
 		}
+		generated = append(generated, s)
 		f.Comment(sectionComment(s, hashKey != nil, msgp))
 		f.Line()
 		f.Add(guardFunc(s))
@@ -262,11 +384,11 @@ func emitFile(pkg *Package) ([]byte, ErrorList) {
 			set = append(set, s)
 		}
 	}
-	inlined := inlinedTypes(pkg, set)
-	for _, n := range inlined {
-		plan.converted.add(n)
+	for _, h := range plan.helpers {
+		f.Line()
+		f.Add(h)
 	}
-	if g := underlyingGuard(plan.converted.list, pkg.Types); g != nil {
+	for _, g := range namedGuard(guardedNodes(generated), pkg.Types) {
 		f.Line()
 		f.Add(g)
 	}
@@ -275,19 +397,32 @@ func emitFile(pkg *Package) ([]byte, ErrorList) {
 		return nil, ErrorList{{Msg: fmt.Sprintf("rendering %s: %v", pkg.Path, err)}}
 	}
 	if len(set) > 0 {
-		code, merrs := msgpCode(pkg, set, inlined)
+		code, merrs := msgpCode(pkg, set, inlinedTypes(pkg, set))
 		if len(merrs) > 0 {
 			return nil, merrs
 		}
 		buf.WriteString("\n// msgp serializers (generated in-process by github.com/tinylib/msgp).\n")
 		buf.Write(code)
 	}
-	src, err := finish(buf.Bytes(), pkg)
-	if err != nil {
-		return nil, ErrorList{{Msg: fmt.Sprintf("cachegen produced invalid Go for %s (a bug; please report it with this output): %v\n%s",
-			pkg.Path, err, numbered(buf.Bytes()))}}
+	src, ferrs := finish(buf.Bytes(), pkg)
+	if ferrs != nil {
+		return nil, ferrs
 	}
 	return src, nil
+}
+
+// emitOrder returns the annotated structs in source order, then those reached from them in
+// the order they were modelled.
+func emitOrder(structs []*Struct) []*Struct {
+	var out, reached []*Struct
+	for _, s := range structs {
+		if s.Value || (s.Key && s.Via == "") {
+			out = append(out, s)
+		} else {
+			reached = append(reached, s)
+		}
+	}
+	return append(out, reached...)
 }
 
 func sectionComment(s *Struct, key, value bool) string {

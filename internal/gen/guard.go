@@ -35,45 +35,54 @@ func guardFunc(s *Struct) jen.Code {
 		))
 }
 
-// A namedSet is an ordered set of named types.
-type namedSet struct {
-	list []*types.Named
-	seen map[string]bool
-}
-
-func (s *namedSet) add(n *types.Named) {
-	key := types.TypeString(n, nil)
-	if s.seen == nil {
-		s.seen = map[string]bool{}
-	}
-	if !s.seen[key] {
-		s.seen[key] = true
-		s.list = append(s.list, n)
-	}
-}
-
-// underlyingGuard returns the assertion for the named types that generated code converts
-// (enums to their basic type in HashKey; msgp's inlined types in the serializers): a
-// pointer conversion that compiles only while each type's underlying type is the one the
-// code was generated for. Changing `type Mode int8` to `type Mode int` must not silently
-// truncate values in a stale file. It returns nil when there are none.
-func underlyingGuard(named []*types.Named, pkg *types.Package) jen.Code {
-	if len(named) == 0 {
-		return nil
-	}
-	var stmts []jen.Code
-	for _, n := range named {
-		v := n.Obj().Name() + "_changed_run_go_generate"
-		if p := n.Obj().Pkg(); p != nil && p != pkg {
+// namedGuard returns the assertion for the named non-struct types that generated code relies
+// on the shape of: enums it converts to a basic type, named slices, maps, arrays and pointers
+// it ranges over or dereferences (with any anonymous struct inside them), in this package or
+// another, and the types msgp inlines. Each is a pointer conversion that compiles only while
+// the type's underlying type is the one the code was generated for: changing `type Mode
+// int8` to `type Mode int`, or `type IDs []int` to `type IDs map[int]int`, must not leave a
+// stale file that builds. A generic type is guarded once, for all its instances, in a
+// function with its type parameters.
+func namedGuard(nodes []*Node, pkg *types.Package) []jen.Code {
+	const doc = "A compile error below means the underlying type of a named type that this file relies on\nhas changed since cachegen generated it: run `go generate` to update it."
+	var plain []jen.Code
+	var generic []jen.Code
+	seen := map[*types.TypeName]bool{}
+	for _, n := range nodes {
+		origin := n.Named.Origin()
+		if seen[origin.Obj()] {
+			continue
+		}
+		seen[origin.Obj()] = true
+		v := origin.Obj().Name() + "_changed_run_go_generate"
+		if p := origin.Obj().Pkg(); p != nil && p != pkg {
 			v = p.Name() + "_" + v
 		}
-		stmts = append(stmts,
-			jen.Var().Id(v).Op("*").Add(typeCode(n)),
-			jen.Id("_").Op("=").Parens(jen.Op("*").Add(typeCode(n.Underlying()))).Call(jen.Id(v)),
-		)
+		spelled := typeCode(n.Spelled)
+		under := n.Named.Underlying()
+		if tp := origin.TypeParams(); tp.Len() > 0 {
+			params := make([]jen.Code, tp.Len())
+			args := make([]jen.Code, tp.Len())
+			for i := range tp.Len() {
+				params[i] = jen.Id(tp.At(i).Obj().Name()).Add(typeCode(tp.At(i).Constraint()))
+				args[i] = jen.Id(tp.At(i).Obj().Name())
+			}
+			spelled = qualified(origin.Obj(), nil).Types(args...)
+			generic = append(generic, comments(doc).Func().Id("_").Types(params...).Params().Block(
+				jen.Var().Id(v).Op("*").Add(spelled),
+				jen.Id("_").Op("=").Parens(jen.Op("*").Add(typeCode(origin.Underlying()))).Call(jen.Id(v)),
+			))
+			continue
+		}
+		plain = append(plain, jen.Block(
+			jen.Var().Id(v).Op("*").Add(spelled),
+			jen.Id("_").Op("=").Parens(jen.Op("*").Add(typeCode(under))).Call(jen.Id(v)),
+		))
 	}
-	return comments("A compile error below means the underlying type of a named type that this file converts\nhas changed since cachegen generated it: run `go generate` to update it.").
-		Add(jen.Func().Id("_").Params().Block(stmts...))
+	if len(plain) > 0 {
+		generic = append([]jen.Code{comments(doc).Func().Id("_").Params().Block(plain...)}, generic...)
+	}
+	return generic
 }
 
 // receiverType returns s's type as a method receiver or variable type: T, or T[P, Q].
@@ -94,8 +103,12 @@ func receiverType(s *Struct) *jen.Statement {
 func typeCode(t types.Type) *jen.Statement {
 	switch t := t.(type) {
 	case *types.Alias:
-		// An alias may be unexported in another package, or a universe alias (byte, any):
-		// what it stands for can always be written.
+		// An exported alias (or one of this package) is written as it is, since it may
+		// stand for a type that is not exported; a universe alias (byte, any) or an
+		// unexported one of another package is written as what it stands for.
+		if obj := t.Obj(); obj.Pkg() != nil && obj.Exported() && t.TypeParams().Len() == 0 {
+			return qualified(obj, t.TypeArgs())
+		}
 		return typeCode(types.Unalias(t))
 	case *types.Named:
 		return qualified(t.Obj(), t.TypeArgs())

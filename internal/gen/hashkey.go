@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -35,17 +36,31 @@ var basicMethods = map[types.BasicKind][2]string{
 	types.String:     {"String", "string"},
 }
 
-// keyEmitter writes the statements that hash one struct's fields. It validates as it goes:
-// a field whose type cannot be hashed becomes an error at the field, never a skipped field.
+// keyEmitter writes the HashKey methods of a package's keys from the model of their types.
+// It validates as it goes: a node that cannot be hashed becomes an error at the field that
+// holds it (the first such field, for a named type), never a skipped field.
 type keyEmitter struct {
 	pkg  *Package
 	errs *ErrorList
 	// reach is called for a same-package named struct that a key contains and that has no
-	// HashKey of its own; it gets one generated as if it were annotated.
-	reach func(obj *types.TypeName, via string)
-	// converted collects the named types whose values the code converts to their underlying
-	// basic type, for the guard that breaks the build when that type changes.
-	converted *namedSet
+	// HashKey of its own; it gets one generated as if it were annotated. via is the path of
+	// the field that reaches it.
+	reach func(s *Struct, via string)
+	// reported holds the named nodes whose problems have been reported, so that a type used
+	// by many fields is reported once.
+	reported map[*Node]bool
+	// helpers holds the helper function of each recursive named type, in the order they
+	// were needed; names are the identifiers in use (package scope and helpers).
+	helpers []*helper
+	byNode  map[*Node]*helper
+	names   *identSet
+}
+
+// A helper is the function that hashes a recursive named type, which cannot be inlined.
+type helper struct {
+	node *Node
+	name string
+	body []jen.Code
 }
 
 // site is where an expression being hashed comes from, for error messages.
@@ -56,10 +71,42 @@ type site struct {
 
 // elem returns the site of an element of the collection at s, for messages: K.List[].
 func (s site) elem(suffix string) site {
-	if i := strings.Index(s.path, " ("); i >= 0 {
-		return site{pos: s.pos, path: s.path[:i] + suffix + s.path[i:]}
-	}
 	return site{pos: s.pos, path: s.path + suffix}
+}
+
+// label is the name a value has in the trace: a literal, or (in a helper function) an
+// expression over the helper's name parameter.
+type label struct {
+	s     string
+	isVar bool
+}
+
+func lit(s string) label { return label{s: s} }
+
+func (l label) code() jen.Code {
+	if l.isVar {
+		return jen.Id(l.s)
+	}
+	return jen.Lit(l.s)
+}
+
+// deref labels what a pointer labelled l points to.
+func (l label) deref() label {
+	if l.isVar {
+		return label{s: `"*" + ` + l.s, isVar: true}
+	}
+	return lit("*" + l.s)
+}
+
+// field labels field f of an anonymous struct labelled l.
+func (l label) field(f string) label {
+	switch {
+	case l.isVar:
+		return label{s: l.s + ` + ".` + f + `"`, isVar: true}
+	case l.s == "":
+		return lit(f)
+	}
+	return lit(l.s + "." + f)
 }
 
 // hashKeyFunc returns the HashKey method of s.
@@ -81,14 +128,11 @@ func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 		body = append(body, jen.Qual(keyhashPath, "TypeArg").Types(jen.Id(tp)).Call(jen.Id("h")))
 	}
 	for _, f := range s.Fields {
-		if f.Skip || f.Name() == "_" {
+		if !f.hashed() {
 			continue
 		}
-		at := site{pos: f.Pos, path: s.Name() + "." + f.Name()}
-		if s.Via != "" {
-			at.path += " (reached from " + s.Via + ")"
-		}
-		body = append(body, e.value(f.Var.Type(), "x."+f.Name(), f.Name(), f.Set, 0, at)...)
+		at := site{pos: f.Pos, path: s.path(f)}
+		body = append(body, e.value(f.Node, "x."+f.Name(), lit(f.Name()), f.Set, 0, at)...)
 	}
 	body = append(body, jen.Id("h").Dot("End").Call())
 
@@ -104,6 +148,25 @@ func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 		Block(body...)
 }
 
+// helperFuncs returns the helper functions of recursive types, in the order they were
+// first needed. A helper's body may need further helpers, so it loops until none is new.
+func (e *keyEmitter) helperFuncs() []jen.Code {
+	var out []jen.Code
+	for i := 0; i < len(e.helpers); i++ {
+		hp := e.helpers[i]
+		at := site{pos: e.pkg.Fset.Position(hp.node.Named.Obj().Pos()), path: hp.node.Named.Obj().Name()}
+		body := e.shape(hp.node.Under, "x", label{s: "name", isVar: true}, false, 0, true, at)
+		out = append(out, comments(fmt.Sprintf("%s hashes a %s. It is a function, not inlined, because the type contains itself.",
+			hp.name, typeString(hp.node.Named, e.pkg.Types))).
+			Func().Id(hp.name).Params(
+			jen.Id("h").Op("*").Qual(keyhashPath, "Hasher"),
+			jen.Id("name").String(),
+			jen.Id("x").Add(typeCode(hp.node.Spelled)),
+		).Block(body...))
+	}
+	return out
+}
+
 // operand returns expr in a form that a selector, an index or a method call can follow:
 // a dereference needs parentheses.
 func operand(expr string) string {
@@ -111,14 +174,6 @@ func operand(expr string) string {
 		return "(" + expr + ")"
 	}
 	return expr
-}
-
-// joinName names a field of an anonymous struct in the trace: Outer.Field.
-func joinName(outer, field string) string {
-	if outer == "" {
-		return field
-	}
-	return outer + "." + field
 }
 
 // comments renders text as line comments, one per line of text.
@@ -140,120 +195,157 @@ func loopVar(base string, d int) string {
 	return base + strconv.Itoa(d)
 }
 
-// value returns the statements that hash expr, of type t. name labels it in the trace.
-func (e *keyEmitter) value(t types.Type, expr, name string, set bool, depth int, at site) []jen.Code {
+// value returns the statements that hash expr, whose shape is n. name labels it in the trace;
+// set says the field is tagged cache:"set"; depth names loop variables.
+func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int, at site) []jen.Code {
 	h := jen.Id("h")
-	orig := t
-	t = types.Unalias(t)
+	switch n.Kind {
+	case KindTime:
+		return []jen.Code{h.Clone().Dot("Time").Call(name.code(), jen.Id(expr))}
+	case KindDuration:
+		return []jen.Code{h.Clone().Dot("Duration").Call(name.code(), jen.Id(expr))}
 
-	if n, ok := t.(*types.Named); ok && n.Obj().Pkg() != nil {
-		switch n.Obj().Pkg().Path() + "." + n.Obj().Name() {
-		case "time.Time":
-			return []jen.Code{h.Clone().Dot("Time").Call(jen.Lit(name), jen.Id(expr))}
-		case "time.Duration":
-			return []jen.Code{h.Clone().Dot("Duration").Call(jen.Lit(name), jen.Id(expr))}
-		}
-	}
-
-	if tp, ok := t.(*types.TypeParam); ok {
-		if !hasHashKey(tp) {
+	case KindTypeParam:
+		if !n.KeyBound {
 			e.errs.add(at.pos, "%s: type parameter %s is not constrained by keyhash.Key; constrain it (%s keyhash.Key) or exclude the field with cache:\"-\"",
-				at.path, tp.Obj().Name(), tp.Obj().Name())
+				at.path, n.Type, n.Type)
 			return nil
 		}
 		// Through Interface: a type argument may be an interface type or a pointer, so
 		// the value's dynamic type is written and a nil value is tagged, not called.
-		return []jen.Code{h.Clone().Dot("Interface").Call(jen.Lit(name), jen.Id(expr))}
-	}
+		return []jen.Code{h.Clone().Dot("Interface").Call(name.code(), jen.Id(expr))}
 
-	if _, isIface := t.Underlying().(*types.Interface); isIface {
-		if !hasHashKey(t) {
-			e.errs.add(at.pos, "%s: interface type %s does not embed keyhash.Key, so its dynamic value cannot be hashed; embed keyhash.Key in the interface, or exclude the field with cache:\"-\"",
-				at.path, typeString(orig, e.pkg.Types))
+	case KindInterface:
+		if !n.KeyBound {
+			if e.once(n) {
+				e.errs.add(at.pos, "%s: interface type %s does not embed keyhash.Key, so its dynamic value cannot be hashed; embed keyhash.Key in the interface, or exclude the field with cache:\"-\"",
+					at.path, e.str(n))
+			}
 			return nil
 		}
-		return []jen.Code{h.Clone().Dot("Interface").Call(jen.Lit(name), jen.Id(expr))}
-	}
+		return []jen.Code{h.Clone().Dot("Interface").Call(name.code(), jen.Id(expr))}
 
-	if n, ok := t.(*types.Named); ok {
+	case KindHashKey:
 		// A type with its own HashKey (hand-written here, or from another package) hashes
 		// itself.
-		if hasHashKey(n) {
-			return []jen.Code{jen.Id(operand(expr)).Dot("HashKey").Call(h.Clone().Dot("Field").Call(jen.Lit(name)))}
+		if !e.typeArgsOK(n, at) {
+			return nil
 		}
-		if _, isStruct := n.Underlying().(*types.Struct); isStruct {
-			if n.Obj().Pkg() != e.pkg.Types {
-				e.errs.add(at.pos, "%s: %s is declared in another package and has no HashKey method, so cachegen cannot see all of its fields; give it a HashKey method (or wrap it in a type that has one), or exclude the field with cache:\"-\"",
-					at.path, typeString(orig, e.pkg.Types))
+		return []jen.Code{jen.Id(operand(expr)).Dot("HashKey").Call(h.Clone().Dot("Field").Call(name.code()))}
+
+	case KindNamed:
+		if !e.nameable(n, at) {
+			return nil
+		}
+		if n.Struct != nil {
+			s := n.Struct
+			if s.unusable != "" {
+				if e.once(n) {
+					e.errs.add(at.pos, "%s: %s: %s", at.path, e.str(n), s.unusable)
+				}
 				return nil
 			}
 			for i := range n.TypeArgs().Len() {
-				if !hasHashKey(n.Origin().TypeParams().At(i)) {
+				if !hasHashKey(s.Named.TypeParams().At(i)) {
 					e.errs.add(at.pos, "%s: generic struct %s needs type parameters constrained by keyhash.Key to get a HashKey method",
-						at.path, typeString(orig, e.pkg.Types))
+						at.path, e.str(n))
 					return nil
 				}
 			}
-			e.reach(n.Obj(), at.path)
-			return []jen.Code{jen.Id(operand(expr)).Dot("HashKey").Call(h.Clone().Dot("Field").Call(jen.Lit(name)))}
+			if !e.typeArgsOK(n, at) {
+				return nil
+			}
+			e.reach(s, at.path)
+			return []jen.Code{jen.Id(operand(expr)).Dot("HashKey").Call(h.Clone().Dot("Field").Call(name.code()))}
 		}
-	}
+		if n.Recursive {
+			hp := e.helperOf(n, at)
+			if hp == nil {
+				return nil
+			}
+			return []jen.Code{jen.Id(hp.name).Call(h, name.code(), jen.Id(expr))}
+		}
+		return e.shape(n.Under, expr, name, set, depth, true, at)
 
-	switch u := t.Underlying().(type) {
-	case *types.Basic:
-		m, ok := basicMethods[u.Kind()]
+	case KindForeignStruct:
+		if e.once(n) {
+			if n.Promoted != "" {
+				e.errs.add(at.pos, "%s: %s has a HashKey method only by promotion from its embedded field %s, which hashes that field and skips the others; give %s a HashKey method of its own, or exclude the field with cache:\"-\"",
+					at.path, e.str(n), n.Promoted, e.str(n))
+			} else {
+				e.errs.add(at.pos, "%s: %s is declared in another package and has no HashKey method, so cachegen cannot see all of its fields; give it a HashKey method (or wrap it in a type that has one), or exclude the field with cache:\"-\"",
+					at.path, e.str(n))
+			}
+		}
+		return nil
+	}
+	return e.shape(n, expr, name, set, depth, false, at)
+}
+
+// shape returns the statements that hash expr by the shape of its type, for an unnamed type
+// or the underlying type of a named one (converted: a basic value is then converted to the
+// type its Hasher method takes).
+func (e *keyEmitter) shape(n *Node, expr string, name label, set bool, depth int, converted bool, at site) []jen.Code {
+	h := jen.Id("h")
+	switch n.Kind {
+	case KindBasic:
+		m, ok := basicMethods[n.Basic]
 		if !ok {
 			e.errs.add(at.pos, "%s: %s cannot be hashed (its value is an address, not content); exclude the field with cache:\"-\"",
-				at.path, typeString(orig, e.pkg.Types))
+				at.path, e.str(n))
 			return nil
 		}
 		arg := jen.Id(expr)
-		if n, named := t.(*types.Named); named {
+		if converted {
 			arg = jen.Id(m[1]).Call(jen.Id(expr))
-			e.converted.add(n)
 		}
-		return []jen.Code{h.Clone().Dot(m[0]).Call(jen.Lit(name), arg)}
+		return []jen.Code{h.Clone().Dot(m[0]).Call(name.code(), arg)}
 
-	case *types.Pointer:
-		inner := e.value(u.Elem(), "*"+expr, "*"+name, false, depth, at)
+	case KindPointer:
+		inner := e.value(n.Elem, "*"+expr, name.deref(), false, depth, at)
 		if inner == nil {
 			return nil
 		}
-		return []jen.Code{jen.If(h.Clone().Dot("Ptr").Call(jen.Lit(name), jen.Id(expr).Op("!=").Nil())).Block(inner...)}
+		return []jen.Code{jen.If(h.Clone().Dot("Ptr").Call(name.code(), jen.Id(expr).Op("!=").Nil())).Block(inner...)}
 
-	case *types.Slice:
+	case KindSlice:
 		if set {
-			return e.unordered("Set", "EndSet", u.Elem(), nil, expr, name, depth, at)
+			return e.unordered("Set", "EndSet", n.Elem, nil, expr, name, depth, at)
 		}
-		if isByte(u.Elem()) {
-			return []jen.Code{h.Clone().Dot("Bytes").Call(jen.Lit(name), jen.Id(expr))}
+		if isByteNode(n.Elem) {
+			return []jen.Code{h.Clone().Dot("Bytes").Call(name.code(), jen.Id(expr))}
 		}
-		if isString(u.Elem()) {
-			return []jen.Code{h.Clone().Dot("Strings").Call(jen.Lit(name), jen.Id(expr))}
+		if n.Elem.Kind == KindBasic && n.Elem.Basic == types.String {
+			return []jen.Code{h.Clone().Dot("Strings").Call(name.code(), jen.Id(expr))}
 		}
-		return e.list(u.Elem(), expr, name, depth, at)
+		return e.list(n.Elem, expr, name, depth, at)
 
-	case *types.Array:
-		if isByte(u.Elem()) {
-			return []jen.Code{h.Clone().Dot("ByteArray").Call(jen.Lit(name), jen.Id(operand(expr)+"[:]"))}
+	case KindArray:
+		if isByteNode(n.Elem) {
+			return []jen.Code{h.Clone().Dot("ByteArray").Call(name.code(), jen.Id(operand(expr)+"[:]"))}
 		}
-		return e.list(u.Elem(), expr, name, depth, at)
+		return e.list(n.Elem, expr, name, depth, at)
 
-	case *types.Map:
-		return e.unordered("Map", "EndMap", u.Key(), u.Elem(), expr, name, depth, at)
+	case KindMap:
+		return e.unordered("Map", "EndMap", n.Key, n.Elem, expr, name, depth, at)
 
-	case *types.Struct:
+	case KindStruct:
 		// An anonymous struct is hashed inline: the enclosing type's fingerprint already
 		// covers its layout.
 		var out []jen.Code
 		ok := true
-		for i := range u.NumFields() {
-			f := u.Field(i)
-			skip, fset := e.pkg.fieldTag(f, u.Tag(i), at.path, e.errs)
-			if skip || f.Name() == "_" {
+		for _, f := range n.Fields {
+			fat := site{pos: f.Pos, path: at.path + "." + f.Name()}
+			if !f.Var.Exported() && f.Var.Pkg() != e.pkg.Types {
+				e.errs.add(at.pos, "%s: field %s of this struct type is unexported in package %s, so generated code cannot read it; give the type a HashKey method, or exclude the field with cache:\"-\"",
+					at.path, f.Name(), f.Var.Pkg().Path())
+				ok = false
 				continue
 			}
-			sub := e.value(f.Type(), operand(expr)+"."+f.Name(), joinName(name, f.Name()), fset, depth, site{pos: e.pkg.Fset.Position(f.Pos()), path: at.path + "." + f.Name()})
+			if !f.hashed() {
+				continue
+			}
+			sub := e.value(f.Node, operand(expr)+"."+f.Name(), name.field(f.Name()), f.Set, depth, fat)
 			if sub == nil {
 				ok = false
 			}
@@ -263,33 +355,118 @@ func (e *keyEmitter) value(t types.Type, expr, name string, set bool, depth int,
 			return nil
 		}
 		if len(out) == 0 {
-			return []jen.Code{jen.Comment(name + ": an empty struct writes nothing")}
+			return []jen.Code{jen.Comment("an empty struct writes nothing")}
 		}
 		return out
 
-	case *types.Signature:
+	case KindInvalid:
+		e.errs.addErr(e.pkg.typeError(at))
+	case KindFunc:
 		e.errs.add(at.pos, "%s: func type %s cannot be hashed; if it does not affect the result, exclude the field with cache:\"-\", otherwise put what it computes in the key",
-			at.path, typeString(orig, e.pkg.Types))
-	case *types.Chan:
+			at.path, e.str(n))
+	case KindChan:
 		e.errs.add(at.pos, "%s: channel type %s cannot be hashed; exclude the field with cache:\"-\"",
-			at.path, typeString(orig, e.pkg.Types))
+			at.path, e.str(n))
 	default:
-		e.errs.add(at.pos, "%s: type %s cannot be hashed; exclude the field with cache:\"-\"",
-			at.path, typeString(orig, e.pkg.Types))
+		return e.value(n, expr, name, set, depth, at)
 	}
 	return nil
 }
 
+// once reports whether the problems of named node n are still to be reported, and marks
+// them reported. Unnamed nodes are reported wherever they occur.
+func (e *keyEmitter) once(n *Node) bool {
+	if n.Named == nil {
+		return true
+	}
+	if e.reported[n] {
+		return false
+	}
+	e.reported[n] = true
+	return true
+}
+
+// str writes n's type as the user reads it in the package's source.
+func (e *keyEmitter) str(n *Node) string {
+	return typeString(n.Type, e.pkg.Types)
+}
+
+// nameable reports whether generated code can name the named type of n, and whether it
+// builds in every configuration the generated file builds in; it reports why not.
+func (e *keyEmitter) nameable(n *Node, at site) bool {
+	return checkNamed(e.pkg, n, at, e.errs, e.reported)
+}
+
+// checkNamed reports, once per node, a named type that generated code cannot name (a
+// foreign type that is not exported, reached without an exported alias) or that is
+// declared in a file that builds only under a constraint.
+func checkNamed(pkg *Package, n *Node, at site, errs *ErrorList, reported map[*Node]bool) bool {
+	obj := n.Named.Obj()
+	problem := ""
+	if n.Spelled == nil {
+		problem = fmt.Sprintf("%s: type %s is not exported by package %s, so generated code cannot name it to guard its shape; give it a HashKey method, or exclude the field with cache:\"-\"",
+			at.path, obj.Name(), obj.Pkg().Path())
+	} else if why := pkg.constraint(pkg.Fset.Position(obj.Pos()).Filename); why != "" {
+		problem = fmt.Sprintf("%s: type %s is declared in %s, which builds only %s, but cachegen writes one file for every build; move %s to a file without a constraint",
+			at.path, typeString(n.Named, pkg.Types), filepath.Base(pkg.Fset.Position(obj.Pos()).Filename), why, obj.Name())
+	}
+	if problem == "" {
+		return true
+	}
+	if !reported[n] {
+		reported[n] = true
+		errs.add(at.pos, "%s", problem)
+	}
+	return false
+}
+
+// typeArgsOK reports whether every type argument of a generic key's instance is hashed by a
+// HashKey that covers the whole of it: a type that has HashKey only by promotion from an
+// embedded key satisfies keyhash.Key, but would be hashed as that embedded field alone.
+func (e *keyEmitter) typeArgsOK(n *Node, at site) bool {
+	ok := true
+	for i := range n.TypeArgs().Len() {
+		arg := n.TypeArgs().At(i)
+		if hasHashKey(arg) {
+			continue
+		}
+		if via := promotedHashKey(arg); via != "" {
+			e.errs.add(at.pos, "%s: type argument %s of %s has a HashKey method only by promotion from its embedded field %s, which hashes that field and skips the others; annotate %s %s, or give it a HashKey method of its own",
+				at.path, typeString(arg, e.pkg.Types), e.str(n), via, typeString(arg, e.pkg.Types), keyDirective)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// helperOf returns the helper function of recursive node n, planning it on first use.
+func (e *keyEmitter) helperOf(n *Node, at site) *helper {
+	if hp, ok := e.byNode[n]; ok {
+		return hp
+	}
+	if mentionsTypeParam(n.Named) {
+		if e.once(n) {
+			e.errs.add(at.pos, "%s: the recursive type %s depends on a type parameter of the key; cachegen hashes recursive types with a helper function per type, which cannot take the key's type parameters: use a struct (its HashKey method can) or a non-generic type",
+				at.path, e.str(n))
+		}
+		return nil
+	}
+	hp := &helper{node: n, name: e.names.fresh("cachegenHash" + n.Named.Obj().Name())}
+	e.byNode[n] = hp
+	e.helpers = append(e.helpers, hp)
+	return hp
+}
+
 // list hashes a slice or an array: its length, then its elements.
-func (e *keyEmitter) list(elem types.Type, expr, name string, depth int, at site) []jen.Code {
+func (e *keyEmitter) list(elem *Node, expr string, name label, depth int, at site) []jen.Code {
 	i := loopVar("i", depth)
-	inner := e.value(elem, operand(expr)+"["+i+"]", "", false, depth+1, at.elem("[]"))
+	inner := e.value(elem, operand(expr)+"["+i+"]", lit(""), false, depth+1, at.elem("[]"))
 	if inner == nil {
 		return nil
 	}
 	h := jen.Id("h")
 	return []jen.Code{
-		h.Clone().Dot("List").Call(jen.Lit(name), jen.Len(jen.Id(expr))),
+		h.Clone().Dot("List").Call(name.code(), jen.Len(jen.Id(expr))),
 		jen.For(jen.Id(i).Op(":=").Range().Id(expr)).Block(
 			append([]jen.Code{h.Clone().Dot("Elem").Call(jen.Id(i))}, inner...)...,
 		),
@@ -298,19 +475,19 @@ func (e *keyEmitter) list(elem types.Type, expr, name string, depth int, at site
 }
 
 // unordered hashes a map (key and elem) or a set (key only) as entries sorted by encoding.
-func (e *keyEmitter) unordered(open, end string, key, elem types.Type, expr, name string, depth int, at site) []jen.Code {
+func (e *keyEmitter) unordered(open, end string, key, elem *Node, expr string, name label, depth int, at site) []jen.Code {
 	k, v := loopVar("k", depth), loopVar("v", depth)
 	keyName := "key"
 	if elem == nil {
 		keyName = ""
 	}
 	body := []jen.Code{jen.Id("h").Dot("Entry").Call()}
-	ks := e.value(key, k, keyName, false, depth+1, at.elem("[key]"))
+	ks := e.value(key, k, lit(keyName), false, depth+1, at.elem("[key]"))
 	body = append(body, ks...)
 	rangeVars := jen.Id("_").Op(",").Id(k)
 	ok := ks != nil
 	if elem != nil {
-		vs := e.value(elem, v, "value", false, depth+1, at.elem("[value]"))
+		vs := e.value(elem, v, lit("value"), false, depth+1, at.elem("[value]"))
 		ok = ok && vs != nil
 		body = append(body, vs...)
 		rangeVars = jen.Id(k).Op(",").Id(v)
@@ -320,24 +497,16 @@ func (e *keyEmitter) unordered(open, end string, key, elem types.Type, expr, nam
 	}
 	h := jen.Id("h")
 	return []jen.Code{
-		h.Clone().Dot(open).Call(jen.Lit(name), jen.Len(jen.Id(expr))),
+		h.Clone().Dot(open).Call(name.code(), jen.Len(jen.Id(expr))),
 		jen.For(rangeVars.Op(":=").Range().Id(expr)).Block(body...),
 		h.Clone().Dot(end).Call(),
 	}
 }
 
-// isByte reports whether t is byte (uint8) itself, not a named type over it: only then is a
-// slice of it assignable to []byte.
-func isByte(t types.Type) bool {
-	b, ok := types.Unalias(t).(*types.Basic)
-	return ok && b.Kind() == types.Uint8
-}
-
-// isString reports whether t is string itself (so that []t and map[t]t are assignable to
-// the parameters of Strings and StringMap).
-func isString(t types.Type) bool {
-	b, ok := types.Unalias(t).(*types.Basic)
-	return ok && b.Kind() == types.String
+// isByteNode reports whether n is byte (uint8) itself, not a named type over it: only then
+// is a slice of it assignable to []byte.
+func isByteNode(n *Node) bool {
+	return n.Kind == KindBasic && n.Basic == types.Uint8
 }
 
 // hasHashKey reports whether t, or a pointer to it, has the method HashKey(*keyhash.Hasher).

@@ -3,11 +3,10 @@ package gen
 import (
 	"bytes"
 	"fmt"
-	"go/ast"
-	"go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -24,28 +23,77 @@ func isOurs(src []byte) bool {
 	return bytes.HasPrefix(src, []byte(generatedHeader))
 }
 
-// load type-checks the packages matching cfg.Patterns. A file that cachegen generated earlier
-// is read as an empty file, so that a stale one (whose struct assertions no longer compile)
-// cannot stop it from being regenerated.
-func load(cfg Config) ([]*packages.Package, error) {
-	lcfg := &packages.Config{
+// A loadedPackage is a type-checked package, and whether its file is to be generated (a
+// target) or it is modelled only for the packages that import it.
+type loadedPackage struct {
+	pkg    *packages.Package
+	target bool
+}
+
+// load type-checks the packages matching cfg.Patterns (the targets) and the packages of the
+// main module that they import and that hold cachegen directives, and returns them all,
+// dependencies first. Every file cachegen generated earlier in those packages is replaced,
+// through the build system's overlay, by its package clause alone: a stale one (whose struct
+// assertions no longer compile) cannot stop it from being regenerated, an old one cannot
+// supply methods the model must decide on, and the go command does not compile it.
+func load(cfg Config) ([]loadedPackage, error) {
+	graph, err := packages.Load(&packages.Config{
+		Mode:       packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule,
+		Dir:        cfg.Dir,
+		BuildFlags: cfg.BuildFlags,
+	}, cfg.patterns()...)
+	if err != nil {
+		return nil, fmt.Errorf("loading packages: %w", err)
+	}
+	if len(graph) == 0 {
+		return nil, fmt.Errorf("no packages match %v", cfg.patterns())
+	}
+	targets := map[string]bool{}
+	var paths []string
+	overlay := map[string][]byte{}
+	addPkg := func(p *packages.Package) {
+		paths = append(paths, p.PkgPath)
+		for _, f := range p.GoFiles {
+			if filepath.Base(f) != cfg.output() {
+				continue
+			}
+			if src, err := os.ReadFile(f); err == nil && isOurs(src) {
+				overlay[f] = []byte(generatedHeader + "\n\npackage " + p.Name + "\n")
+			}
+		}
+	}
+	for _, p := range graph {
+		if !targets[p.PkgPath] {
+			targets[p.PkgPath] = true
+			addPkg(p)
+		}
+	}
+	packages.Visit(graph, nil, func(p *packages.Package) {
+		if !targets[p.PkgPath] && p.Module != nil && p.Module.Main && hasDirective(p.GoFiles) {
+			targets[p.PkgPath] = false
+			addPkg(p)
+		}
+	})
+	for _, p := range graph {
+		if len(p.Errors) > 0 && len(p.GoFiles) == 0 {
+			// No Go files, or a pattern that matches nothing: report it as go list does.
+			var errs ErrorList
+			for _, e := range p.Errors {
+				errs = append(errs, &Error{Pos: parsePos(e.Pos), Msg: e.Msg})
+			}
+			return nil, errs.sort()
+		}
+	}
+
+	pkgs, err := packages.Load(&packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
 			packages.NeedTypes | packages.NeedTypesInfo | packages.NeedImports,
 		Dir:        cfg.Dir,
 		BuildFlags: cfg.BuildFlags,
-		ParseFile: func(fset *token.FileSet, filename string, src []byte) (*ast.File, error) {
-			if filepath.Base(filename) == cfg.output() && isOurs(src) {
-				return parser.ParseFile(fset, filename, src, parser.PackageClauseOnly)
-			}
-			return parser.ParseFile(fset, filename, src, parser.AllErrors|parser.ParseComments)
-		},
-	}
-	pkgs, err := packages.Load(lcfg, cfg.patterns()...)
+		Overlay:    overlay,
+	}, paths...)
 	if err != nil {
 		return nil, fmt.Errorf("loading packages: %w", err)
-	}
-	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("no packages match %v", cfg.patterns())
 	}
 	var errs ErrorList
 	for _, p := range pkgs {
@@ -68,7 +116,54 @@ func load(cfg Config) ([]*packages.Package, error) {
 	if len(errs) > 0 {
 		return nil, errs.sort()
 	}
-	return pkgs, nil
+	return dependencyOrder(pkgs, targets), nil
+}
+
+// dependencyOrder returns pkgs with every package after the packages it imports.
+func dependencyOrder(pkgs []*packages.Package, targets map[string]bool) []loadedPackage {
+	in := map[string]bool{}
+	for _, p := range pkgs {
+		in[p.PkgPath] = true
+	}
+	var out []loadedPackage
+	done := map[string]bool{}
+	var visit func(p *packages.Package)
+	visit = func(p *packages.Package) {
+		if done[p.PkgPath] || !in[p.PkgPath] {
+			return
+		}
+		done[p.PkgPath] = true
+		paths := make([]string, 0, len(p.Imports))
+		for path := range p.Imports {
+			paths = append(paths, path)
+		}
+		sort.Strings(paths)
+		for _, path := range paths {
+			visit(p.Imports[path])
+		}
+		out = append(out, loadedPackage{pkg: p, target: targets[p.PkgPath]})
+	}
+	for _, p := range pkgs {
+		visit(p)
+	}
+	return out
+}
+
+// hasDirective reports whether any of files has a line that starts with a cachegen
+// directive: a package worth modelling for the packages that import it.
+func hasDirective(files []string) bool {
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil || isOurs(src) {
+			continue
+		}
+		for line := range bytes.Lines(src) {
+			if bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte(directivePfx)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // parsePos turns go/packages' "file:line:col" (or "file:line") string back into a position.

@@ -32,6 +32,7 @@ const (
 
 // valueChecker decides which structs get msgp methods and refuses, at the field, every type
 // that msgp cannot round-trip exactly (msgp itself would drop such a field with a warning).
+// It walks the same model as the key emitter.
 type valueChecker struct {
 	pkg *Package
 }
@@ -40,9 +41,10 @@ type valueChecker struct {
 // and returns the structs involved (s first) so that they all get methods.
 func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 	seen := map[*Struct]bool{}
+	reported := map[*Node]bool{}
 	var order []*Struct
-	var visit func(s *Struct, via string)
-	visit = func(s *Struct, via string) {
+	var visit func(s *Struct)
+	visit = func(s *Struct) {
 		if seen[s] {
 			return
 		}
@@ -52,105 +54,140 @@ func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 			errs.add(s.Pos, "%s: generic structs cannot get msgp serializers; use a non-generic value type", s.Name())
 			return
 		}
+		if s.unusable != "" {
+			errs.add(s.Pos, "%s: %s", s.Name(), s.unusable)
+			return
+		}
+		if conflict := declaredName(s, msgpMethods...); conflict != "" {
+			errs.add(s.Pos, "%s: it declares %s, which msgp's generated methods would collide with; rename it, or leave %s without msgp serializers", s.Name(), conflict, s.Name())
+			return
+		}
 		for i, f := range s.Fields {
-			if f.Skip || f.Name() == "_" {
+			if !f.hashed() {
 				continue
 			}
-			at := site{pos: f.Pos, path: s.Name() + "." + f.Name()}
-			if via != "" {
-				at.path += " (reached from " + via + ")"
-			}
+			at := site{pos: f.Pos, path: s.path(f)}
 			checkMsgpTag(s.Type.Tag(i), at, errs)
-			c.typ(f.Var.Type(), at, errs, func(obj *types.TypeName, path string) {
-				if r := c.pkg.add(obj, errs); r != nil {
-					if !r.Key && !r.Value && r.Via == "" {
-						r.Via = path
-					}
-					visit(r, path)
+			c.node(f.Node, at, errs, reported, func(r *Struct, path string) {
+				if !r.Key && !r.Value && r.Via == "" {
+					r.Via = path
 				}
+				visit(r)
 			})
 		}
 	}
-	visit(s, s.Via)
+	visit(s)
 	return order
 }
 
-// typ validates one field type. reach is called for same-package named structs.
-func (c *valueChecker) typ(t types.Type, at site, errs *ErrorList, reach func(*types.TypeName, string)) {
-	orig := t
-	t = types.Unalias(t)
-	ts := typeString(orig, c.pkg.Types)
-	if _, ok := t.Underlying().(*types.Interface); ok && !hasMsgpMethods(t) {
-		errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or exclude the field with cache:\"-\"", at.path, ts)
+// node validates the shape of one field's type. reach is called for same-package structs.
+func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Node]bool, reach func(*Struct, string)) {
+	ts := typeString(n.Type, c.pkg.Types)
+	switch n.Kind {
+	case KindTime, KindDuration:
 		return
-	}
-	if n, ok := t.(*types.Named); ok && n.Obj().Pkg() != nil {
-		switch n.Obj().Pkg().Path() + "." + n.Obj().Name() {
-		case "time.Time", "time.Duration":
-			return
+	case KindInvalid:
+		errs.addErr(c.pkg.typeError(at))
+		return
+	case KindInterface:
+		if !n.Msgp {
+			errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or exclude the field with cache:\"-\"", at.path, ts)
 		}
-		if n.Obj().Pkg() != c.pkg.Types {
-			if hasMsgpMethods(n) {
-				return
+		return
+	case KindHashKey, KindForeignStruct, KindNamed:
+		if n.Struct == nil && n.foreign(c.pkg.Types) {
+			if !n.Msgp {
+				errs.add(at.pos, "%s: %s is declared in another package and has no msgp methods (DecodeMsg, EncodeMsg, MarshalMsg, UnmarshalMsg, Msgsize), so it cannot be serialized; use a type that has them, or exclude the field with cache:\"-\"",
+					at.path, ts)
 			}
-			errs.add(at.pos, "%s: %s is declared in another package and has no msgp methods (DecodeMsg, EncodeMsg, MarshalMsg, UnmarshalMsg, Msgsize), so it cannot be serialized; use a type that has them, or exclude the field with cache:\"-\"",
-				at.path, ts)
 			return
 		}
-		if _, isStruct := n.Underlying().(*types.Struct); isStruct {
-			if n.TypeArgs().Len() > 0 {
-				errs.add(at.pos, "%s: generic struct %s cannot get msgp serializers", at.path, ts)
-				return
+		if n.Msgp {
+			return // hand-written serializers
+		}
+		if !checkNamed(c.pkg, n, at, errs, reported) {
+			return
+		}
+		if n.TypeArgs().Len() > 0 {
+			if !reported[n] {
+				reported[n] = true
+				errs.add(at.pos, "%s: generic type %s cannot get msgp serializers; use a non-generic type", at.path, ts)
 			}
-			reach(n.Obj(), at.path)
 			return
 		}
-	}
-	switch u := t.Underlying().(type) {
-	case *types.Basic:
-		switch {
-		case u.Kind() == types.UnsafePointer:
+		if n.Struct != nil {
+			reach(n.Struct, at.path)
+			return
+		}
+		if n.Recursive {
+			if !reported[n] {
+				reported[n] = true
+				errs.add(at.pos, "%s: %s contains itself, and msgp inlines named types of this kind: it cannot serialize it; use a struct for the recursive part", at.path, ts)
+			}
+			return
+		}
+		c.node(n.Under, at, errs, reported, reach)
+	case KindBasic:
+		switch n.Basic {
+		case types.UnsafePointer:
 			errs.add(at.pos, "%s: unsafe.Pointer cannot be serialized; exclude the field with cache:\"-\"", at.path)
-		case u.Kind() == types.Uintptr:
+		case types.Uintptr:
 			errs.add(at.pos, "%s: uintptr cannot be serialized (an address is meaningless in another process); use uint64, or exclude the field with cache:\"-\"", at.path)
 		}
-	case *types.Pointer:
-		if _, ok := u.Elem().Underlying().(*types.Pointer); ok {
+	case KindPointer:
+		if _, ok := n.Elem.Type.Underlying().(*types.Pointer); ok {
 			errs.add(at.pos, "%s: a pointer to a pointer cannot round-trip (msgp writes a non-nil pointer to nil as nil); use one pointer, or exclude the field with cache:\"-\"", at.path)
 			return
 		}
-		c.typ(u.Elem(), at, errs, reach)
-	case *types.Slice:
-		c.typ(u.Elem(), at.elem("[]"), errs, reach)
-	case *types.Array:
-		c.typ(u.Elem(), at.elem("[]"), errs, reach)
-	case *types.Map:
-		if !msgpMapKey(u.Key()) {
+		c.node(n.Elem, at, errs, reported, reach)
+	case KindSlice, KindArray:
+		c.node(n.Elem, at.elem("[]"), errs, reported, reach)
+	case KindMap:
+		if n.Key.Kind != KindBasic || !msgpMapKey(n.Key.Type) {
 			errs.add(at.pos, "%s: map key type %s cannot be serialized; use string, a built-in integer type or bool as the key",
-				at.path, typeString(u.Key(), c.pkg.Types))
+				at.path, typeString(n.Key.Type, c.pkg.Types))
 			return
 		}
-		c.typ(u.Elem(), at.elem("[value]"), errs, reach)
-	case *types.Struct:
-		for i := range u.NumFields() {
-			f := u.Field(i)
-			skip, _ := parseTag(u.Tag(i), c.pkg.Fset.Position(f.Pos()), at.path+"."+f.Name(), errs)
-			sub := site{pos: c.pkg.Fset.Position(f.Pos()), path: at.path + "." + f.Name()}
-			if skip {
+		c.node(n.Elem, at.elem("[value]"), errs, reported, reach)
+	case KindStruct:
+		for _, f := range n.Fields {
+			sub := site{pos: f.Pos, path: at.path + "." + f.Name()}
+			if f.Skip {
 				errs.add(sub.pos, "%s: cache:\"-\" inside an anonymous struct is not supported for values; give the struct a name", sub.path)
 				continue
 			}
-			c.typ(f.Type(), sub, errs, reach)
+			if f.Node != nil {
+				c.node(f.Node, sub, errs, reported, reach)
+			}
 		}
-	case *types.Interface:
-		errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or exclude the field with cache:\"-\"", at.path, ts)
-	case *types.Signature:
+	case KindFunc:
 		errs.add(at.pos, "%s: func type %s cannot be serialized; exclude the field with cache:\"-\"", at.path, ts)
-	case *types.Chan:
+	case KindChan:
 		errs.add(at.pos, "%s: channel type %s cannot be serialized; exclude the field with cache:\"-\"", at.path, ts)
-	case *types.TypeParam:
+	case KindTypeParam:
 		errs.add(at.pos, "%s: type parameter %s cannot be serialized", at.path, ts)
 	}
+}
+
+// msgpMethods are the methods msgp generates.
+var msgpMethods = []string{"DecodeMsg", "EncodeMsg", "MarshalMsg", "UnmarshalMsg", "Msgsize"}
+
+// declaredName returns the first of names that s declares as a method or a field: generated
+// methods of that name would not compile.
+func declaredName(s *Struct, names ...string) string {
+	for _, name := range names {
+		for i := range s.Named.NumMethods() {
+			if s.Named.Method(i).Name() == name {
+				return "a method " + name
+			}
+		}
+		for i := range s.Type.NumFields() {
+			if s.Type.Field(i).Name() == name {
+				return "a field " + name
+			}
+		}
+	}
+	return ""
 }
 
 // msgpMapKey reports whether msgp can use t as a map key: string itself, or (through its
@@ -171,7 +208,7 @@ func msgpMapKey(t types.Type) bool {
 
 // hasMsgpMethods reports whether *t has the five msgp methods.
 func hasMsgpMethods(t types.Type) bool {
-	for _, m := range []string{"DecodeMsg", "EncodeMsg", "MarshalMsg", "UnmarshalMsg", "Msgsize"} {
+	for _, m := range msgpMethods {
 		if obj, _, _ := types.LookupFieldOrMethod(t, true, nil, m); obj == nil {
 			return false
 		}
@@ -303,42 +340,19 @@ func checkMsgpTag(tag string, at site, errs *ErrorList) {
 // inlinedTypes returns the same-package named types, other than the structs of set, that the
 // fields of set use: msgp inlines them, converting to and from their underlying types.
 func inlinedTypes(pkg *Package, set []*Struct) []*types.Named {
-	inSet := map[*types.TypeName]bool{}
-	for _, s := range set {
-		inSet[s.Obj] = true
-	}
 	var out []*types.Named
-	seen := map[*types.TypeName]bool{}
-	var walk func(t types.Type)
-	walk = func(t types.Type) {
-		switch t := types.Unalias(t).(type) {
-		case *types.Named:
-			obj := t.Obj()
-			if obj.Pkg() == pkg.Types && !inSet[obj] && !seen[obj] {
-				seen[obj] = true
-				out = append(out, t)
-				walk(t.Underlying())
-			}
-		case *types.Pointer:
-			walk(t.Elem())
-		case *types.Slice:
-			walk(t.Elem())
-		case *types.Array:
-			walk(t.Elem())
-		case *types.Map:
-			walk(t.Key())
-			walk(t.Elem())
-		case *types.Struct:
-			for i := range t.NumFields() {
-				walk(t.Field(i).Type())
-			}
-		}
-	}
+	seen := map[*Node]bool{}
 	for _, s := range set {
 		for _, f := range s.Fields {
-			if !f.Skip {
-				walk(f.Var.Type())
-			}
+			walkNodes(f.Node, seen, func(n *Node) bool {
+				if n.Struct != nil || n.Msgp {
+					return false // a struct of set, or one with serializers of its own
+				}
+				if n.Kind == KindNamed && !n.foreign(pkg.Types) {
+					out = append(out, n.Named)
+				}
+				return n.Named == nil || n.Kind == KindNamed
+			})
 		}
 	}
 	return out

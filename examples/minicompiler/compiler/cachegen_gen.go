@@ -26,7 +26,7 @@ func _() {
 // HashKey writes every field of Options to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Options) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/examples/minicompiler/compiler.Options", 0xe559bfbec159cc73, 0xcede34b3118a8412, 0x0b6bb0dc642dd0f4, 0x925e908fd93c66ea)
+	h.Begin("github.com/cachegen/cachegen/examples/minicompiler/compiler.Options", 0xdbdbc8c667eebbc6, 0xb7d813ca1840b05f, 0x2dd9738e44efa6b5, 0x3c80bc489373426a)
 	h.String("CompilerVersion", x.CompilerVersion)
 	h.Int("OptLevel", x.OptLevel)
 	h.Uint8("Target", uint8(x.Target))
@@ -69,7 +69,7 @@ func _() {
 	}(DebugInfo_changed_run_go_generate)
 }
 
-// LineEntry: msgp serializers (reached from DebugInfo.Lines[] (reached from Program.Debug)).
+// LineEntry: msgp serializers (reached from Program.Debug.Lines[]).
 
 // A compile error below means LineEntry has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -102,11 +102,13 @@ func _() {
 	}(Stats_changed_run_go_generate)
 }
 
-// A compile error below means the underlying type of a named type that this file converts
+// A compile error below means the underlying type of a named type that this file relies on
 // has changed since cachegen generated it: run `go generate` to update it.
 func _() {
-	var Target_changed_run_go_generate *Target
-	_ = (*uint8)(Target_changed_run_go_generate)
+	{
+		var Target_changed_run_go_generate *Target
+		_ = (*uint8)(Target_changed_run_go_generate)
+	}
 }
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).

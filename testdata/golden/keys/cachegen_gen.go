@@ -38,7 +38,7 @@ func _() {
 		Lvl  Level
 		N    Name
 		Data Blob
-		Al   []string
+		Al   Strings
 		List []string
 		Tags []string
 		M    map[string]int
@@ -67,7 +67,7 @@ func _() {
 // HashKey writes every field of Wide to h, in declaration order, after the schema fingerprint of the type.
 // Excluded with cache:"-": Skipped, Log.
 func (x Wide) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Wide", 0x472d290fb0ebde59, 0xe2ef75bf28dcded7, 0xfd4483c310f45940, 0x5be46fecb5349903)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Wide", 0x6ed8de8ec9ff0ba2, 0xbe8b3d6b1c76e47e, 0x59faa83d17e9d382, 0x9a5657f0357cd207)
 	h.Bool("B", x.B)
 	h.Int("I", x.I)
 	h.Int8("I8", x.I8)
@@ -188,7 +188,7 @@ func _[T keyhash.Key, U keyhash.Key]() {
 // HashKey writes every field of Generic to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Generic[T, U]) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Generic[T, U]", 0xd4a72020c314ee8c, 0x9c11ba571cb0f564, 0x6c1722529943e7ac, 0x792e58df6d9a7dc7)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Generic[T, U]", 0x7c020fec908f1408, 0xc3788ebe7264c062, 0x0b06dccbfdef9216, 0x8a02f7941d426e79)
 	keyhash.TypeArg[T](h)
 	keyhash.TypeArg[U](h)
 	h.Interface("First", x.First)
@@ -226,7 +226,7 @@ func _() {
 // HashKey writes every field of X86 to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x X86) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.X86", 0x76efc6ba054dbd8f, 0x643b899d8d6f0526, 0x84cafcd507203505, 0xa62661929d3c3b30)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.X86", 0x40884b7348edbc55, 0x11b9212a56710b56, 0x8833f26ed6114a00, 0xf1d466d1752e5a32)
 	h.Bool("AVX2", x.AVX2)
 	h.End()
 }
@@ -245,7 +245,7 @@ func _() {
 // HashKey writes every field of ARM to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x ARM) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.ARM", 0x618722b306f266fb, 0x047548f1b3593e48, 0xb340e6ce9be211d8, 0x24938db2131dc401)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.ARM", 0xa4f11ae9fd46fe8e, 0x9a22395f01f2f95a, 0xc9c4efb9016ebf0e, 0xeae8f61e9f637dcc)
 	h.Bool("AVX2", x.AVX2)
 	h.End()
 }
@@ -265,7 +265,7 @@ func _() {
 // HashKey writes every field of UsesManual to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x UsesManual) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.UsesManual", 0x5c136e4faefca2c0, 0x7276c5331e04e727, 0xa77d069da5ab45d6, 0x3e756e3a34ed7118)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.UsesManual", 0xbd63247fdfb949ef, 0xa59cbf2f693ec012, 0xee93ec1eb3e60a37, 0x2536d8d74db25c08)
 	x.M.HashKey(h.Field("M"))
 	h.Map("MS", len(x.MS))
 	for k, v := range x.MS {
@@ -292,7 +292,7 @@ func _() {
 // HashKey writes every field of Tuned to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Tuned) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Tuned", 0x71e662858c392c16, 0x29cad4b07407c9c4, 0xf84692128e045fb5, 0x09ddec7da4ac3c5b)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Tuned", 0x882b53e7616c0065, 0x86a9351c57dc2da3, 0x93ee5bd7e9b3fbe9, 0x47100fc5d578e0c1)
 	x.X86.HashKey(h.Field("X86"))
 	h.Int("Level", x.Level)
 	h.End()
@@ -312,7 +312,7 @@ func _() {
 // HashKey writes every field of Outer to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Outer) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Outer", 0x604bc5a978295abb, 0x8f1e9d151bb8f0f0, 0x90a5a85889c9cee8, 0xcfc1f5a2b98b349d)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Outer", 0x7e69aaa4c4a0fb76, 0x08547cfccbeb3372, 0x164aa704fabb3454, 0xd8da15421c51fe9c)
 	x.In.HashKey(h.Field("In"))
 	h.End()
 }
@@ -337,7 +337,7 @@ func _() {
 // HashKey writes every field of Shapes to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Shapes) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Shapes", 0x1c0024183b7a8a26, 0x93e9654b4b3622b0, 0x5cdd75541138a367, 0x54ebb7ede87ee981)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Shapes", 0x3f56ea3296243ecc, 0x0c8acc72e00a04d6, 0xf0b6e2c895d0ae43, 0x69d2b6039bcb4fda)
 	x.In.HashKey(h.Field("In"))
 	h.Int("A", x.A)
 	h.List("Items", len(x.Items))
@@ -364,7 +364,7 @@ func _() {
 // HashKey writes every field of Inner to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Inner) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Inner", 0x380163a7fff97013, 0xbe6066f9b8f62b76, 0x9a55f96257241f09, 0x398302f9003379e9)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Inner", 0x8e35e8b268fda4bb, 0x06bae27bd9a1dee2, 0xe74490174b8fe768, 0x1b856c7772093419)
 	h.String("A", x.A)
 	h.List("b", len(x.b))
 	for i := range x.b {
@@ -373,6 +373,17 @@ func (x Inner) HashKey(h *keyhash.Hasher) {
 	}
 	h.EndList()
 	h.End()
+}
+
+// Manual: msgp serializers (reached from UsesManual.M).
+
+// A compile error below means Manual has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Manual_changed_run_go_generate Manual
+	_ = struct {
+		v int
+	}(Manual_changed_run_go_generate)
 }
 
 // Promo: HashKey and msgp serializers (reached from Outer.In).
@@ -390,7 +401,7 @@ func _() {
 // HashKey writes every field of Promo to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Promo) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Promo", 0x9f4740fbc59f411f, 0x4e5f9e3fbfa47fd0, 0x9269736f6ba3cd60, 0xfbc4501a920981f9)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/keys.Promo", 0xe4b560ecacb30486, 0x4e61425f54ae8e0a, 0xd2bef21a5201bebb, 0xb8617bf68ae7b6e4)
 	if h.Ptr("X86", x.X86 != nil) {
 		(*x.X86).HashKey(h.Field("*X86"))
 	}
@@ -398,24 +409,21 @@ func (x Promo) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
-// Manual: msgp serializers (reached from UsesManual.M).
-
-// A compile error below means Manual has changed since cachegen generated this file:
-// run `go generate` to update it.
-func _() {
-	var Manual_changed_run_go_generate Manual
-	_ = struct {
-		v int
-	}(Manual_changed_run_go_generate)
-}
-
-// A compile error below means the underlying type of a named type that this file converts
+// A compile error below means the underlying type of a named type that this file relies on
 // has changed since cachegen generated it: run `go generate` to update it.
 func _() {
-	var Level_changed_run_go_generate *Level
-	_ = (*int8)(Level_changed_run_go_generate)
-	var Name_changed_run_go_generate *Name
-	_ = (*string)(Name_changed_run_go_generate)
+	{
+		var Level_changed_run_go_generate *Level
+		_ = (*int8)(Level_changed_run_go_generate)
+	}
+	{
+		var Name_changed_run_go_generate *Name
+		_ = (*string)(Name_changed_run_go_generate)
+	}
+	{
+		var Blob_changed_run_go_generate *Blob
+		_ = (*[]byte)(Blob_changed_run_go_generate)
+	}
 }
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).

@@ -60,7 +60,7 @@ func _() {
 // HashKey writes every field of Options to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Options) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/values.Options", 0xe8b5e4f28db074ae, 0x1f69f7914c9fbc87, 0x242d624bb9f4c19f, 0x01dea7c025c1a83f)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/values.Options", 0xd5f0ceee86f78a0a, 0x3c3f50d5d6958c91, 0x900d6f3dfe7b87cc, 0xd8715c3614010400)
 	h.Int("OptLevel", x.OptLevel)
 	h.String("Target", x.Target)
 	h.Map("Flags", len(x.Flags))
@@ -104,7 +104,7 @@ func _() {
 // HashKey writes every field of Stamp to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Stamp) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/values.Stamp", 0x8ad3e2e9106d31bb, 0x8f5be54a862c4d43, 0x40e9cd726a943a65, 0x295a105e5c4154fe)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/values.Stamp", 0x4646ac2093654701, 0xa5dfb10dbe04d984, 0xc051cece1128d4e0, 0xe18544edb8393732)
 	h.String("Build", x.Build)
 	h.Uint32("Seq", x.Seq)
 	h.End()
@@ -125,7 +125,7 @@ func _() {
 // HashKey writes every field of Job to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
 func (x Job) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/values.Job", 0xa475d69714d1f8cf, 0x9d03108d7afd81c4, 0x422f1ef988f6c62d, 0xe1c6ce2103d5c98a)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/values.Job", 0xd2488dfdaed7073b, 0x3269c6d488a21475, 0x2db10472742e2a7d, 0xc5610c0e1c9b9030)
 	x.Stamp.HashKey(h.Field("Stamp"))
 	h.String("Name", x.Name)
 	h.End()
@@ -144,11 +144,13 @@ func _() {
 	}(Reloc_changed_run_go_generate)
 }
 
-// A compile error below means the underlying type of a named type that this file converts
+// A compile error below means the underlying type of a named type that this file relies on
 // has changed since cachegen generated it: run `go generate` to update it.
 func _() {
-	var Level_changed_run_go_generate *Level
-	_ = (*int8)(Level_changed_run_go_generate)
+	{
+		var Level_changed_run_go_generate *Level
+		_ = (*int8)(Level_changed_run_go_generate)
+	}
 }
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).

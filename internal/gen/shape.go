@@ -1,0 +1,390 @@
+package gen
+
+import (
+	"go/token"
+	"go/types"
+
+	"golang.org/x/tools/go/types/typeutil"
+)
+
+// A Kind is the shape of a Node.
+type Kind int
+
+// The kinds of Node. Every type a generated struct's fields can hold is one of them; the
+// kinds that cannot be hashed or serialized are kept in the model too, so that the walks that
+// check it report them at the field that holds them.
+const (
+	KindInvalid       Kind = iota // the type checker could not resolve the type
+	KindBasic                     // an unnamed basic type: Basic
+	KindTime                      // time.Time
+	KindDuration                  // time.Duration
+	KindPointer                   // *Elem
+	KindSlice                     // []Elem
+	KindArray                     // [Len]Elem
+	KindMap                       // map[Key]Elem
+	KindStruct                    // an anonymous struct: Fields
+	KindNamed                     // a named type hashed through its shape: Struct, or Under
+	KindHashKey                   // a named type with a HashKey method of its own
+	KindInterface                 // an interface; KeyBound says whether it embeds keyhash.Key
+	KindTypeParam                 // a type parameter; KeyBound says whether keyhash.Key constrains it
+	KindFunc                      // a func type
+	KindChan                      // a channel type
+	KindForeignStruct             // a struct declared in another package, with no HashKey method
+)
+
+// A Node is the shape of one type, as far as generated code depends on it. A package's nodes
+// form one graph (a named type has one node however often it is used, and a recursive type
+// refers back to itself), and everything cachegen derives from a key is derived from that
+// graph: the HashKey code, the guards that break the build when a type changes, the schema
+// fingerprint, and the checks that report what cannot be hashed or serialized. Deriving them
+// from one model is what keeps them from disagreeing about what a key depends on.
+type Node struct {
+	Kind Kind
+	// Type is the type the node describes, aliases resolved.
+	Type types.Type
+
+	Basic     types.BasicKind // KindBasic
+	Elem, Key *Node           // KindPointer, KindSlice, KindArray, KindMap
+	Len       int64           // KindArray
+	Fields    []*Field        // KindStruct
+
+	// Named is the named type of a KindNamed, KindHashKey, KindForeignStruct or named
+	// KindInterface node.
+	Named *types.Named
+	// Spelled is how generated code names Named: Named itself, or an exported alias of it
+	// when Named is not exported from its package; nil when there is no such name.
+	Spelled types.Type
+	// Struct is the model of a named struct of the package being generated (KindNamed).
+	Struct *Struct
+	// Under is the shape of any other KindNamed type's underlying type.
+	Under *Node
+	// Recursive is set on a KindNamed node whose Under reaches the node again without
+	// passing through a struct's HashKey method: its code is a helper function that calls
+	// itself, since inlining it would never end.
+	Recursive bool
+	// Promoted names the embedded field whose HashKey the type has only by promotion
+	// (KindForeignStruct, or a same-package struct that is not a key).
+	Promoted string
+	// KeyBound: a KindInterface embeds keyhash.Key; a KindTypeParam is constrained by it.
+	KeyBound bool
+	// Msgp reports that the named type has msgp's five methods, or gets them in this run.
+	Msgp bool
+}
+
+// TypeArgs returns the type arguments of a named node's type.
+func (n *Node) TypeArgs() *types.TypeList {
+	if n.Named == nil {
+		return nil
+	}
+	return n.Named.TypeArgs()
+}
+
+// foreign reports whether a named node's type is declared outside pkg.
+func (n *Node) foreign(pkg *types.Package) bool {
+	return n.Named != nil && n.Named.Obj().Pkg() != pkg
+}
+
+// A modeler builds the nodes of one package. Named types are memoized, so each has one node
+// and a recursive type's node refers to itself.
+type modeler struct {
+	pkg   *Package
+	run   *runIndex
+	memo  typeutil.Map // *types.Named (each instance of a generic type apart) -> *Node
+	stack []frame      // the named nodes being built, outermost first
+	errs  *ErrorList
+	// where is the path of the field whose type is being built, for messages about the
+	// tags of an anonymous struct's fields.
+	where string
+}
+
+// A frame is a named node whose shape is being built.
+type frame struct {
+	n        *Node
+	isStruct bool // a struct of the package: reaching it again is a HashKey call, not a cycle
+}
+
+// node returns the node of t, building it (and the nodes it reaches) on first use.
+func (m *modeler) node(t types.Type) *Node {
+	if a, ok := t.(*types.Alias); ok {
+		n := m.node(types.Unalias(a))
+		// A foreign named type that is not exported can still be named through an
+		// exported alias of it, the way the source names it.
+		if n.Named != nil && n.Spelled == nil && a.Obj().Exported() && a.TypeArgs().Len() == 0 && !hasTypeParams(a.Obj().Type()) {
+			n.Spelled = a
+		}
+		return n
+	}
+	switch t := t.(type) {
+	case *types.Named:
+		return m.named(t)
+	case *types.Basic:
+		if t.Kind() == types.Invalid {
+			return &Node{Kind: KindInvalid, Type: t}
+		}
+		return &Node{Kind: KindBasic, Type: t, Basic: t.Kind()}
+	case *types.Pointer:
+		return &Node{Kind: KindPointer, Type: t, Elem: m.node(t.Elem())}
+	case *types.Slice:
+		return &Node{Kind: KindSlice, Type: t, Elem: m.node(t.Elem())}
+	case *types.Array:
+		return &Node{Kind: KindArray, Type: t, Len: t.Len(), Elem: m.node(t.Elem())}
+	case *types.Map:
+		return &Node{Kind: KindMap, Type: t, Key: m.node(t.Key()), Elem: m.node(t.Elem())}
+	case *types.Struct:
+		n := &Node{Kind: KindStruct, Type: t}
+		for i := range t.NumFields() {
+			n.Fields = append(n.Fields, m.field(t.Field(i), t.Tag(i), m.where))
+		}
+		return n
+	case *types.Interface:
+		return &Node{Kind: KindInterface, Type: t, KeyBound: hasHashKey(t)}
+	case *types.TypeParam:
+		return &Node{Kind: KindTypeParam, Type: t, KeyBound: hasHashKey(t)}
+	case *types.Signature:
+		return &Node{Kind: KindFunc, Type: t}
+	case *types.Chan:
+		return &Node{Kind: KindChan, Type: t}
+	}
+	return &Node{Kind: KindInvalid, Type: t}
+}
+
+// named returns the node of a named type.
+func (m *modeler) named(t *types.Named) *Node {
+	if n, ok := m.memo.At(t).(*Node); ok {
+		m.noteCycle(n)
+		return n
+	}
+	n := &Node{Type: t, Named: t}
+	if t.Obj().Exported() || t.Obj().Pkg() == m.pkg.Types {
+		n.Spelled = t
+	}
+	m.memo.Set(t, n)
+	obj := t.Obj()
+	foreign := obj.Pkg() != m.pkg.Types
+	n.Msgp = hasMsgpMethods(t) || (foreign && m.run.msgp(t))
+	switch {
+	case obj.Pkg() != nil && obj.Pkg().Path() == "time" && obj.Name() == "Time":
+		n.Kind = KindTime
+		return n
+	case obj.Pkg() != nil && obj.Pkg().Path() == "time" && obj.Name() == "Duration":
+		n.Kind = KindDuration
+		return n
+	case isInterface(t):
+		n.Kind, n.KeyBound = KindInterface, hasHashKey(t)
+		return n
+	case hasHashKey(t):
+		// A HashKey of its own: hand-written, generated earlier, or (for a foreign type)
+		// generated in this run. A struct of the package is still modelled, for values.
+		n.Kind = KindHashKey
+		if !foreign {
+			m.shapeOf(n, t)
+		}
+		return n
+	case foreign && m.run.hashKey(t):
+		n.Kind = KindHashKey
+		return n
+	}
+	n.Promoted = promotedHashKey(t)
+	if foreign && isStructType(t) {
+		n.Kind = KindForeignStruct
+		return n
+	}
+	n.Kind = KindNamed
+	m.shapeOf(n, t)
+	return n
+}
+
+func isInterface(t types.Type) bool {
+	_, ok := t.Underlying().(*types.Interface)
+	return ok
+}
+
+// shapeOf models what named type t is made of: the struct model of a struct of the package,
+// or the shape of its underlying type.
+func (m *modeler) shapeOf(n *Node, t *types.Named) {
+	if isStructType(t) {
+		m.stack = append(m.stack, frame{n, true})
+		n.Struct = m.pkg.add(t.Obj(), m)
+	} else {
+		m.stack = append(m.stack, frame{n, false})
+		n.Under = m.node(t.Underlying())
+	}
+	m.stack = m.stack[:len(m.stack)-1]
+}
+
+// noteCycle marks n recursive when it is reached again while its own shape is being built,
+// unless a struct's HashKey lies between: a method call ends the recursion by itself.
+func (m *modeler) noteCycle(n *Node) {
+	for i := len(m.stack) - 1; i >= 0; i-- {
+		f := m.stack[i]
+		if f.isStruct {
+			return // a struct's HashKey lies on the path
+		}
+		if f.n == n {
+			n.Recursive = true
+			return
+		}
+	}
+}
+
+// field builds the model of one field of the struct named owner, reading its cache tag.
+func (m *modeler) field(v *types.Var, tag, owner string) *Field {
+	f := &Field{Var: v, Tag: tag, Pos: m.pkg.Fset.Position(v.Pos())}
+	f.Skip, f.Set = parseTag(tag, f.Pos, owner+"."+v.Name(), m.errs)
+	if f.Set && !isSlice(v.Type()) {
+		m.errs.add(f.Pos, "%s.%s: cache:\"set\" applies to slices, not %s", owner, v.Name(), typeString(v.Type(), m.pkg.Types))
+		f.Set = false
+	}
+	if !f.Skip && v.Name() != "_" {
+		outer := m.where
+		m.where = owner + "." + v.Name()
+		f.Node = m.node(v.Type())
+		m.where = outer
+	}
+	return f
+}
+
+// promotedHashKey returns the path of the embedded field that gives t a HashKey method by
+// promotion, or "" if none does.
+func promotedHashKey(t types.Type) string {
+	obj, index, _ := types.LookupFieldOrMethod(t, true, nil, "HashKey")
+	if obj == nil || len(index) < 2 {
+		return ""
+	}
+	st, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return ""
+	}
+	return st.Field(index[0]).Name()
+}
+
+// hasTypeParams reports whether t is a generic type (not an instance of one).
+func hasTypeParams(t types.Type) bool {
+	switch t := t.(type) {
+	case *types.Named:
+		return t.TypeParams().Len() > 0 && t.TypeArgs().Len() == 0
+	case *types.Alias:
+		return t.TypeParams().Len() > 0 && t.TypeArgs().Len() == 0
+	}
+	return false
+}
+
+// mentionsTypeParam reports whether t refers to a type parameter anywhere.
+func mentionsTypeParam(t types.Type) bool {
+	found := false
+	var walk func(types.Type, map[types.Type]bool)
+	walk = func(t types.Type, seen map[types.Type]bool) {
+		if found || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := types.Unalias(t).(type) {
+		case *types.TypeParam:
+			found = true
+		case *types.Named:
+			for i := range t.TypeArgs().Len() {
+				walk(t.TypeArgs().At(i), seen)
+			}
+		case *types.Pointer:
+			walk(t.Elem(), seen)
+		case *types.Slice:
+			walk(t.Elem(), seen)
+		case *types.Array:
+			walk(t.Elem(), seen)
+		case *types.Map:
+			walk(t.Key(), seen)
+			walk(t.Elem(), seen)
+		case *types.Chan:
+			walk(t.Elem(), seen)
+		case *types.Struct:
+			for i := range t.NumFields() {
+				walk(t.Field(i).Type(), seen)
+			}
+		case *types.Signature:
+			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
+				for i := range tup.Len() {
+					walk(tup.At(i).Type(), seen)
+				}
+			}
+		}
+	}
+	walk(t, map[types.Type]bool{})
+	return found
+}
+
+// containsInvalid reports whether the type checker failed to resolve any part of t, and so
+// whether code that names t (a guard lists every field, excluded ones too) would not compile.
+func containsInvalid(t types.Type) bool {
+	bad := false
+	var walk func(types.Type, map[types.Type]bool)
+	walk = func(t types.Type, seen map[types.Type]bool) {
+		if bad || t == nil || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := types.Unalias(t).(type) {
+		case *types.Basic:
+			bad = t.Kind() == types.Invalid
+		case *types.Named:
+			for i := range t.TypeArgs().Len() {
+				walk(t.TypeArgs().At(i), seen)
+			}
+		case *types.Pointer:
+			walk(t.Elem(), seen)
+		case *types.Slice:
+			walk(t.Elem(), seen)
+		case *types.Array:
+			walk(t.Elem(), seen)
+		case *types.Map:
+			walk(t.Key(), seen)
+			walk(t.Elem(), seen)
+		case *types.Chan:
+			walk(t.Elem(), seen)
+		case *types.Struct:
+			for i := range t.NumFields() {
+				walk(t.Field(i).Type(), seen)
+			}
+		case *types.Signature:
+			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
+				for i := range tup.Len() {
+					walk(tup.At(i).Type(), seen)
+				}
+			}
+		}
+	}
+	walk(t, map[types.Type]bool{})
+	return bad
+}
+
+// walkNodes calls visit for n and every node it reaches, each named node once; a struct of
+// the package is entered through its fields. visit returns false to stop below a node.
+func walkNodes(n *Node, seen map[*Node]bool, visit func(*Node) bool) {
+	if n == nil {
+		return
+	}
+	if n.Named != nil {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+	}
+	if !visit(n) {
+		return
+	}
+	walkNodes(n.Elem, seen, visit)
+	walkNodes(n.Key, seen, visit)
+	walkNodes(n.Under, seen, visit)
+	for _, f := range n.Fields {
+		walkNodes(f.Node, seen, visit)
+	}
+	if n.Struct != nil {
+		for _, f := range n.Struct.Fields {
+			walkNodes(f.Node, seen, visit)
+		}
+	}
+}
+
+// positionOf returns where obj is declared.
+func positionOf(fset *token.FileSet, obj types.Object) token.Position {
+	return fset.Position(obj.Pos())
+}
