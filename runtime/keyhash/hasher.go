@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"io"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -68,6 +70,14 @@ type Hasher struct {
 	tmp    []byte  // scratch for the sorted entries of the group being closed
 	tr     *tracer // nil unless tracing
 	sum    [sha256.Size]byte
+	// expect is the dynamic type whose HashKey is about to run, when that type embeds a
+	// Key: the next Begin must name it, or the HashKey that ran is one promoted from the
+	// embedded field (see checkPromoted). lastType and lastEmbeds remember the last type
+	// Sum looked at; embeds caches the answer for the types Interface sees.
+	expect     reflect.Type
+	lastType   reflect.Type
+	lastEmbeds bool
+	embeds     map[reflect.Type]bool
 }
 
 // span is one entry of a group being sorted: its first 16 bytes as two big-endian integers,
@@ -103,6 +113,7 @@ func (h *Hasher) Reset() {
 	h.lim = flushAt
 	h.groups = h.groups[:0]
 	h.ents = h.ents[:0]
+	h.expect = nil
 	if h.tr != nil {
 		h.tr.reset()
 	}
@@ -128,9 +139,21 @@ var pool = sync.Pool{New: func() any { return New() }}
 
 // Sum returns the digest of k. It allocates nothing when k's HashKey does not, which is the
 // case for generated keys.
+//
+// It panics when k is a struct that has HashKey only by promotion from an embedded Key (type
+// Special struct{ Base; Extra int }, not annotated): that HashKey would hash Base alone. A
+// HashKey written by hand for a struct that embeds a Key must start with h.Begin naming its
+// own type, as generated ones do.
 func Sum(k Key) Digest {
 	h := pool.Get().(*Hasher)
+	if t := reflect.TypeOf(k); t != h.lastType {
+		h.lastType, h.lastEmbeds = t, embedsKey(t)
+	}
+	if h.lastEmbeds {
+		h.expect = derefType(h.lastType)
+	}
 	k.HashKey(h)
+	h.expect = nil
 	d := h.Sum()
 	if len(h.buf) <= maxPooled && cap(h.tmp) <= maxPooled {
 		h.Reset()
@@ -241,6 +264,9 @@ func (h *Hasher) str(s string) {
 func (h *Hasher) Begin(typ string, fp0, fp1, fp2, fp3 uint64) {
 	if h.tr != nil {
 		h.tr.begin(typ, fp0)
+	}
+	if h.expect != nil {
+		h.checkPromoted(typ)
 	}
 	if h.n+32 > h.lim {
 		h.makeRoom(32)
@@ -515,7 +541,8 @@ func (h *Hasher) Ptr(name string, present bool) bool {
 
 // Interface writes a value held in an interface that embeds Key: a nil tag, or the dynamic
 // type's identity followed by the value's own encoding, so that two implementations with
-// equal fields differ.
+// equal fields differ. Like Sum, it panics when the dynamic type has HashKey only by
+// promotion from an embedded field.
 func (h *Hasher) Interface(name string, v Key) {
 	if v == nil {
 		if h.tr != nil {
@@ -540,8 +567,78 @@ func (h *Hasher) Interface(name string, v Key) {
 	}
 	h.typeIdentity(t)
 	if !nilPtr {
+		if h.embedsKey(t) {
+			h.expect = derefType(t)
+		}
 		v.HashKey(h)
+		h.expect = nil
 	}
+}
+
+// keyType is the reflect.Type of Key.
+var keyType = reflect.TypeFor[Key]()
+
+// embedsKey reports, with a cache, whether t (beneath its pointers) is a struct with an
+// embedded field that is a Key: such a struct is a Key itself by promotion, whether or not it
+// has a HashKey of its own.
+func (h *Hasher) embedsKey(t reflect.Type) bool {
+	e, ok := h.embeds[t]
+	if !ok {
+		if h.embeds == nil {
+			h.embeds = map[reflect.Type]bool{}
+		}
+		e = embedsKey(t)
+		h.embeds[t] = e
+	}
+	return e
+}
+
+func embedsKey(t reflect.Type) bool {
+	t = derefType(t)
+	if t.Kind() != reflect.Struct {
+		return false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && (f.Type.Implements(keyType) || (f.Type.Kind() != reflect.Pointer && reflect.PointerTo(f.Type).Implements(keyType))) {
+			return true
+		}
+	}
+	return false
+}
+
+func derefType(t reflect.Type) reflect.Type {
+	for t.Name() == "" && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// checkPromoted runs at the first Begin after Sum or Interface called the HashKey of a
+// struct that embeds a Key. A generated HashKey begins by naming its own type; one that
+// names another type is the embedded field's, promoted: it would hash that field and skip
+// every other field of the struct, so that values that differ share a digest. The types
+// are compared by name (and package path, where reflect knows the one go/packages does).
+func (h *Hasher) checkPromoted(typ string) {
+	t := h.expect
+	h.expect = nil
+	name := t.Name()
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		name = name[:i]
+	}
+	got := typ
+	if i := strings.IndexByte(got, '['); i >= 0 {
+		got = got[:i]
+	}
+	gotPath, gotName := "", got
+	if i := strings.LastIndexByte(got, '.'); i >= 0 {
+		gotPath, gotName = got[:i], got[i+1:]
+	}
+	if gotName == name && (gotPath == t.PkgPath() || t.PkgPath() == "main") {
+		return
+	}
+	panic(fmt.Sprintf("keyhash: %s is hashed by the HashKey method it promotes from an embedded %s, which skips its other fields, so that values that differ would share a digest; annotate %s //cachegen:key (cachegen then generates a HashKey that covers every field), or give it a HashKey method of its own that starts with h.Begin",
+		t, got, t.Name()))
 }
 
 // TypeArg writes the identity of T, a type argument of a generic key. Generated HashKey
