@@ -135,7 +135,7 @@ func renameShadowedImports(f *ast.File, pkg *Package) {
 			name = old + strconv.Itoa(i)
 		}
 		taken[name] = true
-		spec.Name = ast.NewIdent(name)
+		spec.Name = &ast.Ident{Name: name, NamePos: spec.Path.Pos()}
 		ast.Inspect(f, func(n ast.Node) bool {
 			if sel, ok := n.(*ast.SelectorExpr); ok {
 				if id, ok := sel.X.(*ast.Ident); ok && id.Obj == nil && id.Name == old {

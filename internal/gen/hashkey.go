@@ -60,7 +60,6 @@ type keyEmitter struct {
 type helper struct {
 	node *Node
 	name string
-	body []jen.Code
 }
 
 // site is where an expression being hashed comes from, for error messages.
@@ -269,9 +268,9 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 
 	case KindForeignStruct:
 		if e.once(n) {
-			if n.Promoted != "" {
+			if via := e.pkg.promotedKey(n.Named, 0); via != "" {
 				e.errs.add(at.pos, "%s: %s has a HashKey method only by promotion from its embedded field %s, which hashes that field and skips the others; give %s a HashKey method of its own, or exclude the field with cache:\"-\"",
-					at.path, e.str(n), n.Promoted, e.str(n))
+					at.path, e.str(n), via, e.str(n))
 			} else {
 				e.errs.add(at.pos, "%s: %s is declared in another package and has no HashKey method, so cachegen cannot see all of its fields; give it a HashKey method (or wrap it in a type that has one), or exclude the field with cache:\"-\"",
 					at.path, e.str(n))
@@ -388,7 +387,16 @@ func (e *keyEmitter) once(n *Node) bool {
 
 // str writes n's type as the user reads it in the package's source.
 func (e *keyEmitter) str(n *Node) string {
-	return typeString(n.Type, e.pkg.Types)
+	return nodeString(n, e.pkg.Types)
+}
+
+// nodeString writes n's type as the source names it: through its exported alias, for a
+// type that is not exported.
+func nodeString(n *Node, pkg *types.Package) string {
+	if n.Spelled != nil {
+		return typeString(n.Spelled, pkg)
+	}
+	return typeString(n.Type, pkg)
 }
 
 // nameable reports whether generated code can name the named type of n, and whether it
@@ -427,16 +435,69 @@ func (e *keyEmitter) typeArgsOK(n *Node, at site) bool {
 	ok := true
 	for i := range n.TypeArgs().Len() {
 		arg := n.TypeArgs().At(i)
-		if hasHashKey(arg) {
+		if e.pkg.keyLike(arg) {
 			continue
 		}
-		if via := promotedHashKey(arg); via != "" {
+		if via := e.pkg.promotedKey(arg, 0); via != "" {
+			base := arg
+			if p, ok := types.Unalias(arg).(*types.Pointer); ok {
+				base = p.Elem()
+			}
 			e.errs.add(at.pos, "%s: type argument %s of %s has a HashKey method only by promotion from its embedded field %s, which hashes that field and skips the others; annotate %s %s, or give it a HashKey method of its own",
-				at.path, typeString(arg, e.pkg.Types), e.str(n), via, typeString(arg, e.pkg.Types), keyDirective)
+				at.path, typeString(arg, e.pkg.Types), e.str(n), via, typeString(base, e.pkg.Types), keyDirective)
 			ok = false
 		}
 	}
 	return ok
+}
+
+// keyLike reports whether t, or the type it points to, has a HashKey method of its own or
+// gets one in this run: a key annotated in this package, or a struct of another package of
+// the run.
+func (pkg *Package) keyLike(t types.Type) bool {
+	if hasHashKey(t) {
+		return true
+	}
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || n.Obj().Pkg() == nil {
+		return false
+	}
+	if n.Obj().Pkg() == pkg.Types {
+		st := pkg.byObj[n.Origin().Obj()]
+		return st != nil && st.Key
+	}
+	return pkg.model.run.hashKey(n)
+}
+
+// promotedKey returns the embedded field through which struct t (or the struct t points to)
+// is a key only by promotion, or "" if it is not. Such a HashKey hashes that field alone.
+func (pkg *Package) promotedKey(t types.Type, depth int) string {
+	if depth > 8 || pkg.keyLike(t) {
+		return ""
+	}
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	st, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return ""
+	}
+	for i := range st.NumFields() {
+		f := st.Field(i)
+		if !f.Embedded() {
+			continue
+		}
+		if pkg.keyLike(f.Type()) {
+			return f.Name()
+		}
+		if via := pkg.promotedKey(f.Type(), depth+1); via != "" {
+			return f.Name() + "." + via
+		}
+	}
+	return ""
 }
 
 // helperOf returns the helper function of recursive node n, planning it on first use.

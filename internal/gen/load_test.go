@@ -2,6 +2,9 @@ package gen
 
 import (
 	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -21,6 +24,62 @@ func TestParsePos(t *testing.T) {
 	for _, tt := range tests {
 		if got := parsePos(tt.in); got != tt.want {
 			t.Errorf("parsePos(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestOutputIsAFileName: the generated file belongs in each package's directory, so -output
+// names a file, never a path.
+func TestOutputIsAFileName(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{"", true},
+		{"cachegen_gen.go", true},
+		{"keys_gen.go", true},
+		{"../x.go", false},
+		{"sub/x.go", false},
+		{"/tmp/x.go", false},
+		{`..\x.go`, false},
+		{"x.txt", false},
+		{"x_test.go", false},
+		{".x.go", false},
+		{"_x.go", false},
+	} {
+		err := Config{Output: tt.name}.checkOutput()
+		if (err == nil) != tt.ok {
+			t.Errorf("checkOutput(%q) = %v, want ok=%t", tt.name, err, tt.ok)
+		}
+	}
+}
+
+// TestFileConstraint covers every way a file builds only in some configurations.
+func TestFileConstraint(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, src string
+		want      string // a word of the reason, or "" for none
+	}{
+		{"plain.go", "package p\n", ""},
+		{"gobuild.go", "//go:build linux\n\npackage p\n", "//go:build"},
+		{"plusbuild.go", "// +build linux\n\npackage p\n", "+build"},
+		{"cgo.go", "package p\n\n// #include <stdint.h>\nimport \"C\"\n", "cgo"},
+		{"k_linux.go", "package p\n", "GOOS=linux"},
+		{"k_arm64.go", "package p\n", "GOARCH=arm64"},
+		{"k_windows_amd64.go", "package p\n", "GOOS=windows GOARCH=amd64"},
+		{"k_linux_test.go", "package p\n", "GOOS=linux"},
+		{"linux.go", "package p\n", ""},
+		{"k_notanos.go", "package p\n", ""},
+		{"late.go", "package p\n\n//go:build linux\n", ""},
+	} {
+		path := filepath.Join(dir, tt.name)
+		if err := os.WriteFile(path, []byte(tt.src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got := fileConstraint(path)
+		if (got == "") != (tt.want == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: fileConstraint = %q, want one with %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -561,7 +561,12 @@ func (l *ErrorList) add(pos token.Position, format string, args ...any) {
 
 // typeString writes t with package names relative to pkg, as a user reads it in source.
 func typeString(t types.Type, pkg *types.Package) string {
-	return types.TypeString(t, types.RelativeTo(pkg))
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == pkg {
+			return ""
+		}
+		return p.Name()
+	})
 }
 
 // typeError returns the type checker's error that made the type at a site unknown: the first

@@ -1,7 +1,6 @@
 package gen
 
 import (
-	"go/token"
 	"go/types"
 
 	"golang.org/x/tools/go/types/typeutil"
@@ -62,9 +61,6 @@ type Node struct {
 	// passing through a struct's HashKey method: its code is a helper function that calls
 	// itself, since inlining it would never end.
 	Recursive bool
-	// Promoted names the embedded field whose HashKey the type has only by promotion
-	// (KindForeignStruct, or a same-package struct that is not a key).
-	Promoted string
 	// KeyBound: a KindInterface embeds keyhash.Key; a KindTypeParam is constrained by it.
 	KeyBound bool
 	// Msgp reports that the named type has msgp's five methods, or gets them in this run.
@@ -184,7 +180,6 @@ func (m *modeler) named(t *types.Named) *Node {
 		n.Kind = KindHashKey
 		return n
 	}
-	n.Promoted = promotedHashKey(t)
 	if foreign && isStructType(t) {
 		n.Kind = KindForeignStruct
 		return n
@@ -242,20 +237,6 @@ func (m *modeler) field(v *types.Var, tag, owner string) *Field {
 		m.where = outer
 	}
 	return f
-}
-
-// promotedHashKey returns the path of the embedded field that gives t a HashKey method by
-// promotion, or "" if none does.
-func promotedHashKey(t types.Type) string {
-	obj, index, _ := types.LookupFieldOrMethod(t, true, nil, "HashKey")
-	if obj == nil || len(index) < 2 {
-		return ""
-	}
-	st, ok := t.Underlying().(*types.Struct)
-	if !ok {
-		return ""
-	}
-	return st.Field(index[0]).Name()
 }
 
 // hasTypeParams reports whether t is a generic type (not an instance of one).
@@ -382,9 +363,4 @@ func walkNodes(n *Node, seen map[*Node]bool, visit func(*Node) bool) {
 			walkNodes(f.Node, seen, visit)
 		}
 	}
-}
-
-// positionOf returns where obj is declared.
-func positionOf(fset *token.FileSet, obj types.Object) token.Position {
-	return fset.Position(obj.Pos())
 }

@@ -82,7 +82,7 @@ func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 
 // node validates the shape of one field's type. reach is called for same-package structs.
 func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Node]bool, reach func(*Struct, string)) {
-	ts := typeString(n.Type, c.pkg.Types)
+	ts := nodeString(n, c.pkg.Types)
 	switch n.Kind {
 	case KindTime, KindDuration:
 		return

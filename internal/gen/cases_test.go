@@ -1,0 +1,188 @@
+package gen
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// consumerFiles returns the files of testdata/consumer: a module's packages holding every
+// shape of key the generator once let fall out of a digest or out of its stale guard, or
+// generated code for that did not compile, and a main that checks every field reaches the
+// digest.
+func consumerFiles(t *testing.T) map[string]string {
+	t.Helper()
+	root := filepath.Join("testdata", "consumer")
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		files[filepath.ToSlash(rel)] = string(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestAcceptedInputsCompile is the invariant that every input cachegen accepts gets code
+// that compiles, and that every field of it reaches the digest: named slices, maps, arrays
+// and pointers, recursive types, foreign enums of packages with the same name, instances of
+// generic named types, an exported alias of an unexported type, package identifiers that
+// shadow the generated file's imports, grouped declarations, and keys that contain keys of
+// another package of the module.
+func TestAcceptedInputsCompile(t *testing.T) {
+	c := newConsumer(t, consumerFiles(t))
+	c.mustRun("go", "tool", "cachegen", "./...")
+	c.mustRun("go", "vet", "./...")
+	if out := c.mustRun("go", "run", "."); out != "ok\n" {
+		t.Fatalf("the consumer's checks failed:\n%s", out)
+	}
+	c.mustRun("go", "tool", "cachegen", "-check", "./...")
+	for _, want := range []string{"group/" + DefaultOutput + ":func (x A) HashKey", "group/" + DefaultOutput + ":func (x C) HashKey"} {
+		file, text, _ := strings.Cut(want, ":")
+		if !strings.Contains(c.read(file), text) {
+			t.Errorf("%s lacks %q", file, text)
+		}
+	}
+	if strings.Contains(c.read("group/"+DefaultOutput), "func (x D) HashKey") {
+		t.Error("group.D, not annotated, got a HashKey")
+	}
+
+	// A key that holds a key of another package: one run, in any order, and one package at
+	// a time in either order, from a module with no generated file.
+	crossFiles := []string{"cross/a/" + DefaultOutput, "cross/b/" + DefaultOutput}
+	want := map[string]string{}
+	for _, f := range crossFiles {
+		want[f] = c.read(f)
+	}
+	runs := [][][]string{
+		{{"./cross/a", "./cross/b"}},
+		{{"./cross/b", "./cross/a"}},
+		{{"./cross/..."}},
+		{{"./cross/a"}, {"./cross/b"}},
+		{{"./cross/b"}, {"./cross/a"}},
+	}
+	for _, run := range runs {
+		for _, f := range crossFiles {
+			os.Remove(filepath.Join(c.dir, f))
+		}
+		for _, args := range run {
+			c.mustRun("go", append([]string{"tool", "cachegen"}, args...)...)
+		}
+		for _, f := range crossFiles {
+			if got := c.read(f); got != want[f] {
+				t.Errorf("runs %v: %s differs from a whole-module run", run, f)
+			}
+		}
+	}
+	for _, f := range crossFiles {
+		os.Remove(filepath.Join(c.dir, f))
+	}
+	c.mustRun("go", "generate", "./cross/...") // a sorts first
+	c.mustRun("go", "build", "./...")
+	c.mustRun("go", "tool", "cachegen", "-check", "./...")
+}
+
+// TestStaleGuardCoversNamedTypes changes, without regenerating, each named type whose shape
+// the generated code relies on, in the package and in another, and expects the build to
+// fail at the guard.
+func TestStaleGuardCoversNamedTypes(t *testing.T) {
+	c := newConsumer(t, consumerFiles(t))
+	c.mustRun("go", "tool", "cachegen", "./...")
+	edits := []struct{ file, old, new string }{
+		{"shapes/k.go", "type Items []struct{ A int }", "type Items []struct{ A, B int }"},
+		{"shapes/k.go", "type IDs []int", "type IDs map[int]int"},
+		{"shapes/k.go", "type Table map[string]int", "type Table map[string]int64"},
+		{"shapes/k.go", "type Grid [2][3]int8", "type Grid [2][4]int8"},
+		{"shapes/k.go", "type Ref *int", "type Ref *int64"},
+		{"shapes/k.go", "type Mode int32", "type Mode float32"},
+		{"recursive/k.go", "type Forest []struct{ Kids Forest }", "type Forest []struct{ Kids Forest; N int }"},
+		{"a/model/m.go", "type Mode int8", "type Mode int16"},
+		{"a/model/m.go", "type mode uint16", "type mode uint32"},
+		{"generic/k.go", "type List[T any] []T", "type List[T any] map[int]T"},
+		{"cross/b/b.go", "type Inner struct{ S string }", "type Inner struct{ S, T string }"},
+	}
+	for _, e := range edits {
+		t.Run(e.old, func(t *testing.T) {
+			orig := c.read(e.file)
+			defer c.write(e.file, orig)
+			c.edit(e.file, e.old, e.new)
+			_, stderr, ok := c.run("go", "build", "./...")
+			if ok {
+				t.Fatal("go build succeeded on a stale generated file")
+			}
+			if !strings.Contains(stderr, "_changed_run_go_generate") {
+				t.Fatalf("the build failed elsewhere than at a guard:\n%s", stderr)
+			}
+		})
+	}
+	c.mustRun("go", "build", "./...")
+}
+
+var beginLine = regexp.MustCompile(`h\.Begin\("example\.com/consumer/(\w+)\.K", [^)]*\)`)
+
+// TestFingerprintCoversShape regenerates after changes that keep every field's type name and
+// expects the fingerprint to change: it must describe the structure behind the names.
+func TestFingerprintCoversShape(t *testing.T) {
+	c := newConsumer(t, consumerFiles(t))
+	c.mustRun("go", "tool", "cachegen", "./...")
+	fingerprint := func(pkg string) string {
+		m := beginLine.FindString(c.read(pkg + "/" + DefaultOutput))
+		if m == "" {
+			t.Fatalf("no Begin of K in %s", pkg)
+		}
+		return m
+	}
+	edits := []struct{ file, old, new string }{
+		{"shapes/k.go", "type Mode int32", "type Mode float32"},
+		{"shapes/k.go", "type Items []struct{ A int }", "type Items []struct{ A, B int32 }"},
+		{"shapes/k.go", "type Items []struct{ A int }", "type Items []struct{ A int `cache:\"-\"` }"},
+		{"shapes/k.go", "type Grid [2][3]int8", "type Grid [3][2]int8"},
+		{"recursive/k.go", "type Tree map[string]Tree", "type Tree map[int]Tree"},
+		{"twoenums/k.go", "B model.Mode", "B amodel.Mode"},
+	}
+	for _, e := range edits {
+		t.Run(e.new, func(t *testing.T) {
+			pkg := filepath.Dir(e.file)
+			before := fingerprint(pkg)
+			orig := c.read(e.file)
+			defer func() {
+				c.write(e.file, orig)
+				c.mustRun("go", "tool", "cachegen", "./"+pkg)
+				if fingerprint(pkg) != before {
+					t.Error("restoring the type did not restore the fingerprint")
+				}
+			}()
+			c.edit(e.file, e.old, e.new)
+			c.mustRun("go", "tool", "cachegen", "./"+pkg)
+			if fingerprint(pkg) == before {
+				t.Errorf("the fingerprint of %s.K did not change", pkg)
+			}
+		})
+	}
+}
+
+// TestCgoFileRefused: a key in a file that imports "C" builds only with cgo, so the one
+// generated file would not build without it. With cgo the file is refused for its
+// constraint; without, as a file the build excludes. Either way, at the directive or type.
+func TestCgoFileRefused(t *testing.T) {
+	_, err := Generate(Config{Dir: filepath.Join("testdata", "cgo")})
+	if err == nil {
+		t.Fatal("a key in a cgo file was accepted")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "input.go:") || !(strings.Contains(msg, "only with cgo") || strings.Contains(msg, "this build excludes")) {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}

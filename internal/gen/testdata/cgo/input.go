@@ -1,0 +1,7 @@
+package input
+
+// #include <stdint.h>
+import "C"
+
+//cachegen:key
+type K struct{ A int }

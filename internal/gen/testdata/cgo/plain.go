@@ -1,0 +1,4 @@
+package input
+
+// Plain builds without cgo.
+type Plain struct{ A int }

@@ -1,0 +1,68 @@
+// Command consumer exercises the code cachegen generated for the packages of this module:
+// every field of every key must reach the digest, whatever the shape of its type.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	amodel "example.com/consumer/a/model"
+	"example.com/consumer/clash"
+	"example.com/consumer/cross/a"
+	"example.com/consumer/cross/b"
+	"example.com/consumer/generic"
+	"example.com/consumer/group"
+	"example.com/consumer/recursive"
+	"example.com/consumer/shapes"
+	"example.com/consumer/twoenums"
+	"github.com/cachegen/cachegen/runtime/keyhash"
+)
+
+// Every annotated struct of a group is a key.
+var _ = []keyhash.Key{group.A{}, group.B{}, group.C{}}
+
+func main() {
+	failed := false
+	differ := func(what string, x, y keyhash.Key) {
+		if keyhash.Sum(x) == keyhash.Sum(y) {
+			fmt.Println("FAIL:", what, "does not change the digest")
+			failed = true
+		}
+	}
+	differ("a field of an anonymous struct in a named slice", shapes.K{Items: shapes.Items{{A: 1}}}, shapes.K{Items: shapes.Items{{A: 2}}})
+	differ("a named map", shapes.K{T: shapes.Table{"a": 1}}, shapes.K{T: shapes.Table{"a": 2}})
+	differ("a named array", shapes.K{G: shapes.Grid{{1}}}, shapes.K{G: shapes.Grid{{2}}})
+	one, two := 1, 2
+	differ("a named pointer", shapes.K{R: &one}, shapes.K{R: &two})
+	differ("a leaf deep in a recursive map", recursive.K{T: recursive.Tree{"a": {"b": nil}}}, recursive.K{T: recursive.Tree{"a": {"c": nil}}})
+	differ("the depth of a recursive map", recursive.K{T: recursive.Tree{"a": {"b": nil}}}, recursive.K{T: recursive.Tree{"a": nil, "b": nil}})
+	differ("a recursive slice of structs", recursive.K{F: recursive.Forest{{Kids: recursive.Forest{{}}}}}, recursive.K{F: recursive.Forest{{}}})
+	differ("mutually recursive slices", recursive.K{A: recursive.A{{}}}, recursive.K{A: recursive.A{{{}}}})
+	differ("a foreign enum", twoenums.K{A: 1}, twoenums.K{A: 2})
+	differ("a foreign enum of another package of the same name", twoenums.K{B: "x"}, twoenums.K{B: "y"})
+	differ("an enum named through an exported alias", twoenums.K{E: amodel.Exported(1)}, twoenums.K{E: amodel.Exported(2)})
+	differ("an instance of a generic enum", generic.K{U: 1}, generic.K{O: 1})
+	differ("a generic named slice", generic.K{L: generic.List[int]{1}}, generic.K{L: generic.List[int]{2}})
+	differ("a field beside imports renamed for the package's own identifiers", clash.K{N: 1}, clash.K{N: 2})
+	differ("a key of another package", a.AK{B: b.BK{N: 1}}, a.AK{B: b.BK{N: 2}})
+	differ("a struct reached from a key of another package", a.AK{In: b.Inner{S: "x"}}, a.AK{In: b.Inner{S: "y"}})
+	differ("a field beside an embedded key of another package", a.AK{X: 1}, a.AK{X: 2})
+
+	// A map is hashed independently of its iteration order.
+	ids := shapes.K{T: shapes.Table{}}
+	for i := range 64 {
+		ids.T[fmt.Sprint(i)] = i
+	}
+	first := keyhash.Sum(ids)
+	for range 20 {
+		if keyhash.Sum(ids) != first {
+			fmt.Println("FAIL: a named map's digest depends on iteration order")
+			failed = true
+			break
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+	fmt.Println("ok")
+}

@@ -1,0 +1,7 @@
+package input
+
+//cachegen:key
+type K struct {
+	M Mode
+	S Size
+}

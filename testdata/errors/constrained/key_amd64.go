@@ -1,0 +1,4 @@
+package input
+
+//cachegen:key
+type ArchKey struct{ A int }

@@ -1,0 +1,4 @@
+package input
+
+//cachegen:key
+type WindowsKey struct{ A int }

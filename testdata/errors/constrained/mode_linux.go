@@ -1,0 +1,3 @@
+package input
+
+type Mode int32

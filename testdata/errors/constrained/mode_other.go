@@ -1,0 +1,5 @@
+//go:build !linux
+
+package input
+
+type Mode int64

@@ -1,0 +1,6 @@
+//go:build !wasm
+// +build !wasm
+
+package input
+
+type Size int

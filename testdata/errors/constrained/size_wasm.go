@@ -1,0 +1,3 @@
+package input
+
+type Size int32

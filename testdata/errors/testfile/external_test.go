@@ -1,0 +1,4 @@
+package input_test
+
+//cachegen:value
+type InExternalTest struct{ A int }

@@ -1,0 +1,3 @@
+package input
+
+type Plain struct{ A int }

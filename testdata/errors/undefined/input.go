@@ -1,0 +1,9 @@
+package input
+
+//cachegen:key
+type K struct {
+	A Undefined
+	B []Missing
+	C Excluded `cache:"-"`
+	D int
+}
