@@ -1,8 +1,12 @@
-// Package gen is cachegen's generator. It loads Go packages with go/packages, builds a model
-// of the structs annotated //cachegen:key and //cachegen:value (and of the same-package
-// structs they contain), and emits one file per package with jennifer: an exhaustive HashKey
-// method for every key, msgp serializers for every value, and a compile-time assertion per
-// struct that breaks the build when the struct changes and the file is stale.
+// Package gen is cachegen's generator. It loads Go packages with go/packages, builds one
+// model of the shape of the structs annotated //cachegen:key and //cachegen:value and of every
+// type they hold (shape.go: a graph of Nodes, one per named type, recursive types included),
+// and derives everything from that model: an exhaustive HashKey method for every key, msgp
+// serializers for every value, a compile-time assertion per struct and per named type the
+// code relies on that breaks the build when the type changes and the file is stale, and the
+// schema fingerprint (fingerprint.go). Errors are found by the same walks that emit code, so
+// the code, the guards and the fingerprint cannot disagree about what a key depends on. One
+// file per package is written with jennifer.
 //
 // Generate writes nothing into the packages and never exits (msgp, which reads only files,
 // is shown a synthesized file in a temporary directory): it returns the files it would write,

@@ -12,10 +12,12 @@
 // encoded as follows:
 //
 //   - A generated struct starts with a 32-byte schema fingerprint computed when the code was
-//     generated from the package path, type name, type parameters, field names, field types
-//     and tag options. Two key types never share a stream, and any change to a key's schema or
-//     to its exclusions changes every digest of that type. Then every field follows, in
-//     declaration order, encoded by its type.
+//     generated from the package path, type name, type parameters, and each field's name,
+//     tag options and type, where a type is described by its whole structure (a named type by
+//     its name and what it is made of, recursively). Two key types never share a stream, and
+//     any change to the shape of a key, at any depth, or to its exclusions changes every
+//     digest of that type. Then every field follows, in declaration order, encoded by its
+//     type. A recursive named type is encoded as if inlined, to the depth of the value.
 //   - A generic struct writes, after its fingerprint, the identity of each type argument
 //     (package path and name, as for interfaces below), so that its instances never share an
 //     encoding.
