@@ -59,6 +59,15 @@ func TestAcceptedInputsCompile(t *testing.T) {
 		t.Error("group.D, not annotated, got a HashKey")
 	}
 
+	// An old generated file feeds nothing: one that does not even parse is regenerated
+	// to the same content.
+	fresh := c.read("shapes/" + DefaultOutput)
+	c.write("shapes/"+DefaultOutput, generatedHeader+"\n\npackage shapes\n\nfunc (x K) HashKey( {\n")
+	c.mustRun("go", "tool", "cachegen", "./shapes")
+	if c.read("shapes/"+DefaultOutput) != fresh {
+		t.Error("regenerating over a broken generated file gave another result")
+	}
+
 	// A key that holds a key of another package: one run, in any order, and one package at
 	// a time in either order, from a module with no generated file.
 	crossFiles := []string{"cross/a/" + DefaultOutput, "cross/b/" + DefaultOutput}
