@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -87,7 +88,7 @@ func runHelper(mode, dir string) error {
 			return err
 		}
 		r := rand.New(rand.NewPCG(uint64(seed), 1))
-		for {
+		for i := 0; ; i++ {
 			k := testKey{"k", r.IntN(killKeys)}
 			v := valueFor(k, 16<<10+k.Opt*512)
 			raw, _ := v.MarshalMsg(nil)
@@ -95,6 +96,11 @@ func runHelper(mode, dir string) error {
 			ek := c.entryKey(&mk)
 			if err := c.writeEntry(&ek, mk.vt, raw); err != nil {
 				return err
+			}
+			if i == 0 {
+				// The test kills writers at random moments from here on: however
+				// slowly a loaded machine starts processes, each has stored once.
+				fmt.Println("writing")
 			}
 		}
 	case "hammer": // load random keys, checking every value
@@ -397,14 +403,25 @@ func TestKilledWriters(t *testing.T) {
 	kills := 0
 	for i := 0; time.Now().Before(deadline) && i < 40; i++ {
 		var cmds []*exec.Cmd
+		var started []io.ReadCloser
 		for j := range 3 {
 			cmd := helperCommand(t, "writer", dir, i*10+j)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			cmds = append(cmds, cmd)
+			cmds, started = append(cmds, cmd), append(started, out)
 		}
-		time.Sleep(time.Duration(20+r.IntN(120)) * time.Millisecond)
+		for _, out := range started {
+			line := make([]byte, len("writing\n"))
+			if _, err := io.ReadFull(out, line); err != nil {
+				t.Fatalf("writer did not start writing: %v", err)
+			}
+		}
+		time.Sleep(time.Duration(r.IntN(60)) * time.Millisecond)
 		for _, cmd := range cmds {
 			cmd.Process.Signal(syscall.SIGKILL)
 			err := cmd.Wait()
