@@ -13,10 +13,10 @@ import (
 // run `go generate` to update it.
 func _() {
 	var Query_changed_run_go_generate Query
-	_ = struct {
+	_ = (*struct {
 		Limit  int
 		Method string
-	}(Query_changed_run_go_generate)
+	})(&Query_changed_run_go_generate)
 }
 
 // HashKey writes every field of Query to h, in declaration order, after the schema fingerprint of the type.
@@ -34,9 +34,9 @@ func (x Query) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Result_changed_run_go_generate Result
-	_ = struct {
+	_ = (*struct {
 		Primes int64
-	}(Result_changed_run_go_generate)
+	})(&Result_changed_run_go_generate)
 }
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).

@@ -13,7 +13,7 @@ import (
 // run `go generate` to update it.
 func _() {
 	var CompileKey_changed_run_go_generate CompileKey
-	_ = struct {
+	_ = (*struct {
 		CompilerVersion string
 		Target          Target
 		OptLevel        int
@@ -26,7 +26,7 @@ func _() {
 			Kind   uint8
 		}
 		Source []byte
-	}(CompileKey_changed_run_go_generate)
+	})(&CompileKey_changed_run_go_generate)
 }
 
 // HashKey writes every field of CompileKey to h, in declaration order, after the schema fingerprint of the type.
@@ -63,7 +63,7 @@ func (x CompileKey) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Artifact_changed_run_go_generate Artifact
-	_ = struct {
+	_ = (*struct {
 		Code   []byte
 		Relocs []struct {
 			Offset uint32
@@ -75,7 +75,7 @@ func _() {
 			Code   uint8
 		}
 		Names map[uint32]string
-	}(Artifact_changed_run_go_generate)
+	})(&Artifact_changed_run_go_generate)
 }
 
 // Target: HashKey and msgp serializers (reached from CompileKey.Target).
@@ -84,11 +84,11 @@ func _() {
 // run `go generate` to update it.
 func _() {
 	var Target_changed_run_go_generate Target
-	_ = struct {
+	_ = (*struct {
 		Arch     string
 		OS       string
 		Features []string
-	}(Target_changed_run_go_generate)
+	})(&Target_changed_run_go_generate)
 }
 
 // HashKey writes every field of Target to h, in declaration order, after the schema fingerprint of the type.

@@ -121,6 +121,8 @@ func TestStaleGuardCoversNamedTypes(t *testing.T) {
 		{"a/model/m.go", "type mode uint16", "type mode uint32"},
 		{"generic/k.go", "type List[T any] []T", "type List[T any] map[int]T"},
 		{"cross/b/b.go", "type Inner struct{ S string }", "type Inner struct{ S, T string }"},
+		{"more/k.go", "Size  = Small", "Size  = Big"},
+		{"b/model/m.go", "type unexp []unexp", "type unexp map[int]unexp"},
 	}
 	for _, e := range edits {
 		t.Run(e.old, func(t *testing.T) {

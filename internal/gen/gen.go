@@ -318,16 +318,28 @@ func planFile(pkg *Package) (*filePlan, ErrorList) {
 
 	// Every field of a struct that gets methods is named by its guard, excluded fields too:
 	// a type the type checker could not resolve is reported where it is written.
+	var generated []*Struct
 	for _, s := range pkg.Structs {
 		if plan.hashKeys[s] == nil && !plan.msgp[s] {
 			continue
 		}
+		generated = append(generated, s)
 		for _, f := range s.Fields {
 			if containsInvalid(f.Var.Type()) {
 				// The walks may have reported it already, at the same place: the
 				// sorted list keeps one.
 				errs.addErr(pkg.typeError(site{pos: f.Pos, path: s.path(f)}))
 			}
+			if why := pkg.aliasConstraint(f.Var.Type()); why != "" {
+				errs.add(f.Pos, "%s: %s; cachegen writes one file for every build: declare the alias in a file without a constraint", s.path(f), why)
+			}
+		}
+		// What a build computes in a declaration must be the same in every build.
+		pkg.arrayLengths(s.Obj, &errs)
+	}
+	for _, n := range guardedNodes(generated) {
+		if !n.foreign(pkg.Types) {
+			pkg.arrayLengths(n.Named.Origin().Obj(), &errs)
 		}
 	}
 	return plan, errs
@@ -348,7 +360,15 @@ func guardedNodes(structs []*Struct) []*Node {
 					}
 					out = append(out, n)
 					return true
-				case KindHashKey, KindTime, KindDuration, KindInterface, KindForeignStruct:
+				case KindHashKey:
+					// A non-struct type of the package with a HashKey of its own:
+					// msgp still inlines it in serializers.
+					if n.Under != nil && n.Struct == nil {
+						out = append(out, n)
+						return true
+					}
+					return false
+				case KindTime, KindDuration, KindInterface, KindForeignStruct:
 					return false
 				}
 				return true
@@ -375,7 +395,7 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 		generated = append(generated, s)
 		f.Comment(sectionComment(s, hashKey != nil, msgp))
 		f.Line()
-		f.Add(guardFunc(s))
+		f.Add(guardFunc(s, pkg.code))
 		if hashKey != nil {
 			f.Line()
 			f.Add(hashKey)
@@ -392,7 +412,7 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 		f.Line()
 		f.Add(h)
 	}
-	for _, g := range namedGuard(guardedNodes(generated), pkg.Types) {
+	for _, g := range namedGuard(guardedNodes(generated), pkg.code) {
 		f.Line()
 		f.Add(g)
 	}

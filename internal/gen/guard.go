@@ -14,24 +14,24 @@ import (
 // renaming, reordering or retyping a field without regenerating makes the conversion, and so
 // the build, fail. The variable's name is chosen to be read in the compiler's message, which
 // is what a CI log shows. Struct tags are ignored by conversions; cachegen -check covers them.
-func guardFunc(s *Struct) jen.Code {
+func guardFunc(s *Struct, c *coder) jen.Code {
 	v := s.Name() + "_changed_run_go_generate"
 	fields := make([]jen.Code, len(s.Fields))
 	for i, f := range s.Fields {
-		fields[i] = fieldCode(f.Var, "")
+		fields[i] = c.field(f.Var, "")
 	}
 	fn := jen.Func().Id("_")
 	if tp := s.Named.TypeParams(); tp.Len() > 0 {
 		params := make([]jen.Code, tp.Len())
 		for i := range tp.Len() {
-			params[i] = jen.Id(tp.At(i).Obj().Name()).Add(typeCode(tp.At(i).Constraint()))
+			params[i] = jen.Id(tp.At(i).Obj().Name()).Add(c.typ(tp.At(i).Constraint()))
 		}
 		fn = fn.Types(params...)
 	}
 	return comments(fmt.Sprintf("A compile error below means %s has changed since cachegen generated this file:\nrun `go generate` to update it.", s.Name())).
 		Add(fn.Params().Block(
 			jen.Var().Id(v).Add(receiverType(s)),
-			jen.Id("_").Op("=").Struct(fields...).Call(jen.Id(v)),
+			jen.Id("_").Op("=").Parens(jen.Op("*").Struct(fields...)).Call(jen.Op("&").Id(v)),
 		))
 }
 
@@ -43,40 +43,46 @@ func guardFunc(s *Struct) jen.Code {
 // int8` to `type Mode int`, or `type IDs []int` to `type IDs map[int]int`, must not leave a
 // stale file that builds. A generic type is guarded once, for all its instances, in a
 // function with its type parameters.
-func namedGuard(nodes []*Node, pkg *types.Package) []jen.Code {
+func namedGuard(nodes []*Node, c *coder) []jen.Code {
+	pkg := c.pkg
 	const doc = "A compile error below means the underlying type of a named type that this file relies on\nhas changed since cachegen generated it: run `go generate` to update it."
 	var plain []jen.Code
 	var generic []jen.Code
 	seen := map[*types.TypeName]bool{}
 	for _, n := range nodes {
 		origin := n.Named.Origin()
-		if seen[origin.Obj()] {
-			continue
-		}
-		seen[origin.Obj()] = true
 		v := origin.Obj().Name() + "_changed_run_go_generate"
 		if p := origin.Obj().Pkg(); p != nil && p != pkg {
 			v = p.Name() + "_" + v
 		}
-		spelled := typeCode(n.Spelled)
-		under := n.Named.Underlying()
-		if tp := origin.TypeParams(); tp.Len() > 0 {
+		tp := origin.TypeParams()
+		constraintsOK := true
+		for i := range tp.Len() {
+			constraintsOK = constraintsOK && c.nameable(tp.At(i).Constraint())
+		}
+		if tp.Len() > 0 && constraintsOK {
+			// Once for every instance: the generic type, with its own type parameters.
+			if seen[origin.Obj()] {
+				continue
+			}
+			seen[origin.Obj()] = true
 			params := make([]jen.Code, tp.Len())
 			args := make([]jen.Code, tp.Len())
 			for i := range tp.Len() {
-				params[i] = jen.Id(tp.At(i).Obj().Name()).Add(typeCode(tp.At(i).Constraint()))
+				params[i] = jen.Id(tp.At(i).Obj().Name()).Add(c.typ(tp.At(i).Constraint()))
 				args[i] = jen.Id(tp.At(i).Obj().Name())
 			}
-			spelled = qualified(origin.Obj(), nil).Types(args...)
 			generic = append(generic, comments(doc).Func().Id("_").Types(params...).Params().Block(
-				jen.Var().Id(v).Op("*").Add(spelled),
-				jen.Id("_").Op("=").Parens(jen.Op("*").Add(typeCode(origin.Underlying()))).Call(jen.Id(v)),
+				jen.Var().Id(v).Op("*").Add(c.qualified(origin.Obj(), nil).Types(args...)),
+				jen.Id("_").Op("=").Parens(jen.Op("*").Add(c.typ(origin.Underlying()))).Call(jen.Id(v)),
 			))
 			continue
 		}
+		// A non-generic type, or an instance of a generic type whose constraints this
+		// file cannot name (the model refuses instances that depend on type parameters).
 		plain = append(plain, jen.Block(
-			jen.Var().Id(v).Op("*").Add(spelled),
-			jen.Id("_").Op("=").Parens(jen.Op("*").Add(typeCode(under))).Call(jen.Id(v)),
+			jen.Var().Id(v).Op("*").Add(c.typ(n.Named)),
+			jen.Id("_").Op("=").Parens(jen.Op("*").Add(c.typ(n.Named.Underlying()))).Call(jen.Id(v)),
 		))
 	}
 	if len(plain) > 0 {
@@ -98,48 +104,124 @@ func receiverType(s *Struct) *jen.Statement {
 	return t
 }
 
-// typeCode renders t as Go source, with every package qualified so that jennifer writes the
-// imports.
-func typeCode(t types.Type) *jen.Statement {
+// A coder renders types as Go source in the generated file of pkg, every package qualified so
+// that jennifer writes the imports.
+type coder struct {
+	pkg *types.Package
+	// spell holds, for a type of another package that is not exported, the exported alias
+	// the source names it by.
+	spell map[*types.TypeName]*types.Alias
+}
+
+// nameable reports whether the generated file can name every named type in t.
+func (c *coder) nameable(t types.Type) bool {
+	ok := true
+	var walk func(types.Type, map[types.Type]bool)
+	walk = func(t types.Type, seen map[types.Type]bool) {
+		if !ok || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := t.(type) {
+		case *types.Alias:
+			walk(types.Unalias(t), seen)
+		case *types.Named:
+			if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg() != c.pkg && !obj.Exported() && (c.spell[obj] == nil || t.TypeArgs().Len() > 0) {
+				ok = false
+			}
+			for i := range t.TypeArgs().Len() {
+				walk(t.TypeArgs().At(i), seen)
+			}
+		case *types.Pointer:
+			walk(t.Elem(), seen)
+		case *types.Slice:
+			walk(t.Elem(), seen)
+		case *types.Array:
+			walk(t.Elem(), seen)
+		case *types.Map:
+			walk(t.Key(), seen)
+			walk(t.Elem(), seen)
+		case *types.Chan:
+			walk(t.Elem(), seen)
+		case *types.Struct:
+			for i := range t.NumFields() {
+				if f := t.Field(i); !f.Exported() && f.Pkg() != c.pkg {
+					ok = false
+				}
+				walk(t.Field(i).Type(), seen)
+			}
+		case *types.Signature:
+			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
+				for i := range tup.Len() {
+					walk(tup.At(i).Type(), seen)
+				}
+			}
+		case *types.Interface:
+			for i := range t.NumEmbeddeds() {
+				walk(t.EmbeddedType(i), seen)
+			}
+			for i := range t.NumExplicitMethods() {
+				if !t.ExplicitMethod(i).Exported() && t.ExplicitMethod(i).Pkg() != c.pkg {
+					ok = false
+				}
+				walk(t.ExplicitMethod(i).Type(), seen)
+			}
+		case *types.Union:
+			for i := range t.Len() {
+				walk(t.Term(i).Type(), seen)
+			}
+		}
+	}
+	walk(t, map[types.Type]bool{})
+	return ok
+}
+
+// typ renders t. An alias is written as what it stands for, so that a guard notices when the
+// alias is made to stand for another type; only where that cannot be named (a type another
+// package does not export) is the alias written.
+func (c *coder) typ(t types.Type) *jen.Statement {
 	switch t := t.(type) {
 	case *types.Alias:
-		// An exported alias (or one of this package) is written as it is, since it may
-		// stand for a type that is not exported; a universe alias (byte, any) or an
-		// unexported one of another package is written as what it stands for.
-		if obj := t.Obj(); obj.Pkg() != nil && obj.Exported() && t.TypeParams().Len() == 0 {
-			return qualified(obj, t.TypeArgs())
+		target := types.Unalias(t)
+		if obj := t.Obj(); !c.nameable(target) && obj.Pkg() != nil && (obj.Exported() || obj.Pkg() == c.pkg) && t.TypeParams().Len() == 0 {
+			return c.qualified(obj, t.TypeArgs())
 		}
-		return typeCode(types.Unalias(t))
+		return c.typ(target)
 	case *types.Named:
-		return qualified(t.Obj(), t.TypeArgs())
+		if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg() != c.pkg && !obj.Exported() && t.TypeArgs().Len() == 0 {
+			if a := c.spell[obj]; a != nil {
+				return c.qualified(a.Obj(), nil)
+			}
+		}
+		return c.qualified(t.Obj(), t.TypeArgs())
 	case *types.Basic:
 		return jen.Id(t.Name())
 	case *types.TypeParam:
 		return jen.Id(t.Obj().Name())
 	case *types.Pointer:
-		return jen.Op("*").Add(typeCode(t.Elem()))
+		return jen.Op("*").Add(c.typ(t.Elem()))
 	case *types.Slice:
-		return jen.Index().Add(typeCode(t.Elem()))
+		return jen.Index().Add(c.typ(t.Elem()))
 	case *types.Array:
-		return jen.Index(jen.Lit(int(t.Len()))).Add(typeCode(t.Elem()))
+		return jen.Index(jen.Lit(int(t.Len()))).Add(c.typ(t.Elem()))
 	case *types.Map:
-		return jen.Map(typeCode(t.Key())).Add(typeCode(t.Elem()))
+		return jen.Map(c.typ(t.Key())).Add(c.typ(t.Elem()))
 	case *types.Chan:
 		switch t.Dir() {
 		case types.SendOnly:
-			return jen.Chan().Op("<-").Add(typeCode(t.Elem()))
+			return jen.Chan().Op("<-").Add(c.typ(t.Elem()))
 		case types.RecvOnly:
-			return jen.Op("<-").Chan().Add(typeCode(t.Elem()))
+			return jen.Op("<-").Chan().Add(c.typ(t.Elem()))
 		}
-		return jen.Chan().Add(typeCode(t.Elem()))
+		return jen.Chan().Add(c.typ(t.Elem()))
 	case *types.Signature:
-		return jen.Func().Add(signatureCode(t))
+		return jen.Func().Add(c.signature(t))
 	case *types.Struct:
 		// Tags are part of an anonymous struct type's identity (only conversions ignore
 		// them), so they are written too.
 		fields := make([]jen.Code, t.NumFields())
 		for i := range t.NumFields() {
-			fields[i] = fieldCode(t.Field(i), t.Tag(i))
+			fields[i] = c.field(t.Field(i), t.Tag(i))
 		}
 		return jen.Struct(fields...)
 	case *types.Interface:
@@ -148,11 +230,11 @@ func typeCode(t types.Type) *jen.Statement {
 		}
 		var items []jen.Code
 		for i := range t.NumEmbeddeds() {
-			items = append(items, typeCode(t.EmbeddedType(i)))
+			items = append(items, c.typ(t.EmbeddedType(i)))
 		}
 		for i := range t.NumExplicitMethods() {
 			m := t.ExplicitMethod(i)
-			items = append(items, jen.Id(m.Name()).Add(signatureCode(m.Type().(*types.Signature))))
+			items = append(items, jen.Id(m.Name()).Add(c.signature(m.Type().(*types.Signature))))
 		}
 		return jen.Interface(items...)
 	case *types.Union:
@@ -165,7 +247,7 @@ func typeCode(t types.Type) *jen.Statement {
 			if term.Tilde() {
 				items = append(items, jen.Op("~"))
 			}
-			items = append(items, typeCode(term.Type()))
+			items = append(items, c.typ(term.Type()))
 		}
 		return jen.Add(items...)
 	}
@@ -173,31 +255,31 @@ func typeCode(t types.Type) *jen.Statement {
 }
 
 // fieldCode renders the declaration of struct field v, with its tag unless tag is "".
-func fieldCode(v *types.Var, tag string) *jen.Statement {
-	var c *jen.Statement
+func (c *coder) field(v *types.Var, tag string) *jen.Statement {
+	var code *jen.Statement
 	if v.Embedded() {
-		c = embeddedCode(v.Type())
+		code = c.embedded(v.Type())
 	} else {
-		c = jen.Id(v.Name()).Add(typeCode(v.Type()))
+		code = jen.Id(v.Name()).Add(c.typ(v.Type()))
 	}
 	if tag != "" {
-		c = c.Add(tagCode(tag))
+		code = code.Add(tagCode(tag))
 	}
-	return c
+	return code
 }
 
 // embeddedCode renders the type of an embedded field. An alias is kept as it is written,
 // since the field is named after it.
-func embeddedCode(t types.Type) *jen.Statement {
+func (c *coder) embedded(t types.Type) *jen.Statement {
 	if p, ok := t.(*types.Pointer); ok {
 		if a, ok := p.Elem().(*types.Alias); ok {
-			return jen.Op("*").Add(qualified(a.Obj(), a.TypeArgs()))
+			return jen.Op("*").Add(c.qualified(a.Obj(), a.TypeArgs()))
 		}
 	}
 	if a, ok := t.(*types.Alias); ok {
-		return qualified(a.Obj(), a.TypeArgs())
+		return c.qualified(a.Obj(), a.TypeArgs())
 	}
-	return typeCode(t)
+	return c.typ(t)
 }
 
 // tagCode renders a struct tag as a string literal.
@@ -208,7 +290,7 @@ func tagCode(tag string) jen.Code {
 	return jen.Op("`" + tag + "`")
 }
 
-func qualified(obj *types.TypeName, args *types.TypeList) *jen.Statement {
+func (c *coder) qualified(obj *types.TypeName, args *types.TypeList) *jen.Statement {
 	var s *jen.Statement
 	if obj.Pkg() == nil {
 		s = jen.Id(obj.Name()) // error, comparable, any
@@ -218,29 +300,29 @@ func qualified(obj *types.TypeName, args *types.TypeList) *jen.Statement {
 	if args.Len() > 0 {
 		codes := make([]jen.Code, args.Len())
 		for i := range args.Len() {
-			codes[i] = typeCode(args.At(i))
+			codes[i] = c.typ(args.At(i))
 		}
 		s = s.Types(codes...)
 	}
 	return s
 }
 
-func signatureCode(sig *types.Signature) *jen.Statement {
+func (c *coder) signature(sig *types.Signature) *jen.Statement {
 	tuple := func(t *types.Tuple, variadic bool) []jen.Code {
 		out := make([]jen.Code, t.Len())
 		for i := range t.Len() {
 			pt := t.At(i).Type()
 			if variadic && i == t.Len()-1 {
-				out[i] = jen.Op("...").Add(typeCode(pt.(*types.Slice).Elem()))
+				out[i] = jen.Op("...").Add(c.typ(pt.(*types.Slice).Elem()))
 				continue
 			}
-			out[i] = typeCode(pt)
+			out[i] = c.typ(pt)
 		}
 		return out
 	}
 	s := jen.Params(tuple(sig.Params(), sig.Variadic())...)
 	if res := sig.Results(); res.Len() == 1 {
-		s = s.Add(typeCode(res.At(0).Type()))
+		s = s.Add(c.typ(res.At(0).Type()))
 	} else if res.Len() > 1 {
 		s = s.Params(tuple(res, false)...)
 	}

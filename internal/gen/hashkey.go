@@ -70,6 +70,12 @@ type site struct {
 
 // elem returns the site of an element of the collection at s, for messages: K.List[].
 func (s site) elem(suffix string) site {
+	switch {
+	case strings.HasSuffix(s.path, "..."):
+		return s
+	case len(s.path) > 100: // a type that nests without end
+		return site{pos: s.pos, path: s.path + "..."}
+	}
 	return site{pos: s.pos, path: s.path + suffix}
 }
 
@@ -136,13 +142,20 @@ func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 	body = append(body, jen.Id("h").Dot("End").Call())
 
 	doc := fmt.Sprintf("HashKey writes every field of %s to h, in declaration order, after the schema fingerprint of the type.", s.Name())
+	recv := receiverType(s)
+	if lock := containsLock(s.Named, nil); lock != "" {
+		// A value receiver would copy the lock (go vet's copylocks check): only *T is a
+		// keyhash.Key then.
+		recv = jen.Op("*").Add(recv)
+		doc += fmt.Sprintf("\nIts receiver is a pointer: %s holds a lock (%s), which a value receiver would copy.", s.Name(), lock)
+	}
 	if skipped := s.Skipped(); len(skipped) > 0 {
 		doc += fmt.Sprintf("\nExcluded with cache:\"-\": %s.", strings.Join(skipped, ", "))
 	} else {
 		doc += "\nNo field is excluded."
 	}
 	return comments(doc).
-		Func().Params(jen.Id("x").Add(receiverType(s))).Id("HashKey").
+		Func().Params(jen.Id("x").Add(recv)).Id("HashKey").
 		Params(jen.Id("h").Op("*").Qual(keyhashPath, "Hasher")).
 		Block(body...)
 }
@@ -160,7 +173,7 @@ func (e *keyEmitter) helperFuncs() []jen.Code {
 			Func().Id(hp.name).Params(
 			jen.Id("h").Op("*").Qual(keyhashPath, "Hasher"),
 			jen.Id("name").String(),
-			jen.Id("x").Add(typeCode(hp.node.Spelled)),
+			jen.Id("x").Add(e.pkg.code.typ(hp.node.Named)),
 		).Block(body...))
 	}
 	return out
@@ -230,6 +243,12 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 		if !e.typeArgsOK(n, at) {
 			return nil
 		}
+		if problem := hashKeyConstraint(e.pkg, n, at); problem != "" {
+			if e.once(n) {
+				e.errs.add(at.pos, "%s", problem)
+			}
+			return nil
+		}
 		return []jen.Code{jen.Id(operand(expr)).Dot("HashKey").Call(h.Clone().Dot("Field").Call(name.code()))}
 
 	case KindNamed:
@@ -257,7 +276,8 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 			e.reach(s, at.path)
 			return []jen.Code{jen.Id(operand(expr)).Dot("HashKey").Call(h.Clone().Dot("Field").Call(name.code()))}
 		}
-		if n.Recursive {
+		if n.Recursive && !set {
+			// (A set is written inline: the helper writes the slice in order.)
 			hp := e.helperOf(n, at)
 			if hp == nil {
 				return nil
@@ -359,7 +379,11 @@ func (e *keyEmitter) shape(n *Node, expr string, name label, set bool, depth int
 		return out
 
 	case KindInvalid:
-		e.errs.addErr(e.pkg.typeError(at))
+		if n.Invalid != "" {
+			e.errs.add(at.pos, "%s: %s", at.path, n.Invalid)
+		} else {
+			e.errs.addErr(e.pkg.typeError(at))
+		}
 	case KindFunc:
 		e.errs.add(at.pos, "%s: func type %s cannot be hashed; if it does not affect the result, exclude the field with cache:\"-\", otherwise put what it computes in the key",
 			at.path, e.str(n))
@@ -411,12 +435,18 @@ func (e *keyEmitter) nameable(n *Node, at site) bool {
 func checkNamed(pkg *Package, n *Node, at site, errs *ErrorList, reported map[*Node]bool) bool {
 	obj := n.Named.Obj()
 	problem := ""
-	if n.Spelled == nil {
+	if !pkg.code.nameable(n.Named) {
 		problem = fmt.Sprintf("%s: type %s is not exported by package %s, so generated code cannot name it to guard its shape; give it a HashKey method, or exclude the field with cache:\"-\"",
-			at.path, obj.Name(), obj.Pkg().Path())
+			at.path, typeString(n.Named, pkg.Types), obj.Pkg().Path())
+	} else if unnamedConstraint(pkg.code, n.Named) && mentionsTypeParam(n.Named) {
+		problem = fmt.Sprintf("%s: the constraint of a type parameter of %s is not exported by package %s, so generated code cannot guard the type's shape for every instance; use it with type arguments that are not type parameters, or exclude the field with cache:\"-\"",
+			at.path, typeString(n.Named, pkg.Types), obj.Pkg().Path())
 	} else if why := pkg.constraint(pkg.Fset.Position(obj.Pos()).Filename); why != "" {
 		problem = fmt.Sprintf("%s: type %s is declared in %s, which builds only %s, but cachegen writes one file for every build; move %s to a file without a constraint",
 			at.path, typeString(n.Named, pkg.Types), filepath.Base(pkg.Fset.Position(obj.Pos()).Filename), why, obj.Name())
+	}
+	if problem == "" {
+		problem = hashKeyConstraint(pkg, n, at)
 	}
 	if problem == "" {
 		return true
@@ -424,6 +454,39 @@ func checkNamed(pkg *Package, n *Node, at site, errs *ErrorList, reported map[*N
 	if !reported[n] {
 		reported[n] = true
 		errs.add(at.pos, "%s", problem)
+	}
+	return false
+}
+
+// hashKeyConstraint returns why a named type's HashKey method exists only in some builds:
+// declared in a file with a constraint, or in a file this build excludes.
+func hashKeyConstraint(pkg *Package, n *Node, at site) string {
+	obj := n.Named.Obj()
+	if file := pkg.hashKeyElsewhere[obj.Name()]; file != "" && obj.Pkg() == pkg.Types {
+		return fmt.Sprintf("%s: %s has a HashKey method in %s, which this build excludes: the generated code would hash %s differently in another build, or collide with that method; declare HashKey in a file without a constraint",
+			at.path, obj.Name(), file, obj.Name())
+	}
+	m, _, _ := types.LookupFieldOrMethod(n.Named, true, nil, "HashKey")
+	fn, ok := m.(*types.Func)
+	if !ok || !hasHashKey(n.Named) {
+		return ""
+	}
+	file := pkg.Fset.Position(fn.Pos()).Filename
+	if why := pkg.constraint(file); why != "" {
+		return fmt.Sprintf("%s: the HashKey method of %s is declared in %s, which builds only %s: in other builds the generated code would not compile; declare it in a file without a constraint",
+			at.path, typeString(n.Named, pkg.Types), filepath.Base(file), why)
+	}
+	return ""
+}
+
+// unnamedConstraint reports whether a constraint of generic type n's type parameters cannot
+// be named in the generated file.
+func unnamedConstraint(c *coder, n *types.Named) bool {
+	tp := n.Origin().TypeParams()
+	for i := range tp.Len() {
+		if !c.nameable(tp.At(i).Constraint()) {
+			return true
+		}
 	}
 	return false
 }
@@ -545,23 +608,102 @@ func (e *keyEmitter) unordered(open, end string, key, elem *Node, expr string, n
 	body := []jen.Code{jen.Id("h").Dot("Entry").Call()}
 	ks := e.value(key, k, lit(keyName), false, depth+1, at.elem("[key]"))
 	body = append(body, ks...)
-	rangeVars := jen.Id("_").Op(",").Id(k)
 	ok := ks != nil
+	// A variable that nothing is written from (an empty struct) is not declared: Go
+	// refuses unused variables.
+	kv, vv := "_", "_"
+	if !writesNothing(key, 0) {
+		kv = k
+	}
+	rangeVars := jen.Id("_").Op(",").Id(kv)
 	if elem != nil {
 		vs := e.value(elem, v, lit("value"), false, depth+1, at.elem("[value]"))
 		ok = ok && vs != nil
 		body = append(body, vs...)
-		rangeVars = jen.Id(k).Op(",").Id(v)
+		if !writesNothing(elem, 0) {
+			vv = v
+		}
+		rangeVars = jen.Id(kv).Op(",").Id(vv)
 	}
 	if !ok {
 		return nil
 	}
 	h := jen.Id("h")
+	loop := rangeVars.Op(":=").Range().Id(expr)
+	if kv == "_" && (elem == nil || vv == "_") {
+		loop = jen.Range().Id(expr)
+	} else if elem != nil && vv == "_" {
+		loop = jen.Id(kv).Op(":=").Range().Id(expr)
+	}
 	return []jen.Code{
 		h.Clone().Dot(open).Call(name.code(), jen.Len(jen.Id(expr))),
-		jen.For(rangeVars.Op(":=").Range().Id(expr)).Block(body...),
+		jen.For(loop).Block(body...),
 		h.Clone().Dot(end).Call(),
 	}
+}
+
+// containsLock returns the lock type that a value of t holds (not through a pointer), as go
+// vet's copylocks check finds them: a type whose pointer has Lock and Unlock methods, held in
+// a struct field or an array. It returns "" if there is none.
+func containsLock(t types.Type, seen map[types.Type]bool) string {
+	if seen == nil {
+		seen = map[types.Type]bool{}
+	}
+	if seen[t] {
+		return ""
+	}
+	seen[t] = true
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		lock, _, _ := types.LookupFieldOrMethod(types.NewPointer(n), false, n.Obj().Pkg(), "Lock")
+		unlock, _, _ := types.LookupFieldOrMethod(types.NewPointer(n), false, n.Obj().Pkg(), "Unlock")
+		_, isLock := lock.(*types.Func)
+		_, isUnlock := unlock.(*types.Func)
+		// Promoted methods are found where the field that holds them is.
+		if isLock && isUnlock && isLockShape(n) {
+			return typeString(n, nil)
+		}
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if l := containsLock(u.Field(i).Type(), seen); l != "" {
+				return l
+			}
+		}
+	case *types.Array:
+		return containsLock(u.Elem(), seen)
+	}
+	return ""
+}
+
+// isLockShape reports whether a named type declares Lock or Unlock itself, rather than
+// having them by promotion from a field.
+func isLockShape(n *types.Named) bool {
+	for i := range n.NumMethods() {
+		if name := n.Method(i).Name(); name == "Lock" || name == "Unlock" {
+			return true
+		}
+	}
+	return false
+}
+
+// writesNothing reports whether hashing a value of shape n writes nothing and so does not use
+// the value: an empty struct, or one whose fields are all excluded.
+func writesNothing(n *Node, depth int) bool {
+	switch {
+	case depth > 32:
+		return false
+	case n.Kind == KindStruct:
+		for _, f := range n.Fields {
+			if f.hashed() && !writesNothing(f.Node, depth+1) {
+				return false
+			}
+		}
+		return true
+	case n.Kind == KindNamed && n.Under != nil && !n.Recursive:
+		return writesNothing(n.Under, depth+1)
+	}
+	return false
 }
 
 // isByteNode reports whether n is byte (uint8) itself, not a named type over it: only then

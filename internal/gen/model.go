@@ -42,12 +42,42 @@ type Package struct {
 	imports map[string]string
 	// model builds the nodes of the types the package's generated structs hold.
 	model *modeler
+	// code renders types in the package's generated file.
+	code *coder
 	// typeErrors are the type checker's errors, reported where they make a field's type
 	// unknown.
 	typeErrors []packages.Error
 	// constrained caches, per file name, why the file builds only under a constraint ("" if
 	// it always builds).
 	constrained map[string]string
+	// info is the type checker's record of the package's syntax; specs and consts hold the
+	// declarations of its package-level types and constants, for the checks that read source.
+	info   *types.Info
+	specs  map[*types.TypeName]*ast.TypeSpec
+	consts map[*types.Const]ast.Expr
+	// hashKeyElsewhere maps the name of a type of the package to the file, excluded from
+	// this build, that declares a HashKey method for it.
+	hashKeyElsewhere map[string]string
+}
+
+// receiverName returns the type name of a method receiver expression: T, *T, T[P], *T[P].
+func receiverName(e ast.Expr) string {
+	for {
+		switch x := e.(type) {
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.IndexListExpr:
+			e = x.X
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
 }
 
 // A Struct is a named struct type that gets generated methods.
@@ -111,8 +141,36 @@ func buildPackage(p *packages.Package, run *runIndex, errs *ErrorList) *Package 
 		imports:     map[string]string{},
 		typeErrors:  p.Errors,
 		constrained: map[string]string{},
+
+		hashKeyElsewhere: map[string]string{},
+		info:             p.TypesInfo,
+		specs:            map[*types.TypeName]*ast.TypeSpec{},
+		consts:           map[*types.Const]ast.Expr{},
+	}
+	for _, file := range p.Syntax {
+		for _, decl := range file.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				switch spec := spec.(type) {
+				case *ast.TypeSpec:
+					if obj, ok := p.TypesInfo.Defs[spec.Name].(*types.TypeName); ok {
+						pkg.specs[obj] = spec
+					}
+				case *ast.ValueSpec:
+					for i, name := range spec.Names {
+						if c, ok := p.TypesInfo.Defs[name].(*types.Const); ok && i < len(spec.Values) {
+							pkg.consts[c] = spec.Values[i]
+						}
+					}
+				}
+			}
+		}
 	}
 	pkg.model = &modeler{pkg: pkg, run: run, errs: errs}
+	pkg.code = &coder{pkg: p.Types, spell: map[*types.TypeName]*types.Alias{}}
 	for _, file := range p.Syntax {
 		for _, spec := range file.Imports {
 			path, _ := strconv.Unquote(spec.Path.Value)
@@ -166,6 +224,10 @@ func buildPackage(p *packages.Package, run *runIndex, errs *ErrorList) *Package 
 					errs.add(pos, "%s is a type alias; annotate the struct type it stands for", obj.Name())
 					continue
 				}
+				if obj.Name() == "_" {
+					errs.add(pos, "a type named _ cannot have methods; give it a name")
+					continue
+				}
 				st := pkg.add(obj, pkg.model)
 				if st == nil {
 					errs.add(pos, "%s is not a struct type; //cachegen: directives apply to struct types", obj.Name())
@@ -177,7 +239,7 @@ func buildPackage(p *packages.Package, run *runIndex, errs *ErrorList) *Package 
 		}
 		misplacedDirectives(file, p.Fset, used, errs)
 	}
-	strayDirectives(p, errs)
+	pkg.strayDirectives(p, errs)
 	return pkg
 }
 
@@ -253,21 +315,44 @@ func directives(doc *ast.CommentGroup, fset *token.FileSet, used map[*ast.Commen
 	return key, value
 }
 
-// looksLikeDirective reports whether a comment's text is meant as a cachegen directive:
-// "cachegen:" opens it, whatever the comment form, the case and the spaces around it.
+// looksLikeDirective reports whether a comment's text is meant as a cachegen directive: a line
+// of it opens with "cachegen:", or "cachegen-" or "cachegen=" and key or value, whatever the
+// comment form, the case and the spaces before it.
 func looksLikeDirective(text string) bool {
-	switch {
-	case strings.HasPrefix(text, "//"):
-		text = text[2:]
-	case strings.HasPrefix(text, "/*"):
-		text = strings.TrimSuffix(text[2:], "*/")
+	_, _, ok := directiveLine(text)
+	return ok
+}
+
+// directiveLine returns the line of a comment that looks like a directive, and its index
+// among the comment's lines.
+func directiveLine(text string) (line string, index int, ok bool) {
+	var lines []string
+	block := strings.HasPrefix(text, "/*")
+	if block {
+		lines = strings.Split(strings.TrimSuffix(text[2:], "*/"), "\n")
+	} else {
+		lines = []string{strings.TrimPrefix(text, "//")}
 	}
-	text = strings.ToLower(strings.TrimSpace(text))
-	text = strings.TrimPrefix(text, "+")
-	if !strings.HasPrefix(text, "cachegen") {
-		return false
+	for i, raw := range lines {
+		line := strings.TrimSpace(raw)
+		if block {
+			// A block comment's leading stars, or a line comment quoted inside it.
+			line = strings.TrimLeft(line, "*/ \t")
+		}
+		lower := strings.TrimPrefix(strings.ToLower(line), "+")
+		rest, found := strings.CutPrefix(lower, "cachegen")
+		if !found || rest == "" {
+			continue
+		}
+		word := strings.TrimSpace(rest[1:])
+		if rest[0] == ':' || ((rest[0] == '-' || rest[0] == '=') && (strings.HasPrefix(word, "key") || strings.HasPrefix(word, "value"))) {
+			if len(lines) == 1 {
+				return text, 0, true
+			}
+			return strings.TrimSpace(raw), i, true
+		}
 	}
-	return strings.HasPrefix(strings.TrimSpace(text[len("cachegen"):]), ":")
+	return "", 0, false
 }
 
 // misplacedDirectives reports every comment of file that reads as a cachegen directive but
@@ -298,10 +383,17 @@ func misplacedDirectives(file *ast.File, fset *token.FileSet, used map[*ast.Comm
 	})
 	for _, g := range file.Comments {
 		for _, c := range g.List {
-			if used[c] || !looksLikeDirective(c.Text) {
+			if used[c] {
+				continue
+			}
+			line, index, ok := directiveLine(c.Text)
+			if !ok {
 				continue
 			}
 			pos := fset.Position(c.Pos())
+			if index > 0 {
+				pos.Line, pos.Column = pos.Line+index, 1
+			}
 			switch {
 			case local[c]:
 				errs.add(pos, "%s annotates a type declared inside a function; cachegen generates methods for package-level types only: move the type out of the function", strings.TrimSpace(c.Text))
@@ -311,8 +403,8 @@ func misplacedDirectives(file *ast.File, fset *token.FileSet, used map[*ast.Comm
 				// Reported by directives, where it was read as a doc comment; elsewhere:
 				errs.add(pos, "unknown directive %s (want %s or %s)", c.Text, keyDirective, valueDirective)
 			default:
-				errs.add(pos, "%q is not a cachegen directive and would be ignored; write %s or %s exactly: a line comment, no space after //, lower case",
-					c.Text, keyDirective, valueDirective)
+				errs.add(pos, "%q is not a cachegen directive and would be ignored; write %s or %s exactly, as a line comment of its own: no space after //, lower case",
+					line, keyDirective, valueDirective)
 			}
 		}
 	}
@@ -321,7 +413,7 @@ func misplacedDirectives(file *ast.File, fset *token.FileSet, used map[*ast.Comm
 // strayDirectives reports directives in the package's files that cachegen does not read:
 // _test.go files and files that the build constraints of this build exclude. Generating
 // nothing for them silently would leave a key without its HashKey.
-func strayDirectives(p *packages.Package, errs *ErrorList) {
+func (pkg *Package) strayDirectives(p *packages.Package, errs *ErrorList) {
 	if len(p.GoFiles) == 0 {
 		return
 	}
@@ -341,12 +433,23 @@ func strayDirectives(p *packages.Package, errs *ErrorList) {
 			continue
 		}
 		src, err := os.ReadFile(name)
-		if err != nil || !bytes.Contains(bytes.ToLower(src), []byte("cachegen")) {
+		if err != nil || !(bytes.Contains(bytes.ToLower(src), []byte("cachegen")) || bytes.Contains(src, []byte("HashKey"))) {
 			continue
 		}
 		f, err := parser.ParseFile(fset, name, src, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil || (f.Name.Name != p.Name && f.Name.Name != p.Name+"_test") {
 			continue
+		}
+		if !strings.HasSuffix(name, "_test.go") {
+			// A HashKey that another build of the package has: generated code here
+			// would hash the type differently there, or collide with it.
+			for _, d := range f.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "HashKey" && fd.Recv != nil && len(fd.Recv.List) == 1 {
+					if recv := receiverName(fd.Recv.List[0].Type); recv != "" {
+						pkg.hashKeyElsewhere[recv] = filepath.Base(name)
+					}
+				}
+			}
 		}
 		for _, g := range f.Comments {
 			for _, c := range g.List {

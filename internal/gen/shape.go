@@ -42,6 +42,7 @@ type Node struct {
 	// Type is the type the node describes, aliases resolved.
 	Type types.Type
 
+	Invalid   string          // KindInvalid: why, when the type checker did not say
 	Basic     types.BasicKind // KindBasic
 	Elem, Key *Node           // KindPointer, KindSlice, KindArray, KindMap
 	Len       int64           // KindArray
@@ -107,6 +108,7 @@ func (m *modeler) node(t types.Type) *Node {
 		// exported alias of it, the way the source names it.
 		if n.Named != nil && n.Spelled == nil && a.Obj().Exported() && a.TypeArgs().Len() == 0 && !hasTypeParams(a.Obj().Type()) {
 			n.Spelled = a
+			m.pkg.code.spell[n.Named.Obj()] = a
 		}
 		return n
 	}
@@ -144,11 +146,19 @@ func (m *modeler) node(t types.Type) *Node {
 	return &Node{Kind: KindInvalid, Type: t}
 }
 
+// maxNesting bounds how many named types deep a shape may go. The type checker accepts some
+// generic types whose instances nest without end (type Nest[T any] map[string]Nest[List[T]]);
+// their model would never be finished.
+const maxNesting = 100
+
 // named returns the node of a named type.
 func (m *modeler) named(t *types.Named) *Node {
 	if n, ok := m.memo.At(t).(*Node); ok {
 		m.noteCycle(n)
 		return n
+	}
+	if len(m.stack) > maxNesting {
+		return &Node{Kind: KindInvalid, Type: t, Invalid: "its type nests named types without end (an instantiation cycle); the type checker reports it where the type is declared"}
 	}
 	n := &Node{Type: t, Named: t}
 	if t.Obj().Exported() || t.Obj().Pkg() == m.pkg.Types {

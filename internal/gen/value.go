@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -58,6 +59,10 @@ func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 			errs.add(s.Pos, "%s: %s", s.Name(), s.unusable)
 			return
 		}
+		if lock := containsLock(s.Named, nil); lock != "" {
+			errs.add(s.Pos, "%s holds a lock (%s), which msgp's methods on %s values would copy; keep the lock out of the value type", s.Name(), lock, s.Name())
+			return
+		}
 		if conflict := declaredName(s, msgpMethods...); conflict != "" {
 			errs.add(s.Pos, "%s: it declares %s, which msgp's generated methods would collide with; rename it, or leave %s without msgp serializers", s.Name(), conflict, s.Name())
 			return
@@ -87,7 +92,11 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 	case KindTime, KindDuration:
 		return
 	case KindInvalid:
-		errs.addErr(c.pkg.typeError(at))
+		if n.Invalid != "" {
+			errs.add(at.pos, "%s: %s", at.path, n.Invalid)
+		} else {
+			errs.addErr(c.pkg.typeError(at))
+		}
 		return
 	case KindInterface:
 		if !n.Msgp {
@@ -141,6 +150,10 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 		}
 		c.node(n.Elem, at, errs, reported, reach)
 	case KindSlice, KindArray:
+		if n.Kind == KindArray && n.Elem.Kind == KindNamed && n.Elem.Under != nil && isByteNode(n.Elem.Under) {
+			errs.add(at.pos, "%s: msgp writes an array of %s as bytes, with code that does not compile for a named byte type; use [%d]byte, or a slice", at.path, nodeString(n.Elem, c.pkg.Types), n.Len)
+			return
+		}
 		c.node(n.Elem, at.elem("[]"), errs, reported, reach)
 	case KindMap:
 		if n.Key.Kind != KindBasic || !msgpMapKey(n.Key.Type) {
@@ -250,7 +263,13 @@ func msgpCode(pkg *Package, set []*Struct, others []*types.Named) (code []byte, 
 	if err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("msgp could not parse the value types of %s: %v", pkg.Path, err)}}
 	}
-	fs.LimitPrefix = limitPrefix
+	// The limit constants are declared in the package: their prefix must not collide with
+	// its own identifiers.
+	prefix := limitPrefix
+	for i := 2; pkg.Types.Scope().Lookup(prefix+"limitArrays") != nil || pkg.Types.Scope().Lookup(prefix+"limitMaps") != nil; i++ {
+		prefix = limitPrefix + strconv.Itoa(i)
+	}
+	fs.LimitPrefix = prefix
 	// msgp stores a time as its instant; decoding it in UTC, rather than in the zone of
 	// whatever machine reads the cache, makes a decoded value the same everywhere.
 	fs.AsUTC = true
@@ -301,8 +320,8 @@ func msgpCode(pkg *Package, set []*Struct, others []*types.Named) (code []byte, 
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "\n// Decoding limits of the msgp serializers below.\nconst (\n\t%slimitArrays = %d\n\t%slimitMaps = %d\n)\n",
-		limitPrefix, arrayLimit, limitPrefix, mapLimit)
-	b.Write(guardUnmarshal(out.Bytes()))
+		prefix, arrayLimit, prefix, mapLimit)
+	b.Write(guardUnmarshal(out.Bytes(), prefix))
 	return b.Bytes(), nil
 }
 
@@ -348,10 +367,10 @@ func inlinedTypes(pkg *Package, set []*Struct) []*types.Named {
 				if n.Struct != nil || n.Msgp {
 					return false // a struct of set, or one with serializers of its own
 				}
-				if n.Kind == KindNamed && !n.foreign(pkg.Types) {
-					out = append(out, n.Named)
+				if n.Under != nil && !n.foreign(pkg.Types) {
+					out = append(out, n.Named) // KindNamed, or KindHashKey over a non-struct
 				}
-				return n.Named == nil || n.Kind == KindNamed
+				return n.Named == nil || n.Under != nil
 			})
 		}
 	}
@@ -369,12 +388,12 @@ func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, err
 			if fld.Skip || fld.Name() == "_" {
 				continue
 			}
-			fields = append(fields, fieldCode(fld.Var, s.Type.Tag(i)))
+			fields = append(fields, pkg.code.field(fld.Var, s.Type.Tag(i)))
 		}
 		f.Type().Id(s.Name()).Struct(fields...)
 	}
 	for _, n := range others {
-		f.Type().Id(n.Obj().Name()).Add(typeCode(n.Underlying()))
+		f.Type().Id(n.Obj().Name()).Add(pkg.code.typ(n.Underlying()))
 	}
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
@@ -385,13 +404,13 @@ func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, err
 
 var (
 	funcHeader = regexp.MustCompile(`(?m)^func \(`)
-	limitCheck = regexp.MustCompile(`if (zb\d+) > ` + limitPrefix + `limit(Arrays|Maps) \{`)
+	limitCheck = regexp.MustCompile(`if (zb\d+) > (\w+)limit(Arrays|Maps) \{`)
 )
 
 // guardUnmarshal adds, in every UnmarshalMsg, a check that an array or map count is no larger
 // than the bytes left to decode, so that a forged header is an error before it is an
 // allocation.
-func guardUnmarshal(code []byte) []byte {
+func guardUnmarshal(code []byte, prefix string) []byte {
 	idx := funcHeader.FindAllIndex(code, -1)
 	var out bytes.Buffer
 	for i, loc := range idx {
@@ -404,7 +423,13 @@ func guardUnmarshal(code []byte) []byte {
 		}
 		fn := code[loc[0]:end]
 		if bytes.Contains(fn[:min(len(fn), 200)], []byte(") UnmarshalMsg(bts []byte)")) {
-			fn = limitCheck.ReplaceAll(fn, []byte("if $1 > "+limitPrefix+"limit$2 || uint64($1) > uint64(len(bts)) {"))
+			fn = limitCheck.ReplaceAllFunc(fn, func(m []byte) []byte {
+				sub := limitCheck.FindSubmatch(m)
+				if string(sub[2]) != prefix {
+					return m
+				}
+				return fmt.Appendf(nil, "if %s > %slimit%s || uint64(%s) > uint64(len(bts)) {", sub[1], prefix, sub[3], sub[1])
+			})
 		}
 		out.Write(fn)
 	}

@@ -153,7 +153,9 @@ func Sum(k Key) Digest {
 		h.expect = derefType(h.lastType)
 	}
 	k.HashKey(h)
-	h.expect = nil
+	if h.expect != nil {
+		h.noBegin()
+	}
 	d := h.Sum()
 	if len(h.buf) <= maxPooled && cap(h.tmp) <= maxPooled {
 		h.Reset()
@@ -571,7 +573,9 @@ func (h *Hasher) Interface(name string, v Key) {
 			h.expect = derefType(t)
 		}
 		v.HashKey(h)
-		h.expect = nil
+		if h.expect != nil {
+			h.noBegin()
+		}
 	}
 }
 
@@ -634,11 +638,48 @@ func (h *Hasher) checkPromoted(typ string) {
 	if i := strings.LastIndexByte(got, '.'); i >= 0 {
 		gotPath, gotName = got[:i], got[i+1:]
 	}
-	if gotName == name && (gotPath == t.PkgPath() || t.PkgPath() == "main") {
+	if gotName == name && gotPath == t.PkgPath() {
+		return
+	}
+	// reflect names the package of a main program "main", where go/packages (and so the
+	// generated code) gives its import path: the same name there is the type's own,
+	// unless it is the name of the embedded key that the HashKey comes from.
+	if gotName == name && t.PkgPath() == "main" && !embedsNamed(t, gotPath, gotName) {
 		return
 	}
 	panic(fmt.Sprintf("keyhash: %s is hashed by the HashKey method it promotes from an embedded %s, which skips its other fields, so that values that differ would share a digest; annotate %s //cachegen:key (cachegen then generates a HashKey that covers every field), or give it a HashKey method of its own that starts with h.Begin",
 		t, got, t.Name()))
+}
+
+// noBegin reports a HashKey that ran for a struct embedding a Key without calling Begin: it
+// is not one cachegen generated, and may be the embedded field's, promoted.
+func (h *Hasher) noBegin() {
+	t := h.expect
+	h.expect = nil
+	panic(fmt.Sprintf("keyhash: %s embeds a Key, and its HashKey did not start with h.Begin: it may be the HashKey promoted from the embedded field, which skips the other fields, so that values that differ would share a digest; annotate %s //cachegen:key (cachegen then generates a HashKey that covers every field), or start its own HashKey with h.Begin",
+		t, t.Name()))
+}
+
+// embedsNamed reports whether struct t embeds, at any depth, the named type path.name.
+func embedsNamed(t reflect.Type, path, name string) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.Anonymous {
+			continue
+		}
+		ft := derefType(f.Type)
+		n := ft.Name()
+		if j := strings.IndexByte(n, '['); j >= 0 {
+			n = n[:j]
+		}
+		if n == name && ft.PkgPath() == path {
+			return true
+		}
+		if ft.Kind() == reflect.Struct && embedsNamed(ft, path, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // TypeArg writes the identity of T, a type argument of a generic key. Generated HashKey

@@ -29,6 +29,17 @@ type specialPtr struct {
 	Extra int
 }
 
+// level is a non-struct key whose hand-written HashKey, like many, does not call Begin.
+type level int
+
+func (l level) HashKey(h *keyhash.Hasher) { h.Int("level", int(l)) }
+
+// specialLevel has HashKey only by promotion from level: no Begin ever runs.
+type specialLevel struct {
+	level
+	Extra int
+}
+
 // covered embeds base and has its own HashKey that covers every field, as generated code does.
 type covered struct {
 	base
@@ -79,6 +90,8 @@ func TestPromotedHashKeyPanics(t *testing.T) {
 		{"behind an interface", holder{V: special{Extra: 1}}},
 		{"behind an interface, as a pointer", holder{V: &special{Extra: 1}}},
 		{"nested interfaces", holder{V: holder{V: special{Extra: 2}}}},
+		{"Sum, promoted from a key that never calls Begin", specialLevel{Extra: 1}},
+		{"behind an interface, promoted from a key that never calls Begin", holder{V: specialLevel{Extra: 1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +99,7 @@ func TestPromotedHashKeyPanics(t *testing.T) {
 			if msg == "" {
 				t.Fatal("no panic: a promoted HashKey hashed the value")
 			}
-			for _, want := range []string{"special", "promotes", "//cachegen:key"} {
+			for _, want := range []string{"special", "promote", "//cachegen:key"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("panic %q lacks %q", msg, want)
 				}

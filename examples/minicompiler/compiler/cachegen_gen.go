@@ -13,14 +13,14 @@ import (
 // run `go generate` to update it.
 func _() {
 	var Options_changed_run_go_generate Options
-	_ = struct {
+	_ = (*struct {
 		CompilerVersion string
 		OptLevel        int
 		Target          Target
 		Debug           bool
 		File            string
 		Source          string
-	}(Options_changed_run_go_generate)
+	})(&Options_changed_run_go_generate)
 }
 
 // HashKey writes every field of Options to h, in declaration order, after the schema fingerprint of the type.
@@ -42,7 +42,7 @@ func (x Options) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Program_changed_run_go_generate Program
-	_ = struct {
+	_ = (*struct {
 		CompilerVersion string
 		Target          Target
 		OptLevel        int
@@ -53,7 +53,7 @@ func _() {
 		MaxStack        int
 		Debug           *DebugInfo
 		Stats           Stats
-	}(Program_changed_run_go_generate)
+	})(&Program_changed_run_go_generate)
 }
 
 // DebugInfo: msgp serializers (reached from Program.Debug).
@@ -62,11 +62,11 @@ func _() {
 // run `go generate` to update it.
 func _() {
 	var DebugInfo_changed_run_go_generate DebugInfo
-	_ = struct {
+	_ = (*struct {
 		File  string
 		Lines []LineEntry
 		Vars  []string
-	}(DebugInfo_changed_run_go_generate)
+	})(&DebugInfo_changed_run_go_generate)
 }
 
 // LineEntry: msgp serializers (reached from Program.Debug.Lines[]).
@@ -75,11 +75,11 @@ func _() {
 // run `go generate` to update it.
 func _() {
 	var LineEntry_changed_run_go_generate LineEntry
-	_ = struct {
+	_ = (*struct {
 		PC   uint32
 		Line uint32
 		Col  uint32
-	}(LineEntry_changed_run_go_generate)
+	})(&LineEntry_changed_run_go_generate)
 }
 
 // Stats: msgp serializers (reached from Program.Stats).
@@ -88,7 +88,7 @@ func _() {
 // run `go generate` to update it.
 func _() {
 	var Stats_changed_run_go_generate Stats
-	_ = struct {
+	_ = (*struct {
 		SourceInstrs int
 		Instrs       int
 		Rounds       int
@@ -99,7 +99,7 @@ func _() {
 		Candidates   int64
 		Rewrites     int
 		Unproven     int
-	}(Stats_changed_run_go_generate)
+	})(&Stats_changed_run_go_generate)
 }
 
 // A compile error below means the underlying type of a named type that this file relies on

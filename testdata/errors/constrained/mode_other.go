@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build cachegen_other
 
 package input
 

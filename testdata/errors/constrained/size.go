@@ -1,5 +1,5 @@
-//go:build !wasm
-// +build !wasm
+//go:build !cachegen_other
+// +build !cachegen_other
 
 package input
 

@@ -26,3 +26,18 @@ func f() {
 
 //cachegen:value
 func g() {}
+
+/*
+BlockDoc is the key of the compile step.
+//cachegen:key
+*/
+type BlockDoc struct{ N int }
+
+// cachegen-key
+type Dashed struct{ N int }
+
+// Cachegen=key
+type Dotted struct{ N int }
+
+// Prose mentions cachegen keys without being a directive.
+type Prose struct{ N int }

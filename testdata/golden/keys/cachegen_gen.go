@@ -14,7 +14,7 @@ import (
 // run `go generate` to update it.
 func _() {
 	var Wide_changed_run_go_generate Wide
-	_ = struct {
+	_ = (*struct {
 		B    bool
 		I    int
 		I8   int8
@@ -38,7 +38,7 @@ func _() {
 		Lvl  Level
 		N    Name
 		Data Blob
-		Al   Strings
+		Al   []string
 		List []string
 		Tags []string
 		M    map[string]int
@@ -61,7 +61,7 @@ func _() {
 		Skipped func()
 		Log     any
 		Inner
-	}(Wide_changed_run_go_generate)
+	})(&Wide_changed_run_go_generate)
 }
 
 // HashKey writes every field of Wide to h, in declaration order, after the schema fingerprint of the type.
@@ -177,12 +177,12 @@ func (x Wide) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _[T keyhash.Key, U keyhash.Key]() {
 	var Generic_changed_run_go_generate Generic[T, U]
-	_ = struct {
+	_ = (*struct {
 		First  T
 		Many   []U
 		ByName map[string]T
 		Count  int
-	}(Generic_changed_run_go_generate)
+	})(&Generic_changed_run_go_generate)
 }
 
 // HashKey writes every field of Generic to h, in declaration order, after the schema fingerprint of the type.
@@ -218,9 +218,9 @@ func (x Generic[T, U]) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var X86_changed_run_go_generate X86
-	_ = struct {
+	_ = (*struct {
 		AVX2 bool
-	}(X86_changed_run_go_generate)
+	})(&X86_changed_run_go_generate)
 }
 
 // HashKey writes every field of X86 to h, in declaration order, after the schema fingerprint of the type.
@@ -237,9 +237,9 @@ func (x X86) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var ARM_changed_run_go_generate ARM
-	_ = struct {
+	_ = (*struct {
 		AVX2 bool
-	}(ARM_changed_run_go_generate)
+	})(&ARM_changed_run_go_generate)
 }
 
 // HashKey writes every field of ARM to h, in declaration order, after the schema fingerprint of the type.
@@ -256,10 +256,10 @@ func (x ARM) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var UsesManual_changed_run_go_generate UsesManual
-	_ = struct {
+	_ = (*struct {
 		M  Manual
 		MS map[string]Manual
-	}(UsesManual_changed_run_go_generate)
+	})(&UsesManual_changed_run_go_generate)
 }
 
 // HashKey writes every field of UsesManual to h, in declaration order, after the schema fingerprint of the type.
@@ -283,10 +283,10 @@ func (x UsesManual) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Tuned_changed_run_go_generate Tuned
-	_ = struct {
+	_ = (*struct {
 		X86
 		Level int
-	}(Tuned_changed_run_go_generate)
+	})(&Tuned_changed_run_go_generate)
 }
 
 // HashKey writes every field of Tuned to h, in declaration order, after the schema fingerprint of the type.
@@ -304,9 +304,9 @@ func (x Tuned) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Outer_changed_run_go_generate Outer
-	_ = struct {
+	_ = (*struct {
 		In Promo
-	}(Outer_changed_run_go_generate)
+	})(&Outer_changed_run_go_generate)
 }
 
 // HashKey writes every field of Outer to h, in declaration order, after the schema fingerprint of the type.
@@ -323,7 +323,7 @@ func (x Outer) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Shapes_changed_run_go_generate Shapes
-	_ = struct {
+	_ = (*struct {
 		In
 		A     int
 		_     int32
@@ -331,7 +331,7 @@ func _() {
 			ID int `json:"id"`
 		}
 		_ string
-	}(Shapes_changed_run_go_generate)
+	})(&Shapes_changed_run_go_generate)
 }
 
 // HashKey writes every field of Shapes to h, in declaration order, after the schema fingerprint of the type.
@@ -355,10 +355,10 @@ func (x Shapes) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Inner_changed_run_go_generate Inner
-	_ = struct {
+	_ = (*struct {
 		A string
 		b []float64
-	}(Inner_changed_run_go_generate)
+	})(&Inner_changed_run_go_generate)
 }
 
 // HashKey writes every field of Inner to h, in declaration order, after the schema fingerprint of the type.
@@ -381,9 +381,9 @@ func (x Inner) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Manual_changed_run_go_generate Manual
-	_ = struct {
+	_ = (*struct {
 		v int
-	}(Manual_changed_run_go_generate)
+	})(&Manual_changed_run_go_generate)
 }
 
 // Promo: HashKey and msgp serializers (reached from Outer.In).
@@ -392,10 +392,10 @@ func _() {
 // run `go generate` to update it.
 func _() {
 	var Promo_changed_run_go_generate Promo
-	_ = struct {
+	_ = (*struct {
 		*X86
 		Level int
-	}(Promo_changed_run_go_generate)
+	})(&Promo_changed_run_go_generate)
 }
 
 // HashKey writes every field of Promo to h, in declaration order, after the schema fingerprint of the type.

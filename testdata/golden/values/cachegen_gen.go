@@ -14,7 +14,7 @@ import (
 // run `go generate` to update it.
 func _() {
 	var Artifact_changed_run_go_generate Artifact
-	_ = struct {
+	_ = (*struct {
 		Code   []byte
 		Relocs []Reloc
 		Traps  []struct {
@@ -41,7 +41,7 @@ func _() {
 		hidden  string
 		Log     func(string)
 		Reloc
-	}(Artifact_changed_run_go_generate)
+	})(&Artifact_changed_run_go_generate)
 }
 
 // Options: HashKey and msgp serializers (annotated //cachegen:key and //cachegen:value).
@@ -50,11 +50,11 @@ func _() {
 // run `go generate` to update it.
 func _() {
 	var Options_changed_run_go_generate Options
-	_ = struct {
+	_ = (*struct {
 		OptLevel int
 		Target   string
 		Flags    map[string]string
-	}(Options_changed_run_go_generate)
+	})(&Options_changed_run_go_generate)
 }
 
 // HashKey writes every field of Options to h, in declaration order, after the schema fingerprint of the type.
@@ -79,14 +79,14 @@ func (x Options) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Tagged_changed_run_go_generate Tagged
-	_ = struct {
+	_ = (*struct {
 		Items []struct {
 			ID   int    `json:"id"`
 			Name string `json:"name,omitempty"`
 		}
 		R
 		_ int
-	}(Tagged_changed_run_go_generate)
+	})(&Tagged_changed_run_go_generate)
 }
 
 // Stamp: HashKey and msgp serializers (annotated //cachegen:value, reached from Job.Stamp).
@@ -95,10 +95,10 @@ func _() {
 // run `go generate` to update it.
 func _() {
 	var Stamp_changed_run_go_generate Stamp
-	_ = struct {
+	_ = (*struct {
 		Build string
 		Seq   uint32
-	}(Stamp_changed_run_go_generate)
+	})(&Stamp_changed_run_go_generate)
 }
 
 // HashKey writes every field of Stamp to h, in declaration order, after the schema fingerprint of the type.
@@ -116,10 +116,10 @@ func (x Stamp) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Job_changed_run_go_generate Job
-	_ = struct {
+	_ = (*struct {
 		Stamp Stamp
 		Name  string
-	}(Job_changed_run_go_generate)
+	})(&Job_changed_run_go_generate)
 }
 
 // HashKey writes every field of Job to h, in declaration order, after the schema fingerprint of the type.
@@ -137,11 +137,11 @@ func (x Job) HashKey(h *keyhash.Hasher) {
 // run `go generate` to update it.
 func _() {
 	var Reloc_changed_run_go_generate Reloc
-	_ = struct {
+	_ = (*struct {
 		Offset uint32
 		Symbol string
 		Kind   uint8
-	}(Reloc_changed_run_go_generate)
+	})(&Reloc_changed_run_go_generate)
 }
 
 // A compile error below means the underlying type of a named type that this file relies on

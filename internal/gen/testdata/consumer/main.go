@@ -7,11 +7,13 @@ import (
 	"os"
 
 	amodel "example.com/consumer/a/model"
+	"example.com/consumer/b/model"
 	"example.com/consumer/clash"
 	"example.com/consumer/cross/a"
 	"example.com/consumer/cross/b"
 	"example.com/consumer/generic"
 	"example.com/consumer/group"
+	"example.com/consumer/more"
 	"example.com/consumer/recursive"
 	"example.com/consumer/shapes"
 	"example.com/consumer/twoenums"
@@ -20,6 +22,21 @@ import (
 
 // Every annotated struct of a group is a key.
 var _ = []keyhash.Key{group.A{}, group.B{}, group.C{}}
+
+// BK wraps the key of another package under the same name, without being a key itself: it
+// has HashKey only by promotion, and that HashKey would skip Verbose. reflect calls this
+// package "main", where the generated code knows its import path.
+type BK struct {
+	b.BK
+	Verbose bool
+}
+
+// panics reports whether hashing k panics.
+func panics(k keyhash.Key) (yes bool) {
+	defer func() { yes = recover() != nil }()
+	keyhash.Sum(k)
+	return false
+}
 
 func main() {
 	failed := false
@@ -47,6 +64,35 @@ func main() {
 	differ("a key of another package", a.AK{B: b.BK{N: 1}}, a.AK{B: b.BK{N: 2}})
 	differ("a struct reached from a key of another package", a.AK{In: b.Inner{S: "x"}}, a.AK{In: b.Inner{S: "y"}})
 	differ("a field beside an embedded key of another package", a.AK{X: 1}, a.AK{X: 2})
+
+	differ("a map of empty structs", &more.K{Seen: map[string]struct{}{"a": {}}}, &more.K{Seen: map[string]struct{}{"b": {}}})
+	differ("an alias of this package", &more.K{S: 1}, &more.K{S: 2})
+	differ("an instance of a foreign generic type", &more.K{V: []int{1}}, &more.K{V: []int{2}})
+	differ("an alias of a recursive foreign type", &more.K{E: model.Exp{nil}}, &more.K{E: model.Exp{{nil}}})
+	if keyhash.Sum(&more.K{P: "A"}) != keyhash.Sum(&more.K{P: "a"}) {
+		fmt.Println("FAIL: a type's own HashKey was not used")
+		failed = true
+	}
+	if keyhash.Sum(&more.K{Trees: more.Forest{nil, {nil}}}) != keyhash.Sum(&more.K{Trees: more.Forest{{nil}, nil}}) {
+		fmt.Println(`FAIL: cache:"set" on a recursive slice depends on order`)
+		failed = true
+	}
+	v := more.V{W: 1, N: []string{"x"}, A: []int{1, 2}, P: "p"}
+	raw, err := v.MarshalMsg(nil)
+	var back more.V
+	if _, err2 := back.UnmarshalMsg(raw); err != nil || err2 != nil || back.W != 1 || back.P != "p" || len(back.A) != 2 {
+		fmt.Println("FAIL: value round trip", err, err2, back)
+		failed = true
+	}
+
+	if !panics(BK{Verbose: true}) {
+		fmt.Println("FAIL: a key of package main promoted from the same-named key it embeds was hashed")
+		failed = true
+	}
+	if panics(a.AK{}) {
+		fmt.Println("FAIL: a generated key that embeds another was refused")
+		failed = true
+	}
 
 	// A map is hashed independently of its iteration order.
 	ids := shapes.K{T: shapes.Table{}}

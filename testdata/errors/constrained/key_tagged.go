@@ -1,3 +1,5 @@
+//go:build !cachegen_other
+
 package input
 
 //cachegen:key

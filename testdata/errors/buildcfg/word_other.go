@@ -1,0 +1,7 @@
+//go:build cachegen_other
+
+package input
+
+type word = uint32
+
+const bufLen = 4
