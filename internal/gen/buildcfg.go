@@ -17,44 +17,18 @@ import (
 // or "".
 func (pkg *Package) aliasConstraint(t types.Type) string {
 	why := ""
-	var walk func(types.Type, map[types.Type]bool)
-	walk = func(t types.Type, seen map[types.Type]bool) {
-		if why != "" || t == nil || seen[t] {
-			return
+	walkType(t, func(t types.Type) bool {
+		a, ok := t.(*types.Alias)
+		if !ok || a.Obj().Pkg() == nil {
+			return true
 		}
-		seen[t] = true
-		switch t := t.(type) {
-		case *types.Alias:
-			if obj := t.Obj(); obj.Pkg() != nil {
-				file := pkg.Fset.Position(obj.Pos()).Filename
-				if w := pkg.constraint(file); w != "" {
-					why = fmt.Sprintf("alias %s is declared in %s, which builds only %s, so it may stand for another type in another build", obj.Name(), filepath.Base(file), w)
-					return
-				}
-			}
-			walk(types.Unalias(t), seen)
-		case *types.Named:
-			for i := range t.TypeArgs().Len() {
-				walk(t.TypeArgs().At(i), seen)
-			}
-		case *types.Pointer:
-			walk(t.Elem(), seen)
-		case *types.Slice:
-			walk(t.Elem(), seen)
-		case *types.Array:
-			walk(t.Elem(), seen)
-		case *types.Map:
-			walk(t.Key(), seen)
-			walk(t.Elem(), seen)
-		case *types.Chan:
-			walk(t.Elem(), seen)
-		case *types.Struct:
-			for i := range t.NumFields() {
-				walk(t.Field(i).Type(), seen)
-			}
+		file := pkg.Fset.Position(a.Obj().Pos()).Filename
+		if w := pkg.constraint(file); w != "" {
+			why = fmt.Sprintf("alias %s is declared in %s, which builds only %s, so it may stand for another type in another build", a.Obj().Name(), filepath.Base(file), w)
+			return false
 		}
-	}
-	walk(t, map[types.Type]bool{})
+		return true
+	})
 	return why
 }
 

@@ -115,64 +115,25 @@ type coder struct {
 
 // nameable reports whether the generated file can name every named type in t.
 func (c *coder) nameable(t types.Type) bool {
+	foreign := func(obj types.Object) bool {
+		return obj.Pkg() != nil && obj.Pkg() != c.pkg && !obj.Exported()
+	}
 	ok := true
-	var walk func(types.Type, map[types.Type]bool)
-	walk = func(t types.Type, seen map[types.Type]bool) {
-		if !ok || seen[t] {
-			return
-		}
-		seen[t] = true
+	walkType(t, func(t types.Type) bool {
 		switch t := t.(type) {
-		case *types.Alias:
-			walk(types.Unalias(t), seen)
 		case *types.Named:
-			if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg() != c.pkg && !obj.Exported() && (c.spell[obj] == nil || t.TypeArgs().Len() > 0) {
-				ok = false
-			}
-			for i := range t.TypeArgs().Len() {
-				walk(t.TypeArgs().At(i), seen)
-			}
-		case *types.Pointer:
-			walk(t.Elem(), seen)
-		case *types.Slice:
-			walk(t.Elem(), seen)
-		case *types.Array:
-			walk(t.Elem(), seen)
-		case *types.Map:
-			walk(t.Key(), seen)
-			walk(t.Elem(), seen)
-		case *types.Chan:
-			walk(t.Elem(), seen)
+			ok = !foreign(t.Obj()) || (c.spell[t.Obj()] != nil && t.TypeArgs().Len() == 0)
 		case *types.Struct:
 			for i := range t.NumFields() {
-				if f := t.Field(i); !f.Exported() && f.Pkg() != c.pkg {
-					ok = false
-				}
-				walk(t.Field(i).Type(), seen)
-			}
-		case *types.Signature:
-			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
-				for i := range tup.Len() {
-					walk(tup.At(i).Type(), seen)
-				}
+				ok = ok && !foreign(t.Field(i))
 			}
 		case *types.Interface:
-			for i := range t.NumEmbeddeds() {
-				walk(t.EmbeddedType(i), seen)
-			}
 			for i := range t.NumExplicitMethods() {
-				if !t.ExplicitMethod(i).Exported() && t.ExplicitMethod(i).Pkg() != c.pkg {
-					ok = false
-				}
-				walk(t.ExplicitMethod(i).Type(), seen)
-			}
-		case *types.Union:
-			for i := range t.Len() {
-				walk(t.Term(i).Type(), seen)
+				ok = ok && !foreign(t.ExplicitMethod(i))
 			}
 		}
-	}
-	walk(t, map[types.Type]bool{})
+		return ok
+	})
 	return ok
 }
 

@@ -260,46 +260,73 @@ func hasTypeParams(t types.Type) bool {
 	return false
 }
 
-// mentionsTypeParam reports whether t refers to a type parameter anywhere.
-func mentionsTypeParam(t types.Type) bool {
-	found := false
-	var walk func(types.Type, map[types.Type]bool)
-	walk = func(t types.Type, seen map[types.Type]bool) {
-		if found || seen[t] {
+// walkType calls visit for t and every type t is written with: an alias and what it stands
+// for, a named type's type arguments (not its underlying type), the parts of composite types,
+// signatures and interfaces. Each type is visited once; visit returns false to stop the walk.
+func walkType(t types.Type, visit func(types.Type) bool) {
+	seen := map[types.Type]bool{}
+	stopped := false
+	var walk func(types.Type)
+	walk = func(t types.Type) {
+		if stopped || t == nil || seen[t] {
 			return
 		}
 		seen[t] = true
-		switch t := types.Unalias(t).(type) {
-		case *types.TypeParam:
-			found = true
+		if !visit(t) {
+			stopped = true
+			return
+		}
+		switch t := t.(type) {
+		case *types.Alias:
+			walk(types.Unalias(t))
 		case *types.Named:
 			for i := range t.TypeArgs().Len() {
-				walk(t.TypeArgs().At(i), seen)
+				walk(t.TypeArgs().At(i))
 			}
 		case *types.Pointer:
-			walk(t.Elem(), seen)
+			walk(t.Elem())
 		case *types.Slice:
-			walk(t.Elem(), seen)
+			walk(t.Elem())
 		case *types.Array:
-			walk(t.Elem(), seen)
+			walk(t.Elem())
 		case *types.Map:
-			walk(t.Key(), seen)
-			walk(t.Elem(), seen)
+			walk(t.Key())
+			walk(t.Elem())
 		case *types.Chan:
-			walk(t.Elem(), seen)
+			walk(t.Elem())
 		case *types.Struct:
 			for i := range t.NumFields() {
-				walk(t.Field(i).Type(), seen)
+				walk(t.Field(i).Type())
 			}
 		case *types.Signature:
 			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
 				for i := range tup.Len() {
-					walk(tup.At(i).Type(), seen)
+					walk(tup.At(i).Type())
 				}
+			}
+		case *types.Interface:
+			for i := range t.NumEmbeddeds() {
+				walk(t.EmbeddedType(i))
+			}
+			for i := range t.NumExplicitMethods() {
+				walk(t.ExplicitMethod(i).Type())
+			}
+		case *types.Union:
+			for i := range t.Len() {
+				walk(t.Term(i).Type())
 			}
 		}
 	}
-	walk(t, map[types.Type]bool{})
+	walk(t)
+}
+
+// mentionsTypeParam reports whether t refers to a type parameter anywhere.
+func mentionsTypeParam(t types.Type) bool {
+	found := false
+	walkType(t, func(t types.Type) bool {
+		_, found = t.(*types.TypeParam)
+		return !found
+	})
 	return found
 }
 
@@ -307,43 +334,11 @@ func mentionsTypeParam(t types.Type) bool {
 // whether code that names t (a guard lists every field, excluded ones too) would not compile.
 func containsInvalid(t types.Type) bool {
 	bad := false
-	var walk func(types.Type, map[types.Type]bool)
-	walk = func(t types.Type, seen map[types.Type]bool) {
-		if bad || t == nil || seen[t] {
-			return
-		}
-		seen[t] = true
-		switch t := types.Unalias(t).(type) {
-		case *types.Basic:
-			bad = t.Kind() == types.Invalid
-		case *types.Named:
-			for i := range t.TypeArgs().Len() {
-				walk(t.TypeArgs().At(i), seen)
-			}
-		case *types.Pointer:
-			walk(t.Elem(), seen)
-		case *types.Slice:
-			walk(t.Elem(), seen)
-		case *types.Array:
-			walk(t.Elem(), seen)
-		case *types.Map:
-			walk(t.Key(), seen)
-			walk(t.Elem(), seen)
-		case *types.Chan:
-			walk(t.Elem(), seen)
-		case *types.Struct:
-			for i := range t.NumFields() {
-				walk(t.Field(i).Type(), seen)
-			}
-		case *types.Signature:
-			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
-				for i := range tup.Len() {
-					walk(tup.At(i).Type(), seen)
-				}
-			}
-		}
-	}
-	walk(t, map[types.Type]bool{})
+	walkType(t, func(t types.Type) bool {
+		b, ok := t.(*types.Basic)
+		bad = ok && b.Kind() == types.Invalid
+		return !bad
+	})
 	return bad
 }
 
