@@ -3,9 +3,15 @@ package gen
 import (
 	"fmt"
 	"go/ast"
+	"go/build"
+	"go/parser"
 	"go/token"
 	"go/types"
+	"os"
+	pathpkg "path"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // This file finds what makes a type's shape depend on the build configuration without a
@@ -103,9 +109,141 @@ func (pkg *Package) buildDependent(e ast.Expr, depth int) string {
 			}
 			if expr := pkg.consts[c]; expr != nil {
 				why = pkg.buildDependent(expr, depth+1)
+			} else if c.Pkg() != pkg.Types {
+				why = pkg.foreignDependent(filepath.Dir(expandGOROOT(file)), c.Name(), depth+1)
 			}
 		}
 		return true
 	})
 	return why
+}
+
+// A constDecl is the declaration of a constant in a package read from source.
+type constDecl struct {
+	expr    ast.Expr          // nil for an implicit repetition (iota)
+	file    string            // the file that declares it
+	imports map[string]string // that file's import names and paths
+}
+
+// constsIn reads the constants declared in the Go files of dir, by name. A name declared in
+// more than one file is declared per build.
+func (pkg *Package) constsIn(dir string) map[string][]constDecl {
+	if m, ok := pkg.dirConsts[dir]; ok {
+		return m
+	}
+	m := map[string][]constDecl{}
+	pkg.dirConsts[dir] = m
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return m
+	}
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		imports := map[string]string{}
+		for _, spec := range f.Imports {
+			p, _ := strconv.Unquote(spec.Path.Value)
+			local := pathpkg.Base(p)
+			if spec.Name != nil {
+				local = spec.Name.Name
+			}
+			imports[local] = p
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, id := range vs.Names {
+					var expr ast.Expr
+					if i < len(vs.Values) {
+						expr = vs.Values[i]
+					}
+					m[id.Name] = append(m[id.Name], constDecl{expr: expr, file: path, imports: imports})
+				}
+			}
+		}
+	}
+	return m
+}
+
+// foreignDependent returns why constant name of the package in dir may have another value in
+// another build, reading that package's source: declared in a constrained file or in several
+// files, or computed from such a constant, a word size or unsafe.
+func (pkg *Package) foreignDependent(dir, name string, depth int) string {
+	if depth > 16 {
+		return ""
+	}
+	decls := pkg.constsIn(dir)[name]
+	if len(decls) == 0 {
+		return ""
+	}
+	for _, d := range decls {
+		if w := pkg.constraint(d.file); w != "" {
+			return fmt.Sprintf("uses %s, declared in %s, which builds only %s", name, filepath.Base(d.file), w)
+		}
+	}
+	if len(decls) > 1 {
+		return fmt.Sprintf("uses %s, declared in %d files of %s, one per build", name, len(decls), dir)
+	}
+	d := decls[0]
+	if d.expr == nil {
+		return ""
+	}
+	why := ""
+	ast.Inspect(d.expr, func(n ast.Node) bool {
+		if why != "" {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.UnaryExpr:
+			if call, ok := n.X.(*ast.CallExpr); ok && n.Op == token.XOR {
+				if id, ok := call.Fun.(*ast.Ident); ok && (id.Name == "uint" || id.Name == "uintptr" || id.Name == "int") {
+					why = "depends on the word size (" + types.ExprString(n) + ")"
+				}
+			}
+		case *ast.SelectorExpr:
+			x, ok := n.X.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			path, ok := d.imports[x.Name]
+			if !ok {
+				return true
+			}
+			if path == "unsafe" {
+				why = "depends on the platform's sizes (unsafe." + n.Sel.Name + ")"
+				return false
+			}
+			if bp, err := build.Default.Import(path, dir, build.FindOnly); err == nil {
+				why = pkg.foreignDependent(bp.Dir, n.Sel.Name, depth+1)
+			}
+			return false
+		case *ast.Ident:
+			if _, ok := pkg.constsIn(dir)[n.Name]; ok && n.Name != name {
+				why = pkg.foreignDependent(dir, n.Name, depth+1)
+			}
+		}
+		return true
+	})
+	return why
+}
+
+// expandGOROOT turns the $GOROOT prefix that export data gives the standard library's files
+// into the directory.
+func expandGOROOT(file string) string {
+	if rest, ok := strings.CutPrefix(file, "$GOROOT"); ok {
+		return build.Default.GOROOT + rest
+	}
+	return file
 }

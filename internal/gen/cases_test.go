@@ -103,6 +103,21 @@ func TestAcceptedInputsCompile(t *testing.T) {
 	c.mustRun("go", "tool", "cachegen", "-check", "./...")
 }
 
+// TestLostHashKeyPanics: when a key of another package that embeds a key stops being
+// annotated and only its package is regenerated, the stale code still builds (the embedded
+// key's HashKey is promoted); hashing must then panic, not skip the type's other fields.
+func TestLostHashKeyPanics(t *testing.T) {
+	c := newConsumer(t, consumerFiles(t))
+	c.mustRun("go", "tool", "cachegen", "./...")
+	c.edit("cross/b/b.go", "// SK embeds a key and adds a field: its own HashKey covers both.\n//\n//cachegen:key\n", "")
+	c.mustRun("go", "tool", "cachegen", "./cross/b")
+	c.mustRun("go", "build", "./...")
+	out, stderr, ok := c.run("go", "run", ".")
+	if ok || !strings.Contains(stderr, "cross/b.SK is hashed by the HashKey method it promotes") {
+		t.Fatalf("hashing a key whose HashKey is now promoted: ok=%t\n%s%s", ok, out, stderr)
+	}
+}
+
 // TestStaleGuardCoversNamedTypes changes, without regenerating, each named type whose shape
 // the generated code relies on, in the package and in another, and expects the build to
 // fail at the guard.
@@ -181,6 +196,44 @@ func TestFingerprintCoversShape(t *testing.T) {
 				t.Errorf("the fingerprint of %s.K did not change", pkg)
 			}
 		})
+	}
+}
+
+// TestStandardLibraryBuildDependence: declarations of other packages whose value differs
+// between builds are refused, read from their source (the standard library's files are named
+// relative to $GOROOT in export data), whether or not a generated file exists.
+func TestStandardLibraryBuildDependence(t *testing.T) {
+	c := newConsumer(t, map[string]string{"k/k.go": `package k
+
+import (
+	"os"
+	"runtime"
+	"syscall"
+)
+
+//cachegen:key
+type K struct {
+	A [os.PathSeparator]byte
+	S syscall.Signal
+	G [len(runtime.GOOS)]byte
+	N [4]byte
+}
+`})
+	for range 2 {
+		_, stderr, ok := c.run("go", "tool", "cachegen", "./...")
+		if ok {
+			t.Fatal("cachegen accepted build-dependent declarations")
+		}
+		for _, want := range []string{"k.go:11:5: K: the array length os.PathSeparator", "k.go:12:2: K.S: type syscall.Signal is declared in", "k.go:13:5: K: the array length len(runtime.GOOS)"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("no error %q in:\n%s", want, stderr)
+			}
+		}
+		if strings.Contains(stderr, "k.go:14") {
+			t.Errorf("a literal length was refused:\n%s", stderr)
+		}
+		// The second time, with a generated file present.
+		c.write("k/"+DefaultOutput, generatedHeader+"\n\npackage k\n")
 	}
 }
 

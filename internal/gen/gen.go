@@ -261,7 +261,7 @@ func planFile(pkg *Package) (*filePlan, ErrorList) {
 		pkg:      pkg,
 		errs:     &errs,
 		reported: map[*Node]bool{},
-		byNode:   map[*Node]*helper{},
+		byNode:   map[helperKey]*helper{},
 		names:    &identSet{scope: pkg.Types.Scope()},
 	}
 	keys.reach = func(st *Struct, via string) {

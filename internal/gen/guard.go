@@ -115,26 +115,38 @@ type coder struct {
 
 // nameable reports whether the generated file can name every named type in t.
 func (c *coder) nameable(t types.Type) bool {
+	return c.unnameable(t) == ""
+}
+
+// unnameable returns the first part of t that the generated file cannot name (a type, a
+// field or a method another package does not export), or "".
+func (c *coder) unnameable(t types.Type) string {
 	foreign := func(obj types.Object) bool {
 		return obj.Pkg() != nil && obj.Pkg() != c.pkg && !obj.Exported()
 	}
-	ok := true
+	part := ""
 	walkType(t, func(t types.Type) bool {
 		switch t := t.(type) {
 		case *types.Named:
-			ok = !foreign(t.Obj()) || (c.spell[t.Obj()] != nil && t.TypeArgs().Len() == 0)
+			if foreign(t.Obj()) && (c.spell[t.Obj()] == nil || t.TypeArgs().Len() > 0) {
+				part = "type " + t.Obj().Pkg().Name() + "." + t.Obj().Name()
+			}
 		case *types.Struct:
 			for i := range t.NumFields() {
-				ok = ok && !foreign(t.Field(i))
+				if f := t.Field(i); foreign(f) && part == "" {
+					part = "field " + f.Name() + " of a struct of package " + f.Pkg().Name()
+				}
 			}
 		case *types.Interface:
 			for i := range t.NumExplicitMethods() {
-				ok = ok && !foreign(t.ExplicitMethod(i))
+				if m := t.ExplicitMethod(i); foreign(m) && part == "" {
+					part = "method " + m.Name() + " of an interface of package " + m.Pkg().Name()
+				}
 			}
 		}
-		return ok
+		return part == ""
 	})
-	return ok
+	return part
 }
 
 // typ renders t. An alias is written as what it stands for, so that a guard notices when the

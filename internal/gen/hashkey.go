@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/token"
 	"go/types"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -52,14 +53,23 @@ type keyEmitter struct {
 	// helpers holds the helper function of each recursive named type, in the order they
 	// were needed; names are the identifiers in use (package scope and helpers).
 	helpers []*helper
-	byNode  map[*Node]*helper
+	byNode  map[helperKey]*helper
 	names   *identSet
 }
 
 // A helper is the function that hashes a recursive named type, which cannot be inlined.
 type helper struct {
 	node *Node
+	set  bool // hashes the slice as a set (cache:"set")
 	name string
+	// byPointer: the type holds a lock, which passing it by value would copy.
+	byPointer bool
+}
+
+// helperKey identifies a helper: a recursive type, hashed as a set or not.
+type helperKey struct {
+	n   *Node
+	set bool
 }
 
 // site is where an expression being hashed comes from, for error messages.
@@ -167,13 +177,21 @@ func (e *keyEmitter) helperFuncs() []jen.Code {
 	for i := 0; i < len(e.helpers); i++ {
 		hp := e.helpers[i]
 		at := site{pos: e.pkg.Fset.Position(hp.node.Named.Obj().Pos()), path: hp.node.Named.Obj().Name()}
-		body := e.shape(hp.node.Under, "x", label{s: "name", isVar: true}, false, 0, true, at)
-		out = append(out, comments(fmt.Sprintf("%s hashes a %s. It is a function, not inlined, because the type contains itself.",
-			hp.name, typeString(hp.node.Named, e.pkg.Types))).
+		x, param := "x", e.pkg.code.typ(hp.node.Named)
+		if hp.byPointer {
+			x, param = "*x", jen.Op("*").Add(param)
+		}
+		body := e.shape(hp.node.Under, x, label{s: "name", isVar: true}, hp.set, 0, true, at)
+		what := "a " + typeString(hp.node.Named, e.pkg.Types)
+		if hp.set {
+			what += ` tagged cache:"set"`
+		}
+		out = append(out, comments(fmt.Sprintf("%s hashes %s. It is a function, not inlined, because the type contains itself.",
+			hp.name, what)).
 			Func().Id(hp.name).Params(
 			jen.Id("h").Op("*").Qual(keyhashPath, "Hasher"),
 			jen.Id("name").String(),
-			jen.Id("x").Add(e.pkg.code.typ(hp.node.Named)),
+			jen.Id("x").Add(param),
 		).Block(body...))
 	}
 	return out
@@ -249,6 +267,11 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 			}
 			return nil
 		}
+		if e.pkg.guardOwnHashKey(n) {
+			// If the type lost its generated HashKey, the embedded key's would still
+			// compile here, and hash that field alone: the Hasher checks at run time.
+			return []jen.Code{jen.Id(operand(expr)).Dot("HashKey").Call(h.Clone().Dot("FieldOf").Call(name.code(), jen.Lit(typeID(n.Named.Origin()))))}
+		}
 		return []jen.Code{jen.Id(operand(expr)).Dot("HashKey").Call(h.Clone().Dot("Field").Call(name.code()))}
 
 	case KindNamed:
@@ -276,13 +299,16 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 			e.reach(s, at.path)
 			return []jen.Code{jen.Id(operand(expr)).Dot("HashKey").Call(h.Clone().Dot("Field").Call(name.code()))}
 		}
-		if n.Recursive && !set {
-			// (A set is written inline: the helper writes the slice in order.)
-			hp := e.helperOf(n, at)
+		if n.Recursive {
+			hp := e.helperOf(n, set, at)
 			if hp == nil {
 				return nil
 			}
-			return []jen.Code{jen.Id(hp.name).Call(h, name.code(), jen.Id(expr))}
+			arg := jen.Id(expr)
+			if hp.byPointer {
+				arg = jen.Op("&").Id(operand(expr))
+			}
+			return []jen.Code{jen.Id(hp.name).Call(h, name.code(), arg)}
 		}
 		return e.shape(n.Under, expr, name, set, depth, true, at)
 
@@ -435,9 +461,12 @@ func (e *keyEmitter) nameable(n *Node, at site) bool {
 func checkNamed(pkg *Package, n *Node, at site, errs *ErrorList, reported map[*Node]bool) bool {
 	obj := n.Named.Obj()
 	problem := ""
-	if !pkg.code.nameable(n.Named) {
-		problem = fmt.Sprintf("%s: type %s is not exported by package %s, so generated code cannot name it to guard its shape; give it a HashKey method, or exclude the field with cache:\"-\"",
-			at.path, typeString(n.Named, pkg.Types), obj.Pkg().Path())
+	if part := pkg.code.unnameable(n.Named); part != "" {
+		problem = fmt.Sprintf("%s: %s names %s, which is not exported, so generated code cannot name it to guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
+			at.path, typeString(n.Named, pkg.Types), part, typeString(n.Named, pkg.Types))
+	} else if part := pkg.code.unnameable(n.Named.Underlying()); n.Under != nil && part != "" {
+		problem = fmt.Sprintf("%s: the underlying type of %s names %s, which is not exported, so generated code cannot guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
+			at.path, typeString(n.Named, pkg.Types), part, typeString(n.Named, pkg.Types))
 	} else if unnamedConstraint(pkg.code, n.Named) && mentionsTypeParam(n.Named) {
 		problem = fmt.Sprintf("%s: the constraint of a type parameter of %s is not exported by package %s, so generated code cannot guard the type's shape for every instance; use it with type arguments that are not type parameters, or exclude the field with cache:\"-\"",
 			at.path, typeString(n.Named, pkg.Types), obj.Pkg().Path())
@@ -514,6 +543,38 @@ func (e *keyEmitter) typeArgsOK(n *Node, at site) bool {
 	return ok
 }
 
+// guardOwnHashKey reports whether a key of another package, n, needs its HashKey checked at
+// run time: a struct that embeds a key, whose HashKey cachegen generates (in this run, or in
+// a generated file). Were its package to stop generating it, the promoted one would compile.
+func (pkg *Package) guardOwnHashKey(n *Node) bool {
+	if !n.foreign(pkg.Types) {
+		return false
+	}
+	st, ok := n.Named.Underlying().(*types.Struct)
+	if !ok {
+		return false
+	}
+	embeds := false
+	for i := range st.NumFields() {
+		if f := st.Field(i); f.Embedded() && pkg.keyLike(f.Type()) {
+			embeds = true
+		}
+	}
+	if !embeds {
+		return false
+	}
+	if pkg.model.run.hashKey(n.Named) {
+		return true
+	}
+	m, _, _ := types.LookupFieldOrMethod(n.Named, true, nil, "HashKey")
+	fn, ok := m.(*types.Func)
+	if !ok {
+		return false
+	}
+	src, err := os.ReadFile(expandGOROOT(pkg.Fset.Position(fn.Pos()).Filename))
+	return err == nil && isOurs(src)
+}
+
 // keyLike reports whether t, or the type it points to, has a HashKey method of its own or
 // gets one in this run: a key annotated in this package, or a struct of another package of
 // the run.
@@ -564,8 +625,8 @@ func (pkg *Package) promotedKey(t types.Type, depth int) string {
 }
 
 // helperOf returns the helper function of recursive node n, planning it on first use.
-func (e *keyEmitter) helperOf(n *Node, at site) *helper {
-	if hp, ok := e.byNode[n]; ok {
+func (e *keyEmitter) helperOf(n *Node, set bool, at site) *helper {
+	if hp, ok := e.byNode[helperKey{n, set}]; ok {
 		return hp
 	}
 	if mentionsTypeParam(n.Named) {
@@ -575,8 +636,12 @@ func (e *keyEmitter) helperOf(n *Node, at site) *helper {
 		}
 		return nil
 	}
-	hp := &helper{node: n, name: e.names.fresh("cachegenHash" + n.Named.Obj().Name())}
-	e.byNode[n] = hp
+	name := "cachegenHash" + n.Named.Obj().Name()
+	if set {
+		name += "Set"
+	}
+	hp := &helper{node: n, set: set, name: e.names.fresh(name), byPointer: containsLock(n.Named, nil) != ""}
+	e.byNode[helperKey{n, set}] = hp
 	e.helpers = append(e.helpers, hp)
 	return hp
 }
@@ -600,6 +665,16 @@ func (e *keyEmitter) list(elem *Node, expr string, name label, depth int, at sit
 
 // unordered hashes a map (key and elem) or a set (key only) as entries sorted by encoding.
 func (e *keyEmitter) unordered(open, end string, key, elem *Node, expr string, name label, depth int, at site) []jen.Code {
+	for _, part := range []*Node{key, elem} {
+		if part == nil {
+			continue
+		}
+		if lock := containsLock(part.Type, nil); lock != "" {
+			e.errs.add(at.pos, "%s: %s holds a lock (%s), which ranging over the %s copies; store pointers, or exclude the field with cache:\"-\"",
+				at.path, typeString(part.Type, e.pkg.Types), lock, strings.ToLower(open))
+			return nil
+		}
+	}
 	k, v := loopVar("k", depth), loopVar("v", depth)
 	keyName := "key"
 	if elem == nil {

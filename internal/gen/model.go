@@ -55,6 +55,8 @@ type Package struct {
 	info   *types.Info
 	specs  map[*types.TypeName]*ast.TypeSpec
 	consts map[*types.Const]ast.Expr
+	// dirConsts caches the constants of other packages read from source, by directory.
+	dirConsts map[string]map[string][]constDecl
 	// hashKeyElsewhere maps the name of a type of the package to the file, excluded from
 	// this build, that declares a HashKey method for it.
 	hashKeyElsewhere map[string]string
@@ -146,6 +148,7 @@ func buildPackage(p *packages.Package, run *runIndex, errs *ErrorList) *Package 
 		info:             p.TypesInfo,
 		specs:            map[*types.TypeName]*ast.TypeSpec{},
 		consts:           map[*types.Const]ast.Expr{},
+		dirConsts:        map[string]map[string][]constDecl{},
 	}
 	for _, file := range p.Syntax {
 		for _, decl := range file.Decls {
@@ -339,7 +342,7 @@ func directiveLine(text string) (line string, index int, ok bool) {
 			// A block comment's leading stars, or a line comment quoted inside it.
 			line = strings.TrimLeft(line, "*/ \t")
 		}
-		lower := strings.TrimPrefix(strings.ToLower(line), "+")
+		lower := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(line), "+"), "go:")
 		rest, found := strings.CutPrefix(lower, "cachegen")
 		if !found || rest == "" {
 			continue
@@ -421,12 +424,18 @@ func (pkg *Package) strayDirectives(p *packages.Package, errs *ErrorList) {
 	var names []string
 	if entries, err := os.ReadDir(dir); err == nil {
 		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), "_test.go") && !e.IsDir() {
-				names = append(names, filepath.Join(dir, e.Name()))
+			// Test files, and files the go command ignores for their name.
+			n := e.Name()
+			if !e.IsDir() && strings.HasSuffix(n, ".go") && (strings.HasSuffix(n, "_test.go") || strings.HasPrefix(n, "_") || strings.HasPrefix(n, ".")) {
+				names = append(names, filepath.Join(dir, n))
 			}
 		}
 	}
-	names = append(names, p.IgnoredFiles...)
+	for _, f := range p.IgnoredFiles {
+		if base := filepath.Base(f); !strings.HasPrefix(base, "_") && !strings.HasPrefix(base, ".") {
+			names = append(names, f)
+		}
+	}
 	fset := token.NewFileSet()
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".go") {
@@ -440,7 +449,7 @@ func (pkg *Package) strayDirectives(p *packages.Package, errs *ErrorList) {
 		if err != nil || (f.Name.Name != p.Name && f.Name.Name != p.Name+"_test") {
 			continue
 		}
-		if !strings.HasSuffix(name, "_test.go") {
+		if base := filepath.Base(name); !strings.HasSuffix(base, "_test.go") && !strings.HasPrefix(base, "_") && !strings.HasPrefix(base, ".") {
 			// A HashKey that another build of the package has: generated code here
 			// would hash the type differently there, or collide with it.
 			for _, d := range f.Decls {
@@ -457,7 +466,10 @@ func (pkg *Package) strayDirectives(p *packages.Package, errs *ErrorList) {
 					continue
 				}
 				pos := fset.Position(c.Pos())
-				if strings.HasSuffix(name, "_test.go") {
+				base := filepath.Base(name)
+				if strings.HasPrefix(base, "_") || strings.HasPrefix(base, ".") {
+					errs.add(pos, "%s is in %s, which the go command ignores for its name; move the type to a file of the package", strings.TrimSpace(c.Text), base)
+				} else if strings.HasSuffix(name, "_test.go") {
 					errs.add(pos, "%s is in a _test.go file, which cachegen does not read; move the type to a non-test file of the package", strings.TrimSpace(c.Text))
 				} else {
 					errs.add(pos, "%s is in a file that this build excludes (its build constraints), so cachegen cannot generate for it; move the type to a file without a constraint", strings.TrimSpace(c.Text))
@@ -572,6 +584,8 @@ func fileConstraint(filename string) string {
 	if filename == "" {
 		return ""
 	}
+	// Export data names the files of the standard library relative to $GOROOT.
+	filename = expandGOROOT(filename)
 	if why := nameConstraint(filepath.Base(filename)); why != "" {
 		return why
 	}

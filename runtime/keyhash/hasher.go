@@ -75,6 +75,8 @@ type Hasher struct {
 	// embedded field (see checkPromoted). lastType and lastEmbeds remember the last type
 	// Sum looked at; embeds caches the answer for the types Interface sees.
 	expect     reflect.Type
+	expectName string // set by FieldOf: the type, by package path and name, Begin must name
+	checking   bool   // expect or expectName is set
 	lastType   reflect.Type
 	lastEmbeds bool
 	embeds     map[reflect.Type]bool
@@ -113,7 +115,7 @@ func (h *Hasher) Reset() {
 	h.lim = flushAt
 	h.groups = h.groups[:0]
 	h.ents = h.ents[:0]
-	h.expect = nil
+	h.expect, h.expectName, h.checking = nil, "", false
 	if h.tr != nil {
 		h.tr.reset()
 	}
@@ -150,10 +152,10 @@ func Sum(k Key) Digest {
 		h.lastType, h.lastEmbeds = t, embedsKey(t)
 	}
 	if h.lastEmbeds {
-		h.expect = derefType(h.lastType)
+		h.expect, h.checking = derefType(h.lastType), true
 	}
 	k.HashKey(h)
-	if h.expect != nil {
+	if h.checking {
 		h.noBegin()
 	}
 	d := h.Sum()
@@ -267,7 +269,7 @@ func (h *Hasher) Begin(typ string, fp0, fp1, fp2, fp3 uint64) {
 	if h.tr != nil {
 		h.tr.begin(typ, fp0)
 	}
-	if h.expect != nil {
+	if h.checking {
 		h.checkPromoted(typ)
 	}
 	if h.n+32 > h.lim {
@@ -286,6 +288,9 @@ func (h *Hasher) End() {
 	if h.tr != nil {
 		h.tr.pop()
 	}
+	if h.checking {
+		h.noBegin() // a FieldOf whose HashKey never called Begin
+	}
 }
 
 // Field names the next nested struct for the trace and returns h, for
@@ -294,6 +299,19 @@ func (h *Hasher) Field(name string) *Hasher {
 	if h.tr != nil {
 		h.tr.pending = name
 	}
+	return h
+}
+
+// FieldOf is Field for a nested key of type typ (its package path and name, as Begin
+// receives them) that embeds another key: the nested HashKey must begin by naming typ.
+// Generated code calls it where a field's type is a key of another package that embeds a key,
+// so that when that type loses its own HashKey and the build still compiles through the
+// embedded one's, hashing panics instead of skipping the type's other fields.
+func (h *Hasher) FieldOf(name, typ string) *Hasher {
+	if h.tr != nil {
+		h.tr.pending = name
+	}
+	h.expectName, h.checking = typ, true
 	return h
 }
 
@@ -570,10 +588,10 @@ func (h *Hasher) Interface(name string, v Key) {
 	h.typeIdentity(t)
 	if !nilPtr {
 		if h.embedsKey(t) {
-			h.expect = derefType(t)
+			h.expect, h.checking = derefType(t), true
 		}
 		v.HashKey(h)
-		if h.expect != nil {
+		if h.checking {
 			h.noBegin()
 		}
 	}
@@ -624,8 +642,15 @@ func derefType(t reflect.Type) reflect.Type {
 // every other field of the struct, so that values that differ share a digest. The types
 // are compared by name (and package path, where reflect knows the one go/packages does).
 func (h *Hasher) checkPromoted(typ string) {
-	t := h.expect
-	h.expect = nil
+	t, want := h.expect, h.expectName
+	h.expect, h.expectName, h.checking = nil, "", false
+	if t == nil {
+		if baseName(typ) != baseName(want) {
+			panic(fmt.Sprintf("keyhash: %s is hashed by the HashKey method it promotes from an embedded %s, which skips its other fields, so that values that differ would share a digest; its package no longer generates a HashKey for it: annotate it //cachegen:key again, or regenerate this package's code",
+				want, baseName(typ)))
+		}
+		return
+	}
 	name := t.Name()
 	if i := strings.IndexByte(name, '['); i >= 0 {
 		name = name[:i]
@@ -654,10 +679,21 @@ func (h *Hasher) checkPromoted(typ string) {
 // noBegin reports a HashKey that ran for a struct embedding a Key without calling Begin: it
 // is not one cachegen generated, and may be the embedded field's, promoted.
 func (h *Hasher) noBegin() {
-	t := h.expect
-	h.expect = nil
+	t, want := h.expect, h.expectName
+	h.expect, h.expectName, h.checking = nil, "", false
+	if t == nil {
+		panic(fmt.Sprintf("keyhash: the HashKey of %s did not start with h.Begin: it is not the one cachegen generated, and may be promoted from an embedded key, which skips the other fields; annotate it //cachegen:key again, or regenerate this package's code", want))
+	}
 	panic(fmt.Sprintf("keyhash: %s embeds a Key, and its HashKey did not start with h.Begin: it may be the HashKey promoted from the embedded field, which skips the other fields, so that values that differ would share a digest; annotate %s //cachegen:key (cachegen then generates a HashKey that covers every field), or start its own HashKey with h.Begin",
 		t, t.Name()))
+}
+
+// baseName returns a type's package path and name without type arguments.
+func baseName(typ string) string {
+	if i := strings.IndexByte(typ, '['); i >= 0 {
+		return typ[:i]
+	}
+	return typ
 }
 
 // embedsNamed reports whether struct t embeds, at any depth, the named type path.name.

@@ -154,3 +154,31 @@ func TestEmbeddedKeyCheckAllocsNothing(t *testing.T) {
 		t.Fatalf("Sum allocated %v times per run", n)
 	}
 }
+
+// outer holds a key of "another package" statically, as generated code does with FieldOf
+// where that key embeds a key.
+type outer[T keyhash.Key] struct {
+	V    T
+	Name string
+}
+
+func (x outer[T]) HashKey(h *keyhash.Hasher) {
+	h.Begin("github.com/cachegen/cachegen/runtime/keyhash_test.outer", 13, 14, 15, 16)
+	x.V.HashKey(h.FieldOf("V", x.Name))
+	h.End()
+}
+
+// TestFieldOf: a static field whose type lost its own HashKey (so that the embedded key's is
+// promoted) panics; one that kept it does not.
+func TestFieldOf(t *testing.T) {
+	const pkg = "github.com/cachegen/cachegen/runtime/keyhash_test."
+	if msg := panicOf(func() { keyhash.Sum(outer[covered]{V: covered{Extra: 1}, Name: pkg + "covered"}) }); msg != "" {
+		t.Fatalf("own HashKey refused: %s", msg)
+	}
+	if msg := panicOf(func() { keyhash.Sum(outer[special]{Name: pkg + "special"}) }); !strings.Contains(msg, "special is hashed by the HashKey method it promotes") {
+		t.Fatalf("promoted HashKey: panic %q", msg)
+	}
+	if msg := panicOf(func() { keyhash.Sum(outer[specialLevel]{Name: pkg + "specialLevel"}) }); !strings.Contains(msg, "did not start with h.Begin") {
+		t.Fatalf("promoted HashKey without Begin: panic %q", msg)
+	}
+}

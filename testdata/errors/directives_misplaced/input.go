@@ -41,3 +41,6 @@ type Dotted struct{ N int }
 
 // Prose mentions cachegen keys without being a directive.
 type Prose struct{ N int }
+
+//go:cachegen:key
+type GoPrefixed struct{ N int }

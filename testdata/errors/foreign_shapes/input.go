@@ -7,4 +7,5 @@ type K struct {
 	Items dep.Items
 	List  dep.List
 	P     dep.Promoted
+	Ks    dep.Keys
 }

@@ -25,3 +25,9 @@ type Locked struct {
 	mu sync.Mutex `cache:"-"`
 	N  int
 }
+
+//cachegen:key
+type LockedMap struct {
+	M map[string]Locked
+	S []Locked `cache:"set"`
+}

@@ -64,6 +64,13 @@ func main() {
 	differ("a key of another package", a.AK{B: b.BK{N: 1}}, a.AK{B: b.BK{N: 2}})
 	differ("a struct reached from a key of another package", a.AK{In: b.Inner{S: "x"}}, a.AK{In: b.Inner{S: "y"}})
 	differ("a field beside an embedded key of another package", a.AK{X: 1}, a.AK{X: 2})
+	differ("a field of a key of another package that embeds a key", a.AK{S: b.SK{Extra: 1}}, a.AK{S: b.SK{Extra: 2}})
+	differ("a recursive set of anonymous structs", recursive.K{S: recursive.SetForest{{N: 1}}}, recursive.K{S: recursive.SetForest{{N: 2}}})
+	if keyhash.Sum(recursive.K{S: recursive.SetForest{{Kids: recursive.SetForest{{N: 1}, {N: 2}}}}}) != keyhash.Sum(recursive.K{S: recursive.SetForest{{Kids: recursive.SetForest{{N: 2}, {N: 1}}}}}) {
+		fmt.Println(`FAIL: a recursive set field depends on order`)
+		failed = true
+	}
+	differ("a recursive array holding a lock", &more.K{L: &more.LockedList{{N: 1}}}, &more.K{L: &more.LockedList{{N: 2}}})
 
 	differ("a map of empty structs", &more.K{Seen: map[string]struct{}{"a": {}}}, &more.K{Seen: map[string]struct{}{"b": {}}})
 	differ("an alias of this package", &more.K{S: 1}, &more.K{S: 2})

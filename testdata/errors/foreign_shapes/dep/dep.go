@@ -25,3 +25,11 @@ type Promoted struct {
 	Base
 	Extra int
 }
+
+// key is a key that dep does not export.
+//
+//cachegen:key
+type key struct{ A int }
+
+// Keys is an exported slice of it.
+type Keys []key

@@ -55,7 +55,15 @@ type K struct {
 	Trees Forest `cache:"set"`
 	V     model.Vec[int]
 	E     model.Exp
+	L     *LockedList
 	mu    sync.Mutex `cache:"-"`
+}
+
+// LockedList is recursive and holds a lock: its helper takes a pointer.
+type LockedList [2]struct {
+	mu   sync.Mutex `cache:"-"`
+	Next *LockedList
+	N    int
 }
 
 // V is a value with aliases and a type with a HashKey of its own.

@@ -10,4 +10,5 @@ type AK struct {
 	In b.Inner
 	b.BK
 	X int
+	S b.SK
 }

@@ -9,3 +9,11 @@ type BK struct {
 }
 
 type Inner struct{ S string }
+
+// SK embeds a key and adds a field: its own HashKey covers both.
+//
+//cachegen:key
+type SK struct {
+	BK
+	Extra int
+}

@@ -1,0 +1,4 @@
+package input
+
+//cachegen:key
+type Hidden struct{ A int }
