@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,8 +55,12 @@ const (
 
 // Options configure a Cache. The zero value of every field selects its default.
 type Options struct {
-	// Dir is the cache's root directory. "" selects DefaultDir(): the user cache directory's
-	// cachegen subdirectory, or the temporary directory's when that is unusable.
+	// Dir is the cache's root directory; a relative one is made absolute at Open. ""
+	// selects DefaultDir(): the user cache directory's cachegen subdirectory, or a
+	// directory of this user's under the temporary directory when that is unusable, and
+	// either only if this user owns it and others cannot write it; without a safe one the
+	// Cache runs on the memory tier alone and logs why. Directories are created with mode
+	// 0700 and entry files 0600.
 	Dir string
 	// Namespace separates the entries of independent programs or purposes sharing Dir. It
 	// must be a letter or digit followed by up to 63 letters, digits, '.', '_' or '-'.
@@ -163,12 +168,65 @@ func valueTypeOf[V any](c *Cache) *valueType {
 	if t.Name() != "" {
 		name = t.PkgPath() + "." + t.Name()
 	}
+	// The schema: two builds whose value types share a name but not a shape (a field
+	// added, retyped or renamed, a tag changed) must not read each other's entries, since
+	// msgp would zero what is missing and skip what is unknown.
+	schema := sha256.Sum256([]byte(describeType(t)))
+	name += " schema:" + hex.EncodeToString(schema[:8])
 	if len(name) > maxTypeLen {
 		sum := sha256.Sum256([]byte(name))
 		name = "sha256:" + hex.EncodeToString(sum[:])
 	}
 	vt, _ := c.types.LoadOrStore(t, &valueType{name: name})
 	return vt.(*valueType)
+}
+
+// describeType writes the structure of t, as far as it shapes the encoding of its values:
+// kinds, named types by package path and name, struct fields with their names, tags and
+// embedding, element, key and array lengths, recursively. A type met again is written as a
+// reference to its first description, so that recursive types end.
+func describeType(t reflect.Type) string {
+	var b strings.Builder
+	seen := map[reflect.Type]int{}
+	var walk func(t reflect.Type, depth int)
+	walk = func(t reflect.Type, depth int) {
+		if id, ok := seen[t]; ok {
+			fmt.Fprintf(&b, "#%d", id)
+			return
+		}
+		seen[t] = len(seen) + 1
+		if t.Name() != "" {
+			fmt.Fprintf(&b, "%s.%s=", t.PkgPath(), t.Name())
+		}
+		b.WriteString(t.Kind().String())
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice:
+			b.WriteByte('(')
+			walk(t.Elem(), depth+1)
+			b.WriteByte(')')
+		case reflect.Array:
+			fmt.Fprintf(&b, "[%d](", t.Len())
+			walk(t.Elem(), depth+1)
+			b.WriteByte(')')
+		case reflect.Map:
+			b.WriteByte('(')
+			walk(t.Key(), depth+1)
+			b.WriteByte(',')
+			walk(t.Elem(), depth+1)
+			b.WriteByte(')')
+		case reflect.Struct:
+			b.WriteByte('{')
+			for i := range t.NumField() {
+				f := t.Field(i)
+				fmt.Fprintf(&b, "%q %t %q ", f.Name, f.Anonymous, f.Tag)
+				walk(f.Type, depth+1)
+				b.WriteByte(';')
+			}
+			b.WriteByte('}')
+		}
+	}
+	walk(t, 0)
+	return b.String()
 }
 
 var namespaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -225,7 +283,18 @@ func Open(opts Options) (*Cache, error) {
 
 	dir := opts.Dir
 	if dir == "" {
-		dir = DefaultDir()
+		d, err := defaultDir()
+		if err != nil {
+			// No directory is safe: run on the memory tier, and say so once.
+			c.fail(fmt.Errorf("cache: no safe default directory, running without a disk tier: %w", err))
+			c.diskOff.Store(true)
+			return c, nil
+		}
+		dir = d
+	} else if abs, err := filepath.Abs(dir); err == nil {
+		// A relative Dir is resolved once, at Open: a later change of the working
+		// directory does not move the cache.
+		dir = abs
 	}
 	c.root = filepath.Join(dir, opts.Namespace)
 	c.versionDir = filepath.Join(c.root, versionID(c.version))
@@ -245,7 +314,7 @@ func versionID(version string) string {
 
 // initDir creates the version directory and its version.txt.
 func (c *Cache) initDir() error {
-	if err := os.MkdirAll(c.versionDir, 0o777); err != nil {
+	if err := os.MkdirAll(c.versionDir, 0o700); err != nil {
 		return fmt.Errorf("cache: creating directory: %w", err)
 	}
 	name := filepath.Join(c.versionDir, versionFile)
@@ -264,16 +333,58 @@ func (c *Cache) initDir() error {
 }
 
 // DefaultDir returns the directory used when Options.Dir is "": the cachegen subdirectory of
-// os.UserCacheDir, or of os.TempDir when the user cache directory is unknown or cannot be
-// created.
+// os.UserCacheDir, or, when that is unknown or unusable, a directory of this user's under
+// os.TempDir ("cachegen-" and the user id). Either must be a directory this user owns and
+// others cannot write, created with mode 0700 if it is missing: a directory another user
+// owns or can write could hold planted entries. It returns "" when neither is safe; the cache
+// then has no disk tier.
 func DefaultDir() string {
+	d, _ := defaultDir()
+	return d
+}
+
+// defaultDir is DefaultDir, with why it found no safe directory.
+func defaultDir() (string, error) {
+	var errs []error
 	if d, err := os.UserCacheDir(); err == nil {
 		d = filepath.Join(d, "cachegen")
-		if err := os.MkdirAll(d, 0o777); err == nil {
-			return d
+		if err := privateDir(d, true); err == nil {
+			return d, nil
+		} else {
+			errs = append(errs, err)
 		}
+	} else {
+		errs = append(errs, err)
 	}
-	return filepath.Join(os.TempDir(), "cachegen")
+	d := filepath.Join(os.TempDir(), "cachegen-"+userTag())
+	if err := privateDir(d, false); err != nil {
+		return "", errors.Join(append(errs, err)...)
+	}
+	return d, nil
+}
+
+// privateDir makes sure d is a directory of this user's that others cannot write, creating
+// it (with its parents when parents is set) with mode 0700 if it is missing.
+func privateDir(d string, parents bool) error {
+	fi, err := os.Lstat(d)
+	if errNotExist(err) {
+		if parents {
+			err = os.MkdirAll(d, 0o700)
+		} else {
+			err = os.Mkdir(d, 0o700)
+		}
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("cache: creating %s: %w", d, err)
+		}
+		fi, err = os.Lstat(d)
+	}
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := checkPrivate(fi); err != nil {
+		return fmt.Errorf("cache: not using %s: %w", d, err)
+	}
+	return nil
 }
 
 // Dir returns the directory of this Cache's namespace, or "" when the disk tier is disabled.

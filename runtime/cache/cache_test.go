@@ -745,8 +745,8 @@ func TestDefaultDir(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", f)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	if got := DefaultDir(); got != filepath.Join(tmp, "cachegen") {
-		t.Errorf("DefaultDir() = %q, want the temporary directory's", got)
+	if got := DefaultDir(); got != filepath.Join(tmp, "cachegen-"+userTag()) {
+		t.Errorf("DefaultDir() = %q, want this user's under the temporary directory", got)
 	}
 	c := open(t, Options{})
 	load(t, c, testKey{"default dir", 1}, computeSmall)

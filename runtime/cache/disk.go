@@ -62,7 +62,7 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 	name := c.entryPath(ek)
 	err = writeFileAtomic(name, data, c.opts.Sync)
 	if errNotExist(err) { // the shard directory is missing: create it and retry
-		if err = os.MkdirAll(filepath.Dir(name), 0o777); err == nil {
+		if err = os.MkdirAll(filepath.Dir(name), 0o700); err == nil {
 			err = writeFileAtomic(name, data, c.opts.Sync)
 		}
 	}

@@ -22,21 +22,29 @@
 // # Identity
 //
 // An entry is named by the SHA-256 of three things: the key's keyhash digest, the cache's
-// version, and the value type's identity (its package path and name, from reflect, computed
-// once per type and Cache). So a new build of the program, or a Load of another value type
-// under the same key, is a miss.
+// version, and the value type's identity: its package path and name and a digest of its
+// schema (its structure from reflect, recursively: kinds, field names, types, tags and
+// embedding), computed once per type and Cache. So a new build of the program, a Load of
+// another value type under the same key, or the same value type with another shape (a field
+// added under a pinned Options.Version, which msgp would otherwise decode as zero) is a miss.
 //
 // The version is Options.Version when set. Otherwise it comes from the running program's
-// build information: the main module's path, version and VCS revision, and the Go version,
-// for a release build; for a development build (version "(devel)" or unknown) or a modified
-// one (vcs.modified=true, or a "+dirty" version), a SHA-256 of the executable file, computed
-// once per process. Entries of other versions are never read, and trimming removes them
-// (see Eviction).
+// build information. A release build (a tagged, unmodified main module whose dependencies are
+// all module versions) is identified by the main module's path, version and VCS revision, the
+// Go version, and a digest of the whole build information: every build setting (-ldflags,
+// -tags, CGO_ENABLED, GOAMD64, ...) and every dependency's path, version, sum and
+// replacement. Any other build is a development build: version "(devel)" or unknown, a
+// modified one (vcs.modified=true, or a "+dirty" version), or one with a dependency replaced
+// by a local directory. It is identified by a SHA-256 of the running executable, read once
+// per process from /proc/self/exe where the system has it (so that a rebuild that replaces
+// the file does not change a running program's version), else from os.Executable. Entries of
+// other versions are never read, and trimming removes them (see Eviction).
 //
 // # Layout
 //
 // Everything lives under Options.Dir (by default the cachegen directory of
-// os.UserCacheDir, see DefaultDir):
+// os.UserCacheDir, see DefaultDir; never a directory that another user owns or can write),
+// in directories of mode 0700 and files of mode 0600:
 //
 //	<dir>/<namespace>/trim.txt                   Unix time of the namespace's last trim
 //	<dir>/<namespace>/<version>/version.txt      the version string, for people and Usage

@@ -18,10 +18,15 @@ var buildVersion = sync.OnceValue(func() string {
 	return versionOf(bi, executableHash)
 })
 
-// versionOf derives a program's version from its build information: the main module's path,
-// version and VCS revision and the Go version for a release build, or exeHash() for a
-// development build (version "(devel)" or unknown), a modified one (vcs.modified=true or a
-// "+dirty" version) or when there is no build information.
+// versionOf derives a program's version from its build information. A release build (a
+// tagged, unmodified main module whose dependencies are all module versions) is identified by
+// its module path, version and VCS revision, and a digest of the whole build information: the
+// Go version, every build setting (-ldflags, -tags, GOAMD64, CGO_ENABLED, ...) and every
+// dependency's path, version, sum and replacement, so that two builds of one commit that
+// differ in any of those never share entries. Otherwise it is a development build, identified
+// by exeHash(): version "(devel)" or unknown, a modified one (vcs.modified=true or a "+dirty"
+// version), a dependency replaced by a local directory (whose content the build information
+// does not record), or no build information at all.
 func versionOf(bi *debug.BuildInfo, exeHash func() string) string {
 	if bi == nil {
 		return "exe:" + exeHash()
@@ -37,10 +42,22 @@ func versionOf(bi *debug.BuildInfo, exeHash func() string) string {
 		}
 	}
 	v := bi.Main.Version
-	if v == "" || v == "(devel)" || v == "devel" || strings.Contains(v, "+dirty") || modified {
+	if v == "" || v == "(devel)" || v == "devel" || strings.Contains(v, "+dirty") || modified || localReplace(bi) {
 		return "devel:" + bi.Main.Path + ":" + exeHash()
 	}
-	return bi.Main.Path + "@" + v + " " + rev + " " + bi.GoVersion
+	sum := sha256.Sum256([]byte(bi.String()))
+	return bi.Main.Path + "@" + v + " " + rev + " " + bi.GoVersion + " build:" + hex.EncodeToString(sum[:8])
+}
+
+// localReplace reports whether a dependency is replaced by a directory: its content can
+// change with no trace in the build information.
+func localReplace(bi *debug.BuildInfo) bool {
+	for _, d := range bi.Deps {
+		if d.Replace != nil && d.Replace.Version == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // executableHash returns the SHA-256 of the running executable in hexadecimal. When the
@@ -56,14 +73,20 @@ func executableHash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// hashExecutable writes the running executable to w. Where the system names it
+// (/proc/self/exe on Linux), that is the file the process runs even if its path has since
+// been replaced by a rebuild; elsewhere it is the file at os.Executable when the first Cache
+// is opened.
 func hashExecutable(w io.Writer) error {
-	exe, err := os.Executable()
+	f, err := os.Open("/proc/self/exe")
 	if err != nil {
-		return err
-	}
-	f, err := os.Open(exe)
-	if err != nil {
-		return err
+		exe, eerr := os.Executable()
+		if eerr != nil {
+			return eerr
+		}
+		if f, err = os.Open(exe); err != nil {
+			return err
+		}
 	}
 	defer f.Close()
 	_, err = io.Copy(w, f)

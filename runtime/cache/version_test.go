@@ -1,7 +1,11 @@
 package cache
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -19,16 +23,108 @@ func TestVersionOf(t *testing.T) {
 		bi   *debug.BuildInfo
 		want string
 	}{
-		{"release", info("v1.2.3", "vcs.revision", "abc123", "vcs.modified", "false"), "example.com/cc@v1.2.3 abc123 go1.26.8"},
-		{"release without vcs", info("v1.2.3"), "example.com/cc@v1.2.3  go1.26.8"},
+		{"release", info("v1.2.3", "vcs.revision", "abc123", "vcs.modified", "false"), "example.com/cc@v1.2.3 abc123 go1.26.8 build:"},
+		{"release without vcs", info("v1.2.3"), "example.com/cc@v1.2.3  go1.26.8 build:"},
 		{"devel", info("(devel)", "vcs.revision", "abc123"), "devel:example.com/cc:EXEHASH"},
 		{"empty version", info(""), "devel:example.com/cc:EXEHASH"},
 		{"modified", info("v1.2.3", "vcs.revision", "abc123", "vcs.modified", "true"), "devel:example.com/cc:EXEHASH"},
 		{"dirty pseudo-version", info("v1.2.4-0.20260101000000-abc123+dirty"), "devel:example.com/cc:EXEHASH"},
 		{"no build info", nil, "exe:EXEHASH"},
 	} {
-		if got := versionOf(tc.bi, exe); got != tc.want {
+		if got := versionOf(tc.bi, exe); got != tc.want && !(strings.HasSuffix(tc.want, "build:") && strings.HasPrefix(got, tc.want)) {
 			t.Errorf("%s: versionOf = %q, want %q", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestVersionCoversBuildInformation: two release builds of one commit that differ in any
+// build setting or dependency have different versions; a dependency replaced by a local
+// directory makes a development build.
+func TestVersionCoversBuildInformation(t *testing.T) {
+	exe := func() string { return "EXEHASH" }
+	base := func() *debug.BuildInfo {
+		return &debug.BuildInfo{
+			GoVersion: "go1.26.8",
+			Main:      debug.Module{Path: "example.com/cc", Version: "v1.2.3"},
+			Deps:      []*debug.Module{{Path: "example.com/dep", Version: "v0.1.0", Sum: "h1:abc="}},
+			Settings: []debug.BuildSetting{
+				{Key: "-ldflags", Value: "-X main.mult=2"}, {Key: "-tags", Value: "a"},
+				{Key: "CGO_ENABLED", Value: "1"}, {Key: "GOAMD64", Value: "v1"},
+				{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "false"},
+			},
+		}
+	}
+	want := versionOf(base(), exe)
+	edits := map[string]func(bi *debug.BuildInfo){
+		"-ldflags":       func(bi *debug.BuildInfo) { bi.Settings[0].Value = "-X main.mult=3" },
+		"-tags":          func(bi *debug.BuildInfo) { bi.Settings[1].Value = "b" },
+		"CGO_ENABLED":    func(bi *debug.BuildInfo) { bi.Settings[2].Value = "0" },
+		"GOAMD64":        func(bi *debug.BuildInfo) { bi.Settings[3].Value = "v3" },
+		"a new setting":  func(bi *debug.BuildInfo) { bi.Settings = append(bi.Settings, debug.BuildSetting{Key: "-race", Value: "true"}) },
+		"dep version":    func(bi *debug.BuildInfo) { bi.Deps[0].Version = "v0.1.1" },
+		"dep sum":        func(bi *debug.BuildInfo) { bi.Deps[0].Sum = "h1:abd=" },
+		"dep replaced":   func(bi *debug.BuildInfo) { bi.Deps[0].Replace = &debug.Module{Path: "example.com/fork", Version: "v0.1.0", Sum: "h1:x="} },
+		"a new dep":      func(bi *debug.BuildInfo) { bi.Deps = append(bi.Deps, &debug.Module{Path: "example.com/d2", Version: "v1.0.0"}) },
+		"the Go version": func(bi *debug.BuildInfo) { bi.GoVersion = "go1.26.9" },
+	}
+	for name, edit := range edits {
+		bi := base()
+		edit(bi)
+		if got := versionOf(bi, exe); got == want || strings.HasPrefix(got, "devel:") {
+			t.Errorf("%s: version %q, want a release version other than %q", name, got, want)
+		}
+	}
+	bi := base()
+	bi.Deps[0].Replace = &debug.Module{Path: "../dep"}
+	if got := versionOf(bi, exe); got != "devel:example.com/cc:EXEHASH" {
+		t.Errorf("a dependency replaced by a directory: version %q, want a development build", got)
+	}
+}
+
+// TestExecutableHashedAsRunning: a program whose executable is replaced after it started
+// (a rebuild in place) still derives its version from what it runs.
+func TestExecutableHashedAsRunning(t *testing.T) {
+	if _, err := os.Stat("/proc/self/exe"); err != nil {
+		t.Skip("this system does not name the running executable (/proc/self/exe): the file at os.Executable is hashed")
+	}
+	dir := t.TempDir()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "cache.test")
+	if err := os.WriteFile(bin, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^TestPrintExecutableHash$")
+	cmd.Env = append(os.Environ(), "CACHEGEN_TEST_EXEHASH=1", "CACHEGEN_TEST_REPLACE="+bin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := executableHash() // this binary's content is the copy's
+	if !strings.Contains(string(out), "exehash "+want) {
+		t.Fatalf("the copy, replaced while running, hashed another file:\n%s\nwant exehash %s", out, want)
+	}
+}
+
+// TestPrintExecutableHash is TestExecutableHashedAsRunning's helper: it replaces its own
+// executable with other bytes, then prints the hash of what it runs.
+func TestPrintExecutableHash(t *testing.T) {
+	path := os.Getenv("CACHEGEN_TEST_REPLACE")
+	if os.Getenv("CACHEGEN_TEST_EXEHASH") != "1" || path == "" {
+		return // only as a helper
+	}
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte("a rebuilt program"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	println("exehash", executableHash())
 }

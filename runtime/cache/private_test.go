@@ -1,0 +1,143 @@
+//go:build unix
+
+package cache
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// noUserCacheDir makes os.UserCacheDir fail and points the temporary directory at a fresh
+// one, which it returns.
+func noUserCacheDir(t *testing.T) string {
+	t.Helper()
+	tmp := t.TempDir()
+	t.Setenv("HOME", "")
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("TMPDIR", tmp)
+	return tmp
+}
+
+// plant fills dir with the entry another user would plant for key: the value "planted",
+// stored by a Cache of the same namespace and version.
+func plant(t *testing.T, dir string, key testKey) {
+	t.Helper()
+	c := open(t, Options{Dir: dir, Namespace: "test", Version: "v", MemoryBytes: -1})
+	if _, err := Load(context.Background(), c, key, func(context.Context, testKey) (testValue, error) {
+		return testValue{Name: "planted"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
+
+// TestDefaultDirRefusesForeignDirectories: with no user cache directory, the fallback under
+// the temporary directory is used only if this user owns it and no one else can write it.
+// A directory that others may write, that another user owns, or that is a symbolic link is
+// refused, with planted entries in it: the Cache runs on memory alone, says so once, and
+// computes.
+func TestDefaultDirRefusesForeignDirectories(t *testing.T) {
+	cases := []struct {
+		name    string
+		prepare func(t *testing.T, fallback string)
+	}{
+		{"writable by others", func(t *testing.T, d string) {
+			plant(t, d, testKey{"k", 1})
+			if err := os.Chmod(d, 0o777); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a symbolic link", func(t *testing.T, d string) {
+			real := d + ".real"
+			plant(t, real, testKey{"k", 1})
+			if err := os.Chmod(real, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(real, d); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"owned by another user", func(t *testing.T, d string) {
+			plant(t, d, testKey{"k", 1})
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(d, 4242, 4242); err != nil {
+				// Only root can give a file away; as another user the mode cases
+				// above stand for it.
+				t.Logf("cannot chown as this user (%v): checking the mode cases only", err)
+				if err := os.Chmod(d, 0o777); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := noUserCacheDir(t)
+			fallback := filepath.Join(tmp, "cachegen-"+userTag())
+			tc.prepare(t, fallback)
+			if d := DefaultDir(); d != "" {
+				t.Fatalf("DefaultDir() = %q, want none", d)
+			}
+			c := open(t, Options{Namespace: "test", Version: "v"})
+			if c.Dir() != "" {
+				t.Fatalf("the Cache uses %s", c.Dir())
+			}
+			v, err := Load(context.Background(), c, testKey{"k", 1}, func(_ context.Context, k testKey) (testValue, error) {
+				return testValue{Name: "computed"}, nil
+			})
+			if err != nil || v.Name != "computed" {
+				t.Fatalf("Load = %q, %v; want the computed value", v.Name, err)
+			}
+			if st := c.Stats(); st.Errors != 1 {
+				t.Fatalf("Stats.Errors = %d, want the one error that says why", st.Errors)
+			}
+		})
+	}
+}
+
+// TestDefaultDirIsPrivate: the fallback is created for this user alone, and used.
+func TestDefaultDirIsPrivate(t *testing.T) {
+	tmp := noUserCacheDir(t)
+	d := DefaultDir()
+	if want := filepath.Join(tmp, "cachegen-"+userTag()); d != want {
+		t.Fatalf("DefaultDir() = %q, want %q", d, want)
+	}
+	c := open(t, Options{Namespace: "test"})
+	if _, err := Load(context.Background(), c, testKey{"k", 1}, computeSmall); err != nil {
+		t.Fatal(err)
+	}
+	err := filepath.Walk(d, func(path string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		want := os.FileMode(0o600)
+		if fi.IsDir() {
+			want = 0o700
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s has mode %v, want %v", path, fi.Mode().Perm(), want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Stats().Stores != 1 {
+		t.Fatalf("nothing stored in the private directory: %+v", c.Stats())
+	}
+}
+
+// TestRelativeDirIsResolvedAtOpen: a relative Dir names the same directory after the working
+// directory changes.
+func TestRelativeDirIsResolvedAtOpen(t *testing.T) {
+	t.Chdir(t.TempDir())
+	wd, _ := os.Getwd()
+	c := open(t, Options{Dir: "rel", Namespace: "test"})
+	if want := filepath.Join(wd, "rel", "test"); c.Dir() != want {
+		t.Fatalf("Dir() = %q, want %q", c.Dir(), want)
+	}
+}

@@ -1,0 +1,33 @@
+//go:build unix
+
+package cache
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// checkPrivate reports why fi, the Lstat of a directory, cannot hold this user's cache: it
+// is not a directory (a symbolic link, for one), another user owns it, or others may write
+// in it (then they could plant entries).
+func checkPrivate(fi fs.FileInfo) error {
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", fi.Name())
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Errorf("%s: owner unknown", fi.Name())
+	}
+	if uid := os.Geteuid(); int(st.Uid) != uid {
+		return fmt.Errorf("%s belongs to user %d, not to this user (%d)", fi.Name(), st.Uid, uid)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s may be written by other users (mode %v)", fi.Name(), fi.Mode().Perm())
+	}
+	return nil
+}
+
+// userTag names the current user in the fallback directory's name.
+func userTag() string { return fmt.Sprint(os.Geteuid()) }
