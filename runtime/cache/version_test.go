@@ -56,15 +56,21 @@ func TestVersionCoversBuildInformation(t *testing.T) {
 	}
 	want := versionOf(base(), exe)
 	edits := map[string]func(bi *debug.BuildInfo){
-		"-ldflags":       func(bi *debug.BuildInfo) { bi.Settings[0].Value = "-X main.mult=3" },
-		"-tags":          func(bi *debug.BuildInfo) { bi.Settings[1].Value = "b" },
-		"CGO_ENABLED":    func(bi *debug.BuildInfo) { bi.Settings[2].Value = "0" },
-		"GOAMD64":        func(bi *debug.BuildInfo) { bi.Settings[3].Value = "v3" },
-		"a new setting":  func(bi *debug.BuildInfo) { bi.Settings = append(bi.Settings, debug.BuildSetting{Key: "-race", Value: "true"}) },
-		"dep version":    func(bi *debug.BuildInfo) { bi.Deps[0].Version = "v0.1.1" },
-		"dep sum":        func(bi *debug.BuildInfo) { bi.Deps[0].Sum = "h1:abd=" },
-		"dep replaced":   func(bi *debug.BuildInfo) { bi.Deps[0].Replace = &debug.Module{Path: "example.com/fork", Version: "v0.1.0", Sum: "h1:x="} },
-		"a new dep":      func(bi *debug.BuildInfo) { bi.Deps = append(bi.Deps, &debug.Module{Path: "example.com/d2", Version: "v1.0.0"}) },
+		"-ldflags":    func(bi *debug.BuildInfo) { bi.Settings[0].Value = "-X main.mult=3" },
+		"-tags":       func(bi *debug.BuildInfo) { bi.Settings[1].Value = "b" },
+		"CGO_ENABLED": func(bi *debug.BuildInfo) { bi.Settings[2].Value = "0" },
+		"GOAMD64":     func(bi *debug.BuildInfo) { bi.Settings[3].Value = "v3" },
+		"a new setting": func(bi *debug.BuildInfo) {
+			bi.Settings = append(bi.Settings, debug.BuildSetting{Key: "-race", Value: "true"})
+		},
+		"dep version": func(bi *debug.BuildInfo) { bi.Deps[0].Version = "v0.1.1" },
+		"dep sum":     func(bi *debug.BuildInfo) { bi.Deps[0].Sum = "h1:abd=" },
+		"dep replaced": func(bi *debug.BuildInfo) {
+			bi.Deps[0].Replace = &debug.Module{Path: "example.com/fork", Version: "v0.1.0", Sum: "h1:x="}
+		},
+		"a new dep": func(bi *debug.BuildInfo) {
+			bi.Deps = append(bi.Deps, &debug.Module{Path: "example.com/d2", Version: "v1.0.0"})
+		},
 		"the Go version": func(bi *debug.BuildInfo) { bi.GoVersion = "go1.26.9" },
 	}
 	for name, edit := range edits {
