@@ -33,6 +33,10 @@ const (
 	DefaultNamespace = "default"
 )
 
+// maxOpenFiles bounds the entry files a Cache reads or writes at once (gopls's file cache
+// uses a semaphore of the same size for the same reason).
+const maxOpenFiles = 128
+
 // Timing of the disk tier's maintenance.
 const (
 	// mtimeInterval is how old an entry's modification time must be before a hit refreshes
@@ -143,6 +147,10 @@ type Cache struct {
 	encoder                  func() (*zstd.Encoder, error)
 	decoder                  func() (*zstd.Decoder, error)
 	encoderMade, decoderMade atomic.Bool
+
+	// io bounds the entry files open at once, so that many concurrent Loads of distinct
+	// keys do not run out of file descriptors (EMFILE).
+	io chan struct{}
 
 	stats       counters
 	logOnce     sync.Once
@@ -259,7 +267,7 @@ func Open(opts Options) (*Cache, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight)}
+	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), io: make(chan struct{}, maxOpenFiles)}
 	if c.version == "" {
 		c.version = buildVersion()
 	}

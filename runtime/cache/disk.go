@@ -15,7 +15,9 @@ import (
 // trimming uses as the access time.
 func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 	name := c.entryPath(ek)
-	f, err := os.Open(name)
+	c.io <- struct{}{}
+	defer func() { <-c.io }()
+	f, err := openEntry(name)
 	if err != nil {
 		return nil, err
 	}
@@ -23,6 +25,9 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("cache: reading entry: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errMalformed // a FIFO, a device, a directory: not an entry
 	}
 	size := fi.Size()
 	if size < headerSize || size > headerSize+maxTypeLen+c.opts.MaxEntryBytes+c.opts.MaxEntryBytes/8+1024 {
@@ -60,10 +65,21 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 	}
 	data := encodeEntry(enc, ek, vt.name, raw)
 	name := c.entryPath(ek)
+	c.io <- struct{}{}
+	defer func() { <-c.io }()
 	err = writeFileAtomic(name, data, c.opts.Sync)
 	if errNotExist(err) { // the shard directory is missing: create it and retry
 		if err = os.MkdirAll(filepath.Dir(name), 0o700); err == nil {
 			err = writeFileAtomic(name, data, c.opts.Sync)
+		}
+	}
+	if err != nil {
+		// Something that is not a file stands at the entry's path (a directory cannot be
+		// renamed over): it is not one of ours, and would fail every store. Remove it.
+		if fi, lerr := os.Lstat(name); lerr == nil && !fi.Mode().IsRegular() {
+			if os.RemoveAll(name) == nil {
+				err = writeFileAtomic(name, data, c.opts.Sync)
+			}
 		}
 	}
 	if err != nil {

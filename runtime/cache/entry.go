@@ -145,6 +145,12 @@ func decodeEntry(dec *zstd.Decoder, b []byte, ek *entryKey, typ string, maxRaw i
 		if err := h.Decode(payload); err != nil || (h.HasFCS && h.FrameContentSize != rawSize) {
 			return nil, errMalformed
 		}
+		// The buffer is allocated for the announced size: bound that by what the payload
+		// can decompress to, so that a small forged file cannot make a read allocate a lot.
+		// No zstd block (at most 128 KiB) is stored in fewer than 4 bytes (an RLE block).
+		if rawSize > uint64(len(payload))/4*(128<<10) {
+			return nil, errMalformed
+		}
 		out, err := dec.DecodeAll(payload, make([]byte, 0, rawSize))
 		if err != nil || uint64(len(out)) != rawSize {
 			return nil, errMalformed

@@ -90,6 +90,13 @@ func (m *memory) put(k memKey, data []byte) {
 	if m == nil {
 		return
 	}
+	// The budget counts what is retained: an encoding in a buffer sized by Msgsize (an
+	// upper bound, 9 bytes for an int64 that encodes in 1) keeps its whole capacity alive,
+	// so a loose one is copied to its length.
+	if cap(data)-len(data) > len(data)/8 {
+		data = append([]byte(nil), data...)
+	}
+	data = data[:len(data):len(data)]
 	s := m.shard(&k)
 	cost := int64(len(data)) + memEntryOverhead
 	if cost > s.max/2 {

@@ -25,3 +25,11 @@ func userTag() string {
 	}
 	return "user"
 }
+
+// openEntry opens an entry file for reading. The caller checks that it is a regular file.
+func openEntry(name string) (*os.File, error) {
+	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		return nil, errMalformed
+	}
+	return os.Open(name)
+}

@@ -31,3 +31,10 @@ func checkPrivate(fi fs.FileInfo) error {
 
 // userTag names the current user in the fallback directory's name.
 func userTag() string { return fmt.Sprint(os.Geteuid()) }
+
+// openEntry opens an entry file for reading without blocking: a FIFO planted at an entry's
+// path would otherwise hang the open (and every Load of that key). The caller checks that
+// what it opened is a regular file.
+func openEntry(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
