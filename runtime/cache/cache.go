@@ -31,6 +31,9 @@ const (
 	DefaultMaxEntryBytes = 256 << 20
 	// DefaultNamespace is the namespace used when Options.Namespace is empty.
 	DefaultNamespace = "default"
+	// DefaultCloseTimeout is how long Close waits for running computations when
+	// Options.CloseTimeout is 0.
+	DefaultCloseTimeout = time.Minute
 )
 
 // maxOpenFiles bounds the entry files a Cache reads or writes at once (gopls's file cache
@@ -95,6 +98,11 @@ type Options struct {
 	// machine crash cannot leave an empty or partial file under an entry's name (such a file
 	// would be a miss anyway). Off by default: it costs a disk flush per store.
 	Sync bool
+	// CloseTimeout bounds how long Close waits for computations still running (for
+	// callers that gave up) so that their results are stored. A computation that outlives
+	// it keeps running, and its result is returned to any waiter but not stored. 0 selects
+	// DefaultCloseTimeout.
+	CloseTimeout time.Duration
 	// Logger receives the first disk error of the Cache (later ones are only counted) and
 	// debug messages. nil selects slog.Default().
 	Logger *slog.Logger
@@ -147,6 +155,11 @@ type Cache struct {
 	encoder                  func() (*zstd.Encoder, error)
 	decoder                  func() (*zstd.Decoder, error)
 	encoderMade, decoderMade atomic.Bool
+
+	// diskMu guards diskClosed, which Close sets before it releases the compressor: a
+	// computation that finishes after Close gave up waiting must not store with it.
+	diskMu     sync.RWMutex
+	diskClosed bool
 
 	// io bounds the entry files open at once, so that many concurrent Loads of distinct
 	// keys do not run out of file descriptors (EMFILE).
@@ -260,6 +273,9 @@ func Open(opts Options) (*Cache, error) {
 	}
 	if opts.MaxEntryBytes <= 0 {
 		opts.MaxEntryBytes = DefaultMaxEntryBytes
+	}
+	if opts.CloseTimeout <= 0 {
+		opts.CloseTimeout = DefaultCloseTimeout
 	}
 	if opts.CompressionLevel > 22 {
 		return nil, fmt.Errorf("cache: invalid compression level %d", opts.CompressionLevel)
@@ -437,7 +453,8 @@ func (c *Cache) fail(err error) {
 }
 
 // Close waits for the background trim and the computations still running for cancelled
-// callers, and releases the compressor. Loads must not be running or start during Close;
+// callers (for Options.CloseTimeout at most: a computation that never returns does not make
+// Close hang), and releases the compressor. Loads must not be running or start during Close;
 // a Load after Close is served from the memory tier or calls compute, and never reads or
 // writes the disk.
 func (c *Cache) Close() error {
@@ -448,7 +465,20 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.flightMu.Unlock()
-	c.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		c.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(c.opts.CloseTimeout):
+		c.opts.Logger.Warn("cachegen cache: Close stopped waiting for computations still running; their results will not be stored",
+			"namespace", c.opts.Namespace, "waited", c.opts.CloseTimeout)
+	}
+	c.diskMu.Lock()
+	c.diskClosed = true
+	c.diskMu.Unlock()
 	if c.encoderMade.Load() {
 		if enc, err := c.encoder(); err == nil && enc != nil {
 			enc.Close()

@@ -82,6 +82,28 @@ func runHelper(mode, dir string) error {
 			return fmt.Errorf("stats %+v, want one disk hit", st)
 		}
 		return nil
+	case "lostpanic": // every caller gives up, then compute panics: the process must crash
+		c, err := Open(Options{Dir: dir, Namespace: "test"})
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		release := make(chan struct{})
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			cancel()
+			time.Sleep(50 * time.Millisecond)
+			close(release)
+		}()
+		_, err = Load(ctx, c, testKey{"lost", 1}, func(context.Context, testKey) (testValue, error) {
+			<-release
+			panic("lost kaboom")
+		})
+		if err != context.Canceled {
+			return fmt.Errorf("Load returned %v, want context.Canceled", err)
+		}
+		time.Sleep(2 * time.Second) // the panic crashes the process before this ends
+		return nil
 	case "writer": // rewrite entries forever, until killed
 		c, err := Open(Options{Dir: dir, Namespace: "test", Version: "kill", MemoryBytes: -1})
 		if err != nil {
@@ -691,8 +713,8 @@ func TestComputePanic(t *testing.T) {
 	c := open(t, Options{Dir: t.TempDir()})
 	defer func() {
 		p := recover()
-		if fp, ok := p.(flightPanic); !ok || fp.v != "kaboom" {
-			t.Errorf("recovered %v, want compute's panic", p)
+		if fp, ok := p.(*flightPanic); !ok || fp.v != "kaboom" || !strings.Contains(fp.String(), "TestComputePanic") {
+			t.Errorf("recovered %v, want compute's panic with the stack where it panicked", p)
 		}
 		load(t, c, testKey{"panic", 1}, computeSmall) // the flight is gone: computes again
 	}()

@@ -15,6 +15,11 @@ import (
 // trimming uses as the access time.
 func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 	name := c.entryPath(ek)
+	c.diskMu.RLock()
+	defer c.diskMu.RUnlock()
+	if c.diskClosed {
+		return nil, os.ErrNotExist // closed: a miss
+	}
 	c.io <- struct{}{}
 	defer func() { <-c.io }()
 	f, err := openEntry(name)
@@ -59,6 +64,11 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 
 // writeEntry stores raw, the msgp encoding of a value of type vt, as the entry file of ek.
 func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
+	c.diskMu.RLock()
+	defer c.diskMu.RUnlock()
+	if c.diskClosed {
+		return nil // closed while the value was computed: not stored
+	}
 	enc, err := c.encoder()
 	if err != nil {
 		return fmt.Errorf("cache: creating zstd encoder: %w", err)

@@ -2,7 +2,9 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
 	"github.com/tinylib/msgp/msgp"
@@ -28,14 +30,24 @@ type flight struct {
 	src      source
 	err      error // compute's error, unchanged
 	shared   bool  // more than one Load waited: each decodes its own copy from raw
-	panicked any   // what compute panicked with, re-raised in every waiter
+	panicked *flightPanic // what compute panicked with, re-raised in every waiter
+	goexit   bool         // compute called runtime.Goexit
 }
 
 // A flightPanic is what Load panics with when compute panicked, in any of the Loads that
-// waited for it.
-type flightPanic struct{ v any }
+// waited for it: the value compute panicked with, and the stack where it did.
+type flightPanic struct {
+	v     any
+	stack []byte
+}
 
-func (p flightPanic) String() string { return fmt.Sprintf("cache: compute panicked: %v", p.v) }
+func (p *flightPanic) String() string {
+	return fmt.Sprintf("cache: compute panicked: %v\n\ngoroutine of the computation:\n%s", p.v, p.stack)
+}
+
+// ErrGoexit is the error of the Loads that waited for a computation that called
+// runtime.Goexit (t.FailNow in a test, for one) instead of returning.
+var ErrGoexit = errors.New("cache: compute called runtime.Goexit")
 
 // Load returns the value for key: from the memory tier, from the entry file on disk, or by
 // calling compute(ctx, key) and storing its result in both tiers. Concurrent Loads of one key
@@ -92,17 +104,29 @@ func Load[K keyhash.Key, V any, PV msgpPtr[V]](ctx context.Context, c *Cache, ke
 		c.flightMu.Unlock()
 		run := func() {
 			defer c.wg.Done()
+			returned := false
 			defer func() {
-				if p := recover(); p != nil {
-					f.panicked = p
+				if !returned {
+					if p := recover(); p != nil {
+						f.panicked = &flightPanic{v: p, stack: debug.Stack()}
+					} else {
+						f.goexit = true // no value, no panic: runtime.Goexit
+					}
 				}
 				c.flightMu.Lock()
 				delete(c.flights, mk)
 				f.shared = f.waiters > 1
+				waiters := f.waiters
 				c.flightMu.Unlock()
 				close(f.done)
+				if f.panicked != nil && waiters == 0 {
+					// Every caller gave up: nobody will re-raise the panic. Losing
+					// it would hide a bug; crash as a panic in a goroutine does.
+					panic(f.panicked)
+				}
 			}()
 			fill[K, V, PV](context.WithoutCancel(ctx), c, key, mk, compute, f)
+			returned = true
 		}
 		if ctx.Done() == nil {
 			run() // this caller cannot give up: no need for another goroutine
@@ -121,7 +145,11 @@ func Load[K keyhash.Key, V any, PV msgpPtr[V]](ctx context.Context, c *Cache, ke
 		return zero, ctx.Err()
 	}
 	if f.panicked != nil {
-		panic(flightPanic{f.panicked})
+		panic(f.panicked)
+	}
+	if f.goexit {
+		c.stats.misses.Add(1)
+		return zero, ErrGoexit
 	}
 	if f.src == fromDisk {
 		c.stats.hits.Add(1)

@@ -13,18 +13,6 @@ import (
 	"time"
 )
 
-// within fails the test if f does not return within d.
-func within(t *testing.T, d time.Duration, what string, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { f(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("%s did not return within %v", what, d)
-	}
-}
-
 // TestFIFOAtEntryPath: a FIFO planted where an entry belongs is not opened for a blocking read:
 // the Load computes, and Close returns.
 func TestFIFOAtEntryPath(t *testing.T) {
