@@ -28,8 +28,8 @@ type flight struct {
 	raw      []byte // the value's msgp encoding, nil if it could not be encoded
 	v        any    // the value decoded or computed by the flight, valid when err == nil
 	src      source
-	err      error // compute's error, unchanged
-	shared   bool  // more than one Load waited: each decodes its own copy from raw
+	err      error        // compute's error, unchanged
+	shared   bool         // more than one Load waited: each decodes its own copy from raw
 	panicked *flightPanic // what compute panicked with, re-raised in every waiter
 	goexit   bool         // compute called runtime.Goexit
 }
