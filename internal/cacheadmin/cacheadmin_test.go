@@ -197,3 +197,43 @@ func TestFormatBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusesDirectoriesThatAreNotCaches: the admin command works only in a directory tagged
+// as a cache (CACHEDIR.TAG, which a Cache writes): in a project directory or ~/.cache it
+// would delete other programs' trim.txt and version.txt and write trim.txt files.
+func TestRefusesDirectoriesThatAreNotCaches(t *testing.T) {
+	dir := t.TempDir()
+	files := []string{"proj/trim.txt", "proj/0123456789abcdef/version.txt", "proj/notes.txt"}
+	for _, f := range files {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("someone else's\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, cmd := range []string{"stats", "trim", "clear"} {
+		if out := run(t, 1, cmd, "-dir", dir); !strings.Contains(out, "not a cache directory") {
+			t.Errorf("%s in a directory that is not a cache: %s", cmd, out)
+		}
+	}
+	for _, f := range files {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "proj", "trim.txt")); err != nil {
+		t.Fatal(err)
+	}
+	// A Cache opened on the directory tags it, and the commands then work.
+	c, err := cache.Open(cache.Options{Dir: dir, Namespace: "ns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if b, err := os.ReadFile(filepath.Join(dir, "CACHEDIR.TAG")); err != nil || !strings.HasPrefix(string(b), "Signature: 8a477f597d28d172789f06886806bc55") {
+		t.Fatalf("no cache directory tag after Open: %q, %v", b, err)
+	}
+	run(t, 0, "clear", "-dir", dir)
+}

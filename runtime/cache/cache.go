@@ -322,11 +322,52 @@ func Open(opts Options) (*Cache, error) {
 	}
 	c.root = filepath.Join(dir, opts.Namespace)
 	c.versionDir = filepath.Join(c.root, versionID(c.version))
-	if err := c.initDir(); err != nil {
+	err := c.initDir()
+	if err == nil {
+		err = tagDir(dir)
+	}
+	if err != nil {
 		c.fail(err)
 		c.diskOff.Store(true)
 	}
 	return c, nil
+}
+
+// tagFile is the name of the file that marks a cache directory, and tagSignature the line it
+// starts with, as the Cache Directory Tagging Specification (bford.info/cachedir) defines
+// them: backup tools skip such directories, and the admin command works only in one.
+const (
+	tagFile      = "CACHEDIR.TAG"
+	tagSignature = "Signature: 8a477f597d28d172789f06886806bc55"
+)
+
+// tagDir writes the cache directory tag in dir, unless one is there.
+func tagDir(dir string) error {
+	name := filepath.Join(dir, tagFile)
+	if _, err := os.Stat(name); err == nil {
+		return nil
+	}
+	content := tagSignature + "\n# This file is a cache directory tag created by cachegen.\n# For information about cache directory tags, see https://bford.info/cachedir/\n"
+	if err := writeFileAtomic(name, []byte(content), false); err != nil {
+		return fmt.Errorf("cache: tagging the directory: %w", err)
+	}
+	return nil
+}
+
+// checkTag returns an error unless dir is tagged as a cache directory: the admin functions
+// remove and write files by name, and must not do so in a directory that is not a cache.
+func checkTag(dir, namespace string) error {
+	if namespace != "" && !namespaceRE.MatchString(namespace) {
+		return fmt.Errorf("cache: invalid namespace %q", namespace)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, tagFile))
+	if err != nil || !strings.HasPrefix(string(b), tagSignature) {
+		return fmt.Errorf("cache: %s is not a cache directory (it has no %s; a Cache opened on it writes one)", dir, tagFile)
+	}
+	return nil
 }
 
 // versionID returns the name of the directory of a version's entries: 16 hex digits of a

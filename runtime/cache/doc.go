@@ -47,6 +47,7 @@
 // in directories of mode 0700 and files of mode 0600:
 //
 //	<dir>/<namespace>/trim.txt                   Unix time of the namespace's last trim
+//	<dir>/CACHEDIR.TAG                            marks a cache directory (bford.info/cachedir)
 //	<dir>/<namespace>/<version>/version.txt      the version string, for people and Usage
 //	<dir>/<namespace>/<version>/<2 hex>/<64 hex>   one entry file
 //	<dir>/<namespace>/<version>/<2 hex>/<64 hex>.tmp<digits>   a store in progress

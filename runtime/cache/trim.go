@@ -351,6 +351,9 @@ func TrimDir(dir, namespace string, maxBytes int64, maxAge time.Duration) (TrimR
 		maxAge = DefaultMaxAge
 	}
 	var total TrimResult
+	if err := checkTag(dir, namespace); err != nil {
+		return total, err
+	}
 	nss, err := namespaces(dir, namespace)
 	if err != nil {
 		return total, err
@@ -369,9 +372,13 @@ func TrimDir(dir, namespace string, maxBytes int64, maxAge time.Duration) (TrimR
 
 // Clear removes everything the cache wrote in the namespace of dir, or in every namespace
 // when namespace is "": entries, temporary files, version and trim records, and the
-// directories they leave empty. Files and directories it does not recognise are kept.
+// directories they leave empty. Files and directories it does not recognise are kept. Like
+// TrimDir and Usage, it refuses a directory without a cache directory tag (CACHEDIR.TAG).
 func Clear(dir, namespace string) (TrimResult, error) {
 	var total TrimResult
+	if err := checkTag(dir, namespace); err != nil {
+		return total, err
+	}
 	nss, err := namespaces(dir, namespace)
 	if err != nil {
 		return total, err
@@ -426,6 +433,9 @@ type VersionUsage struct {
 // Usage reports the disk usage of the namespace of dir, or of every namespace when namespace
 // is "", per version, sorted by namespace and version directory.
 func Usage(dir, namespace string) ([]VersionUsage, error) {
+	if err := checkTag(dir, namespace); err != nil {
+		return nil, err
+	}
 	nss, err := namespaces(dir, namespace)
 	if err != nil {
 		return nil, err
