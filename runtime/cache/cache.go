@@ -161,6 +161,10 @@ type Cache struct {
 	diskMu     sync.RWMutex
 	diskClosed bool
 
+	// now is the clock of the time rules (mtime refresh, trimming, version use); tests
+	// replace it.
+	now func() time.Time
+
 	// io bounds the entry files open at once, so that many concurrent Loads of distinct
 	// keys do not run out of file descriptors (EMFILE).
 	io chan struct{}
@@ -283,7 +287,7 @@ func Open(opts Options) (*Cache, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), io: make(chan struct{}, maxOpenFiles)}
+	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), io: make(chan struct{}, maxOpenFiles), now: time.Now}
 	if c.version == "" {
 		c.version = buildVersion()
 	}
@@ -383,7 +387,7 @@ func (c *Cache) initDir() error {
 		return fmt.Errorf("cache: creating directory: %w", err)
 	}
 	name := filepath.Join(c.versionDir, versionFile)
-	now := time.Now()
+	now := c.now()
 	c.versionUsed.Store(now.UnixNano())
 	if os.Chtimes(name, now, now) == nil {
 		return nil

@@ -1,11 +1,11 @@
 package cache
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 )
 
 // readEntry returns the msgp encoding stored in the entry file of ek, or an error:
@@ -56,24 +56,36 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if now := time.Now(); now.Sub(fi.ModTime()) > mtimeInterval {
+	if now := c.now(); now.Sub(fi.ModTime()) > mtimeInterval || fi.ModTime().After(now.Add(mtimeInterval)) {
 		os.Chtimes(name, now, now) // best effort: a read-only cache still serves hits
 	}
 	return raw, nil
 }
+
+// errClosed and errTooLarge are why writeEntry stored nothing, without a failure: the Cache
+// was closed meanwhile, or the entry could not fit in the budget.
+var (
+	errClosed   = errors.New("cache: closed")
+	errTooLarge = errors.New("cache: entry larger than the budget")
+)
 
 // writeEntry stores raw, the msgp encoding of a value of type vt, as the entry file of ek.
 func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 	c.diskMu.RLock()
 	defer c.diskMu.RUnlock()
 	if c.diskClosed {
-		return nil // closed while the value was computed: not stored
+		return errClosed // closed while the value was computed: not stored
 	}
 	enc, err := c.encoder()
 	if err != nil {
 		return fmt.Errorf("cache: creating zstd encoder: %w", err)
 	}
 	data := encodeEntry(enc, ek, vt.name, raw)
+	if int64(len(data)) > c.opts.MaxBytes/10*9 {
+		// It could not stay: the next trim would remove it, and every miss would write
+		// it again. Such a value is kept in memory only.
+		return errTooLarge
+	}
 	name := c.entryPath(ek)
 	c.io <- struct{}{}
 	defer func() { <-c.io }()
@@ -93,6 +105,9 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 		}
 	}
 	if err != nil {
+		if isNoSpace(err) {
+			c.trimSoon() // a full disk: make room for the next stores
+		}
 		return fmt.Errorf("cache: storing entry: %w", err)
 	}
 	c.stats.stores.Add(1)

@@ -102,18 +102,26 @@
 // modification time, refreshed by a disk hit when it is more than an hour old, so hits cost
 // a write at most hourly (as in Go's build cache). A hit in the memory tier does not refresh
 // it. Trimming removes the directories of other versions, temporary files over an hour old,
-// the entries older than MaxAge, and then the least recently used entries until the
-// namespace fits in 90% of MaxBytes. Another version's directory is removed whole once it
+// the entries older than MaxAge, and then, while the namespace takes more than MaxBytes on
+// disk (counted in the blocks files occupy, so that a 100-byte entry costs its 4 KiB block),
+// temporary files over two minutes old (killed writers') and the least recently used entries
+// until it fits in 90% of MaxBytes. A time more than an hour in the future (a clock set back,
+// or skew between machines sharing the directory) is not believed: such a file counts as the
+// oldest, and such a trim.txt as due. A value whose entry would not fit in 90% of MaxBytes is
+// not stored (it would be trimmed and rewritten on every miss). Another version's directory is removed whole once it
 // has gone unused for two hours (a Cache marks its version as used by setting the mtime of
 // its version.txt at Open, and at most hourly after a store or a disk hit); until then its
 // entries count toward the budget with the current ones, so that two builds used side by
 // side do not wipe each other's entries at every trim.
 //
 // Trimming runs in the background: after a store, at most once a minute, a Cache reads the
-// namespace's trim.txt and trims when no process has done so for an hour, or when it has
-// itself written a quarter of MaxBytes since its last trim. There is no timer: a program
-// that does not store costs nothing. Cache.Trim trims at once; Close waits for a background
-// trim to finish.
+// namespace's trim.txt and trims when no process has done so for an hour; and after every
+// store, when the processes sharing the namespace have together stored a quarter of MaxBytes
+// since its last trim (each store appends a byte per KiB to the namespace's written.txt,
+// which each trim removes), or when the disk is full. One process trims a namespace at a
+// time (it holds trim.lock; one left by a crashed trim is taken over after ten minutes).
+// There is no timer: a program that does not store costs nothing. Cache.Trim trims at once;
+// Close waits for a background trim to finish.
 //
 // # Failures
 //

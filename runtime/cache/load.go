@@ -239,10 +239,12 @@ func fill[K keyhash.Key, V any, PV msgpPtr[V]](ctx context.Context, c *Cache, ke
 	c.mem.put(mk, raw)
 	if disk {
 		if err := c.writeEntry(&ek, mk.vt, raw); err != nil {
-			c.fail(err)
+			if err != errClosed && err != errTooLarge {
+				c.fail(err)
+			}
 			return
 		}
 		c.touchVersion()
-		c.afterStore()
+		c.afterStore(int64(len(raw)))
 	}
 }

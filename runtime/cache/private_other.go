@@ -3,9 +3,11 @@
 package cache
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"syscall"
 )
 
 // checkPrivate reports why fi, the Lstat of a directory, cannot hold this user's cache. On
@@ -33,3 +35,10 @@ func openEntry(name string) (*os.File, error) {
 	}
 	return os.Open(name)
 }
+
+// isNoSpace reports whether err says the file system is full.
+func isNoSpace(err error) bool { return errors.Is(err, syscall.Errno(112)) } // ERROR_DISK_FULL
+
+// allocated returns the bytes a file costs against the disk budget: its size, rounded up to
+// the 4 KiB cluster of most file systems.
+func allocated(fi fs.FileInfo) int64 { return (fi.Size() + 4095) &^ 4095 }

@@ -110,6 +110,7 @@ func TestDefaultDirIsPrivate(t *testing.T) {
 	if _, err := Load(context.Background(), c, testKey{"k", 1}, computeSmall); err != nil {
 		t.Fatal(err)
 	}
+	c.Close() // the background trim is done
 	err := filepath.Walk(d, func(path string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@
 package cache
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -37,4 +38,18 @@ func userTag() string { return fmt.Sprint(os.Geteuid()) }
 // what it opened is a regular file.
 func openEntry(name string) (*os.File, error) {
 	return os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+// isNoSpace reports whether err says the file system is full.
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// allocated returns the bytes the file system allocated for a file: what it costs against
+// the disk budget (a 100-byte file takes a 4 KiB block on most file systems).
+func allocated(fi fs.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Blocks*512 > fi.Size() {
+		return st.Blocks * 512
+	}
+	return fi.Size()
 }

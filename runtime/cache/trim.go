@@ -16,7 +16,41 @@ import (
 const (
 	trimFile    = "trim.txt"    // in a namespace: Unix time of its last trim
 	versionFile = "version.txt" // in a version directory: the version string
+	// lockFile, in a namespace, is held (created exclusively) by the process trimming it.
+	lockFile = "trim.lock"
+	// ledgerFile, in a namespace, grows by a byte per KiB that any process stores, and is
+	// removed by each trim: its size tells every process how much the namespace grew since
+	// the last trim, so that many short-lived processes, none of which writes much, still
+	// trim it in time.
+	ledgerFile = "written.txt"
+	ledgerUnit = 1024
 )
+
+// Ages of the trim's own files.
+const (
+	// staleLock is the age from which a trim.lock is taken to be a crashed trim's.
+	staleLock = 10 * time.Minute
+	// tempGrace is the age from which a temporary file is taken to be a killed writer's
+	// when the namespace is over budget (a store takes far less), and removed before
+	// entries are.
+	tempGrace = 2 * time.Minute
+)
+
+// trimDue reports whether a namespace last trimmed at last is due for a trim at now. A time
+// more than trimInterval in the future (a clock set back, or skew between machines sharing
+// the directory) is due too, as in Go's build cache: otherwise it would never be.
+func trimDue(last, now time.Time) bool {
+	return now.Sub(last) >= trimInterval || last.After(now.Add(trimInterval))
+}
+
+// effective returns the time a file's mtime stands for: an mtime more than mtimeInterval in
+// the future is not believed, and counts as the oldest.
+func effective(mtime, now time.Time) time.Time {
+	if mtime.After(now.Add(mtimeInterval)) {
+		return time.Time{}
+	}
+	return mtime
+}
 
 // isHex reports whether s is n lowercase hexadecimal digits.
 func isHex(s string, n int) bool {
@@ -52,7 +86,8 @@ func isShardDir(name string) bool   { return isHex(name, 2) }
 // A file of the layout found by scanVersion.
 type layoutFile struct {
 	path  string
-	size  int64
+	size  int64 // length
+	alloc int64 // bytes allocated on disk: what counts against the budget
 	mtime time.Time
 	temp  bool
 }
@@ -66,7 +101,7 @@ func scanVersion(vdir string) ([]layoutFile, error) {
 		if err != nil || !fi.Mode().IsRegular() {
 			return
 		}
-		files = append(files, layoutFile{filepath.Join(dir, de.Name()), fi.Size(), fi.ModTime(), temp})
+		files = append(files, layoutFile{filepath.Join(dir, de.Name()), fi.Size(), allocated(fi), fi.ModTime(), temp})
 	}
 	des, err := os.ReadDir(vdir)
 	if err != nil {
@@ -121,17 +156,27 @@ func (r *TrimResult) removed(f layoutFile) {
 }
 
 // trimNamespace trims the namespace directory root. When keep is not "", the version
-// directories other than keep that no Cache used for oldVersionAge are removed. Then temporary files older than staleTemp and
-// entries unused for maxAge are removed, and, if the namespace still exceeds maxBytes, the
-// least recently used entries until it fits in 90% of maxBytes. Finally trim.txt records
-// the time.
+// directories other than keep that no Cache used for oldVersionAge are removed. Then temporary
+// files older than staleTemp and entries unused for maxAge are removed, and, if the namespace
+// still takes more than maxBytes on disk (counting the blocks files occupy), temporary files
+// older than tempGrace and then the least recently used entries until it fits in 90% of
+// maxBytes. Finally trim.txt records the time and the ledger starts again. Only one process
+// trims a namespace at a time: one that finds it locked does nothing.
 func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now time.Time) (TrimResult, error) {
 	var res TrimResult
-	des, err := os.ReadDir(root)
+	unlock, ok, err := lockTrim(root, now)
 	if err != nil {
 		if errNotExist(err) {
 			return res, nil
 		}
+		return res, fmt.Errorf("cache: trimming: %w", err)
+	}
+	if !ok {
+		return res, nil // another process is trimming
+	}
+	defer unlock()
+	des, err := os.ReadDir(root)
+	if err != nil {
 		return res, fmt.Errorf("cache: trimming: %w", err)
 	}
 	var files []layoutFile
@@ -140,7 +185,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 		name := de.Name()
 		path := filepath.Join(root, name)
 		if isTemp(name, func(s string) bool { return s == trimFile }) {
-			if fi, err := de.Info(); err == nil && now.Sub(fi.ModTime()) > staleTemp {
+			if fi, err := de.Info(); err == nil && now.Sub(effective(fi.ModTime(), now)) > staleTemp {
 				res.removed(layoutFile{path: path, size: fi.Size()})
 			}
 			continue
@@ -148,7 +193,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 		if !de.IsDir() || !isVersionDir(name) {
 			continue
 		}
-		if keep != "" && name != keep && now.Sub(versionLastUsed(path)) > oldVersionAge {
+		if keep != "" && name != keep && now.Sub(effective(versionLastUsed(path), now)) > oldVersionAge {
 			r, err := clearVersion(path)
 			res.add(r)
 			if err != nil {
@@ -166,13 +211,27 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 	var total int64
 	live := files[:0]
 	for _, f := range files {
+		f.mtime = effective(f.mtime, now)
 		switch age := now.Sub(f.mtime); {
 		case f.temp && age > staleTemp, !f.temp && age > maxAge:
 			res.removed(f)
 		default:
-			total += f.size
+			total += f.alloc
 			live = append(live, f)
 		}
+	}
+	if total > maxBytes {
+		// Killed writers' temporary files first: they hold no entry.
+		kept := live[:0]
+		for _, f := range live {
+			if f.temp && now.Sub(f.mtime) > tempGrace {
+				res.removed(f)
+				total -= f.alloc
+				continue
+			}
+			kept = append(kept, f)
+		}
+		live = kept
 	}
 	if total > maxBytes {
 		slices.SortFunc(live, func(a, b layoutFile) int { return a.mtime.Compare(b.mtime) })
@@ -185,16 +244,45 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 				continue
 			}
 			res.removed(f)
-			total -= f.size
+			total -= f.alloc
 		}
 	}
 	if err := writeFileAtomic(filepath.Join(root, trimFile), []byte(strconv.FormatInt(now.Unix(), 10)+"\n"), false); err != nil {
 		errs = append(errs, err)
 	}
+	os.Remove(filepath.Join(root, ledgerFile))
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("cache: trimming %s: %w", root, err)
 	}
 	return res, nil
+}
+
+// lockTrim takes the trim lock of the namespace root: it creates trim.lock exclusively, or
+// takes over one older than staleLock (or dated in the future), left by a trim that died. It
+// reports false when another process holds the lock.
+func lockTrim(root string, now time.Time) (unlock func(), ok bool, err error) {
+	name := filepath.Join(root, lockFile)
+	for range 2 {
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			fmt.Fprintf(f, "%d\n", os.Getpid())
+			f.Close()
+			os.Chtimes(name, now, now)
+			return func() { os.Remove(name) }, true, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, false, err
+		}
+		fi, serr := os.Stat(name)
+		if serr != nil {
+			continue // released meanwhile: try again
+		}
+		if age := now.Sub(effective(fi.ModTime(), now)); age < staleLock {
+			return nil, false, nil
+		}
+		os.Remove(name) // a crashed trim's
+	}
+	return nil, false, nil
 }
 
 // versionLastUsed returns when a Cache of the version directory vdir last showed that it
@@ -212,7 +300,7 @@ func versionLastUsed(vdir string) time.Time {
 // touchVersion marks the Cache's version as in use, at most once per mtimeInterval, so that
 // other versions' trims keep its directory: see oldVersionAge.
 func (c *Cache) touchVersion() {
-	now := time.Now()
+	now := c.now()
 	last := c.versionUsed.Load()
 	if now.UnixNano()-last < int64(mtimeInterval) || !c.versionUsed.CompareAndSwap(last, now.UnixNano()) {
 		return
@@ -251,24 +339,37 @@ func (c *Cache) Trim() error {
 
 func (c *Cache) trim() error {
 	c.written.Store(0)
-	res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, time.Now())
+	res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, c.now())
 	c.stats.trims.Add(1)
 	c.stats.trimmed.Add(uint64(res.Files))
 	return err
 }
 
-// afterStore starts a background trim check when none ran for trimCheckInterval, or when
-// this Cache has written a quarter of the budget since its last trim. Nothing runs while
-// the program does not store: there is no timer.
-func (c *Cache) afterStore() {
-	now := time.Now().UnixNano()
+// afterStore records n stored bytes in the namespace's ledger and starts a background trim
+// when the namespace is due: this Cache, or all the processes sharing the namespace together
+// (the ledger), stored a quarter of the budget since the last trim, or the last trim is
+// trimInterval old (checked at most every trimCheckInterval). Nothing runs while the program
+// does not store: there is no timer.
+func (c *Cache) afterStore(n int64) {
+	now := c.now()
+	grown := c.ledger(n)*ledgerUnit >= c.opts.MaxBytes/4
 	next := c.nextTrim.Load()
-	if now < next && c.written.Load() < c.opts.MaxBytes/4 {
+	if !grown && now.UnixNano() < next && c.written.Load() < c.opts.MaxBytes/4 {
 		return
 	}
-	if !c.nextTrim.CompareAndSwap(next, now+int64(trimCheckInterval)) {
+	if !grown && !c.nextTrim.CompareAndSwap(next, now.UnixNano()+int64(trimCheckInterval)) {
 		return // another store is starting the check
 	}
+	c.startTrim(func() bool {
+		return grown || c.written.Load() >= c.opts.MaxBytes/4 || trimDue(lastTrim(c.root), c.now())
+	})
+}
+
+// trimSoon starts a background trim now, whatever the time of the last one: the disk is full.
+func (c *Cache) trimSoon() { c.startTrim(func() bool { return true }) }
+
+// startTrim runs a trim in the background if due() says so, unless one is running.
+func (c *Cache) startTrim(due func() bool) {
 	if !c.trimming.CompareAndSwap(false, true) {
 		return
 	}
@@ -279,13 +380,37 @@ func (c *Cache) afterStore() {
 	go func() {
 		defer c.wg.Done()
 		defer c.trimming.Store(false)
-		if c.written.Load() < c.opts.MaxBytes/4 && time.Since(lastTrim(c.root)) < trimInterval {
+		if !due() {
 			return
 		}
 		if err := c.trim(); err != nil {
 			c.fail(err)
 		}
 	}()
+}
+
+// ledger appends a byte per KiB of n (at least one) to the namespace's ledger and returns
+// its size: about the KiB stored in the namespace, by every process, since the last trim.
+func (c *Cache) ledger(n int64) int64 {
+	f, err := os.OpenFile(filepath.Join(c.root, ledgerFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	k := max(1, n/ledgerUnit)
+	var zeros [4096]byte
+	for k > 0 {
+		m := min(k, int64(len(zeros)))
+		if _, err := f.Write(zeros[:m]); err != nil {
+			return 0
+		}
+		k -= m
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // clearVersion removes the recognised files of a version directory, then the directory and
@@ -403,7 +528,7 @@ func Clear(dir, namespace string) (TrimResult, error) {
 				if err != nil {
 					errs = append(errs, err)
 				}
-			case !de.IsDir() && (name == trimFile || isTemp(name, func(s string) bool { return s == trimFile })):
+			case !de.IsDir() && (name == trimFile || name == ledgerFile || name == lockFile || isTemp(name, func(s string) bool { return s == trimFile })):
 				if fi, err := de.Info(); err == nil {
 					total.removed(layoutFile{path: path, size: fi.Size()})
 				}
