@@ -164,6 +164,9 @@ type Cache struct {
 	// now is the clock of the time rules (mtime refresh, trimming, version use); tests
 	// replace it.
 	now func() time.Time
+	// writeFile stores an entry file (writeFileAtomic); tests replace it to simulate a
+	// full disk.
+	writeFile func(name string, data []byte, sync bool) error
 
 	// io bounds the entry files open at once, so that many concurrent Loads of distinct
 	// keys do not run out of file descriptors (EMFILE).
@@ -287,7 +290,7 @@ func Open(opts Options) (*Cache, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), io: make(chan struct{}, maxOpenFiles), now: time.Now}
+	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), io: make(chan struct{}, maxOpenFiles), now: time.Now, writeFile: writeFileAtomic}
 	if c.version == "" {
 		c.version = buildVersion()
 	}

@@ -89,10 +89,10 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 	name := c.entryPath(ek)
 	c.io <- struct{}{}
 	defer func() { <-c.io }()
-	err = writeFileAtomic(name, data, c.opts.Sync)
+	err = c.writeFile(name, data, c.opts.Sync)
 	if errNotExist(err) { // the shard directory is missing: create it and retry
 		if err = os.MkdirAll(filepath.Dir(name), 0o700); err == nil {
-			err = writeFileAtomic(name, data, c.opts.Sync)
+			err = c.writeFile(name, data, c.opts.Sync)
 		}
 	}
 	if err != nil {
@@ -100,7 +100,7 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 		// renamed over): it is not one of ours, and would fail every store. Remove it.
 		if fi, lerr := os.Lstat(name); lerr == nil && !fi.Mode().IsRegular() {
 			if os.RemoveAll(name) == nil {
-				err = writeFileAtomic(name, data, c.opts.Sync)
+				err = c.writeFile(name, data, c.opts.Sync)
 			}
 		}
 	}

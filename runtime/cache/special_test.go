@@ -95,3 +95,17 @@ func TestManyLoadsFewDescriptors(t *testing.T) {
 		t.Fatalf("stats %+v: want %d stores and no error", st, n)
 	}
 }
+
+// TestFullDiskTrims: a store that fails for lack of space starts a trim at once, whatever
+// the time of the last one, so that the next stores find room.
+func TestFullDiskTrims(t *testing.T) {
+	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
+	load(t, c, testKey{"first", 1}, computeSmall) // the first store trims: trim.txt is fresh now
+	waitFor(t, func() bool { return !c.trimming.Load() })
+	trims := c.Stats().Trims
+	c.writeFile = func(string, []byte, bool) error {
+		return &os.PathError{Op: "write", Path: "entry", Err: syscall.ENOSPC}
+	}
+	load(t, c, testKey{"full", 1}, computeSmall)
+	waitFor(t, func() bool { return c.Stats().Trims > trims })
+}
