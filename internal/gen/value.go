@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,21 +37,44 @@ const (
 // It walks the same model as the key emitter.
 type valueChecker struct {
 	pkg *Package
+	// path holds the named types being checked, outermost first, to find types that
+	// contain each other.
+	path []*types.Named
 }
+
+// msgpLocalName matches the identifiers msgp's generated methods declare locally: a type of
+// that name could not be named inside them.
+var msgpLocalName = regexp.MustCompile(`^(z|o|b|s|bts|field|err|dc|en|msgp|z[a-z]\d{4})$`)
+
+func msgpLocal(name string) bool { return msgpLocalName.MatchString(name) }
 
 // check validates s and every same-package struct it reaches, appending problems to errs,
 // and returns the structs involved (s first) so that they all get methods.
 func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 	seen := map[*Struct]bool{}
 	reported := map[*Node]bool{}
+	c.path = c.path[:0]
 	var order []*Struct
-	var visit func(s *Struct)
-	visit = func(s *Struct) {
+	var visit func(s *Struct, at site)
+	visit = func(s *Struct, at site) {
+		if i := slices.Index(c.path, s.Named.Origin()); i >= 0 && i < len(c.path)-1 {
+			// msgp inlines small named types into the types that use them; two that
+			// contain each other make its generator recurse until the stack overflows.
+			errs.add(at.pos, "%s: %s and %s contain each other, which msgp's generator cannot handle (it inlines one into the other without end); break the cycle with a type that has serializers of its own, or leave the value type without msgp serializers",
+				at.path, s.Name(), c.path[len(c.path)-1].Obj().Name())
+			return
+		}
 		if seen[s] {
 			return
 		}
 		seen[s] = true
 		order = append(order, s)
+		if msgpLocal(s.Name()) {
+			errs.add(s.Pos, "%s: msgp's generated code uses %s as a local name, so it cannot name this type; rename the type", s.Name(), s.Name())
+			return
+		}
+		c.path = append(c.path, s.Named.Origin())
+		defer func() { c.path = c.path[:len(c.path)-1] }()
 		if s.Named.TypeParams().Len() > 0 {
 			errs.add(s.Pos, "%s: generic structs cannot get msgp serializers; use a non-generic value type", s.Name())
 			return
@@ -72,16 +96,16 @@ func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 				continue
 			}
 			at := site{pos: f.Pos, path: s.path(f)}
-			checkMsgpTag(s.Type.Tag(i), at, errs)
+			checkMsgpTag(s.Type.Tag(i), f.Var.Type(), at, errs)
 			c.node(f.Node, at, errs, reported, func(r *Struct, path string) {
 				if !r.Key && !r.Value && r.Via == "" {
 					r.Via = path
 				}
-				visit(r)
+				visit(r, site{pos: at.pos, path: path})
 			})
 		}
 	}
-	visit(s)
+	visit(s, site{pos: s.Pos, path: s.Name()})
 	return order
 }
 
@@ -135,7 +159,16 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 			}
 			return
 		}
+		if msgpLocal(n.Named.Obj().Name()) {
+			if !reported[n] {
+				reported[n] = true
+				errs.add(at.pos, "%s: msgp's generated code uses %s as a local name, so it cannot name the type %s; rename the type", at.path, n.Named.Obj().Name(), ts)
+			}
+			return
+		}
+		c.path = append(c.path, n.Named.Origin())
 		c.node(n.Under, at, errs, reported, reach)
+		c.path = c.path[:len(c.path)-1]
 	case KindBasic:
 		switch n.Basic {
 		case types.UnsafePointer:
@@ -144,6 +177,11 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 			errs.add(at.pos, "%s: uintptr cannot be serialized (an address is meaningless in another process); use uint64, or exclude the field with cache:\"-\"", at.path)
 		}
 	case KindPointer:
+		switch n.Elem.Type.Underlying().(type) {
+		case *types.Array, *types.Map:
+			errs.add(at.pos, "%s: msgp generates code that does not compile for a pointer to %s; use the %s itself", at.path, typeString(n.Elem.Type, c.pkg.Types), kindWord(n.Elem.Type))
+			return
+		}
 		if _, ok := n.Elem.Type.Underlying().(*types.Pointer); ok {
 			errs.add(at.pos, "%s: a pointer to a pointer cannot round-trip (msgp writes a non-nil pointer to nil as nil); use one pointer, or exclude the field with cache:\"-\"", at.path)
 			return
@@ -340,8 +378,28 @@ func fieldPos(s *Struct, name string) token.Position {
 // accepted (limit=N).
 var msgpOptions = map[string]bool{"omitempty": true, "omitzero": true, "allownil": true}
 
-// checkMsgpTag refuses msgp tag options that would break the round trip.
-func checkMsgpTag(tag string, at site, errs *ErrorList) {
+// hasIsZero reports whether t has a method IsZero() bool.
+func hasIsZero(t types.Type) bool {
+	obj, _, _ := types.LookupFieldOrMethod(t, true, nil, "IsZero")
+	fn, ok := obj.(*types.Func)
+	if !ok {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	return sig.Params().Len() == 0 && sig.Results().Len() == 1 && types.Identical(sig.Results().At(0).Type(), types.Typ[types.Bool])
+}
+
+// kindWord names what t's underlying type is, for messages.
+func kindWord(t types.Type) string {
+	if _, ok := t.Underlying().(*types.Map); ok {
+		return "map"
+	}
+	return "array"
+}
+
+// checkMsgpTag refuses msgp tag options that would break the round trip, or that msgp's code
+// would not compile for the field's type t (omitzero calls an IsZero method).
+func checkMsgpTag(tag string, t types.Type, at site, errs *ErrorList) {
 	for _, key := range []string{"msg", "msgpack"} {
 		val, ok := reflect.StructTag(tag).Lookup(key)
 		if !ok {
@@ -351,6 +409,9 @@ func checkMsgpTag(tag string, at site, errs *ErrorList) {
 		for _, opt := range parts[1:] {
 			if !msgpOptions[opt] {
 				errs.add(at.pos, "%s: option %q of tag %s:%q is not supported: a cached value must decode to what was encoded", at.path, opt, key, val)
+			}
+			if opt == "omitzero" && !hasIsZero(t) {
+				errs.add(at.pos, "%s: option omitzero of tag %s:%q needs a type with an IsZero method, which %s does not have (msgp's code calls it); use omitempty", at.path, key, val, typeString(t, nil))
 			}
 		}
 	}

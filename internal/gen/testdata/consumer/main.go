@@ -14,6 +14,7 @@ import (
 	"example.com/consumer/generic"
 	"example.com/consumer/group"
 	"example.com/consumer/more"
+	"example.com/consumer/mutual"
 	"example.com/consumer/recursive"
 	"example.com/consumer/shapes"
 	"example.com/consumer/twoenums"
@@ -91,6 +92,11 @@ func main() {
 		fmt.Println("FAIL: value round trip", err, err2, back)
 		failed = true
 	}
+
+	differ("structs that contain each other", mutual.K{A: mutual.A{B: &mutual.B{A: &mutual.A{N: 1}}}}, mutual.K{A: mutual.A{B: &mutual.B{A: &mutual.A{N: 2}}}})
+	differ("a pointer to an array", mutual.K{PA: &[3]int{1}}, mutual.K{PA: &[3]int{2}})
+	differ("a pointer to a map", mutual.K{PM: &map[string]int{"a": 1}}, mutual.K{PM: &map[string]int{"a": 2}})
+	differ("a type named like msgp's locals", mutual.K{E: 1}, mutual.K{E: 2})
 
 	if !panics(BK{Verbose: true}) {
 		fmt.Println("FAIL: a key of package main promoted from the same-named key it embeds was hashed")
