@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,6 +159,7 @@ func TestClear(t *testing.T) {
 	// Nothing else is left in the namespaces.
 	for _, ns := range []string{"compiler", "linker"} {
 		des, _ := os.ReadDir(filepath.Join(dir, ns))
+		des = slices.DeleteFunc(des, func(de os.DirEntry) bool { return de.Name() == "CACHEDIR.TAG" })
 		if len(des) != 1 {
 			t.Errorf("%s holds %v after clear", ns, des)
 		}
@@ -232,8 +234,24 @@ func TestRefusesDirectoriesThatAreNotCaches(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	if b, err := os.ReadFile(filepath.Join(dir, "CACHEDIR.TAG")); err != nil || !strings.HasPrefix(string(b), "Signature: 8a477f597d28d172789f06886806bc55") {
-		t.Fatalf("no cache directory tag after Open: %q, %v", b, err)
+	if b, err := os.ReadFile(filepath.Join(dir, "ns", "CACHEDIR.TAG")); err != nil || !strings.HasPrefix(string(b), "Signature: 8a477f597d28d172789f06886806bc55") {
+		t.Fatalf("no cache directory tag in the namespace after Open: %q, %v", b, err)
 	}
+	// Only the tagged namespace is touched: Dir may be shared (~/.cache), and so may a
+	// namespace name be reached through a link.
+	if err := os.Symlink(filepath.Join(dir, "proj"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	run(t, 0, "trim", "-dir", dir)
 	run(t, 0, "clear", "-dir", dir)
+	run(t, 1, "clear", "-dir", dir, "-namespace", "link")
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil || string(b) != "someone else's\n" {
+			t.Errorf("%s: %q, %v", f, b, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ns")); !os.IsNotExist(err) {
+		t.Errorf("the cache's namespace was not cleared: %v", err)
+	}
 }

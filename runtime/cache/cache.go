@@ -179,6 +179,7 @@ type Cache struct {
 	written     atomic.Int64 // bytes stored since this Cache last trimmed
 	versionUsed atomic.Int64 // Unix nanoseconds when version.txt's mtime was last set
 	trimming    atomic.Bool  // a background trim is running
+	trimMu      sync.Mutex   // held by a trim of this Cache
 }
 
 // A valueType is the identity of a value type, computed once per type and Cache.
@@ -313,6 +314,7 @@ func Open(opts Options) (*Cache, error) {
 	})
 
 	dir := opts.Dir
+	defaulted := false
 	if dir == "" {
 		d, err := defaultDir()
 		if err != nil {
@@ -322,6 +324,7 @@ func Open(opts Options) (*Cache, error) {
 			return c, nil
 		}
 		dir = d
+		defaulted = true
 	} else if abs, err := filepath.Abs(dir); err == nil {
 		// A relative Dir is resolved once, at Open: a later change of the working
 		// directory does not move the cache.
@@ -331,7 +334,21 @@ func Open(opts Options) (*Cache, error) {
 	c.versionDir = filepath.Join(c.root, versionID(c.version))
 	err := c.initDir()
 	if err == nil {
-		err = tagDir(dir)
+		err = tagDir(c.root)
+	}
+	if err == nil && defaulted {
+		// The default directory is this user's; so must be what is inside it, or another
+		// user who once could write it could have planted a namespace.
+		for _, d := range []string{c.root, c.versionDir} {
+			if fi, lerr := os.Lstat(d); lerr != nil {
+				err = lerr
+			} else if perr := checkPrivate(fi); perr != nil {
+				err = fmt.Errorf("cache: not using %s: %w", d, perr)
+			}
+			if err != nil {
+				break
+			}
+		}
 	}
 	if err != nil {
 		c.fail(err)
@@ -342,7 +359,8 @@ func Open(opts Options) (*Cache, error) {
 
 // tagFile is the name of the file that marks a cache directory, and tagSignature the line it
 // starts with, as the Cache Directory Tagging Specification (bford.info/cachedir) defines
-// them: backup tools skip such directories, and the admin command works only in one.
+// them. A Cache tags its namespace directory (not Dir, which may be shared, as ~/.cache is):
+// backup tools skip it, and the admin functions work only in tagged namespaces.
 const (
 	tagFile      = "CACHEDIR.TAG"
 	tagSignature = "Signature: 8a477f597d28d172789f06886806bc55"
@@ -361,18 +379,25 @@ func tagDir(dir string) error {
 	return nil
 }
 
-// checkTag returns an error unless dir is tagged as a cache directory: the admin functions
-// remove and write files by name, and must not do so in a directory that is not a cache.
-func checkTag(dir, namespace string) error {
+// tagged reports whether the namespace directory root is a real directory (not a symbolic
+// link) tagged as a cache: the admin functions remove and write files by name, and must not
+// do so in a directory that is not a cache.
+func tagged(root string) bool {
+	fi, err := os.Lstat(root)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	b, err := readSmall(filepath.Join(root, tagFile))
+	return err == nil && strings.HasPrefix(string(b), tagSignature)
+}
+
+// checkDir validates the arguments of the admin functions.
+func checkDir(dir, namespace string) error {
 	if namespace != "" && !namespaceRE.MatchString(namespace) {
 		return fmt.Errorf("cache: invalid namespace %q", namespace)
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("cache: %w", err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, tagFile))
-	if err != nil || !strings.HasPrefix(string(b), tagSignature) {
-		return fmt.Errorf("cache: %s is not a cache directory (it has no %s; a Cache opened on it writes one)", dir, tagFile)
 	}
 	return nil
 }

@@ -838,8 +838,8 @@ func TestMemoryTier(t *testing.T) {
 // eviction takes the entry after it instead.
 func TestMemoryRecency(t *testing.T) {
 	var evicted atomic.Uint64
-	// 1000 bytes a shard: four entries of 100 bytes. Every key below is in shard 0.
-	m := newMemory(memShards*1000, &evicted)
+	// Four entries of 100 bytes a shard. Every key below is in shard 0.
+	m := newMemory(memShards*4*(100+memEntryOverhead), &evicted)
 	key := func(i byte) memKey { return memKey{d: keyhash.Digest{0, i}} }
 	for i := range byte(4) {
 		m.put(key(i), make([]byte, 100))

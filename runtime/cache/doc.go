@@ -34,8 +34,9 @@
 // Go version, and a digest of the whole build information: every build setting (-ldflags,
 // -tags, CGO_ENABLED, GOAMD64, ...) and every dependency's path, version, sum and
 // replacement. Any other build is a development build: version "(devel)" or unknown, a
-// modified one (vcs.modified=true, or a "+dirty" version), or one with a dependency replaced
-// by a local directory. It is identified by a SHA-256 of the running executable, read once
+// modified one (vcs.modified=true, or a "+dirty" version), one with a dependency replaced by
+// a local directory, or a -trimpath build (the go command leaves -ldflags out of its build
+// information). A build with -overlay records nothing of it: set Options.Version for those. It is identified by a SHA-256 of the running executable, read once
 // per process from /proc/self/exe where the system has it (so that a rebuild that replaces
 // the file does not change a running program's version), else from os.Executable. Entries of
 // other versions are never read, and trimming removes them (see Eviction).
@@ -47,7 +48,7 @@
 // in directories of mode 0700 and files of mode 0600:
 //
 //	<dir>/<namespace>/trim.txt                   Unix time of the namespace's last trim
-//	<dir>/CACHEDIR.TAG                            marks a cache directory (bford.info/cachedir)
+//	<dir>/<namespace>/CACHEDIR.TAG                marks a cache directory (bford.info/cachedir)
 //	<dir>/<namespace>/<version>/version.txt      the version string, for people and Usage
 //	<dir>/<namespace>/<version>/<2 hex>/<64 hex>   one entry file
 //	<dir>/<namespace>/<version>/<2 hex>/<64 hex>.tmp<digits>   a store in progress

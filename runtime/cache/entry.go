@@ -136,7 +136,8 @@ func decodeEntry(dec *zstd.Decoder, b []byte, ek *entryKey, typ string, maxRaw i
 		if rawSize != storedSize {
 			return nil, errMalformed
 		}
-		return payload, nil
+		// A copy: the memory tier may keep it, and must not keep the file's header alive.
+		return append([]byte(nil), payload...), nil
 	case codecZstd:
 		if dec == nil {
 			return nil, errMalformed

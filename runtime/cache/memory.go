@@ -13,7 +13,7 @@ const memShards = 16
 
 // memEntryOverhead approximates the bytes a memory entry costs beyond its data: the map slot,
 // the list links and the slice header.
-const memEntryOverhead = 128
+const memEntryOverhead = 256
 
 // A memKey names a value in the memory tier: the key's digest and the value type. The version
 // is implied (one memory tier per Cache).

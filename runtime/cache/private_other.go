@@ -42,3 +42,8 @@ func isNoSpace(err error) bool { return errors.Is(err, syscall.Errno(112)) } // 
 // allocated returns the bytes a file costs against the disk budget: its size, rounded up to
 // the 4 KiB cluster of most file systems.
 func allocated(fi fs.FileInfo) int64 { return (fi.Size() + 4095) &^ 4095 }
+
+// openAppend opens the namespace's ledger for appending.
+func openAppend(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+}

@@ -59,6 +59,15 @@ func TestDefaultDirRefusesForeignDirectories(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"a namespace inside it writable by others", func(t *testing.T, d string) {
+			plant(t, d, testKey{"k", 1})
+			if err := os.Chmod(d, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(filepath.Join(d, "test"), 0o777); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"owned by another user", func(t *testing.T, d string) {
 			plant(t, d, testKey{"k", 1})
 			if err := os.Chmod(d, 0o755); err != nil {
@@ -79,7 +88,7 @@ func TestDefaultDirRefusesForeignDirectories(t *testing.T) {
 			tmp := noUserCacheDir(t)
 			fallback := filepath.Join(tmp, "cachegen-"+userTag())
 			tc.prepare(t, fallback)
-			if d := DefaultDir(); d != "" {
+			if d := DefaultDir(); d != "" && tc.name != "a namespace inside it writable by others" {
 				t.Fatalf("DefaultDir() = %q, want none", d)
 			}
 			c := open(t, Options{Namespace: "test", Version: "v"})

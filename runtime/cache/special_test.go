@@ -109,3 +109,76 @@ func TestFullDiskTrims(t *testing.T) {
 	load(t, c, testKey{"full", 1}, computeSmall)
 	waitFor(t, func() bool { return c.Stats().Trims > trims })
 }
+
+// TestSpecialFilesInTheLayout: a FIFO, a directory, a link or a huge sparse file in place of
+// the namespace's own files (written.txt, trim.txt, trim.lock, a version.txt) hangs nothing,
+// allocates little, and does not stop trimming.
+func TestSpecialFilesInTheLayout(t *testing.T) {
+	cases := map[string]func(t *testing.T, path string){
+		"fifo": func(t *testing.T, path string) {
+			if err := syscall.Mkfifo(path, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"directory": func(t *testing.T, path string) {
+			if err := os.MkdirAll(filepath.Join(path, "x"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			old := time.Now().Add(-2 * time.Hour)
+			os.Chtimes(path, old, old)
+		},
+		"dangling link": func(t *testing.T, path string) {
+			if err := os.Symlink("/nonexistent/cachegen", path); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"sparse 3 GiB file": func(t *testing.T, path string) {
+			if err := os.WriteFile(path, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, 3<<30); err != nil {
+				t.Fatal(err)
+			}
+			old := time.Now().Add(-2 * time.Hour)
+			os.Chtimes(path, old, old)
+		},
+	}
+	for _, file := range []string{ledgerFile, trimFile, lockFile, versionFile} {
+		for name, plant := range cases {
+			t.Run(file+"/"+name, func(t *testing.T) {
+				dir := t.TempDir()
+				c := open(t, Options{Dir: dir, MemoryBytes: -1, MaxBytes: 64 << 10, CompressionLevel: -1, CloseTimeout: 30 * time.Second})
+				path := filepath.Join(c.root, file)
+				if file == versionFile {
+					other := open(t, Options{Dir: dir, Version: "other", MemoryBytes: -1})
+					other.Close()
+					path = filepath.Join(other.versionDir, versionFile)
+					os.Remove(path)
+				}
+				plant(t, path)
+				within(t, 10*time.Second, "Loads, a trim and Close", func() {
+					for i := range 20 {
+						load(t, c, testKey{"special", i}, func(_ context.Context, k testKey) (testValue, error) {
+							return valueFor(k, 8<<10), nil
+						})
+					}
+					if err := c.Trim(); err != nil {
+						t.Logf("Trim: %v", err) // an error is fine; a hang is not
+					}
+					c.Close()
+				})
+				if _, err := Usage(dir, ""); err != nil {
+					t.Logf("Usage: %v", err)
+				}
+				files, _ := scanVersion(c.versionDir)
+				var got int64
+				for _, f := range files {
+					got += f.alloc
+				}
+				if got > 128<<10 {
+					t.Errorf("the entries take %d bytes with a budget of 64 KiB: trimming stopped", got)
+				}
+			})
+		}
+	}
+}

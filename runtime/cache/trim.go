@@ -3,6 +3,7 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -257,6 +258,25 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 	return res, nil
 }
 
+// readSmall reads a small file of the layout (trim.txt, version.txt, CACHEDIR.TAG): without
+// blocking on a FIFO, and refusing anything but a regular file of at most 4 KiB, so that a
+// planted sparse file cannot make a read allocate gigabytes.
+func readSmall(name string) ([]byte, error) {
+	f, err := openEntry(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > 4096 {
+		return nil, fmt.Errorf("cache: %s is not a file of the cache", name)
+	}
+	return io.ReadAll(io.LimitReader(f, 4096))
+}
+
 // lockTrim takes the trim lock of the namespace root: it creates trim.lock exclusively, or
 // takes over one older than staleLock (or dated in the future), left by a trim that died. It
 // reports false when another process holds the lock.
@@ -273,9 +293,13 @@ func lockTrim(root string, now time.Time) (unlock func(), ok bool, err error) {
 		if !errors.Is(err, os.ErrExist) {
 			return nil, false, err
 		}
-		fi, serr := os.Stat(name)
+		fi, serr := os.Lstat(name)
 		if serr != nil {
 			continue // released meanwhile: try again
+		}
+		if !fi.Mode().IsRegular() {
+			os.RemoveAll(name) // not a lock of ours: a directory, a link
+			continue
 		}
 		if age := now.Sub(effective(fi.ModTime(), now)); age < staleLock {
 			return nil, false, nil
@@ -313,7 +337,7 @@ func (c *Cache) touchVersion() {
 // lastTrim returns the time recorded in the trim.txt of the namespace root, or the zero
 // time if there is none.
 func lastTrim(root string) time.Time {
-	b, err := os.ReadFile(filepath.Join(root, trimFile))
+	b, err := readSmall(filepath.Join(root, trimFile))
 	if err != nil {
 		return time.Time{}
 	}
@@ -338,6 +362,10 @@ func (c *Cache) Trim() error {
 }
 
 func (c *Cache) trim() error {
+	// One trim of this Cache at a time: Trim waits for a background one rather than
+	// finding the namespace locked by it and doing nothing.
+	c.trimMu.Lock()
+	defer c.trimMu.Unlock()
 	c.written.Store(0)
 	res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, c.now())
 	c.stats.trims.Add(1)
@@ -392,12 +420,20 @@ func (c *Cache) startTrim(due func() bool) {
 // ledger appends a byte per KiB of n (at least one) to the namespace's ledger and returns
 // its size: about the KiB stored in the namespace, by every process, since the last trim.
 func (c *Cache) ledger(n int64) int64 {
-	f, err := os.OpenFile(filepath.Join(c.root, ledgerFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	name := filepath.Join(c.root, ledgerFile)
+	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		os.RemoveAll(name) // not ours (a FIFO would block, a link lead elsewhere)
+	}
+	f, err := openAppend(name)
 	if err != nil {
 		return 0
 	}
 	defer f.Close()
-	k := max(1, n/ledgerUnit)
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	// What the store costs on disk: whole 4 KiB blocks.
+	k := (n + 4095) / 4096 * (4096 / ledgerUnit)
 	var zeros [4096]byte
 	for k > 0 {
 		m := min(k, int64(len(zeros)))
@@ -443,11 +479,15 @@ func clearVersion(vdir string) (TrimResult, error) {
 }
 
 // namespaces returns the namespace directories under dir: namespace itself when it is not "",
-// or every subdirectory with a valid namespace name.
+// or every subdirectory with a valid namespace name; each must be a directory (not a link)
+// tagged as a cache.
 func namespaces(dir, namespace string) ([]string, error) {
 	if namespace != "" {
 		if !namespaceRE.MatchString(namespace) {
 			return nil, fmt.Errorf("cache: invalid namespace %q", namespace)
+		}
+		if _, err := os.Lstat(filepath.Join(dir, namespace)); err == nil && !tagged(filepath.Join(dir, namespace)) {
+			return nil, fmt.Errorf("cache: %s is not a cache namespace (it has no %s; a Cache opened on it writes one)", filepath.Join(dir, namespace), tagFile)
 		}
 		return []string{namespace}, nil
 	}
@@ -457,9 +497,12 @@ func namespaces(dir, namespace string) ([]string, error) {
 	}
 	var ns []string
 	for _, de := range des {
-		if de.IsDir() && namespaceRE.MatchString(de.Name()) {
+		if de.IsDir() && namespaceRE.MatchString(de.Name()) && tagged(filepath.Join(dir, de.Name())) {
 			ns = append(ns, de.Name())
 		}
+	}
+	if len(ns) == 0 {
+		return nil, fmt.Errorf("cache: %s is not a cache directory (no namespace in it has a %s; a Cache opened on it writes one)", dir, tagFile)
 	}
 	return ns, nil
 }
@@ -476,7 +519,7 @@ func TrimDir(dir, namespace string, maxBytes int64, maxAge time.Duration) (TrimR
 		maxAge = DefaultMaxAge
 	}
 	var total TrimResult
-	if err := checkTag(dir, namespace); err != nil {
+	if err := checkDir(dir, namespace); err != nil {
 		return total, err
 	}
 	nss, err := namespaces(dir, namespace)
@@ -501,7 +544,7 @@ func TrimDir(dir, namespace string, maxBytes int64, maxAge time.Duration) (TrimR
 // TrimDir and Usage, it refuses a directory without a cache directory tag (CACHEDIR.TAG).
 func Clear(dir, namespace string) (TrimResult, error) {
 	var total TrimResult
-	if err := checkTag(dir, namespace); err != nil {
+	if err := checkDir(dir, namespace); err != nil {
 		return total, err
 	}
 	nss, err := namespaces(dir, namespace)
@@ -534,6 +577,13 @@ func Clear(dir, namespace string) (TrimResult, error) {
 				}
 			}
 		}
+		// The tag goes last, and only with the directory: a namespace that keeps files the
+		// cache did not write stays a cache namespace.
+		if des, err := os.ReadDir(root); err == nil && len(des) == 1 && des[0].Name() == tagFile {
+			if fi, err := des[0].Info(); err == nil {
+				total.removed(layoutFile{path: filepath.Join(root, tagFile), size: fi.Size()})
+			}
+		}
 		os.Remove(root) // fails if something unrecognised is left: kept
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -558,7 +608,7 @@ type VersionUsage struct {
 // Usage reports the disk usage of the namespace of dir, or of every namespace when namespace
 // is "", per version, sorted by namespace and version directory.
 func Usage(dir, namespace string) ([]VersionUsage, error) {
-	if err := checkTag(dir, namespace); err != nil {
+	if err := checkDir(dir, namespace); err != nil {
 		return nil, err
 	}
 	nss, err := namespaces(dir, namespace)
@@ -581,7 +631,7 @@ func Usage(dir, namespace string) ([]VersionUsage, error) {
 			}
 			vdir := filepath.Join(root, de.Name())
 			u := VersionUsage{Namespace: ns, VersionID: de.Name()}
-			if b, err := os.ReadFile(filepath.Join(vdir, versionFile)); err == nil {
+			if b, err := readSmall(filepath.Join(vdir, versionFile)); err == nil {
 				u.Version = strings.TrimSuffix(string(b), "\n")
 			}
 			files, err := scanVersion(vdir)

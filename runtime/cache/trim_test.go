@@ -217,7 +217,7 @@ func TestUsageAndClear(t *testing.T) {
 	}
 
 	res, err := Clear(dir, "b")
-	if err != nil || res.Files != 3+1+1 { // entries, version.txt, trim.txt
+	if err != nil || res.Files != 3+1+1+1 { // entries, version.txt, trim.txt, CACHEDIR.TAG
 		t.Errorf("Clear(b) = %+v, %v", res, err)
 	}
 	if exists(filepath.Join(dir, "b")) || !exists(filepath.Join(dir, "a")) {
@@ -230,8 +230,8 @@ func TestUsageAndClear(t *testing.T) {
 		t.Error("Clear removed a file it does not own")
 	}
 	des, _ := os.ReadDir(filepath.Join(dir, "a"))
-	if len(des) != 1 {
-		t.Errorf("left in a: %v, want only mine.txt", des)
+	if len(des) != 2 {
+		t.Errorf("left in a: %v, want mine.txt and the tag that keeps a a cache namespace", des)
 	}
 }
 

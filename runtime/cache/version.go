@@ -26,7 +26,8 @@ var buildVersion = sync.OnceValue(func() string {
 // differ in any of those never share entries. Otherwise it is a development build, identified
 // by exeHash(): version "(devel)" or unknown, a modified one (vcs.modified=true or a "+dirty"
 // version), a dependency replaced by a local directory (whose content the build information
-// does not record), or no build information at all.
+// does not record), a -trimpath build (whose -ldflags it does not record), or no build
+// information at all. (A build with -overlay records nothing of it: set Options.Version.)
 func versionOf(bi *debug.BuildInfo, exeHash func() string) string {
 	if bi == nil {
 		return "exe:" + exeHash()
@@ -42,11 +43,23 @@ func versionOf(bi *debug.BuildInfo, exeHash func() string) string {
 		}
 	}
 	v := bi.Main.Version
-	if v == "" || v == "(devel)" || v == "devel" || strings.Contains(v, "+dirty") || modified || localReplace(bi) {
+	if v == "" || v == "(devel)" || v == "devel" || strings.Contains(v, "+dirty") || modified || localReplace(bi) || trimpath(bi) {
 		return "devel:" + bi.Main.Path + ":" + exeHash()
 	}
 	sum := sha256.Sum256([]byte(bi.String()))
 	return bi.Main.Path + "@" + v + " " + rev + " " + bi.GoVersion + " build:" + hex.EncodeToString(sum[:8])
+}
+
+// trimpath reports whether the build used -trimpath, for which the go command leaves -ldflags
+// out of the build information (go.dev/issue/52372): two such builds that differ in -X flags
+// would look alike.
+func trimpath(bi *debug.BuildInfo) bool {
+	for _, s := range bi.Settings {
+		if s.Key == "-trimpath" && s.Value == "true" {
+			return true
+		}
+	}
+	return false
 }
 
 // localReplace reports whether a dependency is replaced by a directory: its content can

@@ -80,6 +80,11 @@ func TestVersionCoversBuildInformation(t *testing.T) {
 			t.Errorf("%s: version %q, want a release version other than %q", name, got, want)
 		}
 	}
+	trim := base()
+	trim.Settings = append(trim.Settings, debug.BuildSetting{Key: "-trimpath", Value: "true"})
+	if got := versionOf(trim, exe); got != "devel:example.com/cc:EXEHASH" {
+		t.Errorf("a -trimpath build (whose -ldflags the build information leaves out): version %q, want a development build", got)
+	}
 	bi := base()
 	bi.Deps[0].Replace = &debug.Module{Path: "../dep"}
 	if got := versionOf(bi, exe); got != "devel:example.com/cc:EXEHASH" {
