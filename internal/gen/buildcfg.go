@@ -81,12 +81,7 @@ func (pkg *Package) buildDependent(e ast.Expr, depth int) string {
 		}
 		switch n := n.(type) {
 		case *ast.UnaryExpr:
-			// ^uint(0) and its kin measure the word size.
-			if call, ok := n.X.(*ast.CallExpr); ok && n.Op == token.XOR {
-				if id, ok := call.Fun.(*ast.Ident); ok && (id.Name == "uint" || id.Name == "uintptr" || id.Name == "int") {
-					why = "depends on the word size (" + types.ExprString(n) + ")"
-				}
-			}
+			why = wordSize(n)
 		case *ast.CallExpr:
 			if sel, ok := n.Fun.(*ast.SelectorExpr); ok {
 				if b, ok := pkg.info.Uses[sel.Sel].(*types.Builtin); ok {
@@ -207,11 +202,7 @@ func (pkg *Package) foreignDependent(dir, name string, depth int) string {
 		}
 		switch n := n.(type) {
 		case *ast.UnaryExpr:
-			if call, ok := n.X.(*ast.CallExpr); ok && n.Op == token.XOR {
-				if id, ok := call.Fun.(*ast.Ident); ok && (id.Name == "uint" || id.Name == "uintptr" || id.Name == "int") {
-					why = "depends on the word size (" + types.ExprString(n) + ")"
-				}
-			}
+			why = wordSize(n)
 		case *ast.SelectorExpr:
 			x, ok := n.X.(*ast.Ident)
 			if !ok {
@@ -246,4 +237,15 @@ func expandGOROOT(file string) string {
 		return build.Default.GOROOT + rest
 	}
 	return file
+}
+
+// wordSize returns why ^uint(0) and its kin (^uintptr(0), ^int(0)) depend on the build: they
+// measure the word size. It returns "" for any other expression.
+func wordSize(n *ast.UnaryExpr) string {
+	if call, ok := n.X.(*ast.CallExpr); ok && n.Op == token.XOR {
+		if id, ok := call.Fun.(*ast.Ident); ok && (id.Name == "uint" || id.Name == "uintptr" || id.Name == "int") {
+			return "depends on the word size (" + types.ExprString(n) + ")"
+		}
+	}
+	return ""
 }

@@ -22,18 +22,14 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 	}
 	c.io <- struct{}{}
 	defer func() { <-c.io }()
-	f, err := openEntry(name)
+	f, fi, err := openRegular(name)
+	if err == errMalformed {
+		return nil, err // a FIFO, a device, a directory: not an entry
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("cache: reading entry: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errMalformed // a FIFO, a device, a directory: not an entry
-	}
 	size := fi.Size()
 	if size < headerSize || size > headerSize+maxTypeLen+c.opts.MaxEntryBytes+c.opts.MaxEntryBytes/8+1024 {
 		return nil, errMalformed
@@ -60,6 +56,26 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 		os.Chtimes(name, now, now) // best effort: a read-only cache still serves hits
 	}
 	return raw, nil
+}
+
+// openRegular opens a file of the layout for reading without blocking (a FIFO planted there
+// would hang a plain open) and returns it with its information; anything but a regular file
+// is errMalformed.
+func openRegular(name string) (*os.File, os.FileInfo, error) {
+	f, err := openEntry(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("cache: reading %s: %w", name, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, errMalformed
+	}
+	return f, fi, nil
 }
 
 // errClosed and errTooLarge are why writeEntry stored nothing, without a failure: the Cache

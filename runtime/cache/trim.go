@@ -262,16 +262,12 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 // blocking on a FIFO, and refusing anything but a regular file of at most 4 KiB, so that a
 // planted sparse file cannot make a read allocate gigabytes.
 func readSmall(name string) ([]byte, error) {
-	f, err := openEntry(name)
+	f, fi, err := openRegular(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() || fi.Size() > 4096 {
+	if fi.Size() > 4096 {
 		return nil, fmt.Errorf("cache: %s is not a file of the cache", name)
 	}
 	return io.ReadAll(io.LimitReader(f, 4096))
