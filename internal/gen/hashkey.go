@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/token"
 	"go/types"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -571,8 +572,24 @@ func (pkg *Package) guardOwnHashKey(n *Node) bool {
 	if !ok {
 		return false
 	}
-	src, err := os.ReadFile(expandGOROOT(pkg.Fset.Position(fn.Pos()).Filename))
-	return err == nil && isOurs(src)
+	return pkg.generated(pkg.Fset.Position(fn.Pos()).Filename)
+}
+
+// generated reports, once per file, whether cachegen wrote the file: its first line is
+// generatedHeader.
+func (pkg *Package) generated(filename string) bool {
+	if g, ok := pkg.generatedFiles[filename]; ok {
+		return g
+	}
+	g := false
+	if f, err := os.Open(expandGOROOT(filename)); err == nil {
+		head := make([]byte, len(generatedHeader))
+		_, err := io.ReadFull(f, head)
+		f.Close()
+		g = err == nil && isOurs(head)
+	}
+	pkg.generatedFiles[filename] = g
+	return g
 }
 
 // keyLike reports whether t, or the type it points to, has a HashKey method of its own or

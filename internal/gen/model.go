@@ -60,6 +60,8 @@ type Package struct {
 	// hashKeyElsewhere maps the name of a type of the package to the file, excluded from
 	// this build, that declares a HashKey method for it.
 	hashKeyElsewhere map[string]string
+	// generatedFiles caches, per file name, whether cachegen wrote the file.
+	generatedFiles map[string]bool
 }
 
 // receiverName returns the type name of a method receiver expression: T, *T, T[P], *T[P].
@@ -145,6 +147,7 @@ func buildPackage(p *packages.Package, run *runIndex, errs *ErrorList) *Package 
 		constrained: map[string]string{},
 
 		hashKeyElsewhere: map[string]string{},
+		generatedFiles:   map[string]bool{},
 		info:             p.TypesInfo,
 		specs:            map[*types.TypeName]*ast.TypeSpec{},
 		consts:           map[*types.Const]ast.Expr{},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -72,6 +73,18 @@ func TestManyLoadsFewDescriptors(t *testing.T) {
 	}
 	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1, Sync: true})
+	// Count the stores writing at once, each made to take a moment: without a bound, about
+	// as many as there are Loads; with it, at most maxOpenFiles. (This machine's file system
+	// may be too fast for the low limit alone to show EMFILE.)
+	var writing, most atomic.Int64
+	c.writeFile = func(name string, data []byte, sync bool) error {
+		now := writing.Add(1)
+		defer writing.Add(-1)
+		for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+		}
+		time.Sleep(time.Millisecond)
+		return writeFileAtomic(name, data, sync)
+	}
 	const n = 2000
 	// Every compute returns at once, when all have started: the stores then overlap.
 	var started sync.WaitGroup
@@ -93,6 +106,9 @@ func TestManyLoadsFewDescriptors(t *testing.T) {
 	wg.Wait()
 	if st := c.Stats(); st.Errors != 0 || st.Stores != n {
 		t.Fatalf("stats %+v: want %d stores and no error", st, n)
+	}
+	if m := most.Load(); m > maxOpenFiles {
+		t.Fatalf("%d stores wrote at once; the bound is %d", m, maxOpenFiles)
 	}
 }
 
