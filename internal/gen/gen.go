@@ -240,7 +240,6 @@ type filePlan struct {
 	hashKeys map[*Struct]jen.Code // the HashKey method of each key
 	helpers  []jen.Code           // the helper functions of recursive types
 	msgp     map[*Struct]bool     // the structs that get msgp serializers
-	notes    map[*Struct]string   // why a key gets no serializers
 }
 
 // planFile decides which structs get which methods, and reports every problem. A struct a
@@ -248,7 +247,7 @@ type filePlan struct {
 // planned in turn, wherever it stands in pkg.Structs.
 func planFile(pkg *Package) (*filePlan, ErrorList) {
 	var errs ErrorList
-	plan := &filePlan{hashKeys: map[*Struct]jen.Code{}, msgp: map[*Struct]bool{}, notes: map[*Struct]string{}}
+	plan := &filePlan{hashKeys: map[*Struct]jen.Code{}, msgp: map[*Struct]bool{}}
 
 	// Keys first: they reach the same-package structs they contain.
 	var queue []*Struct
@@ -290,29 +289,14 @@ func planFile(pkg *Package) (*filePlan, ErrorList) {
 	}
 	plan.helpers = keys.helperFuncs()
 
-	// Then values, which must serialize completely, and keys, which get serializers too
-	// when every field allows it.
+	// Then values, which must serialize completely. A key gets serializers only when it is
+	// annotated //cachegen:value too: nothing generates methods nobody asked for.
 	values := &valueChecker{pkg: pkg}
 	for i := 0; i < len(pkg.Structs); i++ {
 		if s := pkg.Structs[i]; s.Value && !plan.msgp[s] {
 			for _, r := range values.check(s, &errs) {
 				plan.msgp[r] = true
 			}
-		}
-	}
-	for i := 0; i < len(pkg.Structs); i++ {
-		s := pkg.Structs[i]
-		if plan.hashKeys[s] == nil || plan.msgp[s] {
-			continue
-		}
-		var keyErrs ErrorList
-		involved := values.check(s, &keyErrs)
-		if len(keyErrs) > 0 {
-			plan.notes[s] = keyValueNote(s, keyErrs)
-			continue
-		}
-		for _, r := range involved {
-			plan.msgp[r] = true
 		}
 	}
 
@@ -399,10 +383,6 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 		if hashKey != nil {
 			f.Line()
 			f.Add(hashKey)
-		}
-		if note := plan.notes[s]; note != "" {
-			f.Line()
-			f.Add(comments(note))
 		}
 		if msgp {
 			set = append(set, s)

@@ -499,12 +499,3 @@ func guardUnmarshal(code []byte, prefix string) []byte {
 	}
 	return out.Bytes()
 }
-
-// keyValueNote explains, in the generated file, why a key got no msgp methods.
-func keyValueNote(s *Struct, errs ErrorList) string {
-	reasons := make([]string, 0, len(errs))
-	for _, e := range errs {
-		reasons = append(reasons, e.Msg)
-	}
-	return fmt.Sprintf("%s has no msgp methods (keys get them only when every field can be serialized):\n%s", s.Name(), strings.Join(reasons, "\n"))
-}
