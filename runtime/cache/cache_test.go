@@ -82,6 +82,27 @@ func runHelper(mode, dir string) error {
 			return fmt.Errorf("stats %+v, want one disk hit", st)
 		}
 		return nil
+	case "cancelpanic": // compute cancels its only caller, then panics: someone must see it
+		c, err := Open(Options{Dir: dir, Namespace: "test"})
+		if err != nil {
+			return err
+		}
+		for i := range 50 {
+			ctx, cancel := context.WithCancel(ctx)
+			recovered := func() (p any) {
+				defer func() { p = recover() }()
+				Load(ctx, c, testKey{"cancel", i}, func(context.Context, testKey) (testValue, error) {
+					cancel()
+					panic("cancel kaboom")
+				})
+				return nil
+			}()
+			if recovered == nil {
+				time.Sleep(time.Second) // the panic crashes the process before this ends
+				return fmt.Errorf("round %d: the panic was lost", i)
+			}
+		}
+		return nil
 	case "lostpanic": // every caller gives up, then compute panics: the process must crash
 		c, err := Open(Options{Dir: dir, Namespace: "test"})
 		if err != nil {

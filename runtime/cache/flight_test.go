@@ -70,6 +70,25 @@ func TestLostPanicCrashes(t *testing.T) {
 	}
 }
 
+// TestPanicAfterCancelIsNotLost: a compute that cancels its only caller's context and then
+// panics races the caller's giving up. Either the caller receives the panic or, having left
+// first, the process crashes with it; the panic is never lost.
+func TestPanicAfterCancelIsNotLost(t *testing.T) {
+	for _, procs := range []string{"1", "2"} {
+		cmd := helperCommand(t, "cancelpanic", t.TempDir(), 1)
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+procs)
+		var out strings.Builder
+		cmd.Stderr = &out
+		err := cmd.Run()
+		if strings.Contains(out.String(), "was lost") {
+			t.Fatalf("GOMAXPROCS=%s: %s", procs, out.String())
+		}
+		if err != nil && !strings.Contains(out.String(), "cancel kaboom") {
+			t.Fatalf("GOMAXPROCS=%s: the child failed without the panic: %v\n%s", procs, err, out.String())
+		}
+	}
+}
+
 // TestCloseDoesNotWaitForever: Close waits for a computation still running for a caller that
 // gave up, but no longer than CloseTimeout; the value, when it comes, is not stored.
 func TestCloseDoesNotWaitForever(t *testing.T) {

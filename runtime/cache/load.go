@@ -23,6 +23,9 @@ const (
 type flight struct {
 	done    chan struct{}
 	waiters int // Loads waiting, guarded by Cache.flightMu until done is closed
+	// finished is set, under Cache.flightMu, when the flight's result is final: a waiter
+	// whose context ends after that takes the result (a panic must reach someone).
+	finished bool
 
 	// Set before done is closed.
 	raw      []byte // the value's msgp encoding, nil if it could not be encoded
@@ -115,6 +118,7 @@ func Load[K keyhash.Key, V any, PV msgpPtr[V]](ctx context.Context, c *Cache, ke
 				}
 				c.flightMu.Lock()
 				delete(c.flights, mk)
+				f.finished = true
 				f.shared = f.waiters > 1
 				waiters := f.waiters
 				c.flightMu.Unlock()
@@ -139,10 +143,18 @@ func Load[K keyhash.Key, V any, PV msgpPtr[V]](ctx context.Context, c *Cache, ke
 	case <-f.done:
 	case <-ctx.Done():
 		c.flightMu.Lock()
-		f.waiters--
+		finished := f.finished
+		if !finished {
+			f.waiters--
+		}
 		c.flightMu.Unlock()
-		c.stats.misses.Add(1)
-		return zero, ctx.Err()
+		if !finished {
+			c.stats.misses.Add(1)
+			return zero, ctx.Err()
+		}
+		// The flight counted this caller among its waiters when it finished: take its
+		// result, so that a panic is re-raised by someone rather than lost.
+		<-f.done
 	}
 	if f.panicked != nil {
 		panic(f.panicked)
