@@ -443,7 +443,9 @@ func DefaultDir() string {
 // defaultDir is DefaultDir, with why it found no safe directory.
 func defaultDir() (string, error) {
 	var errs []error
-	if d, err := os.UserCacheDir(); err == nil {
+	if d, err := os.UserCacheDir(); err == nil && !filepath.IsAbs(d) {
+		errs = append(errs, fmt.Errorf("cache: the user cache directory %s is relative", d))
+	} else if err == nil {
 		d = filepath.Join(d, "cachegen")
 		if err := privateDir(d, true); err == nil {
 			return d, nil
@@ -453,7 +455,12 @@ func defaultDir() (string, error) {
 	} else {
 		errs = append(errs, err)
 	}
-	d := filepath.Join(os.TempDir(), "cachegen-"+userTag())
+	tmp := os.TempDir()
+	if !filepath.IsAbs(tmp) {
+		// A relative TMPDIR would resolve elsewhere after a change of directory.
+		return "", errors.Join(append(errs, fmt.Errorf("cache: the temporary directory %s is relative", tmp))...)
+	}
+	d := filepath.Join(tmp, "cachegen-"+userTag())
 	if err := privateDir(d, false); err != nil {
 		return "", errors.Join(append(errs, err)...)
 	}
@@ -479,6 +486,9 @@ func privateDir(d string, parents bool) error {
 		return fmt.Errorf("cache: %w", err)
 	}
 	if err := checkPrivate(fi); err != nil {
+		return fmt.Errorf("cache: not using %s: %w", d, err)
+	}
+	if err := checkAncestors(d); err != nil {
 		return fmt.Errorf("cache: not using %s: %w", d, err)
 	}
 	return nil

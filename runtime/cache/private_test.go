@@ -151,3 +151,85 @@ func TestRelativeDirIsResolvedAtOpen(t *testing.T) {
 		t.Fatalf("Dir() = %q, want %q", c.Dir(), want)
 	}
 }
+
+// TestDefaultDirRefusesUnsafeParents: a private directory is only as safe as the directories
+// above it: whoever can write its parent can swap it for one of their own while a process
+// runs. A parent that others may write without the sticky bit, one that another user owns, and
+// a relative TMPDIR (which a change of directory would move) leave the Cache on memory alone.
+func TestDefaultDirRefusesUnsafeParents(t *testing.T) {
+	cases := []struct {
+		name string
+		tmp  func(t *testing.T) string // the TMPDIR to use
+	}{
+		{"parent writable by others", func(t *testing.T) string {
+			d := filepath.Join(t.TempDir(), "shared")
+			if err := os.Mkdir(d, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(d, 0o777); err != nil { // past the umask
+				t.Fatal(err)
+			}
+			return d
+		}},
+		{"grandparent writable by others", func(t *testing.T) string {
+			d := filepath.Join(t.TempDir(), "shared")
+			if err := os.MkdirAll(filepath.Join(d, "mine"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(d, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(d, "mine")
+		}},
+		{"parent owned by another user", func(t *testing.T) string {
+			d := filepath.Join(t.TempDir(), "theirs")
+			if err := os.Mkdir(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(d, 4242, 4242); err != nil {
+				t.Logf("cannot chown as this user (%v): a parent writable by others stands for it", err)
+				if err := os.Chmod(d, 0o777); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return d
+		}},
+		{"relative TMPDIR", func(t *testing.T) string {
+			t.Chdir(t.TempDir())
+			if err := os.Mkdir("rel", 0o700); err != nil {
+				t.Fatal(err)
+			}
+			return "rel"
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			noUserCacheDir(t)
+			t.Setenv("TMPDIR", tc.tmp(t))
+			if d := DefaultDir(); d != "" {
+				t.Fatalf("DefaultDir() = %q, want none", d)
+			}
+			c := open(t, Options{Namespace: "test"})
+			if c.Dir() != "" {
+				t.Fatalf("the Cache uses %s", c.Dir())
+			}
+		})
+	}
+}
+
+// TestDefaultDirUnderStickyParent: a parent that everyone may write, with the sticky bit (as
+// /tmp is), is safe: others cannot rename what they do not own.
+func TestDefaultDirUnderStickyParent(t *testing.T) {
+	noUserCacheDir(t)
+	d := filepath.Join(t.TempDir(), "tmp")
+	if err := os.Mkdir(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(d, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", d)
+	if got, want := DefaultDir(), filepath.Join(d, "cachegen-"+userTag()); got != want {
+		t.Fatalf("DefaultDir() = %q, want %q", got, want)
+	}
+}

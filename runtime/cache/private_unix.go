@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -28,6 +29,38 @@ func checkPrivate(fi fs.FileInfo) error {
 		return fmt.Errorf("%s may be written by other users (mode %v)", fi.Name(), fi.Mode().Perm())
 	}
 	return nil
+}
+
+// checkAncestors reports why a directory above d (d's parent, its parent, up to the root,
+// symbolic links resolved) would let another user replace d: one owned by a user other than
+// this one or root, or one that others may write without the sticky bit (which, as on /tmp,
+// keeps them from renaming what they do not own). Checking d alone would not do: whoever
+// can write its parent can swap d for a directory of their own while a process runs.
+func checkAncestors(d string) error {
+	parent, err := filepath.EvalSymlinks(filepath.Dir(d))
+	if err != nil {
+		return err
+	}
+	uid := os.Geteuid()
+	for p := parent; ; p = filepath.Dir(p) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return fmt.Errorf("%s: owner unknown", p)
+		}
+		switch {
+		case int(st.Uid) != uid && st.Uid != 0:
+			return fmt.Errorf("%s belongs to user %d, who could replace what it holds", p, st.Uid)
+		case fi.Mode().Perm()&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0:
+			return fmt.Errorf("%s may be written by other users (mode %v, no sticky bit), who could replace what it holds", p, fi.Mode().Perm())
+		}
+		if up := filepath.Dir(p); up == p {
+			return nil
+		}
+	}
 }
 
 // userTag names the current user in the fallback directory's name.
