@@ -155,6 +155,11 @@ type Cache struct {
 	encoder                  func() (*zstd.Encoder, error)
 	decoder                  func() (*zstd.Decoder, error)
 	encoderMade, decoderMade atomic.Bool
+	// largeEncoder and largeDecoder make a codec for one entry larger than largeEntry,
+	// closed after use: the shared codecs keep, one per core, buffers as large as the
+	// largest value they saw, which would hold several times the memory tier's budget.
+	largeEncoder func() (*zstd.Encoder, error)
+	largeDecoder func() (*zstd.Decoder, error)
 
 	// diskMu guards diskClosed, which Close sets before it releases the compressor: a
 	// computation that finishes after Close gave up waiting must not store with it.
@@ -310,8 +315,14 @@ func Open(opts Options) (*Cache, error) {
 	c.decoder = sync.OnceValues(func() (*zstd.Decoder, error) {
 		c.decoderMade.Store(true)
 		return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
-			zstd.WithDecoderMaxMemory(uint64(opts.MaxEntryBytes)), zstd.WithDecodeAllCapLimit(true))
+			zstd.WithDecoderMaxMemory(largeEntry), zstd.WithDecodeAllCapLimit(true))
 	})
+	c.largeEncoder = func() (*zstd.Encoder, error) {
+		return zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderCRC(false), zstd.WithEncoderConcurrency(1))
+	}
+	c.largeDecoder = func() (*zstd.Decoder, error) {
+		return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(opts.MaxEntryBytes)))
+	}
 
 	dir := opts.Dir
 	defaulted := false

@@ -34,8 +34,22 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 	if size < headerSize || size > headerSize+maxTypeLen+c.opts.MaxEntryBytes+c.opts.MaxEntryBytes/8+1024 {
 		return nil, errMalformed
 	}
+	// The header first: a file that is not an entry of this key, or lies about its sizes,
+	// costs no buffer of its size. Nor does a sparse one, which the cache never writes.
+	head := make([]byte, min(int64(headerSize+len(vt.name)), size))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, errMalformed
+	}
+	rawSize, err := checkHead(head, ek, vt.name, size, c.opts.MaxEntryBytes)
+	if err != nil {
+		return nil, err
+	}
+	if size > 64<<10 && isSparse(fi) {
+		return nil, errMalformed
+	}
 	b := make([]byte, size+1)
-	n, err := io.ReadFull(f, b)
+	copy(b, head)
+	n, err := io.ReadFull(f, b[len(head):])
 	switch {
 	case err == io.ErrUnexpectedEOF: // expected: the file has size bytes
 	case err == nil: // the file grew: not one of ours, entry files never change
@@ -43,8 +57,14 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("cache: reading entry: %w", err)
 	}
-	b = b[:n]
+	b = b[:len(head)+n]
 	dec, err := c.decoder()
+	if rawSize > largeEntry && err == nil && b[codecOffset] == codecZstd {
+		// A codec of its own, dropped after use (see largeDecoder).
+		if dec, err = c.largeDecoder(); err == nil {
+			defer dec.Close()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cache: creating zstd decoder: %w", err)
 	}
@@ -93,6 +113,12 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 		return errClosed // closed while the value was computed: not stored
 	}
 	enc, err := c.encoder()
+	if len(raw) > largeEntry && err == nil && enc != nil {
+		// A codec of its own, dropped after use (see largeEncoder).
+		if enc, err = c.largeEncoder(); err == nil {
+			defer enc.Close()
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("cache: creating zstd encoder: %w", err)
 	}

@@ -100,30 +100,47 @@ func encodeEntry(enc *zstd.Encoder, ek *entryKey, typ string, raw []byte) []byte
 // and costs a zstd frame header.
 const minCompress = 128
 
+// largeEntry is the raw size above which an entry is compressed and decompressed by a codec
+// of its own, and decompressed into a buffer that grows as output arrives.
+const largeEntry = 1 << 20
+
+// checkHead checks the start of an entry file, head (at least its header and type name),
+// against the expected digest and type and the file's size, and returns the raw size it
+// announces. It is checked before the file is read, so that a file that is not an entry of
+// ek (or is sparse, or lies about its sizes) costs no buffer of its size.
+func checkHead(head []byte, ek *entryKey, typ string, fileSize, maxRaw int64) (uint64, error) {
+	if len(head) < headerSize || string(head[:8]) != magic ||
+		binary.LittleEndian.Uint16(head[8:]) != formatVersion ||
+		head[11] != 0 || head[14] != 0 || head[15] != 0 ||
+		binary.LittleEndian.Uint32(head[68:]) != 0 {
+		return 0, errMalformed
+	}
+	typLen := int(binary.LittleEndian.Uint16(head[12:]))
+	if typLen != len(typ) || len(head) < headerSize+typLen ||
+		[sha256.Size]byte(head[16:48]) != *ek ||
+		string(head[headerSize:headerSize+typLen]) != typ {
+		return 0, errMalformed
+	}
+	rawSize := binary.LittleEndian.Uint64(head[48:])
+	storedSize := binary.LittleEndian.Uint64(head[56:])
+	if storedSize != uint64(fileSize)-uint64(headerSize+typLen) || rawSize > uint64(maxRaw) {
+		return 0, errMalformed
+	}
+	return rawSize, nil
+}
+
 // decodeEntry checks the entry file b against the expected digest and type and returns the
-// msgp encoding of its value. Every check failure is errMalformed. The decoded size is
-// bounded by maxRaw before anything is allocated, and the decompressor never writes more
-// than the header announced.
+// msgp encoding of its value. Every check failure is errMalformed. dec decompresses it
+// (entries up to largeEntry go into a buffer of the announced size; larger ones into one that
+// grows as output arrives, so that a forged size costs nothing).
 func decodeEntry(dec *zstd.Decoder, b []byte, ek *entryKey, typ string, maxRaw int64) ([]byte, error) {
-	if len(b) < headerSize || string(b[:8]) != magic ||
-		binary.LittleEndian.Uint16(b[8:]) != formatVersion ||
-		b[11] != 0 || b[14] != 0 || b[15] != 0 ||
-		binary.LittleEndian.Uint32(b[68:]) != 0 {
-		return nil, errMalformed
+	rawSize, err := checkHead(b, ek, typ, int64(len(b)), maxRaw)
+	if err != nil {
+		return nil, err
 	}
 	codec := b[codecOffset]
-	typLen := int(binary.LittleEndian.Uint16(b[12:]))
-	if typLen != len(typ) || len(b) < headerSize+typLen ||
-		[sha256.Size]byte(b[16:48]) != *ek ||
-		string(b[headerSize:headerSize+typLen]) != typ {
-		return nil, errMalformed
-	}
-	rawSize := binary.LittleEndian.Uint64(b[48:])
-	storedSize := binary.LittleEndian.Uint64(b[56:])
-	payload := b[headerSize+typLen:]
-	if storedSize != uint64(len(payload)) || rawSize > uint64(maxRaw) {
-		return nil, errMalformed
-	}
+	payload := b[headerSize+len(typ):]
+	storedSize := uint64(len(payload))
 	want := binary.LittleEndian.Uint32(b[crcOffset:])
 	crc := crc32.Update(0, castagnoli, b[:crcOffset])
 	crc = crc32.Update(crc, castagnoli, []byte{0, 0, 0, 0})
@@ -152,7 +169,11 @@ func decodeEntry(dec *zstd.Decoder, b []byte, ek *entryKey, typ string, maxRaw i
 		if rawSize > uint64(len(payload))/4*(128<<10) {
 			return nil, errMalformed
 		}
-		out, err := dec.DecodeAll(payload, make([]byte, 0, rawSize))
+		room := rawSize
+		if rawSize > largeEntry {
+			room = min(rawSize, 4*storedSize+largeEntry)
+		}
+		out, err := dec.DecodeAll(payload, make([]byte, 0, room))
 		if err != nil || uint64(len(out)) != rawSize {
 			return nil, errMalformed
 		}

@@ -24,6 +24,9 @@ func checkPrivate(fi fs.FileInfo) error {
 // Unix ownership there is nothing to check.
 func checkAncestors(d string) error { return nil }
 
+// isSparse reports whether a file has holes; without the block count, it cannot tell.
+func isSparse(fi fs.FileInfo) bool { return false }
+
 // userTag names the current user in the fallback directory's name.
 func userTag() string {
 	if u := os.Getenv("USERNAME"); u != "" {

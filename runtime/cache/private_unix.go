@@ -63,6 +63,13 @@ func checkAncestors(d string) error {
 	}
 }
 
+// isSparse reports whether the file system holds less than half of a file's bytes: a file
+// with holes, which the cache never writes.
+func isSparse(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Blocks*512 < fi.Size()/2
+}
+
 // userTag names the current user in the fallback directory's name.
 func userTag() string { return fmt.Sprint(os.Geteuid()) }
 
