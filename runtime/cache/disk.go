@@ -139,9 +139,10 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 	}
 	if err != nil {
 		// Something that is not a file stands at the entry's path (a directory cannot be
-		// renamed over): it is not one of ours, and would fail every store. Remove it.
+		// renamed over): it is not one of ours, and would fail every store. Remove it, but
+		// never what a directory holds: the cache writes nothing there.
 		if fi, lerr := os.Lstat(name); lerr == nil && !fi.Mode().IsRegular() {
-			if os.RemoveAll(name) == nil {
+			if os.Remove(name) == nil {
 				err = c.writeFile(name, data, c.opts.Sync)
 			}
 		}

@@ -73,11 +73,18 @@ func isSparse(fi fs.FileInfo) bool {
 // userTag names the current user in the fallback directory's name.
 func userTag() string { return fmt.Sprint(os.Geteuid()) }
 
-// openEntry opens an entry file for reading without blocking: a FIFO planted at an entry's
-// path would otherwise hang the open (and every Load of that key). The caller checks that
+// openEntry opens a file of the layout for reading without blocking (a FIFO planted at an
+// entry's path would otherwise hang the open, and every Load of that key) and without
+// following a symbolic link. The caller checks that
 // what it opened is a regular file.
 func openEntry(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		// A symbolic link: the cache writes none, and following it would read (or, in
+		// the admin command, show) a file anywhere.
+		return nil, errMalformed
+	}
+	return f, err
 }
 
 // isNoSpace reports whether err says the file system is full.

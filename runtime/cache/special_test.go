@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,26 +37,41 @@ func TestFIFOAtEntryPath(t *testing.T) {
 	within(t, 5*time.Second, "Close", func() { c.Close() })
 }
 
-// TestDirectoryAtEntryPath: a directory where an entry belongs is a miss, and the store that
-// follows replaces it, so that the next process hits.
+// TestDirectoryAtEntryPath: an empty directory where an entry belongs is a miss, and the
+// store that follows replaces it, so that the next process hits. A directory that holds
+// something is not the cache's to delete: it stays, with what it holds, and Loads compute.
 func TestDirectoryAtEntryPath(t *testing.T) {
-	dir := t.TempDir()
-	c := open(t, Options{Dir: dir, MemoryBytes: -1})
-	key := testKey{"dir", 1}
-	mk := memKeyOf[testValue](c, key)
-	ek := c.entryKey(&mk)
-	path := c.entryPath(&ek)
-	if err := os.MkdirAll(filepath.Join(path, "inside"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	load(t, c, key, computeSmall)
-	if st := c.Stats(); st.Errors != 0 || st.Stores != 1 {
-		t.Fatalf("stats %+v: want the directory replaced by the entry, without errors", st)
-	}
-	c2 := open(t, Options{Dir: dir, MemoryBytes: -1})
-	load(t, c2, key, computeSmall)
-	if st := c2.Stats(); st.DiskHits != 1 {
-		t.Fatalf("stats %+v: want a disk hit", st)
+	for _, full := range []bool{false, true} {
+		dir := t.TempDir()
+		c := open(t, Options{Dir: dir, MemoryBytes: -1})
+		key := testKey{"dir", 1}
+		mk := memKeyOf[testValue](c, key)
+		ek := c.entryKey(&mk)
+		path := c.entryPath(&ek)
+		if err := os.MkdirAll(path, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		inside := filepath.Join(path, "inside.txt")
+		if full {
+			if err := os.WriteFile(inside, []byte("someone's"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		load(t, c, key, computeSmall)
+		if full {
+			if _, err := os.Stat(inside); err != nil {
+				t.Fatalf("the cache deleted a file it did not write: %v", err)
+			}
+			continue
+		}
+		if st := c.Stats(); st.Errors != 0 || st.Stores != 1 {
+			t.Fatalf("stats %+v: want the directory replaced by the entry, without errors", st)
+		}
+		c2 := open(t, Options{Dir: dir, MemoryBytes: -1})
+		load(t, c2, key, computeSmall)
+		if st := c2.Stats(); st.DiskHits != 1 {
+			t.Fatalf("stats %+v: want a disk hit", st)
+		}
 	}
 }
 
@@ -194,7 +210,61 @@ func TestSpecialFilesInTheLayout(t *testing.T) {
 				if got > 128<<10 {
 					t.Errorf("the entries take %d bytes with a budget of 64 KiB: trimming stopped", got)
 				}
+				if name == "directory" {
+					if _, err := os.Stat(filepath.Join(path, "x")); err != nil {
+						t.Errorf("the cache deleted what a directory in its layout held: %v", err)
+					}
+				}
 			})
 		}
+	}
+}
+
+// TestLinksInTheLayoutAreNotFollowed: the cache writes no symbolic links, so a link in its
+// layout is not its own. Usage must not show what a linked version.txt points to (a file
+// only its owner may read, when the admin command runs as root), and a linked CACHEDIR.TAG
+// does not make a directory a cache that Clear would empty.
+func TestLinksInTheLayoutAreNotFollowed(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, Options{Dir: dir, Namespace: "test", MemoryBytes: -1})
+	load(t, c, testKey{"k", 1}, computeSmall)
+	c.Close()
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("hunter2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vfile := filepath.Join(c.versionDir, versionFile)
+	os.Remove(vfile)
+	if err := os.Symlink(secret, vfile); err != nil {
+		t.Fatal(err)
+	}
+	usage, err := Usage(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range usage {
+		if strings.Contains(u.Version, "hunter2") {
+			t.Fatalf("Usage shows the target of a link: %+v", u)
+		}
+	}
+
+	// A plain directory whose namespace links to a tag elsewhere.
+	plain := t.TempDir()
+	ns := filepath.Join(plain, "ns")
+	if err := os.MkdirAll(ns, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(ns, trimFile) // named like a file of the layout
+	if err := os.WriteFile(keep, []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(c.root, tagFile), filepath.Join(ns, tagFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Clear(plain, ""); err == nil {
+		t.Error("Clear accepted a directory whose tag is a link")
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Fatalf("Clear removed a file of a directory that is not a cache: %v", err)
 	}
 }

@@ -294,7 +294,12 @@ func lockTrim(root string, now time.Time) (unlock func(), ok bool, err error) {
 			continue // released meanwhile: try again
 		}
 		if !fi.Mode().IsRegular() {
-			os.RemoveAll(name) // not a lock of ours: a directory, a link
+			// Not a lock of ours: a link, a FIFO, a directory. It goes if it can without
+			// deleting anything it holds; otherwise the trim runs unlocked, which costs at
+			// worst a trim done twice, rather than none ever again.
+			if os.Remove(name) != nil {
+				return func() {}, true, nil
+			}
 			continue
 		}
 		if age := now.Sub(effective(fi.ModTime(), now)); age < staleLock {
@@ -418,7 +423,7 @@ func (c *Cache) startTrim(due func() bool) {
 func (c *Cache) ledger(n int64) int64 {
 	name := filepath.Join(c.root, ledgerFile)
 	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
-		os.RemoveAll(name) // not ours (a FIFO would block, a link lead elsewhere)
+		os.Remove(name) // not ours (a FIFO would block, a link lead elsewhere); a directory only if empty
 	}
 	f, err := openAppend(name)
 	if err != nil {
