@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -196,6 +197,23 @@ func TestOneTrimAtATime(t *testing.T) {
 	}
 	if _, err := os.Stat(lock); !os.IsNotExist(err) {
 		t.Fatal("the trim did not release its lock")
+	}
+
+	// A fresh lock of a process of this machine that has exited is taken over at once.
+	exited := exec.Command(os.Args[0], "-test.run=^$")
+	if err := exited.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if err := os.WriteFile(lock, fmt.Appendf(nil, "%d %s\n", exited.Process.Pid, host), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	storeN(t, c, "k2", 16, 100<<10)
+	if err := c.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	if got := usage(t, c.root); got > 1<<20 {
+		t.Fatalf("the lock of an exited process blocked trimming: %d bytes", got)
 	}
 }
 

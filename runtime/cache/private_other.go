@@ -27,6 +27,9 @@ func checkAncestors(d string) error { return nil }
 // isSparse reports whether a file has holes; without the block count, it cannot tell.
 func isSparse(fi fs.FileInfo) bool { return false }
 
+// processGone reports whether no process pid exists; here it cannot tell.
+func processGone(pid int) bool { return false }
+
 // userTag names the current user in the fallback directory's name.
 func userTag() string {
 	if u := os.Getenv("USERNAME"); u != "" {

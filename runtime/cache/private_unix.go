@@ -70,6 +70,11 @@ func isSparse(fi fs.FileInfo) bool {
 	return ok && st.Blocks*512 < fi.Size()/2
 }
 
+// processGone reports whether no process pid exists.
+func processGone(pid int) bool {
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
 // userTag names the current user in the fallback directory's name.
 func userTag() string { return fmt.Sprint(os.Geteuid()) }
 

@@ -281,7 +281,8 @@ func lockTrim(root string, now time.Time) (unlock func(), ok bool, err error) {
 	for range 2 {
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil {
-			fmt.Fprintf(f, "%d\n", os.Getpid())
+			host, _ := os.Hostname()
+			fmt.Fprintf(f, "%d %s\n", os.Getpid(), host)
 			f.Close()
 			os.Chtimes(name, now, now)
 			return func() { os.Remove(name) }, true, nil
@@ -302,12 +303,32 @@ func lockTrim(root string, now time.Time) (unlock func(), ok bool, err error) {
 			}
 			continue
 		}
-		if age := now.Sub(effective(fi.ModTime(), now)); age < staleLock {
+		if age := now.Sub(effective(fi.ModTime(), now)); age < staleLock && !lockerGone(name) {
 			return nil, false, nil
 		}
 		os.Remove(name) // a crashed trim's
 	}
 	return nil, false, nil
+}
+
+// lockerGone reports whether the trim lock name was left by a process of this machine that
+// no longer runs (it exited without releasing it, or was killed mid-trim): then it need not
+// age for staleLock before it is taken over. A lock of another machine (a shared directory)
+// cannot be checked.
+func lockerGone(name string) bool {
+	b, err := readSmall(name)
+	if err != nil {
+		return false
+	}
+	var pid int
+	var host string
+	if n, _ := fmt.Sscanf(string(b), "%d %s", &pid, &host); n < 1 || pid <= 0 {
+		return false
+	}
+	if me, _ := os.Hostname(); host != me {
+		return false
+	}
+	return processGone(pid)
 }
 
 // versionLastUsed returns when a Cache of the version directory vdir last showed that it
