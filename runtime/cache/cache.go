@@ -37,7 +37,8 @@ const (
 )
 
 // maxOpenFiles bounds the entry files a Cache reads or writes at once (gopls's file cache
-// uses a semaphore of the same size for the same reason).
+// uses a semaphore of the same size for the same reason), and openFileSlots lowers it to an
+// eighth of the process's limit on open files, leaving the rest to the program.
 const maxOpenFiles = 128
 
 // Timing of the disk tier's maintenance.
@@ -296,7 +297,7 @@ func Open(opts Options) (*Cache, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), io: make(chan struct{}, maxOpenFiles), now: time.Now, writeFile: writeFileAtomic}
+	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), io: make(chan struct{}, openFileSlots()), now: time.Now, writeFile: writeFileAtomic}
 	if c.version == "" {
 		c.version = buildVersion()
 	}

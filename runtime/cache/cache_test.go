@@ -82,6 +82,8 @@ func runHelper(mode, dir string) error {
 			return fmt.Errorf("stats %+v, want one disk hit", st)
 		}
 		return nil
+	case "fdlimit": // many Loads of distinct keys at once, with few files allowed
+		return fdLimitChild(dir)
 	case "cancelpanic": // compute cancels its only caller, then panics: someone must see it
 		c, err := Open(Options{Dir: dir, Namespace: "test"})
 		if err != nil {

@@ -30,6 +30,9 @@ func isSparse(fi fs.FileInfo) bool { return false }
 // processGone reports whether no process pid exists; here it cannot tell.
 func processGone(pid int) bool { return false }
 
+// openFileSlots returns how many files a Cache may have open at once.
+func openFileSlots() int { return maxOpenFiles }
+
 // userTag names the current user in the fallback directory's name.
 func userTag() string {
 	if u := os.Getenv("USERNAME"); u != "" {

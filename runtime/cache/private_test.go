@@ -4,8 +4,11 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -231,5 +234,46 @@ func TestDefaultDirUnderStickyParent(t *testing.T) {
 	t.Setenv("TMPDIR", d)
 	if got, want := DefaultDir(), filepath.Join(d, "cachegen-"+userTag()); got != want {
 		t.Fatalf("DefaultDir() = %q, want %q", got, want)
+	}
+}
+
+// fdLimitChild runs, in a process of its own, 400 Loads of distinct keys at once, twice (stores,
+// then disk hits), with 64 open files allowed: the Cache must bound its open files below that.
+func fdLimitChild(dir string) error {
+	ctx := context.Background()
+	lim := syscall.Rlimit{Cur: 64, Max: 64}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return err
+	}
+	c, err := Open(Options{Dir: dir, Namespace: "test", MemoryBytes: -1})
+	if err != nil {
+		return err
+	}
+	for range 2 { // stores, then disk hits
+		var wg sync.WaitGroup
+		for i := range 400 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				Load(ctx, c, testKey{"fd", i}, func(_ context.Context, k testKey) (testValue, error) {
+					return valueFor(k, 64<<10), nil
+				})
+			}()
+		}
+		wg.Wait()
+	}
+	c.Close()
+	if st := c.Stats(); st.Errors != 0 || st.DiskHits != 400 {
+		return fmt.Errorf("with 64 open files allowed: %+v", st)
+	}
+	return nil
+}
+
+// TestFewOpenFilesAllowed: a low limit on open files (ulimit -n 64) makes no Load fail to
+// open or store an entry.
+func TestFewOpenFilesAllowed(t *testing.T) {
+	cmd := helperCommand(t, "fdlimit", t.TempDir(), 1)
+	if out, err := cmd.Output(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }

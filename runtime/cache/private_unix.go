@@ -75,6 +75,16 @@ func processGone(pid int) bool {
 	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
+// openFileSlots returns how many files a Cache may have open at once: maxOpenFiles, or an
+// eighth of the limit on open files (RLIMIT_NOFILE) when that is lower.
+func openFileSlots() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur >= 8*maxOpenFiles {
+		return maxOpenFiles
+	}
+	return max(1, int(lim.Cur/8))
+}
+
 // userTag names the current user in the fallback directory's name.
 func userTag() string { return fmt.Sprint(os.Geteuid()) }
 
