@@ -14,10 +14,16 @@ import (
 
 // usage returns the bytes that the files of the namespace take on disk.
 func usage(t *testing.T, root string) int64 {
+	return usageOfFiles(t, root, false)
+}
+
+// usageOfFiles returns the bytes that the files of the namespace, and with dirs its
+// directories, take on disk: what du reports.
+func usageOfFiles(t *testing.T, root string, dirs bool) int64 {
 	t.Helper()
 	var n int64
 	err := filepath.Walk(root, func(path string, fi os.FileInfo, err error) error {
-		if err == nil && fi.Mode().IsRegular() {
+		if err == nil && (fi.Mode().IsRegular() || dirs && fi.IsDir()) {
 			n += allocated(fi)
 		}
 		return nil
@@ -246,5 +252,29 @@ func TestBudgetCountsBlocks(t *testing.T) {
 	c.Close()
 	if got := usage(t, c.root); got > budget+budget/4 {
 		t.Fatalf("400 tiny entries take %d bytes on disk; budget %d", got, budget)
+	}
+}
+
+// TestBudgetCountsDirectories: shard directories take blocks too (4 KiB each on most file
+// systems, up to 256 per version), so they count against the budget and go with their last
+// entry: tiny entries of several versions, used within the hours that keep old versions,
+// must not take several times the budget.
+func TestBudgetCountsDirectories(t *testing.T) {
+	dir := t.TempDir()
+	const budget = 1 << 20
+	var last *Cache
+	for v := range 5 {
+		c := open(t, Options{Dir: dir, Version: fmt.Sprint("v", v), MaxBytes: budget, MemoryBytes: -1})
+		storeN(t, c, "tiny", 300, 16)
+		c.Close()
+		last = c
+	}
+	c := open(t, Options{Dir: dir, Version: "v4", MaxBytes: budget, MemoryBytes: -1})
+	if err := c.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if got := usageOfFiles(t, last.root, true); got > budget+budget/4 {
+		t.Fatalf("the namespace takes %d KiB on disk with its directories; budget %d KiB", got>>10, budget>>10)
 	}
 }

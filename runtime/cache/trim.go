@@ -138,6 +138,34 @@ func scanVersion(vdir string) ([]layoutFile, error) {
 	return files, nil
 }
 
+// A shard is a shard directory found by a trim: what it takes on disk, and how many of the
+// files found are in it.
+type shard struct {
+	alloc int64
+	files int
+}
+
+// shardDirs adds the shard directories of version directory vdir to shards, by path. An empty
+// one is removed at once.
+func shardDirs(vdir string, shards map[string]*shard) {
+	des, err := os.ReadDir(vdir)
+	if err != nil {
+		return
+	}
+	for _, de := range des {
+		if !de.IsDir() || !isShardDir(de.Name()) {
+			continue
+		}
+		path := filepath.Join(vdir, de.Name())
+		if os.Remove(path) == nil {
+			continue // it was empty
+		}
+		if fi, err := de.Info(); err == nil {
+			shards[path] = &shard{alloc: allocated(fi)}
+		}
+	}
+}
+
 // TrimResult tells what a trim removed.
 type TrimResult struct {
 	Files int   // files removed: entries, stale temporary files, other versions' files
@@ -181,6 +209,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 		return res, fmt.Errorf("cache: trimming: %w", err)
 	}
 	var files []layoutFile
+	shards := map[string]*shard{}
 	var errs []error
 	for _, de := range des {
 		name := de.Name()
@@ -207,15 +236,35 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 			errs = append(errs, err)
 		}
 		files = append(files, vfiles...)
+		shardDirs(path, shards)
 	}
 
+	// Directories take blocks too: a shard's counts against the budget, and goes when its
+	// last file does.
 	var total int64
+	for _, sh := range shards {
+		total += sh.alloc
+	}
+	for _, f := range files {
+		if sh := shards[filepath.Dir(f.path)]; sh != nil {
+			sh.files++
+		}
+	}
+	removed := func(f layoutFile) {
+		res.removed(f)
+		total -= f.alloc
+		if sh := shards[filepath.Dir(f.path)]; sh != nil {
+			if sh.files--; sh.files == 0 && os.Remove(filepath.Dir(f.path)) == nil {
+				total -= sh.alloc
+			}
+		}
+	}
 	live := files[:0]
 	for _, f := range files {
 		f.mtime = effective(f.mtime, now)
 		switch age := now.Sub(f.mtime); {
 		case f.temp && age > staleTemp, !f.temp && age > maxAge:
-			res.removed(f)
+			removed(f)
 		default:
 			total += f.alloc
 			live = append(live, f)
@@ -226,8 +275,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 		kept := live[:0]
 		for _, f := range live {
 			if f.temp && now.Sub(f.mtime) > tempGrace {
-				res.removed(f)
-				total -= f.alloc
+				removed(f)
 				continue
 			}
 			kept = append(kept, f)
@@ -244,8 +292,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 			if f.temp { // a writer is busy with it
 				continue
 			}
-			res.removed(f)
-			total -= f.alloc
+			removed(f)
 		}
 	}
 	if err := writeFileAtomic(filepath.Join(root, trimFile), []byte(strconv.FormatInt(now.Unix(), 10)+"\n"), false); err != nil {
