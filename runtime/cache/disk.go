@@ -132,7 +132,9 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 	c.io <- struct{}{}
 	defer func() { <-c.io }()
 	err = c.writeFile(name, data, c.opts.Sync)
-	if errNotExist(err) { // the shard directory is missing: create it and retry
+	// The shard directory is missing: create it and retry. A trim may remove it again,
+	// empty, before the file is in it: a few tries.
+	for try := 0; try < 3 && errNotExist(err); try++ {
 		if err = os.MkdirAll(filepath.Dir(name), 0o700); err == nil {
 			err = c.writeFile(name, data, c.opts.Sync)
 		}

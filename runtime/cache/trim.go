@@ -146,8 +146,8 @@ type shard struct {
 }
 
 // shardDirs adds the shard directories of version directory vdir to shards, by path. An empty
-// one is removed at once.
-func shardDirs(vdir string, shards map[string]*shard) {
+// one not modified for tempGrace is removed at once.
+func shardDirs(vdir string, shards map[string]*shard, now time.Time) {
 	des, err := os.ReadDir(vdir)
 	if err != nil {
 		return
@@ -157,12 +157,15 @@ func shardDirs(vdir string, shards map[string]*shard) {
 			continue
 		}
 		path := filepath.Join(vdir, de.Name())
-		if os.Remove(path) == nil {
-			continue // it was empty
+		fi, err := de.Info()
+		if err != nil {
+			continue
 		}
-		if fi, err := de.Info(); err == nil {
-			shards[path] = &shard{alloc: allocated(fi)}
+		// An empty one goes, unless a writer may have just made it for its file.
+		if now.Sub(effective(fi.ModTime(), now)) > tempGrace && os.Remove(path) == nil {
+			continue
 		}
+		shards[path] = &shard{alloc: allocated(fi)}
 	}
 }
 
@@ -236,7 +239,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 			errs = append(errs, err)
 		}
 		files = append(files, vfiles...)
-		shardDirs(path, shards)
+		shardDirs(path, shards, now)
 	}
 
 	// Directories take blocks too: a shard's counts against the budget, and goes when its
