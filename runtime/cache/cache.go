@@ -185,6 +185,7 @@ type Cache struct {
 	written     atomic.Int64 // bytes stored since this Cache last trimmed
 	versionUsed atomic.Int64 // Unix nanoseconds when version.txt's mtime was last set
 	trimming    atomic.Bool  // a background trim is running
+	diskFull    atomic.Bool  // a store found the file system full: the next trim frees half
 	trimMu      sync.Mutex   // held by a trim of this Cache
 }
 
@@ -423,7 +424,7 @@ func versionID(version string) string {
 
 // initDir creates the version directory and its version.txt.
 func (c *Cache) initDir() error {
-	if err := os.MkdirAll(c.versionDir, 0o700); err != nil {
+	if err := ensureDir(c.root, c.versionDir); err != nil {
 		return fmt.Errorf("cache: creating directory: %w", err)
 	}
 	name := filepath.Join(c.versionDir, versionFile)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // readEntry returns the msgp encoding stored in the entry file of ek, or an error:
@@ -98,6 +99,26 @@ func openRegular(name string) (*os.File, os.FileInfo, error) {
 	return f, fi, nil
 }
 
+// ensureDir creates the directory path of the layout under the namespace directory root
+// (mode 0700) with its parents. Something that is not a directory where the layout has one
+// (a file, a link, a FIFO: the cache makes none of them there) would fail every store under
+// it, and is removed first; nothing at or above root is touched.
+func ensureDir(root, path string) error {
+	err := os.MkdirAll(path, 0o700)
+	if err == nil {
+		return nil
+	}
+	for p := path; strings.HasPrefix(p, root+string(filepath.Separator)); p = filepath.Dir(p) {
+		if fi, lerr := os.Lstat(p); lerr == nil && !fi.IsDir() {
+			if os.Remove(p) == nil {
+				return os.MkdirAll(path, 0o700)
+			}
+			return err
+		}
+	}
+	return err
+}
+
 // errClosed and errTooLarge are why writeEntry stored nothing, without a failure: the Cache
 // was closed meanwhile, or the entry could not fit in the budget.
 var (
@@ -134,8 +155,8 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 	err = c.writeFile(name, data, c.opts.Sync)
 	// The shard directory is missing: create it and retry. A trim may remove it again,
 	// empty, before the file is in it: a few tries.
-	for try := 0; try < 3 && errNotExist(err); try++ {
-		if err = os.MkdirAll(filepath.Dir(name), 0o700); err == nil {
+	for try := 0; try < 3 && (errNotExist(err) || isNotDir(err)); try++ {
+		if err = ensureDir(c.root, filepath.Dir(name)); err == nil {
 			err = c.writeFile(name, data, c.opts.Sync)
 		}
 	}

@@ -33,6 +33,9 @@ func processGone(pid int) bool { return false }
 // openFileSlots returns how many files a Cache may have open at once.
 func openFileSlots() int { return maxOpenFiles }
 
+// isNotDir reports whether err says a part of a path is not a directory.
+func isNotDir(err error) bool { return false }
+
 // userTag names the current user in the fallback directory's name.
 func userTag() string {
 	if u := os.Getenv("USERNAME"); u != "" {

@@ -85,6 +85,9 @@ func openFileSlots() int {
 	return max(1, int(lim.Cur/8))
 }
 
+// isNotDir reports whether err says a part of a path is not a directory.
+func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) }
+
 // userTag names the current user in the fallback directory's name.
 func userTag() string { return fmt.Sprint(os.Geteuid()) }
 

@@ -129,17 +129,25 @@ func TestManyLoadsFewDescriptors(t *testing.T) {
 }
 
 // TestFullDiskTrims: a store that fails for lack of space starts a trim at once, whatever
-// the time of the last one, so that the next stores find room.
+// the time of the last one, and that trim frees half of what the namespace takes even when it
+// is within its budget (the file system is full of other things), so that the next stores
+// find room.
 func TestFullDiskTrims(t *testing.T) {
-	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
+	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1, CompressionLevel: -1})
 	load(t, c, testKey{"first", 1}, computeSmall) // the first store trims: trim.txt is fresh now
 	waitFor(t, func() bool { return !c.trimming.Load() })
+	storeN(t, c, "within budget", 16, 64<<10)
+	before := usage(t, c.root)
 	trims := c.Stats().Trims
 	c.writeFile = func(string, []byte, bool) error {
 		return &os.PathError{Op: "write", Path: "entry", Err: syscall.ENOSPC}
 	}
 	load(t, c, testKey{"full", 1}, computeSmall)
 	waitFor(t, func() bool { return c.Stats().Trims > trims })
+	waitFor(t, func() bool { return !c.trimming.Load() })
+	if after := usage(t, c.root); after > before/2 {
+		t.Fatalf("the namespace takes %d bytes after a full disk's trim, %d before: want half freed", after, before)
+	}
 }
 
 // TestSpecialFilesInTheLayout: a FIFO, a directory, a link or a huge sparse file in place of
@@ -266,5 +274,39 @@ func TestLinksInTheLayoutAreNotFollowed(t *testing.T) {
 	}
 	if _, err := os.Stat(keep); err != nil {
 		t.Fatalf("Clear removed a file of a directory that is not a cache: %v", err)
+	}
+}
+
+// TestNonDirectoryAtADirectoryOfTheLayout: a FIFO or a file where a shard or version directory
+// belongs is replaced by the directory, so that the key's entries (or the whole version) are
+// not misses for ever.
+func TestNonDirectoryAtADirectoryOfTheLayout(t *testing.T) {
+	for _, where := range []string{"shard", "version"} {
+		t.Run(where, func(t *testing.T) {
+			dir := t.TempDir()
+			c := open(t, Options{Dir: dir, MemoryBytes: -1})
+			key := testKey{"shard", 1}
+			mk := memKeyOf[testValue](c, key)
+			ek := c.entryKey(&mk)
+			path := filepath.Dir(c.entryPath(&ek))
+			if where == "version" {
+				path = c.versionDir
+			}
+			if err := os.RemoveAll(path); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Mkfifo(path, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			within(t, 5*time.Second, "a Load and Close", func() {
+				load(t, c, key, computeSmall)
+				c.Close()
+			})
+			c2 := open(t, Options{Dir: dir, MemoryBytes: -1})
+			load(t, c2, key, computeSmall)
+			if st := c2.Stats(); st.DiskHits != 1 {
+				t.Fatalf("stats %+v: want a disk hit", st)
+			}
+		})
 	}
 }

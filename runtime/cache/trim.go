@@ -194,7 +194,7 @@ func (r *TrimResult) removed(f layoutFile) {
 // older than tempGrace and then the least recently used entries until it fits in 90% of
 // maxBytes. Finally trim.txt records the time and the ledger starts again. Only one process
 // trims a namespace at a time: one that finds it locked does nothing.
-func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now time.Time) (TrimResult, error) {
+func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now time.Time, full bool) (TrimResult, error) {
 	var res TrimResult
 	unlock, ok, err := lockTrim(root, now)
 	if err != nil {
@@ -272,6 +272,11 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 			total += f.alloc
 			live = append(live, f)
 		}
+	}
+	if full {
+		// The file system is full though the namespace may be within its budget: free
+		// half of what it takes, so that stores can go on.
+		maxBytes = min(maxBytes, total/2)
 	}
 	if total > maxBytes {
 		// Killed writers' temporary files first: they hold no entry.
@@ -439,7 +444,7 @@ func (c *Cache) trim() error {
 	c.trimMu.Lock()
 	defer c.trimMu.Unlock()
 	c.written.Store(0)
-	res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, c.now())
+	res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, c.now(), c.diskFull.Swap(false))
 	c.stats.trims.Add(1)
 	c.stats.trimmed.Add(uint64(res.Files))
 	return err
@@ -466,7 +471,10 @@ func (c *Cache) afterStore(n int64) {
 }
 
 // trimSoon starts a background trim now, whatever the time of the last one: the disk is full.
-func (c *Cache) trimSoon() { c.startTrim(func() bool { return true }) }
+func (c *Cache) trimSoon() {
+	c.diskFull.Store(true)
+	c.startTrim(func() bool { return true })
+}
 
 // startTrim runs a trim in the background if due() says so, unless one is running.
 func (c *Cache) startTrim(due func() bool) {
@@ -601,7 +609,7 @@ func TrimDir(dir, namespace string, maxBytes int64, maxAge time.Duration) (TrimR
 	var errs []error
 	now := time.Now()
 	for _, ns := range nss {
-		res, err := trimNamespace(filepath.Join(dir, ns), "", maxBytes, maxAge, now)
+		res, err := trimNamespace(filepath.Join(dir, ns), "", maxBytes, maxAge, now, false)
 		total.add(res)
 		if err != nil {
 			errs = append(errs, err)
