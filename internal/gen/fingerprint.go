@@ -146,6 +146,13 @@ func (d *describer) node(n *Node) {
 		d.depth--
 	case KindHashKey:
 		d.line("hashkey %s", types.TypeString(n.Named, nil))
+	case KindCustom:
+		d.line("hashed by %s.%s", n.Func.Pkg().Path(), n.Func.Name())
+		d.depth++
+		d.node(n.Under)
+		d.depth--
+	case KindMarshal:
+		d.line("encoded %s %s", types.TypeString(n.Named, nil), n.Method)
 	case KindInterface, KindTypeParam:
 		d.line("dynamic %s", types.TypeString(n.Type, nil))
 	default:

@@ -352,7 +352,7 @@ func guardedNodes(structs []*Struct) []*Node {
 						return true
 					}
 					return false
-				case KindTime, KindDuration, KindInterface, KindForeignStruct:
+				case KindTime, KindDuration, KindInterface, KindForeignStruct, KindMarshal, KindCustom:
 					return false
 				}
 				return true

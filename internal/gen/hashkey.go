@@ -56,6 +56,9 @@ type keyEmitter struct {
 	helpers []*helper
 	byNode  map[helperKey]*helper
 	names   *identSet
+	// custom lists the fields of the key being emitted that functions marked
+	// //cachegen:hash hash, with the function, for its doc comment.
+	custom []string
 }
 
 // A helper is the function that hashes a recursive named type, which cannot be inlined.
@@ -143,12 +146,20 @@ func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 		}
 		body = append(body, jen.Qual(keyhashPath, "TypeArg").Types(jen.Id(tp)).Call(jen.Id("h")))
 	}
+	e.custom = e.custom[:0]
 	for _, f := range s.Fields {
 		if !f.hashed() {
 			continue
 		}
 		at := site{pos: f.Pos, path: s.path(f)}
+		reported := len(*e.errs)
 		body = append(body, e.value(f.Node, "x."+f.Name(), lit(f.Name()), f.Set, 0, at)...)
+		if f.Adopted {
+			// The field cannot be tagged: the fix is on the directive.
+			for _, err := range (*e.errs)[reported:] {
+				err.Msg = strings.ReplaceAll(err.Msg, `exclude the field with cache:"-"`, fmt.Sprintf("exclude it with %s exclude=%s", keyDirective, f.Name()))
+			}
+		}
 	}
 	body = append(body, jen.Id("h").Dot("End").Call())
 
@@ -160,10 +171,18 @@ func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 		recv = jen.Op("*").Add(recv)
 		doc += fmt.Sprintf("\nIts receiver is a pointer: %s holds a lock (%s), which a value receiver would copy.", s.Name(), lock)
 	}
-	if skipped := s.Skipped(); len(skipped) > 0 {
+	skipped, excluded := s.Skipped(), s.ExcludedByDirective()
+	if len(skipped) > 0 {
 		doc += fmt.Sprintf("\nExcluded with cache:\"-\": %s.", strings.Join(skipped, ", "))
-	} else {
+	}
+	if len(excluded) > 0 {
+		doc += fmt.Sprintf("\nExcluded by exclude= on the directive: %s.", strings.Join(excluded, ", "))
+	}
+	if len(skipped)+len(excluded) == 0 {
 		doc += "\nNo field is excluded."
+	}
+	if len(e.custom) > 0 {
+		doc += fmt.Sprintf("\nHashed by hand-written functions (%s): %s.", hashDirective, strings.Join(e.custom, ", "))
 	}
 	return comments(doc).
 		Func().Params(jen.Id("x").Add(recv)).Id("HashKey").
@@ -248,9 +267,12 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 
 	case KindInterface:
 		if !n.KeyBound {
-			if e.once(n) {
-				e.errs.add(at.pos, "%s: interface type %s does not embed keyhash.Key, so its dynamic value cannot be hashed; embed keyhash.Key in the interface, or exclude the field with cache:\"-\"",
-					at.path, e.str(n))
+			if e.once(n) && n.foreign(e.pkg.Types) {
+				e.errs.add(at.pos, "%s: interface type %s does not embed keyhash.Key, so its dynamic value cannot be hashed; hash its implementations with a function of yours marked %s (func(h *keyhash.Hasher, v %s)), or exclude the field with cache:\"-\"",
+					at.path, e.str(n), hashDirective, e.str(n))
+			} else if e.once(n) {
+				e.errs.add(at.pos, "%s: interface type %s does not embed keyhash.Key, so its dynamic value cannot be hashed; embed keyhash.Key in the interface, hash it with a function marked %s, or exclude the field with cache:\"-\"",
+					at.path, e.str(n), hashDirective)
 			}
 			return nil
 		}
@@ -312,6 +334,22 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 			return []jen.Code{jen.Id(hp.name).Call(h, name.code(), arg)}
 		}
 		return e.shape(n.Under, expr, name, set, depth, true, at)
+
+	case KindCustom:
+		// A function of the package hashes the value; what it writes is framed by its
+		// length, so it cannot run into the next field.
+		e.custom = append(e.custom, fmt.Sprintf("%s (%s)", at.path, n.Func.Name()))
+		return []jen.Code{
+			jen.Id(n.Func.Name()).Call(h.Clone().Dot("Custom").Call(name.code(), jen.Lit(n.Func.Name())), jen.Id(expr)),
+			h.Clone().Dot("EndCustom").Call(),
+		}
+
+	case KindMarshal:
+		// The encoding is hashed: the generated file names the method, for review.
+		return []jen.Code{jen.Block(
+			jen.List(jen.Id("b"), jen.Id("err")).Op(":=").Id(operand(expr)).Dot(n.Method).Call(),
+			h.Clone().Dot("Marshaled").Call(name.code(), jen.Lit(n.Method), jen.Id("b"), jen.Id("err")),
+		)}
 
 	case KindForeignStruct:
 		if e.once(n) {
@@ -382,6 +420,11 @@ func (e *keyEmitter) shape(n *Node, expr string, name label, set bool, depth int
 		ok := true
 		for _, f := range n.Fields {
 			fat := site{pos: f.Pos, path: at.path + "." + f.Name()}
+			if f.Var.Pkg() != e.pkg.Types {
+				// A field of another package's struct: the user's field that reaches
+				// it is where something can be done.
+				fat.pos = at.pos
+			}
 			if !f.Var.Exported() && f.Var.Pkg() != e.pkg.Types {
 				e.errs.add(at.pos, "%s: field %s of this struct type is unexported in package %s, so generated code cannot read it; give the type a HashKey method, or exclude the field with cache:\"-\"",
 					at.path, f.Name(), f.Var.Pkg().Path())
@@ -465,6 +508,9 @@ func checkNamed(pkg *Package, n *Node, at site, errs *ErrorList, reported map[*N
 	if part := pkg.code.unnameable(n.Named); part != "" {
 		problem = fmt.Sprintf("%s: %s names %s, which is not exported, so generated code cannot name it to guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
 			at.path, typeString(n.Named, pkg.Types), part, typeString(n.Named, pkg.Types))
+	} else if part := pkg.code.unnameable(n.Named.Underlying()); n.Under != nil && part != "" && n.Under.Kind == KindStruct && n.foreign(pkg.Types) {
+		problem = fmt.Sprintf("%s: %s is a struct of package %s with unexported fields, which generated code cannot read; hash it with a function of yours marked %s (func(h *keyhash.Hasher, v %s)), or exclude the field with cache:\"-\" or exclude= on the directive",
+			at.path, typeString(n.Named, pkg.Types), obj.Pkg().Path(), hashDirective, typeString(n.Named, pkg.Types))
 	} else if part := pkg.code.unnameable(n.Named.Underlying()); n.Under != nil && part != "" {
 		problem = fmt.Sprintf("%s: the underlying type of %s names %s, which is not exported, so generated code cannot guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
 			at.path, typeString(n.Named, pkg.Types), part, typeString(n.Named, pkg.Types))

@@ -10,16 +10,20 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 // Directives recognised in the doc comment of a struct type declaration.
 const (
 	keyDirective   = "//cachegen:key"
 	valueDirective = "//cachegen:value"
+	hashDirective  = "//cachegen:hash"
 	directivePfx   = "//cachegen:"
 )
 
@@ -62,6 +66,11 @@ type Package struct {
 	hashKeyElsewhere map[string]string
 	// generatedFiles caches, per file name, whether cachegen wrote the file.
 	generatedFiles map[string]bool
+	// hashFuncs maps a type to the function of the package marked //cachegen:hash that
+	// hashes it.
+	hashFuncs typeutil.Map
+	// excludes holds the exclude= option of each annotated struct.
+	excludes map[*types.TypeName]*exclusion
 }
 
 // receiverName returns the type name of a method receiver expression: T, *T, T[P], *T[P].
@@ -118,9 +127,14 @@ type Field struct {
 	Var  *types.Var
 	Tag  string
 	Pos  token.Position
-	Skip bool  // cache:"-"
-	Set  bool  // cache:"set"
-	Node *Node // the shape of the field's type; nil for an excluded or blank field
+	Skip bool // cache:"-", or excluded by the directive
+	Set  bool // cache:"set"
+	// Excluded says the field is excluded by the exclude= option of its struct's directive.
+	Excluded bool
+	// Adopted says the field is declared in another package (type T other.S): it cannot be
+	// tagged, and messages point at T.
+	Adopted bool
+	Node    *Node // the shape of the field's type; nil for an excluded or blank field
 }
 
 // Name returns the field's name (for an embedded field, its type's name).
@@ -152,6 +166,7 @@ func buildPackage(p *packages.Package, run *runIndex, errs *ErrorList) *Package 
 		specs:            map[*types.TypeName]*ast.TypeSpec{},
 		consts:           map[*types.Const]ast.Expr{},
 		dirConsts:        map[string]map[string][]constDecl{},
+		excludes:         map[*types.TypeName]*exclusion{},
 	}
 	for _, file := range p.Syntax {
 		for _, decl := range file.Decls {
@@ -194,59 +209,170 @@ func buildPackage(p *packages.Package, run *runIndex, errs *ErrorList) *Package 
 	if len(p.GoFiles) > 0 {
 		pkg.Dir = filepath.Dir(p.GoFiles[0])
 	}
+	// The functions marked //cachegen:hash first: they decide how the structs' fields are
+	// modelled.
+	used := map[*ast.Comment]bool{}
 	for _, file := range p.Syntax {
-		used := map[*ast.Comment]bool{}
+		pkg.hashFuncDecls(file, p, used, errs)
+	}
+	// Every directive first, so that a struct's exclusions are known wherever it is built
+	// (a struct declared later may be reached first).
+	type annotated struct {
+		ts         *ast.TypeSpec
+		obj        *types.TypeName
+		key, value bool
+	}
+	var todo []annotated
+	for _, file := range p.Syntax {
 		for _, decl := range file.Decls {
 			gd, ok := decl.(*ast.GenDecl)
 			if !ok || gd.Tok != token.TYPE {
 				continue
 			}
 			// A directive above a grouped declaration applies to every struct of the group.
-			gkey, gvalue := directives(gd.Doc, p.Fset, used, errs)
-			if (gkey || gvalue) && gd.Lparen.IsValid() && !groupHasStruct(gd, p.TypesInfo) {
+			group := directives(gd.Doc, p.Fset, used, errs)
+			if (group.key || group.value) && gd.Lparen.IsValid() && !groupHasStruct(gd, p.TypesInfo) {
 				errs.add(p.Fset.Position(gd.Pos()), "the group's //cachegen: directive applies to its struct types, and it has none")
+			}
+			if len(group.exclude) > 0 && gd.Lparen.IsValid() {
+				errs.add(group.pos, "exclude= names fields of one struct: put it on the directive of that struct, inside the group")
 			}
 			for _, spec := range gd.Specs {
 				ts := spec.(*ast.TypeSpec)
-				key, value := directives(ts.Doc, p.Fset, used, errs)
+				a := directives(ts.Doc, p.Fset, used, errs)
 				obj, _ := p.TypesInfo.Defs[ts.Name].(*types.TypeName)
 				// A directive above a group skips the group's types that are not structs.
 				if !gd.Lparen.IsValid() || (obj != nil && !ts.Assign.IsValid() && isStructType(obj.Type())) {
-					key, value = key || gkey, value || gvalue
+					a.key, a.value = a.key || group.key, a.value || group.value
+					if !gd.Lparen.IsValid() {
+						a.exclude = append(a.exclude, group.exclude...)
+						if !a.pos.IsValid() {
+							a.pos = group.pos
+						}
+					}
 				}
-				if !key && !value {
+				if (!a.key && !a.value) || obj == nil {
 					continue
 				}
-				if obj == nil {
-					continue
+				if len(a.exclude) > 0 {
+					pkg.excludes[obj] = &exclusion{names: a.exclude, pos: a.pos}
 				}
-				pos := p.Fset.Position(ts.Name.Pos())
-				if why := pkg.constraint(pos.Filename); why != "" {
-					errs.add(pos, "%s is in a file that builds only %s, but cachegen writes one file for every build of the package; move %s to a file without a constraint",
-						obj.Name(), why, obj.Name())
-					continue
-				}
-				if ts.Assign.IsValid() {
-					errs.add(pos, "%s is a type alias; annotate the struct type it stands for", obj.Name())
-					continue
-				}
-				if obj.Name() == "_" {
-					errs.add(pos, "a type named _ cannot have methods; give it a name")
-					continue
-				}
-				st := pkg.add(obj, pkg.model)
-				if st == nil {
-					errs.add(pos, "%s is not a struct type; //cachegen: directives apply to struct types", obj.Name())
-					continue
-				}
-				st.Key = st.Key || key
-				st.Value = st.Value || value
+				todo = append(todo, annotated{ts, obj, a.key, a.value})
 			}
 		}
 		misplacedDirectives(file, p.Fset, used, errs)
 	}
+	for _, a := range todo {
+		obj, ts := a.obj, a.ts
+		pos := p.Fset.Position(ts.Name.Pos())
+		if why := pkg.constraint(pos.Filename); why != "" {
+			errs.add(pos, "%s is in a file that builds only %s, but cachegen writes one file for every build of the package; move %s to a file without a constraint",
+				obj.Name(), why, obj.Name())
+			continue
+		}
+		if ts.Assign.IsValid() {
+			errs.add(pos, "%s is a type alias; annotate the struct type it stands for", obj.Name())
+			continue
+		}
+		if obj.Name() == "_" {
+			errs.add(pos, "a type named _ cannot have methods; give it a name")
+			continue
+		}
+		st := pkg.add(obj, pkg.model)
+		if st == nil {
+			errs.add(pos, "%s is not a struct type; //cachegen: directives apply to struct types", obj.Name())
+			continue
+		}
+		st.Key = st.Key || a.key
+		st.Value = st.Value || a.value
+	}
+	for obj, ex := range pkg.excludes {
+		st := pkg.byObj[obj]
+		if st == nil {
+			continue
+		}
+		for _, name := range ex.names {
+			if !slices.ContainsFunc(st.Fields, func(f *Field) bool { return f.Name() == name }) {
+				errs.add(ex.pos, "exclude=%s: %s has no field %s", name, obj.Name(), name)
+			}
+		}
+	}
 	pkg.strayDirectives(p, errs)
 	return pkg
+}
+
+// hashFuncDecls registers the functions of file marked //cachegen:hash, which hash every value
+// of their second parameter's type in the package's keys, and reports a mark on anything else.
+func (pkg *Package) hashFuncDecls(file *ast.File, p *packages.Package, used map[*ast.Comment]bool, errs *ErrorList) {
+	for _, decl := range file.Decls {
+		fd, ok := decl.(*ast.FuncDecl)
+		if !ok || fd.Doc == nil {
+			continue
+		}
+		marked := false
+		for _, c := range fd.Doc.List {
+			if c.Text == hashDirective || strings.HasPrefix(c.Text, hashDirective+" ") {
+				used[c] = true
+				marked = true
+				if strings.TrimSpace(strings.TrimPrefix(c.Text, hashDirective)) != "" {
+					errs.add(p.Fset.Position(c.Pos()), "%s takes no options", hashDirective)
+				}
+			}
+		}
+		if !marked {
+			continue
+		}
+		pos := p.Fset.Position(fd.Name.Pos())
+		fn, _ := p.TypesInfo.Defs[fd.Name].(*types.Func)
+		if fn == nil {
+			continue
+		}
+		sig := fn.Type().(*types.Signature)
+		want := "a function of the package with the signature func(h *keyhash.Hasher, v T), where T is the type it hashes"
+		switch {
+		case sig.Recv() != nil:
+			errs.add(pos, "%s marks the method %s; it applies to %s", hashDirective, fn.Name(), want)
+			continue
+		case sig.TypeParams().Len() > 0:
+			errs.add(pos, "%s marks the generic function %s; it applies to %s, for one T", hashDirective, fn.Name(), want)
+			continue
+		case sig.Params().Len() != 2 || sig.Results().Len() != 0 || sig.Variadic() || !isHasherPtr(sig.Params().At(0).Type()):
+			errs.add(pos, "%s marks %s, whose signature is %s; it applies to %s", hashDirective, fn.Name(), typeString(sig, pkg.Types), want)
+			continue
+		}
+		if why := pkg.constraint(pos.Filename); why != "" {
+			errs.add(pos, "%s is in a file that builds only %s, but cachegen writes one file for every build of the package; move it to a file without a constraint", fn.Name(), why)
+			continue
+		}
+		if generatedLocal.MatchString(fn.Name()) {
+			errs.add(pos, "rename %s: generated HashKey methods use it as a local name", fn.Name())
+			continue
+		}
+		t := types.Unalias(sig.Params().At(1).Type())
+		if hasHashKey(t) {
+			errs.add(pos, "%s hashes %s, which has a HashKey method of its own; remove the mark (or the method)", fn.Name(), typeString(t, pkg.Types))
+			continue
+		}
+		if prev, ok := pkg.hashFuncs.At(t).(*types.Func); ok {
+			errs.add(pos, "%s and %s (%s) both hash %s; keep one", fn.Name(), prev.Name(), p.Fset.Position(prev.Pos()), typeString(t, pkg.Types))
+			continue
+		}
+		pkg.hashFuncs.Set(t, fn)
+	}
+}
+
+// generatedLocal matches the local names of generated HashKey methods, which would shadow a
+// hash function of the same name.
+var generatedLocal = regexp.MustCompile(`^(x|h|b|err|name|[ikv][0-9]*)$`)
+
+// isHasherPtr reports whether t is *keyhash.Hasher.
+func isHasherPtr(t types.Type) bool {
+	ptr, ok := types.Unalias(t).(*types.Pointer)
+	if !ok {
+		return false
+	}
+	named, ok := types.Unalias(ptr.Elem()).(*types.Named)
+	return ok && named.Obj().Pkg() != nil && named.Obj().Pkg().Path() == keyhashPath && named.Obj().Name() == "Hasher"
 }
 
 // groupHasStruct reports whether a grouped type declaration declares a struct type.
@@ -291,24 +417,60 @@ func (pkg *Package) add(obj *types.TypeName, m *modeler) *Struct {
 			st.Fields = nil
 			return st
 		}
-		st.Fields = append(st.Fields, m.field(v, stype.Tag(i), obj.Name()))
+		excluded := false
+		if ex := pkg.excludes[obj]; ex != nil {
+			excluded = slices.Contains(ex.names, v.Name())
+		}
+		f := m.field(v, stype.Tag(i), obj.Name(), excluded)
+		if v.Pkg() != pkg.Types {
+			// type T other.S: the field is declared in a file the user may not own (the
+			// module cache, GOROOT). What can be done is on T's directive.
+			f.Pos = st.Pos
+			f.Adopted = true
+		}
+		st.Fields = append(st.Fields, f)
 	}
 	return st
 }
 
-// directives returns which cachegen directives a doc comment holds, and marks their comments
-// used. An unknown //cachegen: directive is an error rather than being ignored: a typo must
-// not silently leave a struct without its methods.
-func directives(doc *ast.CommentGroup, fset *token.FileSet, used map[*ast.Comment]bool, errs *ErrorList) (key, value bool) {
+// directiveWord returns a directive comment's first word: //cachegen:key of
+// "//cachegen:key exclude=A".
+func directiveWord(text string) string {
+	word, _, _ := strings.Cut(text, " ")
+	return word
+}
+
+// An annotation is what the cachegen directives of one doc comment say.
+type annotation struct {
+	key, value bool
+	// exclude lists the fields excluded by the directive's exclude= option, for structs
+	// whose fields cannot be tagged (type Options api.Options).
+	exclude []string
+	pos     token.Position // of the directive with options
+}
+
+// An exclusion is the exclude= option of a struct's directive.
+type exclusion struct {
+	names []string
+	pos   token.Position
+}
+
+// directives returns what the cachegen directives of a doc comment say, and marks their
+// comments used. An unknown //cachegen: directive or option is an error rather than being
+// ignored: a typo must not silently leave a struct without its methods, or a field in a key.
+func directives(doc *ast.CommentGroup, fset *token.FileSet, used map[*ast.Comment]bool, errs *ErrorList) (a annotation) {
 	if doc == nil {
-		return false, false
+		return a
 	}
 	for _, c := range doc.List {
-		switch c.Text {
+		word, opts, _ := strings.Cut(c.Text, " ")
+		switch word {
 		case keyDirective:
-			key = true
+			a.key = true
 		case valueDirective:
-			value = true
+			a.value = true
+		case hashDirective:
+			errs.add(fset.Position(c.Pos()), "%s marks a function that hashes a type (func(h *keyhash.Hasher, v T)), not a type", hashDirective)
 		default:
 			if strings.HasPrefix(c.Text, directivePfx) {
 				errs.add(fset.Position(c.Pos()), "unknown directive %s (want %s or %s)", c.Text, keyDirective, valueDirective)
@@ -317,8 +479,30 @@ func directives(doc *ast.CommentGroup, fset *token.FileSet, used map[*ast.Commen
 			}
 		}
 		used[c] = true
+		if word != keyDirective && word != valueDirective {
+			continue
+		}
+		pos := fset.Position(c.Pos())
+		for _, opt := range strings.Fields(opts) {
+			names, ok := strings.CutPrefix(opt, "exclude=")
+			if !ok {
+				errs.add(pos, "unknown option %q of %s (want exclude=Field,...)", opt, word)
+				continue
+			}
+			a.pos = pos
+			for name := range strings.SplitSeq(names, ",") {
+				switch {
+				case !token.IsIdentifier(name):
+					errs.add(pos, "exclude=%s: %q is not a field name", names, name)
+				case slices.Contains(a.exclude, name):
+					errs.add(pos, "exclude=%s names %s twice", names, name)
+				default:
+					a.exclude = append(a.exclude, name)
+				}
+			}
+		}
 	}
-	return key, value
+	return a
 }
 
 // looksLikeDirective reports whether a comment's text is meant as a cachegen directive: a line
@@ -403,8 +587,10 @@ func misplacedDirectives(file *ast.File, fset *token.FileSet, used map[*ast.Comm
 			switch {
 			case local[c]:
 				errs.add(pos, "%s annotates a type declared inside a function; cachegen generates methods for package-level types only: move the type out of the function", strings.TrimSpace(c.Text))
-			case c.Text == keyDirective || c.Text == valueDirective:
+			case directiveWord(c.Text) == keyDirective || directiveWord(c.Text) == valueDirective:
 				errs.add(pos, "%s is not in the doc comment of a type declaration, so it annotates nothing; put it in the comment directly above the type", c.Text)
+			case directiveWord(c.Text) == hashDirective:
+				errs.add(pos, "%s is not in the doc comment of a function declaration, so it marks nothing; put it in the comment directly above a func(h *keyhash.Hasher, v T)", c.Text)
 			case strings.HasPrefix(c.Text, directivePfx):
 				// Reported by directives, where it was read as a doc comment; elsewhere:
 				errs.add(pos, "unknown directive %s (want %s or %s)", c.Text, keyDirective, valueDirective)
@@ -668,7 +854,19 @@ func isSlice(t types.Type) bool {
 func (s *Struct) Skipped() []string {
 	var names []string
 	for _, f := range s.Fields {
-		if f.Skip {
+		if f.Skip && !f.Excluded {
+			names = append(names, f.Name())
+		}
+	}
+	return names
+}
+
+// ExcludedByDirective returns the names of the fields excluded by the exclude= option of the
+// struct's directive.
+func (s *Struct) ExcludedByDirective() []string {
+	var names []string
+	for _, f := range s.Fields {
+		if f.Excluded {
 			names = append(names, f.Name())
 		}
 	}

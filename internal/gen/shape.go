@@ -28,7 +28,9 @@ const (
 	KindTypeParam                 // a type parameter; KeyBound says whether keyhash.Key constrains it
 	KindFunc                      // a func type
 	KindChan                      // a channel type
-	KindForeignStruct             // a struct declared in another package, with no HashKey method
+	KindForeignStruct             // a struct of another package that is a key only by promotion from an embedded key
+	KindMarshal                   // a type of another package hashed by its encoding: Method
+	KindCustom                    // a type hashed by a function of the package marked //cachegen:hash: Func, Under
 )
 
 // A Node is the shape of one type, as far as generated code depends on it. A package's nodes
@@ -66,6 +68,12 @@ type Node struct {
 	KeyBound bool
 	// Msgp reports that the named type has msgp's five methods, or gets them in this run.
 	Msgp bool
+	// Method is the method that encodes a KindMarshal type: MarshalBinary or MarshalText,
+	// each paired with its Unmarshal method, whose round trip makes the encoding injective.
+	Method string
+	// Func is the function of the package that hashes a KindCustom type, whose shape (for
+	// serializers) is Under.
+	Func *types.Func
 }
 
 // TypeArgs returns the type arguments of a named node's type.
@@ -84,11 +92,13 @@ func (n *Node) foreign(pkg *types.Package) bool {
 // A modeler builds the nodes of one package. Named types are memoized, so each has one node
 // and a recursive type's node refers to itself.
 type modeler struct {
-	pkg   *Package
-	run   *runIndex
-	memo  typeutil.Map // *types.Named (each instance of a generic type apart) -> *Node
-	stack []frame      // the named nodes being built, outermost first
-	errs  *ErrorList
+	pkg  *Package
+	run  *runIndex
+	memo typeutil.Map // *types.Named (each instance of a generic type apart) -> *Node
+	// custom holds the KindCustom node of each type hashed by a //cachegen:hash function.
+	custom typeutil.Map
+	stack  []frame // the named nodes being built, outermost first
+	errs   *ErrorList
 	// where is the path of the field whose type is being built, for messages about the
 	// tags of an anonymous struct's fields.
 	where string
@@ -112,6 +122,20 @@ func (m *modeler) node(t types.Type) *Node {
 		}
 		return n
 	}
+	if fn, ok := m.pkg.hashFuncs.At(t).(*types.Func); ok {
+		if n, ok := m.custom.At(t).(*Node); ok {
+			return n
+		}
+		n := &Node{Kind: KindCustom, Type: t, Func: fn}
+		m.custom.Set(t, n)
+		n.Under = m.shape(t)
+		return n
+	}
+	return m.shape(t)
+}
+
+// shape returns the node of t by the shape of its type, whatever function hashes it.
+func (m *modeler) shape(t types.Type) *Node {
 	switch t := t.(type) {
 	case *types.Named:
 		return m.named(t)
@@ -131,7 +155,7 @@ func (m *modeler) node(t types.Type) *Node {
 	case *types.Struct:
 		n := &Node{Kind: KindStruct, Type: t}
 		for i := range t.NumFields() {
-			n.Fields = append(n.Fields, m.field(t.Field(i), t.Tag(i), m.where))
+			n.Fields = append(n.Fields, m.field(t.Field(i), t.Tag(i), m.where, false))
 		}
 		return n
 	case *types.Interface:
@@ -190,7 +214,14 @@ func (m *modeler) named(t *types.Named) *Node {
 		n.Kind = KindHashKey
 		return n
 	}
-	if foreign && isStructType(t) {
+	if _, basic := t.Underlying().(*types.Basic); foreign && !basic {
+		if method := roundTrip(t); method != "" {
+			n.Kind, n.Method = KindMarshal, method
+			return n
+		}
+	}
+	if foreign && isStructType(t) && m.pkg.promotedKey(t, 0) != "" {
+		// A key only by promotion: refused where it is used.
 		n.Kind = KindForeignStruct
 		return n
 	}
@@ -199,15 +230,56 @@ func (m *modeler) named(t *types.Named) *Node {
 	return n
 }
 
+// roundTrip returns the method that encodes t when *t has both halves of a standard encoding,
+// MarshalBinary and UnmarshalBinary, or else MarshalText and UnmarshalText: decoding is then a
+// function of the encoding, so two values with one encoding are equal, and hashing the
+// encoding is injective. It returns "" when t has neither pair.
+func roundTrip(t *types.Named) string {
+	ptr := types.NewPointer(t)
+	for _, enc := range []string{"Binary", "Text"} {
+		if hasMethod(ptr, "Marshal"+enc, nil, []types.Type{types.NewSlice(types.Typ[types.Byte]), errorType}) &&
+			hasMethod(ptr, "Unmarshal"+enc, []types.Type{types.NewSlice(types.Typ[types.Byte])}, []types.Type{errorType}) {
+			return "Marshal" + enc
+		}
+	}
+	return ""
+}
+
+var errorType = types.Universe.Lookup("error").Type()
+
+// hasMethod reports whether t's method set has a method name with exactly the parameter and
+// result types given.
+func hasMethod(t types.Type, name string, params, results []types.Type) bool {
+	obj, _, _ := types.LookupFieldOrMethod(t, false, nil, name)
+	fn, ok := obj.(*types.Func)
+	if !ok || !fn.Exported() {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	same := func(tup *types.Tuple, want []types.Type) bool {
+		if tup.Len() != len(want) {
+			return false
+		}
+		for i, w := range want {
+			if !types.Identical(tup.At(i).Type(), w) {
+				return false
+			}
+		}
+		return true
+	}
+	return !sig.Variadic() && same(sig.Params(), params) && same(sig.Results(), results)
+}
+
 func isInterface(t types.Type) bool {
 	_, ok := t.Underlying().(*types.Interface)
 	return ok
 }
 
 // shapeOf models what named type t is made of: the struct model of a struct of the package,
-// or the shape of its underlying type.
+// or the shape of its underlying type (for a struct of another package, which cannot get
+// methods here, the anonymous struct it is hashed as, field by field).
 func (m *modeler) shapeOf(n *Node, t *types.Named) {
-	if isStructType(t) {
+	if isStructType(t) && t.Obj().Pkg() == m.pkg.Types {
 		m.stack = append(m.stack, frame{n, true})
 		n.Struct = m.pkg.add(t.Obj(), m)
 	} else {
@@ -233,9 +305,15 @@ func (m *modeler) noteCycle(n *Node) {
 }
 
 // field builds the model of one field of the struct named owner, reading its cache tag.
-func (m *modeler) field(v *types.Var, tag, owner string) *Field {
+func (m *modeler) field(v *types.Var, tag, owner string, excluded bool) *Field {
 	f := &Field{Var: v, Tag: tag, Pos: m.pkg.Fset.Position(v.Pos())}
 	f.Skip, f.Set = parseTag(tag, f.Pos, owner+"."+v.Name(), m.errs)
+	if excluded {
+		if f.Skip {
+			m.errs.add(f.Pos, "%s.%s is excluded both by its tag and by exclude= on the directive; keep one", owner, v.Name())
+		}
+		f.Skip, f.Set, f.Excluded = true, false, true
+	}
 	if f.Set && !isSlice(v.Type()) {
 		m.errs.add(f.Pos, "%s.%s: cache:\"set\" applies to slices, not %s", owner, v.Name(), typeString(v.Type(), m.pkg.Types))
 		f.Set = false

@@ -3,6 +3,7 @@ package gen
 import (
 	"bytes"
 	"fmt"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"io"
@@ -127,8 +128,10 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 			errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or exclude the field with cache:\"-\"", at.path, ts)
 		}
 		return
-	case KindHashKey, KindForeignStruct, KindNamed:
-		if n.Struct == nil && n.foreign(c.pkg.Types) {
+	case KindCustom:
+		c.node(n.Under, at, errs, reported, reach)
+	case KindHashKey, KindForeignStruct, KindNamed, KindMarshal:
+		if n.Struct == nil && n.foreign(c.pkg.Types) && !foreignBasic(n) {
 			if !n.Msgp {
 				errs.add(at.pos, "%s: %s is declared in another package and has no msgp methods (DecodeMsg, EncodeMsg, MarshalMsg, UnmarshalMsg, Msgsize), so it cannot be serialized; use a type that has them, or exclude the field with cache:\"-\"",
 					at.path, ts)
@@ -220,6 +223,12 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 	}
 }
 
+// foreignBasic reports whether n is a named basic type of another package (an enum such as
+// api.Loader): msgp serializes it as its underlying type, through a replace directive.
+func foreignBasic(n *Node) bool {
+	return n.Kind == KindNamed && n.Under != nil && n.Under.Kind == KindBasic && !n.Msgp
+}
+
 // msgpMethods are the methods msgp generates.
 var msgpMethods = []string{"DecodeMsg", "EncodeMsg", "MarshalMsg", "UnmarshalMsg", "Msgsize"}
 
@@ -294,10 +303,16 @@ func msgpCode(pkg *Package, set []*Struct, others []*types.Named) (code []byte, 
 	if err := os.WriteFile(file, src, 0o644); err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("msgp: %v", err)}}
 	}
-	fs, err := parse.File(file, true, []string{
+	directives := []string{
 		"maps autoshim",
 		fmt.Sprintf("limit arrays:%d maps:%d", arrayLimit, mapLimit),
-	})
+	}
+	replaces, err := foreignReplaces(pkg, set, src)
+	if err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("msgp input for %s: %v", pkg.Path, err)}}
+	}
+	directives = append(directives, replaces...)
+	fs, err := parse.File(file, true, directives)
 	if err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("msgp could not parse the value types of %s: %v", pkg.Path, err)}}
 	}
@@ -438,11 +453,62 @@ func inlinedTypes(pkg *Package, set []*Struct) []*types.Named {
 	return out
 }
 
+// foreignReplaces returns msgp's replace directives for the named basic types of other
+// packages that the fields of set use, spelled as src (msgp's input) names them: msgp then
+// converts them to and from their underlying types, as it does for the package's own.
+func foreignReplaces(pkg *Package, set []*Struct, src []byte) ([]string, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{} // import path -> name in src
+	for _, imp := range f.Imports {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		if imp.Name != nil {
+			names[path] = imp.Name.Name
+		}
+	}
+	var out []string
+	seen := map[*Node]bool{}
+	for _, s := range set {
+		for _, fld := range s.Fields {
+			walkNodes(fld.Node, seen, func(n *Node) bool {
+				if n.Struct != nil || n.Msgp {
+					return false
+				}
+				if foreignBasic(n) && n.foreign(pkg.Types) {
+					p := n.Named.Obj().Pkg()
+					name, ok := names[p.Path()]
+					if !ok {
+						name = p.Name()
+					}
+					out = append(out, fmt.Sprintf("replace %s.%s with:%s", name, n.Named.Obj().Name(), types.Typ[n.Under.Basic].Name()))
+				}
+				return n.Named == nil || n.Under != nil
+			})
+		}
+	}
+	return out, nil
+}
+
 // msgpSource writes the declarations msgp is shown: the structs of set, each field with its
 // original tag and its type with aliases resolved, excluded fields left out; and the
 // same-package named non-struct types they use (others), which msgp inlines.
 func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, error) {
 	f := jen.NewFilePathName(pkg.Path, pkg.Name)
+	// Packages are imported under their names, which the replace directives of their
+	// named basic types use (foreignReplaces reads any other name back from the source).
+	seen := map[*Node]bool{}
+	for _, s := range set {
+		for _, fld := range s.Fields {
+			walkNodes(fld.Node, seen, func(n *Node) bool {
+				if foreignBasic(n) && n.foreign(pkg.Types) {
+					f.ImportName(n.Named.Obj().Pkg().Path(), n.Named.Obj().Pkg().Name())
+				}
+				return n.Struct == nil
+			})
+		}
+	}
 	for _, s := range set {
 		var fields []jen.Code
 		for i, fld := range s.Fields {

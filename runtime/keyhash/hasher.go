@@ -65,11 +65,14 @@ type Hasher struct {
 	// groups holds the open maps and sets, innermost last, as the index in ents of each
 	// one's first entry.
 	groups []int
-	ents   []int   // start offsets in buf of the entries of the open groups
-	spans  []span  // scratch for sorting the entries of the group being closed
-	tmp    []byte  // scratch for the sorted entries of the group being closed
-	tr     *tracer // nil unless tracing
-	sum    [sha256.Size]byte
+	ents   []int // start offsets in buf of the entries of the open groups
+	// customs holds the values being written by hand-written hash functions (Custom),
+	// innermost last: where each one's bytes start, and how many groups were open before.
+	customs []custom
+	spans   []span  // scratch for sorting the entries of the group being closed
+	tmp     []byte  // scratch for the sorted entries of the group being closed
+	tr      *tracer // nil unless tracing
+	sum     [sha256.Size]byte
 	// expect is the dynamic type whose HashKey is about to run, when that type embeds a
 	// Key: the next Begin must name it, or the HashKey that ran is one promoted from the
 	// embedded field (see checkPromoted). lastType and lastEmbeds remember the last type
@@ -80,6 +83,12 @@ type Hasher struct {
 	lastType   reflect.Type
 	lastEmbeds bool
 	embeds     map[reflect.Type]bool
+}
+
+// custom is a value being written by a hand-written hash function: its bytes start at off,
+// after the 8-byte length that EndCustom fills in; groups is len(h.groups) before it opened.
+type custom struct {
+	off, groups int
 }
 
 // span is one entry of a group being sorted: its first 16 bytes as two big-endian integers,
@@ -114,6 +123,7 @@ func (h *Hasher) Reset() {
 	h.n = 0
 	h.lim = flushAt
 	h.groups = h.groups[:0]
+	h.customs = h.customs[:0]
 	h.ents = h.ents[:0]
 	h.expect, h.expectName, h.checking = nil, "", false
 	if h.tr != nil {
@@ -543,6 +553,61 @@ func (h *Hasher) Duration(name string, d time.Duration) {
 		h.tr.valuef(name, "time.Duration", d)
 	}
 	h.u64(uint64(d))
+}
+
+// Marshaled writes the encoding b of a value of another package, which method (MarshalBinary
+// or MarshalText) returned with err: its length, then its bytes, as Bytes does. cachegen
+// uses it for types that also have the matching Unmarshal method, so that two values with one
+// encoding are equal. An encoding error panics: the key cannot be hashed, and giving every
+// such value one digest would make them share entries.
+func (h *Hasher) Marshaled(name, method string, b []byte, err error) {
+	if err != nil {
+		panic(fmt.Sprintf("keyhash: %s: %s failed, so the key cannot be hashed: %v", name, method, err))
+	}
+	if h.tr != nil {
+		if strings.HasSuffix(method, "Text") {
+			h.tr.quoted(name, method, string(b))
+		} else {
+			h.tr.bytes(name, method, b)
+		}
+	}
+	h.u64(uint64(len(b)))
+	h.raw(b)
+}
+
+// Custom starts a value written by a hand-written hash function, fn (its name, for the
+// trace), and returns h for that function to write to; EndCustom ends it. Generated code
+// calls them around the functions marked //cachegen:hash:
+//
+//	hashExpr(h.Custom("Define", "hashExpr"), x.Define)
+//	h.EndCustom()
+//
+// Whatever the function writes is framed by its length, so the key's encoding stays
+// injective even if the function's own writes do not delimit themselves.
+func (h *Hasher) Custom(name, fn string) *Hasher {
+	if h.tr != nil {
+		h.tr.line(h.tr.path(name) + " hashed by " + fn)
+		h.tr.frames = append(h.tr.frames, frame{name: name, elem: -1})
+	}
+	h.u64(0) // the length, filled in by EndCustom
+	h.customs = append(h.customs, custom{off: h.n, groups: len(h.groups)})
+	h.open() // nothing is flushed until the length is known
+	return h
+}
+
+// EndCustom ends the value started by the matching Custom. It panics if the function left a
+// map or set open, or if there is no such Custom.
+func (h *Hasher) EndCustom() {
+	if len(h.customs) == 0 {
+		panic("keyhash: EndCustom without Custom")
+	}
+	c := h.customs[len(h.customs)-1]
+	if len(h.groups) != c.groups+1 {
+		panic("keyhash: a hash function left a map or set open")
+	}
+	h.customs = h.customs[:len(h.customs)-1]
+	binary.LittleEndian.PutUint64(h.buf[c.off-8:], uint64(h.n-c.off))
+	h.close()
 }
 
 // Ptr writes whether a pointer is present and returns present; the caller then writes the

@@ -4,13 +4,19 @@ package main
 
 import (
 	"fmt"
+	"math/big"
+	"net/netip"
+	"net/url"
 	"os"
+	"regexp"
 
 	amodel "example.com/consumer/a/model"
 	"example.com/consumer/b/model"
 	"example.com/consumer/clash"
 	"example.com/consumer/cross/a"
 	"example.com/consumer/cross/b"
+	"example.com/consumer/foreign"
+	"example.com/consumer/foreign/api"
 	"example.com/consumer/generic"
 	"example.com/consumer/group"
 	"example.com/consumer/more"
@@ -97,6 +103,44 @@ func main() {
 	differ("a pointer to an array", mutual.K{PA: &[3]int{1}}, mutual.K{PA: &[3]int{2}})
 	differ("a pointer to a map", mutual.K{PM: &map[string]int{"a": 1}}, mutual.K{PM: &map[string]int{"a": 2}})
 	differ("a type named like msgp's locals", mutual.K{E: 1}, mutual.K{E: 2})
+
+	// Types of another package: structs field by field, standard encodings, functions of
+	// the package, exclusions on the directive.
+	differ("a field of a foreign struct in a slice", foreign.K{Engines: []api.Engine{{Name: "chrome"}}}, foreign.K{Engines: []api.Engine{{Name: "firefox"}}})
+	differ("a foreign struct's second field", foreign.K{One: api.Engine{Version: "1"}}, foreign.K{One: api.Engine{Version: "2"}})
+	differ("a recursive foreign struct", foreign.K{Chain: &api.Chain{Next: &api.Chain{Label: "a"}}}, foreign.K{Chain: &api.Chain{Next: &api.Chain{Label: "b"}}})
+	differ("a foreign struct in a map", foreign.K{Nested: api.Nested{ByName: map[string]api.Engine{"x": {Version: "1"}}}}, foreign.K{Nested: api.Nested{ByName: map[string]api.Engine{"x": {Version: "2"}}}})
+	differ("a foreign struct behind a pointer", foreign.K{Nested: api.Nested{First: &api.Engine{}}}, foreign.K{Nested: api.Nested{}})
+	differ("a foreign struct in an array", foreign.K{Nested: api.Nested{Pair: [2]api.Engine{1: {Name: "a"}}}}, foreign.K{Nested: api.Nested{Pair: [2]api.Engine{0: {Name: "a"}}}})
+	differ("an anonymous struct in a foreign struct", foreign.K{Nested: api.Nested{Inline: struct{ A, B int }{B: 1}}}, foreign.K{Nested: api.Nested{Inline: struct{ A, B int }{A: 1}}})
+	differ("a foreign enum", foreign.K{Target: api.ES5}, foreign.K{Target: api.ES2020})
+	differ("a netip.Addr (MarshalBinary)", foreign.K{Addr: netip.MustParseAddr("10.0.0.1")}, foreign.K{Addr: netip.MustParseAddr("10.0.0.2")})
+	differ("a zone of a netip.Addr", foreign.K{Addr: netip.MustParseAddr("fe80::1%eth0")}, foreign.K{Addr: netip.MustParseAddr("fe80::1%eth1")})
+	differ("a netip.Prefix", foreign.K{Prefix: netip.MustParsePrefix("10.0.0.0/8")}, foreign.K{Prefix: netip.MustParsePrefix("10.0.0.0/16")})
+	differ("a *regexp.Regexp (MarshalText)", foreign.K{Re: regexp.MustCompile("a+")}, foreign.K{Re: regexp.MustCompile("a*")})
+	differ("a nil *regexp.Regexp", foreign.K{Re: regexp.MustCompile("")}, foreign.K{})
+	differ("a *big.Int", foreign.K{Big: big.NewInt(1)}, foreign.K{Big: big.NewInt(-1)})
+	differ("a *url.URL", foreign.K{URL: &url.URL{Scheme: "https", Host: "a"}}, foreign.K{URL: &url.URL{Scheme: "https", Host: "b"}})
+	differ("hidden state hashed by a function", foreign.K{Hidden: api.NewHidden("p", 1)}, foreign.K{Hidden: api.NewHidden("p", 2)})
+	differ("an interface hashed by a function", foreign.K{Define: api.Bool{V: false}}, foreign.K{Define: api.Bool{V: true}})
+	differ("a nil interface hashed by a function", foreign.K{Define: api.Bool{V: false}}, foreign.K{})
+	differ("the type behind an interface hashed by a function", foreign.K{Define: api.Bool{}}, foreign.K{Define: api.Number{}})
+	differ("an interface in a map hashed by a function", foreign.K{Defines: map[string]api.Expr{"DEBUG": api.Bool{V: false}}}, foreign.K{Defines: map[string]api.Expr{"DEBUG": api.Bool{V: true}}})
+	// What a function writes is framed: it cannot run into the next field.
+	differ("a function's writes beside the next field", foreign.K{Define: api.Bool{}, Defines: map[string]api.Expr{}}, foreign.K{Define: api.Bool{}, Defines: map[string]api.Expr{"": nil}})
+	differ("an adopted struct's field", foreign.Options{Target: api.ES5}, foreign.Options{Target: api.ES2020})
+	differ("an adopted struct's interface map", foreign.Options{Defines: map[string]api.Expr{"D": api.Number{V: 1}}}, foreign.Options{Defines: map[string]api.Expr{"D": api.Number{V: 2}}})
+	if keyhash.Sum(foreign.Options{OnLoad: func(s string) string { return s }, Cache: map[string]any{"a": 1}}) != keyhash.Sum(foreign.Options{}) {
+		fmt.Println("FAIL: a field excluded on the directive was hashed")
+		failed = true
+	}
+	fv := foreign.V{Loader: 7, Loaders: []api.Loader{1, 2}, ByExt: map[string]api.Loader{".js": 3}, Target: api.ES2020}
+	fraw, err := fv.MarshalMsg(nil)
+	var fback foreign.V
+	if _, err2 := fback.UnmarshalMsg(fraw); err != nil || err2 != nil || fback.Loader != 7 || len(fback.Loaders) != 2 || fback.ByExt[".js"] != 3 || fback.Target != api.ES2020 {
+		fmt.Println("FAIL: a value of foreign enums round trip", err, err2, fback)
+		failed = true
+	}
 
 	if !panics(BK{Verbose: true}) {
 		fmt.Println("FAIL: a key of package main promoted from the same-named key it embeds was hashed")

@@ -1,0 +1,74 @@
+// Package foreign holds keys made of types of another package: structs hashed field by
+// field, types hashed by their standard encoding, types hashed by a function of this package,
+// exclusions on the directive, and foreign enums in values.
+package foreign
+
+import (
+	"math/big"
+	"net/netip"
+	"net/url"
+	"regexp"
+
+	"example.com/consumer/foreign/api"
+	"github.com/cachegen/cachegen/runtime/keyhash"
+)
+
+// K uses foreign types of every kind.
+//
+//cachegen:key
+type K struct {
+	Engines []api.Engine
+	One     api.Engine
+	Chain   *api.Chain
+	Nested  api.Nested
+	Target  api.Target
+	Addr    netip.Addr
+	Prefix  netip.Prefix
+	Re      *regexp.Regexp
+	Big     *big.Int
+	URL     *url.URL
+	Hidden  api.Hidden
+	Define  api.Expr
+	Defines map[string]api.Expr
+}
+
+// hashExpr hashes the expressions of api, which do not hash themselves.
+//
+//cachegen:hash
+func hashExpr(h *keyhash.Hasher, e api.Expr) {
+	switch e := e.(type) {
+	case nil:
+		h.Uint8("kind", 0)
+	case api.Bool:
+		h.Uint8("kind", 1)
+		h.Bool("value", e.V)
+	case api.Number:
+		h.Uint8("kind", 2)
+		h.Float64("value", e.V)
+	default:
+		panic("hashExpr: unknown expression")
+	}
+}
+
+// hashHidden hashes what api.Hidden keeps unexported.
+//
+//cachegen:hash
+func hashHidden(h *keyhash.Hasher, v api.Hidden) {
+	h.String("Public", v.Public)
+	h.Int("secret", v.Secret())
+}
+
+// Options adopts a struct of another package it cannot tag, leaving out what cannot be a key.
+//
+//cachegen:key exclude=OnLoad,Cache
+type Options api.Options
+
+// V is a value holding foreign enums.
+//
+//cachegen:value
+type V struct {
+	Loader  api.Loader
+	Loaders []api.Loader
+	ByExt   map[string]api.Loader
+	Target  api.Target
+}
