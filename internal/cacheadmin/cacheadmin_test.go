@@ -3,11 +3,13 @@ package cacheadmin
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cachegen/cachegen/runtime/cache"
 	"github.com/cachegen/cachegen/runtime/keyhash"
@@ -181,7 +183,15 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"stats", "-dir", dir, "-namespace", "../etc"}, 1, "invalid namespace"},
 		{[]string{"stats", "-dir", filepath.Join(dir, "missing")}, 1, "no such file"},
 		{[]string{"help"}, 0, "Commands:"},
-		{[]string{"stats", "-h"}, 0, "-max-bytes"},
+		{[]string{"stats", "-h"}, 0, "-json"},
+		{[]string{"help", "trim"}, 0, "-max-bytes"},
+		{[]string{"help", "frobnicate"}, 2, "unknown command"},
+		{[]string{"-dir", dir, "stats"}, 2, "before a command"},
+		{[]string{"trim", "-dir", dir, "-max-bytes", "-1G"}, 2, "negative size"},
+		{[]string{"trim", "-dir", dir, "-max-bytes", "lots"}, 2, "not a size"},
+		{[]string{"trim", "-dir", dir, "-max-age", "-1h"}, 2, "negative age"},
+		{[]string{"trim", "-dir", dir, "-max-age", "soon"}, 2, "invalid duration"},
+		{[]string{"stats", "-dir", dir, "-json", "-max-bytes", "1G"}, 2, "trim only"},
 	} {
 		if out := run(t, tc.code, tc.args...); !strings.Contains(out, tc.want) {
 			t.Errorf("Run(%q) output lacks %q:\n%s", tc.args, tc.want, out)
@@ -253,5 +263,186 @@ func TestRefusesDirectoriesThatAreNotCaches(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ns")); !os.IsNotExist(err) {
 		t.Errorf("the cache's namespace was not cleared: %v", err)
+	}
+}
+
+// runSplit runs the command and returns its stdout and stderr.
+func runSplit(t *testing.T, wantCode int, args ...string) (stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := Run(args, &out, &errb); code != wantCode {
+		t.Fatalf("Run(%q) = %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, wantCode, out.String(), errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+// TestSubcommandHelp: each command's -h, -help and help command print its own usage and
+// flags, and no other command's, to stdout, with status 0.
+func TestSubcommandHelp(t *testing.T) {
+	all := []string{"-dir", "-namespace", "-json", "-max-bytes", "-max-age"}
+	for _, tc := range []struct {
+		cmd   string
+		flags []string
+	}{
+		{"stats", []string{"-dir", "-namespace", "-json"}},
+		{"trim", []string{"-dir", "-namespace", "-max-bytes", "-max-age"}},
+		{"clear", []string{"-dir", "-namespace"}},
+	} {
+		for _, args := range [][]string{{tc.cmd, "-h"}, {tc.cmd, "-help"}, {tc.cmd, "--help"}, {"help", tc.cmd}} {
+			out, errOut := runSplit(t, 0, args...)
+			if errOut != "" {
+				t.Errorf("Run(%q) wrote to stderr: %s", args, errOut)
+			}
+			if want := "usage: go tool cachegen cache " + tc.cmd + " "; !strings.HasPrefix(out, want) {
+				t.Errorf("Run(%q) output does not start with %q:\n%s", args, want, out)
+			}
+			for _, f := range all {
+				defined := strings.Contains(out, "\n  "+f+" ") || strings.Contains(out, "\n  "+f+"\n")
+				if want := slices.Contains(tc.flags, f); defined != want {
+					t.Errorf("Run(%q): flag %s listed: %v, want %v:\n%s", args, f, defined, want, out)
+				}
+			}
+			// -dir is optional and its default described.
+			if !strings.Contains(out, "[-dir DIR]") || !strings.Contains(out, "cache.DefaultDir") {
+				t.Errorf("Run(%q): -dir not shown as optional with its default:\n%s", args, out)
+			}
+		}
+	}
+	out, _ := runSplit(t, 0, "help", "trim")
+	for _, want := range []string{"(default 1GiB)", "(default 30d)", "KiB = 1024", "30d"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trim usage lacks %q:\n%s", want, out)
+		}
+	}
+	for _, args := range [][]string{{"help"}, {"-h"}, {"-help"}} {
+		out, errOut := runSplit(t, 0, args...)
+		if errOut != "" || !strings.Contains(out, "Commands:") || !strings.Contains(out, "usage: go tool cachegen cache <command>") {
+			t.Errorf("Run(%q): stdout:\n%s\nstderr:\n%s", args, out, errOut)
+		}
+	}
+}
+
+// TestUsageErrorFormat: a usage error is one line naming the command, then a pointer to -h,
+// on stderr, with status 2, as go tools do.
+func TestUsageErrorFormat(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args       []string
+		first, run string
+	}{
+		{[]string{"frobnicate"}, `cachegen cache: unknown command "frobnicate"`, "Run 'go tool cachegen cache -h' for usage."},
+		{[]string{"help", "frobnicate"}, `cachegen cache help: unknown command "frobnicate"`, "Run 'go tool cachegen cache -h' for usage."},
+		{[]string{"trim", "-dir", dir, "-max-bytes", "1Q"}, `cachegen cache trim: invalid value "1Q" for flag -max-bytes: unknown unit "Q"`, "Run 'go tool cachegen cache trim -h' for usage."},
+		{[]string{"stats", "-max-age", "1h"}, "cachegen cache stats: flag provided but not defined: -max-age (-max-age applies to trim only)", "Run 'go tool cachegen cache stats -h' for usage."},
+		{[]string{"clear", "-json"}, "cachegen cache clear: flag provided but not defined: -json (-json applies to stats only)", "Run 'go tool cachegen cache clear -h' for usage."},
+		{[]string{"clear", "-dir", dir, "now"}, `cachegen cache clear: unexpected arguments ["now"]`, "Run 'go tool cachegen cache clear -h' for usage."},
+	} {
+		out, errOut := runSplit(t, 2, tc.args...)
+		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+		if out != "" || len(lines) != 2 || !strings.HasPrefix(lines[0], tc.first) || lines[1] != tc.run {
+			t.Errorf("Run(%q):\nstdout:\n%s\nstderr:\n%s\nwant stderr %q... then %q", tc.args, out, errOut, tc.first, tc.run)
+		}
+	}
+}
+
+func TestStatsJSON(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Now().Add(-time.Minute)
+	populate(t, dir, 3, "compiler", "linker")
+	out, errOut := runSplit(t, 0, "stats", "-dir", dir, "-json")
+	if errOut != "" {
+		t.Errorf("stderr: %s", errOut)
+	}
+	t.Logf("stats -json:\n%s", out)
+	type version struct {
+		VersionID, Version          string
+		Entries, TempFiles          int
+		Bytes, TempBytes            int64
+		LastUsed, LeastRecentlyUsed string
+	}
+	var got struct {
+		Dir                string
+		Entries, TempFiles int
+		Bytes, TempBytes   int64
+		Namespaces         []struct {
+			Namespace                   string
+			Entries, TempFiles          int
+			Bytes, TempBytes            int64
+			LastUsed, LeastRecentlyUsed string
+			Versions                    []version
+		}
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("stats -json printed invalid JSON: %v\n%s", err, out)
+	}
+	if dec.More() {
+		t.Errorf("stats -json printed more than one JSON value:\n%s", out)
+	}
+	if got.Dir != dir || got.Entries != 6 || got.Bytes <= 0 || len(got.Namespaces) != 2 {
+		t.Fatalf("stats -json = %+v", got)
+	}
+	checkTime := func(what, s string) {
+		t.Helper()
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Errorf("%s = %q, not RFC 3339: %v", what, s, err)
+			return
+		}
+		if tm.Before(start) || tm.After(time.Now().Add(time.Minute)) {
+			t.Errorf("%s = %v, not the time of the test (%v)", what, tm, start)
+		}
+	}
+	var sum int64
+	for i, ns := range got.Namespaces {
+		if want := []string{"compiler", "linker"}[i]; ns.Namespace != want {
+			t.Errorf("namespace %d is %q, want %q", i, ns.Namespace, want)
+		}
+		if ns.Entries != 3 || len(ns.Versions) != 1 {
+			t.Errorf("namespace %+v: want 3 entries in one version", ns)
+			continue
+		}
+		v := ns.Versions[0]
+		if v.Version != "v1 "+ns.Namespace || len(v.VersionID) != 16 || v.Entries != 3 || v.Bytes != ns.Bytes {
+			t.Errorf("version %+v of namespace %s", v, ns.Namespace)
+		}
+		checkTime(ns.Namespace+" LastUsed", ns.LastUsed)
+		checkTime(ns.Namespace+" LeastRecentlyUsed", ns.LeastRecentlyUsed)
+		checkTime(ns.Namespace+" version LastUsed", v.LastUsed)
+		sum += ns.Bytes
+	}
+	if sum != got.Bytes {
+		t.Errorf("total bytes %d, namespaces sum to %d", got.Bytes, sum)
+	}
+	// The bytes agree with the table.
+	if n, size := entries(t, dir, ""); n != got.Entries || size != got.Bytes {
+		t.Errorf("Usage: %d entries, %d bytes; JSON: %d, %d", n, size, got.Entries, got.Bytes)
+	}
+
+	// -namespace selects one; an empty directory of namespaces is an empty array, not null.
+	out, _ = runSplit(t, 0, "stats", "-dir", dir, "-json", "-namespace", "linker")
+	if strings.Contains(out, "compiler") || !strings.Contains(out, `"linker"`) {
+		t.Errorf("stats -json -namespace linker:\n%s", out)
+	}
+	run(t, 0, "clear", "-dir", dir, "-namespace", "linker")
+	out, _ = runSplit(t, 0, "stats", "-dir", dir, "-json", "-namespace", "compiler")
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := raw["Namespaces"].([]any); !ok {
+		t.Errorf("Namespaces is not an array: %s", out)
+	}
+}
+
+// TestStatsTimesHaveZone: the table prints the last use with its zone.
+func TestStatsTimesHaveZone(t *testing.T) {
+	dir := t.TempDir()
+	populate(t, dir, 1, "compiler")
+	out := run(t, 0, "stats", "-dir", dir)
+	zone, _ := time.Now().Zone()
+	if !strings.Contains(out, " "+zone+" ") {
+		t.Errorf("stats output lacks the zone %s:\n%s", zone, out)
 	}
 }
