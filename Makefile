@@ -15,24 +15,28 @@ all: check test
 ## generate: regenerate every cachegen file in the repository.
 generate:
 	$(GO) run ./cmd/cachegen $(GENERATED)
+	cd examples/esbuild && $(GO) tool cachegen ./...
 
 ## test: the allocation tests without the race detector (it makes sync.Pool drop items on
-## purpose, which they would count), then every test with it.
+## purpose, which they would count), then every test with it, and the tests of
+## examples/esbuild, a module of its own (so that this one does not depend on esbuild).
 test:
 	$(GO) test -count=1 -run 'Allocs' ./runtime/keyhash
 	$(GO) test -race $(TESTFLAGS) ./...
+	cd examples/esbuild && $(GO) test -race $(TESTFLAGS) ./...
 
 ## bench: the benchmarks recorded in BENCHMARKS.md.
 bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
 
 ## check: formatting, vet, staticcheck (a tool of this module, pinned in go.mod), and
-## generated files up to date.
+## generated files up to date, here and in examples/esbuild.
 check:
 	@out=$$(gofmt -l .) || exit 1; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./... ./testdata/golden/...
 	$(GO) tool staticcheck ./...
 	$(GO) run ./cmd/cachegen -check $(GENERATED)
+	cd examples/esbuild && $(GO) vet ./... && $(GO) tool cachegen -check ./...
 
 ## demo: the whole loop on the local disk cache, in separate processes: examples/minicompiler
 ## compiles its embedded sample at -O2 (a miss), again in a second process (a hit), then with
