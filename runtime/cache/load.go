@@ -72,7 +72,7 @@ var ErrGoexit = errors.New("cache: compute called runtime.Goexit")
 // MarshalMsg, UnmarshalMsg and Msgsize methods (as cachegen generates for //cachegen:value
 // types). UnmarshalMsg must not retain its input, which msgp's generated code does not do
 // unless zero-copy decoding was asked for.
-func Load[K keyhash.Key, V any, PV msgpPtr[V]](ctx context.Context, c *Cache, key K, compute func(context.Context, K) (V, error)) (V, error) {
+func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key K, compute func(context.Context, K) (V, error)) (V, error) {
 	if c == nil {
 		return compute(ctx, key)
 	}
@@ -186,8 +186,10 @@ func Load[K keyhash.Key, V any, PV msgpPtr[V]](ctx context.Context, c *Cache, ke
 	return v, nil
 }
 
-// msgpPtr is the constraint on Load's PV: *V with msgp's methods.
-type msgpPtr[V any] interface {
+// Value is what a cached value's pointer type must be: *V, with msgp's MarshalMsg,
+// UnmarshalMsg and Msgsize, as cachegen generates them for a struct annotated
+// //cachegen:value. Load infers it: callers never write it.
+type Value[V any] interface {
 	*V
 	msgp.Marshaler
 	msgp.Unmarshaler
@@ -195,7 +197,7 @@ type msgpPtr[V any] interface {
 }
 
 // decode decodes one value of type V from raw, which it must use entirely.
-func decode[V any, PV msgpPtr[V]](raw []byte) (V, error) {
+func decode[V any, PV Value[V]](raw []byte) (V, error) {
 	var v V
 	rest, err := PV(&v).UnmarshalMsg(raw)
 	if err == nil && len(rest) != 0 {
@@ -206,7 +208,7 @@ func decode[V any, PV msgpPtr[V]](raw []byte) (V, error) {
 
 // fill runs the flight f: it looks for the entry on disk, and computes, encodes and stores
 // the value on a miss.
-func fill[K keyhash.Key, V any, PV msgpPtr[V]](ctx context.Context, c *Cache, key K, mk memKey, compute func(context.Context, K) (V, error), f *flight) {
+func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key K, mk memKey, compute func(context.Context, K) (V, error), f *flight) {
 	disk := !c.diskOff.Load()
 	var ek entryKey
 	if disk {
