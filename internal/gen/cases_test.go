@@ -138,6 +138,12 @@ func TestStaleGuardCoversNamedTypes(t *testing.T) {
 		{"cross/b/b.go", "type Inner struct{ S string }", "type Inner struct{ S, T string }"},
 		{"more/k.go", "Size  = Small", "Size  = Big"},
 		{"b/model/m.go", "type unexp []unexp", "type unexp map[int]unexp"},
+		// Structs of another package, hashed field by field.
+		{"foreign/api/api.go", "	Version string\n}", "	Version string\n	Beta    bool\n}"},
+		{"foreign/api/api.go", "	Label string\n", "	Label []byte\n"},
+		{"foreign/api/api.go", "	Inline  struct{ A, B int }", "	Inline  struct{ A, B, C int }"},
+		{"foreign/api/api.go", "	LogLimit int", "	LogLimit int\n	Verbose bool"},
+		{"foreign/api/api.go", "type Target uint8", "type Target uint16"},
 	}
 	for _, e := range edits {
 		t.Run(e.old, func(t *testing.T) {
@@ -177,10 +183,16 @@ func TestFingerprintCoversShape(t *testing.T) {
 		{"shapes/k.go", "type Grid [2][3]int8", "type Grid [3][2]int8"},
 		{"recursive/k.go", "type Tree map[string]Tree", "type Tree map[int]Tree"},
 		{"twoenums/k.go", "B model.Mode", "B amodel.Mode"},
+		{"foreign/api/api.go", "	Version string\n}", "	Version string\n	Beta    bool `json:\"beta\"`\n}"},
+		{"foreign/api/api.go", "	Name    EngineName", "	Name    string"},
+		{"foreign/k.go", "func hashHidden(h *keyhash.Hasher, v api.Hidden) {", "func hashHidden2(h *keyhash.Hasher, v api.Hidden) {"},
 	}
 	for _, e := range edits {
 		t.Run(e.new, func(t *testing.T) {
 			pkg := filepath.Dir(e.file)
+			if pkg == "foreign/api" {
+				pkg = "foreign" // the keys that use its types
+			}
 			before := fingerprint(pkg)
 			orig := c.read(e.file)
 			defer func() {

@@ -117,6 +117,20 @@ func (l label) deref() label {
 	return lit("*" + l.s)
 }
 
+// typed labels a value of the named type typ: the trace shows typ rather than the basic
+// type the Hasher writes ("Target api.Target"; names are for the trace only).
+func (l label) typed(typ string) label {
+	if l.isVar {
+		return label{s: l.s + " + " + strconv.Quote(" "+typ), isVar: true}
+	}
+	return lit(l.s + " " + typ)
+}
+
+// hasStringMethod reports whether t's method set, or its pointer's, has String() string.
+func hasStringMethod(t types.Type) bool {
+	return hasMethod(types.NewPointer(t), "String", nil, []types.Type{types.Typ[types.String]})
+}
+
 // field labels field f of an anonymous struct labelled l.
 func (l label) field(f string) label {
 	switch {
@@ -333,6 +347,15 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 			}
 			return []jen.Code{jen.Id(hp.name).Call(h, name.code(), arg)}
 		}
+		if n.Under.Kind == KindBasic {
+			// The trace shows the declared type, and an enum's name beside its value.
+			var out []jen.Code
+			if hasStringMethod(n.Named) {
+				out = append(out, jen.If(jen.Id("h").Dot("Tracing").Call()).Block(
+					jen.Id("h").Dot("Note").Call(jen.Id(operand(expr)).Dot("String").Call())))
+			}
+			return append(out, e.shape(n.Under, expr, name.typed(e.str(n)), set, depth, true, at)...)
+		}
 		return e.shape(n.Under, expr, name, set, depth, true, at)
 
 	case KindCustom:
@@ -345,11 +368,7 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 		}
 
 	case KindMarshal:
-		// The encoding is hashed: the generated file names the method, for review.
-		return []jen.Code{jen.Block(
-			jen.List(jen.Id("b"), jen.Id("err")).Op(":=").Id(operand(expr)).Dot(n.Method).Call(),
-			h.Clone().Dot("Marshaled").Call(name.code(), jen.Lit(n.Method), jen.Id("b"), jen.Id("err")),
-		)}
+		return []jen.Code{jen.Block(marshaled(n, expr, name)...)}
 
 	case KindForeignStruct:
 		if e.once(n) {
@@ -364,6 +383,15 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 		return nil
 	}
 	return e.shape(n, expr, name, set, depth, false, at)
+}
+
+// marshaled returns the statements that hash expr, of KindMarshal type n (or a pointer to
+// one), by its encoding: the generated file names the method, for review.
+func marshaled(n *Node, expr string, name label) []jen.Code {
+	return []jen.Code{
+		jen.List(jen.Id("b"), jen.Id("err")).Op(":=").Id(operand(expr)).Dot(n.Method).Call(),
+		jen.Id("h").Dot("Marshaled").Call(name.code(), jen.Lit(n.Method), jen.Id("b"), jen.Id("err")),
+	}
 }
 
 // shape returns the statements that hash expr by the shape of its type, for an unnamed type
@@ -386,6 +414,10 @@ func (e *keyEmitter) shape(n *Node, expr string, name label, set bool, depth int
 		return []jen.Code{h.Clone().Dot(m[0]).Call(name.code(), arg)}
 
 	case KindPointer:
+		if n.Elem.Kind == KindMarshal {
+			// The pointer has the methods: no block, no dereference.
+			return []jen.Code{jen.If(h.Clone().Dot("Ptr").Call(name.code(), jen.Id(expr).Op("!=").Nil())).Block(marshaled(n.Elem, expr, name.deref())...)}
+		}
 		inner := e.value(n.Elem, "*"+expr, name.deref(), false, depth, at)
 		if inner == nil {
 			return nil

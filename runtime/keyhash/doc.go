@@ -44,6 +44,12 @@
 //     in seconds (32 bits). The monotonic clock reading is ignored, and the same instant in
 //     two locations gives two digests.
 //   - time.Duration: its int64 nanoseconds.
+//   - A type of another package hashed by its standard encoding (MarshalBinary or
+//     MarshalText, each with its Unmarshal method, so that equal encodings mean equal
+//     values): the encoding's length, then its bytes.
+//   - A value hashed by a function marked //cachegen:hash: the length of what the function
+//     writes, then those bytes, so that what it writes cannot run into what follows whatever
+//     the function does.
 //
 // Each encoding is self-delimiting given the type, so a concatenation of them, which is what a
 // struct is, parses back in exactly one way.
@@ -62,6 +68,8 @@
 //	keyhash:   CompileKey.OptLevel int = 2
 //	keyhash: = 41f2a9...
 //
-// Diffing the traces of two runs shows which field made their digests differ.
+// A value of a named type shows the type as the source declares it and, when it has a String
+// method, its string: "Opts.Target api.Target = 8 (ES2020)". Diffing the traces of two runs
+// shows which field made their digests differ.
 // Hasher.Trace sends the same trace to any writer.
 package keyhash

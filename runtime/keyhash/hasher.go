@@ -555,6 +555,19 @@ func (h *Hasher) Duration(name string, d time.Duration) {
 	h.u64(uint64(d))
 }
 
+// Tracing reports whether h records a trace (CACHEGEN_TRACE=1, or Trace). Generated code
+// asks before it computes what only the trace shows.
+func (h *Hasher) Tracing() bool { return h.tr != nil }
+
+// Note shows s beside the next value in the trace: generated code passes the String of an
+// enum, so that the trace reads "Target api.Target = 8 (ES2020)". It writes nothing to the
+// digest.
+func (h *Hasher) Note(s string) {
+	if h.tr != nil {
+		h.tr.note = s
+	}
+}
+
 // Marshaled writes the encoding b of a value of another package, which method (MarshalBinary
 // or MarshalText) returned with err: its length, then its bytes, as Bytes does. cachegen
 // uses it for types that also have the matching Unmarshal method, so that two values with one

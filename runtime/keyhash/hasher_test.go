@@ -3,6 +3,7 @@ package keyhash_test
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -392,4 +393,65 @@ func TestMapSortSizes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCustomIsFramed: what a hand-written hash function writes is framed by its length, so
+// that a function writing a variable number of values (here strings, without their count)
+// cannot make two fields it hashes trade values: {X: [a], Y: [b c]} and {X: [a b], Y: [c]}.
+func TestCustomIsFramed(t *testing.T) {
+	fn := func(h *keyhash.Hasher, parts []string) {
+		for _, p := range parts {
+			h.String("", p)
+		}
+	}
+	key := func(x, y []string) []byte {
+		return encode(t, func(h *keyhash.Hasher) {
+			fn(h.Custom("X", "fn"), x)
+			h.EndCustom()
+			fn(h.Custom("Y", "fn"), y)
+			h.EndCustom()
+		})
+	}
+	if bytes.Equal(key([]string{"a"}, []string{"b", "c"}), key([]string{"a", "b"}, []string{"c"})) {
+		t.Fatal("two keys share an encoding: a function's writes are not framed")
+	}
+	// The frame is the length, then the bytes.
+	got := encode(t, func(h *keyhash.Hasher) {
+		fn(h.Custom("X", "fn"), []string{"ab"})
+		h.EndCustom()
+	})
+	if want := cat(le64(10), le64(2), []byte("ab")); !bytes.Equal(got, want) {
+		t.Fatalf("encoding %x, want %x", got, want)
+	}
+	// A frame inside a map entry, and one the function leaves a map open in.
+	inMap := encode(t, func(h *keyhash.Hasher) {
+		h.Map("M", 1)
+		h.Entry()
+		fn(h.Custom("value", "fn"), []string{"x"})
+		h.EndCustom()
+		h.EndMap()
+	})
+	if want := cat(le64(1), le64(9), le64(1), []byte("x")); !bytes.Equal(inMap, want) {
+		t.Fatalf("encoding in a map %x, want %x", inMap, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a function that left a map open was not caught")
+		}
+	}()
+	encode(t, func(h *keyhash.Hasher) {
+		h.Custom("X", "fn").Map("open", 0)
+		h.EndCustom()
+	})
+}
+
+// TestMarshaledPanicsOnError: an encoding error cannot be hashed as a value: two values that
+// fail would share a digest.
+func TestMarshaledPanicsOnError(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "MarshalText failed") {
+			t.Fatalf("recovered %v", r)
+		}
+	}()
+	encode(t, func(h *keyhash.Hasher) { h.Marshaled("Re", "MarshalText", nil, errors.New("bad")) })
 }

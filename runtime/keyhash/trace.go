@@ -15,6 +15,7 @@ type tracer struct {
 	out     strings.Builder
 	frames  []frame
 	pending string // field name of the next Begin, set by Field
+	note    string // shown beside the next value: its String, set by Note
 }
 
 type frame struct {
@@ -31,6 +32,7 @@ func (t *tracer) reset() {
 	t.out.Reset()
 	t.frames = t.frames[:0]
 	t.pending = ""
+	t.note = ""
 }
 
 // path returns the dotted path of the open frames, ending with name.
@@ -88,11 +90,32 @@ func (t *tracer) pop() {
 	}
 }
 
+// declared splits a value's name as generated code writes it for a named type, "Target
+// api.Target", into the field name and the declared type, which the trace shows instead of
+// the basic type the Hasher writes.
+func declared(name, typ string) (string, string) {
+	if field, named, ok := strings.Cut(name, " "); ok {
+		return field, named
+	}
+	return name, typ
+}
+
+// annotated returns s followed by the pending note, in parentheses, and clears it.
+func (t *tracer) annotated(s string) string {
+	if t.note != "" {
+		s += " (" + t.note + ")"
+		t.note = ""
+	}
+	return s
+}
+
 func (t *tracer) valuef(name, typ string, v any) {
-	t.line(fmt.Sprintf("%s %s = %v", t.path(name), typ, v))
+	name, typ = declared(name, typ)
+	t.line(t.annotated(fmt.Sprintf("%s %s = %v", t.path(name), typ, v)))
 }
 
 func (t *tracer) quoted(name, typ, s string) {
+	name, typ = declared(name, typ)
 	shown := s
 	if len(shown) > maxShown {
 		shown = shown[:maxShown]
@@ -101,10 +124,11 @@ func (t *tracer) quoted(name, typ, s string) {
 	if len(s) > maxShown {
 		q += fmt.Sprintf("... (%d bytes)", len(s))
 	}
-	t.line(fmt.Sprintf("%s %s = %s", t.path(name), typ, q))
+	t.line(t.annotated(fmt.Sprintf("%s %s = %s", t.path(name), typ, q)))
 }
 
 func (t *tracer) bytes(name, typ string, p []byte) {
+	name, typ = declared(name, typ)
 	shown := p
 	if len(shown) > maxShown {
 		shown = shown[:maxShown]

@@ -29,7 +29,10 @@ func (x Options) HashKey(h *keyhash.Hasher) {
 	h.Begin("github.com/cachegen/cachegen/examples/minicompiler/compiler.Options", 0xdbdbc8c667eebbc6, 0xb7d813ca1840b05f, 0x2dd9738e44efa6b5, 0x3c80bc489373426a)
 	h.String("CompilerVersion", x.CompilerVersion)
 	h.Int("OptLevel", x.OptLevel)
-	h.Uint8("Target", uint8(x.Target))
+	if h.Tracing() {
+		h.Note(x.Target.String())
+	}
+	h.Uint8("Target Target", uint8(x.Target))
 	h.Bool("Debug", x.Debug)
 	h.String("File", x.File)
 	h.String("Source", x.Source)

@@ -92,8 +92,8 @@ func (x Wide) HashKey(h *keyhash.Hasher) {
 		h.Int16("", x.Arr[i])
 	}
 	h.EndList()
-	h.Int8("Lvl", int8(x.Lvl))
-	h.String("N", string(x.N))
+	h.Int8("Lvl Level", int8(x.Lvl))
+	h.String("N Name", string(x.N))
 	h.Bytes("Data", x.Data)
 	h.Strings("Al", x.Al)
 	h.Strings("List", x.List)
@@ -146,7 +146,7 @@ func (x Wide) HashKey(h *keyhash.Hasher) {
 	h.Map("Nested", len(x.Nested))
 	for k, v := range x.Nested {
 		h.Entry()
-		h.String("key", string(k))
+		h.String("key Name", string(k))
 		h.Map("value", len(v))
 		for k1, v1 := range v {
 			h.Entry()

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strings"
 
 	amodel "example.com/consumer/a/model"
 	"example.com/consumer/b/model"
@@ -132,6 +133,16 @@ func main() {
 	differ("an adopted struct's interface map", foreign.Options{Defines: map[string]api.Expr{"D": api.Number{V: 1}}}, foreign.Options{Defines: map[string]api.Expr{"D": api.Number{V: 2}}})
 	if keyhash.Sum(foreign.Options{OnLoad: func(s string) string { return s }, Cache: map[string]any{"a": 1}}) != keyhash.Sum(foreign.Options{}) {
 		fmt.Println("FAIL: a field excluded on the directive was hashed")
+		failed = true
+	}
+	// The trace names a field's declared type, and an enum's String beside its value.
+	var trace strings.Builder
+	th := keyhash.New()
+	th.Trace(&trace)
+	foreign.K{Target: api.ES2020}.HashKey(th)
+	th.Sum()
+	if !strings.Contains(trace.String(), "Target api.Target = 1 (ES2020)") || !strings.Contains(trace.String(), "Engines") {
+		fmt.Println("FAIL: the trace does not show the declared type and String of an enum:\n" + trace.String())
 		failed = true
 	}
 	fv := foreign.V{Loader: 7, Loaders: []api.Loader{1, 2}, ByExt: map[string]api.Loader{".js": 3}, Target: api.ES2020}
