@@ -84,9 +84,9 @@
 //
 // Set CACHEGEN_TRACE=1 and every digest of a key is printed to standard error with the
 // type, field path and value of everything its HashKey wrote: diff two runs to see why a
-// key missed. Each generated file
-// holds a compile-time guard that breaks the build when a struct changed since the code was
-// generated; struct tags are invisible to it, so run go tool cachegen -check ./... in CI.
+// key missed. Each generated file holds a compile-time guard that breaks the build when a
+// struct changed since the code was generated; struct tags are invisible to it, so run
+// go tool cachegen -check ./... in CI.
 //
 // # The cache command
 //

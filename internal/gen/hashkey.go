@@ -59,6 +59,8 @@ type keyEmitter struct {
 	// custom lists the fields of the key being emitted that functions marked
 	// //cachegen:hash hash, with the function, for its doc comment.
 	custom []string
+	// owner is the struct of another package whose fields are being emitted, for messages.
+	owner string
 }
 
 // A helper is the function that hashes a recursive named type, which cannot be inlined.
@@ -356,6 +358,11 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 			}
 			return append(out, e.shape(n.Under, expr, name.typed(e.str(n)), set, depth, true, at)...)
 		}
+		if n.Under.Kind == KindStruct && n.foreign(e.pkg.Types) {
+			outer := e.owner
+			e.owner = e.str(n)
+			defer func() { e.owner = outer }()
+		}
 		return e.shape(n.Under, expr, name, set, depth, true, at)
 
 	case KindCustom:
@@ -452,7 +459,7 @@ func (e *keyEmitter) shape(n *Node, expr string, name label, set bool, depth int
 		ok := true
 		for _, f := range n.Fields {
 			fat := site{pos: f.Pos, path: at.path + "." + f.Name()}
-			if f.Var.Pkg() != e.pkg.Types {
+			if f.Var.Pkg() != e.pkg.Types && e.owner != "" {
 				// A field of another package's struct: the user's field that reaches
 				// it is where something can be done.
 				fat.pos = at.pos
@@ -466,7 +473,16 @@ func (e *keyEmitter) shape(n *Node, expr string, name label, set bool, depth int
 			if !f.hashed() {
 				continue
 			}
+			reported := len(*e.errs)
 			sub := e.value(f.Node, operand(expr)+"."+f.Name(), name.field(f.Name()), f.Set, depth, fat)
+			if f.Var.Pkg() != e.pkg.Types && e.owner != "" {
+				// A field of another package's struct cannot be tagged: the fix is on the
+				// field that holds the struct, or a function that hashes the struct.
+				for _, err := range (*e.errs)[reported:] {
+					err.Msg = strings.ReplaceAll(err.Msg, `exclude the field with cache:"-"`,
+						fmt.Sprintf("exclude %s with cache:\"-\" (the fields of %s cannot be tagged), or hash %s with a function marked %s", at.path, e.owner, e.owner, hashDirective))
+				}
+			}
 			if sub == nil {
 				ok = false
 			}
