@@ -107,6 +107,9 @@ type Options struct {
 	// Logger receives the first disk error of the Cache (later ones are only counted) and
 	// debug messages. nil selects slog.Default().
 	Logger *slog.Logger
+	// Verify makes every hit compute as well, and compare: see VerifyMode. The zero value
+	// reads the environment variable CACHEGEN_VERIFY ("1": report, "panic": panic).
+	Verify VerifyMode
 }
 
 // Stats are counters of a Cache's activity since Open. Every Load is counted once in Hits or
@@ -126,18 +129,23 @@ type Stats struct {
 	MemoryEvicted uint64 // values evicted from the memory tier
 	Trims         uint64 // trims of the namespace run by this Cache
 	Trimmed       uint64 // files removed by those trims
+
+	Verified       uint64 // hits checked by computing again (Options.Verify)
+	VerifyFailures uint64 // of those, hits whose cached value differed from the fresh one
 }
 
 // counters are the atomic counterparts of Stats.
 type counters struct {
 	hits, misses, errors, memoryHits, diskHits, computes, computeErrors, shared,
 	stores, storedBytes, corrupt, memoryEvicted, trims, trimmed atomic.Uint64
+	verified, verifyFailures atomic.Uint64
 }
 
 // A Cache is a two-tier cache of values computed from keys: an in-memory LRU of encoded
 // values in front of a directory of entry files shared by processes. Use it with Load. A
 // Cache is safe for concurrent use.
 type Cache struct {
+	verify     VerifyMode // resolved: VerifyOff, VerifyReport or VerifyPanic
 	opts       Options
 	version    string // the version string identifying the program
 	root       string // Dir/namespace; "" when the disk tier is disabled
@@ -299,6 +307,7 @@ func Open(opts Options) (*Cache, error) {
 		opts.Logger = slog.Default()
 	}
 	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), io: make(chan struct{}, openFileSlots()), now: time.Now, writeFile: writeFileAtomic}
+	c.verify = opts.Verify.resolve()
 	if c.version == "" {
 		c.version = buildVersion()
 	}
@@ -536,6 +545,9 @@ func (c *Cache) Stats() Stats {
 		MemoryEvicted: s.memoryEvicted.Load(),
 		Trims:         s.trims.Load(),
 		Trimmed:       s.trimmed.Load(),
+
+		Verified:       s.verified.Load(),
+		VerifyFailures: s.verifyFailures.Load(),
 	}
 }
 

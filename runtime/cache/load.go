@@ -81,6 +81,9 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		if v, err := decode[V, PV](data); err == nil {
 			c.stats.hits.Add(1)
 			c.stats.memoryHits.Add(1)
+			if c.verify > VerifyOff {
+				v = verify(ctx, c, key, mk.d, v, compute)
+			}
 			return v, nil
 		}
 		// Only encodings that decoded before are kept: this UnmarshalMsg depends on more
@@ -172,16 +175,20 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	if f.err != nil {
 		return zero, f.err
 	}
-	if !f.shared || f.raw == nil {
-		// The only waiter takes the flight's value; so do all of them in the rare case of
-		// a value that could not be encoded (they then share it).
-		return f.v.(V), nil
+	v := f.v.(V)
+	if f.shared && f.raw != nil {
+		// Each waiter but the one that takes the flight's value decodes its own copy; all
+		// share it in the rare case of a value that could not be encoded.
+		var err error
+		if v, err = decode[V, PV](f.raw); err != nil {
+			// The encoding decoded once in the flight: this UnmarshalMsg is not
+			// deterministic.
+			c.fail(fmt.Errorf("cache: decoding %s again: %w", mk.vt.name, err))
+			v = f.v.(V)
+		}
 	}
-	v, err := decode[V, PV](f.raw)
-	if err != nil {
-		// The encoding decoded once in the flight: this UnmarshalMsg is not deterministic.
-		c.fail(fmt.Errorf("cache: decoding %s again: %w", mk.vt.name, err))
-		return f.v.(V), nil
+	if f.src == fromDisk && c.verify > VerifyOff {
+		v = verify(ctx, c, key, mk.d, v, compute)
 	}
 	return v, nil
 }
