@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"reflect"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cachegen/cachegen/runtime/cache"
@@ -226,5 +229,43 @@ func TestProgramRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(p, q) {
 		t.Errorf("round trip changed the program:\n%+v\n%+v", p, q)
+	}
+}
+
+// TestVerifyCatchesAnIncompleteKey: a compute that reads an optimization level from a global
+// instead of its key serves the -O0 program to -O2 (the wasmtime bug, in another form). The
+// cache's verify mode, which a CI run turns on with CACHEGEN_VERIFY=1, computes on the hit as
+// well and reports the difference.
+func TestVerifyCatchesAnIncompleteKey(t *testing.T) {
+	var optLevel atomic.Int64 // what the key leaves out
+	incomplete := func(ctx context.Context, o Options) (Program, error) {
+		o.OptLevel = int(optLevel.Load())
+		return Compile(ctx, o)
+	}
+	var log bytes.Buffer
+	c, err := cache.Open(cache.Options{Dir: t.TempDir(), Namespace: "minicompiler-verify",
+		Verify: cache.VerifyReport, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	opts := Options{CompilerVersion: Version, File: "wrap.mc", Source: wrapSrc}
+	if _, err := cache.Load(context.Background(), c, opts, incomplete); err != nil {
+		t.Fatal(err)
+	}
+	optLevel.Store(2)
+	p, err := cache.Load(context.Background(), c, opts, incomplete)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Compile(context.Background(), Options{CompilerVersion: Version, File: "wrap.mc", Source: wrapSrc, OptLevel: 2})
+	if !reflect.DeepEqual(p, want) {
+		t.Error("the verified hit did not return the fresh -O2 program")
+	}
+	if st := c.Stats(); st.VerifyFailures != 1 {
+		t.Fatalf("stats %+v: the incomplete key was not caught", st)
+	}
+	if !strings.Contains(log.String(), "compiler.Options") {
+		t.Fatalf("the report does not name the key type:\n%s", log.String())
 	}
 }
