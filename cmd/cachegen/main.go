@@ -13,9 +13,9 @@
 // It writes one file per package, cachegen_gen.go beside your code. Usage:
 //
 //	go tool cachegen [-check] [-output file] [-tags tags] [packages]
-//	go tool cachegen cache stats|trim|clear [flags]
+//	go tool cachegen cache stats|trim|explain|clear [flags]
 //	go tool cachegen version
-//	go tool cachegen help [cache [stats|trim|clear]]
+//	go tool cachegen help [cache [stats|trim|explain|clear]]
 //
 // With no packages it works on the package in the current directory; packages are import
 // paths or patterns, as for go build (./...). A package in a directory named cache, help or
@@ -94,15 +94,17 @@
 //
 //	go tool cachegen cache stats [-dir DIR] [-namespace NS] [-json]
 //	go tool cachegen cache trim  [-dir DIR] [-namespace NS] [-max-bytes SIZE] [-max-age AGE]
+//	go tool cachegen cache explain [-dir DIR] [-namespace NS] [-n N]
 //	go tool cachegen cache clear [-dir DIR] [-namespace NS]
 //
 // stats prints the entries, bytes and last use of each namespace and version (-json: one JSON
 // object, times in RFC 3339); trim removes entries unused for longer than -max-age (a Go
 // duration, or days: 30d), then the least recently used until each namespace fits in 90% of
 // -max-bytes (bytes, or K, M, G, T with optional B or iB, binary: 1K = 1KB = 1KiB = 1024);
-// clear removes everything the cache wrote. -dir defaults to the directory cache.Open uses
-// when Options.Dir is empty (cache.DefaultDir); without -namespace, every namespace is
-// concerned. The commands work only in directories tagged as a cache, and remove only files
+// explain prints the misses that programs explained lately (CACHEGEN_EXPLAIN=1 or
+// cache.Options.OnMiss), with the fields that changed; clear removes everything the cache
+// wrote. -dir defaults to the directory cache.Open uses when Options.Dir is empty
+// (cache.DefaultDir); without -namespace, every namespace is concerned. The commands work only in directories tagged as a cache, and remove only files
 // the cache wrote. Each command's -h lists its flags.
 package main
 

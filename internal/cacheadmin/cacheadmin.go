@@ -116,6 +116,19 @@ longer in use are left to the caches, which remove them after a while.
 		},
 	},
 	{
+		name: "explain",
+		args: "[-dir DIR] [-namespace NS] [-n N]",
+		doc: `Explain prints the misses explained lately, oldest first: when, the key's type and
+digest, and why it missed (the fields that changed from the closest key stored
+before, or why the same key's entry was gone). Programs record them while they
+explain their misses: with CACHEGEN_EXPLAIN=1 in their environment, or through
+cache.Options.OnMiss.
+`,
+		flags: func(c *command) {
+			c.fs.IntVar(&c.n, "n", 20, "print the last `N` misses (0: all that are kept)")
+		},
+	},
+	{
 		name: "clear",
 		args: "[-dir DIR] [-namespace NS]",
 		doc: `Clear removes everything the cache wrote: entries, temporary files, version and
@@ -140,6 +153,7 @@ type command struct {
 	fs       *flag.FlagSet
 	dir, ns  string
 	json     bool
+	n        int
 	maxBytes byteSize
 	maxAge   age
 }
@@ -248,6 +262,16 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		var res cache.TrimResult
 		res, err = cache.TrimDir(c.dir, c.ns, int64(c.maxBytes), time.Duration(c.maxAge))
 		fmt.Fprintf(stdout, "trim: removed %d files (%s) from %s\n", res.Files, formatBytes(res.Bytes), c.dir)
+	case "explain":
+		var misses []cache.Miss
+		if misses, err = cache.RecentMisses(c.dir, c.ns, c.n); err == nil {
+			if len(misses) == 0 {
+				fmt.Fprintf(stdout, "no explained miss in %s (set CACHEGEN_EXPLAIN=1 in the programs' environment)\n", c.dir)
+			}
+			for _, m := range misses {
+				fmt.Fprintf(stdout, "%s  %s %s…  %s\n", m.Time.Local().Format(timeLayout), m.KeyType, m.Digest.String()[:12], m.Reason)
+			}
+		}
 	case "clear":
 		var res cache.TrimResult
 		res, err = cache.Clear(c.dir, c.ns)

@@ -446,3 +446,29 @@ func TestStatsTimesHaveZone(t *testing.T) {
 		t.Errorf("stats output lacks the zone %s:\n%s", zone, out)
 	}
 }
+
+// TestExplain: the misses a program explained are shown after the fact, oldest first.
+func TestExplain(t *testing.T) {
+	dir := t.TempDir()
+	if out := run(t, 1, "explain", "-dir", dir); !strings.Contains(out, "not a cache directory") {
+		t.Fatalf("explain on a directory that is not a cache printed %q", out)
+	}
+	c, err := cache.Open(cache.Options{Dir: dir, Namespace: "ns", OnMiss: func(cache.Miss) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{2, 1} {
+		if _, err := cache.Load(context.Background(), c, key{N: n}, incompressible); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	out := run(t, 0, "explain", "-dir", dir)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "no entry of this key type yet") || !strings.Contains(lines[1], "key.N 2 → 1") {
+		t.Fatalf("explain printed:\n%s", out)
+	}
+	if out := run(t, 0, "explain", "-dir", dir, "-n", "1"); strings.Count(out, "\n") != 1 {
+		t.Fatalf("explain -n 1 printed:\n%s", out)
+	}
+}

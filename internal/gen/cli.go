@@ -17,9 +17,9 @@ import (
 const prog = "go tool cachegen"
 
 const usage = `usage: ` + prog + ` [-check] [-output file] [-tags tags] [packages]
-       ` + prog + ` cache stats|trim|clear [flags]
+       ` + prog + ` cache stats|trim|explain|clear [flags]
        ` + prog + ` version
-       ` + prog + ` help [cache [stats|trim|clear]]
+       ` + prog + ` help [cache [stats|trim|explain|clear]]
 
 cachegen writes, for every struct annotated //cachegen:key in a Go package, an
 exhaustive HashKey method, and for every struct annotated //cachegen:value msgp

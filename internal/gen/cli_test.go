@@ -40,7 +40,7 @@ func TestMainHelp(t *testing.T) {
 		}
 		for _, want := range []string{
 			"usage: go tool cachegen [-check] [-output file] [-tags tags] [packages]",
-			"go tool cachegen cache stats|trim|clear",
+			"go tool cachegen cache stats|trim|explain|clear",
 			"go tool cachegen version",
 			"go get -tool github.com/cachegen/cachegen/cmd/cachegen",
 			"//go:generate go tool cachegen\n",

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cachegen/cachegen/internal/bench"
 	"github.com/cachegen/cachegen/internal/randval"
+	"github.com/cachegen/cachegen/runtime/keyhash"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -198,4 +201,48 @@ func BenchmarkParallelLoad(b *testing.B) {
 	if st := c.Stats(); st.Misses != n {
 		b.Fatalf("stats %+v", st)
 	}
+}
+
+// BenchmarkExplainer measures the miss explainer's work on a miss of the representative key
+// (bench.NewKey with 4 KiB of source), to compare with BenchmarkMissStore in the same run:
+// record is what every store adds (the key's leaves, appended to its type's records); explain
+// is what a miss adds when explaining is on (reading the type's records, 64 keys stored
+// before, and finding the closest).
+func BenchmarkExplainer(b *testing.B) {
+	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	typeID, _ := keyTypeOf[bench.CompileKey]()
+	name := c.recordFile(typeID)
+	ks := make([]bench.CompileKey, 65)
+	for i := range ks {
+		ks[i] = bench.NewKey(4096)
+		ks[i].OptLevel = i
+	}
+	keyOf := func(i int) bench.CompileKey { return ks[i] }
+	for i := range 64 {
+		k := keyOf(i)
+		c.appendRecord(name, record{digest: keyhash.Sum(k).String(), time: time.Now(), version: "v", leaves: keyhash.Leaves(k)})
+	}
+	b.Run("record", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			k := keyOf(i % 64)
+			i++
+			c.appendRecord(name, record{digest: keyhash.Sum(k).String(), time: time.Now(), version: "v", leaves: keyhash.Leaves(k)})
+		}
+	})
+	b.Run("explain", func(b *testing.B) {
+		b.ReportAllocs()
+		k := keyOf(64)
+		leaves := keyhash.Leaves(k)
+		for b.Loop() {
+			if r := c.explain(readRecords(name), keyhash.Sum(k).String(), leaves, false); !strings.Contains(r, "OptLevel") {
+				b.Fatal(r)
+			}
+		}
+	})
 }

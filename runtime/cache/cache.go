@@ -110,6 +110,14 @@ type Options struct {
 	// Verify makes every hit compute as well, and compare: see VerifyMode. The zero value
 	// reads the environment variable CACHEGEN_VERIFY ("1": report, "panic": panic).
 	Verify VerifyMode
+	// OnMiss, when set, receives every miss of a Load that computes, explained: what
+	// changed from the closest key of its type stored before, by any process sharing the
+	// directory (see Miss). With the environment variable CACHEGEN_EXPLAIN=1 the
+	// explanations are also printed to standard error. While explaining, each store also
+	// records its key's fields (bounded, and trimmed with the entries), so the runs to
+	// compare must both explain. It costs a read of the key type's records on each miss,
+	// and nothing on a hit.
+	OnMiss func(Miss)
 }
 
 // Stats are counters of a Cache's activity since Open. Every Load is counted once in Hits or
@@ -145,11 +153,13 @@ type counters struct {
 // values in front of a directory of entry files shared by processes. Use it with Load. A
 // Cache is safe for concurrent use.
 type Cache struct {
-	verify     VerifyMode // resolved: VerifyOff, VerifyReport or VerifyPanic
-	opts       Options
-	version    string // the version string identifying the program
-	root       string // Dir/namespace; "" when the disk tier is disabled
-	versionDir string // root/<version id>
+	verify VerifyMode // resolved: VerifyOff, VerifyReport or VerifyPanic
+	// explainStderr: CACHEGEN_EXPLAIN=1 was set at Open.
+	explainStderr bool
+	opts          Options
+	version       string // the version string identifying the program
+	root          string // Dir/namespace; "" when the disk tier is disabled
+	versionDir    string // root/<version id>
 
 	mem   *memory
 	types sync.Map // reflect.Type -> *valueType
@@ -308,6 +318,7 @@ func Open(opts Options) (*Cache, error) {
 	}
 	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), io: make(chan struct{}, openFileSlots()), now: time.Now, writeFile: writeFileAtomic}
 	c.verify = opts.Verify.resolve()
+	c.explainStderr = os.Getenv(explainEnv) == "1"
 	if c.version == "" {
 		c.version = buildVersion()
 	}

@@ -84,6 +84,8 @@ func runHelper(mode, dir string) error {
 		return nil
 	case "fdlimit": // many Loads of distinct keys at once, with few files allowed
 		return fdLimitChild(dir)
+	case "explain": // one Load, explained on stderr
+		return explainChild(dir)
 	case "cancelpanic": // compute cancels its only caller, then panics: someone must see it
 		c, err := Open(Options{Dir: dir, Namespace: "test"})
 		if err != nil {
@@ -393,7 +395,7 @@ func entryFileOf[V any](c *Cache, k testKey) string {
 }
 
 // memKeyOf returns k's memory key for value type V in c.
-func memKeyOf[V any](c *Cache, k testKey) memKey {
+func memKeyOf[V any](c *Cache, k keyhash.Key) memKey {
 	return memKey{d: keyhash.Sum(k), vt: valueTypeOf[V](c)}
 }
 

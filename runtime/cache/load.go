@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
@@ -218,6 +219,7 @@ func decode[V any, PV Value[V]](raw []byte) (V, error) {
 func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key K, mk memKey, compute func(context.Context, K) (V, error), f *flight) {
 	disk := !c.diskOff.Load()
 	var ek entryKey
+	damaged := false
 	if disk {
 		ek = c.entryKey(&mk)
 		raw, err := c.readEntry(&ek, mk.vt)
@@ -230,13 +232,29 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 				return
 			}
 			c.stats.corrupt.Add(1)
+			damaged = true
 			c.opts.Logger.Debug("cachegen cache: entry does not decode", "file", c.entryPath(&ek), "err", err)
 		} else if err == errMalformed {
 			c.stats.corrupt.Add(1)
+			damaged = true
 			c.opts.Logger.Debug("cachegen cache: malformed entry", "file", c.entryPath(&ek))
 		} else if !errNotExist(err) {
 			c.fail(err)
 		}
+	}
+
+	// The miss explainer: the key's leaves, explained against the records of its type
+	// before compute, recorded after the store.
+	var leaves []keyhash.Leaf
+	var recFile, typeShown string
+	explaining := disk && (c.opts.OnMiss != nil || c.explainStderr)
+	if explaining {
+		var typeID string
+		typeID, typeShown = keyTypeOf[K]()
+		recFile = c.recordFile(typeID)
+		leaves = keyhash.Leaves(key)
+		reason := c.explain(readRecords(recFile), mk.d.String(), leaves, damaged)
+		c.reportMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d, Reason: reason})
 	}
 
 	c.stats.computes.Add(1)
@@ -266,6 +284,9 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 			return
 		}
 		c.touchVersion()
+		if explaining {
+			c.appendRecord(recFile, record{digest: mk.d.String(), time: c.now(), version: filepath.Base(c.versionDir), leaves: leaves})
+		}
 		c.afterStore(int64(len(raw)))
 	}
 }

@@ -223,6 +223,14 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 			}
 			continue
 		}
+		if isRecordFile(name) || name == missesFile {
+			// The miss explainer's files count against the budget, and go first when
+			// they are older than every entry.
+			if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
+				files = append(files, layoutFile{path, fi.Size(), allocated(fi), fi.ModTime(), false})
+			}
+			continue
+		}
 		if !de.IsDir() || !isVersionDir(name) {
 			continue
 		}
@@ -651,7 +659,8 @@ func Clear(dir, namespace string) (TrimResult, error) {
 				if err != nil {
 					errs = append(errs, err)
 				}
-			case !de.IsDir() && (name == trimFile || name == ledgerFile || name == lockFile || isTemp(name, func(s string) bool { return s == trimFile })):
+			case !de.IsDir() && (name == trimFile || name == ledgerFile || name == lockFile || name == missesFile || isRecordFile(name) ||
+				isTemp(name, func(s string) bool { return s == trimFile || s == missesFile || isRecordFile(s) })):
 				if fi, err := de.Info(); err == nil {
 					total.removed(layoutFile{path: path, size: fi.Size()})
 				}

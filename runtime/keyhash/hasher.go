@@ -599,7 +599,9 @@ func (h *Hasher) Marshaled(name, method string, b []byte, err error) {
 // injective even if the function's own writes do not delimit themselves.
 func (h *Hasher) Custom(name, fn string) *Hasher {
 	if h.tr != nil {
-		h.tr.line(h.tr.path(name) + " hashed by " + fn)
+		if !h.tr.collect {
+			h.tr.line(h.tr.path(name) + " hashed by " + fn)
+		}
 		h.tr.frames = append(h.tr.frames, frame{name: name, elem: -1})
 	}
 	h.u64(0) // the length, filled in by EndCustom
@@ -652,9 +654,14 @@ func (h *Hasher) Interface(name string, v Key) {
 	t := reflect.TypeOf(v)
 	nilPtr := t.Kind() == reflect.Pointer && reflect.ValueOf(v).IsNil()
 	if h.tr != nil {
-		if nilPtr {
+		switch {
+		case nilPtr:
 			h.tr.valuef(name, "interface", "nil "+t.String())
-		} else {
+		case h.tr.collect:
+			// The dynamic type is a value of its own for a miss explainer.
+			h.tr.valuef(name, "interface", t.String())
+			h.tr.pending = name
+		default:
 			h.tr.pending = name
 		}
 	}

@@ -1,6 +1,7 @@
 package keyhash
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -16,11 +17,26 @@ type tracer struct {
 	frames  []frame
 	pending string // field name of the next Begin, set by Field
 	note    string // shown beside the next value: its String, set by Note
+	// collect makes the tracer record leaves (Leaves) rather than print lines.
+	collect bool
+	leaves  []Leaf
 }
 
 type frame struct {
 	name string
 	elem int // index of the current element of a list, map or set; -1 elsewhere
+	// kind is "map" or "set" for a group whose entries Leaves names by their content,
+	// and start the index of the frame's first leaf.
+	kind  string
+	start int
+}
+
+// A Leaf is one value that entered a digest, as Leaves reports it: its field path (map and
+// set entries named by their content, Flags["-g"], not by their order), its type as the
+// source declares it, and its value: shown in full when short (numbers, enums with their
+// String, strings up to 64 bytes), as its length and a short SHA-256 otherwise.
+type Leaf struct {
+	Path, Type, Value string
 }
 
 const (
@@ -56,6 +72,21 @@ func (t *tracer) path(name string) string {
 	return b.String()
 }
 
+// record notes a leaf (collect mode).
+func (t *tracer) record(name, typ, value string) {
+	if t.note != "" {
+		value += " (" + t.note + ")"
+		t.note = ""
+	}
+	t.leaves = append(t.leaves, Leaf{Path: t.path(name), Type: typ, Value: value})
+}
+
+// digestOf shows a long value by its length and a short SHA-256.
+func digestOf(p []byte) string {
+	sum := sha256.Sum256(p)
+	return fmt.Sprintf("%d bytes, sha256 %x", len(p), sum[:6])
+}
+
 func (t *tracer) line(s string) {
 	t.out.WriteString(tracePrefix)
 	t.out.WriteString(strings.Repeat("  ", len(t.frames)))
@@ -69,13 +100,19 @@ func (t *tracer) begin(typ string, fp uint64) {
 	if name == "" {
 		name = typ[strings.LastIndexByte(typ, '.')+1:]
 	}
-	t.line(fmt.Sprintf("%s %s fingerprint %016x...", t.path(name), typ, fp))
+	if !t.collect {
+		t.line(fmt.Sprintf("%s %s fingerprint %016x...", t.path(name), typ, fp))
+	}
 	t.frames = append(t.frames, frame{name: name, elem: -1})
 }
 
 func (t *tracer) open(name, kind string, n int) {
-	t.line(fmt.Sprintf("%s %s len %d", t.path(name), kind, n))
-	t.frames = append(t.frames, frame{name: name, elem: -1})
+	if t.collect {
+		t.record(name, kind, fmt.Sprintf("len %d", n))
+	} else {
+		t.line(fmt.Sprintf("%s %s len %d", t.path(name), kind, n))
+	}
+	t.frames = append(t.frames, frame{name: name, elem: -1, kind: kind, start: len(t.leaves)})
 }
 
 func (t *tracer) elem(i int) {
@@ -85,9 +122,67 @@ func (t *tracer) elem(i int) {
 }
 
 func (t *tracer) pop() {
-	if len(t.frames) > 0 {
-		t.frames = t.frames[:len(t.frames)-1]
+	if len(t.frames) == 0 {
+		return
 	}
+	if f := t.frames[len(t.frames)-1]; t.collect && (f.kind == "map" || f.kind == "set") {
+		f.elem = -1
+		t.frames[len(t.frames)-1] = f
+		t.nameEntries(t.path(""), f)
+	}
+	t.frames = t.frames[:len(t.frames)-1]
+}
+
+// nameEntries renames the leaves of the entries of the map or set at base, base[i]..., after
+// their content: a map entry after its key (whose own leaves then go), a set element after
+// its values. The order of a map's entries is Go's iteration order, which means nothing.
+func (t *tracer) nameEntries(base string, f frame) {
+	type entry struct{ id, keys []string }
+	entries := map[string]*entry{}
+	var order []string
+	for _, l := range t.leaves[f.start:] {
+		rest, ok := strings.CutPrefix(l.Path, base+"[")
+		if !ok {
+			continue
+		}
+		i, sub, ok := strings.Cut(rest, "]")
+		if !ok {
+			continue
+		}
+		e := entries[i]
+		if e == nil {
+			e = &entry{}
+			entries[i] = e
+			order = append(order, i)
+		}
+		if f.kind == "map" && (sub == ".key" || strings.HasPrefix(sub, ".key.") || strings.HasPrefix(sub, ".key[")) {
+			e.keys = append(e.keys, l.Value)
+		} else {
+			e.id = append(e.id, l.Value)
+		}
+	}
+	ids := map[string]string{}
+	for _, i := range order {
+		e := entries[i]
+		id := e.keys
+		if f.kind == "set" {
+			id = e.id
+		}
+		ids[i] = base + "[" + strings.Join(id, ", ") + "]"
+	}
+	kept := t.leaves[:f.start]
+	for _, l := range t.leaves[f.start:] {
+		if rest, ok := strings.CutPrefix(l.Path, base+"["); ok {
+			if i, sub, ok := strings.Cut(rest, "]"); ok {
+				if f.kind == "map" && (sub == ".key" || strings.HasPrefix(sub, ".key.") || strings.HasPrefix(sub, ".key[")) {
+					continue
+				}
+				l.Path = ids[i] + strings.TrimPrefix(sub, ".value")
+			}
+		}
+		kept = append(kept, l)
+	}
+	t.leaves = kept
 }
 
 // declared splits a value's name as generated code writes it for a named type, "Target
@@ -111,11 +206,23 @@ func (t *tracer) annotated(s string) string {
 
 func (t *tracer) valuef(name, typ string, v any) {
 	name, typ = declared(name, typ)
+	if t.collect {
+		t.record(name, typ, fmt.Sprint(v))
+		return
+	}
 	t.line(t.annotated(fmt.Sprintf("%s %s = %v", t.path(name), typ, v)))
 }
 
 func (t *tracer) quoted(name, typ, s string) {
 	name, typ = declared(name, typ)
+	if t.collect {
+		if len(s) > maxShown {
+			t.record(name, typ, digestOf([]byte(s)))
+		} else {
+			t.record(name, typ, strconv.Quote(s))
+		}
+		return
+	}
 	shown := s
 	if len(shown) > maxShown {
 		shown = shown[:maxShown]
@@ -129,6 +236,14 @@ func (t *tracer) quoted(name, typ, s string) {
 
 func (t *tracer) bytes(name, typ string, p []byte) {
 	name, typ = declared(name, typ)
+	if t.collect {
+		if len(p) <= 16 {
+			t.record(name, typ, hex.EncodeToString(p))
+		} else {
+			t.record(name, typ, digestOf(p))
+		}
+		return
+	}
 	shown := p
 	if len(shown) > maxShown {
 		shown = shown[:maxShown]
@@ -145,12 +260,30 @@ func (t *tracer) presence(name string, present bool) {
 	if present {
 		v = "present"
 	}
+	if t.collect {
+		t.record(name, "pointer", v)
+		return
+	}
 	t.line(fmt.Sprintf("%s pointer = %s", t.path(name), v))
 }
 
 func (t *tracer) finish(d Digest) {
+	if t.collect {
+		return
+	}
 	t.frames = t.frames[:0]
 	t.out.WriteString(tracePrefix + "= " + d.String() + "\n")
 	io.WriteString(t.w, t.out.String())
 	t.out.Reset()
+}
+
+// Leaves returns every value that enters the digest of k, in order, with its field path and
+// type: what a miss explainer compares between two keys. It is for the miss path, not the hot
+// path: it builds a string per value.
+func Leaves(k Key) []Leaf {
+	h := New()
+	h.tr = &tracer{collect: true}
+	k.HashKey(h)
+	h.Sum()
+	return h.tr.leaves
 }

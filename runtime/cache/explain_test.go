@@ -1,0 +1,191 @@
+package cache
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cachegen/cachegen/testdata/golden/keys"
+)
+
+// missesOf opens a Cache on dir whose explained misses are appended to *got.
+func missesOf(t *testing.T, dir, version string, got *[]Miss) *Cache {
+	t.Helper()
+	return open(t, Options{Dir: dir, Version: version, MemoryBytes: -1, OnMiss: func(m Miss) { *got = append(*got, m) }})
+}
+
+func computeWide(_ context.Context, k keys.Wide) (testValue, error) {
+	return testValue{Name: k.S, N: int64(k.I)}, nil
+}
+
+// TestExplainNamesTheChangedFields: a miss is explained by the fields that changed from the
+// closest key of its type stored before, by their path as the trace writes it; an excluded
+// field is never mentioned.
+func TestExplainNamesTheChangedFields(t *testing.T) {
+	base := func() keys.Wide {
+		return keys.Wide{I: 2, S: "v1", List: []string{"a", "b"}, M: map[string]int{"x": 1}, In: keys.Inner{A: "in"}, Target: keys.X86{}}
+	}
+	cases := []struct {
+		name   string
+		change func(k *keys.Wide)
+		want   []string
+	}{
+		{"scalar", func(k *keys.Wide) { k.I = 1 }, []string{"Wide.I 2 → 1"}},
+		{"string", func(k *keys.Wide) { k.S = "v2" }, []string{`Wide.S "v1" → "v2"`}},
+		{"slice element added", func(k *keys.Wide) { k.List = append(k.List, "c") }, []string{"Wide.List len 2 → len 3", "Wide.List[2] added"}},
+		{"slice element removed", func(k *keys.Wide) { k.List = k.List[:1] }, []string{"Wide.List[1] removed"}},
+		{"map entry added", func(k *keys.Wide) { k.M["-g"] = 1 }, []string{`Wide.M["-g"] added`}},
+		{"map value", func(k *keys.Wide) { k.M["x"] = 5 }, []string{`Wide.M["x"] 1 → 5`}},
+		{"nested struct field", func(k *keys.Wide) { k.In.A = "out" }, []string{`Wide.In.A "in" → "out"`}},
+		{"interface dynamic type", func(k *keys.Wide) { k.Target = keys.ARM{} }, []string{"Wide.Target"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []Miss
+			c := missesOf(t, t.TempDir(), "v", &got)
+			if _, err := Load(context.Background(), c, base(), computeWide); err != nil {
+				t.Fatal(err)
+			}
+			k := base()
+			tc.change(&k)
+			k.Log = "excluded, never mentioned"
+			if _, err := Load(context.Background(), c, k, computeWide); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 || got[0].Reason != "no entry of this key type yet" {
+				t.Fatalf("misses %+v", got)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(got[1].Reason, want) {
+					t.Errorf("reason %q lacks %q", got[1].Reason, want)
+				}
+			}
+			if strings.Contains(got[1].Reason, "Log") || !strings.Contains(got[1].Reason, "closest entry stored") {
+				t.Errorf("reason %q", got[1].Reason)
+			}
+			if got[1].KeyType != "keys.Wide" {
+				t.Errorf("key type %q", got[1].KeyType)
+			}
+		})
+	}
+}
+
+// TestExplainSameKey: a miss of a key that was stored says why it is gone: another program
+// version stored it, its entry was damaged, or it was evicted.
+func TestExplainSameKey(t *testing.T) {
+	dir := t.TempDir()
+	var got []Miss
+	k := keys.Wide{S: "same"}
+	c1 := missesOf(t, dir, "v1", &got)
+	if _, err := Load(context.Background(), c1, k, computeWide); err != nil {
+		t.Fatal(err)
+	}
+	c2 := missesOf(t, dir, "v2", &got)
+	if _, err := Load(context.Background(), c2, k, computeWide); err != nil {
+		t.Fatal(err)
+	}
+	// Damage v2's entry, then evict it.
+	mk := memKeyOf[testValue](c2, k)
+	ek := c2.entryKey(&mk)
+	if err := os.WriteFile(c2.entryPath(&ek), []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c3 := missesOf(t, dir, "v2", &got)
+	if _, err := Load(context.Background(), c3, k, computeWide); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(c3.entryPath(&ek)); err != nil {
+		t.Fatal(err)
+	}
+	c4 := missesOf(t, dir, "v2", &got)
+	if _, err := Load(context.Background(), c4, k, computeWide); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"no entry of this key type yet", "same key, stored by another program version", "same key, entry was damaged", "same key, entry was evicted"}
+	if len(got) != len(want) {
+		t.Fatalf("misses %+v", got)
+	}
+	for i, w := range want {
+		if got[i].Reason != w {
+			t.Errorf("miss %d: %q, want %q", i, got[i].Reason, w)
+		}
+	}
+	recent, err := RecentMisses(dir, "", 0)
+	if err != nil || len(recent) != len(want) || recent[3].Reason != want[3] {
+		t.Fatalf("RecentMisses = %+v, %v", recent, err)
+	}
+}
+
+// TestExplainAcrossProcesses: the second run of a program, with one option changed, explains
+// its miss against what the first run stored, on standard error with CACHEGEN_EXPLAIN=1.
+func TestExplainAcrossProcesses(t *testing.T) {
+	dir := t.TempDir()
+	run := func(opt string) string {
+		cmd := helperCommand(t, "explain", dir, 1)
+		cmd.Env = append(cmd.Env, "CACHEGEN_EXPLAIN=1", "EXPLAIN_OPT="+opt)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		return stderr.String()
+	}
+	if out := run("2"); !strings.Contains(out, "cachegen: miss cache.testKey") || !strings.Contains(out, "no entry of this key type yet") {
+		t.Fatalf("first run:\n%s", out)
+	}
+	if out := run("1"); !strings.Contains(out, "testKey.Opt 2 → 1 (closest entry stored") {
+		t.Fatalf("second run:\n%s", out)
+	}
+	if out := run("1"); strings.Contains(out, "cachegen: miss") {
+		t.Fatalf("a hit was explained:\n%s", out)
+	}
+}
+
+// explainChild is the helper process of TestExplainAcrossProcesses: one Load.
+func explainChild(dir string) error {
+	c, err := Open(Options{Dir: dir, Namespace: "test"})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	opt := 0
+	if os.Getenv("EXPLAIN_OPT") == "1" {
+		opt = 1
+	} else {
+		opt = 2
+	}
+	_, err = Load(context.Background(), c, testKey{"prog", opt}, computeSmall)
+	return err
+}
+
+// TestExplainRecordsAreBounded: the records of a key type stay within their bound however
+// many keys are stored, and count against the budget.
+func TestExplainRecordsAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, Options{Dir: dir, MemoryBytes: -1, CompressionLevel: -1, OnMiss: func(Miss) {}})
+	for i := range 3000 {
+		if _, err := Load(context.Background(), c, keys.Wide{I: i, S: strings.Repeat("s", 40), List: []string{"a", "b", "c"}}, computeWide); err != nil {
+			t.Fatal(err)
+		}
+	}
+	matches, _ := filepath.Glob(filepath.Join(c.root, recordPrefix+"*"))
+	if len(matches) != 1 {
+		t.Fatalf("record files %v", matches)
+	}
+	fi, err := os.Stat(matches[0])
+	if err != nil || fi.Size() > maxRecordFile+16<<10 {
+		t.Fatalf("the record file takes %d bytes (%v)", fi.Size(), err)
+	}
+	if recs := readRecords(matches[0]); len(recs) < 10 {
+		t.Fatalf("only %d records kept", len(recs))
+	}
+	c.Close()
+	if _, err := Clear(dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(c.root, "*")); len(left) != 0 {
+		t.Fatalf("Clear left %v", left)
+	}
+}
