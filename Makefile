@@ -40,18 +40,19 @@ check:
 
 ## demo: the whole loop on the local disk cache, in separate processes: examples/minicompiler
 ## compiles its embedded sample at -O2 (a miss), again in a second process (a hit), then with
-## one option changed (a miss each time). Only the last lines of each run are shown.
+## one option changed (a miss each time, explained by CACHEGEN_EXPLAIN=1: the field that
+## changed). Only the last lines of each run are shown.
 DEMO_DIR ?= .cache/demo
 demo:
 	@$(GO) build -o bin/minicompiler ./examples/minicompiler
 	@rm -rf $(DEMO_DIR)
 	@echo "# 1st process, empty cache: compile the sample at -O2"
-	@./bin/minicompiler -cache-dir $(DEMO_DIR) -O2 | tail -n 2
+	@CACHEGEN_EXPLAIN=1 ./bin/minicompiler -cache-dir $(DEMO_DIR) -O2 | tail -n 2
 	@echo "# 2nd process, same options: load what the 1st stored"
-	@./bin/minicompiler -cache-dir $(DEMO_DIR) -O2 | tail -n 2
+	@CACHEGEN_EXPLAIN=1 ./bin/minicompiler -cache-dir $(DEMO_DIR) -O2 | tail -n 2
 	@echo "# 3rd process, -O1 instead of -O2: another key"
-	@./bin/minicompiler -cache-dir $(DEMO_DIR) -O1 | tail -n 2
+	@CACHEGEN_EXPLAIN=1 ./bin/minicompiler -cache-dir $(DEMO_DIR) -O1 | tail -n 2
 	@echo "# 4th process, -target vm32: another key, and another result"
-	@./bin/minicompiler -cache-dir $(DEMO_DIR) -O2 -target vm32 | tail -n 2
+	@CACHEGEN_EXPLAIN=1 ./bin/minicompiler -cache-dir $(DEMO_DIR) -O2 -target vm32 | tail -n 2
 	@echo "# cachegen cache stats -dir $(DEMO_DIR)"
 	@$(GO) run ./cmd/cachegen cache stats -dir $(DEMO_DIR)
