@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/cachegen/cachegen/runtime/cache"
 	"github.com/cachegen/cachegen/runtime/keyhash"
@@ -85,7 +86,7 @@ func transform(_ context.Context, in Input) (Output, error) {
 	res := api.Transform(in.Source, in.Options)
 	if len(res.Errors) > 0 {
 		msgs := api.FormatMessages(res.Errors, api.FormatMessagesOptions{Kind: api.ErrorMessage})
-		return Output{}, errors.New(joinLines(msgs))
+		return Output{}, errors.New(strings.Join(msgs, ""))
 	}
 	out := Output{
 		Code:          res.Code,
@@ -121,12 +122,4 @@ func (o Output) MangleCacheOf() map[string]any {
 		m[k] = false
 	}
 	return m
-}
-
-func joinLines(lines []string) string {
-	s := ""
-	for _, l := range lines {
-		s += l
-	}
-	return s
 }

@@ -913,15 +913,7 @@ func hasHashKey(t types.Type) bool {
 		return false
 	}
 	sig := fn.Type().(*types.Signature)
-	if sig.Params().Len() != 1 || sig.Results().Len() != 0 {
-		return false
-	}
-	ptr, ok := sig.Params().At(0).Type().(*types.Pointer)
-	if !ok {
-		return false
-	}
-	named, ok := types.Unalias(ptr.Elem()).(*types.Named)
-	return ok && named.Obj().Pkg() != nil && named.Obj().Pkg().Path() == keyhashPath && named.Obj().Name() == "Hasher"
+	return sig.Params().Len() == 1 && sig.Results().Len() == 0 && isHasherPtr(sig.Params().At(0).Type())
 }
 
 // typeParamList returns "[T, U]" for a generic type, for the trace name.

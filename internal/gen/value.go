@@ -395,13 +395,7 @@ var msgpOptions = map[string]bool{"omitempty": true, "omitzero": true, "allownil
 
 // hasIsZero reports whether t has a method IsZero() bool.
 func hasIsZero(t types.Type) bool {
-	obj, _, _ := types.LookupFieldOrMethod(t, true, nil, "IsZero")
-	fn, ok := obj.(*types.Func)
-	if !ok {
-		return false
-	}
-	sig := fn.Type().(*types.Signature)
-	return sig.Params().Len() == 0 && sig.Results().Len() == 1 && types.Identical(sig.Results().At(0).Type(), types.Typ[types.Bool])
+	return hasMethod(types.NewPointer(t), "IsZero", nil, []types.Type{types.Typ[types.Bool]})
 }
 
 // kindWord names what t's underlying type is, for messages.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -342,20 +341,6 @@ func RecentMisses(dir, namespace string, n int) ([]Miss, error) {
 		out = out[len(out)-n:]
 	}
 	return out, nil
-}
-
-// readSmallUpTo reads a regular file of the layout of at most max bytes, without following a
-// link or blocking on a FIFO.
-func readSmallUpTo(name string, max int64) ([]byte, error) {
-	f, fi, err := openRegular(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi.Size() > max {
-		return nil, fmt.Errorf("cache: %s is not a file of the cache", name)
-	}
-	return io.ReadAll(io.LimitReader(f, max))
 }
 
 func sortMisses(m []Miss) {

@@ -150,11 +150,9 @@ func explainChild(dir string) error {
 		return err
 	}
 	defer c.Close()
-	opt := 0
+	opt := 2
 	if os.Getenv("EXPLAIN_OPT") == "1" {
 		opt = 1
-	} else {
-		opt = 2
 	}
 	_, err = Load(context.Background(), c, testKey{"prog", opt}, computeSmall)
 	return err

@@ -324,16 +324,20 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 // readSmall reads a small file of the layout (trim.txt, version.txt, CACHEDIR.TAG): without
 // blocking on a FIFO, and refusing anything but a regular file of at most 4 KiB, so that a
 // planted sparse file cannot make a read allocate gigabytes.
-func readSmall(name string) ([]byte, error) {
+func readSmall(name string) ([]byte, error) { return readSmallUpTo(name, 4096) }
+
+// readSmallUpTo reads a regular file of the layout of at most max bytes, without following a
+// link or blocking on a FIFO.
+func readSmallUpTo(name string, max int64) ([]byte, error) {
 	f, fi, err := openRegular(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fi.Size() > 4096 {
+	if fi.Size() > max {
 		return nil, fmt.Errorf("cache: %s is not a file of the cache", name)
 	}
-	return io.ReadAll(io.LimitReader(f, 4096))
+	return io.ReadAll(io.LimitReader(f, max))
 }
 
 // lockTrim takes the trim lock of the namespace root: it creates trim.lock exclusively, or
