@@ -113,10 +113,11 @@ type Options struct {
 	// OnMiss, when set, receives every miss of a Load that computes, explained: what
 	// changed from the closest key of its type stored before, by any process sharing the
 	// directory (see Miss). With the environment variable CACHEGEN_EXPLAIN=1 the
-	// explanations are also printed to standard error. While explaining, each store also
-	// records its key's fields (bounded, and trimmed with the entries), so the runs to
-	// compare must both explain. It costs a read of the key type's records on each miss,
-	// and nothing on a hit.
+	// explanations are also printed to standard error. To make that possible, every store
+	// records its key's leaves (as CACHEGEN_TRACE shows them: short values in full, long
+	// ones by length and digest) in the namespace directory, a few KiB per key type,
+	// bounded, and trimmed with the entries. Explaining costs a read of the key type's
+	// records on each miss; a hit costs nothing.
 	OnMiss func(Miss)
 }
 
@@ -156,6 +157,8 @@ type Cache struct {
 	verify VerifyMode // resolved: VerifyOff, VerifyReport or VerifyPanic
 	// explainStderr: CACHEGEN_EXPLAIN=1 was set at Open.
 	explainStderr bool
+	// noRecords turns the explainer's records off, for benchmarks that measure their cost.
+	noRecords bool
 	opts          Options
 	version       string // the version string identifying the program
 	root          string // Dir/namespace; "" when the disk tier is disabled

@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,15 +41,24 @@ const explainEnv = "CACHEGEN_EXPLAIN"
 const (
 	recordPrefix  = "explain-"
 	missesFile    = "misses.txt"
-	maxRecordFile = 128 << 10 // a record file past this keeps its newer half
+	maxRecordFile = 128 << 10 // a record file and its older half hold at most this, and one record
 	maxMissesFile = 64 << 10
 	maxLeaves     = 1024 // leaves recorded per key; a larger key is recorded in part
 )
 
-// isRecordFile reports whether name is a record file of the explainer: explain-<16 hex>.txt.
-func isRecordFile(name string) bool {
+// isExplainFile reports whether name is a file of the explainer: a record file,
+// explain-<16 hex>.rec, the log of misses, and their older halves (.old); and the text
+// records of earlier versions (.txt), trimmed and cleared as well.
+func isExplainFile(name string) bool {
+	if name == missesFile || name == olderHalf(missesFile) {
+		return true
+	}
 	hexPart, ok := strings.CutPrefix(name, recordPrefix)
-	return ok && strings.HasSuffix(hexPart, ".txt") && isHex(strings.TrimSuffix(hexPart, ".txt"), 16)
+	if !ok || len(hexPart) != 16+4 {
+		return false
+	}
+	ext := hexPart[16:]
+	return (ext == ".rec" || ext == ".old" || ext == ".txt") && isHex(hexPart[:16], 16)
 }
 
 // keyTypeOf names K for records (its full path, hashed into the record file's name) and for
@@ -68,122 +75,50 @@ func keyTypeOf[K any]() (id, shown string) {
 
 func (c *Cache) recordFile(typeID string) string {
 	sum := sha256.Sum256([]byte(typeID))
-	return filepath.Join(c.root, recordPrefix+hex.EncodeToString(sum[:8])+".txt")
+	return filepath.Join(c.root, recordPrefix+hex.EncodeToString(sum[:8])+".rec")
 }
 
-// A record is what the explainer keeps of a stored key.
-type record struct {
-	digest  string
-	time    time.Time
-	version string // the version directory's name
-	leaves  []keyhash.Leaf
+// readRecords reads the records of a record file, oldest first.
+func readRecords(name string) []record {
+	older, newer := readRotating(name, maxRecordFile)
+	return append(parseRecords(older), parseRecords(newer)...)
 }
 
-// A record is what the explainer keeps of a stored key, as read back: its leaves stay in
-// the file's bytes until the record is the one a miss is compared with.
-type storedRecord struct {
-	record
-	body []byte // the record's leaf lines
+// appendRecord records a stored key in its type's record file, bounded by maxRecordFile.
+func (c *Cache) appendRecord(name string, d keyhash.Digest, kr keyRecord) {
+	b := appendRecordFrame(nil, d, c.now(), filepath.Base(c.versionDir), kr)
+	appendRotating(name, b, maxRecordFile)
 }
 
-// readRecords reads a record file; a damaged record is skipped.
-func readRecords(name string) []storedRecord {
-	b, err := readSmallUpTo(name, 4*maxRecordFile)
-	if err != nil {
-		return nil
-	}
-	var out []storedRecord
-	for len(b) > 0 {
-		line, rest, _ := bytes.Cut(b, []byte("\n"))
-		b = rest
-		if head, ok := bytes.CutPrefix(line, []byte("@ ")); ok {
-			parts := strings.Fields(string(head))
-			var r storedRecord
-			if len(parts) == 3 {
-				ns, _ := strconv.ParseInt(parts[1], 10, 64)
-				r.record = record{digest: parts[0], time: time.Unix(0, ns), version: parts[2]}
-			}
-			end := bytes.Index(b, []byte("\n@ "))
-			if end < 0 {
-				end = len(b)
-			} else {
-				end++
-			}
-			r.body, b = b[:end], b[end:]
-			if r.digest != "" {
-				out = append(out, r)
-			}
-		}
-	}
-	return out
-}
-
-// eachLeaf calls f for each well-formed leaf line of body: path, type, value.
-func eachLeaf(body []byte, f func(path, typ, value []byte)) {
-	for len(body) > 0 {
-		line, rest, _ := bytes.Cut(body, []byte("\n"))
-		body = rest
-		p, tv, ok1 := bytes.Cut(line, []byte("\t"))
-		typ, v, ok2 := bytes.Cut(tv, []byte("\t"))
-		if ok1 && ok2 {
-			f(p, typ, v)
-		}
-	}
-}
-
-// leavesOf parses the leaves of a record.
-func (r *storedRecord) leavesOf() []keyhash.Leaf {
-	var out []keyhash.Leaf
-	eachLeaf(r.body, func(p, typ, v []byte) {
-		out = append(out, keyhash.Leaf{Path: string(p), Type: string(typ), Value: string(v)})
-	})
-	return out
-}
-
-// appendRecord records a stored key in its type's record file, keeping the file's newer
-// half when it grows past maxRecordFile. It is best effort: an explanation is a hint.
-func (c *Cache) appendRecord(name string, r record) {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "@ %s %d %s\n", r.digest, r.time.UnixNano(), r.version)
-	for i, l := range r.leaves {
-		if i == maxLeaves {
-			break
-		}
-		b.WriteString(clean(l.Path))
-		b.WriteByte('\t')
-		b.WriteString(clean(l.Type))
-		b.WriteByte('\t')
-		b.WriteString(clean(l.Value))
-		b.WriteByte('\n')
-	}
-	appendBounded(name, b.Bytes(), maxRecordFile, "@ ")
-}
-
-// appendBounded appends data to the file name; when the file has grown past max, it is
-// rewritten with its newer half, cut at a line starting with mark.
-func appendBounded(name string, data []byte, max int64, mark string) {
+// appendRotating appends data to the file name. Once the file holds half of max, it
+// becomes the older half, olderHalf(name), replacing the one before: the two hold at most
+// max and one append, and no append rewrites a file. It is best effort: an explanation is a
+// hint, and an append that races with another process's rotation may land in the older half.
+func appendRotating(name string, data []byte, max int64) {
 	f, err := openAppend(name)
 	if err != nil {
 		return
 	}
-	f.Write(data)
-	fi, err := f.Stat()
+	_, err = f.Write(data)
+	fi, err2 := f.Stat()
 	f.Close()
-	if err != nil || fi.Size() <= max {
-		return
+	if err == nil && err2 == nil && fi.Size() >= max/2 {
+		os.Rename(name, olderHalf(name))
 	}
-	old, err := os.ReadFile(name)
-	if err != nil || int64(len(old)) > 4*max {
-		os.Remove(name)
-		return
-	}
-	half := old[len(old)/2:]
-	if i := bytes.Index(half, []byte("\n"+mark)); i >= 0 {
-		half = half[i+1:]
-	} else {
-		half = nil
-	}
-	writeFileAtomic(name, half, false)
+}
+
+// olderHalf names the older half of a file that appendRotating appends to: its extension
+// replaced by .old.
+func olderHalf(name string) string {
+	return strings.TrimSuffix(name, filepath.Ext(name)) + ".old"
+}
+
+// readRotating returns the contents of a file that appendRotating appends to: its older
+// half and its newer one, each read up to max bytes.
+func readRotating(name string, max int64) (older, newer []byte) {
+	older, _ = readSmallUpTo(olderHalf(name), max)
+	newer, _ = readSmallUpTo(name, max)
+	return older, newer
 }
 
 // clean keeps a field of a record on its line.
@@ -199,9 +134,9 @@ func clean(s string) string {
 	}, s)
 }
 
-// explain returns why the key of type typeID with digest d and leaves missed, against the
-// records of its type. damaged says an entry file of this key was found and refused.
-func (c *Cache) explain(recs []storedRecord, d string, leaves []keyhash.Leaf, damaged bool) string {
+// explain returns why the key with digest d and record kr missed, against the records of
+// its type. damaged says an entry file of this key was found and refused.
+func (c *Cache) explain(recs []record, d keyhash.Digest, kr keyRecord, damaged bool) string {
 	if len(recs) == 0 {
 		return "no entry of this key type yet"
 	}
@@ -220,24 +155,14 @@ func (c *Cache) explain(recs []storedRecord, d string, leaves []keyhash.Leaf, da
 	if damaged {
 		return "same key, entry was damaged"
 	}
-	now := make(map[string]string, len(leaves))
-	for _, l := range leaves {
-		now[l.Path] = l.Value
-	}
 	best, score := -1, -1
 	for i := range recs {
-		n := 0
-		eachLeaf(recs[i].body, func(p, _, v []byte) {
-			if w, ok := now[string(p)]; ok && w == string(v) {
-				n++
-			}
-		})
-		if n >= score { // the newest of equals
+		if n := recs[i].overlap(kr.hashes); n >= score { // the newest of equals
 			best, score = i, n
 		}
 	}
 	r := recs[best]
-	changes := diffLeaves(r.leavesOf(), leaves)
+	changes := diffLeaves(r.leavesOf(), kr.leaves)
 	const shown = 4
 	text := strings.Join(changes[:min(len(changes), shown)], ", ")
 	if len(changes) > shown {
@@ -302,7 +227,7 @@ func (c *Cache) reportMiss(m Miss) {
 	}
 	if !c.diskOff.Load() {
 		line := fmt.Sprintf("%s\t%s\t%s\t%s\n", m.Time.Format(time.RFC3339), clean(m.KeyType), m.Digest, clean(m.Reason))
-		appendBounded(filepath.Join(c.root, missesFile), []byte(line), maxMissesFile, "")
+		appendRotating(filepath.Join(c.root, missesFile), []byte(line), maxMissesFile)
 	}
 }
 
@@ -319,11 +244,8 @@ func RecentMisses(dir, namespace string, n int) ([]Miss, error) {
 	}
 	var out []Miss
 	for _, ns := range nss {
-		b, err := readSmallUpTo(filepath.Join(dir, ns, missesFile), 4*maxMissesFile)
-		if err != nil {
-			continue
-		}
-		for line := range strings.SplitSeq(string(b), "\n") {
+		older, newer := readRotating(filepath.Join(dir, ns, missesFile), maxMissesFile)
+		for line := range strings.SplitSeq(string(older)+string(newer), "\n") {
 			parts := strings.SplitN(line, "\t", 4)
 			if len(parts) != 4 {
 				continue

@@ -119,7 +119,8 @@ func TestExplainSameKey(t *testing.T) {
 }
 
 // TestExplainAcrossProcesses: the second run of a program, with one option changed, explains
-// its miss against what the first run stored, on standard error with CACHEGEN_EXPLAIN=1.
+// its miss against what the first run stored, on standard error with CACHEGEN_EXPLAIN=1,
+// whether the first run explained or not.
 func TestExplainAcrossProcesses(t *testing.T) {
 	dir := t.TempDir()
 	run := func(opt string) string {
@@ -140,6 +141,19 @@ func TestExplainAcrossProcesses(t *testing.T) {
 	}
 	if out := run("1"); strings.Contains(out, "cachegen: miss") {
 		t.Fatalf("a hit was explained:\n%s", out)
+	}
+
+	// A first run that does not explain records what it stores all the same.
+	dir = t.TempDir()
+	cmd := helperCommand(t, "explain", dir, 1)
+	cmd.Env = append(cmd.Env, "CACHEGEN_EXPLAIN=0", "EXPLAIN_OPT=2")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil || strings.Contains(stderr.String(), "cachegen: miss") {
+		t.Fatalf("a run without CACHEGEN_EXPLAIN: %v\n%s", err, stderr.String())
+	}
+	if out := run("1"); !strings.Contains(out, "testKey.Opt 2 → 1 (closest entry stored") {
+		t.Fatalf("second run:\n%s", out)
 	}
 }
 
@@ -169,14 +183,21 @@ func TestExplainRecordsAreBounded(t *testing.T) {
 		}
 	}
 	matches, _ := filepath.Glob(filepath.Join(c.root, recordPrefix+"*"))
-	if len(matches) != 1 {
+	if len(matches) != 2 || filepath.Ext(matches[0]) != ".old" || filepath.Ext(matches[1]) != ".rec" {
 		t.Fatalf("record files %v", matches)
 	}
-	fi, err := os.Stat(matches[0])
-	if err != nil || fi.Size() > maxRecordFile+16<<10 {
-		t.Fatalf("the record file takes %d bytes (%v)", fi.Size(), err)
+	var size int64
+	for _, m := range matches {
+		fi, err := os.Stat(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += fi.Size()
 	}
-	if recs := readRecords(matches[0]); len(recs) < 10 {
+	if size > maxRecordFile+1<<10 {
+		t.Fatalf("the records take %d bytes", size)
+	}
+	if recs := readRecords(matches[1]); len(recs) < 50 {
 		t.Fatalf("only %d records kept", len(recs))
 	}
 	c.Close()

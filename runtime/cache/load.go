@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"runtime/debug"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
@@ -243,18 +242,18 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		}
 	}
 
-	// The miss explainer: the key's leaves, explained against the records of its type
-	// before compute, recorded after the store.
-	var leaves []keyhash.Leaf
-	var recFile, typeShown string
-	explaining := disk && (c.opts.OnMiss != nil || c.explainStderr)
-	if explaining {
-		var typeID string
-		typeID, typeShown = keyTypeOf[K]()
+	// The miss explainer: every store records its key's leaves in the records of its type;
+	// a miss is explained against them, before compute, when someone listens.
+	var kr keyRecord
+	var recFile string
+	if disk && !c.noRecords {
+		typeID, typeShown := keyTypeOf[K]()
 		recFile = c.recordFile(typeID)
-		leaves = keyhash.Leaves(key)
-		reason := c.explain(readRecords(recFile), mk.d.String(), leaves, damaged)
-		c.reportMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d, Reason: reason})
+		kr = newKeyRecord(key)
+		if c.opts.OnMiss != nil || c.explainStderr {
+			reason := c.explain(readRecords(recFile), mk.d, kr, damaged)
+			c.reportMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d, Reason: reason})
+		}
 	}
 
 	c.stats.computes.Add(1)
@@ -284,8 +283,8 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 			return
 		}
 		c.touchVersion()
-		if explaining {
-			c.appendRecord(recFile, record{digest: mk.d.String(), time: c.now(), version: filepath.Base(c.versionDir), leaves: leaves})
+		if recFile != "" {
+			c.appendRecord(recFile, mk.d, kr)
 		}
 		c.afterStore(int64(len(raw)))
 	}

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -223,7 +224,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 			}
 			continue
 		}
-		if isRecordFile(name) || name == missesFile {
+		if isExplainFile(name) {
 			// The miss explainer's files count against the budget, and go first when
 			// they are older than every entry.
 			if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
@@ -337,7 +338,9 @@ func readSmallUpTo(name string, max int64) ([]byte, error) {
 	if fi.Size() > max {
 		return nil, fmt.Errorf("cache: %s is not a file of the cache", name)
 	}
-	return io.ReadAll(io.LimitReader(f, max))
+	b := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
+	_, err = b.ReadFrom(io.LimitReader(f, max))
+	return b.Bytes(), err
 }
 
 // lockTrim takes the trim lock of the namespace root: it creates trim.lock exclusively, or
@@ -663,8 +666,8 @@ func Clear(dir, namespace string) (TrimResult, error) {
 				if err != nil {
 					errs = append(errs, err)
 				}
-			case !de.IsDir() && (name == trimFile || name == ledgerFile || name == lockFile || name == missesFile || isRecordFile(name) ||
-				isTemp(name, func(s string) bool { return s == trimFile || s == missesFile || isRecordFile(s) })):
+			case !de.IsDir() && (name == trimFile || name == ledgerFile || name == lockFile || isExplainFile(name) ||
+				isTemp(name, func(s string) bool { return s == trimFile || isExplainFile(s) })):
 				if fi, err := de.Info(); err == nil {
 					total.removed(layoutFile{path: path, size: fi.Size()})
 				}

@@ -217,7 +217,7 @@ func TestUsageAndClear(t *testing.T) {
 	}
 
 	res, err := Clear(dir, "b")
-	if err != nil || res.Files != 3+1+1+1 { // entries, version.txt, trim.txt, CACHEDIR.TAG
+	if err != nil || res.Files != 3+1+1+1+1 { // entries, version.txt, trim.txt, CACHEDIR.TAG, the explainer's records
 		t.Errorf("Clear(b) = %+v, %v", res, err)
 	}
 	if exists(filepath.Join(dir, "b")) || !exists(filepath.Join(dir, "a")) {

@@ -20,6 +20,7 @@ type tracer struct {
 	// collect makes the tracer record leaves (Leaves) rather than print lines.
 	collect bool
 	leaves  []Leaf
+	pbuf    []byte // scratch for paths and values
 }
 
 type frame struct {
@@ -53,23 +54,30 @@ func (t *tracer) reset() {
 
 // path returns the dotted path of the open frames, ending with name.
 func (t *tracer) path(name string) string {
-	var b strings.Builder
+	t.pbuf = t.appendPath(t.pbuf[:0], name)
+	return string(t.pbuf)
+}
+
+// appendPath appends the dotted path of the open frames, ending with name, to b.
+func (t *tracer) appendPath(b []byte, name string) []byte {
 	for i, f := range t.frames {
 		if i > 0 {
-			b.WriteByte('.')
+			b = append(b, '.')
 		}
-		b.WriteString(f.name)
+		b = append(b, f.name...)
 		if f.elem >= 0 {
-			fmt.Fprintf(&b, "[%d]", f.elem)
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(f.elem), 10)
+			b = append(b, ']')
 		}
 	}
 	if name != "" {
-		if b.Len() > 0 {
-			b.WriteByte('.')
+		if len(b) > 0 {
+			b = append(b, '.')
 		}
-		b.WriteString(name)
+		b = append(b, name...)
 	}
-	return b.String()
+	return b
 }
 
 // record notes a leaf (collect mode).
@@ -84,7 +92,9 @@ func (t *tracer) record(name, typ, value string) {
 // digestOf shows a long value by its length and a short SHA-256.
 func digestOf(p []byte) string {
 	sum := sha256.Sum256(p)
-	return fmt.Sprintf("%d bytes, sha256 %x", len(p), sum[:6])
+	b := strconv.AppendInt(make([]byte, 0, 40), int64(len(p)), 10)
+	b = append(b, " bytes, sha256 "...)
+	return string(hex.AppendEncode(b, sum[:6]))
 }
 
 func (t *tracer) line(s string) {
@@ -108,7 +118,7 @@ func (t *tracer) begin(typ string, fp uint64) {
 
 func (t *tracer) open(name, kind string, n int) {
 	if t.collect {
-		t.record(name, kind, fmt.Sprintf("len %d", n))
+		t.record(name, kind, "len "+strconv.Itoa(n))
 	} else {
 		t.line(fmt.Sprintf("%s %s len %d", t.path(name), kind, n))
 	}
@@ -185,6 +195,35 @@ func (t *tracer) nameEntries(base string, f frame) {
 	t.leaves = kept
 }
 
+// formatValue formats v as fmt.Sprint does, without fmt for the common kinds.
+func formatValue(v any) string {
+	switch v := v.(type) {
+	case bool:
+		return strconv.FormatBool(v)
+	case int:
+		return strconv.Itoa(v)
+	case int8:
+		return strconv.FormatInt(int64(v), 10)
+	case int16:
+		return strconv.FormatInt(int64(v), 10)
+	case int32:
+		return strconv.FormatInt(int64(v), 10)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case uint:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint8:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint16:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint32:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	}
+	return fmt.Sprint(v)
+}
+
 // declared splits a value's name as generated code writes it for a named type, "Target
 // api.Target", into the field name and the declared type, which the trace shows instead of
 // the basic type the Hasher writes.
@@ -207,7 +246,7 @@ func (t *tracer) annotated(s string) string {
 func (t *tracer) valuef(name, typ string, v any) {
 	name, typ = declared(name, typ)
 	if t.collect {
-		t.record(name, typ, fmt.Sprint(v))
+		t.record(name, typ, formatValue(v))
 		return
 	}
 	t.line(t.annotated(fmt.Sprintf("%s %s = %v", t.path(name), typ, v)))
@@ -282,7 +321,7 @@ func (t *tracer) finish(d Digest) {
 // path: it builds a string per value.
 func Leaves(k Key) []Leaf {
 	h := New()
-	h.tr = &tracer{collect: true}
+	h.tr = &tracer{collect: true, leaves: make([]Leaf, 0, 64)}
 	k.HashKey(h)
 	h.Sum()
 	return h.tr.leaves

@@ -1,0 +1,157 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cachegen/cachegen/runtime/keyhash"
+	"github.com/cachegen/cachegen/testdata/golden/keys"
+)
+
+// randomKeyRecord returns a key record of n random leaves: paths that share prefixes,
+// empty and non-ASCII strings.
+func randomKeyRecord(r *rand.Rand, n int) keyRecord {
+	parts := []string{"Options", "Target", "Flags[\"-g\"]", "List[3]", "é", "", "a.b"}
+	var leaves []keyhash.Leaf
+	for range n {
+		var path []string
+		for range 1 + r.IntN(4) {
+			path = append(path, parts[r.IntN(len(parts))])
+		}
+		leaves = append(leaves, keyhash.Leaf{
+			Path:  strings.Join(path, "."),
+			Type:  parts[r.IntN(len(parts))],
+			Value: strings.Repeat(parts[r.IntN(len(parts))], r.IntN(3)),
+		})
+	}
+	kr := keyRecord{leaves: leaves}
+	for _, l := range leaves {
+		kr.hashes = append(kr.hashes, leafHash(l))
+	}
+	slices.Sort(kr.hashes)
+	return kr
+}
+
+// TestRecordRoundTrip: a record reads back as written, whatever its leaves, and its hashes
+// overlap with its own key entirely.
+func TestRecordRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 200 {
+		kr := randomKeyRecord(r, r.IntN(40))
+		var d keyhash.Digest
+		d[0], d[31] = byte(i), 7
+		when := time.Unix(1700000000, int64(i))
+		recs := parseRecords(appendRecordFrame(nil, d, when, "v1-"+string(rune('a'+i%26)), kr))
+		if len(recs) != 1 {
+			t.Fatalf("%d records", len(recs))
+		}
+		got := recs[0]
+		if got.digest != d || !got.time.Equal(when) || got.version != "v1-"+string(rune('a'+i%26)) || got.n != len(kr.leaves) {
+			t.Fatalf("record %+v", got)
+		}
+		if leaves := got.leavesOf(); !slices.Equal(leaves, kr.leaves) && len(kr.leaves) > 0 {
+			t.Fatalf("leaves\n%q\nwant\n%q", leaves, kr.leaves)
+		}
+		if n := got.overlap(kr.hashes); n != len(kr.leaves) {
+			t.Fatalf("overlap with itself %d of %d", n, len(kr.leaves))
+		}
+	}
+}
+
+// TestRecordsSkipDamage: a record file holding damaged frames, garbage between frames (an
+// earlier version's text records) and a frame cut short by a crash still yields every
+// whole record, in order.
+func TestRecordsSkipDamage(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var frames [][]byte
+	for i := range 5 {
+		var d keyhash.Digest
+		d[0] = byte(i)
+		frames = append(frames, appendRecordFrame(nil, d, time.Unix(int64(i), 0), "v", randomKeyRecord(r, 10)))
+	}
+	damaged := bytes.Clone(frames[2])
+	damaged[len(damaged)/2] ^= 1
+	var file []byte
+	file = append(file, "@ 41f2 1 v\nOptions.OptLevel\tint\t2\n"...)
+	file = append(file, frames[0]...)
+	file = append(file, frames[1]...)
+	file = append(file, damaged...)
+	file = append(file, recordMagic+"garbage"...)
+	file = append(file, frames[3]...)
+	file = append(file, frames[4][:len(frames[4])-3]...)
+	recs := parseRecords(file)
+	var got []byte
+	for _, rec := range recs {
+		got = append(got, rec.digest[0])
+	}
+	if !bytes.Equal(got, []byte{0, 1, 3}) {
+		t.Fatalf("records %v, want 0 1 3", got)
+	}
+}
+
+// TestRecordsWithoutExplaining: every store records its key, so a miss is explained against
+// keys stored by a Cache that did not explain; a record file planted past its bound, or
+// made a directory, costs the explanation and nothing else.
+func TestRecordsWithoutExplaining(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, Options{Dir: dir, Version: "v", MemoryBytes: -1})
+	if _, err := Load(context.Background(), c, keys.Wide{I: 2, S: "x"}, computeWide); err != nil {
+		t.Fatal(err)
+	}
+	var got []Miss
+	c2 := missesOf(t, dir, "v", &got)
+	if _, err := Load(context.Background(), c2, keys.Wide{I: 3, S: "x"}, computeWide); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0].Reason, "Wide.I 2 → 3 (closest entry stored") {
+		t.Fatalf("misses %+v", got)
+	}
+
+	typeID, _ := keyTypeOf[keys.Wide]()
+	name := c2.recordFile(typeID)
+	if err := os.WriteFile(name, bytes.Repeat([]byte(recordMagic), maxRecordFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(olderHalf(name)); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if _, err := Load(context.Background(), c2, keys.Wide{I: 4, S: "x"}, computeWide); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1].Reason != "no entry of this key type yet" {
+		t.Fatalf("misses %+v", got)
+	}
+	os.Remove(name)
+	if err := os.Mkdir(name, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	v, err := Load(context.Background(), c2, keys.Wide{I: 5, S: "x"}, computeWide)
+	if err != nil || v.N != 5 || c2.Stats().Errors != 0 {
+		t.Fatalf("Load = %+v, %v, stats %+v", v, err, c2.Stats())
+	}
+	if matches, _ := filepath.Glob(filepath.Join(filepath.Dir(name), recordPrefix+"*")); len(matches) != 2 {
+		t.Fatalf("record files %v", matches)
+	}
+}
+
+// FuzzRecords feeds arbitrary bytes to the record reader: it must not panic, and whatever
+// it returns must decode or be skipped.
+func FuzzRecords(f *testing.F) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var d keyhash.Digest
+	f.Add(appendRecordFrame(nil, d, time.Unix(0, 0), "v", randomKeyRecord(r, 5)))
+	f.Add([]byte(recordMagic + "\xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, rec := range parseRecords(b) {
+			rec.leavesOf()
+			rec.overlap([]uint64{1, 2, 3})
+		}
+	})
+}
