@@ -66,9 +66,14 @@ type Options struct {
 	// Dir is the cache's root directory; a relative one is made absolute at Open. ""
 	// selects DefaultDir(): the user cache directory's cachegen subdirectory, or a
 	// directory of this user's under the temporary directory when that is unusable, and
-	// either only if this user owns it and others cannot write it; without a safe one the
-	// Cache runs on the memory tier alone and logs why. Directories are created with mode
-	// 0700 and entry files 0600.
+	// either only if this user owns it and others cannot write it. An explicit Dir is held
+	// to the same rule, except that its group may write it: neither it nor a directory
+	// above it (symbolic links followed, and the directories holding them checked too) may
+	// be owned by a user other than this one or root, or writable by everyone without the
+	// sticky bit, and the namespace directory inside it must be this user's alone. A
+	// directory that fails makes the Cache run on the memory tier alone, and log why: a
+	// directory that another user can write could hold planted entries. Directories are created with mode 0700 and
+	// entry files 0600.
 	Dir string
 	// Namespace separates the entries of independent programs or purposes sharing Dir. It
 	// must be a letter or digit followed by up to 63 letters, digits, '.', '_' or '-'.
@@ -158,11 +163,11 @@ type Cache struct {
 	// explainStderr: CACHEGEN_EXPLAIN=1 was set at Open.
 	explainStderr bool
 	// noRecords turns the explainer's records off, for benchmarks that measure their cost.
-	noRecords bool
-	opts          Options
-	version       string // the version string identifying the program
-	root          string // Dir/namespace; "" when the disk tier is disabled
-	versionDir    string // root/<version id>
+	noRecords  bool
+	opts       Options
+	version    string // the version string identifying the program
+	root       string // Dir/namespace; "" when the disk tier is disabled
+	versionDir string // root/<version id>
 
 	mem   *memory
 	types sync.Map // reflect.Type -> *valueType
@@ -372,19 +377,8 @@ func Open(opts Options) (*Cache, error) {
 	if err == nil {
 		err = tagDir(c.root)
 	}
-	if err == nil && defaulted {
-		// The default directory is this user's; so must be what is inside it, or another
-		// user who once could write it could have planted a namespace.
-		for _, d := range []string{c.root, c.versionDir} {
-			if fi, lerr := os.Lstat(d); lerr != nil {
-				err = lerr
-			} else if perr := checkPrivate(fi); perr != nil {
-				err = fmt.Errorf("cache: not using %s: %w", d, perr)
-			}
-			if err != nil {
-				break
-			}
-		}
+	if err == nil {
+		err = checkOwnDirs(dir, c.root, c.versionDir, defaulted)
 	}
 	if err != nil {
 		c.fail(err)
@@ -503,6 +497,30 @@ func defaultDir() (string, error) {
 	return d, nil
 }
 
+// checkOwnDirs reports why the namespace root and version directory versionDir under dir
+// could hold entries another user planted: they must be this user's, and others must not be
+// able to write them; and no one but this user and root may be able to replace dir or a
+// directory above it. The default directory was checked as strictly already (and is the
+// user's own, so its parent's group may not write it either); an explicit Dir may sit in a
+// directory its group can write (as a umask of 002 makes them), but not one anyone can.
+func checkOwnDirs(dir, root, versionDir string, defaulted bool) error {
+	if !defaulted {
+		if err := checkAncestors(root, 0o002); err != nil {
+			return fmt.Errorf("cache: not using %s: %w", dir, err)
+		}
+	}
+	for _, d := range []string{root, versionDir} {
+		fi, err := os.Lstat(d)
+		if err != nil {
+			return fmt.Errorf("cache: %w", err)
+		}
+		if err := checkPrivate(fi); err != nil {
+			return fmt.Errorf("cache: not using %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
 // privateDir makes sure d is a directory of this user's that others cannot write, creating
 // it (with its parents when parents is set) with mode 0700 if it is missing.
 func privateDir(d string, parents bool) error {
@@ -524,7 +542,7 @@ func privateDir(d string, parents bool) error {
 	if err := checkPrivate(fi); err != nil {
 		return fmt.Errorf("cache: not using %s: %w", d, err)
 	}
-	if err := checkAncestors(d); err != nil {
+	if err := checkAncestors(d, 0o022); err != nil {
 		return fmt.Errorf("cache: not using %s: %w", d, err)
 	}
 	return nil

@@ -44,11 +44,14 @@
 // # Layout
 //
 // Everything lives under Options.Dir (by default the cachegen directory of
-// os.UserCacheDir, see DefaultDir; never a directory that another user owns or can write),
-// in directories of mode 0700 and files of mode 0600:
+// os.UserCacheDir, see DefaultDir; never a directory that another user owns or can write,
+// see Options.Dir), in directories of mode 0700 and files of mode 0600:
 //
 //	<dir>/<namespace>/trim.txt                   Unix time of the namespace's last trim
 //	<dir>/<namespace>/CACHEDIR.TAG                marks a cache directory (bford.info/cachedir)
+//	<dir>/<namespace>/explain-<16 hex>.rec        the miss explainer's records of a key type
+//	<dir>/<namespace>/misses.txt                  the misses explained lately
+//	<dir>/<namespace>/*.old                       the older halves of those two
 //	<dir>/<namespace>/<version>/version.txt      the version string, for people and Usage
 //	<dir>/<namespace>/<version>/<2 hex>/<64 hex>   one entry file
 //	<dir>/<namespace>/<version>/<2 hex>/<64 hex>.tmp<digits>   a store in progress

@@ -22,7 +22,7 @@ func checkPrivate(fi fs.FileInfo) error {
 
 // checkAncestors reports why a directory above d would let another user replace d; without
 // Unix ownership there is nothing to check.
-func checkAncestors(d string) error { return nil }
+func checkAncestors(d string, mask fs.FileMode) error { return nil }
 
 // isSparse reports whether a file has holes; without the block count, it cannot tell.
 func isSparse(fi fs.FileInfo) bool { return false }

@@ -197,6 +197,39 @@ func TestDefaultDirRefusesUnsafeParents(t *testing.T) {
 			}
 			return d
 		}},
+		{"a symbolic link in a directory others may write", func(t *testing.T) string {
+			// The link's target is private, but whoever may write the directory that
+			// holds the link can point it elsewhere once the cache has checked it.
+			base := t.TempDir()
+			shared, mine := filepath.Join(base, "shared"), filepath.Join(base, "mine")
+			if err := os.Mkdir(shared, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(shared, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(mine, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(mine, filepath.Join(shared, "link")); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(shared, "link")
+		}},
+		{"a symbolic link to a directory under one others may write", func(t *testing.T) string {
+			base := t.TempDir()
+			shared := filepath.Join(base, "shared")
+			if err := os.MkdirAll(filepath.Join(shared, "mine"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(shared, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(shared, "mine"), filepath.Join(base, "link")); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(base, "link")
+		}},
 		{"relative TMPDIR", func(t *testing.T) string {
 			t.Chdir(t.TempDir())
 			if err := os.Mkdir("rel", 0o700); err != nil {
@@ -275,5 +308,73 @@ func TestFewOpenFilesAllowed(t *testing.T) {
 	cmd := helperCommand(t, "fdlimit", t.TempDir(), 1)
 	if out, err := cmd.Output(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// TestExplicitDirRefusesForeignDirectories: an explicit Options.Dir is held to the rule of the
+// default one, but for its group: no one else may be able to write it or a directory above
+// it (a sticky one aside), and the namespace and version directories must be this user's
+// alone. With planted entries in a refused directory, the Cache runs on memory and computes.
+func TestExplicitDirRefusesForeignDirectories(t *testing.T) {
+	chmod := func(t *testing.T, d string, mode os.FileMode) {
+		if err := os.Chmod(d, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name    string
+		prepare func(t *testing.T, dir string) string // returns the Dir to open
+		refused bool
+	}{
+		{"writable by others", func(t *testing.T, d string) string { chmod(t, d, 0o777); return d }, true},
+		{"parent writable by others", func(t *testing.T, d string) string { chmod(t, filepath.Dir(d), 0o777); return d }, true},
+		{"namespace writable by others", func(t *testing.T, d string) string { chmod(t, filepath.Join(d, "test"), 0o777); return d }, true},
+		{"namespace writable by its group", func(t *testing.T, d string) string { chmod(t, filepath.Join(d, "test"), 0o770); return d }, true},
+		{"version directory writable by others", func(t *testing.T, d string) string {
+			chmod(t, filepath.Join(d, "test", versionID("v")), 0o777)
+			return d
+		}, true},
+		{"owned by another user", func(t *testing.T, d string) string {
+			if err := os.Chown(d, 4242, 4242); err != nil {
+				t.Logf("cannot chown as this user (%v): a directory others may write stands for it", err)
+				chmod(t, d, 0o777)
+			}
+			return d
+		}, true},
+		{"through a symbolic link in a directory others may write", func(t *testing.T, d string) string {
+			shared := filepath.Join(filepath.Dir(d), "shared")
+			if err := os.Mkdir(shared, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			chmod(t, shared, 0o777)
+			if err := os.Symlink(d, filepath.Join(shared, "link")); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(shared, "link")
+		}, true},
+		{"sticky parent writable by all", func(t *testing.T, d string) string { chmod(t, filepath.Dir(d), 0o777|os.ModeSticky); return d }, false},
+		{"writable by its group", func(t *testing.T, d string) string { chmod(t, d, 0o770); return d }, false},
+		{"private", func(t *testing.T, d string) string { return d }, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := filepath.Join(t.TempDir(), "cache")
+			plant(t, d, testKey{"k", 1})
+			dir := tc.prepare(t, d)
+			c := open(t, Options{Dir: dir, Namespace: "test", Version: "v"})
+			v, err := Load(context.Background(), c, testKey{"k", 1}, func(_ context.Context, k testKey) (testValue, error) {
+				return testValue{Name: "computed"}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.refused {
+				if c.Dir() != "" || v.Name != "computed" || c.Stats().Errors != 1 {
+					t.Fatalf("Dir() = %q, Load = %q, stats %+v: want the directory refused", c.Dir(), v.Name, c.Stats())
+				}
+			} else if c.Dir() == "" || v.Name != "planted" {
+				t.Fatalf("Dir() = %q, Load = %q: want the directory used", c.Dir(), v.Name)
+			}
+		})
 	}
 }

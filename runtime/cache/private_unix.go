@@ -31,18 +31,23 @@ func checkPrivate(fi fs.FileInfo) error {
 	return nil
 }
 
-// checkAncestors reports why a directory above d (d's parent, its parent, up to the root,
-// symbolic links resolved) would let another user replace d: one owned by a user other than
-// this one or root, or one that others may write without the sticky bit (which, as on /tmp,
-// keeps them from renaming what they do not own). Checking d alone would not do: whoever
-// can write its parent can swap d for a directory of their own while a process runs.
-func checkAncestors(d string) error {
-	parent, err := filepath.EvalSymlinks(filepath.Dir(d))
-	if err != nil {
-		return err
-	}
+// checkAncestors reports why a directory above d (d's parent, its parent, up to the root)
+// would let another user replace d: one owned by a user other than this one or root, or one
+// in which others may write (by the bits of mask: 0o022 for group and others, 0o002 for
+// others) without the sticky bit (which, as on /tmp, keeps them from renaming what they do
+// not own). Checking d alone would not do: whoever can write its parent can swap d for a
+// directory of their own while a process runs. The path is checked as written, and, for
+// each symbolic link on it, as the link resolves: the directory holding a link can swap the
+// link, and the link's target has ancestors of its own.
+func checkAncestors(d string, mask fs.FileMode) error {
+	return checkChain(filepath.Dir(d), mask, true)
+}
+
+// checkChain checks p and every directory above it for checkAncestors; links says whether
+// symbolic links are followed (the resolved path has none).
+func checkChain(p string, mask fs.FileMode, links bool) error {
 	uid := os.Geteuid()
-	for p := parent; ; p = filepath.Dir(p) {
+	for {
 		fi, err := os.Lstat(p)
 		if err != nil {
 			return err
@@ -54,12 +59,25 @@ func checkAncestors(d string) error {
 		switch {
 		case int(st.Uid) != uid && st.Uid != 0:
 			return fmt.Errorf("%s belongs to user %d, who could replace what it holds", p, st.Uid)
-		case fi.Mode().Perm()&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0:
+		case fi.Mode()&fs.ModeSymlink != 0:
+			if !links {
+				return fmt.Errorf("%s is a symbolic link", p)
+			}
+			target, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				return err
+			}
+			if err := checkChain(target, mask, false); err != nil {
+				return fmt.Errorf("%s, through the symbolic link %s: %w", target, p, err)
+			}
+		case fi.Mode().Perm()&mask != 0 && fi.Mode()&fs.ModeSticky == 0:
 			return fmt.Errorf("%s may be written by other users (mode %v, no sticky bit), who could replace what it holds", p, fi.Mode().Perm())
 		}
-		if up := filepath.Dir(p); up == p {
+		up := filepath.Dir(p)
+		if up == p {
 			return nil
 		}
+		p = up
 	}
 }
 
