@@ -215,13 +215,20 @@ func TestFormatBytes(t *testing.T) {
 // would delete other programs' trim.txt and version.txt and write trim.txt files.
 func TestRefusesDirectoriesThatAreNotCaches(t *testing.T) {
 	dir := t.TempDir()
-	files := []string{"proj/trim.txt", "proj/0123456789abcdef/version.txt", "proj/notes.txt"}
+	// Other programs tag their caches too, with the same signature: they are not caches
+	// of cachegen's.
+	files := []string{"proj/trim.txt", "proj/0123456789abcdef/version.txt", "proj/notes.txt",
+		"ccache/CACHEDIR.TAG", "ccache/trim.txt", "ccache/0/1/abc.o", "target/CACHEDIR.TAG"}
 	for _, f := range files {
 		p := filepath.Join(dir, f)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte("someone else's\n"), 0o644); err != nil {
+		content := "someone else's\n"
+		if strings.HasSuffix(f, "CACHEDIR.TAG") {
+			content = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by " + filepath.Dir(f) + ".\n"
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -257,8 +264,13 @@ func TestRefusesDirectoriesThatAreNotCaches(t *testing.T) {
 	run(t, 1, "clear", "-dir", dir, "-namespace", "link")
 	for _, f := range files {
 		b, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil || string(b) != "someone else's\n" {
+		if err != nil || (string(b) != "someone else's\n" && !strings.HasSuffix(f, "CACHEDIR.TAG")) {
 			t.Errorf("%s: %q, %v", f, b, err)
+		}
+	}
+	for _, d := range []string{"ccache", "target"} {
+		if des, _ := os.ReadDir(filepath.Join(dir, d)); len(des) != map[string]int{"ccache": 3, "target": 1}[d] {
+			t.Errorf("%s holds %v after trim and clear", d, des)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ns")); !os.IsNotExist(err) {

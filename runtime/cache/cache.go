@@ -394,6 +394,10 @@ func Open(opts Options) (*Cache, error) {
 const (
 	tagFile      = "CACHEDIR.TAG"
 	tagSignature = "Signature: 8a477f597d28d172789f06886806bc55"
+	// tagHead starts the tags that cachegen writes: other programs (ccache, cargo) tag
+	// their caches with the same signature, and the admin functions must not take those
+	// for namespaces.
+	tagHead = tagSignature + "\n# This file is a cache directory tag created by cachegen."
 )
 
 // tagDir writes the cache directory tag in dir, unless one is there.
@@ -402,7 +406,7 @@ func tagDir(dir string) error {
 	if _, err := os.Stat(name); err == nil {
 		return nil
 	}
-	content := tagSignature + "\n# This file is a cache directory tag created by cachegen.\n# For information about cache directory tags, see https://bford.info/cachedir/\n"
+	content := tagHead + "\n# For information about cache directory tags, see https://bford.info/cachedir/\n"
 	if err := writeFileAtomic(name, []byte(content), false); err != nil {
 		return fmt.Errorf("cache: tagging the directory: %w", err)
 	}
@@ -418,7 +422,7 @@ func tagged(root string) bool {
 		return false
 	}
 	b, err := readSmall(filepath.Join(root, tagFile))
-	return err == nil && strings.HasPrefix(string(b), tagSignature)
+	return err == nil && strings.HasPrefix(string(b), tagHead+"\n")
 }
 
 // checkDir validates the arguments of the admin functions.
