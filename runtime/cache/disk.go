@@ -104,19 +104,39 @@ func openRegular(name string) (*os.File, os.FileInfo, error) {
 // (a file, a link, a FIFO: the cache makes none of them there) would fail every store under
 // it, and is removed first; nothing at or above root is touched.
 func ensureDir(root, path string) error {
-	err := os.MkdirAll(path, 0o700)
-	if err == nil {
-		return nil
-	}
-	for p := path; strings.HasPrefix(p, root+string(filepath.Separator)); p = filepath.Dir(p) {
-		if fi, lerr := os.Lstat(p); lerr == nil && !fi.IsDir() {
-			if os.Remove(p) == nil {
-				return os.MkdirAll(path, 0o700)
+	for range 3 {
+		err := os.MkdirAll(path, 0o700)
+		if err == nil && realDirs(root, path) {
+			return nil
+		}
+		removed := false
+		for p := path; !removed && strings.HasPrefix(p, root+string(filepath.Separator)); p = filepath.Dir(p) {
+			if fi, lerr := os.Lstat(p); lerr == nil && !fi.IsDir() {
+				if rerr := os.Remove(p); rerr != nil {
+					return rerr
+				}
+				removed = true
+			}
+		}
+		if !removed {
+			if err == nil {
+				err = fmt.Errorf("%s is not a directory", path)
 			}
 			return err
 		}
 	}
-	return err
+	return fmt.Errorf("%s keeps being replaced", path)
+}
+
+// realDirs reports whether every directory from below root down to path is a directory
+// and not a symbolic link to one (which MkdirAll accepts).
+func realDirs(root, path string) bool {
+	for p := path; strings.HasPrefix(p, root+string(filepath.Separator)); p = filepath.Dir(p) {
+		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 // errClosed and errTooLarge are why writeEntry stored nothing, without a failure: the Cache

@@ -310,3 +310,55 @@ func TestNonDirectoryAtADirectoryOfTheLayout(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkedDirectoriesOfTheLayout: a symbolic link where a version or shard directory
+// belongs would take stores out of the namespace, where trimming never counts them, and the
+// budget would not hold. Open replaces a linked version directory, and a trim removes
+// linked shard directories, which stores then make again.
+func TestLinkedDirectoriesOfTheLayout(t *testing.T) {
+	for _, where := range []string{"version", "shard"} {
+		t.Run(where, func(t *testing.T) {
+			dir, elsewhere := t.TempDir(), t.TempDir()
+			opts := Options{Dir: dir, MaxBytes: 256 << 10, CompressionLevel: -1, MemoryBytes: -1}
+			c := open(t, opts)
+			c.Close()
+			if where == "version" {
+				os.RemoveAll(c.versionDir)
+				if err := os.Symlink(elsewhere, c.versionDir); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				for i := range 256 {
+					if err := os.Symlink(elsewhere, filepath.Join(c.versionDir, fmt.Sprintf("%02x", i))); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			c = open(t, opts)
+			for i := range 100 {
+				load(t, c, testKey{"big", i}, func(_ context.Context, k testKey) (testValue, error) { return valueFor(k, 16<<10), nil })
+				if i%20 == 19 {
+					c.Trim()
+				}
+			}
+			c.Trim()
+			var outside int64
+			filepath.Walk(elsewhere, func(_ string, fi os.FileInfo, err error) error {
+				if err == nil && fi.Mode().IsRegular() {
+					outside += fi.Size()
+				}
+				return nil
+			})
+			if outside > 20*(17<<10) {
+				t.Errorf("%d bytes stored outside the namespace, through links", outside)
+			}
+			us, err := Usage(dir, "")
+			if err != nil || len(us) != 1 || us[0].Bytes > opts.MaxBytes || us[0].Entries == 0 {
+				t.Errorf("usage %+v, %v", us, err)
+			}
+			if c.Stats().Errors != 0 {
+				t.Errorf("stats %+v", c.Stats())
+			}
+		})
+	}
+}

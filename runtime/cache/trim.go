@@ -115,10 +115,11 @@ func scanVersion(vdir string) ([]layoutFile, error) {
 			add(vdir, de, true)
 			continue
 		}
+		sdir := filepath.Join(vdir, name)
 		if !de.IsDir() || !isShardDir(name) {
+			removeLink(sdir, de, isShardDir(name), nil)
 			continue
 		}
-		sdir := filepath.Join(vdir, name)
 		ents, err := os.ReadDir(sdir)
 		if err != nil {
 			if errNotExist(err) {
@@ -167,6 +168,15 @@ func shardDirs(vdir string, shards map[string]*shard, now time.Time) {
 			continue
 		}
 		shards[path] = &shard{alloc: allocated(fi)}
+	}
+}
+
+// removeLink removes path, a symbolic link named as a directory of the layout (layout
+// says so): one the cache never makes, through which stores would land outside the
+// namespace, where trimming cannot count them. Stores then make the directory again.
+func removeLink(path string, de fs.DirEntry, layout bool, res *TrimResult) {
+	if layout && de.Type()&fs.ModeSymlink != 0 && os.Remove(path) == nil && res != nil {
+		res.Files++
 	}
 }
 
@@ -233,6 +243,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 			continue
 		}
 		if !de.IsDir() || !isVersionDir(name) {
+			removeLink(path, de, isVersionDir(name), &res)
 			continue
 		}
 		if keep != "" && name != keep && now.Sub(effective(versionLastUsed(path), now)) > oldVersionAge {
