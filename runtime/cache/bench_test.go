@@ -281,7 +281,7 @@ func benchExplainerWork(b *testing.B) {
 		kr := newKeyRecord(k)
 		d := keyhash.Sum(k)
 		for b.Loop() {
-			if r := c.explain(readRecords(name), d, kr, false); !strings.Contains(r, "OptLevel") {
+			if r := c.explain(c.readRecords(name), d, kr, false); !strings.Contains(r, "OptLevel") {
 				b.Fatal(r)
 			}
 		}

@@ -21,8 +21,7 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 	if c.diskClosed {
 		return nil, os.ErrNotExist // closed: a miss
 	}
-	c.io <- struct{}{}
-	defer func() { <-c.io }()
+	defer c.ioSlot()()
 	f, fi, err := openRegular(name)
 	if err == errMalformed {
 		return nil, err // a FIFO, a device, a directory: not an entry
@@ -99,6 +98,16 @@ func openRegular(name string) (*os.File, os.FileInfo, error) {
 	return f, fi, nil
 }
 
+// ioSlot waits for one of the Cache's slots for open files (see openFileSlots) and returns
+// the function that frees it. Every file the Cache opens takes one, so that many concurrent
+// Loads cannot use up the process's descriptors.
+func (c *Cache) ioSlot() (release func()) {
+	c.io <- struct{}{}
+	return c.releaseIO
+}
+
+func (c *Cache) releaseIO() { <-c.io }
+
 // ensureDir creates the directory path of the layout under the namespace directory root
 // (mode 0700) with its parents. Something that is not a directory where the layout has one
 // (a file, a link, a FIFO: the cache makes none of them there) would fail every store under
@@ -170,8 +179,7 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 		return errTooLarge
 	}
 	name := c.entryPath(ek)
-	c.io <- struct{}{}
-	defer func() { <-c.io }()
+	defer c.ioSlot()()
 	err = c.writeFile(name, data, c.opts.Sync)
 	// The shard directory is missing: create it and retry. A trim may remove it again,
 	// empty, before the file is in it: a few tries.

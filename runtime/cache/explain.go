@@ -79,7 +79,8 @@ func (c *Cache) recordFile(typeID string) string {
 }
 
 // readRecords reads the records of a record file, oldest first.
-func readRecords(name string) []record {
+func (c *Cache) readRecords(name string) []record {
+	defer c.ioSlot()()
 	older, newer := readRotating(name, maxRecordFile)
 	return append(parseRecords(older), parseRecords(newer)...)
 }
@@ -87,6 +88,7 @@ func readRecords(name string) []record {
 // appendRecord records a stored key in its type's record file, bounded by maxRecordFile.
 func (c *Cache) appendRecord(name string, d keyhash.Digest, kr keyRecord) {
 	b := appendRecordFrame(nil, d, c.now(), filepath.Base(c.versionDir), kr)
+	defer c.ioSlot()()
 	appendRotating(name, b, maxRecordFile)
 }
 
@@ -227,6 +229,7 @@ func (c *Cache) reportMiss(m Miss) {
 	}
 	if !c.diskOff.Load() {
 		line := fmt.Sprintf("%s\t%s\t%s\t%s\n", m.Time.Format(time.RFC3339), clean(m.KeyType), m.Digest, clean(m.Reason))
+		defer c.ioSlot()()
 		appendRotating(filepath.Join(c.root, missesFile), []byte(line), maxMissesFile)
 	}
 }

@@ -251,7 +251,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		recFile = c.recordFile(typeID)
 		kr = newKeyRecord(key)
 		if c.opts.OnMiss != nil || c.explainStderr {
-			reason := c.explain(readRecords(recFile), mk.d, kr, damaged)
+			reason := c.explain(c.readRecords(recFile), mk.d, kr, damaged)
 			c.reportMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d, Reason: reason})
 		}
 	}

@@ -128,6 +128,44 @@ func TestManyLoadsFewDescriptors(t *testing.T) {
 	}
 }
 
+// TestExplainingFewDescriptors: every file the Cache opens counts against its bound, the
+// explainer's records, its log of misses and the ledger included: with 64 descriptors, half
+// of them held by the program, thousands of explained misses at once cause no error.
+func TestExplainingFewDescriptors(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low := lim
+	low.Cur = 64
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	dir := t.TempDir()
+	for i := range 32 {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprint("held", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+	}
+	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1, OnMiss: func(Miss) {}})
+	const n = 3000
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, err := Load(context.Background(), c, testKey{"fd", i}, computeSmall); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if st := c.Stats(); st.Errors != 0 || st.Stores != n {
+		t.Fatalf("stats %+v: want %d stores and no error", st, n)
+	}
+}
+
 // TestFullDiskTrims: a store that fails for lack of space starts a trim at once, whatever
 // the time of the last one, and that trim frees half of what the namespace takes even when it
 // is within its budget (the file system is full of other things), so that the next stores

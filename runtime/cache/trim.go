@@ -517,6 +517,7 @@ func (c *Cache) startTrim(due func() bool) {
 		if !due() {
 			return
 		}
+		defer c.ioSlot()()
 		if err := c.trim(); err != nil {
 			c.fail(err)
 		}
@@ -526,6 +527,7 @@ func (c *Cache) startTrim(due func() bool) {
 // ledger appends a byte per KiB of n (at least one) to the namespace's ledger and returns
 // its size: about the KiB stored in the namespace, by every process, since the last trim.
 func (c *Cache) ledger(n int64) int64 {
+	defer c.ioSlot()()
 	name := filepath.Join(c.root, ledgerFile)
 	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
 		os.Remove(name) // not ours (a FIFO would block, a link lead elsewhere); a directory only if empty
