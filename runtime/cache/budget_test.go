@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -116,16 +117,46 @@ func TestClockRules(t *testing.T) {
 		t.Fatalf("another version's directory is kept after 2.5 hours unused: %v", err)
 	}
 
-	// A future version.txt (a machine whose clock is ahead) is not believed.
+	// Files dated in the future (a machine whose clock is ahead, sharing the directory)
+	// are not believed: a trim sets them to now, and they age from then on, neither
+	// kept for ever nor deleted at once.
 	ahead := open(t, Options{Dir: dir, Version: "ahead", MemoryBytes: -1})
+	load(t, ahead, testKey{"ahead", 1}, computeSmall)
+	ahead.Close()
 	future := clock().Add(100 * time.Hour)
-	os.Chtimes(filepath.Join(ahead.versionDir, versionFile), future, future)
-	os.Chtimes(ahead.versionDir, future, future)
+	aheadFiles, _ := scanVersion(ahead.versionDir)
+	curFiles, _ := scanVersion(curDir)
+	temp := filepath.Join(curDir, "aa", strings.Repeat("a", 64)+".tmp123")
+	os.MkdirAll(filepath.Dir(temp), 0o700)
+	os.WriteFile(temp, []byte("a writer's"), 0o600)
+	dated := []string{filepath.Join(ahead.versionDir, versionFile), ahead.versionDir, temp}
+	for _, f := range append(aheadFiles, curFiles...) {
+		dated = append(dated, f.path)
+	}
+	for _, name := range dated {
+		os.Chtimes(name, future, future)
+	}
+	if err := cur.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range dated {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatalf("a file dated in the future was removed: %v", err)
+		}
+		if !fi.ModTime().Equal(clock()) {
+			t.Errorf("%s dated %v, want the trim's now %v", name, fi.ModTime(), clock())
+		}
+	}
+	advance(3 * time.Hour)
 	if err := cur.Trim(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(ahead.versionDir); !os.IsNotExist(err) {
-		t.Fatalf("a version directory dated in the future is kept: %v", err)
+		t.Fatalf("a version directory unused for 3 hours since it was found in the future is kept: %v", err)
+	}
+	if _, err := os.Stat(temp); !os.IsNotExist(err) {
+		t.Fatalf("a temporary file 3 hours old is kept: %v", err)
 	}
 
 	// Entries unused for MaxAge go; the current version's directory stays.

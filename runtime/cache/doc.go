@@ -110,8 +110,8 @@
 // disk (counted in the blocks files occupy, so that a 100-byte entry costs its 4 KiB block),
 // temporary files over two minutes old (killed writers') and the least recently used entries
 // until it fits in 90% of MaxBytes. A time more than an hour in the future (a clock set back,
-// or skew between machines sharing the directory) is not believed: such a file counts as the
-// oldest, and such a trim.txt as due. A value whose entry would not fit in 90% of MaxBytes is
+// or skew between machines sharing the directory) is not believed: a trim sets such a file's
+// time to its own now, from which it ages as any other, and such a trim.txt counts as due. A value whose entry would not fit in 90% of MaxBytes is
 // not stored (it would be trimmed and rewritten on every miss). Another version's directory is removed whole once it
 // has gone unused for two hours (a Cache marks its version as used by setting the mtime of
 // its version.txt at Open, and at most hourly after a store or a disk hit); until then its

@@ -46,10 +46,24 @@ func trimDue(last, now time.Time) bool {
 }
 
 // effective returns the time a file's mtime stands for: an mtime more than mtimeInterval in
-// the future is not believed, and counts as the oldest.
+// the future is not believed, and counts as the oldest. It is for the trim lock, which
+// must not stay held for ever; for the files trimming keeps or removes, see believed.
 func effective(mtime, now time.Time) time.Time {
 	if mtime.After(now.Add(mtimeInterval)) {
 		return time.Time{}
+	}
+	return mtime
+}
+
+// believed returns the time the mtime of the file path stands for in a trim: an mtime more
+// than mtimeInterval in the future (a clock set back, or machines sharing the directory
+// whose clocks differ) is set to now, from which the file then ages as any other. Taking it
+// for the oldest instead would make every trim of the machine whose clock is behind delete
+// what the other wrote, however far under budget.
+func believed(path string, mtime, now time.Time) time.Time {
+	if mtime.After(now.Add(mtimeInterval)) {
+		os.Chtimes(path, now, now)
+		return now
 	}
 	return mtime
 }
@@ -164,7 +178,7 @@ func shardDirs(vdir string, shards map[string]*shard, now time.Time) {
 			continue
 		}
 		// An empty one goes, unless a writer may have just made it for its file.
-		if now.Sub(effective(fi.ModTime(), now)) > tempGrace && os.Remove(path) == nil {
+		if now.Sub(believed(path, fi.ModTime(), now)) > tempGrace && os.Remove(path) == nil {
 			continue
 		}
 		shards[path] = &shard{alloc: allocated(fi)}
@@ -229,7 +243,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 		name := de.Name()
 		path := filepath.Join(root, name)
 		if isTemp(name, func(s string) bool { return s == trimFile }) {
-			if fi, err := de.Info(); err == nil && now.Sub(effective(fi.ModTime(), now)) > staleTemp {
+			if fi, err := de.Info(); err == nil && now.Sub(believed(path, fi.ModTime(), now)) > staleTemp {
 				res.removed(layoutFile{path: path, size: fi.Size()})
 			}
 			continue
@@ -246,7 +260,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 			removeLink(path, de, isVersionDir(name), &res)
 			continue
 		}
-		if keep != "" && name != keep && now.Sub(effective(versionLastUsed(path), now)) > oldVersionAge {
+		if keep != "" && name != keep && now.Sub(versionLastUsed(path, now)) > oldVersionAge {
 			r, err := clearVersion(path)
 			res.add(r)
 			if err != nil {
@@ -284,7 +298,7 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 	}
 	live := files[:0]
 	for _, f := range files {
-		f.mtime = effective(f.mtime, now)
+		f.mtime = believed(f.path, f.mtime, now)
 		switch age := now.Sub(f.mtime); {
 		case f.temp && age > staleTemp, !f.temp && age > maxAge:
 			removed(f)
@@ -414,11 +428,13 @@ func lockerGone(name string) bool {
 
 // versionLastUsed returns when a Cache of the version directory vdir last showed that it
 // was in use: the modification time of its version.txt, or of the directory itself.
-func versionLastUsed(vdir string) time.Time {
+func versionLastUsed(vdir string, now time.Time) time.Time {
 	var t time.Time
 	for _, name := range []string{filepath.Join(vdir, versionFile), vdir} {
-		if fi, err := os.Stat(name); err == nil && fi.ModTime().After(t) {
-			t = fi.ModTime()
+		if fi, err := os.Stat(name); err == nil {
+			if m := believed(name, fi.ModTime(), now); m.After(t) {
+				t = m
+			}
 		}
 	}
 	return t
