@@ -212,13 +212,17 @@ func (r *TrimResult) removed(f layoutFile) {
 	}
 }
 
+// errTrimBusy says that another process holds the namespace's trim lock.
+var errTrimBusy = errors.New("cache: another process is trimming")
+
 // trimNamespace trims the namespace directory root. When keep is not "", the version
 // directories other than keep that no Cache used for oldVersionAge are removed. Then temporary
 // files older than staleTemp and entries unused for maxAge are removed, and, if the namespace
 // still takes more than maxBytes on disk (counting the blocks files occupy), temporary files
 // older than tempGrace and then the least recently used entries until it fits in 90% of
-// maxBytes. Finally trim.txt records the time and the ledger starts again. Only one process
-// trims a namespace at a time: one that finds it locked does nothing.
+// maxBytes. Finally trim.txt records the time; the ledger starts again when the trim does.
+// Only one process trims a namespace at a time: one that finds it locked does nothing, and
+// returns errTrimBusy.
 func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now time.Time, full bool) (TrimResult, error) {
 	var res TrimResult
 	unlock, ok, err := lockTrim(root, now)
@@ -229,9 +233,12 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 		return res, fmt.Errorf("cache: trimming: %w", err)
 	}
 	if !ok {
-		return res, nil // another process is trimming
+		return res, errTrimBusy
 	}
 	defer unlock()
+	// The ledger goes first: what other processes store while this trim runs starts a
+	// new one, which the next trim answers. Removed after the scan, it would forget them.
+	os.Remove(filepath.Join(root, ledgerFile))
 	des, err := os.ReadDir(root)
 	if err != nil {
 		return res, fmt.Errorf("cache: trimming: %w", err)
@@ -340,7 +347,6 @@ func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now 
 	if err := writeFileAtomic(filepath.Join(root, trimFile), []byte(strconv.FormatInt(now.Unix(), 10)+"\n"), false); err != nil {
 		errs = append(errs, err)
 	}
-	os.Remove(filepath.Join(root, ledgerFile))
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("cache: trimming %s: %w", root, err)
 	}
@@ -485,8 +491,18 @@ func (c *Cache) trim() error {
 	// finding the namespace locked by it and doing nothing.
 	c.trimMu.Lock()
 	defer c.trimMu.Unlock()
-	c.written.Store(0)
-	res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, c.now(), c.diskFull.Swap(false))
+	written := c.written.Swap(0)
+	full := c.diskFull.Swap(false)
+	res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, c.now(), full)
+	if err == errTrimBusy {
+		// Another process is trimming, and may have listed the namespace before this
+		// one's last stores: the next store tries again.
+		c.written.Add(written)
+		if full {
+			c.diskFull.Store(true)
+		}
+		return nil
+	}
 	c.stats.trims.Add(1)
 	c.stats.trimmed.Add(uint64(res.Files))
 	return err
@@ -654,6 +670,9 @@ func TrimDir(dir, namespace string, maxBytes int64, maxAge time.Duration) (TrimR
 	now := time.Now()
 	for _, ns := range nss {
 		res, err := trimNamespace(filepath.Join(dir, ns), "", maxBytes, maxAge, now, false)
+		if err == errTrimBusy {
+			err = nil
+		}
 		total.add(res)
 		if err != nil {
 			errs = append(errs, err)
