@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,6 +65,30 @@ func TestManyShortProcessesStayInBudget(t *testing.T) {
 	}
 	if got := usage(t, filepath.Join(dir, "test")); got > budget+budget/4 {
 		t.Fatalf("24 processes grew the namespace to %d bytes; budget %d", got, budget)
+	}
+}
+
+// TestConcurrentShortProcessesStayInBudget: 60 processes, 12 at a time, each storing a
+// quarter of the budget and exiting: trims overlap with stores and with each other, and
+// whoever finds the trim lock held leaves the work to the trim that holds it, which trims
+// again when the others stored enough meanwhile. The namespace ends within its budget.
+func TestConcurrentShortProcessesStayInBudget(t *testing.T) {
+	dir := t.TempDir()
+	const budget = 4 << 20
+	sem := make(chan struct{}, 12)
+	var wg sync.WaitGroup
+	for p := range 60 {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := helperCommand(t, "shortstore", dir, p).Run(); err != nil {
+				t.Errorf("process %d: %v", p, err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := usageOfFiles(t, filepath.Join(dir, "test"), true); got > budget+budget/4 {
+		t.Fatalf("the namespace ended at %d bytes (%.2fx its budget)", got, float64(got)/budget)
 	}
 }
 

@@ -86,6 +86,21 @@ func runHelper(mode, dir string) error {
 		return fdLimitChild(dir)
 	case "explain": // one Load, explained on stderr
 		return explainChild(dir)
+	case "shortstore": // store 16 values of 64 KiB in a namespace of 4 MiB, and exit
+		c, err := Open(Options{Dir: dir, Namespace: "test", Version: "v1", MaxBytes: 4 << 20, MemoryBytes: -1, CompressionLevel: -1})
+		if err != nil {
+			return err
+		}
+		for i := range 16 {
+			k := testKey{fmt.Sprint("short", seed), i}
+			if _, err := Load(ctx, c, k, func(_ context.Context, k testKey) (testValue, error) {
+				time.Sleep(2 * time.Millisecond) // a compute that takes a moment: the processes overlap
+				return valueFor(k, 64<<10), nil
+			}); err != nil {
+				return err
+			}
+		}
+		return c.Close()
 	case "cancelpanic": // compute cancels its only caller, then panics: someone must see it
 		c, err := Open(Options{Dir: dir, Namespace: "test"})
 		if err != nil {

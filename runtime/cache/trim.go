@@ -493,19 +493,39 @@ func (c *Cache) trim() error {
 	defer c.trimMu.Unlock()
 	written := c.written.Swap(0)
 	full := c.diskFull.Swap(false)
-	res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, c.now(), full)
-	if err == errTrimBusy {
-		// Another process is trimming, and may have listed the namespace before this
-		// one's last stores: the next store tries again.
-		c.written.Add(written)
-		if full {
-			c.diskFull.Store(true)
+	for round := 0; ; round++ {
+		res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, c.now(), full)
+		if err == errTrimBusy {
+			// Another process is trimming, and may have listed the namespace before
+			// this one's last stores: the next store tries again, and so does that
+			// process once it has unlocked (below).
+			c.written.Add(written)
+			if full {
+				c.diskFull.Store(true)
+			}
+			return nil
 		}
-		return nil
+		c.stats.trims.Add(1)
+		c.stats.trimmed.Add(uint64(res.Files))
+		// Others stored a quarter of the budget while this trim ran, and those whose
+		// trim found the lock held may have nothing more to store (short-lived
+		// processes): trim again. Checked after unlocking, this sees every store whose
+		// trim found the lock held.
+		if err != nil || round == 3 || ledgerSize(c.root)*ledgerUnit < c.opts.MaxBytes/4 {
+			return err
+		}
+		full = false
 	}
-	c.stats.trims.Add(1)
-	c.stats.trimmed.Add(uint64(res.Files))
-	return err
+}
+
+// ledgerSize returns the size of the namespace's ledger: about the KiB stored since the
+// last trim started.
+func ledgerSize(root string) int64 {
+	fi, err := os.Lstat(filepath.Join(root, ledgerFile))
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	return fi.Size()
 }
 
 // afterStore records n stored bytes in the namespace's ledger and starts a background trim
