@@ -94,8 +94,11 @@ type Options struct {
 	// MaxAge is how long an entry is kept after its last use. 0 selects DefaultMaxAge.
 	MaxAge time.Duration
 	// MaxEntryBytes bounds the msgp encoding of one value: larger values are computed but
-	// not stored, and entry files announcing more are malformed. 0 selects
-	// DefaultMaxEntryBytes.
+	// not stored, and entry files announcing more are malformed. It also bounds what one
+	// read allocates: a file's claim is believed only up to what its compressed bytes can
+	// expand to, but a value of zeros compresses some 30,000 times, so a small entry file
+	// may still decode to MaxEntryBytes. Programs whose values are small gain by setting it
+	// near their largest. 0 selects DefaultMaxEntryBytes.
 	MaxEntryBytes int64
 	// CompressionLevel is the zstd level (1 to 22, mapped to the encoder's speeds) of entry
 	// files. 0 selects level 3 (zstd's default); a negative value stores values uncompressed.

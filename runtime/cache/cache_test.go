@@ -753,13 +753,28 @@ func TestComputePanic(t *testing.T) {
 	c := open(t, Options{Dir: t.TempDir()})
 	defer func() {
 		p := recover()
-		if fp, ok := p.(*flightPanic); !ok || fp.v != "kaboom" || !strings.Contains(fp.String(), "TestComputePanic") {
+		if fp, ok := p.(*PanicError); !ok || fp.Value != "kaboom" || !strings.Contains(fp.Error(), "TestComputePanic") {
 			t.Errorf("recovered %v, want compute's panic with the stack where it panicked", p)
 		}
 		load(t, c, testKey{"panic", 1}, computeSmall) // the flight is gone: computes again
 	}()
 	Load(context.Background(), c, testKey{"panic", 1}, func(context.Context, testKey) (testValue, error) {
 		panic("kaboom")
+	})
+}
+
+// TestComputePanicUnwraps: a compute that panics with an error (a sentinel such as io.EOF)
+// is seen by its callers through errors.Is.
+func TestComputePanicUnwraps(t *testing.T) {
+	c := open(t, Options{Dir: t.TempDir()})
+	defer func() {
+		err, ok := recover().(error)
+		if !ok || !errors.Is(err, io.EOF) {
+			t.Errorf("recovered %v, want an error that unwraps to io.EOF", err)
+		}
+	}()
+	Load(context.Background(), c, testKey{"panic", 2}, func(context.Context, testKey) (testValue, error) {
+		panic(io.EOF)
 	})
 }
 

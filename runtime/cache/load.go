@@ -33,19 +33,27 @@ type flight struct {
 	src      source
 	err      error        // compute's error, unchanged
 	shared   bool         // more than one Load waited: each decodes its own copy from raw
-	panicked *flightPanic // what compute panicked with, re-raised in every waiter
+	panicked *PanicError // what compute panicked with, re-raised in every waiter
 	goexit   bool         // compute called runtime.Goexit
 }
 
-// A flightPanic is what Load panics with when compute panicked, in any of the Loads that
-// waited for it: the value compute panicked with, and the stack where it did.
-type flightPanic struct {
-	v     any
-	stack []byte
+// A PanicError is what Load panics with when compute panicked, in each of the Loads that
+// waited for it: the value compute panicked with, and the stack of the goroutine where it
+// did. It is an error, which unwraps to the value when that is an error itself.
+type PanicError struct {
+	Value any    // what compute panicked with
+	Stack []byte // the stack of the computation's goroutine when it panicked
 }
 
-func (p *flightPanic) String() string {
-	return fmt.Sprintf("cache: compute panicked: %v\n\ngoroutine of the computation:\n%s", p.v, p.stack)
+// Error reports the value and the stack where compute panicked.
+func (p *PanicError) Error() string {
+	return fmt.Sprintf("cache: compute panicked: %v\n\ngoroutine of the computation:\n%s", p.Value, p.Stack)
+}
+
+// Unwrap returns the value compute panicked with, if it is an error.
+func (p *PanicError) Unwrap() error {
+	err, _ := p.Value.(error)
+	return err
 }
 
 // ErrGoexit is the error of the Loads that waited for a computation that called
@@ -65,7 +73,13 @@ var ErrGoexit = errors.New("cache: compute called runtime.Goexit")
 // Load returns compute's error unchanged, and does not cache it. Disk and encoding problems
 // are never returned: they are counted in Stats.Errors and the value is computed instead.
 // Every value returned is the caller's own, decoded afresh or freshly computed, so mutating
-// it affects nothing else. A nil Cache just calls compute; a closed one serves memory hits
+// it affects nothing else.
+//
+// When compute panics, each Load that waits for it panics with a *PanicError, which holds
+// the value and the computation's stack; when none waits any more (every caller gave up),
+// the panic is raised in the computation's goroutine, and ends the program as a panic in a
+// goroutine of its own would. When compute calls runtime.Goexit, the Loads that wait for it
+// return ErrGoexit. A nil Cache just calls compute; a closed one serves memory hits
 // and otherwise calls compute, without the disk.
 //
 // The type arguments are inferred: V from compute, PV as *V, which must have msgp's
@@ -114,7 +128,7 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 			defer func() {
 				if !returned {
 					if p := recover(); p != nil {
-						f.panicked = &flightPanic{v: p, stack: debug.Stack()}
+						f.panicked = &PanicError{Value: p, Stack: debug.Stack()}
 					} else {
 						f.goexit = true // no value, no panic: runtime.Goexit
 					}
