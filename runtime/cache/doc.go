@@ -122,10 +122,13 @@
 // namespace's trim.txt and trims when no process has done so for an hour; and after every
 // store, when the processes sharing the namespace have together stored a quarter of MaxBytes
 // since its last trim (each store appends a byte per KiB to the namespace's written.txt,
-// which each trim removes), or when the disk is full. One process trims a namespace at a
-// time (it holds trim.lock; one left by a crashed trim is taken over after ten minutes).
-// There is no timer: a program that does not store costs nothing. Cache.Trim trims at once;
-// Close waits for a background trim to finish.
+// which each trim starts again), or when the disk is full. One process trims a namespace at
+// a time (it holds trim.lock; one left by a crashed trim is taken over after ten minutes);
+// one that finds it held leaves the work to the holder, which trims again when the others
+// stored a quarter of MaxBytes meanwhile. There is no timer: a program that does not store
+// costs nothing. Cache.Trim trims at once; Close waits for a background trim to finish. A
+// process that exits without Close may leave its last stores untrimmed until the next
+// store in the namespace, by any process.
 //
 // # Failures
 //
