@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
@@ -78,18 +79,105 @@ func (c *Cache) recordFile(typeID string) string {
 	return filepath.Join(c.root, recordPrefix+hex.EncodeToString(sum[:8])+".rec")
 }
 
-// readRecords reads the records of a record file, oldest first.
+// readRecords reads the records of a record file, oldest first, with those of this Cache's
+// stores still queued.
 func (c *Cache) readRecords(name string) []record {
+	c.flushRecords(name)
 	defer c.ioSlot()()
 	older, newer := readRotating(name, maxRecordFile)
 	return append(parseRecords(older), parseRecords(newer)...)
 }
 
-// appendRecord records a stored key in its type's record file, bounded by maxRecordFile.
+// appendRecord records a stored key in its type's record file, bounded by maxRecordFile:
+// through the background writer, which appends the records of many stores at once.
 func (c *Cache) appendRecord(name string, d keyhash.Digest, kr keyRecord) {
-	b := appendRecordFrame(nil, d, c.now(), filepath.Base(c.versionDir), kr)
-	defer c.ioSlot()()
-	appendRotating(name, b, maxRecordFile)
+	c.queueRecord(name, appendRecordFrame(nil, d, c.now(), filepath.Base(c.versionDir), kr))
+}
+
+// A recordQueue holds the records that stores made and the background writer has not yet
+// appended to their files. A record is a hint: when the queue holds maxPendingRecords bytes,
+// more are dropped.
+type recordQueue struct {
+	mu      sync.Mutex
+	pending map[string][]byte // record file → frames
+	bytes   int
+	writing bool       // a writer goroutine runs
+	writeMu sync.Mutex // held while a batch taken from pending is being written
+}
+
+const maxPendingRecords = 1 << 20
+
+// queueRecord queues frame for the record file name, and starts the writer if none runs.
+func (c *Cache) queueRecord(name string, frame []byte) {
+	q := &c.records
+	q.mu.Lock()
+	if q.bytes+len(frame) > maxPendingRecords {
+		q.mu.Unlock()
+		return
+	}
+	if q.pending == nil {
+		q.pending = make(map[string][]byte)
+	}
+	q.pending[name] = append(q.pending[name], frame...)
+	q.bytes += len(frame)
+	start := !q.writing
+	q.writing = true
+	q.mu.Unlock()
+	if !start {
+		return
+	}
+	if !c.begin() {
+		// Closing: the Load that stored holds Close back until it returns, so this
+		// write still lands before Close does.
+		c.writeRecords()
+		return
+	}
+	go func() {
+		defer c.wg.Done()
+		c.writeRecords()
+	}()
+}
+
+// writeRecords appends the pending records to their files until none are left.
+func (c *Cache) writeRecords() {
+	q := &c.records
+	for {
+		q.writeMu.Lock()
+		q.mu.Lock()
+		batch := q.pending
+		q.pending, q.bytes = nil, 0
+		if len(batch) == 0 {
+			q.writing = false
+			q.mu.Unlock()
+			q.writeMu.Unlock()
+			return
+		}
+		q.mu.Unlock()
+		for name, data := range batch {
+			release := c.ioSlot()
+			appendRotating(name, data, maxRecordFile)
+			release()
+		}
+		q.writeMu.Unlock()
+	}
+}
+
+// flushRecords appends the records pending for the record file name now, after any batch
+// the writer is busy with: a miss explained in this process sees every store before it.
+func (c *Cache) flushRecords(name string) {
+	q := &c.records
+	q.writeMu.Lock()
+	defer q.writeMu.Unlock()
+	q.mu.Lock()
+	data := q.pending[name]
+	delete(q.pending, name)
+	q.bytes -= len(data)
+	q.mu.Unlock()
+	if len(data) > 0 {
+		release := c.ioSlot()
+		appendRotating(name, data, maxRecordFile)
+		release()
+	}
 }
 
 // appendRotating appends data to the file name. Once the file holds half of max, it
