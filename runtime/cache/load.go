@@ -96,7 +96,7 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 			c.stats.hits.Add(1)
 			c.stats.memoryHits.Add(1)
 			if c.verify > VerifyOff {
-				v = verify(ctx, c, key, mk.d, v, compute)
+				v = verify[K, V, PV](ctx, c, key, mk.d, v, compute)
 			}
 			return v, nil
 		}
@@ -202,7 +202,7 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		}
 	}
 	if f.src == fromDisk && c.verify > VerifyOff {
-		v = verify(ctx, c, key, mk.d, v, compute)
+		v = verify[K, V, PV](ctx, c, key, mk.d, v, compute)
 	}
 	return v, nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -51,16 +52,28 @@ func (m VerifyMode) resolve() VerifyMode {
 }
 
 // verify computes the value of key again, after a hit gave cached, and compares the two. It
-// returns the value Load returns: the fresh one (the cached one when compute fails).
-func verify[K keyhash.Key, V any](ctx context.Context, c *Cache, key K, digest keyhash.Digest, cached V, compute func(context.Context, K) (V, error)) V {
+// returns the value Load returns: the fresh one (the cached one when compute fails). A
+// compute that panics makes verify panic with a *PanicError, as Load does.
+//
+// The cached value went through the value's serializers; the fresh one is sent through them
+// too before the comparison, so that what they do not keep (a msg:"-" field) is no
+// difference, and what they keep (an unexported field that hand-written or generated
+// methods store) is compared.
+func verify[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key K, digest keyhash.Digest, cached V, compute func(context.Context, K) (V, error)) V {
 	c.stats.computes.Add(1)
-	fresh, err := compute(ctx, key)
+	fresh, err := computeWrapped(ctx, key, compute)
 	if err != nil {
 		c.stats.computeErrors.Add(1)
 		return cached
 	}
 	c.stats.verified.Add(1)
-	path, differ := firstDifference(reflect.ValueOf(&cached).Elem(), reflect.ValueOf(&fresh).Elem(), "")
+	compared := fresh
+	if raw, err := PV(&fresh).MarshalMsg(nil); err == nil {
+		if v, err := decode[V, PV](raw); err == nil {
+			compared = v
+		}
+	}
+	path, differ := firstDifference(reflect.ValueOf(&cached).Elem(), reflect.ValueOf(&compared).Elem(), "")
 	if !differ {
 		return fresh
 	}
@@ -77,13 +90,25 @@ func verify[K keyhash.Key, V any](ctx context.Context, c *Cache, key K, digest k
 	return fresh
 }
 
-// firstDifference compares a and b, two values of one type as a value's serializers see
-// them, and returns the path of the first difference (Code, Relocs[3].Symbol,
-// Names["main"]). Only what a round trip keeps counts: nil and empty slices and maps are
-// equal, unexported fields are ignored, times are compared as instants, and a NaN equals a
-// NaN with the same bits.
+// computeWrapped calls compute, turning a panic into a *PanicError panic.
+func computeWrapped[K keyhash.Key, V any](ctx context.Context, key K, compute func(context.Context, K) (V, error)) (V, error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if _, ok := p.(*PanicError); !ok {
+				p = &PanicError{Value: p, Stack: debug.Stack()}
+			}
+			panic(p)
+		}
+	}()
+	return compute(ctx, key)
+}
+
+// firstDifference compares a and b, two values of one type, both decoded by the value's
+// serializers, and returns the path of the first difference (Code, Relocs[3].Symbol,
+// Names["main"]). Unexported fields count (serializers may keep them); nil and empty slices
+// and maps are equal, times are compared as instants, and a NaN equals a NaN.
 func firstDifference(a, b reflect.Value, path string) (string, bool) {
-	if a.Type() == reflect.TypeFor[time.Time]() {
+	if a.Type() == reflect.TypeFor[time.Time]() && a.CanInterface() {
 		return path, !a.Interface().(time.Time).Equal(b.Interface().(time.Time))
 	}
 	switch a.Kind() {
@@ -97,11 +122,7 @@ func firstDifference(a, b reflect.Value, path string) (string, bool) {
 		return firstDifference(a.Elem(), b.Elem(), path)
 	case reflect.Struct:
 		for i := range a.NumField() {
-			f := a.Type().Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			if p, d := firstDifference(a.Field(i), b.Field(i), join(path, f.Name)); d {
+			if p, d := firstDifference(a.Field(i), b.Field(i), join(path, a.Type().Field(i).Name)); d {
 				return p, true
 			}
 		}
@@ -129,7 +150,7 @@ func firstDifference(a, b reflect.Value, path string) (string, bool) {
 		it := a.MapRange()
 		for it.Next() {
 			bv := b.MapIndex(it.Key())
-			sub := fmt.Sprintf("%s[%#v]", path, it.Key().Interface())
+			sub := path + "[" + keyString(it.Key()) + "]"
 			if !bv.IsValid() {
 				return sub, true
 			}
@@ -146,8 +167,32 @@ func firstDifference(a, b reflect.Value, path string) (string, bool) {
 		return path, x != y || math.Signbit(x) != math.Signbit(y)
 	case reflect.Complex64, reflect.Complex128:
 		return path, a.Complex() != b.Complex()
+	case reflect.Bool:
+		return path, a.Bool() != b.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return path, a.Int() != b.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return path, a.Uint() != b.Uint()
+	case reflect.String:
+		return path, a.String() != b.String()
 	}
-	return path, !a.Equal(b)
+	return path, a.Pointer() != b.Pointer() // a channel or a function: no serializer keeps one
+}
+
+// keyString shows a map key in a path, as Go source writes it when it can.
+func keyString(k reflect.Value) string {
+	if k.CanInterface() {
+		return fmt.Sprintf("%#v", k.Interface())
+	}
+	switch k.Kind() {
+	case reflect.String:
+		return strconv.Quote(k.String())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(k.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.FormatUint(k.Uint(), 10)
+	}
+	return "?"
 }
 
 // join appends a field name to a path.

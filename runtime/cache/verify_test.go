@@ -147,7 +147,8 @@ func TestVerifyHoldsForMaps(t *testing.T) {
 }
 
 // TestFirstDifference: what a round trip keeps is compared, and the path names the first
-// difference.
+// difference; an unexported field counts, since the values compared both went through the
+// serializers.
 func TestFirstDifference(t *testing.T) {
 	type inner struct {
 		S []string
@@ -171,7 +172,7 @@ func TestFirstDifference(t *testing.T) {
 		want   string // "" for equal
 	}{
 		{"same", func(v *value) {}, ""},
-		{"unexported", func(v *value) { v.hidden = 9 }, ""},
+		{"unexported", func(v *value) { v.hidden = 9 }, "hidden"}, // serializers may keep it
 		{"nil and empty", func(v *value) { v.P.S = []string{}; v.P.M = map[string]int{} }, ""},
 		{"another zone, same instant", func(v *value) { v.T = at.In(time.FixedZone("X", 3600)) }, ""},
 		{"scalar", func(v *value) { v.A = 2 }, "A"},
@@ -191,4 +192,64 @@ func TestFirstDifference(t *testing.T) {
 			t.Errorf("%s: firstDifference = %q, %t; want %q", tc.name, path, differ, tc.want)
 		}
 	}
+}
+
+// skipValue keeps N and the unexported hidden, and not Skip, as a value with a msg:"-" field
+// and a serializer that stores an unexported field would.
+type skipValue struct {
+	N, Skip int64
+	hidden  int64
+}
+
+func (v *skipValue) MarshalMsg(b []byte) ([]byte, error) {
+	return msgp.AppendInt64(msgp.AppendInt64(b, v.N), v.hidden), nil
+}
+
+func (v *skipValue) UnmarshalMsg(b []byte) (rest []byte, err error) {
+	if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+		return b, err
+	}
+	v.hidden, b, err = msgp.ReadInt64Bytes(b)
+	return b, err
+}
+
+func (v *skipValue) Msgsize() int { return 2 * msgp.Int64Size }
+
+// TestVerifyComparesWhatTheSerializersKeep: a field the value's serializers drop is no
+// difference (the cached copy never has it), and an unexported field they keep is one.
+func TestVerifyComparesWhatTheSerializersKeep(t *testing.T) {
+	var hidden atomic.Int64
+	compute := func(_ context.Context, k testKey) (skipValue, error) {
+		return skipValue{N: int64(k.Opt), Skip: time.Now().UnixNano(), hidden: hidden.Load()}, nil
+	}
+	var logs bytes.Buffer
+	c := open(t, Options{Dir: t.TempDir(), Verify: VerifyReport, Logger: logged(&logs)})
+	for range 3 {
+		if _, err := Load(context.Background(), c, testKey{"skip", 1}, compute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := c.Stats(); st.Verified != 2 || st.VerifyFailures != 0 {
+		t.Fatalf("stats %+v: a field the serializers drop was reported\n%s", st, logs.String())
+	}
+	hidden.Store(7)
+	if _, err := Load(context.Background(), c, testKey{"skip", 1}, compute); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.VerifyFailures != 1 || !strings.Contains(logs.String(), "at hidden") {
+		t.Fatalf("stats %+v: an unexported field the serializers keep was not compared\n%s", st, logs.String())
+	}
+}
+
+// TestVerifyComputePanics: a compute that panics on a verifying hit panics in Load with a
+// *PanicError, as on a miss.
+func TestVerifyComputePanics(t *testing.T) {
+	c := open(t, Options{Dir: t.TempDir(), Verify: VerifyReport})
+	load(t, c, testKey{"vp", 1}, computeSmall)
+	defer func() {
+		if p, ok := recover().(*PanicError); !ok || p.Value != "verify kaboom" {
+			t.Errorf("recovered %v, want a *PanicError", p)
+		}
+	}()
+	Load(context.Background(), c, testKey{"vp", 1}, func(context.Context, testKey) (testValue, error) { panic("verify kaboom") })
 }
