@@ -236,7 +236,7 @@ func BenchmarkExplainer(b *testing.B) {
 				typeID, _ := keyTypeOf[bench.CompileKey]()
 				for i := range 64 {
 					k.OptLevel = -1 - i
-					c.appendRecord(c.recordFile(typeID), keyhash.Sum(k), newKeyRecord(k))
+					c.appendRecord(c.recordFile(typeID), keyhash.Sum(k), valueTypeOf[Artifact](c), newKeyRecord(k))
 				}
 			}
 			b.SetBytes(int64(len(raw)))
@@ -267,12 +267,12 @@ func benchExplainerWork(b *testing.B) {
 	k := bench.NewKey(4096)
 	for i := range 64 {
 		k.OptLevel = -1 - i
-		c.appendRecord(name, keyhash.Sum(k), newKeyRecord(k))
+		c.appendRecord(name, keyhash.Sum(k), valueTypeOf[Artifact](c), newKeyRecord(k))
 	}
 	b.Run("record-work", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			c.appendRecord(name, keyhash.Sum(k), newKeyRecord(k))
+			c.appendRecord(name, keyhash.Sum(k), valueTypeOf[Artifact](c), newKeyRecord(k))
 		}
 	})
 	b.Run("explain-work", func(b *testing.B) {
@@ -281,7 +281,7 @@ func benchExplainerWork(b *testing.B) {
 		kr := newKeyRecord(k)
 		d := keyhash.Sum(k)
 		for b.Loop() {
-			if r := c.explain(c.readRecords(name), d, kr, false); !strings.Contains(r, "OptLevel") {
+			if r := c.explain(c.readRecords(name), d, valueTypeOf[Artifact](c), kr, false); !strings.Contains(r, "OptLevel") {
 				b.Fatal(r)
 			}
 		}

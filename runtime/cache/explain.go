@@ -40,11 +40,12 @@ const explainEnv = "CACHEGEN_EXPLAIN"
 // The files of the miss explainer, in a namespace directory: one record file per key type
 // (the leaves of the keys stored lately), and the log of recent misses.
 const (
-	recordPrefix  = "explain-"
-	missesFile    = "misses.txt"
-	maxRecordFile = 128 << 10 // a record file and its older half hold at most this, and one record
-	maxMissesFile = 64 << 10
-	maxLeaves     = 1024 // leaves recorded per key; a larger key is recorded in part
+	recordPrefix   = "explain-"
+	missesFile     = "misses.txt"
+	maxRecordFile  = 128 << 10 // a record file and its older half hold at most this, and one record
+	maxMissesFile  = 64 << 10
+	maxLeaves      = 1024              // leaves recorded per key; a larger key is recorded in part
+	maxRecordBytes = maxRecordFile / 8 // and no more than about this
 )
 
 // isExplainFile reports whether name is a file of the explainer: a record file,
@@ -90,8 +91,8 @@ func (c *Cache) readRecords(name string) []record {
 
 // appendRecord records a stored key in its type's record file, bounded by maxRecordFile:
 // through the background writer, which appends the records of many stores at once.
-func (c *Cache) appendRecord(name string, d keyhash.Digest, kr keyRecord) {
-	c.queueRecord(name, appendRecordFrame(nil, d, c.now(), filepath.Base(c.versionDir), kr))
+func (c *Cache) appendRecord(name string, d keyhash.Digest, vt *valueType, kr keyRecord) {
+	c.queueRecord(name, appendRecordFrame(nil, d, c.now(), filepath.Base(c.versionDir), vt.name, kr))
 }
 
 // A recordQueue holds the records that stores made and the background writer has not yet
@@ -224,26 +225,37 @@ func clean(s string) string {
 	}, s)
 }
 
-// explain returns why the key with digest d and record kr missed, against the records of
-// its type. damaged says an entry file of this key was found and refused.
-func (c *Cache) explain(recs []record, d keyhash.Digest, kr keyRecord, damaged bool) string {
-	if len(recs) == 0 {
-		return "no entry of this key type yet"
-	}
-	version := filepath.Base(c.versionDir)
-	for i := len(recs) - 1; i >= 0; i-- {
-		if r := recs[i]; r.digest == d {
-			switch {
-			case damaged:
-				return "same key, entry was damaged"
-			case r.version != version:
-				return "same key, stored by another program version"
-			}
-			return "same key, entry was evicted"
-		}
-	}
+// explain returns why the key with digest d, of a Load of value type vt, and record kr
+// missed, against the records of its type. damaged says an entry file of this key was found
+// and refused.
+func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRecord, damaged bool) string {
 	if damaged {
 		return "same key, entry was damaged"
+	}
+	version := filepath.Base(c.versionDir)
+	var evicted, otherVersion, otherValue bool
+	for _, r := range recs {
+		if r.digest != d {
+			continue
+		}
+		switch {
+		case r.version != version:
+			otherVersion = true
+		case r.value != vt.name:
+			otherValue = true
+		default:
+			evicted = true
+		}
+	}
+	switch {
+	case evicted:
+		return "same key, entry was evicted"
+	case otherValue:
+		return "same key, stored for another value type or schema"
+	case otherVersion:
+		return "same key, stored by another program version"
+	case len(recs) == 0 || len(kr.leaves) == 0:
+		return "no entry of this key type yet"
 	}
 	best, score := -1, -1
 	for i := range recs {

@@ -265,7 +265,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		recFile = c.recordFile(typeID)
 		kr = newKeyRecord(key)
 		if c.opts.OnMiss != nil || c.explainStderr {
-			reason := c.explain(c.readRecords(recFile), mk.d, kr, damaged)
+			reason := c.explain(c.readRecords(recFile), mk.d, mk.vt, kr, damaged)
 			c.reportMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d, Reason: reason})
 		}
 	}
@@ -298,7 +298,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		}
 		c.touchVersion()
 		if recFile != "" {
-			c.appendRecord(recFile, mk.d, kr)
+			c.appendRecord(recFile, mk.d, mk.vt, kr)
 		}
 		c.afterStore(int64(len(raw)))
 	}

@@ -15,17 +15,18 @@ import (
 // miss, in this process or another, can be explained against the keys stored before it.
 // A record file is a sequence of frames:
 //
-//	frame   = "cgr1" | len uint32 | crc32c(body) uint32 | body        (little endian)
-//	body    = digest [32]byte | time int64 (Unix ns) | uvarint len | version
+//	frame   = "cgr2" | len uint32 | crc32c(body) uint32 | body        (little endian)
+//	body    = digest [32]byte | time int64 (Unix ns) | text(version) | text(value type)
 //	          | uvarint n | n × uint64, sorted: a hash of each leaf's path, type and value
 //	          | n × leaf
-//	leaf    = text(path) | text(type) | uvarint len | value
-//	text(s) = uvarint prefix shared with the previous leaf's | uvarint len | the rest of s
+//	leaf    = shared(path) | shared(type) | text(value)
+//	text(s) = uvarint len | s
+//	shared(s) = uvarint prefix shared with the previous leaf's | text(the rest of s)
 //
 // The sorted hashes let a miss find the closest record by merging two sorted lists, without
 // decoding any record but that one. A frame that does not check is skipped: appends of
 // several processes and a file cut to its newer half both leave whole frames behind.
-const recordMagic = "cgr1"
+const recordMagic = "cgr2"
 
 var crc32c = crc32.MakeTable(crc32.Castagnoli)
 
@@ -34,6 +35,7 @@ type record struct {
 	digest  keyhash.Digest
 	time    time.Time
 	version string // the version directory's name
+	value   string // the value type's identity, with its schema
 	n       int    // leaves
 	hashes  []byte // n sorted uint64
 	leaves  []byte // n encoded leaves
@@ -46,11 +48,23 @@ type keyRecord struct {
 	hashes []uint64
 }
 
-// newKeyRecord lists the leaves of k for a record.
-func newKeyRecord(k keyhash.Key) keyRecord {
-	leaves := keyhash.Leaves(k)
-	if len(leaves) > maxLeaves {
-		leaves = leaves[:maxLeaves]
+// newKeyRecord lists the leaves of k for a record: at most maxLeaves of them, and no more
+// than fit in maxRecordBytes, so that a record file of maxRecordFile holds a few of them.
+// Listing them calls the String methods of the key's enums, which may panic where hashing
+// does not: such a key gets an empty record, and the Load goes on.
+func newKeyRecord(k keyhash.Key) (kr keyRecord) {
+	defer func() {
+		if recover() != nil {
+			kr = keyRecord{}
+		}
+	}()
+	leaves := keyhash.Leaves(k, maxLeaves)
+	size := 0
+	for i, l := range leaves {
+		if size += 16 + len(l.Path) + len(l.Type) + len(l.Value); size > maxRecordBytes {
+			leaves = leaves[:i]
+			break
+		}
 	}
 	hashes := make([]uint64, len(leaves))
 	for i, l := range leaves {
@@ -74,7 +88,7 @@ func leafHash(l keyhash.Leaf) uint64 {
 }
 
 // appendRecordFrame appends the frame of a record of the key kr with digest d to dst.
-func appendRecordFrame(dst []byte, d keyhash.Digest, t time.Time, version string, kr keyRecord) []byte {
+func appendRecordFrame(dst []byte, d keyhash.Digest, t time.Time, version, value string, kr keyRecord) []byte {
 	start := len(dst)
 	dst = append(dst, recordMagic...)
 	dst = append(dst, make([]byte, 8)...)
@@ -82,6 +96,7 @@ func appendRecordFrame(dst []byte, d keyhash.Digest, t time.Time, version string
 	dst = append(dst, d[:]...)
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(t.UnixNano()))
 	dst = appendText(dst, version)
+	dst = appendText(dst, value)
 	dst = binary.AppendUvarint(dst, uint64(len(kr.leaves)))
 	for _, h := range kr.hashes {
 		dst = binary.LittleEndian.AppendUint64(dst, h)
@@ -151,6 +166,11 @@ func parseRecord(b []byte) (record, bool) {
 	if !ok {
 		return r, false
 	}
+	value, b, ok := cutText(b)
+	if !ok {
+		return r, false
+	}
+	r.value = string(value)
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > maxLeaves || uint64(len(b)-k) < 8*n {
 		return r, false

@@ -48,12 +48,12 @@ func TestRecordRoundTrip(t *testing.T) {
 		var d keyhash.Digest
 		d[0], d[31] = byte(i), 7
 		when := time.Unix(1700000000, int64(i))
-		recs := parseRecords(appendRecordFrame(nil, d, when, "v1-"+string(rune('a'+i%26)), kr))
+		recs := parseRecords(appendRecordFrame(nil, d, when, "v1-"+string(rune('a'+i%26)), "V", kr))
 		if len(recs) != 1 {
 			t.Fatalf("%d records", len(recs))
 		}
 		got := recs[0]
-		if got.digest != d || !got.time.Equal(when) || got.version != "v1-"+string(rune('a'+i%26)) || got.n != len(kr.leaves) {
+		if got.digest != d || !got.time.Equal(when) || got.version != "v1-"+string(rune('a'+i%26)) || got.value != "V" || got.n != len(kr.leaves) {
 			t.Fatalf("record %+v", got)
 		}
 		if leaves := got.leavesOf(); !slices.Equal(leaves, kr.leaves) && len(kr.leaves) > 0 {
@@ -74,7 +74,7 @@ func TestRecordsSkipDamage(t *testing.T) {
 	for i := range 5 {
 		var d keyhash.Digest
 		d[0] = byte(i)
-		frames = append(frames, appendRecordFrame(nil, d, time.Unix(int64(i), 0), "v", randomKeyRecord(r, 10)))
+		frames = append(frames, appendRecordFrame(nil, d, time.Unix(int64(i), 0), "v", "V", randomKeyRecord(r, 10)))
 	}
 	damaged := bytes.Clone(frames[2])
 	damaged[len(damaged)/2] ^= 1
@@ -146,7 +146,7 @@ func TestRecordsWithoutExplaining(t *testing.T) {
 func FuzzRecords(f *testing.F) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var d keyhash.Digest
-	f.Add(appendRecordFrame(nil, d, time.Unix(0, 0), "v", randomKeyRecord(r, 5)))
+	f.Add(appendRecordFrame(nil, d, time.Unix(0, 0), "v", "V", randomKeyRecord(r, 5)))
 	f.Add([]byte(recordMagic + "\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, rec := range parseRecords(b) {

@@ -14,7 +14,7 @@ func BenchmarkLeaves(b *testing.B) {
 	b.Run("Leaves", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if len(keyhash.Leaves(&k)) == 0 {
+			if len(keyhash.Leaves(&k, 0)) == 0 {
 				b.Fatal("no leaves")
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -20,7 +21,29 @@ type tracer struct {
 	// collect makes the tracer record leaves (Leaves) rather than print lines.
 	collect bool
 	leaves  []Leaf
+	limit   int    // leaves recorded at most; the later ones cost a check each
 	pbuf    []byte // scratch for paths and values
+}
+
+// full reports whether the tracer has collected its limit of leaves: the callers then skip
+// the work of making one.
+func (t *tracer) full() bool { return t.collect && len(t.leaves) >= t.limit }
+
+// takeNote returns the pending note, made safe to show on one line (a String method may
+// return anything: control characters are escaped, and a long one is cut), and clears it.
+func (t *tracer) takeNote() string {
+	n := t.note
+	t.note = ""
+	if len(n) > maxShown {
+		n = n[:maxShown] + "..."
+	}
+	for _, r := range n {
+		if !strconv.IsPrint(r) || r == '\t' {
+			q := strconv.Quote(n)
+			return q[1 : len(q)-1]
+		}
+	}
+	return n
 }
 
 type frame struct {
@@ -83,10 +106,11 @@ func (t *tracer) appendPath(b []byte, name string) []byte {
 // record notes a leaf (collect mode).
 func (t *tracer) record(name, typ, value string) {
 	if t.note != "" {
-		value += " (" + t.note + ")"
-		t.note = ""
+		value += " (" + t.takeNote() + ")"
 	}
-	t.leaves = append(t.leaves, Leaf{Path: t.path(name), Type: typ, Value: value})
+	if len(t.leaves) < t.limit {
+		t.leaves = append(t.leaves, Leaf{Path: t.path(name), Type: typ, Value: value})
+	}
 }
 
 // digestOf shows a long value by its length and a short SHA-256.
@@ -117,7 +141,9 @@ func (t *tracer) begin(typ string, fp uint64) {
 }
 
 func (t *tracer) open(name, kind string, n int) {
-	if t.collect {
+	if t.full() {
+		t.note = ""
+	} else if t.collect {
 		t.record(name, kind, "len "+strconv.Itoa(n))
 	} else {
 		t.line(fmt.Sprintf("%s %s len %d", t.path(name), kind, n))
@@ -237,13 +263,16 @@ func declared(name, typ string) (string, string) {
 // annotated returns s followed by the pending note, in parentheses, and clears it.
 func (t *tracer) annotated(s string) string {
 	if t.note != "" {
-		s += " (" + t.note + ")"
-		t.note = ""
+		s += " (" + t.takeNote() + ")"
 	}
 	return s
 }
 
 func (t *tracer) valuef(name, typ string, v any) {
+	if t.full() {
+		t.note = ""
+		return
+	}
 	name, typ = declared(name, typ)
 	if t.collect {
 		t.record(name, typ, formatValue(v))
@@ -253,6 +282,10 @@ func (t *tracer) valuef(name, typ string, v any) {
 }
 
 func (t *tracer) quoted(name, typ, s string) {
+	if t.full() {
+		t.note = ""
+		return
+	}
 	name, typ = declared(name, typ)
 	if t.collect {
 		if len(s) > maxShown {
@@ -274,6 +307,9 @@ func (t *tracer) quoted(name, typ, s string) {
 }
 
 func (t *tracer) bytes(name, typ string, p []byte) {
+	if t.full() {
+		return
+	}
 	name, typ = declared(name, typ)
 	if t.collect {
 		if len(p) <= 16 {
@@ -299,6 +335,9 @@ func (t *tracer) presence(name string, present bool) {
 	if present {
 		v = "present"
 	}
+	if t.full() {
+		return
+	}
 	if t.collect {
 		t.record(name, "pointer", v)
 		return
@@ -316,12 +355,16 @@ func (t *tracer) finish(d Digest) {
 	t.out.Reset()
 }
 
-// Leaves returns every value that enters the digest of k, in order, with its field path and
-// type: what a miss explainer compares between two keys. It is for the miss path, not the hot
-// path: it builds a string per value.
-func Leaves(k Key) []Leaf {
+// Leaves returns the first max values that enter the digest of k (all of them when max <=
+// 0), in order, with their field path and type: what a miss explainer compares between two
+// keys. It is for the miss path, not the hot path: it builds a string per value, and a value
+// past max costs about a check.
+func Leaves(k Key, max int) []Leaf {
+	if max <= 0 {
+		max = math.MaxInt
+	}
 	h := New()
-	h.tr = &tracer{collect: true, leaves: make([]Leaf, 0, 64)}
+	h.tr = &tracer{collect: true, limit: max, leaves: make([]Leaf, 0, min(max, 64))}
 	k.HashKey(h)
 	h.Sum()
 	return h.tr.leaves
