@@ -83,6 +83,9 @@ type File struct {
 	Content []byte
 	// Old is what the file holds now, or nil when it does not exist.
 	Old []byte
+	// Warnings are problems that do not stop generation, each at its position: a field
+	// hashed by an encoding known to lose information. The generated file lists them too.
+	Warnings ErrorList
 }
 
 // Stale reports whether the file on disk differs from what cachegen generates.
@@ -131,6 +134,7 @@ func Generate(cfg Config) ([]*File, error) {
 			continue
 		}
 		var content []byte
+		var warnings ErrorList
 		if len(pkg.Structs) > 0 {
 			plan, perrs := planFile(pkg)
 			errs = append(errs, perrs...)
@@ -140,6 +144,7 @@ func Generate(cfg Config) ([]*File, error) {
 					var ferrs ErrorList
 					content, ferrs = emitFile(pkg, plan)
 					errs = append(errs, ferrs...)
+					warnings = plan.warnings.sort()
 				}
 			}
 		}
@@ -155,7 +160,7 @@ func Generate(cfg Config) ([]*File, error) {
 		if content == nil && old == nil {
 			continue
 		}
-		files = append(files, &File{Path: path, Content: content, Old: old})
+		files = append(files, &File{Path: path, Content: content, Old: old, Warnings: warnings})
 	}
 	if len(errs) > 0 {
 		return nil, errs.sort()
@@ -240,6 +245,7 @@ type filePlan struct {
 	hashKeys map[*Struct]jen.Code // the HashKey method of each key
 	helpers  []jen.Code           // the helper functions of recursive types
 	msgp     map[*Struct]bool     // the structs that get msgp serializers
+	warnings ErrorList            // what does not stop generation
 }
 
 // planFile decides which structs get which methods, and reports every problem. A struct a
@@ -288,6 +294,7 @@ func planFile(pkg *Package) (*filePlan, ErrorList) {
 		plan.hashKeys[s] = keys.hashKeyFunc(s)
 	}
 	plan.helpers = keys.helperFuncs()
+	plan.warnings = keys.warnings
 
 	// Then values, which must serialize completely. A key gets serializers only when it is
 	// annotated //cachegen:value too: nothing generates methods nobody asked for.

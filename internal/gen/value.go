@@ -476,7 +476,13 @@ func foreignReplaces(pkg *Package, set []*Struct, src []byte) ([]string, error) 
 					if !ok {
 						name = p.Name()
 					}
-					out = append(out, fmt.Sprintf("replace %s.%s with:%s", name, n.Named.Obj().Name(), types.Typ[n.Under.Basic].Name()))
+					// As msgp's input names the type: through its exported alias, for a
+					// type that is not exported (dep.Lower = dep.lower).
+					tname := n.Named.Obj().Name()
+					if a, ok := n.Spelled.(*types.Alias); ok {
+						tname = a.Obj().Name()
+					}
+					out = append(out, fmt.Sprintf("replace %s.%s with:%s", name, tname, types.Typ[n.Under.Basic].Name()))
 				}
 				return n.Named == nil || n.Under != nil
 			})
