@@ -343,7 +343,7 @@ func guardedNodes(structs []*Struct) []*Node {
 	seen := map[*Node]bool{}
 	for _, s := range structs {
 		for _, f := range s.Fields {
-			walkNodes(f.Node, seen, func(n *Node) bool {
+			walkNodes(f.modelled(), seen, func(n *Node) bool {
 				switch n.Kind {
 				case KindNamed:
 					if n.Struct != nil {
@@ -384,7 +384,9 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 			continue
 		}
 		generated = append(generated, s)
-		f.Comment(sectionComment(s, hashKey != nil, msgp))
+		for line := range strings.SplitSeq(sectionComment(s, hashKey != nil, msgp), "\n") {
+			f.Comment(line)
+		}
 		f.Line()
 		f.Add(guardFunc(s, pkg.code))
 		if hashKey != nil {
@@ -460,7 +462,22 @@ func sectionComment(s *Struct, key, value bool) string {
 	if s.Via != "" {
 		reason = append(reason, "reached from "+s.Via)
 	}
-	return fmt.Sprintf("%s: %s (%s).", s.Name(), strings.Join(what, " and "), strings.Join(reason, ", "))
+	text := fmt.Sprintf("%s: %s (%s).", s.Name(), strings.Join(what, " and "), strings.Join(reason, ", "))
+	if value {
+		// Exclusions from the key do not apply to values: a hit must return what a
+		// miss computes. Only msgp's own tag leaves a field out.
+		if names := s.KeyOnlyExclusions(); len(names) > 0 && key {
+			text += fmt.Sprintf("\nExcluded from the key only, serialized in values: %s.", strings.Join(names, ", "))
+		} else if len(names) > 0 {
+			text += fmt.Sprintf("\nTagged cache:\"-\", which applies to keys only, and serialized: %s.", strings.Join(names, ", "))
+		}
+		if names := s.MsgSkipped(); len(names) > 0 {
+			text += fmt.Sprintf("\nNot serialized (msg:\"-\"): %s.", strings.Join(names, ", "))
+		} else {
+			text += "\nEvery field is serialized."
+		}
+	}
+	return text
 }
 
 // numbered prefixes each line of src with its number, so that a formatting error's position

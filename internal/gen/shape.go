@@ -356,6 +356,7 @@ func (m *modeler) noteCycle(n *Node) {
 func (m *modeler) field(v *types.Var, tag, owner string, excluded bool) *Field {
 	f := &Field{Var: v, Tag: tag, Pos: m.pkg.Fset.Position(v.Pos())}
 	f.Skip, f.Set = parseTag(tag, f.Pos, owner+"."+v.Name(), m.errs)
+	f.MsgSkip = msgSkipped(tag)
 	if excluded {
 		if f.Skip {
 			m.errs.add(f.Pos, "%s.%s is excluded both by its tag and by exclude= on the directive; keep one", owner, v.Name())
@@ -487,11 +488,11 @@ func walkNodes(n *Node, seen map[*Node]bool, visit func(*Node) bool) {
 	walkNodes(n.Key, seen, visit)
 	walkNodes(n.Under, seen, visit)
 	for _, f := range n.Fields {
-		walkNodes(f.Node, seen, visit)
+		walkNodes(f.modelled(), seen, visit)
 	}
 	if n.Struct != nil {
 		for _, f := range n.Struct.Fields {
-			walkNodes(f.Node, seen, visit)
+			walkNodes(f.modelled(), seen, visit)
 		}
 	}
 }
