@@ -667,8 +667,8 @@ func checkNamed(pkg *Package, n *Node, at site, errs *ErrorList, reported map[*N
 		problem = fmt.Sprintf("%s: %s names %s, which is not exported, so generated code cannot name it to guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
 			at.path, typeString(n.Named, pkg.Types), part, typeString(n.Named, pkg.Types))
 	} else if part := pkg.code.unnameable(n.Named.Underlying()); n.Under != nil && part != "" && n.Under.Kind == KindStruct && n.foreign(pkg.Types) {
-		problem = fmt.Sprintf("%s: %s is a struct of package %s with unexported fields, which generated code cannot read; hash it with a function of yours marked %s (func(h *keyhash.Hasher, v %s)), or exclude the field with cache:\"-\" or exclude= on the directive",
-			at.path, typeString(n.Named, pkg.Types), obj.Pkg().Path(), hashDirective, typeString(n.Named, pkg.Types))
+		problem = fmt.Sprintf("%s: %s is a struct of package %s that generated code cannot read (it names %s, which is not exported); hash it with a function of yours marked %s (func(h *keyhash.Hasher, v %s)), or exclude the field with cache:\"-\" or exclude= on the directive",
+			at.path, typeString(n.Named, pkg.Types), obj.Pkg().Path(), part, hashDirective, typeString(n.Named, pkg.Types))
 	} else if part := pkg.code.unnameable(n.Named.Underlying()); n.Under != nil && part != "" {
 		problem = fmt.Sprintf("%s: the underlying type of %s names %s, which is not exported, so generated code cannot guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
 			at.path, typeString(n.Named, pkg.Types), part, typeString(n.Named, pkg.Types))

@@ -356,8 +356,8 @@ func buildPackage(p *packages.Package, run *runIndex, errs *ErrorList) *Package 
 	}
 	for obj, ex := range pkg.excludes {
 		st := pkg.byObj[obj]
-		if st == nil {
-			continue
+		if st == nil || st.unusable != "" {
+			continue // its fields cannot be read at all: that is reported instead
 		}
 		for _, name := range ex.names {
 			if !slices.ContainsFunc(st.Fields, func(f *Field) bool { return f.Name() == name }) {
@@ -480,8 +480,8 @@ func (pkg *Package) add(obj *types.TypeName, m *modeler) *Struct {
 		v := stype.Field(i)
 		if !v.Exported() && v.Pkg() != pkg.Types {
 			// type T otherpkg.S: T's fields are S's, declared elsewhere.
-			st.unusable = fmt.Sprintf("its field %s is declared unexported in package %s, so generated code cannot read it; use a type with a HashKey method (and msgp methods for values) instead",
-				v.Name(), v.Pkg().Path())
+			st.unusable = fmt.Sprintf("its field %s is declared unexported in package %s, so generated code cannot read it; hash the fields that hold it with a function marked %s, or use a type with a HashKey method (and msgp methods for values) instead",
+				v.Name(), v.Pkg().Path(), hashDirective)
 			st.Fields = nil
 			return st
 		}
