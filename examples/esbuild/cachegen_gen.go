@@ -98,6 +98,7 @@ func (x Input) HashKey(h *keyhash.Hasher) {
 }
 
 // Output: msgp serializers (annotated //cachegen:value).
+// Every field is serialized.
 
 // A compile error below means Output has changed since cachegen generated this file:
 // run `go generate` to update it.

@@ -29,6 +29,7 @@ func (x Query) HashKey(h *keyhash.Hasher) {
 }
 
 // Result: msgp serializers (annotated //cachegen:value).
+// Every field is serialized.
 
 // A compile error below means Result has changed since cachegen generated this file:
 // run `go generate` to update it.

@@ -58,6 +58,7 @@ func (x CompileKey) HashKey(h *keyhash.Hasher) {
 }
 
 // Artifact: msgp serializers (annotated //cachegen:value).
+// Every field is serialized.
 
 // A compile error below means Artifact has changed since cachegen generated this file:
 // run `go generate` to update it.

@@ -152,6 +152,16 @@ func Main(args []string, stdout, stderr io.Writer, admin func(args []string, std
 		}
 		return 1
 	}
+	for _, f := range files {
+		for _, w := range f.Warnings {
+			w.Pos.Filename = relative(wd, w.Pos.Filename)
+			if w.Pos.IsValid() {
+				fmt.Fprintf(stderr, "%s: warning: %s\n", w.Pos, w.Msg)
+			} else {
+				fmt.Fprintf(stderr, "warning: %s\n", w.Msg)
+			}
+		}
+	}
 	if *check {
 		stale := 0
 		for _, f := range files {

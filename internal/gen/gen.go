@@ -83,6 +83,9 @@ type File struct {
 	Content []byte
 	// Old is what the file holds now, or nil when it does not exist.
 	Old []byte
+	// Warnings are problems that do not stop generation, each at its position: a field
+	// hashed by an encoding known to lose information. The generated file lists them too.
+	Warnings ErrorList
 }
 
 // Stale reports whether the file on disk differs from what cachegen generates.
@@ -131,6 +134,7 @@ func Generate(cfg Config) ([]*File, error) {
 			continue
 		}
 		var content []byte
+		var warnings ErrorList
 		if len(pkg.Structs) > 0 {
 			plan, perrs := planFile(pkg)
 			errs = append(errs, perrs...)
@@ -140,6 +144,7 @@ func Generate(cfg Config) ([]*File, error) {
 					var ferrs ErrorList
 					content, ferrs = emitFile(pkg, plan)
 					errs = append(errs, ferrs...)
+					warnings = plan.warnings.sort()
 				}
 			}
 		}
@@ -155,7 +160,7 @@ func Generate(cfg Config) ([]*File, error) {
 		if content == nil && old == nil {
 			continue
 		}
-		files = append(files, &File{Path: path, Content: content, Old: old})
+		files = append(files, &File{Path: path, Content: content, Old: old, Warnings: warnings})
 	}
 	if len(errs) > 0 {
 		return nil, errs.sort()
@@ -240,6 +245,7 @@ type filePlan struct {
 	hashKeys map[*Struct]jen.Code // the HashKey method of each key
 	helpers  []jen.Code           // the helper functions of recursive types
 	msgp     map[*Struct]bool     // the structs that get msgp serializers
+	warnings ErrorList            // what does not stop generation
 }
 
 // planFile decides which structs get which methods, and reports every problem. A struct a
@@ -288,6 +294,7 @@ func planFile(pkg *Package) (*filePlan, ErrorList) {
 		plan.hashKeys[s] = keys.hashKeyFunc(s)
 	}
 	plan.helpers = keys.helperFuncs()
+	plan.warnings = keys.warnings
 
 	// Then values, which must serialize completely. A key gets serializers only when it is
 	// annotated //cachegen:value too: nothing generates methods nobody asked for.
@@ -336,7 +343,7 @@ func guardedNodes(structs []*Struct) []*Node {
 	seen := map[*Node]bool{}
 	for _, s := range structs {
 		for _, f := range s.Fields {
-			walkNodes(f.Node, seen, func(n *Node) bool {
+			walkNodes(f.modelled(), seen, func(n *Node) bool {
 				switch n.Kind {
 				case KindNamed:
 					if n.Struct != nil {
@@ -377,7 +384,9 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 			continue
 		}
 		generated = append(generated, s)
-		f.Comment(sectionComment(s, hashKey != nil, msgp))
+		for line := range strings.SplitSeq(sectionComment(s, hashKey != nil, msgp), "\n") {
+			f.Comment(line)
+		}
 		f.Line()
 		f.Add(guardFunc(s, pkg.code))
 		if hashKey != nil {
@@ -453,7 +462,22 @@ func sectionComment(s *Struct, key, value bool) string {
 	if s.Via != "" {
 		reason = append(reason, "reached from "+s.Via)
 	}
-	return fmt.Sprintf("%s: %s (%s).", s.Name(), strings.Join(what, " and "), strings.Join(reason, ", "))
+	text := fmt.Sprintf("%s: %s (%s).", s.Name(), strings.Join(what, " and "), strings.Join(reason, ", "))
+	if value {
+		// Exclusions from the key do not apply to values: a hit must return what a
+		// miss computes. Only msgp's own tag leaves a field out.
+		if names := s.KeyOnlyExclusions(); len(names) > 0 && key {
+			text += fmt.Sprintf("\nExcluded from the key only, serialized in values: %s.", strings.Join(names, ", "))
+		} else if len(names) > 0 {
+			text += fmt.Sprintf("\nTagged cache:\"-\", which applies to keys only, and serialized: %s.", strings.Join(names, ", "))
+		}
+		if names := s.MsgSkipped(); len(names) > 0 {
+			text += fmt.Sprintf("\nNot serialized (msg:\"-\"): %s.", strings.Join(names, ", "))
+		} else {
+			text += "\nEvery field is serialized."
+		}
+	}
+	return text
 }
 
 // numbered prefixes each line of src with its number, so that a formatting error's position

@@ -56,11 +56,55 @@ type keyEmitter struct {
 	helpers []*helper
 	byNode  map[helperKey]*helper
 	names   *identSet
-	// custom lists the fields of the key being emitted that functions marked
-	// //cachegen:hash hash, with the function, for its doc comment.
-	custom []string
+	// list collects, for the doc comment of the key (or the helper) being emitted, the
+	// fields hashed by hand-written functions and by their encoding.
+	listed *listing
 	// owner is the struct of another package whose fields are being emitted, for messages.
 	owner string
+	// fix is what the user can do about a field inside a type of another package: exclude
+	// the field of theirs that reaches it (with its tag, or exclude= for an adopted struct).
+	fix string
+	// warnings are problems that do not stop generation (an encoding known to lose
+	// information), reported at the field.
+	warnings ErrorList
+}
+
+// A listing is what a doc comment lists: the fields hashed by hand-written functions and by
+// their encoding, and the helpers called, whose own listings are listed under the path of
+// the call.
+type listing struct {
+	custom, marshaled []entry
+	calls             []entry // path: where the helper is called; what: nothing
+	helpers           []*helper
+}
+
+// An entry is one listed field: its path, what hashes it, and what a reviewer should know.
+type entry struct{ path, what, note string }
+
+// lines returns the entries of l of one kind, with those of the helpers it calls (not
+// again inside themselves), their paths continued from the call: K.R.I.
+func (l *listing) lines(kind func(*listing) []entry) (out, notes []string) {
+	seen := map[*helper]bool{}
+	var walk func(l *listing, prefix string)
+	walk = func(l *listing, prefix string) {
+		for _, en := range kind(l) {
+			out = append(out, prefix+en.path+" ("+en.what+")")
+			if en.note != "" {
+				notes = append(notes, prefix+en.path+": "+en.note)
+			}
+		}
+		for i, c := range l.calls {
+			hp := l.helpers[i]
+			if seen[hp] {
+				continue // a helper that calls itself lists its fields once
+			}
+			seen[hp] = true
+			walk(hp.list, prefix+c.path)
+			seen[hp] = false
+		}
+	}
+	walk(l, "")
+	return out, notes
 }
 
 // A helper is the function that hashes a recursive named type, which cannot be inlined.
@@ -70,6 +114,11 @@ type helper struct {
 	name string
 	// byPointer: the type holds a lock, which passing it by value would copy.
 	byPointer bool
+	// body is the function's body, emitted where the type is first reached (so that its
+	// messages point at the user's field that reaches it), and list what it lists, with
+	// paths relative to the helper's value.
+	body []jen.Code
+	list *listing
 }
 
 // helperKey identifies a helper: a recursive type, hashed as a set or not.
@@ -95,37 +144,50 @@ func (s site) elem(suffix string) site {
 	return site{pos: s.pos, path: s.path + suffix}
 }
 
-// label is the name a value has in the trace: a literal, or (in a helper function) an
-// expression over the helper's name parameter.
+// label is the name a value has in the trace: a literal, or (in a helper function) the
+// helper's name parameter, with a literal prefix and suffix.
 type label struct {
-	s     string
+	s     string // the literal; with isVar, what follows the name parameter
+	pre   string // with isVar, what precedes the name parameter
 	isVar bool
 }
 
 func lit(s string) label { return label{s: s} }
 
 func (l label) code() jen.Code {
-	if l.isVar {
-		return jen.Id(l.s)
+	if !l.isVar {
+		return jen.Lit(l.s)
 	}
-	return jen.Lit(l.s)
+	c := jen.Id("name")
+	if l.pre != "" {
+		c = jen.Lit(l.pre).Op("+").Id("name")
+	}
+	if l.s != "" {
+		c = c.Op("+").Lit(l.s)
+	}
+	return c
 }
 
-// deref labels what a pointer labelled l points to.
+// deref labels what a pointer labelled l points to: the star goes on the last segment of the
+// path (O.*PL, not *O.PL).
 func (l label) deref() label {
-	if l.isVar {
-		return label{s: `"*" + ` + l.s, isVar: true}
+	if i := strings.LastIndex(l.s, "."); i >= 0 {
+		l.s = l.s[:i+1] + "*" + l.s[i+1:]
+		return l
 	}
-	return lit("*" + l.s)
+	if l.isVar {
+		l.pre = "*" + l.pre
+		return l
+	}
+	l.s = "*" + l.s
+	return l
 }
 
 // typed labels a value of the named type typ: the trace shows typ rather than the basic
 // type the Hasher writes ("Target api.Target"; names are for the trace only).
 func (l label) typed(typ string) label {
-	if l.isVar {
-		return label{s: l.s + " + " + strconv.Quote(" "+typ), isVar: true}
-	}
-	return lit(l.s + " " + typ)
+	l.s += " " + typ
+	return l
 }
 
 // hasStringMethod reports whether t's method set, or its pointer's, has String() string.
@@ -135,13 +197,11 @@ func hasStringMethod(t types.Type) bool {
 
 // field labels field f of an anonymous struct labelled l.
 func (l label) field(f string) label {
-	switch {
-	case l.isVar:
-		return label{s: l.s + ` + ".` + f + `"`, isVar: true}
-	case l.s == "":
+	if l.s == "" && !l.isVar {
 		return lit(f)
 	}
-	return lit(l.s + "." + f)
+	l.s += "." + f
+	return l
 }
 
 // hashKeyFunc returns the HashKey method of s.
@@ -162,13 +222,17 @@ func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 		}
 		body = append(body, jen.Qual(keyhashPath, "TypeArg").Types(jen.Id(tp)).Call(jen.Id("h")))
 	}
-	e.custom = e.custom[:0]
+	e.listed = &listing{}
 	for _, f := range s.Fields {
 		if !f.hashed() {
 			continue
 		}
 		at := site{pos: f.Pos, path: s.path(f)}
 		reported := len(*e.errs)
+		e.fix = fmt.Sprintf("exclude %s with cache:\"-\"", at.path)
+		if f.Adopted {
+			e.fix = fmt.Sprintf("exclude %s with %s exclude=%s", at.path, keyDirective, f.Name())
+		}
 		body = append(body, e.value(f.Node, "x."+f.Name(), lit(f.Name()), f.Set, 0, at)...)
 		if f.Adopted {
 			// The field cannot be tagged: the fix is on the directive.
@@ -197,8 +261,14 @@ func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 	if len(skipped)+len(excluded) == 0 {
 		doc += "\nNo field is excluded."
 	}
-	if len(e.custom) > 0 {
-		doc += fmt.Sprintf("\nHashed by hand-written functions (%s): %s.", hashDirective, strings.Join(e.custom, ", "))
+	if custom, _ := e.listed.lines(func(l *listing) []entry { return l.custom }); len(custom) > 0 {
+		doc += fmt.Sprintf("\nHashed by hand-written functions (%s): %s.", hashDirective, strings.Join(custom, ", "))
+	}
+	if marshaled, notes := e.listed.lines(func(l *listing) []entry { return l.marshaled }); len(marshaled) > 0 {
+		doc += fmt.Sprintf("\nHashed by their encoding, which must round-trip exactly: %s.", strings.Join(marshaled, ", "))
+		for _, note := range notes {
+			doc += "\nWarning: " + note + "."
+		}
 	}
 	return comments(doc).
 		Func().Params(jen.Id("x").Add(recv)).Id("HashKey").
@@ -207,17 +277,14 @@ func (e *keyEmitter) hashKeyFunc(s *Struct) jen.Code {
 }
 
 // helperFuncs returns the helper functions of recursive types, in the order they were
-// first needed. A helper's body may need further helpers, so it loops until none is new.
+// first needed.
 func (e *keyEmitter) helperFuncs() []jen.Code {
 	var out []jen.Code
-	for i := 0; i < len(e.helpers); i++ {
-		hp := e.helpers[i]
-		at := site{pos: e.pkg.Fset.Position(hp.node.Named.Obj().Pos()), path: hp.node.Named.Obj().Name()}
-		x, param := "x", e.pkg.code.typ(hp.node.Named)
+	for _, hp := range e.helpers {
+		param := e.pkg.code.typ(hp.node.Named)
 		if hp.byPointer {
-			x, param = "*x", jen.Op("*").Add(param)
+			param = jen.Op("*").Add(param)
 		}
-		body := e.shape(hp.node.Under, x, label{s: "name", isVar: true}, hp.set, 0, true, at)
 		what := "a " + typeString(hp.node.Named, e.pkg.Types)
 		if hp.set {
 			what += ` tagged cache:"set"`
@@ -228,9 +295,31 @@ func (e *keyEmitter) helperFuncs() []jen.Code {
 			jen.Id("h").Op("*").Qual(keyhashPath, "Hasher"),
 			jen.Id("name").String(),
 			jen.Id("x").Add(param),
-		).Block(body...))
+		).Block(hp.body...))
 	}
 	return out
+}
+
+// helperBody emits the body of helper hp, reached first at the user's field at: messages
+// point there, with its path, and the helper's listing holds paths relative to at.
+func (e *keyEmitter) helperBody(hp *helper, at site) {
+	outerList, outerOwner := e.listed, e.owner
+	e.listed = &listing{}
+	if hp.node.Under.Kind == KindStruct && hp.node.foreign(e.pkg.Types) {
+		e.owner = e.str(hp.node)
+	}
+	x := "x"
+	if hp.byPointer {
+		x = "*x"
+	}
+	hp.body = e.shape(hp.node.Under, x, label{isVar: true}, hp.set, 0, true, at)
+	hp.list = e.listed
+	for _, l := range [][]entry{hp.list.custom, hp.list.marshaled, hp.list.calls} {
+		for i := range l {
+			l[i].path = strings.TrimPrefix(l[i].path, at.path)
+		}
+	}
+	e.listed, e.owner = outerList, outerOwner
 }
 
 // operand returns expr in a form that a selector, an index or a method call can follow:
@@ -343,6 +432,8 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 			if hp == nil {
 				return nil
 			}
+			e.listed.calls = append(e.listed.calls, entry{path: at.path})
+			e.listed.helpers = append(e.listed.helpers, hp)
 			arg := jen.Id(expr)
 			if hp.byPointer {
 				arg = jen.Op("&").Id(operand(expr))
@@ -353,8 +444,10 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 			// The trace shows the declared type, and an enum's name beside its value.
 			var out []jen.Code
 			if hasStringMethod(n.Named) {
+				// Through NoteString, which recovers: a String method that panics
+				// must not make tracing crash a program that hashes fine.
 				out = append(out, jen.If(jen.Id("h").Dot("Tracing").Call()).Block(
-					jen.Id("h").Dot("Note").Call(jen.Id(operand(expr)).Dot("String").Call())))
+					jen.Id("h").Dot("NoteString").Call(jen.Id(operand(expr)).Dot("String"))))
 			}
 			return append(out, e.shape(n.Under, expr, name.typed(e.str(n)), set, depth, true, at)...)
 		}
@@ -368,14 +461,14 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 	case KindCustom:
 		// A function of the package hashes the value; what it writes is framed by its
 		// length, so it cannot run into the next field.
-		e.custom = append(e.custom, fmt.Sprintf("%s (%s)", at.path, n.Func.Name()))
+		e.listed.custom = append(e.listed.custom, entry{path: at.path, what: n.Func.Name()})
 		return []jen.Code{
 			jen.Id(n.Func.Name()).Call(h.Clone().Dot("Custom").Call(name.code(), jen.Lit(n.Func.Name())), jen.Id(expr)),
 			h.Clone().Dot("EndCustom").Call(),
 		}
 
 	case KindMarshal:
-		return []jen.Code{jen.Block(marshaled(n, expr, name)...)}
+		return []jen.Code{jen.Block(e.marshaled(n, expr, name, at)...)}
 
 	case KindForeignStruct:
 		if e.once(n) {
@@ -393,8 +486,20 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 }
 
 // marshaled returns the statements that hash expr, of KindMarshal type n (or a pointer to
-// one), by its encoding: the generated file names the method, for review.
-func marshaled(n *Node, expr string, name label) []jen.Code {
+// one), by its encoding, and lists the field: the generated file names the method, and what
+// the encoding is known to lose, for review.
+func (e *keyEmitter) marshaled(n *Node, expr string, name label, at site) []jen.Code {
+	en := entry{path: at.path, what: n.Method}
+	if loss := lossy(n); loss != "" {
+		t := e.str(n)
+		if _, ok := n.Type.Underlying().(*types.Struct); ok && !hasOwnMethod(n.Type, n.Method, nil, []types.Type{types.NewSlice(types.Typ[types.Byte]), errorType}) {
+			t = "*" + t // the methods are on the pointer
+		}
+		fix := fmt.Sprintf("to hash all of it, write a function marked %s for %s", hashDirective, t)
+		en.note = fmt.Sprintf("%s of %s loses information: %s; %s", n.Method, t, loss, fix)
+		e.warnings.add(at.pos, "%s: %s is hashed by %s, which loses information: %s; %s", at.path, t, n.Method, loss, fix)
+	}
+	e.listed.marshaled = append(e.listed.marshaled, en)
 	return []jen.Code{
 		jen.List(jen.Id("b"), jen.Id("err")).Op(":=").Id(operand(expr)).Dot(n.Method).Call(),
 		jen.Id("h").Dot("Marshaled").Call(name.code(), jen.Lit(n.Method), jen.Id("b"), jen.Id("err")),
@@ -422,8 +527,13 @@ func (e *keyEmitter) shape(n *Node, expr string, name label, set bool, depth int
 
 	case KindPointer:
 		if n.Elem.Kind == KindMarshal {
-			// The pointer has the methods: no block, no dereference.
-			return []jen.Code{jen.If(h.Clone().Dot("Ptr").Call(name.code(), jen.Id(expr).Op("!=").Nil())).Block(marshaled(n.Elem, expr, name.deref())...)}
+			// The pointer has the methods: no block, no dereference, unless the pointer
+			// type is named (type AP *netip.Addr), whose method set is empty.
+			recv := expr
+			if converted {
+				recv = "*" + operand(expr)
+			}
+			return []jen.Code{jen.If(h.Clone().Dot("Ptr").Call(name.code(), jen.Id(expr).Op("!=").Nil())).Block(e.marshaled(n.Elem, recv, name.deref(), at)...)}
 		}
 		inner := e.value(n.Elem, "*"+expr, name.deref(), false, depth, at)
 		if inner == nil {
@@ -477,10 +587,10 @@ func (e *keyEmitter) shape(n *Node, expr string, name label, set bool, depth int
 			sub := e.value(f.Node, operand(expr)+"."+f.Name(), name.field(f.Name()), f.Set, depth, fat)
 			if f.Var.Pkg() != e.pkg.Types && e.owner != "" {
 				// A field of another package's struct cannot be tagged: the fix is on the
-				// field that holds the struct, or a function that hashes the struct.
+				// user's field that reaches the struct, or a function that hashes it.
 				for _, err := range (*e.errs)[reported:] {
 					err.Msg = strings.ReplaceAll(err.Msg, `exclude the field with cache:"-"`,
-						fmt.Sprintf("exclude %s with cache:\"-\" (the fields of %s cannot be tagged), or hash %s with a function marked %s", at.path, e.owner, e.owner, hashDirective))
+						fmt.Sprintf("%s (the fields of %s cannot be tagged), or hash %s with a function marked %s", e.fix, e.owner, e.owner, hashDirective))
 				}
 			}
 			if sub == nil {
@@ -557,8 +667,8 @@ func checkNamed(pkg *Package, n *Node, at site, errs *ErrorList, reported map[*N
 		problem = fmt.Sprintf("%s: %s names %s, which is not exported, so generated code cannot name it to guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
 			at.path, typeString(n.Named, pkg.Types), part, typeString(n.Named, pkg.Types))
 	} else if part := pkg.code.unnameable(n.Named.Underlying()); n.Under != nil && part != "" && n.Under.Kind == KindStruct && n.foreign(pkg.Types) {
-		problem = fmt.Sprintf("%s: %s is a struct of package %s with unexported fields, which generated code cannot read; hash it with a function of yours marked %s (func(h *keyhash.Hasher, v %s)), or exclude the field with cache:\"-\" or exclude= on the directive",
-			at.path, typeString(n.Named, pkg.Types), obj.Pkg().Path(), hashDirective, typeString(n.Named, pkg.Types))
+		problem = fmt.Sprintf("%s: %s is a struct of package %s that generated code cannot read (it names %s, which is not exported); hash it with a function of yours marked %s (func(h *keyhash.Hasher, v %s)), or exclude the field with cache:\"-\" or exclude= on the directive",
+			at.path, typeString(n.Named, pkg.Types), obj.Pkg().Path(), part, hashDirective, typeString(n.Named, pkg.Types))
 	} else if part := pkg.code.unnameable(n.Named.Underlying()); n.Under != nil && part != "" {
 		problem = fmt.Sprintf("%s: the underlying type of %s names %s, which is not exported, so generated code cannot guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
 			at.path, typeString(n.Named, pkg.Types), part, typeString(n.Named, pkg.Types))
@@ -754,6 +864,7 @@ func (e *keyEmitter) helperOf(n *Node, set bool, at site) *helper {
 	hp := &helper{node: n, set: set, name: e.names.fresh(name), byPointer: containsLock(n.Named, nil) != ""}
 	e.byNode[helperKey{n, set}] = hp
 	e.helpers = append(e.helpers, hp)
+	e.helperBody(hp, at)
 	return hp
 }
 
@@ -904,16 +1015,10 @@ func isByteNode(n *Node) bool {
 // A HashKey promoted from an embedded field does not count: it would hash that field only,
 // and skip every other field of t.
 func hasHashKey(t types.Type) bool {
-	obj, index, _ := types.LookupFieldOrMethod(t, true, nil, "HashKey")
-	if len(index) != 1 {
-		return false
-	}
-	fn, ok := obj.(*types.Func)
-	if !ok {
-		return false
-	}
-	sig := fn.Type().(*types.Signature)
-	return sig.Params().Len() == 1 && sig.Results().Len() == 0 && isHasherPtr(sig.Params().At(0).Type())
+	found, own := lookupMethod(t, true, "HashKey", func(sig *types.Signature) bool {
+		return sig.Params().Len() == 1 && sig.Results().Len() == 0 && isHasherPtr(sig.Params().At(0).Type())
+	})
+	return found && own
 }
 
 // typeParamList returns "[T, U]" for a generic type, for the trace name.

@@ -10,6 +10,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -127,14 +128,19 @@ type Field struct {
 	Var  *types.Var
 	Tag  string
 	Pos  token.Position
-	Skip bool // cache:"-", or excluded by the directive
+	Skip bool // cache:"-", or excluded by the directive: out of the key, still in the value
 	Set  bool // cache:"set"
+	// MsgSkip says msgp's own tag (msg:"-" or msgpack:"-") leaves the field out of values.
+	MsgSkip bool
 	// Excluded says the field is excluded by the exclude= option of its struct's directive.
 	Excluded bool
 	// Adopted says the field is declared in another package (type T other.S): it cannot be
 	// tagged, and messages point at T.
 	Adopted bool
 	Node    *Node // the shape of the field's type; nil for an excluded or blank field
+	// valueNode is the shape of an excluded field's type, modelled when a value needs it:
+	// exclusions apply to the key only.
+	valueNode *Node
 }
 
 // Name returns the field's name (for an embedded field, its type's name).
@@ -145,6 +151,68 @@ func (f *Field) Embedded() bool { return f.Var.Embedded() }
 
 // hashed reports whether the field's value is part of the key.
 func (f *Field) hashed() bool { return !f.Skip && f.Name() != "_" }
+
+// serialized reports whether the field is part of a value: exclusions from the key
+// (cache:"-", exclude=) do not apply to values, only msgp's own msg:"-" does.
+func (f *Field) serialized() bool { return !f.MsgSkip && f.Name() != "_" }
+
+// valNode returns the shape of the field's type for serializers, modelling it with m if the
+// key left it out.
+func (f *Field) valNode(m *modeler, owner string) *Node {
+	if f.Node != nil {
+		return f.Node
+	}
+	if f.valueNode == nil {
+		outer := m.where
+		m.where = owner + "." + f.Name()
+		f.valueNode = m.node(f.Var.Type())
+		m.where = outer
+	}
+	return f.valueNode
+}
+
+// modelled returns the shape of the field's type as far as it has been modelled: for the
+// key, or for a value.
+func (f *Field) modelled() *Node {
+	if f.Node != nil {
+		return f.Node
+	}
+	return f.valueNode
+}
+
+// msgSkipped reports whether a struct tag drops the field from msgp's serializers.
+func msgSkipped(tag string) bool {
+	for _, key := range []string{"msg", "msgpack"} {
+		if val, ok := reflect.StructTag(tag).Lookup(key); ok && strings.Split(val, ",")[0] == "-" {
+			return true
+		}
+	}
+	return false
+}
+
+// MsgSkipped returns the names of the fields that msgp's own tag (msg:"-") leaves out of
+// values.
+func (s *Struct) MsgSkipped() []string {
+	var names []string
+	for _, f := range s.Fields {
+		if f.MsgSkip && f.Name() != "_" {
+			names = append(names, f.Name())
+		}
+	}
+	return names
+}
+
+// KeyOnlyExclusions returns the names of the fields excluded from the key (cache:"-",
+// exclude=) that values still serialize.
+func (s *Struct) KeyOnlyExclusions() []string {
+	var names []string
+	for _, f := range s.Fields {
+		if f.Skip && f.serialized() {
+			names = append(names, f.Name())
+		}
+	}
+	return names
+}
 
 // buildPackage finds the annotated structs of p and builds their model. Errors in directives
 // and tags are appended to errs. run says which structs of other packages in the same run
@@ -288,8 +356,8 @@ func buildPackage(p *packages.Package, run *runIndex, errs *ErrorList) *Package 
 	}
 	for obj, ex := range pkg.excludes {
 		st := pkg.byObj[obj]
-		if st == nil {
-			continue
+		if st == nil || st.unusable != "" {
+			continue // its fields cannot be read at all: that is reported instead
 		}
 		for _, name := range ex.names {
 			if !slices.ContainsFunc(st.Fields, func(f *Field) bool { return f.Name() == name }) {
@@ -412,8 +480,8 @@ func (pkg *Package) add(obj *types.TypeName, m *modeler) *Struct {
 		v := stype.Field(i)
 		if !v.Exported() && v.Pkg() != pkg.Types {
 			// type T otherpkg.S: T's fields are S's, declared elsewhere.
-			st.unusable = fmt.Sprintf("its field %s is declared unexported in package %s, so generated code cannot read it; use a type with a HashKey method (and msgp methods for values) instead",
-				v.Name(), v.Pkg().Path())
+			st.unusable = fmt.Sprintf("its field %s is declared unexported in package %s, so generated code cannot read it; hash the fields that hold it with a function marked %s, or use a type with a HashKey method (and msgp methods for values) instead",
+				v.Name(), v.Pkg().Path(), hashDirective)
 			st.Fields = nil
 			return st
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cachegen/cachegen/internal/randval"
+	"github.com/cachegen/cachegen/testdata/golden/valueexclusions"
 	"github.com/cachegen/cachegen/testdata/golden/values"
 	"github.com/tinylib/msgp/msgp"
 )
@@ -117,6 +118,24 @@ func TestKeyRoundTrip(t *testing.T) { roundTrip[values.Options](t, 100) }
 
 // TestTaggedRoundTrip covers tagged anonymous structs, an embedded alias and a blank field.
 func TestTaggedRoundTrip(t *testing.T) { roundTrip[values.Tagged](t, 100) }
+
+// TestKeyExclusionsAreSerialized: cache:"-" and exclude= leave fields out of the key only; a
+// value keeps them, so that a hit returns what a miss computed. Only msg:"-" drops one.
+func TestKeyExclusionsAreSerialized(t *testing.T) {
+	roundTrip[valueexclusions.V](t, 20)
+	in := valueexclusions.KV{A: 1, B: 2, C: "c", Log: func() {}}
+	b, err := in.MarshalMsg(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got valueexclusions.KV
+	if _, err := got.UnmarshalMsg(b); err != nil {
+		t.Fatal(err)
+	}
+	if got.A != 1 || got.B != 2 || got.C != "c" || got.Log != nil {
+		t.Errorf("round trip of %+v gave %+v; want every field but Log", in, got)
+	}
+}
 
 // TestForgedCountDoesNotAllocate feeds a header that claims a billion elements: decoding
 // must fail before it allocates for them.

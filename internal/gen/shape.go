@@ -68,8 +68,8 @@ type Node struct {
 	KeyBound bool
 	// Msgp reports that the named type has msgp's five methods, or gets them in this run.
 	Msgp bool
-	// Method is the method that encodes a KindMarshal type: MarshalBinary or MarshalText,
-	// each paired with its Unmarshal method, whose round trip makes the encoding injective.
+	// Method is the method that encodes a KindMarshal type: MarshalBinary, GobEncode or
+	// MarshalText, each declared on the type with its decoding half (roundTrip).
 	Method string
 	// Func is the function of the package that hashes a KindCustom type, whose shape (for
 	// serializers) is Under.
@@ -230,32 +230,66 @@ func (m *modeler) named(t *types.Named) *Node {
 	return n
 }
 
-// roundTrip returns the method that encodes t when *t has both halves of a standard encoding,
-// MarshalBinary and UnmarshalBinary, or else MarshalText and UnmarshalText: decoding is then a
-// function of the encoding, so two values with one encoding are equal, and hashing the
-// encoding is injective. It returns "" when t has neither pair.
+// roundTrip returns the method that encodes t when t (or *t) declares both halves of a
+// standard encoding, in the order that loses least: MarshalBinary and UnmarshalBinary, then
+// GobEncode and GobDecode (big.Float's keeps its precision and rounding mode, its text does
+// not), then MarshalText and UnmarshalText. Decoding is then meant to be a function of the
+// encoding, so that two values with one encoding are equal and hashing the encoding is
+// injective (lossyEncodings lists where the standard library says it is not). It returns ""
+// when t has none of the pairs.
+//
+// Methods promoted from an embedded field do not count, as for HashKey: they encode that
+// field alone (dep.Wrapper{netip.Addr; Extra int} would be hashed as its Addr), and are called
+// through a nil embedded pointer or interface. Such a struct is hashed field by field.
 func roundTrip(t *types.Named) string {
 	ptr := types.NewPointer(t)
-	for _, enc := range []string{"Binary", "Text"} {
-		if hasMethod(ptr, "Marshal"+enc, nil, []types.Type{types.NewSlice(types.Typ[types.Byte]), errorType}) &&
-			hasMethod(ptr, "Unmarshal"+enc, []types.Type{types.NewSlice(types.Typ[types.Byte])}, []types.Type{errorType}) {
-			return "Marshal" + enc
+	bytes := []types.Type{types.NewSlice(types.Typ[types.Byte])}
+	for _, pair := range [][2]string{{"MarshalBinary", "UnmarshalBinary"}, {"GobEncode", "GobDecode"}, {"MarshalText", "UnmarshalText"}} {
+		if hasOwnMethod(ptr, pair[0], nil, []types.Type{bytes[0], errorType}) &&
+			hasOwnMethod(ptr, pair[1], bytes, []types.Type{errorType}) {
+			return pair[0]
 		}
 	}
 	return ""
 }
 
+// lossyEncodings maps the types of the standard library whose encoding, as roundTrip picks
+// it, is documented not to round-trip exactly, to what it loses. They are accepted (they are
+// what a user reaches for), with a warning at generation time and the loss written in the
+// generated file.
+var lossyEncodings = map[string]string{
+	"regexp.Regexp": "it records the expression only, not Longest() or POSIX matching (CompilePOSIX), so regexps that match differently can share a key",
+	"net/url.URL":   "it is String(), which normalises the URL (with a Host, Path \"a\" and \"/a\" encode alike), so URLs with different fields can share a key",
+}
+
+// lossy returns what the encoding of KindMarshal node n loses, or "" when nothing is known to.
+func lossy(n *Node) string {
+	if n.Named == nil || n.Named.Obj().Pkg() == nil {
+		return ""
+	}
+	return lossyEncodings[n.Named.Obj().Pkg().Path()+"."+n.Named.Obj().Name()]
+}
+
 var errorType = types.Universe.Lookup("error").Type()
 
-// hasMethod reports whether t's method set has a method name with exactly the parameter and
-// result types given.
+// hasMethod reports whether t's method set has an exported method name with exactly the
+// parameter and result types given, promoted from an embedded field or not.
 func hasMethod(t types.Type, name string, params, results []types.Type) bool {
-	obj, _, _ := types.LookupFieldOrMethod(t, false, nil, name)
-	fn, ok := obj.(*types.Func)
-	if !ok || !fn.Exported() {
-		return false
-	}
-	sig := fn.Type().(*types.Signature)
+	found, _ := lookupMethod(t, false, name, signature(params, results))
+	return found
+}
+
+// hasOwnMethod is hasMethod for a method declared on t's type itself (a value or pointer
+// receiver). A method promoted from an embedded field acts on that field alone, so it cannot
+// stand for the whole value: this is the rule for every method cachegen lets hash a value
+// (HashKey, and the encodings of roundTrip).
+func hasOwnMethod(t types.Type, name string, params, results []types.Type) bool {
+	found, own := lookupMethod(t, false, name, signature(params, results))
+	return found && own
+}
+
+// signature returns a test for a signature with exactly the parameter and result types given.
+func signature(params, results []types.Type) func(*types.Signature) bool {
 	same := func(tup *types.Tuple, want []types.Type) bool {
 		if tup.Len() != len(want) {
 			return false
@@ -267,7 +301,21 @@ func hasMethod(t types.Type, name string, params, results []types.Type) bool {
 		}
 		return true
 	}
-	return !sig.Variadic() && same(sig.Params(), params) && same(sig.Results(), results)
+	return func(sig *types.Signature) bool {
+		return !sig.Variadic() && same(sig.Params(), params) && same(sig.Results(), results)
+	}
+}
+
+// lookupMethod finds the exported method name of t's method set (with addressable, of *t's
+// too) whose signature passes match, and reports whether it is declared on the type itself
+// rather than promoted from an embedded field.
+func lookupMethod(t types.Type, addressable bool, name string, match func(*types.Signature) bool) (found, own bool) {
+	obj, index, _ := types.LookupFieldOrMethod(t, addressable, nil, name)
+	fn, ok := obj.(*types.Func)
+	if !ok || !fn.Exported() || !match(fn.Type().(*types.Signature)) {
+		return false, false
+	}
+	return true, len(index) == 1
 }
 
 func isInterface(t types.Type) bool {
@@ -308,6 +356,7 @@ func (m *modeler) noteCycle(n *Node) {
 func (m *modeler) field(v *types.Var, tag, owner string, excluded bool) *Field {
 	f := &Field{Var: v, Tag: tag, Pos: m.pkg.Fset.Position(v.Pos())}
 	f.Skip, f.Set = parseTag(tag, f.Pos, owner+"."+v.Name(), m.errs)
+	f.MsgSkip = msgSkipped(tag)
 	if excluded {
 		if f.Skip {
 			m.errs.add(f.Pos, "%s.%s is excluded both by its tag and by exclude= on the directive; keep one", owner, v.Name())
@@ -439,11 +488,11 @@ func walkNodes(n *Node, seen map[*Node]bool, visit func(*Node) bool) {
 	walkNodes(n.Key, seen, visit)
 	walkNodes(n.Under, seen, visit)
 	for _, f := range n.Fields {
-		walkNodes(f.Node, seen, visit)
+		walkNodes(f.modelled(), seen, visit)
 	}
 	if n.Struct != nil {
 		for _, f := range n.Struct.Fields {
-			walkNodes(f.Node, seen, visit)
+			walkNodes(f.modelled(), seen, visit)
 		}
 	}
 }

@@ -93,12 +93,12 @@ func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 			return
 		}
 		for i, f := range s.Fields {
-			if !f.hashed() {
+			if !f.serialized() {
 				continue
 			}
 			at := site{pos: f.Pos, path: s.path(f)}
 			checkMsgpTag(s.Type.Tag(i), f.Var.Type(), at, errs)
-			c.node(f.Node, at, errs, reported, func(r *Struct, path string) {
+			c.node(f.valNode(c.pkg.model, s.Name()), at, errs, reported, func(r *Struct, path string) {
 				if !r.Key && !r.Value && r.Via == "" {
 					r.Via = path
 				}
@@ -125,7 +125,7 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 		return
 	case KindInterface:
 		if !n.Msgp {
-			errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or exclude the field with cache:\"-\"", at.path, ts)
+			errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or leave it out of values with msg:\"-\"", at.path, ts)
 		}
 		return
 	case KindCustom:
@@ -133,7 +133,7 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 	case KindHashKey, KindForeignStruct, KindNamed, KindMarshal:
 		if n.Struct == nil && n.foreign(c.pkg.Types) && !foreignBasic(n) {
 			if !n.Msgp {
-				errs.add(at.pos, "%s: %s is declared in another package and has no msgp methods (DecodeMsg, EncodeMsg, MarshalMsg, UnmarshalMsg, Msgsize), so it cannot be serialized; use a type that has them, or exclude the field with cache:\"-\"",
+				errs.add(at.pos, "%s: %s is declared in another package and has no msgp methods (DecodeMsg, EncodeMsg, MarshalMsg, UnmarshalMsg, Msgsize), so it cannot be serialized; use a type that has them, or leave it out of values with msg:\"-\"",
 					at.path, ts)
 			}
 			return
@@ -175,9 +175,9 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 	case KindBasic:
 		switch n.Basic {
 		case types.UnsafePointer:
-			errs.add(at.pos, "%s: unsafe.Pointer cannot be serialized; exclude the field with cache:\"-\"", at.path)
+			errs.add(at.pos, "%s: unsafe.Pointer cannot be serialized; leave it out of values with msg:\"-\"", at.path)
 		case types.Uintptr:
-			errs.add(at.pos, "%s: uintptr cannot be serialized (an address is meaningless in another process); use uint64, or exclude the field with cache:\"-\"", at.path)
+			errs.add(at.pos, "%s: uintptr cannot be serialized (an address is meaningless in another process); use uint64, or leave it out of values with msg:\"-\"", at.path)
 		}
 	case KindPointer:
 		switch n.Elem.Type.Underlying().(type) {
@@ -186,7 +186,7 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 			return
 		}
 		if _, ok := n.Elem.Type.Underlying().(*types.Pointer); ok {
-			errs.add(at.pos, "%s: a pointer to a pointer cannot round-trip (msgp writes a non-nil pointer to nil as nil); use one pointer, or exclude the field with cache:\"-\"", at.path)
+			errs.add(at.pos, "%s: a pointer to a pointer cannot round-trip (msgp writes a non-nil pointer to nil as nil); use one pointer, or leave it out of values with msg:\"-\"", at.path)
 			return
 		}
 		c.node(n.Elem, at, errs, reported, reach)
@@ -206,18 +206,19 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 	case KindStruct:
 		for _, f := range n.Fields {
 			sub := site{pos: f.Pos, path: at.path + "." + f.Name()}
-			if f.Skip {
-				errs.add(sub.pos, "%s: cache:\"-\" inside an anonymous struct is not supported for values; give the struct a name", sub.path)
+			if f.MsgSkip {
+				// The generated file lists what msgp leaves out of a named struct only.
+				errs.add(sub.pos, "%s: msg:\"-\" inside an anonymous struct is not supported for values; give the struct a name", sub.path)
 				continue
 			}
-			if f.Node != nil {
-				c.node(f.Node, sub, errs, reported, reach)
+			if f.Name() != "_" {
+				c.node(f.valNode(c.pkg.model, at.path), sub, errs, reported, reach)
 			}
 		}
 	case KindFunc:
-		errs.add(at.pos, "%s: func type %s cannot be serialized; exclude the field with cache:\"-\"", at.path, ts)
+		errs.add(at.pos, "%s: func type %s cannot be serialized; leave it out of values with msg:\"-\"", at.path, ts)
 	case KindChan:
-		errs.add(at.pos, "%s: channel type %s cannot be serialized; exclude the field with cache:\"-\"", at.path, ts)
+		errs.add(at.pos, "%s: channel type %s cannot be serialized; leave it out of values with msg:\"-\"", at.path, ts)
 	case KindTypeParam:
 		errs.add(at.pos, "%s: type parameter %s cannot be serialized", at.path, ts)
 	}
@@ -280,7 +281,7 @@ func hasMsgpMethods(t types.Type) bool {
 // structs in set, with limit constants. msgp reads syntax only, every type it is shown, and
 // trips over some it need not see (aliases, for one), so it is not shown the package: it is
 // shown a file synthesized from the type-checked model, holding the structs of set without
-// their excluded fields, aliases resolved, and the same-package named types they refer to.
+// the fields msgp's own tag drops, aliases resolved, and the same-package named types they refer to.
 // Then every field the model keeps must be one msgp kept (a msg:"-" tag, for example, would
 // make msgp drop it silently). others are the named non-struct types msgp inlines
 // (inlinedTypes).
@@ -352,8 +353,8 @@ func msgpCode(pkg *Package, set []*Struct, others []*types.Named) (code []byte, 
 			wire[f.FieldTag] = f.FieldName
 		}
 		for _, f := range s.Fields {
-			if !f.Skip && f.Name() != "_" && !have[f.Name()] {
-				errs.add(f.Pos, "%s.%s: msgp would not serialize this field (a msg:\"-\" or msgpack:\"-\" tag drops it); exclude it with cache:\"-\" instead, so that the exclusion is explicit",
+			if f.serialized() && !have[f.Name()] {
+				errs.add(f.Pos, "%s.%s: msgp would not serialize this field; drop it from values explicitly with msg:\"-\", so that the generated file lists it",
 					s.Name(), f.Name())
 			}
 		}
@@ -433,7 +434,10 @@ func inlinedTypes(pkg *Package, set []*Struct) []*types.Named {
 	seen := map[*Node]bool{}
 	for _, s := range set {
 		for _, f := range s.Fields {
-			walkNodes(f.Node, seen, func(n *Node) bool {
+			if !f.serialized() {
+				continue
+			}
+			walkNodes(f.modelled(), seen, func(n *Node) bool {
 				if n.Struct != nil || n.Msgp {
 					return false // a struct of set, or one with serializers of its own
 				}
@@ -466,7 +470,10 @@ func foreignReplaces(pkg *Package, set []*Struct, src []byte) ([]string, error) 
 	seen := map[*Node]bool{}
 	for _, s := range set {
 		for _, fld := range s.Fields {
-			walkNodes(fld.Node, seen, func(n *Node) bool {
+			if !fld.serialized() {
+				continue
+			}
+			walkNodes(fld.modelled(), seen, func(n *Node) bool {
 				if n.Struct != nil || n.Msgp {
 					return false
 				}
@@ -476,7 +483,13 @@ func foreignReplaces(pkg *Package, set []*Struct, src []byte) ([]string, error) 
 					if !ok {
 						name = p.Name()
 					}
-					out = append(out, fmt.Sprintf("replace %s.%s with:%s", name, n.Named.Obj().Name(), types.Typ[n.Under.Basic].Name()))
+					// As msgp's input names the type: through its exported alias, for a
+					// type that is not exported (dep.Lower = dep.lower).
+					tname := n.Named.Obj().Name()
+					if a, ok := n.Spelled.(*types.Alias); ok {
+						tname = a.Obj().Name()
+					}
+					out = append(out, fmt.Sprintf("replace %s.%s with:%s", name, tname, types.Typ[n.Under.Basic].Name()))
 				}
 				return n.Named == nil || n.Under != nil
 			})
@@ -486,7 +499,7 @@ func foreignReplaces(pkg *Package, set []*Struct, src []byte) ([]string, error) 
 }
 
 // msgpSource writes the declarations msgp is shown: the structs of set, each field with its
-// original tag and its type with aliases resolved, excluded fields left out; and the
+// original tag and its type with aliases resolved, fields msgp's tag drops left out; and the
 // same-package named non-struct types they use (others), which msgp inlines.
 func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, error) {
 	f := jen.NewFilePathName(pkg.Path, pkg.Name)
@@ -495,7 +508,10 @@ func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, err
 	seen := map[*Node]bool{}
 	for _, s := range set {
 		for _, fld := range s.Fields {
-			walkNodes(fld.Node, seen, func(n *Node) bool {
+			if !fld.serialized() {
+				continue
+			}
+			walkNodes(fld.modelled(), seen, func(n *Node) bool {
 				if foreignBasic(n) && n.foreign(pkg.Types) {
 					f.ImportName(n.Named.Obj().Pkg().Path(), n.Named.Obj().Pkg().Name())
 				}
@@ -506,7 +522,7 @@ func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, err
 	for _, s := range set {
 		var fields []jen.Code
 		for i, fld := range s.Fields {
-			if fld.Skip || fld.Name() == "_" {
+			if !fld.serialized() {
 				continue
 			}
 			fields = append(fields, pkg.code.field(fld.Var, s.Type.Tag(i)))

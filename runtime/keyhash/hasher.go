@@ -568,10 +568,27 @@ func (h *Hasher) Note(s string) {
 	}
 }
 
-// Marshaled writes the encoding b of a value of another package, which method (MarshalBinary
-// or MarshalText) returned with err: its length, then its bytes, as Bytes does. cachegen
-// uses it for types that also have the matching Unmarshal method, so that two values with one
-// encoding are equal. An encoding error panics: the key cannot be hashed, and giving every
+// NoteString is Note for the String method of the next value, which generated code passes
+// (h.NoteString(x.Target.String)): it is called only when tracing, and a panic in it (the
+// common String that indexes a table of names, given a value without one) is shown as the
+// note instead of crashing a program that hashes fine without the trace.
+func (h *Hasher) NoteString(str func() string) {
+	if h.tr == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			h.tr.note = fmt.Sprintf("String panicked: %v", r)
+		}
+	}()
+	h.tr.note = str()
+}
+
+// Marshaled writes the encoding b of a value of another package, which method
+// (MarshalBinary, GobEncode or MarshalText) returned with err: its length, then its bytes, as
+// Bytes does. cachegen uses it for types that also have the matching decoding method, so that
+// two values with one encoding are meant to be equal (the type's encoding must round-trip
+// exactly and be deterministic; cachegen warns about the standard types known not to). An encoding error panics: the key cannot be hashed, and giving every
 // such value one digest would make them share entries.
 func (h *Hasher) Marshaled(name, method string, b []byte, err error) {
 	if err != nil {

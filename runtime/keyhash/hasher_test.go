@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -454,4 +455,41 @@ func TestMarshaledPanicsOnError(t *testing.T) {
 		}
 	}()
 	encode(t, func(h *keyhash.Hasher) { h.Marshaled("Re", "MarshalText", nil, errors.New("bad")) })
+}
+
+// panicky is an enum whose String panics for values without a name, as hand-written ones do.
+type panicky uint8
+
+func (p panicky) String() string { return [...]string{"a", "b"}[p] }
+
+// TestNoteStringRecovers: tracing calls String only for the trace, and a String that panics
+// is shown in it rather than crashing a program that hashes fine untraced.
+func TestNoteStringRecovers(t *testing.T) {
+	hash := func(trace io.Writer) keyhash.Digest {
+		h := keyhash.New()
+		if trace != nil {
+			h.Trace(trace)
+		}
+		h.Begin("T", 0, 0, 0, 0)
+		v := panicky(7)
+		if h.Tracing() {
+			h.NoteString(v.String)
+		}
+		h.Uint8("P p.Panicky", uint8(v))
+		h.End()
+		return h.Sum()
+	}
+	var out strings.Builder
+	if traced, plain := hash(&out), hash(nil); traced != plain {
+		t.Errorf("tracing changed the digest")
+	}
+	if !strings.Contains(out.String(), "P p.Panicky = 7 (String panicked: runtime error: index out of range") {
+		t.Errorf("trace lacks the panic of String:\n%s", out.String())
+	}
+	called := false
+	h := keyhash.New()
+	h.NoteString(func() string { called = true; return "" })
+	if called {
+		t.Error("NoteString called String without a trace")
+	}
 }

@@ -30,7 +30,7 @@ func (x Options) HashKey(h *keyhash.Hasher) {
 	h.String("CompilerVersion", x.CompilerVersion)
 	h.Int("OptLevel", x.OptLevel)
 	if h.Tracing() {
-		h.Note(x.Target.String())
+		h.NoteString(x.Target.String)
 	}
 	h.Uint8("Target Target", uint8(x.Target))
 	h.Bool("Debug", x.Debug)
@@ -40,6 +40,7 @@ func (x Options) HashKey(h *keyhash.Hasher) {
 }
 
 // Program: msgp serializers (annotated //cachegen:value).
+// Every field is serialized.
 
 // A compile error below means Program has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -60,6 +61,7 @@ func _() {
 }
 
 // DebugInfo: msgp serializers (reached from Program.Debug).
+// Every field is serialized.
 
 // A compile error below means DebugInfo has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -73,6 +75,7 @@ func _() {
 }
 
 // LineEntry: msgp serializers (reached from Program.Debug.Lines[]).
+// Every field is serialized.
 
 // A compile error below means LineEntry has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -86,6 +89,7 @@ func _() {
 }
 
 // Stats: msgp serializers (reached from Program.Stats).
+// Every field is serialized.
 
 // A compile error below means Stats has changed since cachegen generated this file:
 // run `go generate` to update it.

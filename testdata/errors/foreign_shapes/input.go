@@ -8,4 +8,6 @@ type K struct {
 	List  dep.List
 	P     dep.Promoted
 	Ks    dep.Keys
+	R     dep.RecF  // refused inside a recursive type of another package: at this field
+	O     dep.Outer // refused two structs down: the fix is on this field
 }

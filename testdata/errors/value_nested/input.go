@@ -10,6 +10,6 @@ type V struct {
 	In   Inner
 	Anon struct {
 		A int
-		B int `cache:"-"`
+		B int `msg:"-"` // the generated file lists only a named struct's dropped fields
 	}
 }

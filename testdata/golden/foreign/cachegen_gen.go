@@ -25,14 +25,17 @@ func _() {
 		Expr  Expr
 		Exprs map[string]Expr
 		After string
+		Tree  Tree
 	})(&K_changed_run_go_generate)
 }
 
 // HashKey writes every field of K to h, in declaration order, after the schema fingerprint of the type.
 // No field is excluded.
-// Hashed by hand-written functions (//cachegen:hash): K.Expr (hashExpr), K.Exprs[value] (hashExpr).
+// Hashed by hand-written functions (//cachegen:hash): K.Expr (hashExpr), K.Exprs[value] (hashExpr), K.Tree[].E (hashExpr).
+// Hashed by their encoding, which must round-trip exactly: K.Addr (MarshalBinary), K.Re (MarshalText), K.Tree[].Addr (MarshalBinary).
+// Warning: K.Re: MarshalText of *regexp.Regexp loses information: it records the expression only, not Longest() or POSIX matching (CompilePOSIX), so regexps that match differently can share a key; to hash all of it, write a function marked //cachegen:hash for *regexp.Regexp.
 func (x K) HashKey(h *keyhash.Hasher) {
-	h.Begin("github.com/cachegen/cachegen/testdata/golden/foreign.K", 0x5ffd68216d915e6d, 0x3e4b432dbf005474, 0x6b8218a25bb23cfa, 0x7060597cfe89c375)
+	h.Begin("github.com/cachegen/cachegen/testdata/golden/foreign.K", 0x85211423c36e259c, 0xb80e0ffd9691e004, 0x85a9a2630da3b5cd, 0x9f722c4590049f52)
 	h.Int("Pt.X", x.Pt.X)
 	h.Int("Pt.Y", x.Pt.Y)
 	h.List("Rects", len(x.Rects))
@@ -53,7 +56,7 @@ func (x K) HashKey(h *keyhash.Hasher) {
 		h.Marshaled("*Re", "MarshalText", b, err)
 	}
 	if h.Tracing() {
-		h.Note(x.Month.String())
+		h.NoteString(x.Month.String)
 	}
 	h.Int("Month time.Month", int(x.Month))
 	hashExpr(h.Custom("Expr", "hashExpr"), x.Expr)
@@ -67,6 +70,7 @@ func (x K) HashKey(h *keyhash.Hasher) {
 	}
 	h.EndMap()
 	h.String("After", x.After)
+	cachegenHashTree(h, "Tree", x.Tree)
 	h.End()
 }
 
@@ -91,6 +95,22 @@ func (x Rect) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
+// cachegenHashTree hashes a Tree. It is a function, not inlined, because the type contains itself.
+func cachegenHashTree(h *keyhash.Hasher, name string, x Tree) {
+	h.List(name, len(x))
+	for i := range x {
+		h.Elem(i)
+		cachegenHashTree(h, "Kids", x[i].Kids)
+		hashExpr(h.Custom("E", "hashExpr"), x[i].E)
+		h.EndCustom()
+		{
+			b, err := x[i].Addr.MarshalBinary()
+			h.Marshaled("Addr", "MarshalBinary", b, err)
+		}
+	}
+	h.EndList()
+}
+
 // A compile error below means the underlying type of a named type that this file relies on
 // has changed since cachegen generated it: run `go generate` to update it.
 func _() {
@@ -111,5 +131,13 @@ func _() {
 	{
 		var time_Month_changed_run_go_generate *time.Month
 		_ = (*int)(time_Month_changed_run_go_generate)
+	}
+	{
+		var Tree_changed_run_go_generate *Tree
+		_ = (*[]struct {
+			Kids Tree
+			E    Expr
+			Addr netip.Addr
+		})(Tree_changed_run_go_generate)
 	}
 }

@@ -25,6 +25,15 @@ type K struct {
 	Expr  Expr              // a function marked //cachegen:hash
 	Exprs map[string]Expr   // the same function, for each map value
 	After string            // a field after one written by a function
+	Tree  Tree              // a recursive type: its functions and encodings are listed too
+}
+
+// Tree contains itself: a helper function hashes it, and the doc comment of K lists the
+// fields it hashes by a function or an encoding.
+type Tree []struct {
+	Kids Tree
+	E    Expr
+	Addr netip.Addr
 }
 
 // Expr is an interface whose implementations do not hash themselves.

@@ -9,6 +9,7 @@ import (
 )
 
 // Artifact: msgp serializers (annotated //cachegen:value).
+// Not serialized (msg:"-"): Log.
 
 // A compile error below means Artifact has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -45,6 +46,7 @@ func _() {
 }
 
 // Options: HashKey and msgp serializers (annotated //cachegen:key and //cachegen:value).
+// Every field is serialized.
 
 // A compile error below means Options has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -74,6 +76,7 @@ func (x Options) HashKey(h *keyhash.Hasher) {
 }
 
 // Tagged: msgp serializers (annotated //cachegen:value).
+// Every field is serialized.
 
 // A compile error below means Tagged has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -90,6 +93,7 @@ func _() {
 }
 
 // Stamp: HashKey and msgp serializers (annotated //cachegen:value, reached from Job.Stamp).
+// Every field is serialized.
 
 // A compile error below means Stamp has changed since cachegen generated this file:
 // run `go generate` to update it.
@@ -132,6 +136,7 @@ func (x Job) HashKey(h *keyhash.Hasher) {
 }
 
 // Reloc: msgp serializers (reached from Artifact.Relocs[]).
+// Every field is serialized.
 
 // A compile error below means Reloc has changed since cachegen generated this file:
 // run `go generate` to update it.

@@ -44,7 +44,7 @@ type Artifact struct {
 	Sum     [32]byte
 	Strs    []string
 	hidden  string
-	Log     func(string) `cache:"-"`
+	Log     func(string) `msg:"-"` // not serialized: listed in the generated file
 	Reloc
 }
 

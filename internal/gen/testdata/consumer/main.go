@@ -145,10 +145,36 @@ func main() {
 		fmt.Println("FAIL: the trace does not show the declared type and String of an enum:\n" + trace.String())
 		failed = true
 	}
-	fv := foreign.V{Loader: 7, Loaders: []api.Loader{1, 2}, ByExt: map[string]api.Loader{".js": 3}, Target: api.ES2020}
+	// Methods promoted from an embedded field do not stand for the struct.
+	addr := netip.MustParseAddr("10.0.0.1")
+	differ("a field beside an embedded type with MarshalBinary", foreign.K{Wrap: api.Wrapper{Addr: addr, Extra: 1}}, foreign.K{Wrap: api.Wrapper{Addr: addr, Extra: 2}})
+	differ("a field beside an embedded pointer with MarshalBinary", foreign.K{End: api.Endpoint{Retries: 1}}, foreign.K{End: api.Endpoint{Retries: 2}})
+	differ("an embedded pointer with MarshalBinary", foreign.K{End: api.Endpoint{URL: &url.URL{Host: "a"}}}, foreign.K{End: api.Endpoint{}})
+	if panics(foreign.K{}) {
+		fmt.Println("FAIL: the zero key (a nil embedded *url.URL) panics")
+		failed = true
+	}
+	addr2 := netip.MustParseAddr("10.0.0.2")
+	differ("a named pointer to a netip.Addr", foreign.K{AP: &addr}, foreign.K{AP: &addr2})
+	differ("a nil named pointer", foreign.K{AP: &addr}, foreign.K{})
+	differ("a big.Float's precision (GobEncode)", foreign.K{FP: new(big.Float).SetPrec(10).SetInt64(1)}, foreign.K{FP: new(big.Float).SetPrec(200).SetInt64(1)})
+	differ("an alias of an unexported enum", foreign.K{Lo: 1}, foreign.K{Lo: -1})
+	// The trace puts a pointer's star on its own segment, and a String that panics is
+	// shown rather than crashing the program.
+	trace.Reset()
+	th = keyhash.New()
+	th.Trace(&trace)
+	seven := api.Level(7)
+	foreign.K{Deep: api.Deep{PL: &seven}, Level: 9}.HashKey(th)
+	th.Sum()
+	if !strings.Contains(trace.String(), "Deep.*PL api.Level = 7 (String panicked") || !strings.Contains(trace.String(), "K.Level api.Level = 9 (String panicked") {
+		fmt.Println("FAIL: the trace of a pointer in a foreign struct, or of a String that panics:\n" + trace.String())
+		failed = true
+	}
+	fv := foreign.V{Loader: 7, Loaders: []api.Loader{1, 2}, ByExt: map[string]api.Loader{".js": 3}, Target: api.ES2020, Lo: -3}
 	fraw, err := fv.MarshalMsg(nil)
 	var fback foreign.V
-	if _, err2 := fback.UnmarshalMsg(fraw); err != nil || err2 != nil || fback.Loader != 7 || len(fback.Loaders) != 2 || fback.ByExt[".js"] != 3 || fback.Target != api.ES2020 {
+	if _, err2 := fback.UnmarshalMsg(fraw); err != nil || err2 != nil || fback.Loader != 7 || len(fback.Loaders) != 2 || fback.ByExt[".js"] != 3 || fback.Target != api.ES2020 || fback.Lo != fv.Lo {
 		fmt.Println("FAIL: a value of foreign enums round trip", err, err2, fback)
 		failed = true
 	}

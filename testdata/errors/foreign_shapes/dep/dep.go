@@ -33,3 +33,15 @@ type key struct{ A int }
 
 // Keys is an exported slice of it.
 type Keys []key
+
+// RecF contains itself, and holds what cannot be hashed.
+type RecF struct {
+	Kids []RecF
+	Ch   chan int
+}
+
+// Outer holds a struct of this package that holds what cannot be hashed.
+type Outer struct{ In Inner }
+
+// Inner is reached through Outer.
+type Inner struct{ Fn func() }

@@ -30,7 +30,20 @@ type K struct {
 	Hidden  api.Hidden
 	Define  api.Expr
 	Defines map[string]api.Expr
+	Wrap    api.Wrapper  // MarshalBinary only by promotion: field by field
+	End     api.Endpoint // the same through an embedded pointer, nil in the zero value
+	Deep    api.Deep
+	Level   api.Level
+	AP      AddrPtr   // a named pointer to a type hashed by its encoding
+	FP      FloatPtr  // GobEncode, which keeps the precision that MarshalText drops
+	Lo      api.Lower // an unexported named basic type, through an exported alias
 }
+
+// AddrPtr is a named pointer type: its method set is empty.
+type AddrPtr *netip.Addr
+
+// FloatPtr is a named pointer to a type whose Gob encoding is lossless.
+type FloatPtr *big.Float
 
 // hashExpr hashes the expressions of api, which do not hash themselves.
 //
@@ -71,4 +84,5 @@ type V struct {
 	Loaders []api.Loader
 	ByExt   map[string]api.Loader
 	Target  api.Target
+	Lo      api.Lower // an unexported named basic type, through an exported alias
 }

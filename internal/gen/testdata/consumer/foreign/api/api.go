@@ -2,7 +2,12 @@
 // own: no cachegen annotations, no HashKey methods.
 package api
 
-import "strconv"
+import (
+	"net/netip"
+	"net/url"
+	"strconv"
+	"time"
+)
 
 // EngineName is a named string of another package.
 type EngineName string
@@ -84,3 +89,40 @@ type Options struct {
 	Defines  map[string]Expr
 	LogLimit int
 }
+
+// Wrapper has MarshalBinary and UnmarshalBinary only by promotion from its embedded
+// netip.Addr: they would encode the Addr alone, so it is hashed field by field.
+type Wrapper struct {
+	netip.Addr
+	Extra int
+}
+
+// Endpoint embeds a pointer whose methods it gets by promotion: a nil URL must not be
+// called.
+type Endpoint struct {
+	*url.URL
+	Timeout time.Duration
+	Retries int
+}
+
+// TextCodec is an interface with both halves of a text encoding.
+type TextCodec interface {
+	MarshalText() ([]byte, error)
+	UnmarshalText([]byte) error
+}
+
+// Level is an enum whose String panics for values without a name.
+type Level uint8
+
+func (l Level) String() string { return [...]string{"low", "high"}[l] }
+
+// Deep holds a pointer to an enum inside a foreign struct, for the trace path.
+type Deep struct {
+	PL *Level
+}
+
+// lower is an unexported named basic type, exported through an alias.
+type lower int8
+
+// Lower is how other packages name lower.
+type Lower = lower
