@@ -166,8 +166,8 @@ type Cache struct {
 	// explainStderr: CACHEGEN_EXPLAIN=1 was set at Open.
 	explainStderr bool
 	// noRecords turns the explainer's records off, for benchmarks that measure their cost.
-	noRecords bool
-	records   recordQueue
+	noRecords  bool
+	records    recordQueue
 	opts       Options
 	version    string // the version string identifying the program
 	root       string // Dir/namespace; "" when the disk tier is disabled

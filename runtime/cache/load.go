@@ -31,10 +31,10 @@ type flight struct {
 	raw      []byte // the value's msgp encoding, nil if it could not be encoded
 	v        any    // the value decoded or computed by the flight, valid when err == nil
 	src      source
-	err      error        // compute's error, unchanged
-	shared   bool         // more than one Load waited: each decodes its own copy from raw
+	err      error       // compute's error, unchanged
+	shared   bool        // more than one Load waited: each decodes its own copy from raw
 	panicked *PanicError // what compute panicked with, re-raised in every waiter
-	goexit   bool         // compute called runtime.Goexit
+	goexit   bool        // compute called runtime.Goexit
 }
 
 // A PanicError is what Load panics with when compute panicked, in each of the Loads that
