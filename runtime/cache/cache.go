@@ -67,10 +67,11 @@ type Options struct {
 	// selects DefaultDir(): the user cache directory's cachegen subdirectory, or a
 	// directory of this user's under the temporary directory when that is unusable, and
 	// either only if this user owns it and others cannot write it. An explicit Dir is held
-	// to the same rule, except that its group may write it: neither it nor a directory
-	// above it (symbolic links followed, and the directories holding them checked too) may
-	// be owned by a user other than this one or root, or writable by everyone without the
-	// sticky bit, and the namespace directory inside it must be this user's alone. A
+	// to the same rule: neither it nor a directory above it (symbolic links followed, and
+	// the directories holding them checked too) may be owned by a user other than this one
+	// or root, or writable by others, its group included, without the sticky bit (whoever
+	// can write it can rename a directory of their own in its place), and the namespace
+	// directory inside it must be this user's alone. It is checked before Open writes in it. A
 	// directory that fails makes the Cache run on the memory tier alone, and log why: a
 	// directory that another user can write could hold planted entries. Directories are created with mode 0700 and
 	// entry files 0600.
@@ -204,10 +205,6 @@ type Cache struct {
 	// full disk.
 	writeFile func(name string, data []byte, sync bool) error
 
-	// io bounds the entry files open at once, so that many concurrent Loads of distinct
-	// keys do not run out of file descriptors (EMFILE).
-	io chan struct{}
-
 	stats       counters
 	logOnce     sync.Once
 	diskOff     atomic.Bool  // set when the disk tier failed at Open
@@ -328,7 +325,7 @@ func Open(opts Options) (*Cache, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), io: make(chan struct{}, openFileSlots()), now: time.Now, writeFile: writeFileAtomic}
+	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), now: time.Now, writeFile: writeFileAtomic}
 	c.verify = opts.Verify.resolve()
 	c.explainStderr = os.Getenv(explainEnv) == "1"
 	if c.version == "" {
@@ -359,7 +356,6 @@ func Open(opts Options) (*Cache, error) {
 	}
 
 	dir := opts.Dir
-	defaulted := false
 	if dir == "" {
 		d, err := defaultDir()
 		if err != nil {
@@ -369,7 +365,6 @@ func Open(opts Options) (*Cache, error) {
 			return c, nil
 		}
 		dir = d
-		defaulted = true
 	} else if abs, err := filepath.Abs(dir); err == nil {
 		// A relative Dir is resolved once, at Open: a later change of the working
 		// directory does not move the cache.
@@ -377,12 +372,19 @@ func Open(opts Options) (*Cache, error) {
 	}
 	c.root = filepath.Join(dir, opts.Namespace)
 	c.versionDir = filepath.Join(c.root, versionID(c.version))
-	err := c.initDir()
+	fileSlots.setLimit(openFileSlots())
+	// Checked before anything is written, so that a planted link cannot make Open write
+	// (a version directory, a cache tag) where it points, and again once the namespace
+	// and version directories exist.
+	err := checkOwnDirs(dir, c.root, c.versionDir, false)
+	if err == nil {
+		err = c.initDir()
+	}
 	if err == nil {
 		err = tagDir(c.root)
 	}
 	if err == nil {
-		err = checkOwnDirs(dir, c.root, c.versionDir, defaulted)
+		err = checkOwnDirs(dir, c.root, c.versionDir, true)
 	}
 	if err != nil {
 		c.fail(err)
@@ -506,20 +508,36 @@ func defaultDir() (string, error) {
 }
 
 // checkOwnDirs reports why the namespace root and version directory versionDir under dir
-// could hold entries another user planted: they must be this user's, and others must not be
-// able to write them; and no one but this user and root may be able to replace dir or a
-// directory above it. The default directory was checked as strictly already (and is the
-// user's own, so its parent's group may not write it either); an explicit Dir may sit in a
-// directory its group can write (as a umask of 002 makes them), but not one anyone can.
-func checkOwnDirs(dir, root, versionDir string, defaulted bool) error {
-	if !defaulted {
-		if err := checkAncestors(root, 0o002); err != nil {
-			return fmt.Errorf("cache: not using %s: %w", dir, err)
+// could hold entries another user planted: no one but this user and root may be able to
+// replace dir or a directory above it (no directory that others, its group included, may
+// write without the sticky bit: whoever can write it can rename a directory of their own
+// in), and the namespace and version directories must be this user's alone. Before they
+// are made (made is false), those that do not exist yet pass.
+func checkOwnDirs(dir, root, versionDir string, made bool) error {
+	// Before Open makes them, the directories from dir down may not exist: those Open
+	// makes are this user's, with mode 0700. The nearest one that exists is checked.
+	above := root
+	for !made {
+		if _, err := os.Lstat(filepath.Dir(above)); !errNotExist(err) || filepath.Dir(above) == above {
+			break
 		}
+		above = filepath.Dir(above)
 	}
-	for _, d := range []string{root, versionDir} {
+	if err := checkAncestors(above, 0o022); err != nil {
+		return fmt.Errorf("cache: not using %s: %w", dir, err)
+	}
+	dirs := []string{root, versionDir}
+	if !made {
+		// What is in the namespace, once it is this user's alone, is this user's doing:
+		// Open repairs it (a link where the version directory belongs).
+		dirs = dirs[:1]
+	}
+	for _, d := range dirs {
 		fi, err := os.Lstat(d)
 		if err != nil {
+			if !made && errNotExist(err) {
+				continue
+			}
 			return fmt.Errorf("cache: %w", err)
 		}
 		if err := checkPrivate(fi); err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // readEntry returns the msgp encoding stored in the entry file of ek, or an error:
@@ -98,15 +99,55 @@ func openRegular(name string) (*os.File, os.FileInfo, error) {
 	return f, fi, nil
 }
 
-// ioSlot waits for one of the Cache's slots for open files (see openFileSlots) and returns
-// the function that frees it. Every file the Cache opens takes one, so that many concurrent
-// Loads cannot use up the process's descriptors.
+// ioSlot waits for one of the process's slots for open files (see openFileSlots) and
+// returns the function that frees it. Every file a Cache opens takes one, so that many
+// concurrent Loads cannot use up the process's descriptors.
 func (c *Cache) ioSlot() (release func()) {
-	c.io <- struct{}{}
-	return c.releaseIO
+	fileSlots.acquire()
+	return fileSlots.release
 }
 
-func (c *Cache) releaseIO() { <-c.io }
+// fileSlots bounds the files that the Caches of this process have open at once. It is the
+// package's one piece of state shared by Caches, because the limit it keeps under is the
+// process's: a bound per Cache would let a program with many Caches run out.
+var fileSlots = newSlots(maxOpenFiles)
+
+// slots is a counting semaphore whose size can change (each Open sets it from the current
+// limit on open files).
+type slots struct {
+	mu          sync.Mutex
+	cond        sync.Cond
+	used, limit int
+}
+
+func newSlots(n int) *slots {
+	s := &slots{limit: n}
+	s.cond.L = &s.mu
+	return s
+}
+
+func (s *slots) setLimit(n int) {
+	s.mu.Lock()
+	s.limit = n
+	s.mu.Unlock()
+	s.cond.Broadcast()
+}
+
+func (s *slots) acquire() {
+	s.mu.Lock()
+	for s.used >= s.limit {
+		s.cond.Wait()
+	}
+	s.used++
+	s.mu.Unlock()
+}
+
+func (s *slots) release() {
+	s.mu.Lock()
+	s.used--
+	s.mu.Unlock()
+	s.cond.Signal()
+}
 
 // ensureDir creates the directory path of the layout under the namespace directory root
 // (mode 0700) with its parents. Something that is not a directory where the layout has one

@@ -194,7 +194,11 @@ func appendRotating(name string, data []byte, max int64) {
 	fi, err2 := f.Stat()
 	f.Close()
 	if err == nil && err2 == nil && fi.Size() >= max/2 {
-		os.Rename(name, olderHalf(name))
+		if os.Rename(name, olderHalf(name)) != nil {
+			// Something the cache did not make is in the way (a directory): the
+			// records go rather than the bound.
+			os.Remove(name)
+		}
 	}
 }
 

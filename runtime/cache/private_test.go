@@ -312,9 +312,10 @@ func TestFewOpenFilesAllowed(t *testing.T) {
 }
 
 // TestExplicitDirRefusesForeignDirectories: an explicit Options.Dir is held to the rule of the
-// default one, but for its group: no one else may be able to write it or a directory above
-// it (a sticky one aside), and the namespace and version directories must be this user's
-// alone. With planted entries in a refused directory, the Cache runs on memory and computes.
+// default one: no one else (its group included, who could rename a namespace of their own
+// over this one) may be able to write it or a directory above it (a sticky one aside), and
+// the namespace and version directories must be this user's alone. With planted entries in
+// a refused directory, the Cache runs on memory and computes.
 func TestExplicitDirRefusesForeignDirectories(t *testing.T) {
 	chmod := func(t *testing.T, d string, mode os.FileMode) {
 		if err := os.Chmod(d, mode); err != nil {
@@ -353,7 +354,8 @@ func TestExplicitDirRefusesForeignDirectories(t *testing.T) {
 			return filepath.Join(shared, "link")
 		}, true},
 		{"sticky parent writable by all", func(t *testing.T, d string) string { chmod(t, filepath.Dir(d), 0o777|os.ModeSticky); return d }, false},
-		{"writable by its group", func(t *testing.T, d string) string { chmod(t, d, 0o770); return d }, false},
+		{"writable by its group", func(t *testing.T, d string) string { chmod(t, d, 0o770); return d }, true},
+		{"parent writable by its group", func(t *testing.T, d string) string { chmod(t, filepath.Dir(d), 0o770); return d }, true},
 		{"private", func(t *testing.T, d string) string { return d }, false},
 	}
 	for _, tc := range cases {
@@ -376,5 +378,22 @@ func TestExplicitDirRefusesForeignDirectories(t *testing.T) {
 				t.Fatalf("Dir() = %q, Load = %q: want the directory used", c.Dir(), v.Name)
 			}
 		})
+	}
+}
+
+// TestOpenWritesNothingThroughAPlantedLink: a namespace that is a link to another directory
+// is refused before Open writes anything: no version directory, no cache tag (which would
+// make backup tools skip the directory, and the admin command take it for a cache).
+func TestOpenWritesNothingThroughAPlantedLink(t *testing.T) {
+	dir, victim := t.TempDir(), t.TempDir()
+	if err := os.Symlink(victim, filepath.Join(dir, "test")); err != nil {
+		t.Fatal(err)
+	}
+	c := open(t, Options{Dir: dir, Namespace: "test"})
+	if c.Dir() != "" {
+		t.Fatalf("the Cache uses %s", c.Dir())
+	}
+	if des, _ := os.ReadDir(victim); len(des) != 0 {
+		t.Fatalf("Open wrote %v through the link", des)
 	}
 }

@@ -105,6 +105,7 @@ func TestRecordsWithoutExplaining(t *testing.T) {
 	if _, err := Load(context.Background(), c, keys.Wide{I: 2, S: "x"}, computeWide); err != nil {
 		t.Fatal(err)
 	}
+	c.Close() // as a run that ends: its records are written
 	var got []Miss
 	c2 := missesOf(t, dir, "v", &got)
 	if _, err := Load(context.Background(), c2, keys.Wide{I: 3, S: "x"}, computeWide); err != nil {
@@ -128,6 +129,7 @@ func TestRecordsWithoutExplaining(t *testing.T) {
 	if len(got) != 2 || got[1].Reason != "no entry of this key type yet" {
 		t.Fatalf("misses %+v", got)
 	}
+	c2.flushRecords(name)
 	os.Remove(name)
 	if err := os.Mkdir(name, 0o700); err != nil {
 		t.Fatal(err)
@@ -154,4 +156,22 @@ func FuzzRecords(f *testing.F) {
 			rec.overlap([]uint64{1, 2, 3})
 		}
 	})
+}
+
+// TestRotationPastABlockedOlderHalf: a directory where the older half of a record file
+// belongs cannot stop the rotation, and the records stay within their bound.
+func TestRotationPastABlockedOlderHalf(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, recordPrefix+"0123456789abcdef.rec")
+	if err := os.MkdirAll(filepath.Join(olderHalf(name), "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	frame := bytes.Repeat([]byte("x"), 1000)
+	for range 1000 {
+		appendRotating(name, frame, 64<<10)
+	}
+	fi, err := os.Stat(name)
+	if err == nil && fi.Size() > 64<<10 {
+		t.Fatalf("the record file holds %d bytes, past its bound", fi.Size())
+	}
 }

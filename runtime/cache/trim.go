@@ -62,7 +62,10 @@ func effective(mtime, now time.Time) time.Time {
 // what the other wrote, however far under budget.
 func believed(path string, mtime, now time.Time) time.Time {
 	if mtime.After(now.Add(mtimeInterval)) {
-		os.Chtimes(path, now, now)
+		// Not through a link (the cache makes none): Chtimes would follow it.
+		if fi, err := os.Lstat(path); err == nil && (fi.Mode().IsRegular() || fi.IsDir()) {
+			os.Chtimes(path, now, now)
+		}
 		return now
 	}
 	return mtime
