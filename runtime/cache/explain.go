@@ -24,8 +24,9 @@ type Miss struct {
 	// Reason is one line: the fields that changed from the closest stored key, by their
 	// path as CACHEGEN_TRACE writes it ("Options.OptLevel 2 → 1, Options.Flags["-g"]
 	// added (closest entry stored 3m ago)"), or "no entry of this key type yet", "same
-	// key, stored by another program version", "same key, entry was damaged", "same key,
-	// entry was evicted".
+	// key, stored by another program version", "same key, stored for another value type
+	// or schema", "same key, entry was damaged", "same key, entry was evicted", or, for a
+	// Cache without a disk tier, "no disk tier: ...".
 	Reason string
 }
 
@@ -63,16 +64,33 @@ func isExplainFile(name string) bool {
 	return (ext == ".rec" || ext == ".old" || ext == ".txt") && isHex(hexPart[:16], 16)
 }
 
-// keyTypeOf names K for records (its full path, hashed into the record file's name) and for
-// messages (as %T prints it).
+// keyTypeOf names K for records (an identity with package paths, hashed into the record
+// file's name) and for messages (as %T prints it).
 func keyTypeOf[K any]() (id, shown string) {
 	t := reflect.TypeFor[K]()
-	shown = t.String()
-	id = t.PkgPath() + "." + t.Name()
-	if t.Name() == "" {
-		id = shown
+	return typeIdentity(t), t.String()
+}
+
+// typeIdentity names t with the paths of its packages: *example.com/a/k.Opts, not *k.Opts,
+// which another package k would share.
+func typeIdentity(t reflect.Type) string {
+	if t.Name() != "" {
+		if t.PkgPath() == "" {
+			return t.Name()
+		}
+		return t.PkgPath() + "." + t.Name()
 	}
-	return id, shown
+	switch t.Kind() {
+	case reflect.Pointer:
+		return "*" + typeIdentity(t.Elem())
+	case reflect.Slice:
+		return "[]" + typeIdentity(t.Elem())
+	case reflect.Array:
+		return fmt.Sprintf("[%d]%s", t.Len(), typeIdentity(t.Elem()))
+	case reflect.Map:
+		return "map[" + typeIdentity(t.Key()) + "]" + typeIdentity(t.Elem())
+	}
+	return describeType(t)
 }
 
 func (c *Cache) recordFile(typeID string) string {
@@ -156,7 +174,7 @@ func (c *Cache) writeRecords() {
 		q.mu.Unlock()
 		for name, data := range batch {
 			release := c.ioSlot()
-			appendRotating(name, data, maxRecordFile)
+			appendRotating(name, data, c.recordLimit())
 			release()
 		}
 		q.writeMu.Unlock()
@@ -176,9 +194,16 @@ func (c *Cache) flushRecords(name string) {
 	q.mu.Unlock()
 	if len(data) > 0 {
 		release := c.ioSlot()
-		appendRotating(name, data, maxRecordFile)
+		appendRotating(name, data, c.recordLimit())
 		release()
 	}
+}
+
+// recordLimit is what the records of a key type may take: maxRecordFile, or a 64th of the
+// namespace's budget when that is less (but room for a few records), so that records never
+// crowd out the entries they explain.
+func (c *Cache) recordLimit() int64 {
+	return min(maxRecordFile, max(2*maxRecordBytes, c.opts.MaxBytes/64))
 }
 
 // appendRotating appends data to the file name. Once the file holds half of max, it
@@ -268,7 +293,7 @@ func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRe
 		}
 	}
 	r := recs[best]
-	changes := diffLeaves(r.leavesOf(), kr.leaves)
+	changes := diffLeaves(r.leavesOf(), kr.leaves, r.partial, kr.partial)
 	const shown = 4
 	text := strings.Join(changes[:min(len(changes), shown)], ", ")
 	if len(changes) > shown {
@@ -284,34 +309,52 @@ func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRe
 }
 
 // diffLeaves lists what changed from old to now, in now's order, then what was removed:
-// "P old → new", "P added", "P removed".
-func diffLeaves(old, now []keyhash.Leaf) []string {
+// "P old → new", "P added", "P removed". A side that holds only part of its key's leaves
+// (oldPartial, nowPartial) cannot tell what it lacks: what only the other side has is not
+// listed. A list's or map's length is not listed when the entries that make the change are.
+func diffLeaves(old, now []keyhash.Leaf, oldPartial, nowPartial bool) []string {
 	before := make(map[string]string, len(old))
 	for _, l := range old {
 		before[l.Path] = l.Value
 	}
 	seen := make(map[string]bool, len(now))
-	var out []string
+	type change struct{ path, text string }
+	var out []change
 	for _, l := range now {
 		seen[l.Path] = true
 		switch v, ok := before[l.Path]; {
-		case !ok:
-			out = append(out, l.Path+" added")
-		case v != l.Value:
-			out = append(out, fmt.Sprintf("%s %s → %s", l.Path, v, l.Value))
+		case !ok && !oldPartial:
+			out = append(out, change{l.Path, l.Path + " added"})
+		case ok && v != l.Value:
+			out = append(out, change{l.Path, fmt.Sprintf("%s %s → %s", l.Path, v, l.Value)})
 		}
 	}
 	for _, l := range old {
-		if !seen[l.Path] {
-			out = append(out, l.Path+" removed")
+		if !seen[l.Path] && !nowPartial {
+			out = append(out, change{l.Path, l.Path + " removed"})
 		}
 	}
-	return out
+	var texts []string
+	for i, c := range out {
+		inner := false
+		for j, d := range out {
+			if j != i && strings.HasPrefix(d.path, c.path+"[") {
+				inner = true
+				break
+			}
+		}
+		if !inner || !strings.Contains(c.text, " len ") {
+			texts = append(texts, c.text)
+		}
+	}
+	return texts
 }
 
 // age rounds d for a message: 3m, 2h, 5d.
 func age(d time.Duration) string {
 	switch {
+	case d < 0: // a clock behind the one that stored
+		return "0s"
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	case d < time.Hour:
@@ -334,7 +377,7 @@ func (c *Cache) reportMiss(m Miss) {
 	if !c.diskOff.Load() {
 		line := fmt.Sprintf("%s\t%s\t%s\t%s\n", m.Time.Format(time.RFC3339), clean(m.KeyType), m.Digest, clean(m.Reason))
 		defer c.ioSlot()()
-		appendRotating(filepath.Join(c.root, missesFile), []byte(line), maxMissesFile)
+		appendRotating(filepath.Join(c.root, missesFile), []byte(line), min(maxMissesFile, max(8<<10, c.opts.MaxBytes/128)))
 	}
 }
 

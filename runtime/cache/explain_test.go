@@ -2,10 +2,12 @@ package cache
 
 import (
 	"context"
+	"github.com/cachegen/cachegen/runtime/keyhash"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cachegen/cachegen/testdata/golden/keys"
 )
@@ -34,7 +36,7 @@ func TestExplainNamesTheChangedFields(t *testing.T) {
 	}{
 		{"scalar", func(k *keys.Wide) { k.I = 1 }, []string{"Wide.I 2 → 1"}},
 		{"string", func(k *keys.Wide) { k.S = "v2" }, []string{`Wide.S "v1" → "v2"`}},
-		{"slice element added", func(k *keys.Wide) { k.List = append(k.List, "c") }, []string{"Wide.List len 2 → len 3", "Wide.List[2] added"}},
+		{"slice element added", func(k *keys.Wide) { k.List = append(k.List, "c") }, []string{"Wide.List[2] added"}},
 		{"slice element removed", func(k *keys.Wide) { k.List = k.List[:1] }, []string{"Wide.List[1] removed"}},
 		{"map entry added", func(k *keys.Wide) { k.M["-g"] = 1 }, []string{`Wide.M["-g"] added`}},
 		{"map value", func(k *keys.Wide) { k.M["x"] = 5 }, []string{`Wide.M["x"] 1 → 5`}},
@@ -78,14 +80,17 @@ func TestExplainSameKey(t *testing.T) {
 	dir := t.TempDir()
 	var got []Miss
 	k := keys.Wide{S: "same"}
+	// Each Cache stands for a run of its own, which Close ends.
 	c1 := missesOf(t, dir, "v1", &got)
 	if _, err := Load(context.Background(), c1, k, computeWide); err != nil {
 		t.Fatal(err)
 	}
+	c1.Close()
 	c2 := missesOf(t, dir, "v2", &got)
 	if _, err := Load(context.Background(), c2, k, computeWide); err != nil {
 		t.Fatal(err)
 	}
+	c2.Close()
 	// Damage v2's entry, then evict it.
 	mk := memKeyOf[testValue](c2, k)
 	ek := c2.entryKey(&mk)
@@ -96,6 +101,7 @@ func TestExplainSameKey(t *testing.T) {
 	if _, err := Load(context.Background(), c3, k, computeWide); err != nil {
 		t.Fatal(err)
 	}
+	c3.Close()
 	if err := os.Remove(c3.entryPath(&ek)); err != nil {
 		t.Fatal(err)
 	}
@@ -206,5 +212,102 @@ func TestExplainRecordsAreBounded(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(c.root, "*")); len(left) != 0 {
 		t.Fatalf("Clear left %v", left)
+	}
+}
+
+// panickyKey is a key whose enum's String panics, as a hand-written String that indexes a
+// table of names does for a value without one: only tracing calls it.
+type panickyKey struct{ Level int }
+
+func (k panickyKey) String() string { return [...]string{"low", "high"}[k.Level] }
+
+func (k panickyKey) HashKey(h *keyhash.Hasher) {
+	h.Begin("cache.panickyKey", 1, 2, 3, 4)
+	if h.Tracing() {
+		h.Note(k.String())
+	}
+	h.Int("Level", k.Level)
+	h.End()
+}
+
+// TestExplainReasons: the reasons beyond changed fields, each from the situation that
+// gives it, and a key whose String panics, which costs its record and never the Load.
+func TestExplainReasons(t *testing.T) {
+	ctx := context.Background()
+	t.Run("another value type", func(t *testing.T) {
+		dir := t.TempDir()
+		var got []Miss
+		c := missesOf(t, dir, "v", &got)
+		load(t, c, testKey{"vt", 1}, computeSmall)
+		if _, err := Load(ctx, c, testKey{"vt", 1}, func(context.Context, testKey) (otherValue, error) { return otherValue{S: "x"}, nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[1].Reason != "same key, stored for another value type or schema" {
+			t.Fatalf("misses %+v", got)
+		}
+	})
+	t.Run("damaged, nothing recorded", func(t *testing.T) {
+		c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
+		recs := []record(nil)
+		if r := c.explain(recs, keyhash.Digest{}, valueTypeOf[testValue](c), keyRecord{}, true); r != "same key, entry was damaged" {
+			t.Fatalf("reason %q", r)
+		}
+	})
+	t.Run("no disk tier", func(t *testing.T) {
+		var got []Miss
+		c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1, OnMiss: func(m Miss) { got = append(got, m) }})
+		c.diskOff.Store(true)
+		load(t, c, testKey{"mem", 1}, computeSmall)
+		if len(got) != 1 || !strings.HasPrefix(got[0].Reason, "no disk tier") {
+			t.Fatalf("misses %+v", got)
+		}
+	})
+	t.Run("a String that panics", func(t *testing.T) {
+		var got []Miss
+		c := missesOf(t, t.TempDir(), "v", &got)
+		for _, level := range []int{1, 5} {
+			if _, err := Load(ctx, c, panickyKey{level}, func(_ context.Context, k panickyKey) (testValue, error) {
+				return testValue{N: int64(k.Level)}, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(got) != 2 || got[1].Reason != "no entry of this key type yet" && !strings.Contains(got[1].Reason, "Level") {
+			t.Fatalf("misses %+v", got)
+		}
+	})
+}
+
+// TestKeyTypesOfPackagesWithOneName: key types that print alike (*k.Opts of two packages k)
+// keep records apart.
+func TestKeyTypesOfPackagesWithOneName(t *testing.T) {
+	a, _ := keyTypeOf[*keys.Wide]()
+	b, _ := keyTypeOf[*testKey]()
+	if !strings.Contains(a, "testdata/golden/keys.Wide") || a == b || a[0] != '*' {
+		t.Fatalf("identities %q, %q", a, b)
+	}
+}
+
+// TestDiffOfPartialRecords: a record that holds part of its key's leaves cannot say what it
+// lacks; a length is not listed beside the entries that change it.
+func TestDiffOfPartialRecords(t *testing.T) {
+	old := []keyhash.Leaf{{Path: "K.Opt", Value: "1"}, {Path: "K.M", Value: "len 3"}, {Path: `K.M["a"]`, Value: "1"}}
+	now := []keyhash.Leaf{{Path: "K.Opt", Value: "2"}, {Path: "K.M", Value: "len 4"}, {Path: `K.M["b"]`, Value: "1"}}
+	cases := []struct {
+		oldPartial, nowPartial bool
+		want                   string
+	}{
+		{false, false, `K.Opt 1 → 2, K.M["b"] added, K.M["a"] removed`},
+		{true, false, `K.Opt 1 → 2, K.M["a"] removed`},
+		{false, true, `K.Opt 1 → 2, K.M["b"] added`},
+		{true, true, `K.Opt 1 → 2, K.M len 3 → len 4`},
+	}
+	for _, tc := range cases {
+		if got := strings.Join(diffLeaves(old, now, tc.oldPartial, tc.nowPartial), ", "); got != tc.want {
+			t.Errorf("partial %t, %t: %s\nwant %s", tc.oldPartial, tc.nowPartial, got, tc.want)
+		}
+	}
+	if a := age(-2 * time.Hour); a != "0s" {
+		t.Errorf("age of a record from the future: %s", a)
 	}
 }

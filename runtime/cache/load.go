@@ -268,6 +268,9 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 			reason := c.explain(c.readRecords(recFile), mk.d, mk.vt, kr, damaged)
 			c.reportMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d, Reason: reason})
 		}
+	} else if !disk && (c.opts.OnMiss != nil || c.explainStderr) {
+		_, typeShown := keyTypeOf[K]()
+		c.reportMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d, Reason: "no disk tier: values are kept in memory only (see Stats.Errors)"})
 	}
 
 	c.stats.computes.Add(1)

@@ -17,7 +17,7 @@ import (
 //
 //	frame   = "cgr2" | len uint32 | crc32c(body) uint32 | body        (little endian)
 //	body    = digest [32]byte | time int64 (Unix ns) | text(version) | text(value type)
-//	          | uvarint n | n × uint64, sorted: a hash of each leaf's path, type and value
+//	          | flags byte (1: the key has more leaves than the record) | uvarint n | n × uint64, sorted: a hash of each leaf's path, type and value
 //	          | n × leaf
 //	leaf    = shared(path) | shared(type) | text(value)
 //	text(s) = uvarint len | s
@@ -36,6 +36,7 @@ type record struct {
 	time    time.Time
 	version string // the version directory's name
 	value   string // the value type's identity, with its schema
+	partial bool   // the key had more leaves than the record holds
 	n       int    // leaves
 	hashes  []byte // n sorted uint64
 	leaves  []byte // n encoded leaves
@@ -44,8 +45,9 @@ type record struct {
 // A keyRecord is what a miss knows of its own key: its leaves, at most maxLeaves of them,
 // and their sorted hashes.
 type keyRecord struct {
-	leaves []keyhash.Leaf
-	hashes []uint64
+	leaves  []keyhash.Leaf
+	hashes  []uint64
+	partial bool // the key has more leaves than the record holds
 }
 
 // newKeyRecord lists the leaves of k for a record: at most maxLeaves of them, and no more
@@ -58,11 +60,13 @@ func newKeyRecord(k keyhash.Key) (kr keyRecord) {
 			kr = keyRecord{}
 		}
 	}()
-	leaves := keyhash.Leaves(k, maxLeaves)
+	leaves := keyhash.Leaves(k, maxLeaves+1)
+	partial := len(leaves) > maxLeaves
+	leaves = leaves[:min(len(leaves), maxLeaves)]
 	size := 0
 	for i, l := range leaves {
 		if size += 16 + len(l.Path) + len(l.Type) + len(l.Value); size > maxRecordBytes {
-			leaves = leaves[:i]
+			leaves, partial = leaves[:i], true
 			break
 		}
 	}
@@ -71,7 +75,7 @@ func newKeyRecord(k keyhash.Key) (kr keyRecord) {
 		hashes[i] = leafHash(l)
 	}
 	slices.Sort(hashes)
-	return keyRecord{leaves, hashes}
+	return keyRecord{leaves, hashes, partial}
 }
 
 // leafHash is FNV-1a over a leaf's path, type and value, each ended by a zero byte.
@@ -97,6 +101,11 @@ func appendRecordFrame(dst []byte, d keyhash.Digest, t time.Time, version, value
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(t.UnixNano()))
 	dst = appendText(dst, version)
 	dst = appendText(dst, value)
+	var flags byte
+	if kr.partial {
+		flags = 1
+	}
+	dst = append(dst, flags)
 	dst = binary.AppendUvarint(dst, uint64(len(kr.leaves)))
 	for _, h := range kr.hashes {
 		dst = binary.LittleEndian.AppendUint64(dst, h)
@@ -171,6 +180,10 @@ func parseRecord(b []byte) (record, bool) {
 		return r, false
 	}
 	r.value = string(value)
+	if len(b) == 0 {
+		return r, false
+	}
+	r.partial, b = b[0]&1 != 0, b[1:]
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > maxLeaves || uint64(len(b)-k) < 8*n {
 		return r, false

@@ -117,6 +117,7 @@ func TestRecordsWithoutExplaining(t *testing.T) {
 
 	typeID, _ := keyTypeOf[keys.Wide]()
 	name := c2.recordFile(typeID)
+	c2.flushRecords(name) // the record of the last store is written
 	if err := os.WriteFile(name, bytes.Repeat([]byte(recordMagic), maxRecordFile), 0o600); err != nil {
 		t.Fatal(err)
 	}
