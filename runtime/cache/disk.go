@@ -99,6 +99,16 @@ func openRegular(name string) (*os.File, os.FileInfo, error) {
 	return f, fi, nil
 }
 
+// retag writes the namespace's cache tag and version.txt again when they are gone: Clear
+// (cachegen cache clear) ran while this Cache was open, and stores are filling the
+// namespace again, which the admin command must still recognise.
+func (c *Cache) retag() {
+	if _, err := os.Lstat(filepath.Join(c.root, tagFile)); errNotExist(err) {
+		c.initDir()
+		tagDir(c.root)
+	}
+}
+
 // ioSlot waits for one of the process's slots for open files (see openFileSlots) and
 // returns the function that frees it. Every file a Cache opens takes one, so that many
 // concurrent Loads cannot use up the process's descriptors.
@@ -226,6 +236,7 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 	// empty, before the file is in it: a few tries.
 	for try := 0; try < 3 && (errNotExist(err) || isNotDir(err)); try++ {
 		if err = ensureDir(c.root, filepath.Dir(name)); err == nil {
+			c.retag()
 			err = c.writeFile(name, data, c.opts.Sync)
 		}
 	}

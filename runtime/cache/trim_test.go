@@ -258,3 +258,19 @@ func TestTrimDir(t *testing.T) {
 		t.Error("TrimDir of a missing directory succeeded")
 	}
 }
+
+// TestClearWhileOpen: a Cache that stores after Clear emptied its namespace tags it again,
+// so that the admin functions still know it for a cache.
+func TestClearWhileOpen(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, Options{Dir: dir, MemoryBytes: -1})
+	load(t, c, testKey{"before", 1}, computeSmall)
+	// Clear leaves a namespace it could not empty, tag and all (a record being written);
+	// one it empties goes whole, as here.
+	waitFor(t, func() bool { return os.RemoveAll(c.root) == nil }) // past the record's writer
+	load(t, c, testKey{"after", 1}, computeSmall)
+	us, err := Usage(dir, "")
+	if err != nil || len(us) != 1 || us[0].Entries != 1 {
+		t.Fatalf("Usage = %+v, %v", us, err)
+	}
+}
