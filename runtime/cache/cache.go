@@ -124,8 +124,8 @@ type Options struct {
 	// directory (see Miss). With the environment variable CACHEGEN_EXPLAIN=1 the
 	// explanations are also printed to standard error. To make that possible, every store
 	// records its key's leaves (as CACHEGEN_TRACE shows them: short values in full, long
-	// ones by length and digest) in the namespace directory: at most 1024 leaves and 16 KiB
-	// per key, and per key type at most 128 KiB or a 64th of MaxBytes, trimmed with the
+	// ones by length and digest) in the namespace directory: at most 1024 leaves and 8 KiB
+	// per key, and per key type at most 64 KiB or a 64th of MaxBytes, trimmed with the
 	// entries. Explaining costs a read of the key type's
 	// records on each miss; a hit costs nothing.
 	OnMiss func(Miss)

@@ -43,7 +43,7 @@ const explainEnv = "CACHEGEN_EXPLAIN"
 const (
 	recordPrefix   = "explain-"
 	missesFile     = "misses.txt"
-	maxRecordFile  = 128 << 10 // a record file and its older half hold at most this, and one record
+	maxRecordFile  = 64 << 10 // a record file and its older half hold at most this, and one record
 	maxMissesFile  = 64 << 10
 	maxLeaves      = 1024              // leaves recorded per key; a larger key is recorded in part
 	maxRecordBytes = maxRecordFile / 8 // and no more than about this

@@ -203,7 +203,7 @@ func TestExplainRecordsAreBounded(t *testing.T) {
 	if size > maxRecordFile+1<<10 {
 		t.Fatalf("the records take %d bytes", size)
 	}
-	if recs := c.readRecords(matches[1]); len(recs) < 50 {
+	if recs := c.readRecords(matches[1]); len(recs) < 25 {
 		t.Fatalf("only %d records kept", len(recs))
 	}
 	c.Close()
