@@ -1,0 +1,14 @@
+package computecheck_test
+
+import (
+	"testing"
+
+	"github.com/cachegen/cachegen/analysis/computecheck"
+	"golang.org/x/tools/go/analysis/analysistest"
+)
+
+func TestAnalyzer(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), computecheck.Analyzer,
+		"example.com/captures",
+	)
+}
