@@ -88,7 +88,8 @@ func (c *checker) reportEffects(call *ast.CallExpr, pos token.Pos, effects []eff
 	for _, e := range effects {
 		if msg := c.describe(e); msg != "" {
 			c.report(pos, "%s", msg)
-		} else if e.Kind == kindVar {
+		} else if e.Kind == kindVar && token.IsExported(e.Name) {
+			// Only an exported variable can be assigned by a package that imports this one.
 			k := e.Pkg + "." + e.Name
 			if _, ok := c.reads[k]; !ok {
 				c.reads[k] = varRef{Pkg: e.Pkg, Name: e.Name, Pos: c.where(call.Pos()) + " in package " + c.pass.Pkg.Name()}

@@ -84,6 +84,7 @@ type checker struct {
 	assigns    map[*types.Var][]ast.Expr
 	unresolved map[*types.Var]bool
 	writes     []write
+	assigned   map[*ast.Ident]bool // identifiers that are assigned to (x = ...), not read
 	helpers    map[*types.Func]int
 	summaries  map[*types.Func][]effect
 	mutable    map[string]varRef // "pkgpath.Name" → where it is assigned
@@ -106,6 +107,7 @@ func run(pass *analysis.Pass) (any, error) {
 		mutable:    map[string]varRef{},
 		reads:      map[string]varRef{},
 		reported:   map[string]bool{},
+		assigned:   map[*ast.Ident]bool{},
 	}
 	c.collect()
 	c.findHelpers()
@@ -192,6 +194,18 @@ func (c *checker) collect() {
 		ast.Inspect(file, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.AssignStmt:
+				if n.Tok == token.ASSIGN {
+					for _, lhs := range n.Lhs {
+						switch x := ast.Unparen(lhs).(type) {
+						case *ast.Ident:
+							c.assigned[x] = true
+						case *ast.SelectorExpr: // pkg.Var
+							if info.Selections[x] == nil {
+								c.assigned[x.Sel] = true
+							}
+						}
+					}
+				}
 				for i, lhs := range n.Lhs {
 					v := c.identVar(lhs)
 					if v == nil {

@@ -9,6 +9,7 @@ import (
 
 func TestAnalyzer(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), computecheck.Analyzer,
-		"example.com/captures",
+		"example.com/captures", "example.com/ambient", "example.com/globals",
+		"example.com/lib", "example.com/user", "example.com/wrap",
 	)
 }

@@ -32,10 +32,11 @@ func isInterfaceMethod(fn *types.Func) bool {
 	return ok && sig.Recv() != nil && types.IsInterface(sig.Recv().Type())
 }
 
-// uses calls f for each identifier under n that refers to an object.
+// uses calls f for each identifier under n that refers to an object, other than a variable
+// assigned to (in x = ..., x is not read).
 func (c *checker) uses(n ast.Node, f func(id *ast.Ident, obj types.Object)) {
 	ast.Inspect(n, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok {
+		if id, ok := n.(*ast.Ident); ok && !c.assigned[id] {
 			if obj := c.pass.TypesInfo.Uses[id]; obj != nil {
 				f(id, obj)
 			}
