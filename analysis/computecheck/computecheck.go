@@ -157,6 +157,18 @@ func isStd(pass *analysis.Pass) bool {
 	return isStdPath(pass.Pkg.Path())
 }
 
+// isStd reports whether pkg belongs to the standard library: its path's first element has no
+// dot, and it is neither the package being analyzed nor one of its module.
+func (c *checker) isStd(pkg *types.Package) bool {
+	if pkg == c.pass.Pkg {
+		return false
+	}
+	if m := c.pass.Module; m != nil && m.Path != "" && (pkg.Path() == m.Path || strings.HasPrefix(pkg.Path(), m.Path+"/")) {
+		return false
+	}
+	return isStdPath(pkg.Path())
+}
+
 func isStdPath(path string) bool {
 	first, _, _ := strings.Cut(path, "/")
 	return !strings.Contains(first, ".")
@@ -401,7 +413,7 @@ func (c *checker) rootLocal(e ast.Expr) *types.Var {
 // library.
 func (c *checker) pkgVar(obj types.Object) *types.Var {
 	v, ok := obj.(*types.Var)
-	if !ok || !isPkgLevel(v) || isStdPath(v.Pkg().Path()) && v.Pkg() != c.pass.Pkg {
+	if !ok || !isPkgLevel(v) || c.isStd(v.Pkg()) {
 		return nil
 	}
 	return v

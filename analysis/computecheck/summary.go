@@ -53,7 +53,7 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local *types.Fu
 		if !isPkgLevel(obj) {
 			return nil, nil
 		}
-		if isStdPath(obj.Pkg().Path()) && obj.Pkg() != c.pass.Pkg {
+		if c.isStd(obj.Pkg()) {
 			if cat := ambientVar(obj); cat != nil {
 				return []effect{{Kind: kindAmbient, Pkg: cat.what, Name: stdName(obj)}}, nil
 			}
@@ -81,7 +81,7 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local *types.Fu
 		if c.pass.ImportObjectFact(fn, &ff) {
 			return prefix(funcName(fn), ff.Effects), nil
 		}
-		if isStdPath(fn.Pkg().Path()) {
+		if c.isStd(fn.Pkg()) {
 			if cat := ambientFunc(fn); cat != nil {
 				return []effect{{Kind: kindAmbient, Pkg: cat.what, Name: stdName(fn)}}, nil
 			}
