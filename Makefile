@@ -29,14 +29,17 @@ test:
 bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
 
-## check: formatting, vet, staticcheck (a tool of this module, pinned in go.mod), and
-## generated files up to date, here and in examples/esbuild.
+## check: formatting, vet, staticcheck (a tool of this module, pinned in go.mod), generated
+## files up to date, and cachegen-vet (every compute passed to cache.Load reads only its
+## key, run as go vet's tool so that go vet caches its work), here and in examples/esbuild.
 check:
 	@out=$$(gofmt -l .) || exit 1; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./... ./testdata/golden/...
 	$(GO) tool staticcheck ./...
 	$(GO) run ./cmd/cachegen -check $(GENERATED)
-	cd examples/esbuild && $(GO) vet ./... && $(GO) tool cachegen -check ./...
+	$(GO) vet -vettool=$$($(GO) tool -n cachegen-vet) $(GENERATED)
+	cd examples/esbuild && $(GO) vet ./... && $(GO) tool cachegen -check ./... && \
+		$(GO) vet -vettool=$$($(GO) tool -n cachegen-vet) ./...
 
 ## demo: the whole loop on the local disk cache, in separate processes: examples/minicompiler
 ## compiles its embedded sample at -O2 (a miss), again in a second process (a hit), then with

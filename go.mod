@@ -20,4 +20,7 @@ require (
 	honnef.co/go/tools v0.8.2 // indirect
 )
 
-tool honnef.co/go/tools/cmd/staticcheck
+tool (
+	github.com/cachegen/cachegen/cmd/cachegen-vet
+	honnef.co/go/tools/cmd/staticcheck
+)

@@ -19,4 +19,7 @@ require (
 
 replace github.com/cachegen/cachegen => ../..
 
-tool github.com/cachegen/cachegen/cmd/cachegen
+tool (
+	github.com/cachegen/cachegen/cmd/cachegen
+	github.com/cachegen/cachegen/cmd/cachegen-vet
+)

@@ -158,7 +158,7 @@ func hasDirective(files []string) bool {
 			continue
 		}
 		for line := range bytes.Lines(src) {
-			if bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte(directivePfx)) {
+			if l := bytes.TrimLeft(line, " \t"); bytes.HasPrefix(l, []byte(directivePfx)) && !isAllow(string(l[len("//cachegen"):])) {
 				return true
 			}
 		}

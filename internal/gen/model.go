@@ -26,6 +26,9 @@ const (
 	valueDirective = "//cachegen:value"
 	hashDirective  = "//cachegen:hash"
 	directivePfx   = "//cachegen:"
+	// allowDirective is cachegen-vet's (an exception to its check of computes), not the
+	// generator's: the generator leaves it alone wherever it is.
+	allowDirective = "//cachegen:allow"
 )
 
 // tagName is the struct tag key cachegen reads: cache:"-" excludes a field, cache:"set"
@@ -599,7 +602,7 @@ func directiveLine(text string) (line string, index int, ok bool) {
 		}
 		lower := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(line), "+"), "go:")
 		rest, found := strings.CutPrefix(lower, "cachegen")
-		if !found || rest == "" {
+		if !found || rest == "" || isAllow(rest) {
 			continue
 		}
 		word := strings.TrimSpace(rest[1:])
@@ -611,6 +614,13 @@ func directiveLine(text string) (line string, index int, ok bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// isAllow reports whether rest, a comment line after "cachegen", is cachegen-vet's
+// ":allow" directive.
+func isAllow(rest string) bool {
+	word, ok := strings.CutPrefix(rest, allowDirective[len("//cachegen"):])
+	return ok && (word == "" || strings.ContainsRune(" \t\r\n", rune(word[0])))
 }
 
 // misplacedDirectives reports every comment of file that reads as a cachegen directive but

@@ -16,8 +16,11 @@
 // a captured variable produces values that the key does not describe, and the cache then
 // serves one program state's results to another. This is the rule that wasmtime's cache
 // enforces by taking a plain fn(T) pointer, which cannot capture anything; Go's func values
-// cannot express it, so it is a convention that code review must check. What the key does
-// not need to contain is the program itself: entries are separated by version (below).
+// cannot express it, so the analyzer cmd/cachegen-vet checks it: it reports a compute that
+// captures, is a method value, or reads (itself or through the functions of the module it
+// calls) a package variable assigned after init, ctx.Value, the environment, the clock, random
+// numbers, the file system, the network or other processes. What the key does not need to
+// contain is the program itself: entries are separated by version (below).
 //
 // # Identity
 //

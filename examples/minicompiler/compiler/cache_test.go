@@ -239,6 +239,7 @@ func TestProgramRoundTrip(t *testing.T) {
 func TestVerifyCatchesAnIncompleteKey(t *testing.T) {
 	var optLevel atomic.Int64 // what the key leaves out
 	incomplete := func(ctx context.Context, o Options) (Program, error) {
+		//cachegen:allow the key leaves the level out on purpose, for verify mode to catch
 		o.OptLevel = int(optLevel.Load())
 		return Compile(ctx, o)
 	}

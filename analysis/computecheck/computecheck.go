@@ -1,0 +1,494 @@
+// Package computecheck defines an analyzer that proves a compute function passed to
+// cache.Load depends on its key alone: it reports the ways a compute can read something that
+// the key does not hold.
+//
+// The key's generated HashKey makes the key complete; this analyzer checks the other half of
+// the contract, which Go cannot express in a type: that compute cannot see anything else. It
+// reports, at the compute passed to cache.Load (or to a helper that passes its parameter to
+// cache.Load, at the helper's callers):
+//
+//   - a function literal that refers to a variable of an enclosing function (a capture);
+//     constants and package-level functions are fine;
+//   - a method value, which binds its receiver;
+//   - a compute made by a call, whose closure can capture the call's arguments, unless the
+//     called function of the package visibly returns a top-level function or a literal that
+//     captures nothing;
+//   - a read, by compute or by a function of the module it calls or refers to, of a
+//     package-level variable that is assigned, incremented, has its address taken, or has
+//     an element or field assigned anywhere other than its declaration and init functions;
+//   - a read of an ambient input, by compute or by what it calls in the module: the
+//     environment, the clock, random numbers, the file system, the network, other processes,
+//     the command line and standard input (os.Getenv, time.Now, math/rand, os.ReadFile,
+//     net/http, os/exec, os.Args, ...); embed.FS is part of the program and fine;
+//   - ctx.Value, whose values are not in the key.
+//
+// Calls are followed across the packages of the module with analysis facts. Calls of
+// interface methods and of function values that the analyzer cannot resolve are not
+// followed (precision over recall), nor are functions of other modules; the standard library
+// is described by a table of the functions that read ambient inputs, and every other standard
+// function (strings, sort, bytes, math, strconv, fmt.Sprintf, ...) depends on its arguments.
+//
+// A justified exception is written //cachegen:allow <reason> on the reported line or the
+// line above, or on the line of the read itself (or the line above) in the function that
+// reads; an exception without a reason is itself reported.
+package computecheck
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+)
+
+// cachePath is the import path of the package that declares Load.
+const cachePath = "github.com/cachegen/cachegen/runtime/cache"
+
+// Analyzer reports the ways a compute function passed to cache.Load can depend on something
+// that is not in its key.
+var Analyzer = &analysis.Analyzer{
+	Name: "cachegenvet",
+	Doc: "check that a compute passed to cache.Load reads only its key\n\n" +
+		"A compute function passed to cache.Load (directly, or through a helper that passes its " +
+		"parameter to cache.Load) must derive its result from its key alone, or the cache serves " +
+		"one input's result for another. cachegenvet reports a compute that captures variables of " +
+		"an enclosing function, is a method value (which binds its receiver) or is made by a call, " +
+		"and a compute that, itself or through the functions of the module it calls, reads a " +
+		"package-level variable assigned outside its declaration and init, ctx.Value, or an " +
+		"ambient input: the environment, the clock, random numbers, the file system, the network, " +
+		"other processes, the command line or standard input. Interface calls and unresolved " +
+		"function values are not followed. Write //cachegen:allow <reason> on the reported line " +
+		"or the line above for a justified exception.",
+	URL:       "https://pkg.go.dev/github.com/cachegen/cachegen/analysis/computecheck",
+	Run:       run,
+	FactTypes: []analysis.Fact{new(funcFact), new(helperFact), new(pkgFact)},
+}
+
+// maxVia bounds the chain of functions a message names.
+const maxVia = 4
+
+type write struct {
+	v   *types.Var
+	pos token.Pos
+}
+
+type checker struct {
+	pass   *analysis.Pass
+	allows map[string]map[int]bool // file name → line → the allow comment there has a reason
+	decls  map[*types.Func]*ast.FuncDecl
+	// assigns holds, for each variable, the expressions assigned to it; unresolved marks the
+	// variables assigned in ways not recorded there.
+	assigns    map[*types.Var][]ast.Expr
+	unresolved map[*types.Var]bool
+	writes     []write
+	assigned   map[*ast.Ident]bool // identifiers that are assigned to (x = ...), not read
+	helpers    map[*types.Func]int
+	summaries  map[*types.Func][]effect
+	mutable    map[string]varRef // "pkgpath.Name" → where it is assigned
+	reads      map[string]varRef
+	reported   map[string]bool
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	if isStd(pass) {
+		return nil, nil
+	}
+	c := &checker{
+		pass:       pass,
+		allows:     map[string]map[int]bool{},
+		decls:      map[*types.Func]*ast.FuncDecl{},
+		assigns:    map[*types.Var][]ast.Expr{},
+		unresolved: map[*types.Var]bool{},
+		helpers:    map[*types.Func]int{},
+		summaries:  map[*types.Func][]effect{},
+		mutable:    map[string]varRef{},
+		reads:      map[string]varRef{},
+		reported:   map[string]bool{},
+		assigned:   map[*ast.Ident]bool{},
+	}
+	c.collect()
+	c.findHelpers()
+	fact := &pkgFact{}
+	seen := map[string]bool{}
+	for _, w := range c.writes {
+		r := c.ref(w.v, w.pos)
+		if k := r.Pkg + "." + r.Name; !seen[k] {
+			seen[k] = true
+			fact.Writes = append(fact.Writes, r)
+			c.mutable[k] = r
+		}
+	}
+	// Functions of other modules are not summarised: the check follows calls within the
+	// module, and a dependency's module is not the one being checked.
+	if inScope(pass) {
+		c.reportAllowsWithoutReason()
+		c.summarise()
+		for _, f := range pass.AllPackageFacts() {
+			if pf, ok := f.Fact.(*pkgFact); ok {
+				for _, w := range pf.Writes {
+					if k := w.Pkg + "." + w.Name; c.mutable[k] == (varRef{}) {
+						c.mutable[k] = w
+					}
+				}
+			}
+		}
+		c.checkCalls()
+		c.checkImporterWrites()
+		for _, r := range c.reads {
+			fact.Reads = append(fact.Reads, r)
+		}
+		sortRefs(fact.Reads)
+	}
+	if len(fact.Writes) > 0 || len(fact.Reads) > 0 {
+		pass.ExportPackageFact(fact)
+	}
+	return nil, nil
+}
+
+// isStd reports whether pass analyzes a package of the standard library, which the table in
+// ambient.go describes instead.
+func isStd(pass *analysis.Pass) bool {
+	if pass.Module != nil && pass.Module.Path != "" {
+		return false
+	}
+	return isStdPath(pass.Pkg.Path())
+}
+
+// isStd reports whether pkg belongs to the standard library: its path's first element has no
+// dot, and it is neither the package being analyzed nor one of its module.
+func (c *checker) isStd(pkg *types.Package) bool {
+	if pkg == c.pass.Pkg {
+		return false
+	}
+	if m := c.pass.Module; m != nil && m.Path != "" && (pkg.Path() == m.Path || strings.HasPrefix(pkg.Path(), m.Path+"/")) {
+		return false
+	}
+	return isStdPath(pkg.Path())
+}
+
+func isStdPath(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// inScope reports whether the package belongs to a module being checked (a main or
+// workspace module, or no module at all) rather than to a versioned dependency.
+func inScope(pass *analysis.Pass) bool {
+	return pass.Module == nil || pass.Module.Path == "" || pass.Module.Version == ""
+}
+
+// collect records the package's function declarations, its allow comments, what is assigned
+// to each variable, and the writes to package-level variables outside init.
+func (c *checker) collect() {
+	info := c.pass.TypesInfo
+	for _, file := range c.pass.Files {
+		for _, cg := range file.Comments {
+			for _, cm := range cg.List {
+				if reason, ok := allowReason(cm.Text); ok {
+					p := c.pass.Fset.Position(cm.Slash)
+					if c.allows[p.Filename] == nil {
+						c.allows[p.Filename] = map[int]bool{}
+					}
+					c.allows[p.Filename][p.Line] = reason != ""
+				}
+			}
+		}
+		for _, d := range file.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok {
+				if fn, ok := info.Defs[fd.Name].(*types.Func); ok && fd.Body != nil {
+					c.decls[fn] = fd
+				}
+			}
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.AssignStmt:
+				if n.Tok == token.ASSIGN {
+					for _, lhs := range n.Lhs {
+						switch x := ast.Unparen(lhs).(type) {
+						case *ast.Ident:
+							c.assigned[x] = true
+						case *ast.SelectorExpr: // pkg.Var
+							if info.Selections[x] == nil {
+								c.assigned[x.Sel] = true
+							}
+						}
+					}
+				}
+				for i, lhs := range n.Lhs {
+					v := c.identVar(lhs)
+					if v == nil {
+						continue
+					}
+					if (n.Tok == token.ASSIGN || n.Tok == token.DEFINE) && len(n.Lhs) == len(n.Rhs) {
+						c.assigns[v] = append(c.assigns[v], n.Rhs[i])
+					} else {
+						c.unresolved[v] = true
+					}
+				}
+			case *ast.ValueSpec:
+				for i, name := range n.Names {
+					if v, ok := info.Defs[name].(*types.Var); ok {
+						if len(n.Values) == len(n.Names) {
+							c.assigns[v] = append(c.assigns[v], n.Values[i])
+						} else if len(n.Values) > 0 {
+							c.unresolved[v] = true
+						}
+					}
+				}
+			case *ast.RangeStmt:
+				for _, e := range []ast.Expr{n.Key, n.Value} {
+					if v := c.identVar(e); v != nil {
+						c.unresolved[v] = true
+					}
+				}
+			case *ast.UnaryExpr:
+				if n.Op == token.AND {
+					if v := c.identVar(n.X); v != nil {
+						c.unresolved[v] = true
+					}
+				}
+			}
+			return true
+		})
+		for _, d := range file.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil && !(fd.Recv == nil && fd.Name.Name == "init") {
+				c.collectWrites(fd.Body)
+			}
+		}
+	}
+}
+
+// collectWrites records the package-level variables that body assigns, increments, takes the
+// address of, or changes an element or field of.
+func (c *checker) collectWrites(body ast.Node) {
+	info := c.pass.TypesInfo
+	// aliases are the local variables that hold the address of (a part of) a package-level
+	// variable: a write through one is a write to the variable, and taking the address to
+	// read through it (info := &table[op]) is not.
+	aliases := map[*types.Var]*types.Var{}
+	aliased := map[ast.Expr]bool{}
+	add := func(e ast.Expr) {
+		v := c.rootVar(e)
+		if v == nil {
+			if l := c.rootLocal(e); l != nil {
+				v = aliases[l]
+			}
+		}
+		if v != nil {
+			c.writes = append(c.writes, write{v, e.Pos()})
+		}
+	}
+	alias := func(lhs, rhs ast.Expr) {
+		u, ok := ast.Unparen(rhs).(*ast.UnaryExpr)
+		if !ok || u.Op != token.AND {
+			return
+		}
+		l := c.identVar(lhs)
+		if v := c.rootVar(u.X); v != nil && l != nil && !isPkgLevel(l) {
+			aliases[l] = v
+			aliased[u] = true
+		}
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.ValueSpec:
+			if len(n.Names) == len(n.Values) {
+				for i := range n.Names {
+					alias(n.Names[i], n.Values[i])
+				}
+			}
+		case *ast.AssignStmt:
+			if len(n.Lhs) == len(n.Rhs) {
+				for i := range n.Lhs {
+					alias(n.Lhs[i], n.Rhs[i])
+				}
+			}
+			if n.Tok != token.DEFINE {
+				for _, lhs := range n.Lhs {
+					add(lhs)
+				}
+			}
+		case *ast.IncDecStmt:
+			add(n.X)
+		case *ast.RangeStmt:
+			if n.Tok == token.ASSIGN {
+				for _, e := range []ast.Expr{n.Key, n.Value} {
+					if e != nil {
+						add(e)
+					}
+				}
+			}
+		case *ast.UnaryExpr:
+			if n.Op == token.AND && !aliased[n] {
+				add(n.X)
+			}
+		case *ast.CallExpr:
+			if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok && len(n.Args) > 0 {
+				if b, ok := info.Uses[id].(*types.Builtin); ok {
+					switch b.Name() {
+					case "delete", "clear", "copy":
+						add(n.Args[0])
+					}
+				}
+			}
+			// A pointer method of the standard library's stateful types (a sync.Mutex, an
+			// atomic.Int64, a bytes.Buffer, a big.Int) called on a variable, which takes
+			// its address.
+			if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
+				if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && !s.Indirect() {
+					fn := s.Obj().(*types.Func)
+					_, ptrRecv := fn.Type().(*types.Signature).Recv().Type().(*types.Pointer)
+					_, ptrX := s.Recv().Underlying().(*types.Pointer)
+					if ptrRecv && !ptrX && fn.Pkg() != nil && statefulPkg[fn.Pkg().Path()] {
+						add(sel.X)
+					}
+				}
+			}
+		}
+		return true
+	})
+}
+
+// statefulPkg are the standard packages whose types' pointer methods change their receiver.
+var statefulPkg = set("sync", "sync/atomic", "bytes", "strings", "math/big", "container/list",
+	"container/ring", "hash/maphash")
+
+// rootVar returns the package-level variable (of a package outside the standard library)
+// that e designates or is an element, field or pointee of, or nil.
+func (c *checker) rootVar(e ast.Expr) *types.Var {
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.Ident:
+			return c.pkgVar(c.pass.TypesInfo.Uses[x])
+		case *ast.SelectorExpr:
+			if s := c.pass.TypesInfo.Selections[x]; s != nil {
+				if s.Kind() != types.FieldVal {
+					return nil
+				}
+				e = x.X
+				continue
+			}
+			return c.pkgVar(c.pass.TypesInfo.Uses[x.Sel])
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		default:
+			return nil
+		}
+	}
+}
+
+// rootLocal returns the local variable that e designates or is an element, field or pointee
+// of, or nil.
+func (c *checker) rootLocal(e ast.Expr) *types.Var {
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.Ident:
+			v := c.identVar(x)
+			if v == nil || isPkgLevel(v) {
+				return nil
+			}
+			return v
+		case *ast.SelectorExpr:
+			if s := c.pass.TypesInfo.Selections[x]; s == nil || s.Kind() != types.FieldVal {
+				return nil
+			}
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		default:
+			return nil
+		}
+	}
+}
+
+// pkgVar returns obj if it is a package-level variable of a package outside the standard
+// library.
+func (c *checker) pkgVar(obj types.Object) *types.Var {
+	v, ok := obj.(*types.Var)
+	if !ok || !isPkgLevel(v) || c.isStd(v.Pkg()) {
+		return nil
+	}
+	return v
+}
+
+func isPkgLevel(v *types.Var) bool {
+	return v.Pkg() != nil && !v.IsField() && v.Pkg().Scope().Lookup(v.Name()) == v
+}
+
+// identVar returns the variable an identifier (defined or used) designates.
+func (c *checker) identVar(e ast.Expr) *types.Var {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	if v, ok := c.pass.TypesInfo.Defs[id].(*types.Var); ok {
+		return v
+	}
+	v, _ := c.pass.TypesInfo.Uses[id].(*types.Var)
+	return v
+}
+
+// allowReason parses a //cachegen:allow comment.
+func allowReason(text string) (reason string, ok bool) {
+	rest, ok := strings.CutPrefix(text, "//cachegen:allow")
+	if !ok || rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+		return "", false
+	}
+	// A comment after the directive (//cachegen:allow // TODO) is not a reason.
+	if i := strings.Index(rest, " //"); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.TrimSpace(rest), true
+}
+
+func (c *checker) reportAllowsWithoutReason() {
+	for _, file := range c.pass.Files {
+		for _, cg := range file.Comments {
+			for _, cm := range cg.List {
+				if reason, ok := allowReason(cm.Text); ok && reason == "" {
+					c.pass.Reportf(cm.Slash, "//cachegen:allow needs a reason: write why this compute may read what is reported, as //cachegen:allow <reason>")
+				}
+			}
+		}
+	}
+}
+
+// allowed reports whether a //cachegen:allow with a reason is on pos's line or the line
+// above.
+func (c *checker) allowed(pos token.Pos) bool {
+	p := c.pass.Fset.Position(pos)
+	lines := c.allows[p.Filename]
+	return lines[p.Line] || lines[p.Line-1]
+}
+
+func (c *checker) report(pos token.Pos, format string, args ...any) {
+	if c.allowed(pos) {
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	k := fmt.Sprint(pos, msg)
+	if c.reported[k] {
+		return
+	}
+	c.reported[k] = true
+	c.pass.Report(analysis.Diagnostic{Pos: pos, Message: msg})
+}
+
+// ref describes v and a position of the package being analyzed.
+func (c *checker) ref(v *types.Var, pos token.Pos) varRef {
+	return varRef{Pkg: v.Pkg().Path(), Name: v.Name(), Pos: c.where(pos)}
+}
+
+// where returns pos as file:line, with the file's base name.
+func (c *checker) where(pos token.Pos) string {
+	p := c.pass.Fset.Position(pos)
+	return fmt.Sprintf("%s:%d", filepath.Base(p.Filename), p.Line)
+}

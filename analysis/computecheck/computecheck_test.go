@@ -1,0 +1,15 @@
+package computecheck_test
+
+import (
+	"testing"
+
+	"github.com/cachegen/cachegen/analysis/computecheck"
+	"golang.org/x/tools/go/analysis/analysistest"
+)
+
+func TestAnalyzer(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), computecheck.Analyzer,
+		"example.com/captures", "example.com/ambient", "example.com/globals",
+		"example.com/lib", "example.com/user", "example.com/wrap",
+	)
+}
