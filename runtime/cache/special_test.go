@@ -75,19 +75,24 @@ func TestDirectoryAtEntryPath(t *testing.T) {
 	}
 }
 
-// TestManyLoadsFewDescriptors: thousands of concurrent Loads of distinct keys, with a low
-// limit on open files, never run out of descriptors: the Cache bounds its open files.
-func TestManyLoadsFewDescriptors(t *testing.T) {
+// lowerFileLimit sets the process's limit on open files to n until t ends.
+func lowerFileLimit(t *testing.T, n uint64) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
 	}
 	low := lim
-	low.Cur = 256
+	low.Cur = n
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) })
+}
+
+// TestManyLoadsFewDescriptors: thousands of concurrent Loads of distinct keys, with a low
+// limit on open files, never run out of descriptors: the Cache bounds its open files.
+func TestManyLoadsFewDescriptors(t *testing.T) {
+	lowerFileLimit(t, 256)
 	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1, Sync: true})
 	// Count the stores writing at once, each made to take a moment: without a bound, about
 	// as many as there are Loads; with it, at most maxOpenFiles. (This machine's file system
@@ -133,16 +138,7 @@ func TestManyLoadsFewDescriptors(t *testing.T) {
 // process's, shared by its Caches: with 64 descriptors, half of them held by the program,
 // thousands of explained misses at once, through one Cache or twelve, cause no error.
 func TestExplainingFewDescriptors(t *testing.T) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	low := lim
-	low.Cur = 64
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	lowerFileLimit(t, 64)
 	held := t.TempDir()
 	for i := range 32 {
 		f, err := os.Create(filepath.Join(held, fmt.Sprint("held", i)))
