@@ -124,15 +124,17 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 		}
 		return
 	case KindInterface:
-		if !n.Msgp {
-			errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or leave it out of values with msg:\"-\"", at.path, ts)
-		}
+		// Even one whose methods are msgp's: decoding would call them on a nil interface.
+		errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or leave it out of values with msg:\"-\"", at.path, ts)
 		return
 	case KindCustom:
 		c.node(n.Under, at, errs, reported, reach)
 	case KindHashKey, KindForeignStruct, KindNamed, KindMarshal:
 		if n.Struct == nil && n.foreign(c.pkg.Types) && !foreignBasic(n) {
-			if !n.Msgp {
+			if via := promotedMsgp(n.Type); !n.Msgp && via != "" {
+				errs.add(at.pos, "%s: %s has msgp methods only by promotion from its embedded field %s, which serialize that field and drop the others; use a struct of your package with the same fields (it gets serializers), or leave it out of values with msg:\"-\"",
+					at.path, ts, via)
+			} else if !n.Msgp {
 				errs.add(at.pos, "%s: %s is declared in another package and has no msgp methods (DecodeMsg, EncodeMsg, MarshalMsg, UnmarshalMsg, Msgsize), so it cannot be serialized; use a type that has them, or leave it out of values with msg:\"-\"",
 					at.path, ts)
 			}
@@ -267,15 +269,42 @@ func msgpMapKey(t types.Type) bool {
 	return false
 }
 
-// hasMsgpMethods reports whether *t has the five msgp methods.
+// hasMsgpMethods reports whether the named type t declares msgp's five methods itself (on t
+// or *t). Methods promoted from an embedded field do not count, as for HashKey and the
+// encodings (hasOwnMethod): they serialize that field alone, and a round trip would drop the
+// others. An interface's methods do not count either: decoding needs a concrete value, and
+// the dynamic type would be lost.
 func hasMsgpMethods(t types.Type) bool {
+	if isInterface(t) {
+		return false
+	}
 	for _, m := range msgpMethods {
-		if obj, _, _ := types.LookupFieldOrMethod(t, true, nil, m); obj == nil {
+		if _, own := lookupMethod(t, true, m, anySignature); !own {
 			return false
 		}
 	}
 	return true
 }
+
+// promotedMsgp returns the embedded field of struct type t that msgp's five methods are
+// promoted from, or "" when t does not have them all by promotion.
+func promotedMsgp(t types.Type) string {
+	via := ""
+	for _, m := range msgpMethods {
+		obj, index, _ := types.LookupFieldOrMethod(t, true, nil, m)
+		st, ok := t.Underlying().(*types.Struct)
+		if obj == nil || len(index) < 2 || !ok {
+			return ""
+		}
+		if via == "" {
+			via = st.Field(index[0]).Name()
+		}
+	}
+	return via
+}
+
+// anySignature accepts every signature.
+func anySignature(*types.Signature) bool { return true }
 
 // msgpCode runs msgp's parser and generator in-process and returns the methods of the
 // structs in set, with limit constants. msgp reads syntax only, every type it is shown, and
