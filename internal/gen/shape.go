@@ -353,9 +353,18 @@ func (m *modeler) noteCycle(n *Node) {
 }
 
 // field builds the model of one field of the struct named owner, reading its cache tag.
+//
+// Only the tags of fields declared in the package being generated are read. A field of
+// another package's struct (hashed field by field, or adopted as type T other.S) carries
+// the tags its own author wrote, who may know nothing of cachegen ("cache" is a common tag
+// key): they are not the user's decisions, so they neither exclude a field nor make it a
+// set, and a tag that would be an error here is no error. The user excludes such a field
+// with exclude= on an adopting type's directive, or the whole field that holds the struct.
 func (m *modeler) field(v *types.Var, tag, owner string, excluded bool) *Field {
 	f := &Field{Var: v, Tag: tag, Pos: m.pkg.Fset.Position(v.Pos())}
-	f.Skip, f.Set = parseTag(tag, f.Pos, owner+"."+v.Name(), m.errs)
+	if v.Pkg() == m.pkg.Types {
+		f.Skip, f.Set = parseTag(tag, f.Pos, owner+"."+v.Name(), m.errs)
+	}
 	f.MsgSkip = msgSkipped(tag)
 	if excluded {
 		if f.Skip {

@@ -135,6 +135,11 @@ func main() {
 		fmt.Println("FAIL: a field excluded on the directive was hashed")
 		failed = true
 	}
+	// A foreign struct's own cache tags are its author's, not the user's: ignored.
+	differ("a foreign field tagged cache:\"-\" by its package", foreign.K{Tags: api.Tagged{Token: "a"}}, foreign.K{Tags: api.Tagged{Token: "b"}})
+	differ("the order of a foreign slice tagged cache:\"set\" by its package", foreign.K{Tags: api.Tagged{Order: []int{1, 2}}}, foreign.K{Tags: api.Tagged{Order: []int{2, 1}}})
+	differ("a foreign field tagged cache:\"ttl\" by its package", foreign.K{Tags: api.Tagged{TTL: 1}}, foreign.K{Tags: api.Tagged{TTL: 2}})
+	differ("an adopted field tagged cache:\"-\" by its package", foreign.Adopted{Token: "a"}, foreign.Adopted{Token: "b"})
 	// The trace names a field's declared type, and an enum's String beside its value.
 	var trace strings.Builder
 	th := keyhash.New()

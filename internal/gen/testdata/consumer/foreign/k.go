@@ -34,9 +34,10 @@ type K struct {
 	End     api.Endpoint // the same through an embedded pointer, nil in the zero value
 	Deep    api.Deep
 	Level   api.Level
-	AP      AddrPtr   // a named pointer to a type hashed by its encoding
-	FP      FloatPtr  // GobEncode, which keeps the precision that MarshalText drops
-	Lo      api.Lower // an unexported named basic type, through an exported alias
+	AP      AddrPtr    // a named pointer to a type hashed by its encoding
+	FP      FloatPtr   // GobEncode, which keeps the precision that MarshalText drops
+	Lo      api.Lower  // an unexported named basic type, through an exported alias
+	Tags    api.Tagged // a foreign struct's own cache tags are ignored
 }
 
 // AddrPtr is a named pointer type: its method set is empty.
@@ -75,6 +76,11 @@ func hashHidden(h *keyhash.Hasher, v api.Hidden) {
 //
 //cachegen:key exclude=OnLoad,Cache
 type Options api.Options
+
+// Adopted adopts a struct whose author tagged a field cache:"-": the tag is not the user's.
+//
+//cachegen:key
+type Adopted api.TaggedOptions
 
 // V is a value holding foreign enums.
 //

@@ -126,3 +126,19 @@ type lower int8
 
 // Lower is how other packages name lower.
 type Lower = lower
+
+// Tagged carries cache tags of its own author, who knows nothing of cachegen: they are not
+// the key's user's decisions, and are ignored.
+type Tagged struct {
+	A     int
+	Token string `cache:"-"`
+	Order []int  `cache:"set"`
+	TTL   int    `cache:"ttl"`
+}
+
+// TaggedOptions is Tagged adopted by the user (type T api.TaggedOptions): its tags are
+// ignored too.
+type TaggedOptions struct {
+	Token string `cache:"-"`
+	N     int
+}
