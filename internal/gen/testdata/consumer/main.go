@@ -140,6 +140,7 @@ func main() {
 	differ("the order of a foreign slice tagged cache:\"set\" by its package", foreign.K{Tags: api.Tagged{Order: []int{1, 2}}}, foreign.K{Tags: api.Tagged{Order: []int{2, 1}}})
 	differ("a foreign field tagged cache:\"ttl\" by its package", foreign.K{Tags: api.Tagged{TTL: 1}}, foreign.K{Tags: api.Tagged{TTL: 2}})
 	differ("an adopted field tagged cache:\"-\" by its package", foreign.Adopted{Token: "a"}, foreign.Adopted{Token: "b"})
+	differ("a field that a foreign type's own encoding covers beside an embedded one's", foreign.K{Zoned: api.Zoned{Zone: "a"}}, foreign.K{Zoned: api.Zoned{Zone: "b"}})
 	// The trace names a field's declared type, and an enum's String beside its value.
 	var trace strings.Builder
 	th := keyhash.New()

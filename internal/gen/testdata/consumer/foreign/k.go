@@ -38,6 +38,7 @@ type K struct {
 	FP      FloatPtr   // GobEncode, which keeps the precision that MarshalText drops
 	Lo      api.Lower  // an unexported named basic type, through an exported alias
 	Tags    api.Tagged // a foreign struct's own cache tags are ignored
+	Zoned   api.Zoned  // its own MarshalBinary, beside Inner's promoted one
 }
 
 // AddrPtr is a named pointer type: its method set is empty.
@@ -90,5 +91,6 @@ type V struct {
 	Loaders []api.Loader
 	ByExt   map[string]api.Loader
 	Target  api.Target
-	Lo      api.Lower // an unexported named basic type, through an exported alias
+	Lo      api.Lower    // an unexported named basic type, through an exported alias
+	WZ      api.WireZone // its own msgp methods, beside Wire's promoted ones
 }
