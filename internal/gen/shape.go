@@ -214,7 +214,7 @@ func (m *modeler) named(t *types.Named) *Node {
 		n.Kind = KindHashKey
 		return n
 	}
-	if _, basic := t.Underlying().(*types.Basic); foreign && !basic {
+	if foreign && !plainData(t.Underlying()) {
 		if method := roundTrip(t); method != "" {
 			n.Kind, n.Method = KindMarshal, method
 			return n
@@ -228,6 +228,25 @@ func (m *modeler) named(t *types.Named) *Node {
 	n.Kind = KindNamed
 	m.shapeOf(n, t)
 	return n
+}
+
+// plainData reports whether a named type whose underlying type is u is hashed by its value
+// even when it has an encoding: a basic type, or a slice or array of basic elements. Its
+// bytes are exact and total, where an encoding may normalise (net.IP's MarshalText gives the
+// 4- and 16-byte forms of an IPv4 address one text) or fail (an IP of 3 bytes), and a failing
+// encoding makes HashKey panic. Encodings are for what has structure: structs, pointers.
+func plainData(u types.Type) bool {
+	switch u := u.(type) {
+	case *types.Basic:
+		return true
+	case *types.Slice:
+		_, ok := u.Elem().Underlying().(*types.Basic)
+		return ok
+	case *types.Array:
+		_, ok := u.Elem().Underlying().(*types.Basic)
+		return ok
+	}
+	return false
 }
 
 // roundTrip returns the method that encodes t when t (or *t) declares both halves of a

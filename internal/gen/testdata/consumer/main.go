@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"math/big"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -141,6 +142,8 @@ func main() {
 	differ("a foreign field tagged cache:\"ttl\" by its package", foreign.K{Tags: api.Tagged{TTL: 1}}, foreign.K{Tags: api.Tagged{TTL: 2}})
 	differ("an adopted field tagged cache:\"-\" by its package", foreign.Adopted{Token: "a"}, foreign.Adopted{Token: "b"})
 	differ("a field that a foreign type's own encoding covers beside an embedded one's", foreign.K{Zoned: api.Zoned{Zone: "a"}}, foreign.K{Zoned: api.Zoned{Zone: "b"}})
+	differ("the 4- and 16-byte forms of a net.IP (its MarshalText gives both one text)", foreign.K{IP: net.IPv4(1, 2, 3, 4).To4()}, foreign.K{IP: net.IPv4(1, 2, 3, 4).To16()})
+	keyhash.Sum(foreign.K{IP: net.IP{1, 2, 3}}) // its MarshalText fails: it must not be called
 	// The trace names a field's declared type, and an enum's String beside its value.
 	var trace strings.Builder
 	th := keyhash.New()

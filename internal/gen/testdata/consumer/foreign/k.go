@@ -5,6 +5,7 @@ package foreign
 
 import (
 	"math/big"
+	"net"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -39,6 +40,7 @@ type K struct {
 	Lo      api.Lower  // an unexported named basic type, through an exported alias
 	Tags    api.Tagged // a foreign struct's own cache tags are ignored
 	Zoned   api.Zoned  // its own MarshalBinary, beside Inner's promoted one
+	IP      net.IP     // a named []byte with MarshalText: hashed as its bytes
 }
 
 // AddrPtr is a named pointer type: its method set is empty.
