@@ -350,8 +350,10 @@ func (m *modeler) shapeOf(n *Node, t *types.Named) {
 		m.stack = append(m.stack, frame{n, true})
 		n.Struct = m.pkg.add(t.Obj(), m)
 	} else {
+		// By shape: a function marked //cachegen:hash for string hashes strings, not a
+		// named type over string (type Name string), which is another type.
 		m.stack = append(m.stack, frame{n, false})
-		n.Under = m.node(t.Underlying())
+		n.Under = m.shape(t.Underlying())
 	}
 	m.stack = m.stack[:len(m.stack)-1]
 }
