@@ -247,8 +247,8 @@ type filePlan struct {
 	// ownGuards are the assertions that types of other packages still declare the methods
 	// generated code calls on them (ownMethodGuards).
 	ownGuards []jen.Code
-	msgp     map[*Struct]bool     // the structs that get msgp serializers
-	warnings ErrorList            // what does not stop generation
+	msgp      map[*Struct]bool // the structs that get msgp serializers
+	warnings  ErrorList        // what does not stop generation
 }
 
 // planFile decides which structs get which methods, and reports every problem. A struct a
