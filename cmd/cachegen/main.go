@@ -65,8 +65,14 @@
 //
 // # Field tags
 //
-//	cache:"-"   exclude the field from the key and the value; the generated doc comment lists it
+//	cache:"-"   exclude the field from the key (values keep it); the generated doc comment lists it
 //	cache:"set" hash a slice as an unordered set (duplicates count)
+//	msg:"-"     leave the field out of values (msgp's own tag)
+//
+// cache tags are read on fields declared in the package being generated only. The cache
+// tags of another package's struct (hashed field by field, or adopted as type T api.S) are
+// its author's, not yours, and are ignored: exclude such fields with exclude= on the
+// adopting type's directive.
 //
 // # Types
 //

@@ -144,6 +144,14 @@ func TestStaleGuardCoversNamedTypes(t *testing.T) {
 		{"foreign/api/api.go", "	Inline  struct{ A, B int }", "	Inline  struct{ A, B, C int }"},
 		{"foreign/api/api.go", "	LogLimit int", "	LogLimit int\n	Verbose bool"},
 		{"foreign/api/api.go", "type Target uint8", "type Target uint16"},
+		// Types of another package whose own methods generated code calls: losing them
+		// leaves the embedded field's promoted ones, which cover that field alone.
+		{"foreign/api/api.go", "func (z Zoned) MarshalBinary()", "func (z Zoned) marshalBinary()"},
+		{"foreign/api/api.go", "func (z *Zoned) UnmarshalBinary(", "func (z *Zoned) unmarshalBinary("},
+		{"foreign/api/api.go", "func (z Zoned) MarshalBinary() ([]byte, error) { return append([]byte{byte(z.A)}, z.Zone...), nil }\n\nfunc (z *Zoned) UnmarshalBinary(",
+			"func (z Zoned) MarshalText() ([]byte, error) { return append([]byte{byte(z.A)}, z.Zone...), nil }\n\nfunc (z *Zoned) UnmarshalText("},
+		{"foreign/api/api.go", "func (z WireZone) EncodeMsg(", "func (z WireZone) encodeMsg("},
+		{"foreign/api/api.go", "func (z *WireZone) UnmarshalMsg(", "func (z *WireZone) unmarshalMsg("},
 	}
 	for _, e := range edits {
 		t.Run(e.old, func(t *testing.T) {
@@ -156,6 +164,10 @@ func TestStaleGuardCoversNamedTypes(t *testing.T) {
 			}
 			if !strings.Contains(stderr, "_changed_run_go_generate") {
 				t.Fatalf("the build failed elsewhere than at a guard:\n%s", stderr)
+			}
+			// And cachegen -check, the guard of what the compiler cannot see, agrees.
+			if out, _, ok := c.run("go", "tool", "cachegen", "-check", "./..."); ok {
+				t.Fatalf("cachegen -check passed on a stale generated file:\n%s", out)
 			}
 		})
 	}

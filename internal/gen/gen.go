@@ -244,8 +244,11 @@ func writeAtomic(path string, content []byte) error {
 type filePlan struct {
 	hashKeys map[*Struct]jen.Code // the HashKey method of each key
 	helpers  []jen.Code           // the helper functions of recursive types
-	msgp     map[*Struct]bool     // the structs that get msgp serializers
-	warnings ErrorList            // what does not stop generation
+	// ownGuards are the assertions that types of other packages still declare the methods
+	// generated code calls on them (ownMethodGuards).
+	ownGuards []jen.Code
+	msgp      map[*Struct]bool // the structs that get msgp serializers
+	warnings  ErrorList        // what does not stop generation
 }
 
 // planFile decides which structs get which methods, and reports every problem. A struct a
@@ -333,6 +336,7 @@ func planFile(pkg *Package) (*filePlan, ErrorList) {
 			pkg.arrayLengths(n.Named.Origin().Obj(), &errs)
 		}
 	}
+	plan.ownGuards = ownMethodGuards(pkg, plan, keys.names)
 	return plan, errs
 }
 
@@ -402,6 +406,10 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 		f.Add(h)
 	}
 	for _, g := range namedGuard(guardedNodes(generated), pkg.code) {
+		f.Line()
+		f.Add(g)
+	}
+	for _, g := range plan.ownGuards {
 		f.Line()
 		f.Add(g)
 	}

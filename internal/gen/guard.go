@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"go/types"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -300,4 +301,128 @@ func (c *coder) signature(sig *types.Signature) *jen.Statement {
 		s = s.Params(tuple(res, false)...)
 	}
 	return s
+}
+
+// decodingHalf maps each encoding method roundTrip picks to its decoding half.
+var decodingHalf = map[string]string{
+	"MarshalBinary": "UnmarshalBinary",
+	"GobEncode":     "GobDecode",
+	"MarshalText":   "UnmarshalText",
+}
+
+// ownMethodGuards returns the assertions that each type of another package whose methods
+// the generated code calls, rather than reading its fields, still declares them itself: the
+// encoding a key is hashed by (with its decoding half, which makes it injective) and the
+// msgp methods a value is serialized by. A struct-shape guard cannot see a method go away,
+// and neither can a method expression on the type or an interface assertion: after
+// type Wr struct{ Inner; Zone string } loses its own MarshalBinary, x.W.MarshalBinary() still
+// compiles, through the method promoted from Inner, which encodes Inner alone.
+//
+// What does see it is Go's rule for selectors: a method or field is found at the shallowest
+// depth, and two at that depth are ambiguous. Each type T gets a struct embedding T beside a
+// decoy that holds a field named after each method, one level deeper than T's own methods:
+//
+//	type dep_Wr_methods_changed_run_go_generate struct {
+//		dep.Wr
+//		cachegenNotOwn // struct{ cachegenDecoy }; cachegenDecoy has a field MarshalBinary
+//	}
+//	var _ = (*dep_Wr_methods_changed_run_go_generate).MarshalBinary
+//
+// compiles while Wr declares MarshalBinary (depth 1); when Wr has it by promotion from an
+// embedded field (depth 2), the selector is ambiguous; when it is deeper or gone, the
+// selector finds the decoy's field, not a method. Either way the build fails at a name
+// that says what to do.
+func ownMethodGuards(pkg *Package, plan *filePlan, names *identSet) []jen.Code {
+	c := pkg.code
+	type guarded struct {
+		n       *Node
+		methods []string
+	}
+	var list []*guarded
+	byNode := map[*Node]*guarded{}
+	add := func(n *Node, methods ...string) {
+		if mentionsTypeParam(n.Type) || !c.nameable(n.Type) {
+			return // no package-level declaration can name it
+		}
+		g := byNode[n]
+		if g == nil {
+			g = &guarded{n: n}
+			byNode[n] = g
+			list = append(list, g)
+		}
+		for _, m := range methods {
+			if !slices.Contains(g.methods, m) {
+				g.methods = append(g.methods, m)
+			}
+		}
+	}
+	for _, s := range pkg.Structs {
+		isKey, isValue := plan.hashKeys[s] != nil, plan.msgp[s]
+		if !isKey && !isValue {
+			continue
+		}
+		seen := map[*Node]bool{}
+		for _, f := range s.Fields {
+			walkNodes(f.modelled(), seen, func(n *Node) bool {
+				switch {
+				case n.Kind == KindCustom:
+					return isValue // hashed by a function; serialized by its shape
+				case n.Kind == KindMarshal && isKey:
+					add(n, n.Method, decodingHalf[n.Method])
+				}
+				if isValue && n.Msgp && n.Struct == nil && n.foreign(pkg.Types) && !isInterface(n.Type) {
+					add(n, msgpMethods...)
+				}
+				return n.Kind != KindMarshal
+			})
+		}
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	outer, decoy := names.fresh("cachegenNotOwn"), names.fresh("cachegenDecoy")
+	var all []string
+	var out []jen.Code
+	for _, g := range list {
+		obj := g.n.Named.Obj()
+		name := names.fresh(obj.Pkg().Name() + "_" + obj.Name() + "_methods_changed_run_go_generate")
+		exprs := make([]jen.Code, len(g.methods))
+		for i, m := range g.methods {
+			exprs[i] = jen.Id("_").Op("=").Parens(jen.Op("*").Id(name)).Dot(m)
+			if !slices.Contains(all, m) {
+				all = append(all, m)
+			}
+		}
+		out = append(out, comments(wrapComment(fmt.Sprintf("A compile error below means %s no longer declares %s itself: it lost a method, or has it only by promotion from an embedded field, which would cover that field alone. Run `go generate` to update this file.",
+			typeString(g.n.Named, pkg.Types), strings.Join(g.methods, ", ")))).
+			Type().Id(name).Struct(c.typ(g.n.Type), jen.Id(outer)).
+			Line().Var().Defs(exprs...))
+	}
+	slices.Sort(all)
+	fields := make([]jen.Code, len(all))
+	for i, m := range all {
+		fields[i] = jen.Id(m).Struct()
+	}
+	out = append(out, comments(wrapComment(fmt.Sprintf("%s holds, one level below the types embedded beside it above, a field named after each method guarded there: a method promoted into such a type is then ambiguous, and a missing one is a field, so that neither compiles.", outer))).
+		Type().Id(outer).Struct(jen.Id(decoy)).
+		Line().Line().Type().Id(decoy).Struct(fields...))
+	return out
+}
+
+// wrapComment breaks text into lines of at most 95 bytes, at spaces.
+func wrapComment(text string) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(text) {
+		if i > 0 && n+1+len(w) > 95 {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }

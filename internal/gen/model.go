@@ -554,6 +554,7 @@ func directives(doc *ast.CommentGroup, fset *token.FileSet, used map[*ast.Commen
 			continue
 		}
 		pos := fset.Position(c.Pos())
+		var mine []string // this directive's: each may say exclude=A of its own
 		for _, opt := range strings.Fields(opts) {
 			names, ok := strings.CutPrefix(opt, "exclude=")
 			if !ok {
@@ -565,10 +566,13 @@ func directives(doc *ast.CommentGroup, fset *token.FileSet, used map[*ast.Commen
 				switch {
 				case !token.IsIdentifier(name):
 					errs.add(pos, "exclude=%s: %q is not a field name", names, name)
-				case slices.Contains(a.exclude, name):
+				case slices.Contains(mine, name):
 					errs.add(pos, "exclude=%s names %s twice", names, name)
 				default:
-					a.exclude = append(a.exclude, name)
+					mine = append(mine, name)
+					if !slices.Contains(a.exclude, name) {
+						a.exclude = append(a.exclude, name)
+					}
 				}
 			}
 		}

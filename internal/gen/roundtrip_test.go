@@ -119,6 +119,25 @@ func TestKeyRoundTrip(t *testing.T) { roundTrip[values.Options](t, 100) }
 // TestTaggedRoundTrip covers tagged anonymous structs, an embedded alias and a blank field.
 func TestTaggedRoundTrip(t *testing.T) { roundTrip[values.Tagged](t, 100) }
 
+// TestPromotedMsgpRoundTrip: a struct of the package that has msgp methods only by
+// promotion from an embedded field gets serializers of its own; the promoted ones would drop
+// its other fields.
+func TestPromotedMsgpRoundTrip(t *testing.T) {
+	roundTrip[values.Holder](t, 50)
+	in := values.Holder{W: values.Wrapped{Wire: values.Wire{A: 1}, Extra: "x"}, N: 2}
+	b, err := in.MarshalMsg(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got values.Holder
+	if _, err := got.UnmarshalMsg(b); err != nil {
+		t.Fatal(err)
+	}
+	if got != in {
+		t.Errorf("round trip of %+v gave %+v", in, got)
+	}
+}
+
 // TestKeyExclusionsAreSerialized: cache:"-" and exclude= leave fields out of the key only; a
 // value keeps them, so that a hit returns what a miss computed. Only msg:"-" drops one.
 func TestKeyExclusionsAreSerialized(t *testing.T) {

@@ -214,7 +214,7 @@ func (m *modeler) named(t *types.Named) *Node {
 		n.Kind = KindHashKey
 		return n
 	}
-	if _, basic := t.Underlying().(*types.Basic); foreign && !basic {
+	if foreign && !plainData(t.Underlying()) {
 		if method := roundTrip(t); method != "" {
 			n.Kind, n.Method = KindMarshal, method
 			return n
@@ -228,6 +228,25 @@ func (m *modeler) named(t *types.Named) *Node {
 	n.Kind = KindNamed
 	m.shapeOf(n, t)
 	return n
+}
+
+// plainData reports whether a named type whose underlying type is u is hashed by its value
+// even when it has an encoding: a basic type, or a slice or array of basic elements. Its
+// bytes are exact and total, where an encoding may normalise (net.IP's MarshalText gives the
+// 4- and 16-byte forms of an IPv4 address one text) or fail (an IP of 3 bytes), and a failing
+// encoding makes HashKey panic. Encodings are for what has structure: structs, pointers.
+func plainData(u types.Type) bool {
+	switch u := u.(type) {
+	case *types.Basic:
+		return true
+	case *types.Slice:
+		_, ok := u.Elem().Underlying().(*types.Basic)
+		return ok
+	case *types.Array:
+		_, ok := u.Elem().Underlying().(*types.Basic)
+		return ok
+	}
+	return false
 }
 
 // roundTrip returns the method that encodes t when t (or *t) declares both halves of a
@@ -331,8 +350,10 @@ func (m *modeler) shapeOf(n *Node, t *types.Named) {
 		m.stack = append(m.stack, frame{n, true})
 		n.Struct = m.pkg.add(t.Obj(), m)
 	} else {
+		// By shape: a function marked //cachegen:hash for string hashes strings, not a
+		// named type over string (type Name string), which is another type.
 		m.stack = append(m.stack, frame{n, false})
-		n.Under = m.node(t.Underlying())
+		n.Under = m.shape(t.Underlying())
 	}
 	m.stack = m.stack[:len(m.stack)-1]
 }
@@ -353,9 +374,18 @@ func (m *modeler) noteCycle(n *Node) {
 }
 
 // field builds the model of one field of the struct named owner, reading its cache tag.
+//
+// Only the tags of fields declared in the package being generated are read. A field of
+// another package's struct (hashed field by field, or adopted as type T other.S) carries
+// the tags its own author wrote, who may know nothing of cachegen ("cache" is a common tag
+// key): they are not the user's decisions, so they neither exclude a field nor make it a
+// set, and a tag that would be an error here is no error. The user excludes such a field
+// with exclude= on an adopting type's directive, or the whole field that holds the struct.
 func (m *modeler) field(v *types.Var, tag, owner string, excluded bool) *Field {
 	f := &Field{Var: v, Tag: tag, Pos: m.pkg.Fset.Position(v.Pos())}
-	f.Skip, f.Set = parseTag(tag, f.Pos, owner+"."+v.Name(), m.errs)
+	if v.Pkg() == m.pkg.Types {
+		f.Skip, f.Set = parseTag(tag, f.Pos, owner+"."+v.Name(), m.errs)
+	}
 	f.MsgSkip = msgSkipped(tag)
 	if excluded {
 		if f.Skip {

@@ -38,6 +38,9 @@ const (
 // It walks the same model as the key emitter.
 type valueChecker struct {
 	pkg *Package
+	// adopted is the struct being checked when its fields are declared in another package
+	// (type O dep.S): they cannot be tagged msg:"-".
+	adopted *Struct
 	// path holds the named types being checked, outermost first, to find types that
 	// contain each other.
 	path []*types.Named
@@ -98,12 +101,17 @@ func (c *valueChecker) check(s *Struct, errs *ErrorList) []*Struct {
 			}
 			at := site{pos: f.Pos, path: s.path(f)}
 			checkMsgpTag(s.Type.Tag(i), f.Var.Type(), at, errs)
+			c.adopted = nil
+			if f.Adopted {
+				c.adopted = s
+			}
 			c.node(f.valNode(c.pkg.model, s.Name()), at, errs, reported, func(r *Struct, path string) {
 				if !r.Key && !r.Value && r.Via == "" {
 					r.Via = path
 				}
 				visit(r, site{pos: at.pos, path: path})
 			})
+			c.adopted = nil
 		}
 	}
 	visit(s, site{pos: s.Pos, path: s.Name()})
@@ -124,17 +132,19 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 		}
 		return
 	case KindInterface:
-		if !n.Msgp {
-			errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or leave it out of values with msg:\"-\"", at.path, ts)
-		}
+		// Even one whose methods are msgp's: decoding would call them on a nil interface.
+		errs.add(at.pos, "%s: interface type %s cannot be serialized: its dynamic type would be lost; use a concrete type, or %s", at.path, ts, c.leaveOut())
 		return
 	case KindCustom:
 		c.node(n.Under, at, errs, reported, reach)
 	case KindHashKey, KindForeignStruct, KindNamed, KindMarshal:
 		if n.Struct == nil && n.foreign(c.pkg.Types) && !foreignBasic(n) {
-			if !n.Msgp {
-				errs.add(at.pos, "%s: %s is declared in another package and has no msgp methods (DecodeMsg, EncodeMsg, MarshalMsg, UnmarshalMsg, Msgsize), so it cannot be serialized; use a type that has them, or leave it out of values with msg:\"-\"",
-					at.path, ts)
+			if via := promotedMsgp(n.Type); !n.Msgp && via != "" {
+				errs.add(at.pos, "%s: %s has msgp methods only by promotion from its embedded field %s, which serialize that field and drop the others; use a struct of your package with the same fields (it gets serializers), or %s",
+					at.path, ts, via, c.leaveOut())
+			} else if !n.Msgp {
+				errs.add(at.pos, "%s: %s is declared in another package and has no msgp methods (DecodeMsg, EncodeMsg, MarshalMsg, UnmarshalMsg, Msgsize), so it cannot be serialized; use a type that has them, or %s",
+					at.path, ts, c.leaveOut())
 			}
 			return
 		}
@@ -175,9 +185,9 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 	case KindBasic:
 		switch n.Basic {
 		case types.UnsafePointer:
-			errs.add(at.pos, "%s: unsafe.Pointer cannot be serialized; leave it out of values with msg:\"-\"", at.path)
+			errs.add(at.pos, "%s: unsafe.Pointer cannot be serialized; %s", at.path, c.leaveOut())
 		case types.Uintptr:
-			errs.add(at.pos, "%s: uintptr cannot be serialized (an address is meaningless in another process); use uint64, or leave it out of values with msg:\"-\"", at.path)
+			errs.add(at.pos, "%s: uintptr cannot be serialized (an address is meaningless in another process); use uint64, or %s", at.path, c.leaveOut())
 		}
 	case KindPointer:
 		switch n.Elem.Type.Underlying().(type) {
@@ -186,7 +196,7 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 			return
 		}
 		if _, ok := n.Elem.Type.Underlying().(*types.Pointer); ok {
-			errs.add(at.pos, "%s: a pointer to a pointer cannot round-trip (msgp writes a non-nil pointer to nil as nil); use one pointer, or leave it out of values with msg:\"-\"", at.path)
+			errs.add(at.pos, "%s: a pointer to a pointer cannot round-trip (msgp writes a non-nil pointer to nil as nil); use one pointer, or %s", at.path, c.leaveOut())
 			return
 		}
 		c.node(n.Elem, at, errs, reported, reach)
@@ -216,9 +226,9 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 			}
 		}
 	case KindFunc:
-		errs.add(at.pos, "%s: func type %s cannot be serialized; leave it out of values with msg:\"-\"", at.path, ts)
+		errs.add(at.pos, "%s: func type %s cannot be serialized; %s", at.path, ts, c.leaveOut())
 	case KindChan:
-		errs.add(at.pos, "%s: channel type %s cannot be serialized; leave it out of values with msg:\"-\"", at.path, ts)
+		errs.add(at.pos, "%s: channel type %s cannot be serialized; %s", at.path, ts, c.leaveOut())
 	case KindTypeParam:
 		errs.add(at.pos, "%s: type parameter %s cannot be serialized", at.path, ts)
 	}
@@ -267,15 +277,42 @@ func msgpMapKey(t types.Type) bool {
 	return false
 }
 
-// hasMsgpMethods reports whether *t has the five msgp methods.
+// hasMsgpMethods reports whether the named type t declares msgp's five methods itself (on t
+// or *t). Methods promoted from an embedded field do not count, as for HashKey and the
+// encodings (hasOwnMethod): they serialize that field alone, and a round trip would drop the
+// others. An interface's methods do not count either: decoding needs a concrete value, and
+// the dynamic type would be lost.
 func hasMsgpMethods(t types.Type) bool {
+	if isInterface(t) {
+		return false
+	}
 	for _, m := range msgpMethods {
-		if obj, _, _ := types.LookupFieldOrMethod(t, true, nil, m); obj == nil {
+		if _, own := lookupMethod(t, true, m, anySignature); !own {
 			return false
 		}
 	}
 	return true
 }
+
+// promotedMsgp returns the embedded field of struct type t that msgp's five methods are
+// promoted from, or "" when t does not have them all by promotion.
+func promotedMsgp(t types.Type) string {
+	via := ""
+	for _, m := range msgpMethods {
+		obj, index, _ := types.LookupFieldOrMethod(t, true, nil, m)
+		st, ok := t.Underlying().(*types.Struct)
+		if obj == nil || len(index) < 2 || !ok {
+			return ""
+		}
+		if via == "" {
+			via = st.Field(index[0]).Name()
+		}
+	}
+	return via
+}
+
+// anySignature accepts every signature.
+func anySignature(*types.Signature) bool { return true }
 
 // msgpCode runs msgp's parser and generator in-process and returns the methods of the
 // structs in set, with limit constants. msgp reads syntax only, every type it is shown, and
@@ -574,4 +611,14 @@ func guardUnmarshal(code []byte, prefix string) []byte {
 		out.Write(code)
 	}
 	return out.Bytes()
+}
+
+// leaveOut returns the fix that leaves a field out of values: msgp's tag, or, for a field of a
+// struct declared in another package, which cannot be tagged, a struct of the user's own.
+func (c *valueChecker) leaveOut() string {
+	if s := c.adopted; s != nil {
+		return fmt.Sprintf("leave it out of values with msg:\"-\", which a field of %s (declared in package %s) cannot carry: store a struct of your package with the fields you need instead of %s",
+			s.Name(), s.Type.Field(0).Pkg().Path(), s.Name())
+	}
+	return `leave it out of values with msg:"-"`
 }

@@ -141,3 +141,43 @@ func _() {
 		})(Tree_changed_run_go_generate)
 	}
 }
+
+// A compile error below means netip.Addr no longer declares MarshalBinary, UnmarshalBinary
+// itself: it lost a method, or has it only by promotion from an embedded field, which would cover
+// that field alone. Run `go generate` to update this file.
+type netip_Addr_methods_changed_run_go_generate struct {
+	netip.Addr
+	cachegenNotOwn
+}
+
+var (
+	_ = (*netip_Addr_methods_changed_run_go_generate).MarshalBinary
+	_ = (*netip_Addr_methods_changed_run_go_generate).UnmarshalBinary
+)
+
+// A compile error below means regexp.Regexp no longer declares MarshalText, UnmarshalText itself:
+// it lost a method, or has it only by promotion from an embedded field, which would cover that
+// field alone. Run `go generate` to update this file.
+type regexp_Regexp_methods_changed_run_go_generate struct {
+	regexp.Regexp
+	cachegenNotOwn
+}
+
+var (
+	_ = (*regexp_Regexp_methods_changed_run_go_generate).MarshalText
+	_ = (*regexp_Regexp_methods_changed_run_go_generate).UnmarshalText
+)
+
+// cachegenNotOwn holds, one level below the types embedded beside it above, a field named after
+// each method guarded there: a method promoted into such a type is then ambiguous, and a missing
+// one is a field, so that neither compiles.
+type cachegenNotOwn struct {
+	cachegenDecoy
+}
+
+type cachegenDecoy struct {
+	MarshalBinary   struct{}
+	MarshalText     struct{}
+	UnmarshalBinary struct{}
+	UnmarshalText   struct{}
+}

@@ -135,6 +135,20 @@ func (x Job) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
+// Holder: msgp serializers (annotated //cachegen:value).
+// Every field is serialized.
+
+// A compile error below means Holder has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Holder_changed_run_go_generate Holder
+	_ = (*struct {
+		W  Wrapped
+		Wi Wire
+		N  int
+	})(&Holder_changed_run_go_generate)
+}
+
 // Reloc: msgp serializers (reached from Artifact.Relocs[]).
 // Every field is serialized.
 
@@ -147,6 +161,19 @@ func _() {
 		Symbol string
 		Kind   uint8
 	})(&Reloc_changed_run_go_generate)
+}
+
+// Wrapped: msgp serializers (reached from Holder.W).
+// Every field is serialized.
+
+// A compile error below means Wrapped has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Wrapped_changed_run_go_generate Wrapped
+	_ = (*struct {
+		Wire
+		Extra string
+	})(&Wrapped_changed_run_go_generate)
 }
 
 // A compile error below means the underlying type of a named type that this file relies on
@@ -1741,6 +1768,263 @@ func (z *Artifact) Msgsize() (s int) {
 }
 
 // DecodeMsg implements msgp.Decodable
+func (z *Holder) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "W":
+			var zb0002 uint32
+			zb0002, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "W")
+				return
+			}
+			if zb0002 > cachegenlimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, err = dc.ReadMapKeyPtr()
+				if err != nil {
+					err = msgp.WrapError(err, "W")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "Wire":
+					err = z.W.Wire.DecodeMsg(dc)
+					if err != nil {
+						err = msgp.WrapError(err, "W", "Wire")
+						return
+					}
+				case "Extra":
+					z.W.Extra, err = dc.ReadString()
+					if err != nil {
+						err = msgp.WrapError(err, "W", "Extra")
+						return
+					}
+				default:
+					err = dc.Skip()
+					if err != nil {
+						err = msgp.WrapError(err, "W")
+						return
+					}
+				}
+			}
+		case "Wi":
+			err = z.Wi.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "Wi")
+				return
+			}
+		case "N":
+			z.N, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "N")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Holder) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 3
+	// write "W"
+	err = en.Append(0x83, 0xa1, 0x57)
+	if err != nil {
+		return
+	}
+	// map header, size 2
+	// write "Wire"
+	err = en.Append(0x82, 0xa4, 0x57, 0x69, 0x72, 0x65)
+	if err != nil {
+		return
+	}
+	err = z.W.Wire.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "W", "Wire")
+		return
+	}
+	// write "Extra"
+	err = en.Append(0xa5, 0x45, 0x78, 0x74, 0x72, 0x61)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.W.Extra)
+	if err != nil {
+		err = msgp.WrapError(err, "W", "Extra")
+		return
+	}
+	// write "Wi"
+	err = en.Append(0xa2, 0x57, 0x69)
+	if err != nil {
+		return
+	}
+	err = z.Wi.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "Wi")
+		return
+	}
+	// write "N"
+	err = en.Append(0xa1, 0x4e)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.N)
+	if err != nil {
+		err = msgp.WrapError(err, "N")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Holder) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 3
+	// string "W"
+	o = append(o, 0x83, 0xa1, 0x57)
+	// map header, size 2
+	// string "Wire"
+	o = append(o, 0x82, 0xa4, 0x57, 0x69, 0x72, 0x65)
+	o, err = z.W.Wire.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "W", "Wire")
+		return
+	}
+	// string "Extra"
+	o = append(o, 0xa5, 0x45, 0x78, 0x74, 0x72, 0x61)
+	o = msgp.AppendString(o, z.W.Extra)
+	// string "Wi"
+	o = append(o, 0xa2, 0x57, 0x69)
+	o, err = z.Wi.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "Wi")
+		return
+	}
+	// string "N"
+	o = append(o, 0xa1, 0x4e)
+	o = msgp.AppendInt(o, z.N)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Holder) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "W":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "W")
+				return
+			}
+			if zb0002 > cachegenlimitMaps || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "W")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "Wire":
+					bts, err = z.W.Wire.UnmarshalMsg(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "W", "Wire")
+						return
+					}
+				case "Extra":
+					z.W.Extra, bts, err = msgp.ReadStringBytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "W", "Extra")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "W")
+						return
+					}
+				}
+			}
+		case "Wi":
+			bts, err = z.Wi.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Wi")
+				return
+			}
+		case "N":
+			z.N, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "N")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Holder) Msgsize() (s int) {
+	s = 1 + 2 + 1 + 5 + z.W.Wire.Msgsize() + 6 + msgp.StringPrefixSize + len(z.W.Extra) + 3 + z.Wi.Msgsize() + 2 + msgp.IntSize
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
 func (z *Options) DecodeMsg(dc *msgp.Reader) (err error) {
 	var field []byte
 	_ = field
@@ -2551,5 +2835,145 @@ func (z *Tagged) Msgsize() (s int) {
 		s += 1 + 3 + msgp.IntSize + 5 + msgp.StringPrefixSize + len(z.Items[za0001].Name)
 	}
 	s += 2 + z.R.Msgsize()
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Wrapped) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Wire":
+			err = z.Wire.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "Wire")
+				return
+			}
+		case "Extra":
+			z.Extra, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Extra")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Wrapped) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "Wire"
+	err = en.Append(0x82, 0xa4, 0x57, 0x69, 0x72, 0x65)
+	if err != nil {
+		return
+	}
+	err = z.Wire.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "Wire")
+		return
+	}
+	// write "Extra"
+	err = en.Append(0xa5, 0x45, 0x78, 0x74, 0x72, 0x61)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Extra)
+	if err != nil {
+		err = msgp.WrapError(err, "Extra")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Wrapped) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "Wire"
+	o = append(o, 0x82, 0xa4, 0x57, 0x69, 0x72, 0x65)
+	o, err = z.Wire.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "Wire")
+		return
+	}
+	// string "Extra"
+	o = append(o, 0xa5, 0x45, 0x78, 0x74, 0x72, 0x61)
+	o = msgp.AppendString(o, z.Extra)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Wrapped) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Wire":
+			bts, err = z.Wire.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Wire")
+				return
+			}
+		case "Extra":
+			z.Extra, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Extra")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Wrapped) Msgsize() (s int) {
+	s = 1 + 5 + z.Wire.Msgsize() + 6 + msgp.StringPrefixSize + len(z.Extra)
 	return
 }

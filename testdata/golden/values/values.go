@@ -2,7 +2,11 @@
 // serializes.
 package values
 
-import "time"
+import (
+	"time"
+
+	"github.com/tinylib/msgp/msgp"
+)
 
 //go:generate go run github.com/cachegen/cachegen/cmd/cachegen
 
@@ -87,4 +91,41 @@ type Stamp struct {
 type Job struct {
 	Stamp Stamp
 	Name  string
+}
+
+// Wire has hand-written msgp methods.
+type Wire struct{ A int }
+
+// DecodeMsg implements msgp.Decodable.
+func (z *Wire) DecodeMsg(dc *msgp.Reader) (err error) { z.A, err = dc.ReadInt(); return err }
+
+// EncodeMsg implements msgp.Encodable.
+func (z Wire) EncodeMsg(en *msgp.Writer) error { return en.WriteInt(z.A) }
+
+// MarshalMsg implements msgp.Marshaler.
+func (z Wire) MarshalMsg(b []byte) ([]byte, error) { return msgp.AppendInt(b, z.A), nil }
+
+// UnmarshalMsg implements msgp.Unmarshaler.
+func (z *Wire) UnmarshalMsg(b []byte) (o []byte, err error) {
+	z.A, o, err = msgp.ReadIntBytes(b)
+	return o, err
+}
+
+// Msgsize implements msgp.Sizer.
+func (z Wire) Msgsize() int { return msgp.IntSize }
+
+// Wrapped has Wire's msgp methods only by promotion, which would drop Extra: it gets
+// serializers of its own.
+type Wrapped struct {
+	Wire
+	Extra string
+}
+
+// Holder holds a struct whose msgp methods are promoted, and one with its own.
+//
+//cachegen:value
+type Holder struct {
+	W  Wrapped
+	Wi Wire
+	N  int
 }

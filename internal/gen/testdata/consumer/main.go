@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"math/big"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"example.com/consumer/foreign/api"
 	"example.com/consumer/generic"
 	"example.com/consumer/group"
+	"example.com/consumer/hashfn"
 	"example.com/consumer/more"
 	"example.com/consumer/mutual"
 	"example.com/consumer/recursive"
@@ -51,6 +53,12 @@ func main() {
 	differ := func(what string, x, y keyhash.Key) {
 		if keyhash.Sum(x) == keyhash.Sum(y) {
 			fmt.Println("FAIL:", what, "does not change the digest")
+			failed = true
+		}
+	}
+	same := func(what string, x, y keyhash.Key) {
+		if keyhash.Sum(x) != keyhash.Sum(y) {
+			fmt.Println("FAIL:", what, "changes the digest")
 			failed = true
 		}
 	}
@@ -135,6 +143,19 @@ func main() {
 		fmt.Println("FAIL: a field excluded on the directive was hashed")
 		failed = true
 	}
+	// A foreign struct's own cache tags are its author's, not the user's: ignored.
+	differ("a foreign field tagged cache:\"-\" by its package", foreign.K{Tags: api.Tagged{Token: "a"}}, foreign.K{Tags: api.Tagged{Token: "b"}})
+	differ("the order of a foreign slice tagged cache:\"set\" by its package", foreign.K{Tags: api.Tagged{Order: []int{1, 2}}}, foreign.K{Tags: api.Tagged{Order: []int{2, 1}}})
+	differ("a foreign field tagged cache:\"ttl\" by its package", foreign.K{Tags: api.Tagged{TTL: 1}}, foreign.K{Tags: api.Tagged{TTL: 2}})
+	differ("an adopted field tagged cache:\"-\" by its package", foreign.Adopted{Token: "a"}, foreign.Adopted{Token: "b"})
+	differ("a field that a foreign type's own encoding covers beside an embedded one's", foreign.K{Zoned: api.Zoned{Zone: "a"}}, foreign.K{Zoned: api.Zoned{Zone: "b"}})
+	differ("the 4- and 16-byte forms of a net.IP (its MarshalText gives both one text)", foreign.K{IP: net.IPv4(1, 2, 3, 4).To4()}, foreign.K{IP: net.IPv4(1, 2, 3, 4).To16()})
+	keyhash.Sum(foreign.K{IP: net.IP{1, 2, 3}}) // its MarshalText fails: it must not be called
+	// A function marked //cachegen:hash hashes its type, not the named types over it.
+	same("a string hashed by its function", hashfn.K{S: "A"}, hashfn.K{S: "a"})
+	differ("a named string, not hashed by the function for string", hashfn.K{N: "A"}, hashfn.K{N: "a"})
+	same("a []string hashed by its function", hashfn.K{L: []string{"x"}}, hashfn.K{L: []string{"y"}})
+	differ("a named []string, not hashed by the function for []string", hashfn.K{A: hashfn.Args{"x"}}, hashfn.K{A: hashfn.Args{"y"}})
 	// The trace names a field's declared type, and an enum's String beside its value.
 	var trace strings.Builder
 	th := keyhash.New()

@@ -5,6 +5,7 @@ package foreign
 
 import (
 	"math/big"
+	"net"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -34,9 +35,12 @@ type K struct {
 	End     api.Endpoint // the same through an embedded pointer, nil in the zero value
 	Deep    api.Deep
 	Level   api.Level
-	AP      AddrPtr   // a named pointer to a type hashed by its encoding
-	FP      FloatPtr  // GobEncode, which keeps the precision that MarshalText drops
-	Lo      api.Lower // an unexported named basic type, through an exported alias
+	AP      AddrPtr    // a named pointer to a type hashed by its encoding
+	FP      FloatPtr   // GobEncode, which keeps the precision that MarshalText drops
+	Lo      api.Lower  // an unexported named basic type, through an exported alias
+	Tags    api.Tagged // a foreign struct's own cache tags are ignored
+	Zoned   api.Zoned  // its own MarshalBinary, beside Inner's promoted one
+	IP      net.IP     // a named []byte with MarshalText: hashed as its bytes
 }
 
 // AddrPtr is a named pointer type: its method set is empty.
@@ -76,6 +80,11 @@ func hashHidden(h *keyhash.Hasher, v api.Hidden) {
 //cachegen:key exclude=OnLoad,Cache
 type Options api.Options
 
+// Adopted adopts a struct whose author tagged a field cache:"-": the tag is not the user's.
+//
+//cachegen:key
+type Adopted api.TaggedOptions
+
 // V is a value holding foreign enums.
 //
 //cachegen:value
@@ -84,5 +93,6 @@ type V struct {
 	Loaders []api.Loader
 	ByExt   map[string]api.Loader
 	Target  api.Target
-	Lo      api.Lower // an unexported named basic type, through an exported alias
+	Lo      api.Lower    // an unexported named basic type, through an exported alias
+	WZ      api.WireZone // its own msgp methods, beside Wire's promoted ones
 }

@@ -3,10 +3,13 @@
 package api
 
 import (
+	"errors"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // EngineName is a named string of another package.
@@ -126,3 +129,96 @@ type lower int8
 
 // Lower is how other packages name lower.
 type Lower = lower
+
+// Tagged carries cache tags of its own author, who knows nothing of cachegen: they are not
+// the key's user's decisions, and are ignored.
+type Tagged struct {
+	A     int
+	Token string `cache:"-"`
+	Order []int  `cache:"set"`
+	TTL   int    `cache:"ttl"`
+}
+
+// TaggedOptions is Tagged adopted by the user (type T api.TaggedOptions): its tags are
+// ignored too.
+type TaggedOptions struct {
+	Token string `cache:"-"`
+	N     int
+}
+
+// Inner has an encoding of its own.
+type Inner struct{ A int }
+
+func (i Inner) MarshalBinary() ([]byte, error) { return []byte{byte(i.A)}, nil }
+
+func (i *Inner) UnmarshalBinary(b []byte) error {
+	if len(b) != 1 {
+		return errors.New("api.Inner: bad encoding")
+	}
+	i.A = int(b[0])
+	return nil
+}
+
+// Zoned embeds Inner and declares an encoding of its own, which covers Zone too. Should it
+// lose it, Inner's promoted one would encode Inner alone: the guard breaks the build.
+type Zoned struct {
+	Inner
+	Zone string
+}
+
+func (z Zoned) MarshalBinary() ([]byte, error) { return append([]byte{byte(z.A)}, z.Zone...), nil }
+
+func (z *Zoned) UnmarshalBinary(b []byte) error {
+	if len(b) < 1 {
+		return errors.New("api.Zoned: bad encoding")
+	}
+	z.A, z.Zone = int(b[0]), string(b[1:])
+	return nil
+}
+
+// Wire has hand-written msgp methods.
+type Wire struct{ A int }
+
+func (z *Wire) DecodeMsg(dc *msgp.Reader) (err error) { z.A, err = dc.ReadInt(); return err }
+func (z Wire) EncodeMsg(en *msgp.Writer) error        { return en.WriteInt(z.A) }
+func (z Wire) MarshalMsg(b []byte) ([]byte, error)    { return msgp.AppendInt(b, z.A), nil }
+func (z *Wire) UnmarshalMsg(b []byte) (o []byte, err error) {
+	z.A, o, err = msgp.ReadIntBytes(b)
+	return o, err
+}
+func (z Wire) Msgsize() int { return msgp.IntSize }
+
+// WireZone embeds Wire and declares msgp methods of its own, which cover Zone too.
+type WireZone struct {
+	Wire
+	Zone string
+}
+
+func (z *WireZone) DecodeMsg(dc *msgp.Reader) (err error) {
+	if z.A, err = dc.ReadInt(); err != nil {
+		return err
+	}
+	z.Zone, err = dc.ReadString()
+	return err
+}
+
+func (z WireZone) EncodeMsg(en *msgp.Writer) error {
+	if err := en.WriteInt(z.A); err != nil {
+		return err
+	}
+	return en.WriteString(z.Zone)
+}
+
+func (z WireZone) MarshalMsg(b []byte) ([]byte, error) {
+	return msgp.AppendString(msgp.AppendInt(b, z.A), z.Zone), nil
+}
+
+func (z *WireZone) UnmarshalMsg(b []byte) (o []byte, err error) {
+	if z.A, o, err = msgp.ReadIntBytes(b); err != nil {
+		return o, err
+	}
+	z.Zone, o, err = msgp.ReadStringBytes(o)
+	return o, err
+}
+
+func (z WireZone) Msgsize() int { return msgp.IntSize + msgp.StringPrefixSize + len(z.Zone) }
