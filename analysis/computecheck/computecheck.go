@@ -73,11 +73,14 @@ const maxVia = 4
 type write struct {
 	v   *types.Var
 	pos token.Pos
+	// how says how a write that is not an assignment changes the variable ("changed by
+	// math/rand.Rand.Intn"); "" for an assignment.
+	how string
 }
 
 type checker struct {
 	pass   *analysis.Pass
-	allows map[string]map[int]bool // file name → line → the allow comment there has a reason
+	allows map[string]map[int]allow // file name → line → the allow comment there
 	decls  map[*types.Func]*ast.FuncDecl
 	// assigns holds, for each variable, the expressions assigned to it; unresolved marks the
 	// variables assigned in ways not recorded there.
@@ -85,11 +88,33 @@ type checker struct {
 	unresolved map[*types.Var]bool
 	writes     []write
 	assigned   map[*ast.Ident]bool // identifiers that are assigned to (x = ...), not read
-	helpers    map[*types.Func]int
-	summaries  map[*types.Func][]effect
+	helpers    map[*types.Func]helperFact
+	summaries  map[types.Object][]effect
 	mutable    map[string]varRef // "pkgpath.Name" → where it is assigned
 	reads      map[string]varRef
 	reported   map[string]bool
+
+	// varInits are the initializers of the package's package-level variables, and what
+	// the functions run at initialisation (init, and the functions only initialisation
+	// calls) assign them: what a variable holds depends on what they read.
+	varInits map[*types.Var][]ast.Expr
+	// origins are the expressions each local variable is made from (assigned, or ranged
+	// over), to follow what an initialisation assigns back to what it read.
+	origins  map[*types.Var][]ast.Expr
+	initOnly map[*types.Func]bool
+	// pkgAliases are the package-level variables declared as the address of (a part of)
+	// another: a write through one is a write to the other.
+	pkgAliases map[*types.Var]*types.Var
+	// aliases are the local variables that hold the address of (a part of) a package-level
+	// variable.
+	aliases map[*types.Var]*types.Var
+	// localWritten are the local variables (parameters included) written through, and
+	// escaped those used other than to read a field, an element or the pointee.
+	localWritten map[*types.Var]bool
+	escaped      map[*types.Var]bool
+	// passedOn are the compute parameters of helpers that a literal passed to cache.Load
+	// calls: capturing one is passing compute on, checked at the helper's callers.
+	passedOn map[*types.Var]bool
 }
 
 func run(pass *analysis.Pass) (any, error) {
@@ -98,16 +123,25 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	c := &checker{
 		pass:       pass,
-		allows:     map[string]map[int]bool{},
+		allows:     map[string]map[int]allow{},
 		decls:      map[*types.Func]*ast.FuncDecl{},
 		assigns:    map[*types.Var][]ast.Expr{},
 		unresolved: map[*types.Var]bool{},
-		helpers:    map[*types.Func]int{},
-		summaries:  map[*types.Func][]effect{},
+		helpers:    map[*types.Func]helperFact{},
+		summaries:  map[types.Object][]effect{},
 		mutable:    map[string]varRef{},
 		reads:      map[string]varRef{},
 		reported:   map[string]bool{},
 		assigned:   map[*ast.Ident]bool{},
+
+		varInits:     map[*types.Var][]ast.Expr{},
+		origins:      map[*types.Var][]ast.Expr{},
+		initOnly:     map[*types.Func]bool{},
+		pkgAliases:   map[*types.Var]*types.Var{},
+		aliases:      map[*types.Var]*types.Var{},
+		localWritten: map[*types.Var]bool{},
+		escaped:      map[*types.Var]bool{},
+		passedOn:     map[*types.Var]bool{},
 	}
 	c.collect()
 	c.findHelpers()
@@ -115,6 +149,7 @@ func run(pass *analysis.Pass) (any, error) {
 	seen := map[string]bool{}
 	for _, w := range c.writes {
 		r := c.ref(w.v, w.pos)
+		r.How = w.how
 		if k := r.Pkg + "." + r.Name; !seen[k] {
 			seen[k] = true
 			fact.Writes = append(fact.Writes, r)
@@ -179,183 +214,6 @@ func isStdPath(path string) bool {
 func inScope(pass *analysis.Pass) bool {
 	return pass.Module == nil || pass.Module.Path == "" || pass.Module.Version == ""
 }
-
-// collect records the package's function declarations, its allow comments, what is assigned
-// to each variable, and the writes to package-level variables outside init.
-func (c *checker) collect() {
-	info := c.pass.TypesInfo
-	for _, file := range c.pass.Files {
-		for _, cg := range file.Comments {
-			for _, cm := range cg.List {
-				if reason, ok := allowReason(cm.Text); ok {
-					p := c.pass.Fset.Position(cm.Slash)
-					if c.allows[p.Filename] == nil {
-						c.allows[p.Filename] = map[int]bool{}
-					}
-					c.allows[p.Filename][p.Line] = reason != ""
-				}
-			}
-		}
-		for _, d := range file.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok {
-				if fn, ok := info.Defs[fd.Name].(*types.Func); ok && fd.Body != nil {
-					c.decls[fn] = fd
-				}
-			}
-		}
-		ast.Inspect(file, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.AssignStmt:
-				if n.Tok == token.ASSIGN {
-					for _, lhs := range n.Lhs {
-						switch x := ast.Unparen(lhs).(type) {
-						case *ast.Ident:
-							c.assigned[x] = true
-						case *ast.SelectorExpr: // pkg.Var
-							if info.Selections[x] == nil {
-								c.assigned[x.Sel] = true
-							}
-						}
-					}
-				}
-				for i, lhs := range n.Lhs {
-					v := c.identVar(lhs)
-					if v == nil {
-						continue
-					}
-					if (n.Tok == token.ASSIGN || n.Tok == token.DEFINE) && len(n.Lhs) == len(n.Rhs) {
-						c.assigns[v] = append(c.assigns[v], n.Rhs[i])
-					} else {
-						c.unresolved[v] = true
-					}
-				}
-			case *ast.ValueSpec:
-				for i, name := range n.Names {
-					if v, ok := info.Defs[name].(*types.Var); ok {
-						if len(n.Values) == len(n.Names) {
-							c.assigns[v] = append(c.assigns[v], n.Values[i])
-						} else if len(n.Values) > 0 {
-							c.unresolved[v] = true
-						}
-					}
-				}
-			case *ast.RangeStmt:
-				for _, e := range []ast.Expr{n.Key, n.Value} {
-					if v := c.identVar(e); v != nil {
-						c.unresolved[v] = true
-					}
-				}
-			case *ast.UnaryExpr:
-				if n.Op == token.AND {
-					if v := c.identVar(n.X); v != nil {
-						c.unresolved[v] = true
-					}
-				}
-			}
-			return true
-		})
-		for _, d := range file.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil && !(fd.Recv == nil && fd.Name.Name == "init") {
-				c.collectWrites(fd.Body)
-			}
-		}
-	}
-}
-
-// collectWrites records the package-level variables that body assigns, increments, takes the
-// address of, or changes an element or field of.
-func (c *checker) collectWrites(body ast.Node) {
-	info := c.pass.TypesInfo
-	// aliases are the local variables that hold the address of (a part of) a package-level
-	// variable: a write through one is a write to the variable, and taking the address to
-	// read through it (info := &table[op]) is not.
-	aliases := map[*types.Var]*types.Var{}
-	aliased := map[ast.Expr]bool{}
-	add := func(e ast.Expr) {
-		v := c.rootVar(e)
-		if v == nil {
-			if l := c.rootLocal(e); l != nil {
-				v = aliases[l]
-			}
-		}
-		if v != nil {
-			c.writes = append(c.writes, write{v, e.Pos()})
-		}
-	}
-	alias := func(lhs, rhs ast.Expr) {
-		u, ok := ast.Unparen(rhs).(*ast.UnaryExpr)
-		if !ok || u.Op != token.AND {
-			return
-		}
-		l := c.identVar(lhs)
-		if v := c.rootVar(u.X); v != nil && l != nil && !isPkgLevel(l) {
-			aliases[l] = v
-			aliased[u] = true
-		}
-	}
-	ast.Inspect(body, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.ValueSpec:
-			if len(n.Names) == len(n.Values) {
-				for i := range n.Names {
-					alias(n.Names[i], n.Values[i])
-				}
-			}
-		case *ast.AssignStmt:
-			if len(n.Lhs) == len(n.Rhs) {
-				for i := range n.Lhs {
-					alias(n.Lhs[i], n.Rhs[i])
-				}
-			}
-			if n.Tok != token.DEFINE {
-				for _, lhs := range n.Lhs {
-					add(lhs)
-				}
-			}
-		case *ast.IncDecStmt:
-			add(n.X)
-		case *ast.RangeStmt:
-			if n.Tok == token.ASSIGN {
-				for _, e := range []ast.Expr{n.Key, n.Value} {
-					if e != nil {
-						add(e)
-					}
-				}
-			}
-		case *ast.UnaryExpr:
-			if n.Op == token.AND && !aliased[n] {
-				add(n.X)
-			}
-		case *ast.CallExpr:
-			if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok && len(n.Args) > 0 {
-				if b, ok := info.Uses[id].(*types.Builtin); ok {
-					switch b.Name() {
-					case "delete", "clear", "copy":
-						add(n.Args[0])
-					}
-				}
-			}
-			// A pointer method of the standard library's stateful types (a sync.Mutex, an
-			// atomic.Int64, a bytes.Buffer, a big.Int) called on a variable, which takes
-			// its address.
-			if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
-				if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && !s.Indirect() {
-					fn := s.Obj().(*types.Func)
-					_, ptrRecv := fn.Type().(*types.Signature).Recv().Type().(*types.Pointer)
-					_, ptrX := s.Recv().Underlying().(*types.Pointer)
-					if ptrRecv && !ptrX && fn.Pkg() != nil && statefulPkg[fn.Pkg().Path()] {
-						add(sel.X)
-					}
-				}
-			}
-		}
-		return true
-	})
-}
-
-// statefulPkg are the standard packages whose types' pointer methods change their receiver.
-var statefulPkg = set("sync", "sync/atomic", "bytes", "strings", "math/big", "container/list",
-	"container/ring", "hash/maphash")
 
 // rootVar returns the package-level variable (of a package outside the standard library)
 // that e designates or is an element, field or pointee of, or nil.
@@ -436,6 +294,46 @@ func (c *checker) identVar(e ast.Expr) *types.Var {
 	return v
 }
 
+// An allow is a //cachegen:allow comment.
+type allow struct {
+	reason bool // it has a reason
+	alone  bool // it is alone on its line: it is about the next line
+}
+
+// collectAllows records file's allow comments.
+func (c *checker) collectAllows(file *ast.File) {
+	var src []byte
+	for _, cg := range file.Comments {
+		for _, cm := range cg.List {
+			reason, ok := allowReason(cm.Text)
+			if !ok {
+				continue
+			}
+			p := c.pass.Fset.Position(cm.Slash)
+			if src == nil {
+				src, _ = c.pass.ReadFile(p.Filename)
+			}
+			if c.allows[p.Filename] == nil {
+				c.allows[p.Filename] = map[int]allow{}
+			}
+			c.allows[p.Filename][p.Line] = allow{reason: reason != "", alone: aloneOnLine(src, p.Offset)}
+		}
+	}
+}
+
+// aloneOnLine reports whether only blanks precede offset on its line of src.
+func aloneOnLine(src []byte, offset int) bool {
+	if offset > len(src) {
+		return true
+	}
+	for i := offset - 1; i >= 0 && src[i] != '\n'; i-- {
+		if src[i] != ' ' && src[i] != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
 // allowReason parses a //cachegen:allow comment.
 func allowReason(text string) (reason string, ok bool) {
 	rest, ok := strings.CutPrefix(text, "//cachegen:allow")
@@ -449,24 +347,42 @@ func allowReason(text string) (reason string, ok bool) {
 	return strings.TrimSpace(rest), true
 }
 
+// misspeltAllow reports whether text is meant as an allow comment but is not one:
+// "// cachegen:allow", "/*cachegen:allow*/", "//cachegen:allow: reason".
+func misspeltAllow(text string) bool {
+	body := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(text, "//"), "/*"), " \t")
+	rest, ok := strings.CutPrefix(body, "cachegen:allow")
+	if !ok {
+		return false
+	}
+	_, valid := allowReason(text)
+	return !valid && (rest == "" || rest[0] == ':' || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '*')
+}
+
 func (c *checker) reportAllowsWithoutReason() {
 	for _, file := range c.pass.Files {
 		for _, cg := range file.Comments {
 			for _, cm := range cg.List {
 				if reason, ok := allowReason(cm.Text); ok && reason == "" {
 					c.pass.Reportf(cm.Slash, "//cachegen:allow needs a reason: write why this compute may read what is reported, as //cachegen:allow <reason>")
+				} else if misspeltAllow(cm.Text) {
+					c.pass.Reportf(cm.Slash, "malformed //cachegen:allow: write it as //cachegen:allow <reason>, with no space after // and a space before the reason")
 				}
 			}
 		}
 	}
 }
 
-// allowed reports whether a //cachegen:allow with a reason is on pos's line or the line
-// above.
+// allowed reports whether a //cachegen:allow with a reason is on pos's line, or alone on
+// the line above.
 func (c *checker) allowed(pos token.Pos) bool {
 	p := c.pass.Fset.Position(pos)
 	lines := c.allows[p.Filename]
-	return lines[p.Line] || lines[p.Line-1]
+	if a := lines[p.Line]; a.reason {
+		return true
+	}
+	a := lines[p.Line-1]
+	return a.reason && a.alone
 }
 
 func (c *checker) report(pos token.Pos, format string, args ...any) {

@@ -58,16 +58,22 @@ func (f *funcFact) String() string {
 }
 
 // helperFact marks a function that passes its parameter number Param (from 0, receiver not
-// counted) to cache.Load as compute, itself or through another such function: its callers'
-// arguments are checked as computes.
+// counted), or its field Field, to cache.Load as compute, itself or through another such
+// function: its callers' arguments are checked as computes.
 type helperFact struct {
 	Param int
+	Field string
 }
 
 // AFact marks helperFact as an analysis fact.
 func (*helperFact) AFact() {}
 
-func (f *helperFact) String() string { return fmt.Sprintf("helper(%d)", f.Param) }
+func (f *helperFact) String() string {
+	if f.Field != "" {
+		return fmt.Sprintf("helper(%d.%s)", f.Param, f.Field)
+	}
+	return fmt.Sprintf("helper(%d)", f.Param)
+}
 
 // pkgFact is what a package tells the packages that import it.
 type pkgFact struct {
@@ -83,6 +89,9 @@ type pkgFact struct {
 // base name.
 type varRef struct {
 	Pkg, Name, Pos string
+	// How says how the variable is changed when it is not assigned: "changed by
+	// math/rand.Rand.Intn", "filled lazily under sync.Once".
+	How string
 }
 
 // AFact marks pkgFact as an analysis fact.
