@@ -341,8 +341,9 @@ func (c *checker) captures(lit *ast.FuncLit) bool {
 }
 
 // checkImporterWrites reports the writes of this package to variables that a compute of an
-// imported package reads: the package that declares the compute cannot see them.
-func (c *checker) checkImporterWrites() {
+// imported package reads: the package that declares the compute cannot see them. It returns
+// the variables reported.
+func (c *checker) checkImporterWrites() (met []string) {
 	reads := map[string]varRef{}
 	for _, f := range c.pass.AllPackageFacts() {
 		if pf, ok := f.Fact.(*pkgFact); ok && f.Package != c.pass.Pkg {
@@ -355,12 +356,73 @@ func (c *checker) checkImporterWrites() {
 		}
 	}
 	if len(reads) == 0 {
-		return
+		return nil
 	}
 	for _, w := range c.writes {
-		if r, ok := reads[w.v.Pkg().Path()+"."+w.v.Name()]; ok {
+		k := w.v.Pkg().Path() + "." + w.v.Name()
+		if r, ok := reads[k]; ok {
 			c.report(w.pos, "%s is assigned here, and a compute passed to cache.Load reads it (%s): put it in the key",
 				c.varName(r.Pkg, r.Name), r.Pos)
+			met = append(met, k)
 		}
 	}
+	return met
+}
+
+// checkSiblings reports, at the import of a package whose compute reads a variable, the
+// writes to it by another package this one depends on: neither the reader nor the writer
+// imports the other, so neither can see both (a package sets a global, a sibling's compute
+// reads it, and the program imports both). A read and write already met by a dependency
+// (the writer imports the reader, or another joint importer reported it) are not reported
+// again. It returns the variables reported.
+func (c *checker) checkSiblings(already []string) (met []string) {
+	done := map[string]bool{}
+	for _, k := range already {
+		done[k] = true
+	}
+	writers := map[string][]varRef{}
+	writerPkg := map[string][]string{}
+	for _, f := range c.pass.AllPackageFacts() {
+		pf, ok := f.Fact.(*pkgFact)
+		if !ok || f.Package == c.pass.Pkg {
+			continue
+		}
+		for _, k := range pf.Met {
+			done[k] = true
+		}
+		for _, w := range pf.Writes {
+			k := w.Pkg + "." + w.Name
+			writers[k] = append(writers[k], w)
+			writerPkg[k] = append(writerPkg[k], f.Package.Path())
+		}
+	}
+	for _, file := range c.pass.Files {
+		for _, spec := range file.Imports {
+			pkg := c.pass.TypesInfo.PkgNameOf(spec)
+			if pkg == nil {
+				continue
+			}
+			var pf pkgFact
+			if !c.pass.ImportPackageFact(pkg.Imported(), &pf) {
+				continue
+			}
+			for _, r := range pf.Reads {
+				k := r.Pkg + "." + r.Name
+				if done[k] {
+					continue
+				}
+				for i, w := range writers[k] {
+					if writerPkg[k][i] == pkg.Imported().Path() {
+						continue
+					}
+					done[k] = true
+					met = append(met, k)
+					c.report(spec.Pos(), "a compute of %s reads %s (%s), which package %s assigns (%s): put it in the key",
+						pkg.Imported().Name(), c.varName(r.Pkg, r.Name), r.Pos, writerPkg[k][i], w.Pos)
+					break
+				}
+			}
+		}
+	}
+	return met
 }

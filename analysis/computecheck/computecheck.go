@@ -39,6 +39,7 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -171,13 +172,16 @@ func run(pass *analysis.Pass) (any, error) {
 			}
 		}
 		c.checkCalls()
-		c.checkImporterWrites()
+		fact.Met = c.checkImporterWrites()
+		fact.Met = append(fact.Met, c.checkSiblings(fact.Met)...)
+		slices.Sort(fact.Met)
+		fact.Met = slices.Compact(fact.Met)
 		for _, r := range c.reads {
 			fact.Reads = append(fact.Reads, r)
 		}
 		sortRefs(fact.Reads)
 	}
-	if len(fact.Writes) > 0 || len(fact.Reads) > 0 {
+	if len(fact.Writes) > 0 || len(fact.Reads) > 0 || len(fact.Met) > 0 {
 		pass.ExportPackageFact(fact)
 	}
 	return nil, nil

@@ -83,6 +83,9 @@ type pkgFact struct {
 	// Reads are the package-level variables that a compute of the package reads and that
 	// were not known to be assigned there: an importer that assigns one is reported.
 	Reads []varRef
+	// Met are the variables of Reads of dependencies whose writes this package reported:
+	// its importers do not report them again.
+	Met []string
 }
 
 // A varRef names a package-level variable and a place: Pos is file:line, with the file's
@@ -104,6 +107,9 @@ func (f *pkgFact) String() string {
 	}
 	for _, r := range f.Reads {
 		s = append(s, "computes read "+r.Pkg+"."+r.Name)
+	}
+	for _, k := range f.Met {
+		s = append(s, "reported "+k)
 	}
 	return strings.Join(s, ", ")
 }
