@@ -8,29 +8,68 @@
 // cache.Load, at the helper's callers):
 //
 //   - a function literal that refers to a variable of an enclosing function (a capture);
-//     constants and package-level functions are fine;
-//   - a method value, which binds its receiver;
+//     constants and package-level functions are fine, and so are the key variable given to
+//     the same cache.Load and a captured *cache.Cache (a nested Load returns what its own
+//     compute computes, whichever cache it goes through);
+//   - a method value, which binds its receiver, unless the receiver's type is a struct
+//     without fields or a value of size zero;
 //   - a compute made by a call, whose closure can capture the call's arguments, unless the
 //     called function of the package visibly returns a top-level function or a literal that
-//     captures nothing;
+//     captures nothing; a conversion to a named function type is not a call;
 //   - a read, by compute or by a function of the module it calls or refers to, of a
-//     package-level variable that is assigned, incremented, has its address taken, or has
-//     an element or field assigned anywhere other than its declaration and init functions;
+//     package-level variable that is assigned, incremented, has its address taken (other
+//     than to pass it to a function of the package that only reads through it), has an
+//     element or field assigned, is changed by a standard function (maps.Copy, slices.Sort,
+//     sort.Strings, ...) or by a pointer method of a stateful standard type (a rand.Rand, a
+//     bytes.Buffer, an atomic.Int64; not sync.Pool, locks, sync.Once, nor read-only methods
+//     such as String, Len, Cmp, Load) anywhere other than initialisation; writes through a
+//     package variable declared as another's address (var p = &cfg) are writes to both;
 //   - a read of an ambient input, by compute or by what it calls in the module: the
 //     environment, the clock, random numbers, the file system, the network, other processes,
-//     the command line and standard input (os.Getenv, time.Now, math/rand, os.ReadFile,
-//     net/http, os/exec, os.Args, ...); embed.FS is part of the program and fine;
+//     the command line (os.Args, the flag package, the pointers flag.Bool returns) and
+//     standard input (os.Getenv, time.Now, math/rand, os.ReadFile, net/http, os/exec, ...);
+//     embed.FS is part of the program and fine; writing to os.Stdout or os.Stderr is not a
+//     read;
+//   - a read of a package-level variable whose value was made from an ambient input
+//     (var home = os.Getenv("HOME"), or an assignment in init from one), and a call through a
+//     function value known statically (var now = time.Now, a single initializer never
+//     reassigned), which is followed as its function, across packages too;
 //   - ctx.Value, whose values are not in the key.
 //
-// Calls are followed across the packages of the module with analysis facts. Calls of
-// interface methods and of function values that the analyzer cannot resolve are not
-// followed (precision over recall), nor are functions of other modules; the standard library
-// is described by a table of the functions that read ambient inputs, and every other standard
-// function (strings, sort, bytes, math, strconv, fmt.Sprintf, ...) depends on its arguments.
+// Initialisation is the package's variable declarations, its init functions, and the
+// unexported functions that only they call (not from a function literal). A variable
+// filled there from constants is a table, and fine: the program's version already separates
+// entries. A variable filled lazily under sync.Once is reported once, with that fix.
 //
-// A justified exception is written //cachegen:allow <reason> on the reported line or the
-// line above, or on the line of the read itself (or the line above) in the function that
-// reads; an exception without a reason is itself reported.
+// Calls are followed across the packages of the module with analysis facts. A global written
+// by one package and read by a compute of a sibling package that neither imports the other is
+// reported at the import of the reader in a package that imports both. Writes in _test.go
+// files are not counted: the program never runs them.
+//
+// Known limits, where the analyzer prefers silence to a false report:
+//
+//   - calls of interface methods are not followed, nor are methods called through a type
+//     parameter (gcompute[FileReader] calling r.Read), nor function values it cannot resolve
+//     (a parameter, a field or element not built from a literal in the same function, a
+//     variable assigned more than four ways, cache.Load reached through a package-level
+//     function variable); functions of other modules are not followed either;
+//   - the standard library is described by a table of what reads ambient inputs; a standard
+//     function missing from it is taken to depend on its arguments only;
+//   - a package variable changed through a pointer that is stored in a field or passed on
+//     from a local, by reflect or unsafe, or by a pointer method of a type of the module, is
+//     not seen as changed;
+//   - what initialisation stores is traced through the local variables it is made from, not
+//     through the parameters of a function init calls (init calling fill(os.Getenv("X"))
+//     does not taint what fill assigns);
+//   - cgo calls (C.getenv) are not seen: a compute that calls C reads what C reads;
+//   - a helper that wraps compute in a literal which also reads the clock (to time it) is
+//     reported for that read: justify it with an allow.
+//
+// A justified exception is written //cachegen:allow <reason> at the end of the reported line
+// (it is about that line only), or alone on the line above; or so at the read itself in the
+// function that reads. An exception without a reason is itself reported, and so is a
+// misspelt one (// cachegen:allow, //cachegen:allow: reason), which would otherwise be
+// ignored.
 package computecheck
 
 import (
@@ -60,9 +99,10 @@ var Analyzer = &analysis.Analyzer{
 		"and a compute that, itself or through the functions of the module it calls, reads a " +
 		"package-level variable assigned outside its declaration and init, ctx.Value, or an " +
 		"ambient input: the environment, the clock, random numbers, the file system, the network, " +
-		"other processes, the command line or standard input. Interface calls and unresolved " +
-		"function values are not followed. Write //cachegen:allow <reason> on the reported line " +
-		"or the line above for a justified exception.",
+		"other processes, the command line or standard input, or a package variable made from one. " +
+		"Interface calls and unresolved function values are not followed. Write " +
+		"//cachegen:allow <reason> at the end of the reported line, or alone on the line above, " +
+		"for a justified exception.",
 	URL:       "https://pkg.go.dev/github.com/cachegen/cachegen/analysis/computecheck",
 	Run:       run,
 	FactTypes: []analysis.Fact{new(funcFact), new(helperFact), new(pkgFact)},
