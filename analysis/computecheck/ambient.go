@@ -129,14 +129,72 @@ func ambientFunc(fn *types.Func) *category {
 		return catProc
 	case "runtime":
 		switch name {
-		case "NumCPU", "GOMAXPROCS", "NumGoroutine":
+		case "NumCPU", "GOMAXPROCS", "NumGoroutine", "ReadMemStats", "NumCgoCall":
 			return catProc
+		case "GOROOT":
+			return catEnv
 		}
 	case "syscall":
 		if name == "Getenv" || name == "Environ" {
 			return catEnv
 		}
 		return catSys
+	case "flag":
+		// The package's functions define, parse and read the command line's flags: a
+		// pointer flag.Bool returns is written by flag.Parse.
+		if recv == "" && name != "NewFlagSet" && name != "UnquoteUsage" {
+			return catArgs
+		}
+	case "fmt":
+		switch name {
+		case "Scan", "Scanln", "Scanf":
+			return catStdin
+		}
+	case "debug/elf", "debug/pe", "debug/macho", "debug/plan9obj":
+		if recv == "" && (name == "Open" || name == "OpenFat") {
+			return catFS
+		}
+	case "debug/buildinfo":
+		if name == "ReadFile" {
+			return catFS
+		}
+	case "archive/zip":
+		if name == "OpenReader" {
+			return catFS
+		}
+	case "text/template", "html/template":
+		if name == "ParseFiles" || name == "ParseGlob" {
+			return catFS
+		}
+	case "go/build":
+		switch name {
+		case "Import", "ImportDir":
+			return catFS
+		}
+	case "mime":
+		switch name {
+		case "TypeByExtension", "ExtensionsByType":
+			return catFS
+		}
+	case "crypto/x509":
+		if name == "SystemCertPool" {
+			return catFS
+		}
+	case "crypto/tls":
+		switch name {
+		case "LoadX509KeyPair":
+			return catFS
+		case "Dial", "DialWithDialer", "Listen":
+			return catNet
+		}
+	case "hash/maphash":
+		if name == "MakeSeed" {
+			return catRand
+		}
+	case "plugin":
+		if name == "Open" {
+			return catFS
+		}
 	}
 	return nil
 }
@@ -150,6 +208,12 @@ func ambientVar(v *types.Var) *category {
 		return catStdin
 	case "crypto/rand.Reader":
 		return catRand
+	case "flag.CommandLine":
+		return catArgs
+	case "go/build.Default":
+		return catEnv
+	case "net/http.DefaultTransport":
+		return catNet
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package computecheck
 
 import (
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 )
@@ -18,13 +19,81 @@ func (c *checker) checkCalls() {
 	for _, file := range c.pass.Files {
 		ast.Inspect(file, func(n ast.Node) bool {
 			if call, ok := n.(*ast.CallExpr); ok {
-				if i := c.computeIndex(call); i >= 0 && i < len(call.Args) {
-					c.checkCompute(call, call.Args[i], 0)
+				if h := c.computeIndex(call); h.Param >= 0 && h.Param < len(call.Args) {
+					if h.Field == "" {
+						c.checkCompute(call, call.Args[h.Param], 0)
+					} else if e := c.fieldOf(call.Args[h.Param], h.Field, 0); e != nil {
+						c.checkCompute(call, e, 0)
+					}
 				}
 			}
 			return true
 		})
 	}
+}
+
+// fieldOf returns the value of the field named field in e, a composite literal (or its
+// address, or a local variable assigned one once), or nil.
+func (c *checker) fieldOf(e ast.Expr, field string, depth int) ast.Expr {
+	if depth > 4 {
+		return nil
+	}
+	switch x := ast.Unparen(e).(type) {
+	case *ast.UnaryExpr:
+		if x.Op == token.AND {
+			return c.fieldOf(x.X, field, depth+1)
+		}
+	case *ast.Ident:
+		if v := c.identVar(x); v != nil && !isPkgLevel(v) && len(c.assigns[v]) == 1 && !c.unresolved[v] {
+			return c.fieldOf(c.assigns[v][0], field, depth+1)
+		}
+	case *ast.CompositeLit:
+		st, ok := c.pass.TypesInfo.TypeOf(x).Underlying().(*types.Struct)
+		if !ok {
+			return nil
+		}
+		for i, elt := range x.Elts {
+			if kv, ok := elt.(*ast.KeyValueExpr); ok {
+				if id, ok := kv.Key.(*ast.Ident); ok && id.Name == field {
+					return kv.Value
+				}
+			} else if i < st.NumFields() && st.Field(i).Name() == field {
+				return elt
+			}
+		}
+	}
+	return nil
+}
+
+// elementOf returns the value of the element index of e, a composite literal of map, slice
+// or array type that a local variable is assigned once, when index is a constant.
+func (c *checker) elementOf(e ast.Expr, index ast.Expr) ast.Expr {
+	key := c.pass.TypesInfo.Types[index].Value
+	if key == nil {
+		return nil
+	}
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	v := c.identVar(id)
+	if v == nil || isPkgLevel(v) || len(c.assigns[v]) != 1 || c.unresolved[v] || c.localWritten[v] || c.escaped[v] {
+		return nil
+	}
+	lit, ok := ast.Unparen(c.assigns[v][0]).(*ast.CompositeLit)
+	if !ok {
+		return nil
+	}
+	for i, elt := range lit.Elts {
+		if kv, ok := elt.(*ast.KeyValueExpr); ok {
+			if k := c.pass.TypesInfo.Types[kv.Key].Value; k != nil && constant.Compare(k, token.EQL, key) {
+				return kv.Value
+			}
+		} else if k, ok := constant.Int64Val(key); ok && int64(i) == k {
+			return elt
+		}
+	}
+	return nil
 }
 
 // checkCompute checks e, the compute of call (or what a variable passed as compute holds).
@@ -35,8 +104,15 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 	}
 	e = ast.Unparen(e)
 	switch x := e.(type) {
-	case *ast.IndexExpr: // an instantiation: compile[T]
-		e = ast.Unparen(x.X)
+	case *ast.IndexExpr:
+		if isContainer(info.TypeOf(x.X)) {
+			// An element of a map or slice literal: m["x"].
+			if el := c.elementOf(x.X, x.Index); el != nil {
+				c.checkCompute(call, el, depth+1)
+			}
+			return
+		}
+		e = ast.Unparen(x.X) // an instantiation: compile[T]
 	case *ast.IndexListExpr:
 		e = ast.Unparen(x.X)
 	}
@@ -46,6 +122,11 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 		c.checkLit(call, x)
 		return
 	case *ast.CallExpr:
+		if tv, ok := info.Types[x.Fun]; ok && tv.IsType() && len(x.Args) == 1 {
+			// A conversion to a named function type: ComputeFunc(func(...) {...}).
+			c.checkCompute(call, x.Args[0], depth+1)
+			return
+		}
 		c.checkFactory(call, e, x)
 		return
 	case *ast.Ident:
@@ -54,12 +135,24 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 		if s := info.Selections[x]; s != nil {
 			switch s.Kind() {
 			case types.MethodVal:
+				if c.stateless(s.Recv(), info.TypeOf(x.X)) {
+					c.reportEffects(call, e.Pos(), c.summaryOf(s.Obj().(*types.Func).Origin()))
+					return
+				}
 				recv := types.ExprString(x.X)
 				c.report(e.Pos(), "compute is the method value %s, which captures its receiver %s: pass a function, and put what it reads of %s in the key",
 					types.ExprString(x), recv, recv)
 				return
 			case types.FieldVal:
-				return // a function held in a field: not resolved
+				// A field of a local struct literal: s.f.
+				if id, ok := ast.Unparen(x.X).(*ast.Ident); ok && len(s.Index()) == 1 {
+					if v := c.identVar(id); v != nil && !isPkgLevel(v) && !c.localWritten[v] && !c.escaped[v] {
+						if f := c.fieldOf(id, x.Sel.Name, 0); f != nil {
+							c.checkCompute(call, f, depth+1)
+						}
+					}
+				}
+				return
 			}
 		}
 		obj = info.Uses[x.Sel]
@@ -76,11 +169,52 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 					c.varName(obj.Pkg().Path(), obj.Name()), w.Pos)
 				return
 			}
+			if obj.Pkg() != c.pass.Pkg {
+				var ff funcFact
+				if c.pass.ImportObjectFact(obj, &ff) {
+					c.reportEffects(call, e.Pos(), prefix(objName(obj), ff.Effects))
+				}
+				return
+			}
 		}
-		if as := c.assigns[obj]; len(as) == 1 && !c.unresolved[obj] {
-			c.checkCompute(call, as[0], depth+1)
+		// A local variable is followed to what it is assigned, when every assignment is
+		// known: checking each is checking what the variable can hold.
+		if as := c.assigns[obj]; len(as) > 0 && len(as) <= 4 && !c.unresolved[obj] {
+			for _, a := range as {
+				c.checkCompute(call, a, depth+1)
+			}
 		}
 	}
+}
+
+// isContainer reports whether t is a map, a slice or an array.
+func isContainer(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	switch t.Underlying().(type) {
+	case *types.Map, *types.Slice, *types.Array:
+		return true
+	}
+	return false
+}
+
+// stateless reports whether a method value on recv (of type t as written) captures nothing:
+// its receiver's type is a struct without fields, or a value of size zero.
+func (c *checker) stateless(recv, t types.Type) bool {
+	if p, ok := recv.Underlying().(*types.Pointer); ok {
+		recv = p.Elem()
+	}
+	if st, ok := recv.Underlying().(*types.Struct); ok && st.NumFields() == 0 {
+		return true
+	}
+	if t == nil {
+		return false
+	}
+	if _, ptr := t.Underlying().(*types.Pointer); ptr {
+		return false
+	}
+	return c.pass.TypesSizes != nil && c.pass.TypesSizes.Sizeof(t) == 0
 }
 
 // reportEffects reports at pos what a compute reads, as effects says.
@@ -100,22 +234,43 @@ func (c *checker) reportEffects(call *ast.CallExpr, pos token.Pos, effects []eff
 
 // checkLit checks a function literal used as compute: its captures, and what it reads
 // itself and through what it calls.
+//
+// Some captures are not reported: the key variable passed to the same cache.Load (compute
+// reads it as its parameter would), a *cache.Cache (loading through a cache returns what the
+// compute given there computes, whichever cache it is), and a helper's compute parameter
+// that the literal calls (checked at the helper's callers).
 func (c *checker) checkLit(call *ast.CallExpr, lit *ast.FuncLit) {
 	captured := map[*types.Var]bool{}
+	var key *types.Var
+	if fn := staticCallee(c.pass.TypesInfo, call); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == cachePath && fn.Name() == "Load" && len(call.Args) == 4 {
+		key = c.identVar(call.Args[2])
+	}
 	c.uses(lit.Body, func(id *ast.Ident, obj types.Object) {
 		if v, ok := obj.(*types.Var); ok && !v.IsField() && !isPkgLevel(v) {
 			if (v.Pos() < lit.Pos() || v.Pos() >= lit.End()) && !captured[v] {
 				captured[v] = true
-				c.report(id.Pos(), "compute captures %s: put it in the key", v.Name())
+				if v != key && !isCache(v.Type()) && !c.passedOn[v] {
+					c.report(id.Pos(), "compute captures %s: put it in the key", v.Name())
+				}
 			}
 			return
 		}
 		effects, local := c.effectsOf(obj)
 		if local != nil {
-			effects = prefix(funcName(local), c.summaries[local])
+			effects = append(effects, prefix(objName(local), c.summaries[local])...)
 		}
 		c.reportEffects(call, id.Pos(), effects)
 	})
+}
+
+// isCache reports whether t is *cache.Cache.
+func isCache(t types.Type) bool {
+	p, ok := t.(*types.Pointer)
+	if !ok {
+		return false
+	}
+	n, ok := p.Elem().(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == cachePath && n.Obj().Name() == "Cache"
 }
 
 // checkFactory checks a compute made by a call: it is reported unless the function called
@@ -186,8 +341,9 @@ func (c *checker) captures(lit *ast.FuncLit) bool {
 }
 
 // checkImporterWrites reports the writes of this package to variables that a compute of an
-// imported package reads: the package that declares the compute cannot see them.
-func (c *checker) checkImporterWrites() {
+// imported package reads: the package that declares the compute cannot see them. It returns
+// the variables reported.
+func (c *checker) checkImporterWrites() (met []string) {
 	reads := map[string]varRef{}
 	for _, f := range c.pass.AllPackageFacts() {
 		if pf, ok := f.Fact.(*pkgFact); ok && f.Package != c.pass.Pkg {
@@ -200,12 +356,73 @@ func (c *checker) checkImporterWrites() {
 		}
 	}
 	if len(reads) == 0 {
-		return
+		return nil
 	}
 	for _, w := range c.writes {
-		if r, ok := reads[w.v.Pkg().Path()+"."+w.v.Name()]; ok {
+		k := w.v.Pkg().Path() + "." + w.v.Name()
+		if r, ok := reads[k]; ok {
 			c.report(w.pos, "%s is assigned here, and a compute passed to cache.Load reads it (%s): put it in the key",
 				c.varName(r.Pkg, r.Name), r.Pos)
+			met = append(met, k)
 		}
 	}
+	return met
+}
+
+// checkSiblings reports, at the import of a package whose compute reads a variable, the
+// writes to it by another package this one depends on: neither the reader nor the writer
+// imports the other, so neither can see both (a package sets a global, a sibling's compute
+// reads it, and the program imports both). A read and write already met by a dependency
+// (the writer imports the reader, or another joint importer reported it) are not reported
+// again. It returns the variables reported.
+func (c *checker) checkSiblings(already []string) (met []string) {
+	done := map[string]bool{}
+	for _, k := range already {
+		done[k] = true
+	}
+	writers := map[string][]varRef{}
+	writerPkg := map[string][]string{}
+	for _, f := range c.pass.AllPackageFacts() {
+		pf, ok := f.Fact.(*pkgFact)
+		if !ok || f.Package == c.pass.Pkg {
+			continue
+		}
+		for _, k := range pf.Met {
+			done[k] = true
+		}
+		for _, w := range pf.Writes {
+			k := w.Pkg + "." + w.Name
+			writers[k] = append(writers[k], w)
+			writerPkg[k] = append(writerPkg[k], f.Package.Path())
+		}
+	}
+	for _, file := range c.pass.Files {
+		for _, spec := range file.Imports {
+			pkg := c.pass.TypesInfo.PkgNameOf(spec)
+			if pkg == nil {
+				continue
+			}
+			var pf pkgFact
+			if !c.pass.ImportPackageFact(pkg.Imported(), &pf) {
+				continue
+			}
+			for _, r := range pf.Reads {
+				k := r.Pkg + "." + r.Name
+				if done[k] {
+					continue
+				}
+				for i, w := range writers[k] {
+					if writerPkg[k][i] == pkg.Imported().Path() {
+						continue
+					}
+					done[k] = true
+					met = append(met, k)
+					c.report(spec.Pos(), "a compute of %s reads %s (%s), which package %s assigns (%s): put it in the key",
+						pkg.Imported().Name(), c.varName(r.Pkg, r.Name), r.Pos, writerPkg[k][i], w.Pos)
+					break
+				}
+			}
+		}
+	}
+	return met
 }

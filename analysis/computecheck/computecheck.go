@@ -8,29 +8,68 @@
 // cache.Load, at the helper's callers):
 //
 //   - a function literal that refers to a variable of an enclosing function (a capture);
-//     constants and package-level functions are fine;
-//   - a method value, which binds its receiver;
+//     constants and package-level functions are fine, and so are the key variable given to
+//     the same cache.Load and a captured *cache.Cache (a nested Load returns what its own
+//     compute computes, whichever cache it goes through);
+//   - a method value, which binds its receiver, unless the receiver's type is a struct
+//     without fields or a value of size zero;
 //   - a compute made by a call, whose closure can capture the call's arguments, unless the
 //     called function of the package visibly returns a top-level function or a literal that
-//     captures nothing;
+//     captures nothing; a conversion to a named function type is not a call;
 //   - a read, by compute or by a function of the module it calls or refers to, of a
-//     package-level variable that is assigned, incremented, has its address taken, or has
-//     an element or field assigned anywhere other than its declaration and init functions;
+//     package-level variable that is assigned, incremented, has its address taken (other
+//     than to pass it to a function of the package that only reads through it), has an
+//     element or field assigned, is changed by a standard function (maps.Copy, slices.Sort,
+//     sort.Strings, ...) or by a pointer method of a stateful standard type (a rand.Rand, a
+//     bytes.Buffer, an atomic.Int64; not sync.Pool, locks, sync.Once, nor read-only methods
+//     such as String, Len, Cmp, Load) anywhere other than initialisation; writes through a
+//     package variable declared as another's address (var p = &cfg) are writes to both;
 //   - a read of an ambient input, by compute or by what it calls in the module: the
 //     environment, the clock, random numbers, the file system, the network, other processes,
-//     the command line and standard input (os.Getenv, time.Now, math/rand, os.ReadFile,
-//     net/http, os/exec, os.Args, ...); embed.FS is part of the program and fine;
+//     the command line (os.Args, the flag package, the pointers flag.Bool returns) and
+//     standard input (os.Getenv, time.Now, math/rand, os.ReadFile, net/http, os/exec, ...);
+//     embed.FS is part of the program and fine; writing to os.Stdout or os.Stderr is not a
+//     read;
+//   - a read of a package-level variable whose value was made from an ambient input
+//     (var home = os.Getenv("HOME"), or an assignment in init from one), and a call through a
+//     function value known statically (var now = time.Now, a single initializer never
+//     reassigned), which is followed as its function, across packages too;
 //   - ctx.Value, whose values are not in the key.
 //
-// Calls are followed across the packages of the module with analysis facts. Calls of
-// interface methods and of function values that the analyzer cannot resolve are not
-// followed (precision over recall), nor are functions of other modules; the standard library
-// is described by a table of the functions that read ambient inputs, and every other standard
-// function (strings, sort, bytes, math, strconv, fmt.Sprintf, ...) depends on its arguments.
+// Initialisation is the package's variable declarations, its init functions, and the
+// unexported functions that only they call (not from a function literal). A variable
+// filled there from constants is a table, and fine: the program's version already separates
+// entries. A variable filled lazily under sync.Once is reported once, with that fix.
 //
-// A justified exception is written //cachegen:allow <reason> on the reported line or the
-// line above, or on the line of the read itself (or the line above) in the function that
-// reads; an exception without a reason is itself reported.
+// Calls are followed across the packages of the module with analysis facts. A global written
+// by one package and read by a compute of a sibling package that neither imports the other is
+// reported at the import of the reader in a package that imports both. Writes in _test.go
+// files are not counted: the program never runs them.
+//
+// Known limits, where the analyzer prefers silence to a false report:
+//
+//   - calls of interface methods are not followed, nor are methods called through a type
+//     parameter (gcompute[FileReader] calling r.Read), nor function values it cannot resolve
+//     (a parameter, a field or element not built from a literal in the same function, a
+//     variable assigned more than four ways, cache.Load reached through a package-level
+//     function variable); functions of other modules are not followed either;
+//   - the standard library is described by a table of what reads ambient inputs; a standard
+//     function missing from it is taken to depend on its arguments only;
+//   - a package variable changed through a pointer that is stored in a field or passed on
+//     from a local, by reflect or unsafe, or by a pointer method of a type of the module, is
+//     not seen as changed;
+//   - what initialisation stores is traced through the local variables it is made from, not
+//     through the parameters of a function init calls (init calling fill(os.Getenv("X"))
+//     does not taint what fill assigns);
+//   - cgo calls (C.getenv) are not seen: a compute that calls C reads what C reads;
+//   - a helper that wraps compute in a literal which also reads the clock (to time it) is
+//     reported for that read: justify it with an allow.
+//
+// A justified exception is written //cachegen:allow <reason> at the end of the reported line
+// (it is about that line only), or alone on the line above; or so at the read itself in the
+// function that reads. An exception without a reason is itself reported, and so is a
+// misspelt one (// cachegen:allow, //cachegen:allow: reason), which would otherwise be
+// ignored.
 package computecheck
 
 import (
@@ -39,6 +78,7 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -59,9 +99,10 @@ var Analyzer = &analysis.Analyzer{
 		"and a compute that, itself or through the functions of the module it calls, reads a " +
 		"package-level variable assigned outside its declaration and init, ctx.Value, or an " +
 		"ambient input: the environment, the clock, random numbers, the file system, the network, " +
-		"other processes, the command line or standard input. Interface calls and unresolved " +
-		"function values are not followed. Write //cachegen:allow <reason> on the reported line " +
-		"or the line above for a justified exception.",
+		"other processes, the command line or standard input, or a package variable made from one. " +
+		"Interface calls and unresolved function values are not followed. Write " +
+		"//cachegen:allow <reason> at the end of the reported line, or alone on the line above, " +
+		"for a justified exception.",
 	URL:       "https://pkg.go.dev/github.com/cachegen/cachegen/analysis/computecheck",
 	Run:       run,
 	FactTypes: []analysis.Fact{new(funcFact), new(helperFact), new(pkgFact)},
@@ -73,11 +114,14 @@ const maxVia = 4
 type write struct {
 	v   *types.Var
 	pos token.Pos
+	// how says how a write that is not an assignment changes the variable ("changed by
+	// math/rand.Rand.Intn"); "" for an assignment.
+	how string
 }
 
 type checker struct {
 	pass   *analysis.Pass
-	allows map[string]map[int]bool // file name → line → the allow comment there has a reason
+	allows map[string]map[int]allow // file name → line → the allow comment there
 	decls  map[*types.Func]*ast.FuncDecl
 	// assigns holds, for each variable, the expressions assigned to it; unresolved marks the
 	// variables assigned in ways not recorded there.
@@ -85,11 +129,33 @@ type checker struct {
 	unresolved map[*types.Var]bool
 	writes     []write
 	assigned   map[*ast.Ident]bool // identifiers that are assigned to (x = ...), not read
-	helpers    map[*types.Func]int
-	summaries  map[*types.Func][]effect
+	helpers    map[*types.Func]helperFact
+	summaries  map[types.Object][]effect
 	mutable    map[string]varRef // "pkgpath.Name" → where it is assigned
 	reads      map[string]varRef
 	reported   map[string]bool
+
+	// varInits are the initializers of the package's package-level variables, and what
+	// the functions run at initialisation (init, and the functions only initialisation
+	// calls) assign them: what a variable holds depends on what they read.
+	varInits map[*types.Var][]ast.Expr
+	// origins are the expressions each local variable is made from (assigned, or ranged
+	// over), to follow what an initialisation assigns back to what it read.
+	origins  map[*types.Var][]ast.Expr
+	initOnly map[*types.Func]bool
+	// pkgAliases are the package-level variables declared as the address of (a part of)
+	// another: a write through one is a write to the other.
+	pkgAliases map[*types.Var]*types.Var
+	// aliases are the local variables that hold the address of (a part of) a package-level
+	// variable.
+	aliases map[*types.Var]*types.Var
+	// localWritten are the local variables (parameters included) written through, and
+	// escaped those used other than to read a field, an element or the pointee.
+	localWritten map[*types.Var]bool
+	escaped      map[*types.Var]bool
+	// passedOn are the compute parameters of helpers that a literal passed to cache.Load
+	// calls: capturing one is passing compute on, checked at the helper's callers.
+	passedOn map[*types.Var]bool
 }
 
 func run(pass *analysis.Pass) (any, error) {
@@ -98,16 +164,25 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	c := &checker{
 		pass:       pass,
-		allows:     map[string]map[int]bool{},
+		allows:     map[string]map[int]allow{},
 		decls:      map[*types.Func]*ast.FuncDecl{},
 		assigns:    map[*types.Var][]ast.Expr{},
 		unresolved: map[*types.Var]bool{},
-		helpers:    map[*types.Func]int{},
-		summaries:  map[*types.Func][]effect{},
+		helpers:    map[*types.Func]helperFact{},
+		summaries:  map[types.Object][]effect{},
 		mutable:    map[string]varRef{},
 		reads:      map[string]varRef{},
 		reported:   map[string]bool{},
 		assigned:   map[*ast.Ident]bool{},
+
+		varInits:     map[*types.Var][]ast.Expr{},
+		origins:      map[*types.Var][]ast.Expr{},
+		initOnly:     map[*types.Func]bool{},
+		pkgAliases:   map[*types.Var]*types.Var{},
+		aliases:      map[*types.Var]*types.Var{},
+		localWritten: map[*types.Var]bool{},
+		escaped:      map[*types.Var]bool{},
+		passedOn:     map[*types.Var]bool{},
 	}
 	c.collect()
 	c.findHelpers()
@@ -115,6 +190,7 @@ func run(pass *analysis.Pass) (any, error) {
 	seen := map[string]bool{}
 	for _, w := range c.writes {
 		r := c.ref(w.v, w.pos)
+		r.How = w.how
 		if k := r.Pkg + "." + r.Name; !seen[k] {
 			seen[k] = true
 			fact.Writes = append(fact.Writes, r)
@@ -136,13 +212,16 @@ func run(pass *analysis.Pass) (any, error) {
 			}
 		}
 		c.checkCalls()
-		c.checkImporterWrites()
+		fact.Met = c.checkImporterWrites()
+		fact.Met = append(fact.Met, c.checkSiblings(fact.Met)...)
+		slices.Sort(fact.Met)
+		fact.Met = slices.Compact(fact.Met)
 		for _, r := range c.reads {
 			fact.Reads = append(fact.Reads, r)
 		}
 		sortRefs(fact.Reads)
 	}
-	if len(fact.Writes) > 0 || len(fact.Reads) > 0 {
+	if len(fact.Writes) > 0 || len(fact.Reads) > 0 || len(fact.Met) > 0 {
 		pass.ExportPackageFact(fact)
 	}
 	return nil, nil
@@ -179,183 +258,6 @@ func isStdPath(path string) bool {
 func inScope(pass *analysis.Pass) bool {
 	return pass.Module == nil || pass.Module.Path == "" || pass.Module.Version == ""
 }
-
-// collect records the package's function declarations, its allow comments, what is assigned
-// to each variable, and the writes to package-level variables outside init.
-func (c *checker) collect() {
-	info := c.pass.TypesInfo
-	for _, file := range c.pass.Files {
-		for _, cg := range file.Comments {
-			for _, cm := range cg.List {
-				if reason, ok := allowReason(cm.Text); ok {
-					p := c.pass.Fset.Position(cm.Slash)
-					if c.allows[p.Filename] == nil {
-						c.allows[p.Filename] = map[int]bool{}
-					}
-					c.allows[p.Filename][p.Line] = reason != ""
-				}
-			}
-		}
-		for _, d := range file.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok {
-				if fn, ok := info.Defs[fd.Name].(*types.Func); ok && fd.Body != nil {
-					c.decls[fn] = fd
-				}
-			}
-		}
-		ast.Inspect(file, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.AssignStmt:
-				if n.Tok == token.ASSIGN {
-					for _, lhs := range n.Lhs {
-						switch x := ast.Unparen(lhs).(type) {
-						case *ast.Ident:
-							c.assigned[x] = true
-						case *ast.SelectorExpr: // pkg.Var
-							if info.Selections[x] == nil {
-								c.assigned[x.Sel] = true
-							}
-						}
-					}
-				}
-				for i, lhs := range n.Lhs {
-					v := c.identVar(lhs)
-					if v == nil {
-						continue
-					}
-					if (n.Tok == token.ASSIGN || n.Tok == token.DEFINE) && len(n.Lhs) == len(n.Rhs) {
-						c.assigns[v] = append(c.assigns[v], n.Rhs[i])
-					} else {
-						c.unresolved[v] = true
-					}
-				}
-			case *ast.ValueSpec:
-				for i, name := range n.Names {
-					if v, ok := info.Defs[name].(*types.Var); ok {
-						if len(n.Values) == len(n.Names) {
-							c.assigns[v] = append(c.assigns[v], n.Values[i])
-						} else if len(n.Values) > 0 {
-							c.unresolved[v] = true
-						}
-					}
-				}
-			case *ast.RangeStmt:
-				for _, e := range []ast.Expr{n.Key, n.Value} {
-					if v := c.identVar(e); v != nil {
-						c.unresolved[v] = true
-					}
-				}
-			case *ast.UnaryExpr:
-				if n.Op == token.AND {
-					if v := c.identVar(n.X); v != nil {
-						c.unresolved[v] = true
-					}
-				}
-			}
-			return true
-		})
-		for _, d := range file.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil && !(fd.Recv == nil && fd.Name.Name == "init") {
-				c.collectWrites(fd.Body)
-			}
-		}
-	}
-}
-
-// collectWrites records the package-level variables that body assigns, increments, takes the
-// address of, or changes an element or field of.
-func (c *checker) collectWrites(body ast.Node) {
-	info := c.pass.TypesInfo
-	// aliases are the local variables that hold the address of (a part of) a package-level
-	// variable: a write through one is a write to the variable, and taking the address to
-	// read through it (info := &table[op]) is not.
-	aliases := map[*types.Var]*types.Var{}
-	aliased := map[ast.Expr]bool{}
-	add := func(e ast.Expr) {
-		v := c.rootVar(e)
-		if v == nil {
-			if l := c.rootLocal(e); l != nil {
-				v = aliases[l]
-			}
-		}
-		if v != nil {
-			c.writes = append(c.writes, write{v, e.Pos()})
-		}
-	}
-	alias := func(lhs, rhs ast.Expr) {
-		u, ok := ast.Unparen(rhs).(*ast.UnaryExpr)
-		if !ok || u.Op != token.AND {
-			return
-		}
-		l := c.identVar(lhs)
-		if v := c.rootVar(u.X); v != nil && l != nil && !isPkgLevel(l) {
-			aliases[l] = v
-			aliased[u] = true
-		}
-	}
-	ast.Inspect(body, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.ValueSpec:
-			if len(n.Names) == len(n.Values) {
-				for i := range n.Names {
-					alias(n.Names[i], n.Values[i])
-				}
-			}
-		case *ast.AssignStmt:
-			if len(n.Lhs) == len(n.Rhs) {
-				for i := range n.Lhs {
-					alias(n.Lhs[i], n.Rhs[i])
-				}
-			}
-			if n.Tok != token.DEFINE {
-				for _, lhs := range n.Lhs {
-					add(lhs)
-				}
-			}
-		case *ast.IncDecStmt:
-			add(n.X)
-		case *ast.RangeStmt:
-			if n.Tok == token.ASSIGN {
-				for _, e := range []ast.Expr{n.Key, n.Value} {
-					if e != nil {
-						add(e)
-					}
-				}
-			}
-		case *ast.UnaryExpr:
-			if n.Op == token.AND && !aliased[n] {
-				add(n.X)
-			}
-		case *ast.CallExpr:
-			if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok && len(n.Args) > 0 {
-				if b, ok := info.Uses[id].(*types.Builtin); ok {
-					switch b.Name() {
-					case "delete", "clear", "copy":
-						add(n.Args[0])
-					}
-				}
-			}
-			// A pointer method of the standard library's stateful types (a sync.Mutex, an
-			// atomic.Int64, a bytes.Buffer, a big.Int) called on a variable, which takes
-			// its address.
-			if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
-				if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && !s.Indirect() {
-					fn := s.Obj().(*types.Func)
-					_, ptrRecv := fn.Type().(*types.Signature).Recv().Type().(*types.Pointer)
-					_, ptrX := s.Recv().Underlying().(*types.Pointer)
-					if ptrRecv && !ptrX && fn.Pkg() != nil && statefulPkg[fn.Pkg().Path()] {
-						add(sel.X)
-					}
-				}
-			}
-		}
-		return true
-	})
-}
-
-// statefulPkg are the standard packages whose types' pointer methods change their receiver.
-var statefulPkg = set("sync", "sync/atomic", "bytes", "strings", "math/big", "container/list",
-	"container/ring", "hash/maphash")
 
 // rootVar returns the package-level variable (of a package outside the standard library)
 // that e designates or is an element, field or pointee of, or nil.
@@ -436,6 +338,46 @@ func (c *checker) identVar(e ast.Expr) *types.Var {
 	return v
 }
 
+// An allow is a //cachegen:allow comment.
+type allow struct {
+	reason bool // it has a reason
+	alone  bool // it is alone on its line: it is about the next line
+}
+
+// collectAllows records file's allow comments.
+func (c *checker) collectAllows(file *ast.File) {
+	var src []byte
+	for _, cg := range file.Comments {
+		for _, cm := range cg.List {
+			reason, ok := allowReason(cm.Text)
+			if !ok {
+				continue
+			}
+			p := c.pass.Fset.Position(cm.Slash)
+			if src == nil {
+				src, _ = c.pass.ReadFile(p.Filename)
+			}
+			if c.allows[p.Filename] == nil {
+				c.allows[p.Filename] = map[int]allow{}
+			}
+			c.allows[p.Filename][p.Line] = allow{reason: reason != "", alone: aloneOnLine(src, p.Offset)}
+		}
+	}
+}
+
+// aloneOnLine reports whether only blanks precede offset on its line of src.
+func aloneOnLine(src []byte, offset int) bool {
+	if offset > len(src) {
+		return true
+	}
+	for i := offset - 1; i >= 0 && src[i] != '\n'; i-- {
+		if src[i] != ' ' && src[i] != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
 // allowReason parses a //cachegen:allow comment.
 func allowReason(text string) (reason string, ok bool) {
 	rest, ok := strings.CutPrefix(text, "//cachegen:allow")
@@ -449,24 +391,42 @@ func allowReason(text string) (reason string, ok bool) {
 	return strings.TrimSpace(rest), true
 }
 
+// misspeltAllow reports whether text is meant as an allow comment but is not one:
+// "// cachegen:allow", "/*cachegen:allow*/", "//cachegen:allow: reason".
+func misspeltAllow(text string) bool {
+	body := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(text, "//"), "/*"), " \t")
+	rest, ok := strings.CutPrefix(body, "cachegen:allow")
+	if !ok {
+		return false
+	}
+	_, valid := allowReason(text)
+	return !valid && (rest == "" || rest[0] == ':' || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '*')
+}
+
 func (c *checker) reportAllowsWithoutReason() {
 	for _, file := range c.pass.Files {
 		for _, cg := range file.Comments {
 			for _, cm := range cg.List {
 				if reason, ok := allowReason(cm.Text); ok && reason == "" {
 					c.pass.Reportf(cm.Slash, "//cachegen:allow needs a reason: write why this compute may read what is reported, as //cachegen:allow <reason>")
+				} else if misspeltAllow(cm.Text) {
+					c.pass.Reportf(cm.Slash, "malformed //cachegen:allow: write it as //cachegen:allow <reason>, with no space after // and a space before the reason")
 				}
 			}
 		}
 	}
 }
 
-// allowed reports whether a //cachegen:allow with a reason is on pos's line or the line
-// above.
+// allowed reports whether a //cachegen:allow with a reason is on pos's line, or alone on
+// the line above.
 func (c *checker) allowed(pos token.Pos) bool {
 	p := c.pass.Fset.Position(pos)
 	lines := c.allows[p.Filename]
-	return lines[p.Line] || lines[p.Line-1]
+	if a := lines[p.Line]; a.reason {
+		return true
+	}
+	a := lines[p.Line-1]
+	return a.reason && a.alone
 }
 
 func (c *checker) report(pos token.Pos, format string, args ...any) {

@@ -58,16 +58,22 @@ func (f *funcFact) String() string {
 }
 
 // helperFact marks a function that passes its parameter number Param (from 0, receiver not
-// counted) to cache.Load as compute, itself or through another such function: its callers'
-// arguments are checked as computes.
+// counted), or its field Field, to cache.Load as compute, itself or through another such
+// function: its callers' arguments are checked as computes.
 type helperFact struct {
 	Param int
+	Field string
 }
 
 // AFact marks helperFact as an analysis fact.
 func (*helperFact) AFact() {}
 
-func (f *helperFact) String() string { return fmt.Sprintf("helper(%d)", f.Param) }
+func (f *helperFact) String() string {
+	if f.Field != "" {
+		return fmt.Sprintf("helper(%d.%s)", f.Param, f.Field)
+	}
+	return fmt.Sprintf("helper(%d)", f.Param)
+}
 
 // pkgFact is what a package tells the packages that import it.
 type pkgFact struct {
@@ -77,12 +83,18 @@ type pkgFact struct {
 	// Reads are the package-level variables that a compute of the package reads and that
 	// were not known to be assigned there: an importer that assigns one is reported.
 	Reads []varRef
+	// Met are the variables of Reads of dependencies whose writes this package reported:
+	// its importers do not report them again.
+	Met []string
 }
 
 // A varRef names a package-level variable and a place: Pos is file:line, with the file's
 // base name.
 type varRef struct {
 	Pkg, Name, Pos string
+	// How says how the variable is changed when it is not assigned: "changed by
+	// math/rand.Rand.Intn", "filled lazily under sync.Once".
+	How string
 }
 
 // AFact marks pkgFact as an analysis fact.
@@ -95,6 +107,9 @@ func (f *pkgFact) String() string {
 	}
 	for _, r := range f.Reads {
 		s = append(s, "computes read "+r.Pkg+"."+r.Name)
+	}
+	for _, k := range f.Met {
+		s = append(s, "reported "+k)
 	}
 	return strings.Join(s, ", ")
 }

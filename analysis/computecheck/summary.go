@@ -34,9 +34,16 @@ func isInterfaceMethod(fn *types.Func) bool {
 
 // uses calls f for each identifier under n that refers to an object, other than a variable
 // assigned to (in x = ..., x is not read).
+//
+// A write to standard output or standard error (os.Stderr.WriteString) is not a read: the
+// method is left out.
 func (c *checker) uses(n ast.Node, f func(id *ast.Ident, obj types.Object)) {
+	var skip *ast.Ident
 	ast.Inspect(n, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok && !c.assigned[id] {
+		if sel, ok := n.(*ast.SelectorExpr); ok && c.writesOutput(sel) {
+			skip = sel.Sel
+		}
+		if id, ok := n.(*ast.Ident); ok && !c.assigned[id] && id != skip {
 			if obj := c.pass.TypesInfo.Uses[id]; obj != nil {
 				f(id, obj)
 			}
@@ -45,9 +52,38 @@ func (c *checker) uses(n ast.Node, f func(id *ast.Ident, obj types.Object)) {
 	})
 }
 
-// effectsOf returns what a reference to obj makes the referring function read: for a
-// function of this package (local is true), its summary must be added by the caller.
-func (c *checker) effectsOf(obj types.Object) (effects []effect, local *types.Func) {
+// objName names a function or package-level variable in messages: pkg.Func,
+// pkg.Type.Method, pkg.Var.
+func objName(obj types.Object) string {
+	if fn, ok := obj.(*types.Func); ok {
+		return funcName(fn)
+	}
+	return obj.Pkg().Name() + "." + obj.Name()
+}
+
+// writesOutput reports whether sel is a method of os.Stdout or os.Stderr that writes.
+func (c *checker) writesOutput(sel *ast.SelectorExpr) bool {
+	s := c.pass.TypesInfo.Selections[sel]
+	if s == nil || s.Kind() != types.MethodVal {
+		return false
+	}
+	switch sel.Sel.Name {
+	case "Write", "WriteString", "Sync", "Fd", "Name":
+	default:
+		return false
+	}
+	x, ok := ast.Unparen(sel.X).(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	v, ok := c.pass.TypesInfo.Uses[x.Sel].(*types.Var)
+	return ok && v.Pkg() != nil && v.Pkg().Path() == "os" && (v.Name() == "Stdout" || v.Name() == "Stderr")
+}
+
+// effectsOf returns what a reference to obj makes the referring function read. For a
+// function or package-level variable of this package (local), what its summary holds must be
+// added by the caller.
+func (c *checker) effectsOf(obj types.Object) (effects []effect, local types.Object) {
 	switch obj := obj.(type) {
 	case *types.Var:
 		if !isPkgLevel(obj) {
@@ -59,7 +95,18 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local *types.Fu
 			}
 			return nil, nil
 		}
-		return []effect{{Kind: kindVar, Pkg: obj.Pkg().Path(), Name: obj.Name()}}, nil
+		effects = []effect{{Kind: kindVar, Pkg: obj.Pkg().Path(), Name: obj.Name()}}
+		if a := c.pkgAliases[obj]; a != nil {
+			effects = append(effects, effect{Kind: kindVar, Pkg: a.Pkg().Path(), Name: a.Name()})
+		}
+		if obj.Pkg() == c.pass.Pkg {
+			return effects, obj
+		}
+		var ff funcFact
+		if c.pass.ImportObjectFact(obj, &ff) {
+			effects = append(effects, prefix(objName(obj), ff.Effects)...)
+		}
+		return effects, nil
 	case *types.Func:
 		fn := obj.Origin()
 		if fn.Pkg() == nil {
@@ -90,6 +137,29 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local *types.Fu
 	return nil, nil
 }
 
+// staticFunc reports whether v, a package-level variable of this package, is a function
+// value known statically: it is of function type, and its one assignment, never changed
+// after initialisation, is a function or a function literal. Calling it calls that function.
+func (c *checker) staticFunc(v *types.Var) bool {
+	if _, ok := v.Type().Underlying().(*types.Signature); !ok {
+		return false
+	}
+	if _, ok := c.mutable[v.Pkg().Path()+"."+v.Name()]; ok || c.unresolved[v] || len(c.assigns[v]) != 1 {
+		return false
+	}
+	switch e := ast.Unparen(c.assigns[v][0]).(type) {
+	case *ast.FuncLit:
+		return true
+	case *ast.Ident:
+		_, ok := c.pass.TypesInfo.Uses[e].(*types.Func)
+		return ok
+	case *ast.SelectorExpr:
+		_, ok := c.pass.TypesInfo.Uses[e.Sel].(*types.Func)
+		return ok && c.pass.TypesInfo.Selections[e] == nil
+	}
+	return false
+}
+
 // prefix returns effects as seen from a caller of via.
 func prefix(via string, effects []effect) []effect {
 	out := make([]effect, len(effects))
@@ -116,7 +186,7 @@ func merge(dst []effect, seen map[string]bool, src []effect) []effect {
 
 type node struct {
 	direct []effect
-	edges  []*types.Func
+	edges  []types.Object
 	index  int
 	low    int
 	on     bool
@@ -125,42 +195,83 @@ type node struct {
 // summarise computes, for every function declared in the package, what it reads besides its
 // arguments, itself or through what it calls, and exports the summaries of exported
 // functions as facts. Recursive functions share the effects of their cycle.
+//
+// A package-level variable is summarised too: what reading it reads besides the variable
+// itself. That is what its initializer and the functions of initialisation that assign it
+// read of the environment, the clock, ... (var home = os.Getenv("HOME") holds the
+// environment); and, for a function value known statically (var now = time.Now), all that
+// calling it reads.
 func (c *checker) summarise() {
-	nodes := map[*types.Func]*node{}
-	order := make([]*types.Func, 0, len(c.decls))
+	nodes := map[types.Object]*node{}
+	order := make([]types.Object, 0, len(c.decls)+len(c.varInits))
 	for fn := range c.decls {
 		order = append(order, fn)
 	}
-	slices.SortFunc(order, func(a, b *types.Func) int { return int(a.Pos() - b.Pos()) })
-	for _, fn := range order {
-		n := &node{index: -1}
+	for v := range c.varInits {
+		if v.Pkg() == c.pass.Pkg {
+			order = append(order, v)
+		}
+	}
+	slices.SortFunc(order, func(a, b types.Object) int { return int(a.Pos() - b.Pos()) })
+	for _, obj := range order {
+		nodes[obj] = &node{index: -1}
+	}
+	for _, obj := range order {
+		n := nodes[obj]
 		seen := map[string]bool{}
-		edgeSeen := map[*types.Func]bool{}
-		c.uses(c.decls[fn].Body, func(id *ast.Ident, obj types.Object) {
-			effects, local := c.effectsOf(obj)
+		edgeSeen := map[types.Object]bool{}
+		edge := func(g types.Object) {
+			if g != obj && nodes[g] != nil && !edgeSeen[g] {
+				edgeSeen[g] = true
+				n.edges = append(n.edges, g)
+			}
+		}
+		visit := func(id *ast.Ident, o types.Object) {
+			effects, local := c.effectsOf(o)
 			if local != nil {
-				if local != fn && !edgeSeen[local] {
-					edgeSeen[local] = true
-					n.edges = append(n.edges, local)
-				}
-				return
+				edge(local)
 			}
 			if len(effects) > 0 && !c.allowed(id.Pos()) {
 				n.direct = merge(n.direct, seen, effects)
 			}
-		})
-		nodes[fn] = n
+		}
+		switch obj := obj.(type) {
+		case *types.Func:
+			c.uses(c.decls[obj].Body, visit)
+		case *types.Var:
+			// What initialisation stores, followed through the local variables it
+			// is made from.
+			followed := map[*types.Var]bool{}
+			var from func(e ast.Expr)
+			from = func(e ast.Expr) {
+				c.uses(e, func(id *ast.Ident, o types.Object) {
+					if lv, ok := o.(*types.Var); ok && !lv.IsField() && !isPkgLevel(lv) {
+						if !followed[lv] && len(followed) < 64 {
+							followed[lv] = true
+							for _, src := range c.origins[lv] {
+								from(src)
+							}
+						}
+						return
+					}
+					visit(id, o)
+				})
+			}
+			for _, e := range c.varInits[obj] {
+				from(e)
+			}
+		}
 	}
 
 	// Tarjan's algorithm: components come out callees first.
 	index := 0
-	var stack []*types.Func
-	var visit func(fn *types.Func)
-	visit = func(fn *types.Func) {
-		n := nodes[fn]
+	var stack []types.Object
+	var visit func(obj types.Object)
+	visit = func(obj types.Object) {
+		n := nodes[obj]
 		n.index, n.low = index, index
 		index++
-		stack = append(stack, fn)
+		stack = append(stack, obj)
 		n.on = true
 		for _, g := range n.edges {
 			m := nodes[g]
@@ -174,17 +285,17 @@ func (c *checker) summarise() {
 		if n.low != n.index {
 			return
 		}
-		var comp []*types.Func
+		var comp []types.Object
 		for {
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			nodes[top].on = false
 			comp = append(comp, top)
-			if top == fn {
+			if top == obj {
 				break
 			}
 		}
-		in := map[*types.Func]bool{}
+		in := map[types.Object]bool{}
 		for _, m := range comp {
 			in[m] = true
 		}
@@ -193,27 +304,32 @@ func (c *checker) summarise() {
 			s := merge(nil, seen, nodes[f].direct)
 			for _, m := range comp {
 				if m != f {
-					s = merge(s, seen, prefix(funcName(m), nodes[m].direct))
+					s = merge(s, seen, prefix(objName(m), nodes[m].direct))
 				}
 			}
 			for _, m := range comp {
 				for _, g := range nodes[m].edges {
 					if !in[g] {
-						s = merge(s, seen, prefix(funcName(g), c.summaries[g]))
+						s = merge(s, seen, prefix(objName(g), c.summaries[g]))
 					}
 				}
+			}
+			if v, ok := f.(*types.Var); ok && !c.staticFunc(v) {
+				// What the variable's initialisation read of the program's state is
+				// fixed by then; what it read of the world is not.
+				s = slices.DeleteFunc(s, func(e effect) bool { return e.Kind != kindAmbient })
 			}
 			c.summaries[f] = s
 		}
 	}
-	for _, fn := range order {
-		if nodes[fn].index < 0 {
-			visit(fn)
+	for _, obj := range order {
+		if nodes[obj].index < 0 {
+			visit(obj)
 		}
 	}
-	for _, fn := range order {
-		if s := c.summaries[fn]; len(s) > 0 && fn.Exported() {
-			c.pass.ExportObjectFact(fn, &funcFact{Effects: s})
+	for _, obj := range order {
+		if s := c.summaries[obj]; len(s) > 0 && obj.Exported() {
+			c.pass.ExportObjectFact(obj, &funcFact{Effects: s})
 		}
 	}
 }
@@ -235,28 +351,55 @@ func (c *checker) summaryOf(fn *types.Func) []effect {
 	return out
 }
 
-// computeIndex returns the index of the argument of call that is a compute: that of
-// cache.Load, or of a helper that passes its parameter to cache.Load; -1 for other calls.
-func (c *checker) computeIndex(call *ast.CallExpr) int {
+// computeIndex returns where the compute is among the arguments of call: that of
+// cache.Load, or of a helper that passes its parameter (or a field of it) to cache.Load;
+// Param is -1 for other calls. A method expression's receiver is the call's first argument.
+func (c *checker) computeIndex(call *ast.CallExpr) helperFact {
 	fn := staticCallee(c.pass.TypesInfo, call)
 	if fn == nil {
-		return -1
+		// A local variable holding a function: load := cache.Load[K, V, PV].
+		if v := c.identVar(call.Fun); v != nil && !isPkgLevel(v) && len(c.assigns[v]) == 1 && !c.unresolved[v] {
+			fn = staticCallee(c.pass.TypesInfo, &ast.CallExpr{Fun: c.assigns[v][0]})
+		}
+		if fn == nil {
+			return helperFact{Param: -1}
+		}
+	}
+	shift := 0
+	if sel, ok := ast.Unparen(stripIndex(call.Fun)).(*ast.SelectorExpr); ok {
+		if s := c.pass.TypesInfo.Selections[sel]; s != nil && s.Kind() == types.MethodExpr {
+			shift = 1
+		}
 	}
 	if fn.Pkg() != nil && fn.Pkg().Path() == cachePath && fn.Name() == "Load" && recvName(fn) == "" {
-		return 3
+		return helperFact{Param: 3}
 	}
-	if i, ok := c.helpers[fn]; ok {
-		return i
+	if h, ok := c.helpers[fn]; ok {
+		h.Param += shift
+		return h
 	}
 	var hf helperFact
 	if fn.Pkg() != c.pass.Pkg && c.pass.ImportObjectFact(fn, &hf) {
-		return hf.Param
+		hf.Param += shift
+		return hf
 	}
-	return -1
+	return helperFact{Param: -1}
+}
+
+func stripIndex(e ast.Expr) ast.Expr {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.IndexExpr:
+		return x.X
+	case *ast.IndexListExpr:
+		return x.X
+	}
+	return e
 }
 
 // findHelpers finds the functions that pass a parameter as compute to cache.Load or to
-// another such function, and exports facts for the exported ones.
+// another such function, and exports facts for the exported ones. The parameter may be
+// passed itself, through a local variable, as a field of a parameter of struct type
+// (o.Compute), or wrapped in a literal that calls it (func(ctx, k) { return compute(ctx, k) }).
 func (c *checker) findHelpers() {
 	for changed := true; changed; {
 		changed = false
@@ -264,23 +407,19 @@ func (c *checker) findHelpers() {
 			if _, ok := c.helpers[fn]; ok {
 				continue
 			}
-			params := fn.Type().(*types.Signature).Params()
 			ast.Inspect(decl.Body, func(n ast.Node) bool {
 				call, ok := n.(*ast.CallExpr)
 				if !ok {
 					return true
 				}
-				i := c.computeIndex(call)
-				if i < 0 || i >= len(call.Args) {
+				h := c.computeIndex(call)
+				if h.Param < 0 || h.Param >= len(call.Args) || h.Field != "" {
 					return true
 				}
-				v := c.identVar(call.Args[i])
-				for p := range params.Len() {
-					if v != nil && params.At(p) == v {
-						c.helpers[fn] = p
-						changed = true
-						return false
-					}
+				if p, ok := c.paramOf(fn, call.Args[h.Param], 0); ok {
+					c.helpers[fn] = p
+					changed = true
+					return false
 				}
 				return true
 			})
@@ -288,21 +427,66 @@ func (c *checker) findHelpers() {
 	}
 	for fn, p := range c.helpers {
 		if fn.Exported() {
-			c.pass.ExportObjectFact(fn, &helperFact{Param: p})
+			c.pass.ExportObjectFact(fn, &p)
 		}
 	}
+}
+
+// paramOf returns the parameter of fn (and its field) that e, a compute, passes on.
+func (c *checker) paramOf(fn *types.Func, e ast.Expr, depth int) (helperFact, bool) {
+	params := fn.Type().(*types.Signature).Params()
+	index := func(v *types.Var) int {
+		for p := range params.Len() {
+			if params.At(p) == v {
+				return p
+			}
+		}
+		return -1
+	}
+	if depth > 4 {
+		return helperFact{}, false
+	}
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		v := c.identVar(x)
+		if v == nil {
+			return helperFact{}, false
+		}
+		if p := index(v); p >= 0 {
+			return helperFact{Param: p}, true
+		}
+		if as := c.assigns[v]; len(as) == 1 && !c.unresolved[v] && !isPkgLevel(v) {
+			return c.paramOf(fn, as[0], depth+1)
+		}
+	case *ast.SelectorExpr:
+		if s := c.pass.TypesInfo.Selections[x]; s != nil && s.Kind() == types.FieldVal && len(s.Index()) == 1 {
+			if p := index(c.identVar(x.X)); p >= 0 {
+				return helperFact{Param: p, Field: x.Sel.Name}, true
+			}
+		}
+	case *ast.FuncLit:
+		// A literal that calls the parameter, for instrumentation: what it computes is
+		// what the parameter computes, checked at the helper's callers.
+		var found helperFact
+		ok := false
+		ast.Inspect(x.Body, func(n ast.Node) bool {
+			if call, isCall := n.(*ast.CallExpr); isCall && !ok {
+				if h, isParam := c.paramOf(fn, call.Fun, depth+1); isParam && h.Field == "" {
+					found, ok = h, true
+					c.passedOn[params.At(h.Param)] = true
+				}
+			}
+			return !ok
+		})
+		return found, ok
+	}
+	return helperFact{}, false
 }
 
 // staticCallee returns the declared (generic, if it is) function or concrete method that
 // call calls, or nil.
 func staticCallee(info *types.Info, call *ast.CallExpr) *types.Func {
-	fun := ast.Unparen(call.Fun)
-	switch f := fun.(type) {
-	case *ast.IndexExpr:
-		fun = f.X
-	case *ast.IndexListExpr:
-		fun = f.X
-	}
+	fun := stripIndex(call.Fun)
 	var obj types.Object
 	switch f := ast.Unparen(fun).(type) {
 	case *ast.Ident:
@@ -350,7 +534,19 @@ func (c *checker) describe(e effect) string {
 		if via != "" {
 			via = " (" + via + ")"
 		}
-		return "compute reads " + c.varName(e.Pkg, e.Name) + via +
+		name := c.varName(e.Pkg, e.Name)
+		switch {
+		case w.How == lazyHow:
+			return "compute reads " + name + via + ", a package variable " + lazyHow + " (" + w.Pos +
+				"): fill it in its declaration or in init, or justify the lazy table with //cachegen:allow <reason>"
+		case strings.Contains(w.How, "math/rand"):
+			return "compute reads " + name + via + ", a package variable " + w.How + " (" + w.Pos +
+				"), outside its declaration and init: " + catRand.fix
+		case w.How != "":
+			return "compute reads " + name + via + ", a package variable " + w.How + " (" + w.Pos +
+				"), outside its declaration and init: put it in the key"
+		}
+		return "compute reads " + name + via +
 			", a package variable assigned outside its declaration and init (" + w.Pos + "): put it in the key"
 	}
 	return ""

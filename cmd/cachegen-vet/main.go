@@ -1,8 +1,9 @@
 // Cachegen-vet checks that every compute function passed to cache.Load reads only its key:
 // it reports captured variables, method values, computes made by calls, reads of package
-// variables assigned outside their declaration and init, ctx.Value, and ambient inputs (the
-// environment, the clock, random numbers, the file system, the network, other processes),
-// in the compute and in the functions of the module it calls. See package
+// variables changed outside their initialisation, ctx.Value, and ambient inputs (the
+// environment, the clock, random numbers, the file system, the network, other processes,
+// the command line), directly or through a package variable made from one, in the compute
+// and in the functions of the module it calls. See package
 // github.com/cachegen/cachegen/analysis/computecheck for the rules.
 //
 // Run it on packages, as go vet:
@@ -15,8 +16,8 @@
 //	go vet -vettool=$(go tool -n cachegen-vet) ./...
 //
 // Each report is printed as file:line:col: message, and the exit status is non-zero when
-// there is one. A justified exception is written //cachegen:allow <reason> on the reported
-// line or the line above.
+// there is one. A justified exception is written //cachegen:allow <reason> at the end of the
+// reported line, or alone on the line above.
 package main
 
 import (

@@ -1,0 +1,427 @@
+package computecheck
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"slices"
+	"strings"
+)
+
+// A useSite is where a function of the package is referred to.
+type useSite struct {
+	fn     *types.Func // the declared function the reference is in; nil at package level
+	inLit  bool        // in a function literal that is not called where it is written
+	called bool        // the reference is called right there: f(...)
+}
+
+// A pendingWrite is a write found by collect, classified once the whole package is seen.
+type pendingWrite struct {
+	write
+	fn    *types.Func // the declared function the write is in; nil at package level
+	inLit bool        // in a function literal that is not called where it is written
+	lazy  bool        // in a function literal run by sync.Once
+	test  bool        // in a _test.go file
+	whole bool        // the write assigns the variable itself, not a part or a pointee
+	cond  func() bool // the write counts only if cond() is true; nil: always
+	src   []ast.Expr  // what the write stores
+}
+
+// collect records the package's function declarations, its allow comments, what is assigned
+// to each variable, the initializers of package-level variables, and the writes to
+// package-level variables: those of initialisation (declarations, init, and the functions
+// only initialisation calls) make the variable's value, the others make it mutable.
+func (c *checker) collect() {
+	info := c.pass.TypesInfo
+	for _, file := range c.pass.Files {
+		c.collectAllows(file)
+		for _, d := range file.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok {
+				if fn, ok := info.Defs[fd.Name].(*types.Func); ok && fd.Body != nil {
+					c.decls[fn] = fd
+				}
+			}
+		}
+	}
+	uses := map[*types.Func][]useSite{}
+	var pending []pendingWrite
+	for _, file := range c.pass.Files {
+		test := strings.HasSuffix(c.pass.Fset.Position(file.Pos()).Filename, "_test.go")
+		var stack []ast.Node
+		var fn *types.Func
+		immediate := map[*ast.FuncLit]bool{}
+		onceLits := map[*ast.FuncLit]bool{}
+		aliased := map[*ast.UnaryExpr]bool{}
+		litDepth, onceDepth := 0, 0
+		add := func(e ast.Expr, how string, cond func() bool, src ...ast.Expr) {
+			v := c.rootVar(e)
+			if v == nil {
+				l := c.rootLocal(e)
+				if l == nil {
+					return
+				}
+				if v = c.aliases[l]; v == nil {
+					c.localWritten[l] = true
+					return
+				}
+			}
+			_, whole := ast.Unparen(e).(*ast.Ident)
+			if sel, ok := ast.Unparen(e).(*ast.SelectorExpr); ok && info.Selections[sel] == nil {
+				whole = true // pkg.Var
+			}
+			pending = append(pending, pendingWrite{write{v, e.Pos(), how}, fn, litDepth > 0, onceDepth > 0, test, whole, cond, src})
+		}
+		alias := func(lhs, rhs ast.Expr) {
+			u, ok := ast.Unparen(rhs).(*ast.UnaryExpr)
+			if !ok || u.Op != token.AND {
+				return
+			}
+			l := c.identVar(lhs)
+			v := c.rootVar(u.X)
+			if v == nil || l == nil {
+				return
+			}
+			if isPkgLevel(l) {
+				c.pkgAliases[l] = v
+			} else {
+				c.aliases[l] = v
+			}
+			aliased[u] = true
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			if n == nil {
+				switch top := stack[len(stack)-1].(type) {
+				case *ast.FuncDecl:
+					fn = nil
+				case *ast.FuncLit:
+					if !immediate[top] {
+						litDepth--
+					}
+					if onceLits[top] {
+						onceDepth--
+					}
+				}
+				stack = stack[:len(stack)-1]
+				return true
+			}
+			var parent ast.Node
+			if len(stack) > 0 {
+				parent = stack[len(stack)-1]
+			}
+			stack = append(stack, n)
+			switch n := n.(type) {
+			case *ast.FuncDecl:
+				fn, _ = info.Defs[n.Name].(*types.Func)
+			case *ast.FuncLit:
+				if !immediate[n] {
+					litDepth++
+				}
+				if onceLits[n] {
+					onceDepth++
+				}
+			case *ast.Ident:
+				switch obj := info.Uses[n].(type) {
+				case *types.Func:
+					if obj.Pkg() == c.pass.Pkg {
+						call, ok := parent.(*ast.CallExpr)
+						called := ok && ast.Unparen(call.Fun) == n
+						uses[obj.Origin()] = append(uses[obj.Origin()], useSite{fn, litDepth > 0, called})
+					}
+				case *types.Var:
+					if !obj.IsField() && !isPkgLevel(obj) && !c.readsThrough(n, parent) {
+						c.escaped[obj] = true
+					}
+				}
+			case *ast.AssignStmt:
+				if n.Tok == token.ASSIGN {
+					for _, lhs := range n.Lhs {
+						switch x := ast.Unparen(lhs).(type) {
+						case *ast.Ident:
+							c.assigned[x] = true
+						case *ast.SelectorExpr: // pkg.Var
+							if info.Selections[x] == nil {
+								c.assigned[x.Sel] = true
+							}
+						}
+					}
+				}
+				for i, lhs := range n.Lhs {
+					v := c.identVar(lhs)
+					if v == nil {
+						continue
+					}
+					if (n.Tok == token.ASSIGN || n.Tok == token.DEFINE) && len(n.Lhs) == len(n.Rhs) {
+						c.assigns[v] = append(c.assigns[v], n.Rhs[i])
+					} else {
+						c.unresolved[v] = true
+					}
+				}
+				if len(n.Lhs) == len(n.Rhs) {
+					for i := range n.Lhs {
+						alias(n.Lhs[i], n.Rhs[i])
+					}
+				}
+				for i, lhs := range n.Lhs {
+					src := n.Rhs
+					if len(n.Lhs) == len(n.Rhs) {
+						src = n.Rhs[i : i+1]
+					}
+					if v := c.identVar(lhs); v != nil && !isPkgLevel(v) {
+						c.origins[v] = append(c.origins[v], src...)
+					}
+					if n.Tok != token.DEFINE {
+						add(lhs, "", nil, src...)
+					}
+				}
+			case *ast.ValueSpec:
+				for i, name := range n.Names {
+					v, ok := info.Defs[name].(*types.Var)
+					if !ok {
+						continue
+					}
+					if len(n.Values) == len(n.Names) {
+						c.assigns[v] = append(c.assigns[v], n.Values[i])
+					} else if len(n.Values) > 0 {
+						c.unresolved[v] = true
+					}
+					if isPkgLevel(v) {
+						if len(n.Values) == len(n.Names) {
+							c.varInits[v] = append(c.varInits[v], n.Values[i])
+						} else {
+							c.varInits[v] = append(c.varInits[v], n.Values...)
+						}
+					}
+				}
+				if len(n.Names) == len(n.Values) {
+					for i := range n.Names {
+						alias(n.Names[i], n.Values[i])
+					}
+				}
+				for i, name := range n.Names {
+					if v, ok := info.Defs[name].(*types.Var); ok && !isPkgLevel(v) {
+						if len(n.Names) == len(n.Values) {
+							c.origins[v] = append(c.origins[v], n.Values[i])
+						} else {
+							c.origins[v] = append(c.origins[v], n.Values...)
+						}
+					}
+				}
+			case *ast.RangeStmt:
+				for _, e := range []ast.Expr{n.Key, n.Value} {
+					if v := c.identVar(e); v != nil {
+						c.unresolved[v] = true
+						if !isPkgLevel(v) {
+							c.origins[v] = append(c.origins[v], n.X)
+						}
+					}
+					if e != nil && n.Tok == token.ASSIGN {
+						add(e, "", nil, n.X)
+					}
+				}
+			case *ast.IncDecStmt:
+				add(n.X, "", nil)
+			case *ast.UnaryExpr:
+				if n.Op == token.AND {
+					if v := c.identVar(n.X); v != nil {
+						c.unresolved[v] = true
+					}
+					if !aliased[n] {
+						var src []ast.Expr
+						if call, ok := parent.(*ast.CallExpr); ok {
+							src = []ast.Expr{call}
+						}
+						add(n.X, "", c.argWrites(parent, n), src...)
+					}
+				}
+			case *ast.CallExpr:
+				if lit, ok := ast.Unparen(n.Fun).(*ast.FuncLit); ok {
+					immediate[lit] = true
+				}
+				if isOnce(staticCallee(info, n)) {
+					for _, a := range n.Args {
+						if lit, ok := ast.Unparen(a).(*ast.FuncLit); ok {
+							onceLits[lit] = true
+						}
+					}
+				}
+				if fn := staticCallee(info, n); fn != nil && fn.Pkg() != nil && len(n.Args) > 0 && mutatesFirstArg[fn.Pkg().Path()+"."+fn.Name()] && recvName(fn) == "" {
+					add(n.Args[0], "changed by "+stdName(fn), nil, n)
+				}
+				if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok && len(n.Args) > 0 {
+					if b, ok := info.Uses[id].(*types.Builtin); ok {
+						switch b.Name() {
+						case "delete", "clear", "copy":
+							add(n.Args[0], "", nil, n)
+						}
+					}
+				}
+				// A pointer method of the standard library's stateful types (an
+				// atomic.Int64, a bytes.Buffer, a big.Int, a rand.Rand) that changes its
+				// receiver, called on a variable or on a pointer a variable holds.
+				if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
+					if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
+						if m := s.Obj().(*types.Func); changesReceiver(m) {
+							add(sel.X, "changed by "+stdName(m), nil, n)
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+
+	// The functions run only at initialisation: init, and the unexported functions that
+	// are only called, not in a function literal, by such functions or by the
+	// initializers of package-level variables.
+	for fn := range c.decls {
+		if fn.Name() == "init" && fn.Type().(*types.Signature).Recv() == nil {
+			c.initOnly[fn] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for fn := range c.decls {
+			if c.initOnly[fn] || fn.Exported() || fn.Name() == "main" || fn.Type().(*types.Signature).Recv() != nil || len(uses[fn]) == 0 {
+				continue
+			}
+			only := true
+			for _, u := range uses[fn] {
+				if !u.called || u.inLit || u.fn != nil && u.fn != fn && !c.initOnly[u.fn] {
+					only = false
+					break
+				}
+			}
+			if only {
+				c.initOnly[fn] = true
+				changed = true
+			}
+		}
+	}
+
+	for _, w := range pending {
+		// Writes in tests (a test that overrides a package default) are not the
+		// program's: the program never runs them.
+		if w.test || w.cond != nil && !w.cond() {
+			continue
+		}
+		targets := []*types.Var{w.v}
+		if a := c.pkgAliases[w.v]; a != nil && !w.whole {
+			targets = append(targets, a)
+		}
+		for _, v := range targets {
+			if !w.inLit && (w.fn == nil || c.initOnly[w.fn]) {
+				if v.Pkg() == c.pass.Pkg {
+					c.varInits[v] = append(c.varInits[v], w.src...)
+				}
+				continue
+			}
+			how := w.how
+			if w.lazy && how == "" {
+				how = lazyHow
+			}
+			c.writes = append(c.writes, write{v, w.pos, how})
+		}
+	}
+}
+
+// lazyHow describes a variable assigned in a function that sync.Once runs.
+const lazyHow = "filled lazily under sync.Once"
+
+// readsThrough reports whether id, a variable, is used (as parent's operand) only to read a
+// field, an element or the pointee: a pointer parameter used so is not passed on.
+func (c *checker) readsThrough(id *ast.Ident, parent ast.Node) bool {
+	switch p := parent.(type) {
+	case *ast.SelectorExpr:
+		s := c.pass.TypesInfo.Selections[p]
+		return p.X == id && s != nil && s.Kind() == types.FieldVal
+	case *ast.StarExpr:
+		return p.X == id
+	case *ast.IndexExpr:
+		return p.X == id
+	}
+	return false
+}
+
+// argWrites returns the condition under which &x, an argument of the call parent (if it
+// is one), changes x: always for a function that is not known, never for the arguments of
+// math/big's methods (which change their receiver only), and for a function of the package
+// when it writes through the parameter or passes it on.
+func (c *checker) argWrites(parent ast.Node, u *ast.UnaryExpr) func() bool {
+	call, ok := parent.(*ast.CallExpr)
+	if !ok {
+		return nil
+	}
+	i := slices.Index(call.Args, ast.Expr(u))
+	fn := staticCallee(c.pass.TypesInfo, call)
+	if i < 0 || fn == nil || fn.Pkg() == nil {
+		return nil
+	}
+	sig := fn.Type().(*types.Signature)
+	if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+		if s := c.pass.TypesInfo.Selections[sel]; s != nil && s.Kind() == types.MethodExpr {
+			i-- // the receiver is the first argument
+		}
+	}
+	if fn.Pkg().Path() == "math/big" && sig.Recv() != nil && i >= 0 {
+		return func() bool { return false }
+	}
+	if fn.Pkg() != c.pass.Pkg || c.decls[fn] == nil || i < 0 || i >= sig.Params().Len() || sig.Variadic() && i == sig.Params().Len()-1 {
+		return nil
+	}
+	p := sig.Params().At(i)
+	return func() bool { return c.localWritten[p] || c.escaped[p] }
+}
+
+// isOnce reports whether fn runs its function argument once: sync.Once.Do, sync.OnceFunc,
+// sync.OnceValue, sync.OnceValues.
+func isOnce(fn *types.Func) bool {
+	if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "sync" {
+		return false
+	}
+	switch recvName(fn) + "." + fn.Name() {
+	case "Once.Do", ".OnceFunc", ".OnceValue", ".OnceValues":
+		return true
+	}
+	return false
+}
+
+// statefulPkg are the standard packages whose types' pointer methods can change their
+// receiver.
+var statefulPkg = set("sync", "sync/atomic", "bytes", "strings", "math/big", "container/list",
+	"container/ring", "hash/maphash", "math/rand", "math/rand/v2")
+
+// syncTypes are the types of package sync whose methods do not change what a computation
+// reads: locks, pools of scratch values, once, wait groups.
+var syncTypes = set("Mutex", "RWMutex", "Once", "Pool", "WaitGroup", "Cond")
+
+// readOnlyMethods are the pointer methods of the stateful packages' types that only read
+// their receiver.
+var readOnlyMethods = set("String", "Len", "Cap", "Bytes", "Cmp", "CmpAbs", "Sign", "Int64",
+	"Uint64", "IsInt64", "IsUint64", "Bit", "BitLen", "Text", "Append", "Format", "MarshalText",
+	"MarshalJSON", "GobEncode", "Float32", "Float64", "Load", "TrailingZeroBits", "IsInt",
+	"Signbit", "IsInf", "Prec", "MinPrec", "Mode", "Acc", "Available", "Size", "Front", "Back",
+	"Range", "Sum64", "Sum", "FloatString", "RatString", "ProbablyPrime")
+
+// changesReceiver reports whether m is a pointer method of a stateful standard type that
+// changes its receiver.
+func changesReceiver(m *types.Func) bool {
+	if m.Pkg() == nil || !statefulPkg[m.Pkg().Path()] || readOnlyMethods[m.Name()] {
+		return false
+	}
+	if m.Pkg().Path() == "sync" && syncTypes[recvName(m)] {
+		return false
+	}
+	sig := m.Type().(*types.Signature)
+	if sig.Recv() == nil {
+		return false
+	}
+	_, ptr := sig.Recv().Type().(*types.Pointer)
+	return ptr
+}
+
+// mutatesFirstArg are the standard functions that change the map or slice they are given
+// first.
+var mutatesFirstArg = set("maps.Copy", "maps.DeleteFunc", "slices.Sort", "slices.SortFunc",
+	"slices.SortStableFunc", "slices.Reverse", "slices.Delete", "slices.DeleteFunc",
+	"slices.Compact", "slices.CompactFunc", "slices.Replace", "slices.Insert", "sort.Strings",
+	"sort.Ints", "sort.Float64s", "sort.Sort", "sort.Stable", "sort.Slice", "sort.SliceStable")
