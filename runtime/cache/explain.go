@@ -174,7 +174,7 @@ func (c *Cache) writeRecords() {
 		q.mu.Unlock()
 		for name, data := range batch {
 			release := c.ioSlot()
-			appendRotating(name, data, c.recordLimit())
+			appendRotating(name, newestFrames(data, c.recordLimit()/2), c.recordLimit())
 			release()
 		}
 		q.writeMu.Unlock()
@@ -194,7 +194,7 @@ func (c *Cache) flushRecords(name string) {
 	q.mu.Unlock()
 	if len(data) > 0 {
 		release := c.ioSlot()
-		appendRotating(name, data, c.recordLimit())
+		appendRotating(name, newestFrames(data, c.recordLimit()/2), c.recordLimit())
 		release()
 	}
 }

@@ -137,6 +137,20 @@ func appendShared(dst []byte, prev, s string) []byte {
 	return appendText(dst, s[n:])
 }
 
+// newestFrames returns the newest of the whole frames in b that fit in max bytes (at least
+// the last one): what many stores queued at once may exceed a record file's bound, and the
+// older ones would be rotated out at once.
+func newestFrames(b []byte, max int64) []byte {
+	for int64(len(b)) > max && len(b) >= 12 {
+		n := int(binary.LittleEndian.Uint32(b[4:]))
+		if n > len(b)-12 || 12+n == len(b) {
+			break
+		}
+		b = b[12+n:]
+	}
+	return b
+}
+
 // parseRecords returns the records of a record file's bytes, oldest first, skipping what
 // does not check.
 func parseRecords(b []byte) []record {

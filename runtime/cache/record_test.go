@@ -176,3 +176,21 @@ func TestRotationPastABlockedOlderHalf(t *testing.T) {
 		t.Fatalf("the record file holds %d bytes, past its bound", fi.Size())
 	}
 }
+
+// TestManyQueuedRecordsStayReadable: the records of many stores queued at once are written
+// as the newest that fit, so that the record file never grows past what the reader reads.
+func TestManyQueuedRecordsStayReadable(t *testing.T) {
+	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
+	typeID, _ := keyTypeOf[keys.Wide]()
+	name := c.recordFile(typeID)
+	vt := valueTypeOf[testValue](c)
+	c.records.writing = true // no writer starts: the queue builds up, as behind a slow disk
+	for i := range 500 {
+		k := keys.Wide{I: i, S: strings.Repeat("s", 60), List: []string{"a", "b"}}
+		c.queueRecord(name, appendRecordFrame(nil, keyhash.Sum(k), time.Now(), "v", vt.name, newKeyRecord(k)))
+	}
+	recs := c.readRecords(name)
+	if len(recs) == 0 || recs[len(recs)-1].digest != keyhash.Sum(keys.Wide{I: 499, S: strings.Repeat("s", 60), List: []string{"a", "b"}}) {
+		t.Fatalf("%d records read; the newest must be among them", len(recs))
+	}
+}

@@ -1,6 +1,7 @@
 package keyhash
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -20,14 +21,21 @@ type tracer struct {
 	note    string // shown beside the next value: its String, set by Note
 	// collect makes the tracer record leaves (Leaves) rather than print lines.
 	collect bool
-	leaves  []Leaf
-	limit   int    // leaves recorded at most; the later ones cost a check each
-	pbuf    []byte // scratch for paths and values
+	spans   []leafSpan // the leaves collected, as offsets in arena
+	arena   []byte     // their paths and values, which Leaves turns into one string
+	limit   int        // leaves recorded at most; the later ones cost a check each
+	pbuf    []byte     // scratch for paths
+}
+
+// A leafSpan is a leaf while Leaves collects: where its path and value are in the arena.
+type leafSpan struct {
+	p0, p1, v0, v1 int
+	typ            string
 }
 
 // full reports whether the tracer has collected its limit of leaves: the callers then skip
 // the work of making one.
-func (t *tracer) full() bool { return t.collect && len(t.leaves) >= t.limit }
+func (t *tracer) full() bool { return t.collect && len(t.spans) >= t.limit }
 
 // takeNote returns the pending note, made safe to show on one line (a String method may
 // return anything: control characters are escaped, and a long one is cut), and clears it.
@@ -103,22 +111,29 @@ func (t *tracer) appendPath(b []byte, name string) []byte {
 	return b
 }
 
-// record notes a leaf (collect mode).
-func (t *tracer) record(name, typ, value string) {
+// record notes a leaf (collect mode): its path, and its value as value appends it.
+func (t *tracer) record(name, typ string, value func([]byte) []byte) {
+	if len(t.spans) >= t.limit {
+		t.note = ""
+		return
+	}
+	sp := leafSpan{p0: len(t.arena), typ: typ}
+	t.arena = t.appendPath(t.arena, name)
+	sp.p1, sp.v0 = len(t.arena), len(t.arena)
+	t.arena = value(t.arena)
 	if t.note != "" {
-		value += " (" + t.takeNote() + ")"
+		t.arena = append(append(append(t.arena, " ("...), t.takeNote()...), ')')
 	}
-	if len(t.leaves) < t.limit {
-		t.leaves = append(t.leaves, Leaf{Path: t.path(name), Type: typ, Value: value})
-	}
+	sp.v1 = len(t.arena)
+	t.spans = append(t.spans, sp)
 }
 
-// digestOf shows a long value by its length and a short SHA-256.
-func digestOf(p []byte) string {
+// appendDigest shows a long value by its length and a short SHA-256.
+func appendDigest(b, p []byte) []byte {
 	sum := sha256.Sum256(p)
-	b := strconv.AppendInt(make([]byte, 0, 40), int64(len(p)), 10)
+	b = strconv.AppendInt(b, int64(len(p)), 10)
 	b = append(b, " bytes, sha256 "...)
-	return string(hex.AppendEncode(b, sum[:6]))
+	return hex.AppendEncode(b, sum[:6])
 }
 
 func (t *tracer) line(s string) {
@@ -144,11 +159,11 @@ func (t *tracer) open(name, kind string, n int) {
 	if t.full() {
 		t.note = ""
 	} else if t.collect {
-		t.record(name, kind, "len "+strconv.Itoa(n))
+		t.record(name, kind, func(b []byte) []byte { return strconv.AppendInt(append(b, "len "...), int64(n), 10) })
 	} else {
 		t.line(fmt.Sprintf("%s %s len %d", t.path(name), kind, n))
 	}
-	t.frames = append(t.frames, frame{name: name, elem: -1, kind: kind, start: len(t.leaves)})
+	t.frames = append(t.frames, frame{name: name, elem: -1, kind: kind, start: len(t.spans)})
 }
 
 func (t *tracer) elem(i int) {
@@ -173,15 +188,24 @@ func (t *tracer) pop() {
 // their content: a map entry after its key (whose own leaves then go), a set element after
 // its values. The order of a map's entries is Go's iteration order, which means nothing.
 func (t *tracer) nameEntries(base string, f frame) {
+	prefix := []byte(base + "[")
+	// entryOf splits the path of a leaf of the group into its entry's index and the rest.
+	entryOf := func(sp leafSpan) (index string, sub []byte, ok bool) {
+		rest, ok := bytes.CutPrefix(t.arena[sp.p0:sp.p1], prefix)
+		if !ok {
+			return "", nil, false
+		}
+		i, sub, ok := bytes.Cut(rest, []byte("]"))
+		return string(i), sub, ok
+	}
+	isKey := func(sub []byte) bool {
+		return f.kind == "map" && (string(sub) == ".key" || bytes.HasPrefix(sub, []byte(".key.")) || bytes.HasPrefix(sub, []byte(".key[")))
+	}
 	type entry struct{ id, keys []string }
 	entries := map[string]*entry{}
 	var order []string
-	for _, l := range t.leaves[f.start:] {
-		rest, ok := strings.CutPrefix(l.Path, base+"[")
-		if !ok {
-			continue
-		}
-		i, sub, ok := strings.Cut(rest, "]")
+	for _, sp := range t.spans[f.start:] {
+		i, sub, ok := entryOf(sp)
 		if !ok {
 			continue
 		}
@@ -191,10 +215,10 @@ func (t *tracer) nameEntries(base string, f frame) {
 			entries[i] = e
 			order = append(order, i)
 		}
-		if f.kind == "map" && (sub == ".key" || strings.HasPrefix(sub, ".key.") || strings.HasPrefix(sub, ".key[")) {
-			e.keys = append(e.keys, l.Value)
+		if v := string(t.arena[sp.v0:sp.v1]); isKey(sub) {
+			e.keys = append(e.keys, v)
 		} else {
-			e.id = append(e.id, l.Value)
+			e.id = append(e.id, v)
 		}
 	}
 	ids := map[string]string{}
@@ -206,48 +230,52 @@ func (t *tracer) nameEntries(base string, f frame) {
 		}
 		ids[i] = base + "[" + strings.Join(id, ", ") + "]"
 	}
-	kept := t.leaves[:f.start]
-	for _, l := range t.leaves[f.start:] {
-		if rest, ok := strings.CutPrefix(l.Path, base+"["); ok {
-			if i, sub, ok := strings.Cut(rest, "]"); ok {
-				if f.kind == "map" && (sub == ".key" || strings.HasPrefix(sub, ".key.") || strings.HasPrefix(sub, ".key[")) {
-					continue
-				}
-				l.Path = ids[i] + strings.TrimPrefix(sub, ".value")
+	kept := t.spans[:f.start]
+	for _, sp := range t.spans[f.start:] {
+		if i, sub, ok := entryOf(sp); ok {
+			if isKey(sub) {
+				continue
 			}
+			// The new path goes to the end of the arena; sub, read from it, stays valid.
+			sp.p0 = len(t.arena)
+			t.arena = append(t.arena, ids[i]...)
+			t.arena = append(t.arena, bytes.TrimPrefix(sub, []byte(".value"))...)
+			sp.p1 = len(t.arena)
 		}
-		kept = append(kept, l)
+		kept = append(kept, sp)
 	}
-	t.leaves = kept
+	t.spans = kept
 }
 
-// formatValue formats v as fmt.Sprint does, without fmt for the common kinds.
-func formatValue(v any) string {
+// appendValue appends v as fmt.Sprint formats it, without fmt for the common kinds.
+func appendValue(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case bool:
-		return strconv.FormatBool(v)
+		return strconv.AppendBool(b, v)
 	case int:
-		return strconv.Itoa(v)
+		return strconv.AppendInt(b, int64(v), 10)
 	case int8:
-		return strconv.FormatInt(int64(v), 10)
+		return strconv.AppendInt(b, int64(v), 10)
 	case int16:
-		return strconv.FormatInt(int64(v), 10)
+		return strconv.AppendInt(b, int64(v), 10)
 	case int32:
-		return strconv.FormatInt(int64(v), 10)
+		return strconv.AppendInt(b, int64(v), 10)
 	case int64:
-		return strconv.FormatInt(v, 10)
+		return strconv.AppendInt(b, v, 10)
 	case uint:
-		return strconv.FormatUint(uint64(v), 10)
+		return strconv.AppendUint(b, uint64(v), 10)
 	case uint8:
-		return strconv.FormatUint(uint64(v), 10)
+		return strconv.AppendUint(b, uint64(v), 10)
 	case uint16:
-		return strconv.FormatUint(uint64(v), 10)
+		return strconv.AppendUint(b, uint64(v), 10)
 	case uint32:
-		return strconv.FormatUint(uint64(v), 10)
+		return strconv.AppendUint(b, uint64(v), 10)
 	case uint64:
-		return strconv.FormatUint(v, 10)
+		return strconv.AppendUint(b, v, 10)
+	case string:
+		return append(b, v...)
 	}
-	return fmt.Sprint(v)
+	return fmt.Append(b, v)
 }
 
 // declared splits a value's name as generated code writes it for a named type, "Target
@@ -275,7 +303,7 @@ func (t *tracer) valuef(name, typ string, v any) {
 	}
 	name, typ = declared(name, typ)
 	if t.collect {
-		t.record(name, typ, formatValue(v))
+		t.record(name, typ, func(b []byte) []byte { return appendValue(b, v) })
 		return
 	}
 	t.line(t.annotated(fmt.Sprintf("%s %s = %v", t.path(name), typ, v)))
@@ -288,11 +316,12 @@ func (t *tracer) quoted(name, typ, s string) {
 	}
 	name, typ = declared(name, typ)
 	if t.collect {
-		if len(s) > maxShown {
-			t.record(name, typ, digestOf([]byte(s)))
-		} else {
-			t.record(name, typ, strconv.Quote(s))
-		}
+		t.record(name, typ, func(b []byte) []byte {
+			if len(s) > maxShown {
+				return appendDigest(b, []byte(s))
+			}
+			return strconv.AppendQuote(b, s)
+		})
 		return
 	}
 	shown := s
@@ -312,11 +341,12 @@ func (t *tracer) bytes(name, typ string, p []byte) {
 	}
 	name, typ = declared(name, typ)
 	if t.collect {
-		if len(p) <= 16 {
-			t.record(name, typ, hex.EncodeToString(p))
-		} else {
-			t.record(name, typ, digestOf(p))
-		}
+		t.record(name, typ, func(b []byte) []byte {
+			if len(p) <= 16 {
+				return hex.AppendEncode(b, p)
+			}
+			return appendDigest(b, p)
+		})
 		return
 	}
 	shown := p
@@ -339,7 +369,7 @@ func (t *tracer) presence(name string, present bool) {
 		return
 	}
 	if t.collect {
-		t.record(name, "pointer", v)
+		t.record(name, "pointer", func(b []byte) []byte { return append(b, v...) })
 		return
 	}
 	t.line(fmt.Sprintf("%s pointer = %s", t.path(name), v))
@@ -364,8 +394,14 @@ func Leaves(k Key, max int) []Leaf {
 		max = math.MaxInt
 	}
 	h := New()
-	h.tr = &tracer{collect: true, limit: max, leaves: make([]Leaf, 0, min(max, 64))}
+	t := &tracer{collect: true, limit: max, spans: make([]leafSpan, 0, min(max, 64)), arena: make([]byte, 0, 4096)}
+	h.tr = t
 	k.HashKey(h)
 	h.Sum()
-	return h.tr.leaves
+	all := string(t.arena)
+	leaves := make([]Leaf, len(t.spans))
+	for i, sp := range t.spans {
+		leaves[i] = Leaf{Path: all[sp.p0:sp.p1], Type: sp.typ, Value: all[sp.v0:sp.v1]}
+	}
+	return leaves
 }
