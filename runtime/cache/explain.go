@@ -110,7 +110,11 @@ func (c *Cache) readRecords(name string) []record {
 // appendRecord records a stored key in its type's record file, bounded by maxRecordFile:
 // through the background writer, which appends the records of many stores at once.
 func (c *Cache) appendRecord(name string, d keyhash.Digest, vt *valueType, kr keyRecord) {
-	c.queueRecord(name, appendRecordFrame(nil, d, c.now(), filepath.Base(c.versionDir), vt.name, kr))
+	size := 64 + len(vt.name) + 11*len(kr.leaves)
+	for _, l := range kr.leaves {
+		size += len(l.Path) + len(l.Type) + len(l.Value)
+	}
+	c.queueRecord(name, appendRecordFrame(make([]byte, 0, size), d, c.now(), filepath.Base(c.versionDir), vt.name, kr))
 }
 
 // A recordQueue holds the records that stores made and the background writer has not yet

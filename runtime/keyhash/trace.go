@@ -394,7 +394,7 @@ func Leaves(k Key, max int) []Leaf {
 		max = math.MaxInt
 	}
 	h := New()
-	t := &tracer{collect: true, limit: max, spans: make([]leafSpan, 0, min(max, 64)), arena: make([]byte, 0, 4096)}
+	t := &tracer{collect: true, limit: max, spans: make([]leafSpan, 0, min(max, 64)), arena: make([]byte, 0, 8<<10)}
 	h.tr = t
 	k.HashKey(h)
 	h.Sum()
