@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -375,17 +376,25 @@ func Open(opts Options) (*Cache, error) {
 	c.versionDir = filepath.Join(c.root, versionID(c.version))
 	fileSlots.setLimit(openFileSlots())
 	// Checked before anything is written, so that a planted link cannot make Open write
-	// (a version directory, a cache tag) where it points, and again once the namespace
-	// and version directories exist.
+	// (a version directory, a cache tag) where it points; the missing directories down to
+	// the namespace are made one at a time, each checked as it is made (another user may
+	// make one first, between the check and the making); the namespace is checked again,
+	// and only then is anything written in it.
 	err := checkOwnDirs(dir, c.root, c.versionDir, false)
+	if err == nil {
+		err = makePrivateDirs(c.root)
+	}
+	if err == nil {
+		err = checkOwnDirs(dir, c.root, c.versionDir, false)
+	}
 	if err == nil {
 		err = c.initDir()
 	}
 	if err == nil {
-		err = tagDir(c.root)
+		err = checkOwnDirs(dir, c.root, c.versionDir, true)
 	}
 	if err == nil {
-		err = checkOwnDirs(dir, c.root, c.versionDir, true)
+		err = tagDir(c.root)
 	}
 	if err != nil {
 		c.fail(err)
@@ -543,6 +552,39 @@ func checkOwnDirs(dir, root, versionDir string, made bool) error {
 		}
 		if err := checkPrivate(fi); err != nil {
 			return fmt.Errorf("cache: not using %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// makePrivateDirs makes the missing directories of path (mode 0700), from the nearest one
+// that exists down, one at a time: each must then be a directory of this user's that others
+// cannot write, and not a link, whoever made it. MkdirAll would follow a link that another
+// user put where a directory was missing, and write through it.
+func makePrivateDirs(path string) error {
+	var missing []string
+	for p := path; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); !errNotExist(err) || filepath.Dir(p) == p {
+			break
+		}
+		missing = append(missing, p)
+	}
+	slices.Reverse(missing)
+	return makeDirsChecked(missing)
+}
+
+// makeDirsChecked makes the directories dirs, each below the one before, as makePrivateDirs.
+func makeDirsChecked(dirs []string) error {
+	for _, p := range dirs {
+		if err := os.Mkdir(p, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("cache: creating %s: %w", p, err)
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return fmt.Errorf("cache: %w", err)
+		}
+		if err := checkPrivate(fi); err != nil {
+			return fmt.Errorf("cache: not using %s: %w", p, err)
 		}
 	}
 	return nil

@@ -397,3 +397,36 @@ func TestOpenWritesNothingThroughAPlantedLink(t *testing.T) {
 		t.Fatalf("Open wrote %v through the link", des)
 	}
 }
+
+// TestMakePrivateDirsNeverFollowsALink: a directory that another user makes first, between
+// Open's check and its making the directories (here a link, or a directory others may
+// write, standing where one was missing), is refused, and nothing is written through it.
+func TestMakePrivateDirsNeverFollowsALink(t *testing.T) {
+	for _, planted := range []string{"link", "open directory"} {
+		t.Run(planted, func(t *testing.T) {
+			base, victim := t.TempDir(), t.TempDir()
+			dir := filepath.Join(base, "cache")
+			if planted == "link" {
+				if err := os.Symlink(victim, dir); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				if err := os.Mkdir(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(dir, 0o777); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// What makePrivateDirs meets once the other user has won the race: the
+			// path's missing part begins at dir.
+			err := makeDirsChecked([]string{dir, filepath.Join(dir, "ns"), filepath.Join(dir, "ns", "v")})
+			if err == nil {
+				t.Fatal("a planted directory was accepted")
+			}
+			if des, _ := os.ReadDir(victim); len(des) != 0 {
+				t.Fatalf("written through the link: %v", des)
+			}
+		})
+	}
+}
