@@ -31,6 +31,12 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if !ownedByMe(fi) {
+		// The cache writes its entries as this user: one of another user's is planted
+		// (the directory was removed and made again by someone else while this Cache
+		// was open, say), whatever it holds.
+		return nil, errMalformed
+	}
 	size := fi.Size()
 	if size < headerSize || size > headerSize+maxTypeLen+c.opts.MaxEntryBytes+c.opts.MaxEntryBytes/8+1024 {
 		return nil, errMalformed
@@ -97,6 +103,21 @@ func openRegular(name string) (*os.File, os.FileInfo, error) {
 		return nil, nil, errMalformed
 	}
 	return f, fi, nil
+}
+
+// recheck runs Open's checks again before the layout is made again under the namespace: a
+// directory that went (a cleaner of /tmp, cachegen cache clear) may have been made again by
+// another user meanwhile. It makes the missing directories down to the namespace as Open does.
+func (c *Cache) recheck() error {
+	dir := filepath.Dir(c.root)
+	err := checkOwnDirs(dir, c.root, c.versionDir, false)
+	if err == nil {
+		err = makePrivateDirs(c.root)
+	}
+	if err == nil {
+		err = checkOwnDirs(dir, c.root, c.versionDir, false)
+	}
+	return err
 }
 
 // retag writes the namespace's cache tag and version.txt again when they are gone: Clear
@@ -235,6 +256,10 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 	// The shard directory is missing: create it and retry. A trim may remove it again,
 	// empty, before the file is in it: a few tries.
 	for try := 0; try < 3 && (errNotExist(err) || isNotDir(err)); try++ {
+		if err = c.recheck(); err != nil {
+			c.diskOff.Store(true)
+			return err
+		}
 		if err = ensureDir(c.root, filepath.Dir(name)); err == nil {
 			c.retag()
 			err = c.writeFile(name, data, c.opts.Sync)

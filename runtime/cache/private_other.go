@@ -63,3 +63,7 @@ func allocated(fi fs.FileInfo) int64 { return (fi.Size() + 4095) &^ 4095 }
 func openAppend(name string) (*os.File, error) {
 	return os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 }
+
+// ownedByMe reports whether this user owns the file fi describes; without Unix ownership it
+// cannot tell, and says yes.
+func ownedByMe(fi fs.FileInfo) bool { return true }

@@ -430,3 +430,31 @@ func TestMakePrivateDirsNeverFollowsALink(t *testing.T) {
 		})
 	}
 }
+
+// TestPlantedAfterTheDirectoryWent: the cache directory goes while a Cache is open (a
+// cleaner of /tmp), and another user makes it again with an entry of their own for a key the
+// Cache stored: the Cache never serves it, since it wrote every entry as this user.
+func TestPlantedAfterTheDirectoryWent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	c := open(t, Options{Dir: dir, Namespace: "test", Version: "v", MemoryBytes: -1})
+	key := testKey{"k", 1}
+	computed := func(context.Context, testKey) (testValue, error) { return testValue{Name: "computed"}, nil }
+	load(t, c, key, computed)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	plant(t, dir, key)
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil {
+			err = os.Lchown(p, 4242, 4242)
+		}
+		return err
+	})
+	if err != nil {
+		t.Skipf("giving the planted tree to another user needs root: %v", err)
+	}
+	v, err := Load(context.Background(), c, key, computed)
+	if err != nil || v.Name != "computed" {
+		t.Fatalf("Load = %q, %v: another user's entry was served", v.Name, err)
+	}
+}
