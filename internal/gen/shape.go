@@ -214,7 +214,7 @@ func (m *modeler) named(t *types.Named) *Node {
 		n.Kind = KindHashKey
 		return n
 	}
-	if foreign && !plainData(t.Underlying()) {
+	if foreign && byEncoding(t.Underlying()) {
 		if method := roundTrip(t); method != "" {
 			n.Kind, n.Method = KindMarshal, method
 			return n
@@ -230,23 +230,18 @@ func (m *modeler) named(t *types.Named) *Node {
 	return n
 }
 
-// plainData reports whether a named type whose underlying type is u is hashed by its value
-// even when it has an encoding: a basic type, or a slice or array of basic elements. Its
-// bytes are exact and total, where an encoding may normalise (net.IP's MarshalText gives the
-// 4- and 16-byte forms of an IPv4 address one text) or fail (an IP of 3 bytes), and a failing
-// encoding makes HashKey panic. Encodings are for what has structure: structs, pointers.
-func plainData(u types.Type) bool {
-	switch u := u.(type) {
-	case *types.Basic:
-		return true
-	case *types.Slice:
-		_, ok := u.Elem().Underlying().(*types.Basic)
-		return ok
-	case *types.Array:
-		_, ok := u.Elem().Underlying().(*types.Basic)
-		return ok
-	}
-	return false
+// byEncoding reports whether a named type of another package whose underlying type is u is
+// hashed by its encoding, when it has one. Only a struct is (and a pointer to one, whose
+// method set is its own). Any other named type is hashed by its value, even when it has an
+// encoding: a basic type, a slice, array or map, whose bytes and entries cachegen hashes
+// exactly and totally (a map's by sorted entries), where an encoding may normalise (net.IP's
+// MarshalText gives the 4- and 16-byte forms of an IPv4 address one text), fail (an IP of 3
+// bytes; a failing encoding makes HashKey panic) or range over a map in random order; and a
+// func or channel type is refused, whatever methods it has. Encodings are for what has
+// structure that cachegen may not see.
+func byEncoding(u types.Type) bool {
+	_, ok := u.(*types.Struct)
+	return ok
 }
 
 // roundTrip returns the method that encodes t when t (or *t) declares both halves of a
