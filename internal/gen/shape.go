@@ -118,7 +118,18 @@ func (m *modeler) node(t types.Type) *Node {
 		// exported alias of it, the way the source names it.
 		if n.Named != nil && n.Spelled == nil && a.Obj().Exported() && a.TypeArgs().Len() == 0 && !hasTypeParams(a.Obj().Type()) {
 			n.Spelled = a
-			m.pkg.code.spell[n.Named.Obj()] = a
+			if n.Named.TypeArgs().Len() == 0 {
+				m.pkg.code.spell[n.Named.Obj()] = a
+			}
+		}
+		// The same for an instance of a generic type that is not exported: the alias names
+		// that instance (type IntBox = ubox[int]).
+		if t := n.Named; t != nil && t.TypeArgs().Len() > 0 && !t.Obj().Exported() && t.Obj().Pkg() != m.pkg.Types &&
+			a.Obj().Exported() && a.TypeArgs().Len() == 0 && !hasTypeParams(a.Obj().Type()) && !mentionsTypeParam(t) && m.pkg.code.spellInst.At(t) == nil {
+			m.pkg.code.spellInst.Set(t, a)
+			if n.Spelled == nil || n.Spelled == a {
+				n.Spelled = a
+			}
 		}
 		return n
 	}
