@@ -130,6 +130,21 @@ func (c *coder) aliasOf(t *types.Named) *types.Alias {
 	return c.spell[t.Obj()]
 }
 
+// importable reports whether package pkg may import the package of path: not when path is
+// inside an internal directory whose parent does not contain pkg.
+func importable(path, pkg string) bool {
+	parent, ok := "", false
+	switch {
+	case strings.HasSuffix(path, "/internal"):
+		parent, ok = strings.TrimSuffix(path, "/internal"), true
+	case strings.Contains(path, "/internal/"):
+		parent, ok = path[:strings.LastIndex(path, "/internal/")], true
+	case path == "internal" || strings.HasPrefix(path, "internal/"):
+		return false // the standard library's own
+	}
+	return !ok || pkg == parent || strings.HasPrefix(pkg, parent+"/")
+}
+
 // nameable reports whether the generated file can name every named type in t.
 func (c *coder) nameable(t types.Type) bool {
 	return c.unnameable(t) == ""
@@ -147,6 +162,8 @@ func (c *coder) unnameable(t types.Type) string {
 		case *types.Named:
 			if foreign(t.Obj()) && c.aliasOf(t) == nil {
 				part = "type " + t.Obj().Pkg().Name() + "." + t.Obj().Name() + ", which is not exported"
+			} else if p := t.Obj().Pkg(); p != nil && !importable(p.Path(), c.pkg.Path()) && c.aliasOf(t) == nil {
+				part = "type " + p.Name() + "." + t.Obj().Name() + ", of package " + p.Path() + ", which this package cannot import (an internal package)"
 			}
 		case *types.Struct:
 			for i := range t.NumFields() {
@@ -178,7 +195,7 @@ func (c *coder) typ(t types.Type) *jen.Statement {
 		}
 		return c.typ(target)
 	case *types.Named:
-		if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg() != c.pkg && !obj.Exported() {
+		if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg() != c.pkg && (!obj.Exported() || !importable(obj.Pkg().Path(), c.pkg.Path())) {
 			if a := c.aliasOf(t); a != nil {
 				return c.qualified(a.Obj(), nil)
 			}

@@ -196,8 +196,8 @@ func (m *modeler) named(t *types.Named) *Node {
 		return &Node{Kind: KindInvalid, Type: t, Invalid: "its type nests named types without end (an instantiation cycle); the type checker reports it where the type is declared"}
 	}
 	n := &Node{Type: t, Named: t}
-	if t.Obj().Exported() || t.Obj().Pkg() == m.pkg.Types {
-		n.Spelled = t
+	if p := t.Obj().Pkg(); p == m.pkg.Types || t.Obj().Exported() && (p == nil || importable(p.Path(), m.pkg.Types.Path())) {
+		n.Spelled = t // else an exported alias may name it (node)
 	}
 	m.memo.Set(t, n)
 	obj := t.Obj()
