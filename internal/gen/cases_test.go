@@ -151,6 +151,15 @@ func TestStaleGuardCoversNamedTypes(t *testing.T) {
 		{"foreign/api/api.go", "func (z Zoned) MarshalBinary() ([]byte, error) { return append([]byte{byte(z.A)}, z.Zone...), nil }\n\nfunc (z *Zoned) UnmarshalBinary(",
 			"func (z Zoned) MarshalText() ([]byte, error) { return append([]byte{byte(z.A)}, z.Zone...), nil }\n\nfunc (z *Zoned) UnmarshalText("},
 		{"foreign/api/api.go", "func (z WireZone) EncodeMsg(", "func (z WireZone) encodeMsg("},
+		// The same for a generic type that a generic key instantiates with its type
+		// parameter (guarded in a generic function), and for an instance of an unexported
+		// generic type named through an exported alias (guarded through the alias): their
+		// encodings move to an embedded field and are promoted.
+		{"foreign/api/api.go", "type Box[T any] struct{ V T }\n\nfunc (b Box[T]) MarshalBinary() ([]byte, error) { return []byte(fmt.Sprint(b.V)), nil }\n\nfunc (b *Box[T]) UnmarshalBinary(",
+			"type Box[T any] struct {\n\tboxIn[T]\n\tExtra string\n}\n\ntype boxIn[T any] struct{ V T }\n\nfunc (b boxIn[T]) MarshalBinary() ([]byte, error) { return []byte(fmt.Sprint(b.V)), nil }\n\nfunc (b *boxIn[T]) UnmarshalBinary("},
+		{"foreign/api/api.go", "type ubox[T any] struct{ V T }\n\nfunc (b ubox[T]) MarshalBinary() ([]byte, error) { return []byte(fmt.Sprint(b.V)), nil }\n\nfunc (b *ubox[T]) UnmarshalBinary(",
+			"type ubox[T any] struct {\n\tuboxIn[T]\n\tExtra string\n}\n\ntype uboxIn[T any] struct{ V T }\n\nfunc (b uboxIn[T]) MarshalBinary() ([]byte, error) { return []byte(fmt.Sprint(b.V)), nil }\n\nfunc (b *uboxIn[T]) UnmarshalBinary("},
+		{"foreign/api/api.go", "func (z *pmg[T]) EncodeMsg(", "func (z *pmg[T]) encodeMsg("},
 		{"foreign/api/api.go", "func (z *WireZone) UnmarshalMsg(", "func (z *WireZone) unmarshalMsg("},
 	}
 	for _, e := range edits {

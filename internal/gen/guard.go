@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 // guardFunc returns the compile-time assertion for s: a conversion of an s value to an
@@ -61,7 +62,9 @@ func namedGuard(nodes []*Node, c *coder) []jen.Code {
 		for i := range tp.Len() {
 			constraintsOK = constraintsOK && c.nameable(tp.At(i).Constraint())
 		}
-		if tp.Len() > 0 && constraintsOK {
+		// The generic type itself must be nameable too: an instance of a generic type
+		// another package does not export is named through its exported alias, below.
+		if tp.Len() > 0 && constraintsOK && c.nameable(origin) {
 			// Once for every instance: the generic type, with its own type parameters.
 			if seen[origin.Obj()] {
 				continue
@@ -112,6 +115,34 @@ type coder struct {
 	// spell holds, for a type of another package that is not exported, the exported alias
 	// the source names it by.
 	spell map[*types.TypeName]*types.Alias
+	// spellInst holds the same for an instance of a generic type of another package that is
+	// not exported (type IntBox = ubox[int]): *types.Named -> *types.Alias.
+	spellInst typeutil.Map
+}
+
+// aliasOf returns the exported alias generated code names foreign type t by, when t is not
+// exported itself, or nil.
+func (c *coder) aliasOf(t *types.Named) *types.Alias {
+	if t.TypeArgs().Len() > 0 {
+		a, _ := c.spellInst.At(t).(*types.Alias)
+		return a
+	}
+	return c.spell[t.Obj()]
+}
+
+// importable reports whether package pkg may import the package of path: not when path is
+// inside an internal directory whose parent does not contain pkg.
+func importable(path, pkg string) bool {
+	parent, ok := "", false
+	switch {
+	case strings.HasSuffix(path, "/internal"):
+		parent, ok = strings.TrimSuffix(path, "/internal"), true
+	case strings.Contains(path, "/internal/"):
+		parent, ok = path[:strings.LastIndex(path, "/internal/")], true
+	case path == "internal" || strings.HasPrefix(path, "internal/"):
+		return false // the standard library's own
+	}
+	return !ok || pkg == parent || strings.HasPrefix(pkg, parent+"/")
 }
 
 // nameable reports whether the generated file can name every named type in t.
@@ -129,19 +160,21 @@ func (c *coder) unnameable(t types.Type) string {
 	walkType(t, func(t types.Type) bool {
 		switch t := t.(type) {
 		case *types.Named:
-			if foreign(t.Obj()) && (c.spell[t.Obj()] == nil || t.TypeArgs().Len() > 0) {
-				part = "type " + t.Obj().Pkg().Name() + "." + t.Obj().Name()
+			if foreign(t.Obj()) && c.aliasOf(t) == nil {
+				part = "type " + t.Obj().Pkg().Name() + "." + t.Obj().Name() + ", which is not exported"
+			} else if p := t.Obj().Pkg(); p != nil && !importable(p.Path(), c.pkg.Path()) && c.aliasOf(t) == nil {
+				part = "type " + p.Name() + "." + t.Obj().Name() + ", of package " + p.Path() + ", which this package cannot import (an internal package)"
 			}
 		case *types.Struct:
 			for i := range t.NumFields() {
 				if f := t.Field(i); foreign(f) && part == "" {
-					part = "field " + f.Name() + " of a struct of package " + f.Pkg().Name()
+					part = "field " + f.Name() + " of a struct of package " + f.Pkg().Name() + ", which is not exported"
 				}
 			}
 		case *types.Interface:
 			for i := range t.NumExplicitMethods() {
 				if m := t.ExplicitMethod(i); foreign(m) && part == "" {
-					part = "method " + m.Name() + " of an interface of package " + m.Pkg().Name()
+					part = "method " + m.Name() + " of an interface of package " + m.Pkg().Name() + ", which is not exported"
 				}
 			}
 		}
@@ -162,8 +195,8 @@ func (c *coder) typ(t types.Type) *jen.Statement {
 		}
 		return c.typ(target)
 	case *types.Named:
-		if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg() != c.pkg && !obj.Exported() && t.TypeArgs().Len() == 0 {
-			if a := c.spell[obj]; a != nil {
+		if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg() != c.pkg && (!obj.Exported() || !importable(obj.Pkg().Path(), c.pkg.Path())) {
+			if a := c.aliasOf(t); a != nil {
 				return c.qualified(a.Obj(), nil)
 			}
 		}
@@ -337,16 +370,24 @@ func ownMethodGuards(pkg *Package, plan *filePlan, names *identSet) []jen.Code {
 	type guarded struct {
 		n       *Node
 		methods []string
+		// tparams are the type parameters of the key or value whose field has the type,
+		// when the type mentions them (dep.Box[T]): the guard is then generic in them.
+		tparams *types.TypeParamList
 	}
 	var list []*guarded
 	byNode := map[*Node]*guarded{}
+	var s *Struct
 	add := func(n *Node, methods ...string) {
-		if mentionsTypeParam(n.Type) || !c.nameable(n.Type) {
-			return // no package-level declaration can name it
+		if !c.nameable(n.Type) {
+			// The emitters refuse such a field (methodGuardProblem); nothing to guard.
+			return
 		}
 		g := byNode[n]
 		if g == nil {
 			g = &guarded{n: n}
+			if mentionsTypeParam(n.Type) {
+				g.tparams = s.Named.TypeParams()
+			}
 			byNode[n] = g
 			list = append(list, g)
 		}
@@ -356,7 +397,7 @@ func ownMethodGuards(pkg *Package, plan *filePlan, names *identSet) []jen.Code {
 			}
 		}
 	}
-	for _, s := range pkg.Structs {
+	for _, s = range pkg.Structs {
 		isKey, isValue := plan.hashKeys[s] != nil, plan.msgp[s]
 		if !isKey && !isValue {
 			continue
@@ -386,17 +427,40 @@ func ownMethodGuards(pkg *Package, plan *filePlan, names *identSet) []jen.Code {
 	for _, g := range list {
 		obj := g.n.Named.Obj()
 		name := names.fresh(obj.Pkg().Name() + "_" + obj.Name() + "_methods_changed_run_go_generate")
+		// A type that mentions the type parameters of a generic key (dep.Box[T]) is guarded
+		// for every instance, in a generic struct and a generic function:
+		//
+		//	type dep_Box_methods_changed_run_go_generate[T keyhash.Key] struct{ dep.Box[T]; cachegenNotOwn }
+		//	func _[T keyhash.Key]() { _ = (*dep_Box_methods_changed_run_go_generate[T]).MarshalBinary }
+		recv := jen.Id(name)
+		decl := jen.Type().Id(name)
+		var params []jen.Code
+		if tp := g.tparams; tp.Len() > 0 {
+			args := make([]jen.Code, tp.Len())
+			params = make([]jen.Code, tp.Len())
+			for i := range tp.Len() {
+				params[i] = jen.Id(tp.At(i).Obj().Name()).Add(c.typ(tp.At(i).Constraint()))
+				args[i] = jen.Id(tp.At(i).Obj().Name())
+			}
+			recv = recv.Types(args...)
+			decl = decl.Types(params...)
+		}
 		exprs := make([]jen.Code, len(g.methods))
 		for i, m := range g.methods {
-			exprs[i] = jen.Id("_").Op("=").Parens(jen.Op("*").Id(name)).Dot(m)
+			exprs[i] = jen.Id("_").Op("=").Parens(jen.Op("*").Add(recv.Clone())).Dot(m)
 			if !slices.Contains(all, m) {
 				all = append(all, m)
 			}
 		}
-		out = append(out, comments(wrapComment(fmt.Sprintf("A compile error below means %s no longer declares %s itself: it lost a method, or has it only by promotion from an embedded field, which would cover that field alone. Run `go generate` to update this file.",
+		code := comments(wrapComment(fmt.Sprintf("A compile error below means %s no longer declares %s itself: it lost a method, or has it only by promotion from an embedded field, which would cover that field alone. Run `go generate` to update this file.",
 			typeString(g.n.Named, pkg.Types), strings.Join(g.methods, ", ")))).
-			Type().Id(name).Struct(c.typ(g.n.Type), jen.Id(outer)).
-			Line().Var().Defs(exprs...))
+			Add(decl.Struct(c.typ(g.n.Type), jen.Id(outer)))
+		if params != nil {
+			code = code.Line().Func().Id("_").Types(params...).Params().Block(exprs...)
+		} else {
+			code = code.Line().Var().Defs(exprs...)
+		}
+		out = append(out, code)
 	}
 	slices.Sort(all)
 	fields := make([]jen.Code, len(all))

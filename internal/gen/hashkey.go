@@ -468,6 +468,9 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 		}
 
 	case KindMarshal:
+		if !e.guardable(n, at) {
+			return nil
+		}
 		return []jen.Code{jen.Block(e.marshaled(n, expr, name, at)...)}
 
 	case KindForeignStruct:
@@ -483,6 +486,21 @@ func (e *keyEmitter) value(n *Node, expr string, name label, set bool, depth int
 		return nil
 	}
 	return e.shape(n, expr, name, set, depth, false, at)
+}
+
+// guardable reports whether generated code can guard that KindMarshal type n still declares
+// its encoding itself (ownMethodGuards), which it must to call it: the guard names the type.
+// It reports, once, a type it cannot name, rather than hash it unguarded.
+func (e *keyEmitter) guardable(n *Node, at site) bool {
+	part := e.pkg.code.unnameable(n.Type)
+	if part == "" {
+		return true
+	}
+	if e.once(n) {
+		e.errs.add(at.pos, "%s: %s is hashed by its %s method, but it names %s, so generated code cannot guard that the type still declares that method itself; hash it with a function of yours marked %s (func(h *keyhash.Hasher, v %s)), or exclude the field with cache:\"-\" or exclude= on the directive",
+			at.path, e.str(n), n.Method, part, hashDirective, e.str(n))
+	}
+	return false
 }
 
 // marshaled returns the statements that hash expr, of KindMarshal type n (or a pointer to
@@ -527,6 +545,9 @@ func (e *keyEmitter) shape(n *Node, expr string, name label, set bool, depth int
 
 	case KindPointer:
 		if n.Elem.Kind == KindMarshal {
+			if !e.guardable(n.Elem, at) {
+				return nil
+			}
 			// The pointer has the methods: no block, no dereference, unless the pointer
 			// type is named (type AP *netip.Addr), whose method set is empty.
 			recv := expr
@@ -664,13 +685,13 @@ func checkNamed(pkg *Package, n *Node, at site, errs *ErrorList, reported map[*N
 	obj := n.Named.Obj()
 	problem := ""
 	if part := pkg.code.unnameable(n.Named); part != "" {
-		problem = fmt.Sprintf("%s: %s names %s, which is not exported, so generated code cannot name it to guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
+		problem = fmt.Sprintf("%s: %s names %s, so generated code cannot name it to guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
 			at.path, typeString(n.Named, pkg.Types), part, typeString(n.Named, pkg.Types))
 	} else if part := pkg.code.unnameable(n.Named.Underlying()); n.Under != nil && part != "" && n.Under.Kind == KindStruct && n.foreign(pkg.Types) {
-		problem = fmt.Sprintf("%s: %s is a struct of package %s that generated code cannot read (it names %s, which is not exported); hash it with a function of yours marked %s (func(h *keyhash.Hasher, v %s)), or exclude the field with cache:\"-\" or exclude= on the directive",
+		problem = fmt.Sprintf("%s: %s is a struct of package %s that generated code cannot read (it names %s); hash it with a function of yours marked %s (func(h *keyhash.Hasher, v %s)), or exclude the field with cache:\"-\" or exclude= on the directive",
 			at.path, typeString(n.Named, pkg.Types), obj.Pkg().Path(), part, hashDirective, typeString(n.Named, pkg.Types))
 	} else if part := pkg.code.unnameable(n.Named.Underlying()); n.Under != nil && part != "" {
-		problem = fmt.Sprintf("%s: the underlying type of %s names %s, which is not exported, so generated code cannot guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
+		problem = fmt.Sprintf("%s: the underlying type of %s names %s, so generated code cannot guard its shape; give %s a HashKey method, or exclude the field with cache:\"-\"",
 			at.path, typeString(n.Named, pkg.Types), part, typeString(n.Named, pkg.Types))
 	} else if unnamedConstraint(pkg.code, n.Named) && mentionsTypeParam(n.Named) {
 		problem = fmt.Sprintf("%s: the constraint of a type parameter of %s is not exported by package %s, so generated code cannot guard the type's shape for every instance; use it with type arguments that are not type parameters, or exclude the field with cache:\"-\"",

@@ -118,7 +118,18 @@ func (m *modeler) node(t types.Type) *Node {
 		// exported alias of it, the way the source names it.
 		if n.Named != nil && n.Spelled == nil && a.Obj().Exported() && a.TypeArgs().Len() == 0 && !hasTypeParams(a.Obj().Type()) {
 			n.Spelled = a
-			m.pkg.code.spell[n.Named.Obj()] = a
+			if n.Named.TypeArgs().Len() == 0 {
+				m.pkg.code.spell[n.Named.Obj()] = a
+			}
+		}
+		// The same for an instance of a generic type that is not exported: the alias names
+		// that instance (type IntBox = ubox[int]).
+		if t := n.Named; t != nil && t.TypeArgs().Len() > 0 && !t.Obj().Exported() && t.Obj().Pkg() != m.pkg.Types &&
+			a.Obj().Exported() && a.TypeArgs().Len() == 0 && !hasTypeParams(a.Obj().Type()) && !mentionsTypeParam(t) && m.pkg.code.spellInst.At(t) == nil {
+			m.pkg.code.spellInst.Set(t, a)
+			if n.Spelled == nil || n.Spelled == a {
+				n.Spelled = a
+			}
 		}
 		return n
 	}
@@ -185,8 +196,8 @@ func (m *modeler) named(t *types.Named) *Node {
 		return &Node{Kind: KindInvalid, Type: t, Invalid: "its type nests named types without end (an instantiation cycle); the type checker reports it where the type is declared"}
 	}
 	n := &Node{Type: t, Named: t}
-	if t.Obj().Exported() || t.Obj().Pkg() == m.pkg.Types {
-		n.Spelled = t
+	if p := t.Obj().Pkg(); p == m.pkg.Types || t.Obj().Exported() && (p == nil || importable(p.Path(), m.pkg.Types.Path())) {
+		n.Spelled = t // else an exported alias may name it (node)
 	}
 	m.memo.Set(t, n)
 	obj := t.Obj()
@@ -214,7 +225,7 @@ func (m *modeler) named(t *types.Named) *Node {
 		n.Kind = KindHashKey
 		return n
 	}
-	if foreign && !plainData(t.Underlying()) {
+	if foreign && byEncoding(t.Underlying()) {
 		if method := roundTrip(t); method != "" {
 			n.Kind, n.Method = KindMarshal, method
 			return n
@@ -230,23 +241,18 @@ func (m *modeler) named(t *types.Named) *Node {
 	return n
 }
 
-// plainData reports whether a named type whose underlying type is u is hashed by its value
-// even when it has an encoding: a basic type, or a slice or array of basic elements. Its
-// bytes are exact and total, where an encoding may normalise (net.IP's MarshalText gives the
-// 4- and 16-byte forms of an IPv4 address one text) or fail (an IP of 3 bytes), and a failing
-// encoding makes HashKey panic. Encodings are for what has structure: structs, pointers.
-func plainData(u types.Type) bool {
-	switch u := u.(type) {
-	case *types.Basic:
-		return true
-	case *types.Slice:
-		_, ok := u.Elem().Underlying().(*types.Basic)
-		return ok
-	case *types.Array:
-		_, ok := u.Elem().Underlying().(*types.Basic)
-		return ok
-	}
-	return false
+// byEncoding reports whether a named type of another package whose underlying type is u is
+// hashed by its encoding, when it has one. Only a struct is (and a pointer to one, whose
+// method set is its own). Any other named type is hashed by its value, even when it has an
+// encoding: a basic type, a slice, array or map, whose bytes and entries cachegen hashes
+// exactly and totally (a map's by sorted entries), where an encoding may normalise (net.IP's
+// MarshalText gives the 4- and 16-byte forms of an IPv4 address one text), fail (an IP of 3
+// bytes; a failing encoding makes HashKey panic) or range over a map in random order; and a
+// func or channel type is refused, whatever methods it has. Encodings are for what has
+// structure that cachegen may not see.
+func byEncoding(u types.Type) bool {
+	_, ok := u.(*types.Struct)
+	return ok
 }
 
 // roundTrip returns the method that encodes t when t (or *t) declares both halves of a

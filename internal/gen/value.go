@@ -145,6 +145,11 @@ func (c *valueChecker) node(n *Node, at site, errs *ErrorList, reported map[*Nod
 			} else if !n.Msgp {
 				errs.add(at.pos, "%s: %s is declared in another package and has no msgp methods (DecodeMsg, EncodeMsg, MarshalMsg, UnmarshalMsg, Msgsize), so it cannot be serialized; use a type that has them, or %s",
 					at.path, ts, c.leaveOut())
+			} else if part := c.pkg.code.unnameable(n.Type); n.Msgp && !isInterface(n.Type) && part != "" && !reported[n] {
+				// Its methods are called, and must be guarded, by name (ownMethodGuards).
+				reported[n] = true
+				errs.add(at.pos, "%s: %s is serialized by its msgp methods, but it names %s, so generated code cannot guard that it still declares them itself; use a struct of your package with the same fields (it gets serializers), or %s",
+					at.path, ts, part, c.leaveOut())
 			}
 			return
 		}

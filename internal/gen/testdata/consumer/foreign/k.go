@@ -41,6 +41,16 @@ type K struct {
 	Tags    api.Tagged // a foreign struct's own cache tags are ignored
 	Zoned   api.Zoned  // its own MarshalBinary, beside Inner's promoted one
 	IP      net.IP     // a named []byte with MarshalText: hashed as its bytes
+	IB      api.IntBox // an unexported generic instance with MarshalBinary, through an exported alias
+	Set     api.Set    // a named map with MarshalText: hashed by its entries
+}
+
+// KG is generic over a field of a generic type of another package hashed by its encoding.
+//
+//cachegen:key
+type KG[T keyhash.Key] struct {
+	B api.Box[T]
+	N int
 }
 
 // AddrPtr is a named pointer type: its method set is empty.
@@ -95,4 +105,5 @@ type V struct {
 	Target  api.Target
 	Lo      api.Lower    // an unexported named basic type, through an exported alias
 	WZ      api.WireZone // its own msgp methods, beside Wire's promoted ones
+	PG      api.PMG      // an unexported generic instance with msgp methods, through an exported alias
 }

@@ -4,6 +4,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -222,3 +223,52 @@ func (z *WireZone) UnmarshalMsg(b []byte) (o []byte, err error) {
 }
 
 func (z WireZone) Msgsize() int { return msgp.IntSize + msgp.StringPrefixSize + len(z.Zone) }
+
+// Box is generic, with an encoding of its own. A generic key with a field Box[T] is guarded
+// for every T: should the encoding move to an embedded field, the build breaks.
+type Box[T any] struct{ V T }
+
+func (b Box[T]) MarshalBinary() ([]byte, error) { return []byte(fmt.Sprint(b.V)), nil }
+
+func (b *Box[T]) UnmarshalBinary(p []byte) error {
+	_, err := fmt.Sscan(string(p), &b.V)
+	return err
+}
+
+// ubox is a generic type this package does not export, with an encoding of its own; IntBox
+// is an exported alias of one instance, through which a key names it and its guard too.
+type ubox[T any] struct{ V T }
+
+func (b ubox[T]) MarshalBinary() ([]byte, error) { return []byte(fmt.Sprint(b.V)), nil }
+
+func (b *ubox[T]) UnmarshalBinary(p []byte) error {
+	_, err := fmt.Sscan(string(p), &b.V)
+	return err
+}
+
+// IntBox is how other packages name ubox[int].
+type IntBox = ubox[int]
+
+// pmg is a generic type this package does not export, with msgp methods on the pointer;
+// PMG is an exported alias of one instance.
+type pmg[T any] struct{ A int }
+
+// PMG is how other packages name pmg[int].
+type PMG = pmg[int]
+
+func (z *pmg[T]) MarshalMsg(b []byte) ([]byte, error) { return msgp.AppendInt(b, z.A), nil }
+func (z *pmg[T]) UnmarshalMsg(b []byte) (o []byte, err error) {
+	z.A, o, err = msgp.ReadIntBytes(b)
+	return o, err
+}
+func (z *pmg[T]) EncodeMsg(w *msgp.Writer) error       { return w.WriteInt(z.A) }
+func (z *pmg[T]) DecodeMsg(r *msgp.Reader) (err error) { z.A, err = r.ReadInt(); return err }
+func (z *pmg[T]) Msgsize() int                         { return msgp.IntSize }
+
+// Set is a named map with an encoding of its own: it is hashed by its entries, not by
+// MarshalText, which (lossy on purpose here) gives every set one text.
+type Set map[string]bool
+
+func (s Set) MarshalText() ([]byte, error) { return []byte("set"), nil }
+
+func (s *Set) UnmarshalText([]byte) error { return nil }
