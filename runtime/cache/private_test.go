@@ -440,9 +440,7 @@ func TestPlantedAfterTheDirectoryWent(t *testing.T) {
 	key := testKey{"k", 1}
 	computed := func(context.Context, testKey) (testValue, error) { return testValue{Name: "computed"}, nil }
 	load(t, c, key, computed)
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, func() bool { return os.RemoveAll(dir) == nil }) // past the record's writer
 	plant(t, dir, key)
 	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err == nil {
