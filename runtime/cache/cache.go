@@ -380,13 +380,7 @@ func Open(opts Options) (*Cache, error) {
 	// the namespace are made one at a time, each checked as it is made (another user may
 	// make one first, between the check and the making); the namespace is checked again,
 	// and only then is anything written in it.
-	err := checkOwnDirs(dir, c.root, c.versionDir, false)
-	if err == nil {
-		err = makePrivateDirs(c.root)
-	}
-	if err == nil {
-		err = checkOwnDirs(dir, c.root, c.versionDir, false)
-	}
+	err := c.recheck()
 	if err == nil {
 		err = c.initDir()
 	}

@@ -105,9 +105,10 @@ func openRegular(name string) (*os.File, os.FileInfo, error) {
 	return f, fi, nil
 }
 
-// recheck runs Open's checks again before the layout is made again under the namespace: a
-// directory that went (a cleaner of /tmp, cachegen cache clear) may have been made again by
-// another user meanwhile. It makes the missing directories down to the namespace as Open does.
+// recheck checks the cache directory and the namespace, making the missing directories down
+// to it one at a time: at Open, and again before a store makes the layout again under the
+// namespace (a directory that went, to a cleaner of /tmp or cachegen cache clear, may have
+// been made again by another user meanwhile).
 func (c *Cache) recheck() error {
 	dir := filepath.Dir(c.root)
 	err := checkOwnDirs(dir, c.root, c.versionDir, false)

@@ -46,7 +46,7 @@ func (t *tracer) takeNote() string {
 		n = n[:maxShown] + "..."
 	}
 	for _, r := range n {
-		if !strconv.IsPrint(r) || r == '\t' {
+		if !strconv.IsPrint(r) {
 			q := strconv.Quote(n)
 			return q[1 : len(q)-1]
 		}
