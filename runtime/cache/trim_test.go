@@ -197,6 +197,7 @@ func TestUsageAndClear(t *testing.T) {
 			load(t, c, testKey{ns, i}, computeSmall)
 		}
 		c.Trim()
+		c.Close() // a run that ends: its explainer records are written
 	}
 	foreign := filepath.Join(dir, "a", "mine.txt")
 	os.WriteFile(foreign, nil, 0o666)
