@@ -171,6 +171,7 @@ type Cache struct {
 	// noRecords turns the explainer's records off, for benchmarks that measure their cost.
 	noRecords  bool
 	records    recordQueue
+	recIndex   recordIndex
 	opts       Options
 	version    string // the version string identifying the program
 	root       string // Dir/namespace; "" when the disk tier is disabled

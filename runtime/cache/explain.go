@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -103,18 +104,98 @@ func (c *Cache) recordFile(typeID string) string {
 func (c *Cache) readRecords(name string) []record {
 	c.flushRecords(name)
 	defer c.ioSlot()()
-	older, newer := readRotating(name, maxRecordFile)
-	return append(parseRecords(older), parseRecords(newer)...)
+	return c.recIndex.read(name)
+}
+
+// A recordIndex keeps the records a Cache parsed from record files, by file: a file is only
+// ever appended to, or renamed to its older half, so a miss reads and parses only the frames
+// appended since the last miss of its key type, not the whole 64 KiB.
+type recordIndex struct {
+	mu    sync.Mutex
+	files map[string][]*parsedFile // by record file: the files of its two halves read last
+}
+
+// A parsedFile is what was parsed of one file: the records of its first off bytes.
+type parsedFile struct {
+	fi   os.FileInfo // the file's identity (os.SameFile)
+	off  int64
+	recs []record
+}
+
+// read returns the records of the record file name and its older half, oldest first.
+func (x *recordIndex) read(name string) []record {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.files == nil {
+		x.files = map[string][]*parsedFile{}
+	}
+	known := x.files[name]
+	var now []*parsedFile
+	var recs []record
+	for _, half := range [2]string{olderHalf(name), name} {
+		pf := readParsed(half, known)
+		if pf != nil {
+			now = append(now, pf)
+			recs = append(recs, pf.recs...)
+		}
+	}
+	x.files[name] = now
+	return recs
+}
+
+// readParsed brings up to date the parsed file of name, among known (the older half may be
+// the newer one that was renamed), and returns it; nil if name cannot be read.
+func readParsed(name string, known []*parsedFile) *parsedFile {
+	if fi, err := os.Lstat(name); err == nil {
+		for _, k := range known {
+			if os.SameFile(k.fi, fi) && fi.Size() == k.off {
+				return k // unchanged: one system call
+			}
+		}
+	}
+	f, fi, err := openRegular(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var pf *parsedFile
+	for _, k := range known {
+		if os.SameFile(k.fi, fi) && fi.Size() >= k.off {
+			pf = k
+			break
+		}
+	}
+	if pf == nil {
+		pf = &parsedFile{}
+	}
+	size := fi.Size()
+	if size-pf.off > maxRecordFile {
+		// Not a file appendRotating keeps: read its last frames only.
+		pf = &parsedFile{off: size - maxRecordFile}
+	}
+	pf.fi = fi
+	if size == pf.off {
+		return pf
+	}
+	b := make([]byte, size-pf.off)
+	n, err := f.ReadAt(b, pf.off)
+	b = b[:n]
+	if err != nil && n == 0 {
+		return pf
+	}
+	recs, end := parseRecordsTail(b)
+	// A copy: the records of a file are never many, and appends would alias recs of an
+	// earlier read.
+	pf = &parsedFile{fi: fi, off: pf.off + int64(end), recs: append(slices.Clip(pf.recs), recs...)}
+	return pf
 }
 
 // appendRecord records a stored key in its type's record file, bounded by maxRecordFile:
 // through the background writer, which appends the records of many stores at once.
 func (c *Cache) appendRecord(name string, d keyhash.Digest, vt *valueType, kr keyRecord) {
-	size := 64 + len(vt.name) + 11*len(kr.leaves)
-	for _, l := range kr.leaves {
-		size += len(l.Path) + len(l.Type) + len(l.Value)
-	}
-	c.queueRecord(name, appendRecordFrame(make([]byte, 0, size), d, c.now(), filepath.Base(c.versionDir), vt.name, kr))
+	version := filepath.Base(c.versionDir)
+	size := 80 + len(version) + len(vt.name) + 8*len(kr.hashes) + len(kr.leaves)
+	c.queueRecord(name, appendRecordFrame(make([]byte, 0, size), d, c.now(), version, vt.name, kr))
 }
 
 // A recordQueue holds the records that stores made and the background writer has not yet
@@ -122,7 +203,7 @@ func (c *Cache) appendRecord(name string, d keyhash.Digest, vt *valueType, kr ke
 // more are dropped.
 type recordQueue struct {
 	mu      sync.Mutex
-	pending map[string][]byte // record file → frames
+	pending map[string][][]byte // record file → frames
 	bytes   int
 	writing bool       // a writer goroutine runs
 	writeMu sync.Mutex // held while a batch taken from pending is being written
@@ -139,9 +220,9 @@ func (c *Cache) queueRecord(name string, frame []byte) {
 		return
 	}
 	if q.pending == nil {
-		q.pending = make(map[string][]byte)
+		q.pending = make(map[string][][]byte)
 	}
-	q.pending[name] = append(q.pending[name], frame...)
+	q.pending[name] = append(q.pending[name], frame)
 	q.bytes += len(frame)
 	start := !q.writing
 	q.writing = true
@@ -178,7 +259,7 @@ func (c *Cache) writeRecords() {
 		q.mu.Unlock()
 		for name, data := range batch {
 			release := c.ioSlot()
-			appendRotating(name, newestFrames(data, c.recordLimit()/2), c.recordLimit())
+			appendRotating(name, newestFrames(bytes.Join(data, nil), c.recordLimit()/2), c.recordLimit())
 			release()
 		}
 		q.writeMu.Unlock()
@@ -192,7 +273,7 @@ func (c *Cache) flushRecords(name string) {
 	q.writeMu.Lock()
 	defer q.writeMu.Unlock()
 	q.mu.Lock()
-	data := q.pending[name]
+	data := bytes.Join(q.pending[name], nil)
 	delete(q.pending, name)
 	q.bytes -= len(data)
 	q.mu.Unlock()
@@ -287,7 +368,7 @@ func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRe
 		return "same key, stored for another value type or schema"
 	case otherVersion:
 		return "same key, stored by another program version"
-	case len(recs) == 0 || len(kr.leaves) == 0:
+	case len(recs) == 0 || kr.n == 0:
 		return "no entry of this key type yet"
 	}
 	best, score := -1, -1
@@ -297,7 +378,9 @@ func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRe
 		}
 	}
 	r := recs[best]
-	changes := diffLeaves(r.leavesOf(), kr.leaves, r.partial, kr.partial)
+	// The leaves that both keys hold (same path, type and value, hence same hash) cannot
+	// be changes: only the others are decoded.
+	changes := diffLeaves(decodeLeaves(r.n, r.leaves, kr.hashes), decodeLeaves(kr.n, kr.leaves, r.sortedHashes()), r.partial, kr.partial)
 	const shown = 4
 	text := strings.Join(changes[:min(len(changes), shown)], ", ")
 	if len(changes) > shown {

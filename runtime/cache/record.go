@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // miss, in this process or another, can be explained against the keys stored before it.
 // A record file is a sequence of frames:
 //
-//	frame   = "cgr2" | len uint32 | crc32c(body) uint32 | body        (little endian)
+//	frame   = "cgr3" | len uint32 | crc32c(body) uint32 | body        (little endian)
 //	body    = digest [32]byte | time int64 (Unix ns) | text(version) | text(value type)
 //	          | flags byte (1: the key has more leaves than the record) | uvarint n | n × uint64, sorted: a hash of each leaf's path, type and value
 //	          | n × leaf
@@ -26,7 +27,7 @@ import (
 // The sorted hashes let a miss find the closest record by merging two sorted lists, without
 // decoding any record but that one. A frame that does not check is skipped: appends of
 // several processes and a file cut to its newer half both leave whole frames behind.
-const recordMagic = "cgr2"
+const recordMagic = "cgr3"
 
 var crc32c = crc32.MakeTable(crc32.Castagnoli)
 
@@ -43,11 +44,17 @@ type record struct {
 }
 
 // A keyRecord is what a miss knows of its own key: its leaves, at most maxLeaves of them,
-// and their sorted hashes.
+// encoded as in a record's body, and their sorted hashes.
 type keyRecord struct {
-	leaves  []keyhash.Leaf
-	hashes  []uint64
-	partial bool // the key has more leaves than the record holds
+	n       int      // leaves
+	leaves  []byte   // n encoded leaves
+	hashes  []uint64 // their hashes, sorted
+	partial bool     // the key has more leaves than the record holds
+	// prevPath and prevType are the last leaf's, which the next one is encoded after;
+	// size adds up the leaves' sizes against maxRecordBytes.
+	prevPath []byte
+	prevType string
+	size     int
 }
 
 // newKeyRecord lists the leaves of k for a record: at most maxLeaves of them, and no more
@@ -60,35 +67,72 @@ func newKeyRecord(k keyhash.Key) (kr keyRecord) {
 			kr = keyRecord{}
 		}
 	}()
-	leaves := keyhash.Leaves(k, maxLeaves+1)
-	partial := len(leaves) > maxLeaves
-	leaves = leaves[:min(len(leaves), maxLeaves)]
-	size := 0
-	for i, l := range leaves {
-		if size += 16 + len(l.Path) + len(l.Type) + len(l.Value); size > maxRecordBytes {
-			leaves, partial = leaves[:i], true
-			break
-		}
-	}
-	hashes := make([]uint64, len(leaves))
-	for i, l := range leaves {
-		hashes[i] = leafHash(l)
-	}
-	slices.Sort(hashes)
-	return keyRecord{leaves, hashes, partial}
+	kr.leaves = make([]byte, 0, 4096)
+	kr.hashes = make([]uint64, 0, 256)
+	keyhash.VisitLeaves(k, maxLeaves+1, kr.add)
+	kr.prevPath = nil
+	slices.Sort(kr.hashes)
+	return kr
 }
 
-// leafHash is FNV-1a over a leaf's path, type and value, each ended by a zero byte.
-func leafHash(l keyhash.Leaf) uint64 {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	for _, s := range [3]string{l.Path, l.Type, l.Value} {
-		for i := 0; i < len(s); i++ {
-			h = (h ^ uint64(s[i])) * prime
-		}
-		h *= prime // ^ 0
+// keyRecordOf makes the record of a key whose leaves are listed.
+func keyRecordOf(leaves []keyhash.Leaf) keyRecord {
+	var kr keyRecord
+	for _, l := range leaves {
+		kr.add([]byte(l.Path), l.Type, []byte(l.Value))
 	}
-	return h
+	kr.prevPath = nil
+	slices.Sort(kr.hashes)
+	return kr
+}
+
+// add appends a leaf to kr, unless kr is full: then kr is partial.
+func (kr *keyRecord) add(path []byte, typ string, value []byte) {
+	if kr.partial {
+		return
+	}
+	kr.size += 16 + len(path) + len(typ) + len(value)
+	if kr.n == maxLeaves || kr.size > maxRecordBytes {
+		kr.partial = true
+		return
+	}
+	kr.n++
+	kr.hashes = append(kr.hashes, leafHash(path, typ, value))
+	kr.leaves = appendShared(kr.leaves, kr.prevPath, path)
+	kr.leaves = appendShared(kr.leaves, kr.prevType, typ)
+	kr.leaves = appendText(kr.leaves, value)
+	kr.prevPath = append(kr.prevPath[:0], path...)
+	kr.prevType = typ
+}
+
+// leavesOf decodes the leaves of kr.
+func (kr *keyRecord) leavesOf() []keyhash.Leaf { return decodeLeaves(kr.n, kr.leaves, nil) }
+
+// leafHash hashes a leaf's path, type and value, each with its length, eight bytes at a
+// time: a hint for finding the closest record and skipping the leaves two keys share, not a
+// defence against crafted collisions (which could only mislead an explanation).
+func leafHash[T ~string | ~[]byte](path []byte, typ T, value []byte) uint64 {
+	h := mixBytes(0x9e3779b97f4a7c15, path)
+	h = mixBytes(h, typ)
+	return mixBytes(h, value)
+}
+
+// mixBytes mixes s and its length into h.
+func mixBytes[S ~string | ~[]byte](h uint64, s S) uint64 {
+	const m1, m2 = 0xff51afd7ed558ccd, 0xc4ceb9fe1a85ec53
+	n := len(s)
+	for len(s) >= 8 {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = bits.RotateLeft64((h^w)*m1, 31) * m2
+		s = s[8:]
+	}
+	var w uint64
+	for i := len(s) - 1; i >= 0; i-- {
+		w = w<<8 | uint64(s[i])
+	}
+	h = bits.RotateLeft64((h^w^uint64(n)<<56)*m1, 31) * m2
+	return h ^ h>>29
 }
 
 // appendRecordFrame appends the frame of a record of the key kr with digest d to dst.
@@ -106,29 +150,23 @@ func appendRecordFrame(dst []byte, d keyhash.Digest, t time.Time, version, value
 		flags = 1
 	}
 	dst = append(dst, flags)
-	dst = binary.AppendUvarint(dst, uint64(len(kr.leaves)))
+	dst = binary.AppendUvarint(dst, uint64(kr.n))
 	for _, h := range kr.hashes {
 		dst = binary.LittleEndian.AppendUint64(dst, h)
 	}
-	var prevPath, prevType string
-	for _, l := range kr.leaves {
-		dst = appendShared(dst, prevPath, l.Path)
-		dst = appendShared(dst, prevType, l.Type)
-		dst = appendText(dst, l.Value)
-		prevPath, prevType = l.Path, l.Type
-	}
+	dst = append(dst, kr.leaves...)
 	binary.LittleEndian.PutUint32(dst[start+4:], uint32(len(dst)-body))
 	binary.LittleEndian.PutUint32(dst[start+8:], crc32.Checksum(dst[body:], crc32c))
 	return dst
 }
 
-func appendText(dst []byte, s string) []byte {
+func appendText[S ~string | ~[]byte](dst []byte, s S) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(s)))
 	return append(dst, s...)
 }
 
 // appendShared appends s as the length of the prefix it shares with prev and the rest.
-func appendShared(dst []byte, prev, s string) []byte {
+func appendShared[P, S ~string | ~[]byte](dst []byte, prev P, s S) []byte {
 	n := 0
 	for n < len(prev) && n < len(s) && prev[n] == s[n] {
 		n++
@@ -154,26 +192,57 @@ func newestFrames(b []byte, max int64) []byte {
 // parseRecords returns the records of a record file's bytes, oldest first, skipping what
 // does not check.
 func parseRecords(b []byte) []record {
-	var out []record
+	recs, _ := parseRecordsTail(b)
+	return recs
+}
+
+// parseRecordsTail returns the records of b, the bytes appended to a record file since a
+// read, and where the bytes of the next read should start: after the last whole frame, or
+// at a frame cut short by the end of b, which a writer may still be appending. A frame that
+// does not check is skipped.
+func parseRecordsTail(b []byte) (recs []record, end int) {
+	all := len(b)
+	cut := -1 // where a frame that runs past the end starts, if no whole frame follows it
 	for {
 		i := bytes.Index(b, []byte(recordMagic))
 		if i < 0 {
-			return out
+			// The start of a magic, whose frame is on its way?
+			for k := len(recordMagic) - 1; k > 0 && cut < 0; k-- {
+				if bytes.HasSuffix(b, []byte(recordMagic[:k])) {
+					cut = all - k
+				}
+			}
+			break
+		}
+		if len(b)-i < 12 {
+			if cut < 0 {
+				cut = all - len(b) + i
+			}
+			break
 		}
 		b = b[i:]
-		if len(b) < 12 {
-			return out
-		}
 		n := binary.LittleEndian.Uint32(b[4:])
-		if uint64(n) > uint64(len(b)-12) || crc32.Checksum(b[12:12+n], crc32c) != binary.LittleEndian.Uint32(b[8:]) {
+		if uint64(n) > uint64(len(b)-12) {
+			if cut < 0 && n <= maxRecordFile {
+				cut = all - len(b)
+			}
+			b = b[len(recordMagic):]
+			continue
+		}
+		if crc32.Checksum(b[12:12+n], crc32c) != binary.LittleEndian.Uint32(b[8:]) {
 			b = b[len(recordMagic):]
 			continue
 		}
 		if r, ok := parseRecord(b[12 : 12+n]); ok {
-			out = append(out, r)
+			recs = append(recs, r)
 		}
+		cut = -1
 		b = b[12+n:]
 	}
+	if cut >= 0 {
+		return recs, cut
+	}
+	return recs, all
 }
 
 // parseRecord splits a record's body; the leaves stay encoded.
@@ -217,43 +286,58 @@ func cutText(b []byte) (s, rest []byte, ok bool) {
 	return b[k : k+int(n)], b[k+int(n):], true
 }
 
-// shared reads a string written by appendShared after prev.
-func cutShared(b []byte, prev string) (string, []byte, bool) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(prev)) {
-		return "", nil, false
-	}
-	rest, b, ok := cutText(b[k:])
-	if !ok {
-		return "", nil, false
-	}
-	return prev[:n] + string(rest), b, true
-}
-
 // leavesOf decodes the leaves of r; a record that does not decode has none.
-func (r *record) leavesOf() []keyhash.Leaf {
-	out := make([]keyhash.Leaf, 0, r.n)
-	b := r.leaves
-	var prev keyhash.Leaf
-	for range r.n {
-		var l keyhash.Leaf
-		var v []byte
-		var ok1, ok2, ok3 bool
-		l.Path, b, ok1 = cutShared(b, prev.Path)
-		if ok1 {
-			l.Type, b, ok2 = cutShared(b, prev.Type)
-		}
-		if ok2 {
-			v, b, ok3 = cutText(b)
-		}
-		if !ok3 {
-			return nil
-		}
-		l.Value = string(v)
-		out = append(out, l)
-		prev = l
+func (r *record) leavesOf() []keyhash.Leaf { return decodeLeaves(r.n, r.leaves, nil) }
+
+// sortedHashes returns the hashes of r's leaves.
+func (r *record) sortedHashes() []uint64 {
+	out := make([]uint64, r.n)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint64(r.hashes[8*i:])
 	}
 	return out
+}
+
+// decodeLeaves decodes n leaves encoded as in a record, but those whose hash is in the
+// sorted list skip; when they do not decode, it returns none.
+func decodeLeaves(n int, b []byte, skip []uint64) []keyhash.Leaf {
+	var out []keyhash.Leaf
+	var path, typ []byte
+	for range n {
+		var p, t, v []byte
+		var k int
+		var ok bool
+		if k, p, b, ok = cutSharedBytes(b); !ok || k > len(path) {
+			return nil
+		}
+		path = append(path[:k], p...)
+		if k, t, b, ok = cutSharedBytes(b); !ok || k > len(typ) {
+			return nil
+		}
+		typ = append(typ[:k], t...)
+		if v, b, ok = cutText(b); !ok {
+			return nil
+		}
+		if _, found := slices.BinarySearch(skip, leafHash(path, typ, v)); found {
+			continue
+		}
+		out = append(out, keyhash.Leaf{Path: string(path), Type: string(typ), Value: string(v)})
+	}
+	if out == nil {
+		out = []keyhash.Leaf{}
+	}
+	return out
+}
+
+// cutSharedBytes reads what appendShared wrote: the length of the prefix shared with the
+// previous string, and the rest.
+func cutSharedBytes(b []byte) (shared int, rest, after []byte, ok bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > maxRecordFile { // the caller checks it against the previous string
+		return 0, nil, nil, false
+	}
+	rest, after, ok = cutText(b[k:])
+	return int(n), rest, after, ok
 }
 
 // overlap counts the hashes that the sorted list now and the record r have in common.

@@ -15,9 +15,9 @@ import (
 	"github.com/cachegen/cachegen/testdata/golden/keys"
 )
 
-// randomKeyRecord returns a key record of n random leaves: paths that share prefixes,
-// empty and non-ASCII strings.
-func randomKeyRecord(r *rand.Rand, n int) keyRecord {
+// randomLeaves returns n random leaves: paths that share prefixes, empty and non-ASCII
+// strings.
+func randomLeaves(r *rand.Rand, n int) []keyhash.Leaf {
 	parts := []string{"Options", "Target", "Flags[\"-g\"]", "List[3]", "é", "", "a.b"}
 	var leaves []keyhash.Leaf
 	for range n {
@@ -31,12 +31,7 @@ func randomKeyRecord(r *rand.Rand, n int) keyRecord {
 			Value: strings.Repeat(parts[r.IntN(len(parts))], r.IntN(3)),
 		})
 	}
-	kr := keyRecord{leaves: leaves}
-	for _, l := range leaves {
-		kr.hashes = append(kr.hashes, leafHash(l))
-	}
-	slices.Sort(kr.hashes)
-	return kr
+	return leaves
 }
 
 // TestRecordRoundTrip: a record reads back as written, whatever its leaves, and its hashes
@@ -44,7 +39,11 @@ func randomKeyRecord(r *rand.Rand, n int) keyRecord {
 func TestRecordRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 200 {
-		kr := randomKeyRecord(r, r.IntN(40))
+		leaves := randomLeaves(r, r.IntN(40))
+		kr := keyRecordOf(leaves)
+		if got := kr.leavesOf(); !slices.Equal(got, leaves) && len(leaves) > 0 {
+			t.Fatalf("key record's leaves\n%q\nwant\n%q", got, leaves)
+		}
 		var d keyhash.Digest
 		d[0], d[31] = byte(i), 7
 		when := time.Unix(1700000000, int64(i))
@@ -53,14 +52,14 @@ func TestRecordRoundTrip(t *testing.T) {
 			t.Fatalf("%d records", len(recs))
 		}
 		got := recs[0]
-		if got.digest != d || !got.time.Equal(when) || got.version != "v1-"+string(rune('a'+i%26)) || got.value != "V" || got.n != len(kr.leaves) {
+		if got.digest != d || !got.time.Equal(when) || got.version != "v1-"+string(rune('a'+i%26)) || got.value != "V" || got.n != len(leaves) {
 			t.Fatalf("record %+v", got)
 		}
-		if leaves := got.leavesOf(); !slices.Equal(leaves, kr.leaves) && len(kr.leaves) > 0 {
-			t.Fatalf("leaves\n%q\nwant\n%q", leaves, kr.leaves)
+		if got := got.leavesOf(); !slices.Equal(got, leaves) && len(leaves) > 0 {
+			t.Fatalf("leaves\n%q\nwant\n%q", got, leaves)
 		}
-		if n := got.overlap(kr.hashes); n != len(kr.leaves) {
-			t.Fatalf("overlap with itself %d of %d", n, len(kr.leaves))
+		if n := got.overlap(kr.hashes); n != len(leaves) {
+			t.Fatalf("overlap with itself %d of %d", n, len(leaves))
 		}
 	}
 }
@@ -74,7 +73,7 @@ func TestRecordsSkipDamage(t *testing.T) {
 	for i := range 5 {
 		var d keyhash.Digest
 		d[0] = byte(i)
-		frames = append(frames, appendRecordFrame(nil, d, time.Unix(int64(i), 0), "v", "V", randomKeyRecord(r, 10)))
+		frames = append(frames, appendRecordFrame(nil, d, time.Unix(int64(i), 0), "v", "V", keyRecordOf(randomLeaves(r, 10))))
 	}
 	damaged := bytes.Clone(frames[2])
 	damaged[len(damaged)/2] ^= 1
@@ -149,7 +148,7 @@ func TestRecordsWithoutExplaining(t *testing.T) {
 func FuzzRecords(f *testing.F) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var d keyhash.Digest
-	f.Add(appendRecordFrame(nil, d, time.Unix(0, 0), "v", "V", randomKeyRecord(r, 5)))
+	f.Add(appendRecordFrame(nil, d, time.Unix(0, 0), "v", "V", keyRecordOf(randomLeaves(r, 5))))
 	f.Add([]byte(recordMagic + "\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, rec := range parseRecords(b) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cachegen/cachegen/internal/randval"
+	"github.com/cachegen/cachegen/internal/bench"
 	"github.com/cachegen/cachegen/runtime/keyhash"
 	"github.com/cachegen/cachegen/testdata/golden/keys"
 )
@@ -286,3 +287,33 @@ func TestZonesWithOneName(t *testing.T) {
 		t.Error("one instant in two zones named alike shares a digest")
 	}
 }
+
+// TestVisitLeavesAllocs: listing the leaves of a key for the miss explainer reuses pooled
+// buffers: what allocates is the formatting of values that have no cheaper form (complex
+// numbers, times, String methods) and the renaming of map entries after their keys.
+func TestVisitLeavesAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items; make test runs this test without -race")
+	}
+	for _, tc := range []struct {
+		name string
+		key  keyhash.Key
+		max  float64
+	}{
+		{"scalars and lists", &keys.Wide{S: "hello", List: []string{"x", "y"}, Raw: []byte("long enough to be shown by its digest")}, 5},
+		{"the representative key", ptr(bench.NewKey(4096)), 0},
+	} {
+		n := 0
+		visit := func(path []byte, typ string, value []byte) { n++ }
+		keyhash.VisitLeaves(tc.key, 0, visit)
+		if n == 0 {
+			t.Fatalf("%s: no leaves", tc.name)
+		}
+		all := testing.AllocsPerRun(50, func() { keyhash.Leaves(tc.key, 0) })
+		if a := testing.AllocsPerRun(100, func() { keyhash.VisitLeaves(tc.key, 0, visit) }); a > tc.max || a >= all {
+			t.Errorf("%s: VisitLeaves allocates %v times (Leaves %v), want at most %v", tc.name, a, all, tc.max)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A tracer records, for one digest, every value that enters it with its field path. It is
@@ -179,7 +180,8 @@ func (t *tracer) pop() {
 	if f := t.frames[len(t.frames)-1]; t.collect && (f.kind == "map" || f.kind == "set") {
 		f.elem = -1
 		t.frames[len(t.frames)-1] = f
-		t.nameEntries(t.path(""), f)
+		t.pbuf = t.appendPath(t.pbuf[:0], "")
+		t.nameEntries(t.pbuf, f)
 	}
 	t.frames = t.frames[:len(t.frames)-1]
 }
@@ -187,62 +189,65 @@ func (t *tracer) pop() {
 // nameEntries renames the leaves of the entries of the map or set at base, base[i]..., after
 // their content: a map entry after its key (whose own leaves then go), a set element after
 // its values. The order of a map's entries is Go's iteration order, which means nothing.
-func (t *tracer) nameEntries(base string, f frame) {
-	prefix := []byte(base + "[")
+// An entry's leaves are consecutive (the entries are written one after the other), and the
+// new paths go to the end of the arena, so that renaming allocates nothing once the arena
+// has grown.
+func (t *tracer) nameEntries(base []byte, f frame) {
 	// entryOf splits the path of a leaf of the group into its entry's index and the rest.
-	entryOf := func(sp leafSpan) (index string, sub []byte, ok bool) {
-		rest, ok := bytes.CutPrefix(t.arena[sp.p0:sp.p1], prefix)
-		if !ok {
-			return "", nil, false
+	entryOf := func(sp leafSpan) (index, sub []byte, ok bool) {
+		path := t.arena[sp.p0:sp.p1]
+		if len(path) <= len(base) || string(path[:len(base)]) != string(base) || path[len(base)] != '[' {
+			return nil, nil, false
 		}
-		i, sub, ok := bytes.Cut(rest, []byte("]"))
-		return string(i), sub, ok
+		return bytes.Cut(path[len(base)+1:], []byte("]"))
 	}
 	isKey := func(sub []byte) bool {
 		return f.kind == "map" && (string(sub) == ".key" || bytes.HasPrefix(sub, []byte(".key.")) || bytes.HasPrefix(sub, []byte(".key[")))
 	}
-	type entry struct{ id, keys []string }
-	entries := map[string]*entry{}
-	var order []string
-	for _, sp := range t.spans[f.start:] {
-		i, sub, ok := entryOf(sp)
+	spans := t.spans[f.start:]
+	kept := t.spans[:f.start]
+	for i := 0; i < len(spans); {
+		index, _, ok := entryOf(spans[i])
 		if !ok {
+			kept = append(kept, spans[i])
+			i++
 			continue
 		}
-		e := entries[i]
-		if e == nil {
-			e = &entry{}
-			entries[i] = e
-			order = append(order, i)
+		// The entry's leaves: spans[i:j].
+		j := i + 1
+		for ; j < len(spans); j++ {
+			if next, _, ok := entryOf(spans[j]); !ok || string(next) != string(index) {
+				break
+			}
 		}
-		if v := string(t.arena[sp.v0:sp.v1]); isKey(sub) {
-			e.keys = append(e.keys, v)
-		} else {
-			e.id = append(e.id, v)
+		// Its name, base[key, ...] or base[value, ...], at the end of the arena.
+		id0 := len(t.arena)
+		t.arena = append(append(t.arena, base...), '[')
+		first := true
+		for _, sp := range spans[i:j] {
+			_, sub, _ := entryOf(sp)
+			if isKey(sub) == (f.kind == "map") {
+				if !first {
+					t.arena = append(t.arena, ", "...)
+				}
+				first = false
+				t.arena = append(t.arena, t.arena[sp.v0:sp.v1]...)
+			}
 		}
-	}
-	ids := map[string]string{}
-	for _, i := range order {
-		e := entries[i]
-		id := e.keys
-		if f.kind == "set" {
-			id = e.id
-		}
-		ids[i] = base + "[" + strings.Join(id, ", ") + "]"
-	}
-	kept := t.spans[:f.start]
-	for _, sp := range t.spans[f.start:] {
-		if i, sub, ok := entryOf(sp); ok {
+		t.arena = append(t.arena, ']')
+		id1 := len(t.arena)
+		for _, sp := range spans[i:j] {
+			_, sub, _ := entryOf(sp)
 			if isKey(sub) {
 				continue
 			}
-			// The new path goes to the end of the arena; sub, read from it, stays valid.
 			sp.p0 = len(t.arena)
-			t.arena = append(t.arena, ids[i]...)
+			t.arena = append(t.arena, t.arena[id0:id1]...)
 			t.arena = append(t.arena, bytes.TrimPrefix(sub, []byte(".value"))...)
 			sp.p1 = len(t.arena)
+			kept = append(kept, sp)
 		}
-		kept = append(kept, sp)
+		i = j
 	}
 	t.spans = kept
 }
@@ -388,20 +393,68 @@ func (t *tracer) finish(d Digest) {
 // Leaves returns the first max values that enter the digest of k (all of them when max <=
 // 0), in order, with their field path and type: what a miss explainer compares between two
 // keys. It is for the miss path, not the hot path: it builds a string per value, and a value
-// past max costs about a check.
+// past max costs about a check. VisitLeaves lists the same without the strings.
 func Leaves(k Key, max int) []Leaf {
+	var arena []byte
+	type span struct {
+		p, v int
+		typ  string
+	}
+	var spans []span
+	VisitLeaves(k, max, func(path []byte, typ string, value []byte) {
+		arena = append(arena, path...)
+		p := len(arena)
+		arena = append(arena, value...)
+		spans = append(spans, span{p, len(arena), typ})
+	})
+	all := string(arena)
+	leaves := make([]Leaf, len(spans))
+	start := 0
+	for i, sp := range spans {
+		leaves[i] = Leaf{Path: all[start:sp.p], Type: sp.typ, Value: all[sp.p:sp.v]}
+		start = sp.v
+	}
+	return leaves
+}
+
+// leafPool holds Hashers set up to collect leaves, with the buffers they grew, for
+// VisitLeaves.
+var leafPool = sync.Pool{New: func() any {
+	return &Hasher{buf: make([]byte, flushAt), lim: flushAt, sha: noDigest{}, tr: &tracer{collect: true}}
+}}
+
+// noDigest is the hash of the Hashers that only list leaves: the digest is not wanted, and
+// SHA-256 would double the cost.
+type noDigest struct{}
+
+func (noDigest) Write(p []byte) (int, error) { return len(p), nil }
+func (noDigest) Sum(b []byte) []byte         { return append(b, make([]byte, sha256.Size)...) }
+func (noDigest) Reset()                      {}
+func (noDigest) Size() int                   { return sha256.Size }
+func (noDigest) BlockSize() int              { return sha256.BlockSize }
+
+// VisitLeaves calls visit for each of the first max values that enter the digest of k (all
+// of them when max <= 0), in order: the leaves that Leaves returns, as its path, its type
+// and its value as Leaves shows them. The slices passed to visit are valid only during the
+// call. Once its buffers have grown to the size of k's leaves it allocates nothing but what
+// the key's String methods do, so a cache can record the leaves of every key it stores.
+func VisitLeaves(k Key, max int, visit func(path []byte, typ string, value []byte)) {
 	if max <= 0 {
 		max = math.MaxInt
 	}
-	h := New()
-	t := &tracer{collect: true, limit: max, spans: make([]leafSpan, 0, min(max, 64)), arena: make([]byte, 0, 8<<10)}
-	h.tr = t
+	h := leafPool.Get().(*Hasher)
+	t := h.tr
+	t.limit = max
+	// A panic in HashKey (a String method's) leaves h out of the pool: its state is
+	// unknown.
 	k.HashKey(h)
 	h.Sum()
-	all := string(t.arena)
-	leaves := make([]Leaf, len(t.spans))
-	for i, sp := range t.spans {
-		leaves[i] = Leaf{Path: all[sp.p0:sp.p1], Type: sp.typ, Value: all[sp.v0:sp.v1]}
+	for _, sp := range t.spans {
+		visit(t.arena[sp.p0:sp.p1], sp.typ, t.arena[sp.v0:sp.v1])
 	}
-	return leaves
+	t.spans, t.arena = t.spans[:0], t.arena[:0]
+	h.Reset()
+	if len(h.buf) <= maxPooled && cap(h.tmp) <= maxPooled && cap(t.arena) <= maxPooled {
+		leafPool.Put(h)
+	}
 }
