@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cachegen/cachegen/internal/randval"
 	"github.com/cachegen/cachegen/internal/bench"
+	"github.com/cachegen/cachegen/internal/randval"
 	"github.com/cachegen/cachegen/runtime/keyhash"
 	"github.com/cachegen/cachegen/testdata/golden/keys"
 )
