@@ -117,7 +117,8 @@ type recordIndex struct {
 
 // A parsedFile is what was parsed of one file: the records of its first off bytes.
 type parsedFile struct {
-	fi   os.FileInfo // the file's identity (os.SameFile)
+	fi   os.FileInfo // the file's identity (os.SameFile), size and time when read
+	head [12]byte    // its first bytes (a frame's header): a file number can be reused
 	off  int64
 	recs []record
 }
@@ -144,11 +145,12 @@ func (x *recordIndex) read(name string) []record {
 }
 
 // readParsed brings up to date the parsed file of name, among known (the older half may be
-// the newer one that was renamed), and returns it; nil if name cannot be read.
+// the newer one that was renamed), and returns it; nil if name cannot be read. A file is
+// the one read before if it has its identity and its first bytes, and has not shrunk.
 func readParsed(name string, known []*parsedFile) *parsedFile {
 	if fi, err := os.Lstat(name); err == nil {
 		for _, k := range known {
-			if os.SameFile(k.fi, fi) && fi.Size() == k.off {
+			if os.SameFile(k.fi, fi) && fi.Size() == k.fi.Size() && fi.ModTime().Equal(k.fi.ModTime()) && fi.Size() == k.off {
 				return k // unchanged: one system call
 			}
 		}
@@ -158,36 +160,35 @@ func readParsed(name string, known []*parsedFile) *parsedFile {
 		return nil
 	}
 	defer f.Close()
+	size := fi.Size()
+	var head [12]byte
+	n, _ := f.ReadAt(head[:], 0)
 	var pf *parsedFile
 	for _, k := range known {
-		if os.SameFile(k.fi, fi) && fi.Size() >= k.off {
+		if os.SameFile(k.fi, fi) && size >= k.off && k.off >= int64(len(head)) && n == len(head) && head == k.head {
 			pf = k
 			break
 		}
 	}
 	if pf == nil {
-		pf = &parsedFile{}
+		pf = &parsedFile{head: head}
 	}
-	size := fi.Size()
 	if size-pf.off > maxRecordFile {
 		// Not a file appendRotating keeps: read its last frames only.
-		pf = &parsedFile{off: size - maxRecordFile}
+		pf = &parsedFile{head: head, off: size - maxRecordFile}
 	}
-	pf.fi = fi
 	if size == pf.off {
-		return pf
+		return &parsedFile{fi: fi, head: pf.head, off: pf.off, recs: pf.recs}
 	}
 	b := make([]byte, size-pf.off)
-	n, err := f.ReadAt(b, pf.off)
+	n, err = f.ReadAt(b, pf.off)
 	b = b[:n]
 	if err != nil && n == 0 {
-		return pf
+		return nil
 	}
 	recs, end := parseRecordsTail(b)
-	// A copy: the records of a file are never many, and appends would alias recs of an
-	// earlier read.
-	pf = &parsedFile{fi: fi, off: pf.off + int64(end), recs: append(slices.Clip(pf.recs), recs...)}
-	return pf
+	// A copy: appends would alias the records of an earlier read.
+	return &parsedFile{fi: fi, head: head, off: pf.off + int64(end), recs: append(slices.Clip(pf.recs), recs...)}
 }
 
 // appendRecord records a stored key in its type's record file, bounded by maxRecordFile:

@@ -193,3 +193,85 @@ func TestManyQueuedRecordsStayReadable(t *testing.T) {
 		t.Fatalf("%d records read; the newest must be among them", len(recs))
 	}
 }
+
+// TestRecordsReadInPieces: a record file read while writers append to it, cut at any byte,
+// yields each record once when the rest is read from where the first read said to start:
+// a frame cut short, a magic cut short, a header cut short are read again, whole frames
+// are not. Damage before the cut does not hold back the frames after it.
+func TestRecordsReadInPieces(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var file []byte
+	var want []byte
+	for i := range 4 {
+		var d keyhash.Digest
+		d[0] = byte(i)
+		if i == 2 {
+			file = append(file, recordMagic+"\xff\xff\xff\x7fgarbage"...) // a huge length, never whole
+		}
+		file = appendRecordFrame(file, d, time.Unix(int64(i), 0), "v", "V", keyRecordOf(randomLeaves(r, 3)))
+		want = append(want, byte(i))
+	}
+	for cut := 0; cut <= len(file); cut++ {
+		first, end := parseRecordsTail(file[:cut])
+		if end > cut {
+			t.Fatalf("cut %d: next read starts at %d", cut, end)
+		}
+		rest, _ := parseRecordsTail(file[end:])
+		var got []byte
+		for _, rec := range append(first, rest...) {
+			got = append(got, rec.digest[0])
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("cut %d (next read at %d): records %v, want %v", cut, end, got, want)
+		}
+	}
+}
+
+// TestRecordIndexFollowsTheFiles: the records that the index keeps across misses are those
+// a fresh read of both halves finds, through appends by this and other writers, rotations,
+// a half replaced by another file, and a half removed.
+func TestRecordIndexFollowsTheFiles(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, recordPrefix+"0123456789abcdef.rec")
+	r := rand.New(rand.NewPCG(7, 8))
+	var x recordIndex
+	const limit = 8 << 10
+	digests := func(recs []record) []byte {
+		var out []byte
+		for _, rec := range recs {
+			out = append(out, rec.digest[0], rec.digest[1])
+		}
+		return out
+	}
+	for i := range 300 {
+		var d keyhash.Digest
+		d[0], d[1] = byte(i), byte(i>>8)
+		frame := appendRecordFrame(nil, d, time.Unix(int64(i), 0), "v", "V", keyRecordOf(randomLeaves(r, 1+r.IntN(20))))
+		switch {
+		case i%97 == 50: // another file in place of the older half
+			os.WriteFile(olderHalf(name), appendRecordFrame(nil, keyhash.Digest{0xee, byte(i)}, time.Unix(0, 0), "v", "V", keyRecordOf(randomLeaves(r, 2))), 0o600)
+		case i%89 == 40:
+			os.Remove(olderHalf(name))
+		case i%7 == 3: // an append cut short, finished by the next one
+			appendRotating(name, frame[:len(frame)/2], limit)
+			if got, want := digests(x.read(name)), digests(freshRecords(name)); !bytes.Equal(got, want) {
+				t.Fatalf("append %d, half written: index has %x, the files %x", i, got, want)
+			}
+			appendRotating(name, frame[len(frame)/2:], limit)
+			continue
+		}
+		appendRotating(name, frame, limit)
+		if i%3 == 0 {
+			continue // several appends between two reads
+		}
+		if got, want := digests(x.read(name)), digests(freshRecords(name)); !bytes.Equal(got, want) {
+			t.Fatalf("append %d: index has %x, the files %x", i, got, want)
+		}
+	}
+}
+
+// freshRecords reads both halves of a record file from scratch.
+func freshRecords(name string) []record {
+	older, newer := readRotating(name, maxRecordFile)
+	return append(parseRecords(older), parseRecords(newer)...)
+}
