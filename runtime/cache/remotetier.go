@@ -47,6 +47,8 @@ const (
 	remoteBreakerCooldown = 30 * time.Second
 	// remoteUploaders is how many uploads run at once.
 	remoteUploaders = 4
+	// remoteAbandonWait is how long Close waits for the uploads it cancelled to return.
+	remoteAbandonWait = time.Second
 )
 
 // The environment variables that configure the remote tier when Options.Remote is nil.
@@ -430,6 +432,8 @@ func (t *remoteTier) put(u *upload) {
 			t.logger.Info("cachegen cache: the remote refused an entry as too large: larger ones are not uploaded",
 				"namespace", t.namespace, "bytes", len(blob))
 		})
+	case t.stop.Err() != nil:
+		t.counters.uploadsDropped.Add(1) // abandoned by Close
 	default:
 		t.failed("upload", err)
 	}
@@ -469,6 +473,11 @@ func (t *remoteTier) close(timeout time.Duration) error {
 	t.counters.uploadsDropped.Add(uint64(len(t.queue)))
 	t.queue, t.queued = nil, 0
 	t.qMu.Unlock()
+	// The uploads still running were cancelled: let them return before the Remote is
+	// closed under them, for a moment at most (a Remote that ignores its context).
+	ctx, cancel = context.WithTimeout(context.Background(), remoteAbandonWait)
+	t.flush(ctx)
+	cancel()
 	if err := t.r.Close(); err != nil {
 		return fmt.Errorf("cache: closing the remote: %w", err)
 	}
