@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -130,6 +131,44 @@ type Options struct {
 	// entries. Explaining costs a read of the key type's
 	// records on each miss; a hit costs nothing.
 	OnMiss func(Miss)
+
+	// Remote is a third tier, shared by machines, behind the memory and the disk: a Load
+	// that misses both asks it, and a computed value is uploaded to it in the background
+	// (see the package documentation, Remote tier). nil reads the environment: the URL in
+	// CACHEGEN_REMOTE (RemoteEnv) names the remote, through the engine registered for its
+	// scheme (http and https are built in), and the variables of RemoteSecretEnv,
+	// RemoteEd25519PublicEnv, RemoteEd25519PrivateEnv, RemoteReadOnlyEnv and RemoteTokenEnv
+	// fill the fields below that are left zero. A remote that cannot be used (no key, a
+	// scheme no imported package handles) is logged once and left out; it never fails
+	// Open. The Cache closes it in Close.
+	Remote Remote
+	// RemoteKeys sign and verify the remote's entries: every entry must carry a valid tag
+	// of one of them, or it is refused. The first key able to sign (an HMAC secret or an
+	// Ed25519 private key) signs the uploads; with none, the remote is read-only. Without
+	// any key there is no remote tier: unsigned entries are never accepted.
+	RemoteKeys []RemoteKey
+	// RemoteReadOnly makes the remote tier look entries up without ever uploading.
+	RemoteReadOnly bool
+	// RemoteDialTimeout bounds connecting to the remote's server (for the engines that
+	// Open opens from the environment). 0 selects DefaultRemoteDialTimeout.
+	RemoteDialTimeout time.Duration
+	// RemoteTimeout bounds a remote request until its response starts, which is most of a
+	// small entry's transfer. 0 selects DefaultRemoteTimeout.
+	RemoteTimeout time.Duration
+	// RemoteIdleTimeout bounds the pauses of a transfer: a large entry may take longer than
+	// RemoteTimeout while its bytes keep coming. 0 selects DefaultRemoteIdleTimeout.
+	RemoteIdleTimeout time.Duration
+	// RemoteTransferTimeout bounds a whole remote lookup or upload, whatever the engine
+	// does. 0 selects DefaultRemoteTransferTimeout.
+	RemoteTransferTimeout time.Duration
+	// RemoteQueueEntries and RemoteQueueBytes bound the uploads waiting: one that does not
+	// fit is dropped, and counted in Stats.UploadsDropped. 0 selects
+	// DefaultRemoteQueueEntries and DefaultRemoteQueueBytes.
+	RemoteQueueEntries int
+	RemoteQueueBytes   int64
+	// RemoteCloseTimeout bounds how long Close waits for the queued uploads. 0 selects
+	// DefaultRemoteCloseTimeout.
+	RemoteCloseTimeout time.Duration
 }
 
 // Stats are counters of a Cache's activity since Open. Every Load is counted once in Hits or
@@ -152,6 +191,15 @@ type Stats struct {
 
 	Verified       uint64 // hits checked by computing again (Options.Verify)
 	VerifyFailures uint64 // of those, hits whose cached value differed from the fresh one
+
+	RemoteHits     uint64 // Loads answered from the remote tier (counted in Hits too)
+	RemoteMisses   uint64 // remote lookups that found no entry
+	RemoteErrors   uint64 // remote requests that failed or timed out (each a miss, or an upload lost)
+	RemoteRejected uint64 // remote entries refused: no, unknown or wrong tag, malformed, too large
+	RemoteSkipped  uint64 // remote lookups not made because the breaker was open
+	Uploads        uint64 // entries uploaded to the remote
+	UploadedBytes  uint64 // bytes of those uploads
+	UploadsDropped uint64 // uploads given up: queue full, breaker open, too large, Close
 }
 
 // counters are the atomic counterparts of Stats.
@@ -159,6 +207,8 @@ type counters struct {
 	hits, misses, errors, memoryHits, diskHits, computes, computeErrors, shared,
 	stores, storedBytes, corrupt, memoryEvicted, trims, trimmed atomic.Uint64
 	verified, verifyFailures atomic.Uint64
+	remoteHits, remoteMisses, remoteErrors, remoteRejected, remoteSkipped,
+	uploads, uploadedBytes, uploadsDropped atomic.Uint64
 }
 
 // A Cache is a two-tier cache of values computed from keys: an in-memory LRU of encoded
@@ -217,6 +267,11 @@ type Cache struct {
 	trimming    atomic.Bool  // a background trim is running
 	diskFull    atomic.Bool  // a store found the file system full: the next trim frees half
 	trimMu      sync.Mutex   // held by a trim of this Cache
+
+	// remote is the remote tier, nil without one; unusedRemote is an Options.Remote left
+	// out (no key), which Close still closes.
+	remote       *remoteTier
+	unusedRemote Remote
 }
 
 // A valueType is the identity of a value type, computed once per type and Cache.
@@ -328,6 +383,27 @@ func Open(opts Options) (*Cache, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.RemoteDialTimeout <= 0 {
+		opts.RemoteDialTimeout = DefaultRemoteDialTimeout
+	}
+	if opts.RemoteTimeout <= 0 {
+		opts.RemoteTimeout = DefaultRemoteTimeout
+	}
+	if opts.RemoteIdleTimeout <= 0 {
+		opts.RemoteIdleTimeout = DefaultRemoteIdleTimeout
+	}
+	if opts.RemoteTransferTimeout <= 0 {
+		opts.RemoteTransferTimeout = DefaultRemoteTransferTimeout
+	}
+	if opts.RemoteQueueEntries <= 0 {
+		opts.RemoteQueueEntries = DefaultRemoteQueueEntries
+	}
+	if opts.RemoteQueueBytes <= 0 {
+		opts.RemoteQueueBytes = DefaultRemoteQueueBytes
+	}
+	if opts.RemoteCloseTimeout <= 0 {
+		opts.RemoteCloseTimeout = DefaultRemoteCloseTimeout
+	}
 	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), now: time.Now, writeFile: writeFileAtomic}
 	c.verify = opts.Verify.resolve()
 	c.explainStderr = os.Getenv(explainEnv) == "1"
@@ -335,6 +411,7 @@ func Open(opts Options) (*Cache, error) {
 		c.version = buildVersion()
 	}
 	c.mem = newMemory(opts.MemoryBytes, &c.stats.memoryEvicted)
+	c.openRemote()
 	level := zstd.SpeedDefault
 	if opts.CompressionLevel > 0 {
 		level = zstd.EncoderLevelFromZstd(opts.CompressionLevel)
@@ -644,6 +721,15 @@ func (c *Cache) Stats() Stats {
 
 		Verified:       s.verified.Load(),
 		VerifyFailures: s.verifyFailures.Load(),
+
+		RemoteHits:     s.remoteHits.Load(),
+		RemoteMisses:   s.remoteMisses.Load(),
+		RemoteErrors:   s.remoteErrors.Load(),
+		RemoteRejected: s.remoteRejected.Load(),
+		RemoteSkipped:  s.remoteSkipped.Load(),
+		Uploads:        s.uploads.Load(),
+		UploadedBytes:  s.uploadedBytes.Load(),
+		UploadsDropped: s.uploadsDropped.Load(),
 	}
 }
 
@@ -658,9 +744,11 @@ func (c *Cache) fail(err error) {
 
 // Close waits for the background trim and the computations still running for cancelled
 // callers (for Options.CloseTimeout at most: a computation that never returns does not make
-// Close hang), and releases the compressor. Loads must not be running or start during Close;
-// a Load after Close is served from the memory tier or calls compute, and never reads or
-// writes the disk.
+// Close hang), then for the uploads queued for the remote tier (for
+// Options.RemoteCloseTimeout at most; the rest are dropped), closes the Remote and releases
+// the compressor. Loads must not be running or start during Close; a Load after Close is
+// served from the memory tier or calls compute, and never reads or writes the disk or the
+// remote. Its error is the Remote's Close's.
 func (c *Cache) Close() error {
 	c.flightMu.Lock()
 	if c.closed {
@@ -680,6 +768,12 @@ func (c *Cache) Close() error {
 		c.opts.Logger.Warn("cachegen cache: Close stopped waiting for computations still running; their results will not be stored",
 			"namespace", c.opts.Namespace, "waited", c.opts.CloseTimeout)
 	}
+	var err error
+	if c.remote != nil {
+		err = c.remote.close(c.opts.RemoteCloseTimeout)
+	} else if c.unusedRemote != nil {
+		err = c.unusedRemote.Close()
+	}
 	c.diskMu.Lock()
 	c.diskClosed = true
 	c.diskMu.Unlock()
@@ -693,7 +787,18 @@ func (c *Cache) Close() error {
 			dec.Close()
 		}
 	}
-	return nil
+	return err
+}
+
+// Flush waits until the uploads queued for the remote tier are done (uploaded, refused or
+// failed: see Stats), or ctx is done, which is its only error. Jobs that warm a shared cache
+// call it before they exit; Close also waits for the uploads, for Options.RemoteCloseTimeout
+// at most. Without a remote tier, Flush returns nil at once.
+func (c *Cache) Flush(ctx context.Context) error {
+	if c == nil || c.remote == nil {
+		return nil
+	}
+	return c.remote.flush(ctx)
 }
 
 // begin registers background work; it reports false after Close.

@@ -228,13 +228,67 @@ var (
 	errTooLarge = errors.New("cache: entry larger than the budget")
 )
 
-// writeEntry stores raw, the msgp encoding of a value of type vt, as the entry file of ek.
-func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
+// decodeRemote checks entry, the bytes of an entry file of ek fetched from the remote tier
+// (its tag checked), as readEntry checks a file, and returns the msgp encoding it holds:
+// errMalformed for an entry that is not a valid entry of ek and vt, errClosed after Close.
+func (c *Cache) decodeRemote(entry []byte, ek *entryKey, vt *valueType) ([]byte, error) {
 	c.diskMu.RLock()
 	defer c.diskMu.RUnlock()
 	if c.diskClosed {
-		return errClosed // closed while the value was computed: not stored
+		return nil, errClosed // the decoder is released
 	}
+	rawSize, err := checkHead(entry, ek, vt.name, int64(len(entry)), c.opts.MaxEntryBytes)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := c.decoder()
+	if rawSize > largeEntry && err == nil && entry[codecOffset] == codecZstd {
+		if dec, err = c.largeDecoder(); err == nil {
+			defer dec.Close()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache: creating zstd decoder: %w", err)
+	}
+	return decodeEntry(dec, entry, ek, vt.name, c.opts.MaxEntryBytes)
+}
+
+// writeEntry stores raw, the msgp encoding of a value of type vt, as the entry file of ek.
+func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
+	_, err := c.writeEntryData(ek, vt, raw, true)
+	return err
+}
+
+// writeEntryData encodes raw, the msgp encoding of a value of type vt, as the entry file of
+// ek, stores it when store is set, and returns the file's bytes (also when they are
+// errTooLarge for the disk budget, or store failed), or nil with errClosed.
+func (c *Cache) writeEntryData(ek *entryKey, vt *valueType, raw []byte, store bool) ([]byte, error) {
+	c.diskMu.RLock()
+	defer c.diskMu.RUnlock()
+	if c.diskClosed {
+		return nil, errClosed // closed while the value was computed: not stored
+	}
+	data, err := c.encodeLocked(ek, vt, raw)
+	if err != nil || !store {
+		return data, err
+	}
+	return data, c.storeLocked(ek, data)
+}
+
+// storeEntry stores data, the bytes of an entry file of ek checked by decodeEntry (an entry
+// of the remote tier), as the entry file of ek.
+func (c *Cache) storeEntry(ek *entryKey, data []byte) error {
+	c.diskMu.RLock()
+	defer c.diskMu.RUnlock()
+	if c.diskClosed {
+		return errClosed
+	}
+	return c.storeLocked(ek, data)
+}
+
+// encodeLocked returns the entry file of raw, compressed with the Cache's encoder; the caller
+// holds diskMu for reading, and the Cache is not closed.
+func (c *Cache) encodeLocked(ek *entryKey, vt *valueType, raw []byte) ([]byte, error) {
 	enc, err := c.encoder()
 	if len(raw) > largeEntry && err == nil && enc != nil {
 		// A codec of its own, dropped after use (see largeEncoder).
@@ -243,15 +297,21 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("cache: creating zstd encoder: %w", err)
+		return nil, fmt.Errorf("cache: creating zstd encoder: %w", err)
 	}
-	data := encodeEntry(enc, ek, vt.name, raw)
+	return encodeEntry(enc, ek, vt.name, raw), nil
+}
+
+// storeLocked writes data as the entry file of ek; the caller holds diskMu for reading, and
+// the Cache is not closed.
+func (c *Cache) storeLocked(ek *entryKey, data []byte) error {
 	if int64(len(data)) > c.opts.MaxBytes/10*9 {
 		// It could not stay: the next trim would remove it, and every miss would write
 		// it again. Such a value is kept in memory only.
 		return errTooLarge
 	}
 	name := c.entryPath(ek)
+	var err error
 	defer c.ioSlot()()
 	err = c.writeFile(name, data, c.opts.Sync)
 	// The shard directory is missing: create it and retry. A trim may remove it again,

@@ -133,6 +133,48 @@
 // process that exits without Close may leave its last stores untrimmed until the next
 // store in the namespace, by any process.
 //
+// # Remote tier
+//
+// Options.Remote (or, when it is nil, the URL in CACHEGEN_REMOTE) adds a third tier shared
+// by machines: a Bazel HTTP cache (http:// and https://, built in: GET and PUT of
+// {base}/ac/<64 hex>), Redis or S3 (the engine packages redisremote and s3remote register
+// their schemes when imported), or any Remote. Lookups go to memory, then the disk, then the
+// remote; a remote hit is checked, then written to the disk and memory tiers, so the next
+// Load is local. A computed value is stored locally and then queued for upload; a local hit
+// is never uploaded. Everything remote happens inside the Load's flight: concurrent Loads of
+// a key share one remote lookup.
+//
+// An entry's remote address is the SHA-256 (64 hex digits) of a domain string, the namespace
+// and the entry digest, which covers the version, the value type with its schema, and the
+// key's digest. What is stored there is the entry file, exactly as on disk, followed by a
+// trailer: the key id, the tag, the algorithm. The tag is an HMAC-SHA256 or an Ed25519
+// signature over a domain string, the format version, the namespace, the address, the value
+// type identity and the whole entry. It is checked, in constant time, before any other byte
+// is looked at; then the entry gets every check a disk entry gets (header, digest, type,
+// CRC, sizes, bounded decompression to at most Options.MaxEntryBytes) and must decode. An
+// entry without a trailer, with an unknown key id or algorithm, a wrong tag, or moved from
+// another address, namespace, version or type, is a miss, counted in Stats.RemoteRejected,
+// and never written locally. Without a key (Options.RemoteKeys, or CACHEGEN_REMOTE_SECRET,
+// CACHEGEN_REMOTE_ED25519_PUBLIC or CACHEGEN_REMOTE_ED25519_PRIVATE) there is no remote tier,
+// and Open logs why: unsigned entries are never accepted. Several keys may verify (key
+// rotation); the first that can sign signs. A Cache that has only Ed25519 public keys, or is
+// read-only (Options.RemoteReadOnly, CACHEGEN_REMOTE_READONLY=1), never uploads.
+//
+// Uploads run in the background, at most four at a time, from a queue bounded in entries and
+// bytes (Options.RemoteQueueEntries, RemoteQueueBytes); an upload that does not fit is
+// dropped and counted in Stats.UploadsDropped. Flush waits for the queue; Close waits for it
+// for Options.RemoteCloseTimeout, then drops the rest.
+//
+// The remote never fails a Load. A request must get its response within
+// Options.RemoteTimeout (5s) after connecting within RemoteDialTimeout (2s); a body may take
+// longer while its bytes keep flowing, but a pause of RemoteIdleTimeout (10s) abandons it,
+// and nothing takes more than RemoteTransferTimeout (5 min). A lookup's error or timeout is a
+// miss, counted in Stats.RemoteErrors and logged once. After 5 consecutive failures the
+// remote is not asked for 30 seconds (the lookups are counted in Stats.RemoteSkipped, the
+// uploads dropped); then it is tried again. An upload refused for its credentials (401, 403)
+// ends the uploads of the Cache; one refused as too large (413) ends those of its size and
+// larger.
+//
 // # Failures
 //
 // The cache never makes a Load fail that compute would not have failed. When the directory

@@ -16,6 +16,7 @@ type source uint8
 const (
 	computed source = iota
 	fromDisk
+	fromRemote
 )
 
 // A flight is one deduplicated lookup of a key and value type: the Loads that find it in
@@ -180,10 +181,14 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		c.stats.misses.Add(1)
 		return zero, ErrGoexit
 	}
-	if f.src == fromDisk {
+	switch f.src {
+	case fromDisk:
 		c.stats.hits.Add(1)
 		c.stats.diskHits.Add(1)
-	} else {
+	case fromRemote:
+		c.stats.hits.Add(1)
+		c.stats.remoteHits.Add(1)
+	default:
 		c.stats.misses.Add(1)
 	}
 	if f.err != nil {
@@ -201,7 +206,7 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 			v = f.v.(V)
 		}
 	}
-	if f.src == fromDisk && c.verify > VerifyOff {
+	if f.src != computed && c.verify > VerifyOff {
 		v = verify[K, V, PV](ctx, c, key, mk.d, v, compute)
 	}
 	return v, nil
@@ -227,14 +232,17 @@ func decode[V any, PV Value[V]](raw []byte) (V, error) {
 	return v, err
 }
 
-// fill runs the flight f: it looks for the entry on disk, and computes, encodes and stores
-// the value on a miss.
+// fill runs the flight f: it looks for the entry on disk, then in the remote tier, and
+// computes, encodes and stores the value on a miss, and queues its upload.
 func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key K, mk memKey, compute func(context.Context, K) (V, error), f *flight) {
 	disk := !c.diskOff.Load()
+	rt := c.remote
 	var ek entryKey
+	if disk || rt != nil {
+		ek = c.entryKey(&mk)
+	}
 	damaged := false
 	if disk {
-		ek = c.entryKey(&mk)
 		raw, err := c.readEntry(&ek, mk.vt)
 		if err == nil {
 			v, err := decode[V, PV](raw)
@@ -254,6 +262,10 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		} else if !errNotExist(err) {
 			c.fail(err)
 		}
+	}
+
+	if rt != nil && fillRemote[V, PV](ctx, c, rt, mk, &ek, disk, f) {
+		return
 	}
 
 	// The miss explainer: every store records its key's leaves in the records of its type;
@@ -292,17 +304,66 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		return
 	}
 	c.mem.put(mk, raw)
-	if disk {
-		if err := c.writeEntry(&ek, mk.vt, raw); err != nil {
-			if err != errClosed && err != errTooLarge {
-				c.fail(err)
-			}
-			return
-		}
-		c.touchVersion()
-		if recFile != "" {
-			c.appendRecord(recFile, mk.d, mk.vt, kr)
-		}
-		c.afterStore(int64(len(raw)))
+	upload := rt != nil && rt.writable.Load()
+	if !disk && !upload {
+		return
 	}
+	data, err := c.writeEntryData(&ek, mk.vt, raw, disk)
+	if upload && data != nil {
+		// After the local store: the upload runs in the background, from the same bytes.
+		rt.enqueue(&ek, mk.vt.name, data)
+	}
+	if !disk {
+		if err != nil && err != errClosed {
+			c.fail(err)
+		}
+		return
+	}
+	if err != nil {
+		if err != errClosed && err != errTooLarge {
+			c.fail(err)
+		}
+		return
+	}
+	c.touchVersion()
+	if recFile != "" {
+		c.appendRecord(recFile, mk.d, mk.vt, kr)
+	}
+	c.afterStore(int64(len(raw)))
+}
+
+// fillRemote looks the entry of ek up in the remote tier rt for the flight f. An entry whose
+// tag holds is checked as a disk entry is (decodeEntry) and decoded; only then is it stored
+// on disk (when disk is set) and in memory, and fillRemote reports true. Anything else is a
+// miss, counted by rt.
+func fillRemote[V any, PV Value[V]](ctx context.Context, c *Cache, rt *remoteTier, mk memKey, ek *entryKey, disk bool, f *flight) bool {
+	entry := rt.get(ctx, ek, mk.vt.name)
+	if entry == nil {
+		return false
+	}
+	raw, err := c.decodeRemote(entry, ek, mk.vt)
+	if err == errClosed {
+		return false
+	}
+	var v V
+	if err == nil {
+		v, err = decode[V, PV](raw)
+	}
+	if err != nil {
+		rt.rejected(remoteAddress(rt.namespace, ek), err)
+		return false
+	}
+	c.mem.put(mk, raw)
+	if disk {
+		switch err := c.storeEntry(ek, entry); err {
+		case nil:
+			c.touchVersion()
+			c.afterStore(int64(len(entry)))
+		case errClosed, errTooLarge:
+		default:
+			c.fail(err)
+		}
+	}
+	f.raw, f.v, f.src = raw, v, fromRemote
+	return true
 }

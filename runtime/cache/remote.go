@@ -56,6 +56,28 @@ type RemoteConfig struct {
 	IdleTimeout time.Duration
 	// Logger receives the opener's messages.
 	Logger *slog.Logger
+	// Token is a bearer token for engines whose servers take one (the HTTP engine sends
+	// it when the URL has no userinfo). Open sets it from CACHEGEN_REMOTE_TOKEN. Engines
+	// must never log it.
+	Token string
+}
+
+// withDefaults returns cfg with its zero durations replaced by the defaults of the Options
+// fields they come from, and a nil Logger by slog.Default().
+func (cfg RemoteConfig) withDefaults() RemoteConfig {
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = DefaultRemoteDialTimeout
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRemoteTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultRemoteIdleTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg
 }
 
 // An OpenRemoteFunc returns the Remote that a URL of its scheme names.
@@ -101,10 +123,12 @@ func RemoteSchemes() []string {
 }
 
 // OpenRemote opens the Remote that rawURL names, with the opener registered for its scheme.
+// Its errors never show the URL's password.
 func OpenRemote(rawURL string, cfg RemoteConfig) (Remote, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("cache: remote URL: %w", err)
+		// url.Parse's error quotes the whole URL, password included.
+		return nil, errors.New("cache: the remote URL does not parse")
 	}
 	remoteSchemes.RLock()
 	open := remoteSchemes.m[u.Scheme]
