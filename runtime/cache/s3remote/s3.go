@@ -260,11 +260,12 @@ func (r *Remote) wrap(op, key string, err error) error {
 	var resp minio.ErrorResponse
 	if errors.As(err, &resp) {
 		switch {
-		case resp.Code == "NoSuchKey" || resp.StatusCode == http.StatusNotFound && resp.Code != "NoSuchBucket" && op == "get":
-			kind = cache.ErrRemoteMiss
-		case resp.Code == "AccessDenied" || resp.Code == "InvalidAccessKeyId" || resp.Code == "SignatureDoesNotMatch" ||
-			resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
+		case deniedCodes[resp.Code] || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
 			kind = cache.ErrRemoteDenied
+		// Only a missing object is a miss: a 404 for a missing bucket or an unknown user
+		// (which some servers answer so) is a failure of the remote.
+		case resp.Code == "NoSuchKey" || resp.StatusCode == http.StatusNotFound && resp.Code == "" && op == "get":
+			kind = cache.ErrRemoteMiss
 		case resp.Code == "EntityTooLarge" || resp.StatusCode == http.StatusRequestEntityTooLarge:
 			kind = cache.ErrRemoteTooLarge
 		}
@@ -273,6 +274,17 @@ func (r *Remote) wrap(op, key string, err error) error {
 		return fmt.Errorf("s3remote: %s %s on %s: %w: %w", op, key, r.name, kind, err)
 	}
 	return fmt.Errorf("s3remote: %s %s on %s: %w", op, key, r.name, err)
+}
+
+// deniedCodes are the S3 error codes of a refusal of the client's credentials or rights.
+var deniedCodes = map[string]bool{
+	"AccessDenied":          true,
+	"AllAccessDisabled":     true,
+	"InvalidAccessKeyId":    true,
+	"SignatureDoesNotMatch": true,
+	"InvalidToken":          true,
+	"ExpiredToken":          true,
+	"XAdminUserNotFound":    true, // versitygw's answer to an unknown access key
 }
 
 // checkKey refuses what is not a key of a Cache: 64 lowercase hexadecimal digits.
