@@ -31,7 +31,7 @@
 // The password is never shown: errors name the server by its URL with the password
 // redacted. Prefer a user of the ACL system, with only the commands the cache needs:
 //
-//	ACL SETUSER cachegen on >PASSWORD ~cachegen:* +get +strlen +set +eval +evalsha +hello +auth +select +ping +client|setinfo
+//	ACL SETUSER cachegen on >PASSWORD ~cachegen:* +get +strlen +set +eval +evalsha +hello +auth +select +ping
 //
 // A user without +set reads the shared cache and never writes to it (its puts are refused
 // with cache.ErrRemoteDenied, after which the Cache stops uploading); NOAUTH, WRONGPASS and

@@ -463,3 +463,67 @@ func hostOf(t *testing.T, raw string) string {
 	}
 	return u.Host
 }
+
+// TestPutStalls checks that a large Put to a server that stops reading fails soon after the
+// idle timeout (the value is larger than what the sockets' buffers hold).
+func TestPutStalls(t *testing.T) {
+	raw, admin := server(t)
+	p := prefix(t, admin)
+	ctx := context.Background()
+	const size = 32 << 20
+	data := remotetest.Data("put stalls", size)
+	cfg := cache.RemoteConfig{DialTimeout: time.Second, RequestTimeout: 300 * time.Millisecond, IdleTimeout: 600 * time.Millisecond}
+
+	proxy := remotetest.StartProxy(t, hostOf(t, raw), remotetest.ProxyOptions{})
+	r := open(t, withParams(t, raw, proxy.Addr, url.Values{"prefix": {p}}), cfg)
+	if err := r.Put(ctx, remotetest.Key("warm up"), []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	proxy.StallUpAfter(size / 4)
+	start := time.Now()
+	err := r.Put(ctx, remotetest.Key("stalled put"), data)
+	d := time.Since(start)
+	if err == nil {
+		t.Fatal("Put through a link that stalls succeeded")
+	}
+	if d > 3*time.Second {
+		t.Errorf("Put through a link that stalls took %v, with an idle timeout of %v", d, cfg.IdleTimeout)
+	}
+	t.Logf("stalled Put failed after %v: %v", d, err)
+}
+
+// TestDocumentedACL checks that the ACL the package documentation recommends is enough.
+func TestDocumentedACL(t *testing.T) {
+	raw, admin := server(t)
+	ctx := context.Background()
+	user := "cachegen-test-" + remotetest.Unique()
+	password := "pw-" + remotetest.Unique()
+	p := "cachegen-test:" + remotetest.Unique() + ":"
+	args := []any{"ACL", "SETUSER", user, "on", ">" + password, "~" + p + "*"}
+	for _, c := range strings.Fields("+get +strlen +set +eval +evalsha +hello +auth +select +ping") {
+		args = append(args, c)
+	}
+	if err := admin.Do(ctx, args...).Err(); err != nil {
+		t.Fatalf("ACL SETUSER: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Do(context.Background(), "ACL", "DELUSER", user)
+		admin.Del(context.Background(), p+remotetest.Key("acl"))
+	})
+	u, err := url.Parse(withParams(t, raw, "", url.Values{"prefix": {p}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(user, password)
+	r := open(t, u.String(), cache.RemoteConfig{})
+	key := remotetest.Key("acl")
+	if err := r.Put(ctx, key, []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.Get(ctx, key, 1); err != nil || string(got) != "v" {
+		t.Fatalf("Get = %q, %v", got, err)
+	}
+	if _, err := r.Get(ctx, remotetest.Key("acl miss"), 1); !errors.Is(err, cache.ErrRemoteMiss) {
+		t.Fatalf("Get of a missing key: %v, want ErrRemoteMiss", err)
+	}
+}

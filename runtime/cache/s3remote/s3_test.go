@@ -378,3 +378,27 @@ func TestContext(t *testing.T) {
 		t.Errorf("Get returned %v after its context ended", d)
 	}
 }
+
+// TestPutStalls checks that a large Put to a server that stops reading fails soon after the
+// idle timeout (the value is larger than what the sockets' buffers hold).
+func TestPutStalls(t *testing.T) {
+	u, _ := server(t)
+	ctx := context.Background()
+	const size = 32 << 20
+	data := remotetest.Data("put stalls", size)
+	cfg := cache.RemoteConfig{DialTimeout: time.Second, RequestTimeout: 300 * time.Millisecond, IdleTimeout: 600 * time.Millisecond}
+
+	proxy := remotetest.StartProxy(t, u.Query().Get("endpoint"), remotetest.ProxyOptions{})
+	r := open(t, via(u, proxy.Addr), cfg)
+	proxy.StallUpAfter(size / 4)
+	start := time.Now()
+	err := r.Put(ctx, remotetest.Key("stalled put"), data)
+	d := time.Since(start)
+	if err == nil {
+		t.Fatal("Put through a link that stalls succeeded")
+	}
+	if d > 3*time.Second {
+		t.Errorf("Put through a link that stalls took %v, with an idle timeout of %v", d, cfg.IdleTimeout)
+	}
+	t.Logf("stalled Put failed after %v: %v", d, err)
+}

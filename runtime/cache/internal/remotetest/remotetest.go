@@ -78,11 +78,12 @@ func FreePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// ProxyOptions shape what a Proxy forwards from the server to the client.
+// ProxyOptions shape what a Proxy forwards.
 type ProxyOptions struct {
 	// Chunk is the most bytes forwarded at a time (default 32 KiB).
 	Chunk int
-	// Delay is the pause after each chunk: with Chunk, it sets the rate.
+	// Delay is the pause after each chunk from the server: with Chunk, it sets the rate of
+	// downloads.
 	Delay time.Duration
 }
 
@@ -104,6 +105,8 @@ type Proxy struct {
 
 	down      atomic.Int64 // bytes forwarded from the server to clients
 	stallAt   atomic.Int64 // down count at which forwarding stops; < 0: never
+	up        atomic.Int64 // bytes forwarded from clients to the server
+	upStallAt atomic.Int64 // up count at which forwarding stops; < 0: never
 	connCount atomic.Int64
 }
 
@@ -119,6 +122,7 @@ func StartProxy(t testing.TB, target string, opts ProxyOptions) *Proxy {
 	}
 	p := &Proxy{Addr: ln.Addr().String(), target: target, opts: opts, ln: ln, closed: make(chan struct{})}
 	p.stallAt.Store(-1)
+	p.upStallAt.Store(-1)
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.Close)
@@ -134,6 +138,13 @@ func (p *Proxy) Conns() int64 { return p.connCount.Load() }
 // StallAfter makes the proxy stop forwarding the server's bytes once n more of them have
 // been forwarded, holding every connection open without a byte until Close.
 func (p *Proxy) StallAfter(n int64) { p.stallAt.Store(p.down.Load() + n) }
+
+// Up returns the number of bytes forwarded from the clients to the server so far.
+func (p *Proxy) Up() int64 { return p.up.Load() }
+
+// StallUpAfter makes the proxy stop forwarding the clients' bytes once n more of them have
+// been forwarded, as a server that stops reading does.
+func (p *Proxy) StallUpAfter(n int64) { p.upStallAt.Store(p.up.Load() + n) }
 
 // Close stops the proxy and closes every connection through it, as a server that stops
 // does.
@@ -184,53 +195,50 @@ func (p *Proxy) accept() {
 		p.wg.Add(2)
 		go func() {
 			defer p.wg.Done()
-			_, _ = io.Copy(s, c)
-			if tc, ok := s.(*net.TCPConn); ok {
-				_ = tc.CloseWrite()
-			}
+			p.forward(s, c, &p.up, &p.upStallAt, 0)
 		}()
 		go func() {
 			defer p.wg.Done()
-			p.forwardDown(c, s)
+			p.forward(c, s, &p.down, &p.stallAt, p.opts.Delay)
 		}()
 	}
 }
 
-// forwardDown copies the server's bytes to the client, chunk by chunk, until either side
-// closes, stalling when the proxy is told to.
-func (p *Proxy) forwardDown(client, server net.Conn) {
-	defer client.Close()
+// forward copies src's bytes to dst, chunk by chunk, until either side closes, counting
+// them in count and stalling when count reaches stallAt.
+func (p *Proxy) forward(dst, src net.Conn, count, stallAt *atomic.Int64, delay time.Duration) {
 	buf := make([]byte, p.opts.Chunk)
 	for {
-		n, err := server.Read(buf)
+		n, err := src.Read(buf)
 		for b := buf[:n]; len(b) > 0; {
 			m := len(b)
-			if at := p.stallAt.Load(); at >= 0 {
-				left := at - p.down.Load()
+			if at := stallAt.Load(); at >= 0 {
+				left := at - count.Load()
 				if left <= 0 {
 					<-p.closed
 					return
 				}
 				m = int(min(int64(m), left))
 			}
-			if _, werr := client.Write(b[:m]); werr != nil {
+			if _, werr := dst.Write(b[:m]); werr != nil {
+				dst.Close()
 				return
 			}
-			p.down.Add(int64(m))
+			count.Add(int64(m))
 			b = b[m:]
 		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				return
-			}
-			if tc, ok := client.(*net.TCPConn); ok {
+			// A half close passes on as one; anything else closes the other side too.
+			if tc, ok := dst.(*net.TCPConn); ok && errors.Is(err, io.EOF) {
 				_ = tc.CloseWrite()
+			} else {
+				dst.Close()
 			}
 			return
 		}
-		if p.opts.Delay > 0 {
+		if delay > 0 {
 			select {
-			case <-time.After(p.opts.Delay):
+			case <-time.After(delay):
 			case <-p.closed:
 				return
 			}
