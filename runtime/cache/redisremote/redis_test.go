@@ -3,10 +3,19 @@ package redisremote_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"net"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -363,41 +372,7 @@ func TestIdleTimeout(t *testing.T) {
 // TestServerStopped runs a private redis-server, stops it, and checks that the Remote then
 // fails at once rather than hang.
 func TestServerStopped(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if remotetest.InCI() {
-			t.Fatal("redis-server is not on PATH, and CI=true requires it")
-		}
-		t.Skip("redis-server is not on PATH: " + remotetest.SkipMessage)
-	}
-	port := remotetest.FreePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the private redis-server does not answer: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-
+	addr, stop := startRedis(t, nil)
 	cfg := cache.RemoteConfig{DialTimeout: 500 * time.Millisecond, RequestTimeout: time.Second, IdleTimeout: time.Second}
 	r := open(t, "redis://"+addr+"/0", cfg)
 	ctx := context.Background()
@@ -525,5 +500,122 @@ func TestDocumentedACL(t *testing.T) {
 	}
 	if _, err := r.Get(ctx, remotetest.Key("acl miss"), 1); !errors.Is(err, cache.ErrRemoteMiss) {
 		t.Fatalf("Get of a missing key: %v, want ErrRemoteMiss", err)
+	}
+}
+
+// startRedis runs a private redis-server on a free loopback port, returning its address
+// and a function that stops it (also called at the end of the test). listen returns the
+// arguments that make it listen on the port (nil: plain --port).
+func startRedis(t *testing.T, listen func(port string) []string) (addr string, stop func()) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if remotetest.InCI() {
+			t.Fatal("redis-server is not on PATH, and CI=true requires it")
+		}
+		t.Skip("redis-server is not on PATH: " + remotetest.SkipMessage)
+	}
+	port := strconv.Itoa(remotetest.FreePort(t))
+	args := []string{"--port", port}
+	if listen != nil {
+		args = listen(port)
+	}
+	args = append(args, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	cmd := exec.Command(bin, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	addr = net.JoinHostPort("127.0.0.1", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return addr, stop
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("the private redis-server does not answer: %v\n%s", err, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestTLS runs a private redis-server that speaks TLS only, with a certificate of its own,
+// and checks that rediss:// URLs reach it, and refuse it unless told to skip verification.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeCert(t, certFile, keyFile)
+	addr, _ := startRedis(t, func(port string) []string {
+		return []string{"--port", "0", "--tls-port", port, "--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-auth-clients", "no"}
+	})
+	cfg := cache.RemoteConfig{DialTimeout: time.Second, RequestTimeout: 2 * time.Second}
+	ctx := context.Background()
+	key := remotetest.Key("tls")
+	data := remotetest.Data("tls", 3<<20)
+
+	r := open(t, "rediss://"+addr+"/0?skip_verify=true", cfg)
+	if err := r.Put(ctx, key, data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Get(ctx, key, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("Get over TLS returned other bytes")
+	}
+	if _, err := r.Get(ctx, key, 100); !errors.Is(err, cache.ErrRemoteTooLarge) {
+		t.Fatalf("Get over TLS with a small limit: %v, want ErrRemoteTooLarge", err)
+	}
+
+	// The certificate is signed by no known authority.
+	r = open(t, "rediss://"+addr+"/0", cfg)
+	if _, err := r.Get(ctx, key, int64(len(data))); err == nil || errors.Is(err, cache.ErrRemoteMiss) {
+		t.Fatalf("Get from a server of an unknown authority: %v, want an error", err)
+	}
+}
+
+// writeCert writes a self-signed certificate for 127.0.0.1 and its key.
+func writeCert(t *testing.T, certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "cachegen test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
