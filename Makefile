@@ -8,7 +8,7 @@ TESTFLAGS   ?=
 # invisible to ./...).
 GENERATED   := ./... ./testdata/golden/...
 
-.PHONY: all generate test bench check demo
+.PHONY: all generate test test-remote bench check demo
 
 all: check test
 
@@ -24,6 +24,16 @@ test:
 	$(GO) test -count=1 -run 'Allocs' ./runtime/keyhash
 	$(GO) test -race $(TESTFLAGS) ./...
 	cd examples/esbuild && $(GO) test -race $(TESTFLAGS) ./...
+
+## test-remote: the tests of the remote tiers against real servers: scripts/remote-servers
+## starts nginx (WebDAV), redis-server and versitygw on loopback ports (installing what is
+## missing), the tests run with the environment it writes, and the servers are stopped
+## afterwards, whether the tests passed or not. Without those servers the tests that need
+## them skip (or fail, under CI=true).
+test-remote:
+	@dir=$$(mktemp -d) && trap 'scripts/remote-servers stop "$$dir"' EXIT INT TERM && \
+		scripts/remote-servers start "$$dir" && . "$$dir/env" && \
+		$(GO) test -race -count=1 $(TESTFLAGS) ./runtime/cache/...
 
 ## bench: the benchmarks recorded in BENCHMARKS.md.
 bench:

@@ -1,0 +1,90 @@
+package s3remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+)
+
+// errIdle is the cause of a transfer abandoned because its bytes stopped flowing.
+var errIdle = errors.New("transfer stalled")
+
+// readIdle reads exactly size bytes from body, calling cancel (which must abort the request
+// that body belongs to) when no byte arrives for idle: a transfer that goes on takes as long
+// as it needs, one that stalls ends within idle of its last byte.
+func readIdle(body io.Reader, size int64, idle time.Duration, cancel context.CancelCauseFunc) ([]byte, error) {
+	var stalled atomic.Bool
+	stallErr := fmt.Errorf("%w: no byte for %v", errIdle, idle)
+	t := time.AfterFunc(idle, func() {
+		stalled.Store(true)
+		cancel(stallErr)
+	})
+	defer t.Stop()
+	buf := make([]byte, size)
+	off := 0
+	for off < len(buf) {
+		n, err := body.Read(buf[off:])
+		if n > 0 {
+			off += n
+			t.Reset(idle)
+		}
+		if err != nil {
+			if stalled.Load() {
+				return nil, fmt.Errorf("%w after %d of %d bytes", stallErr, off, size)
+			}
+			if errors.Is(err, io.EOF) {
+				if off == len(buf) {
+					break
+				}
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("after %d of %d bytes: %w", off, size, err)
+		}
+	}
+	return buf, nil
+}
+
+// An idleReader is the body of an upload: it calls cancel (which must abort the request)
+// when the transport has not asked for more bytes for idle, that is when the previous ones
+// have not left, and stops watching once all are read, when the response's own timeout takes
+// over.
+type idleReader struct {
+	r     io.ReadSeeker
+	idle  time.Duration
+	t     *time.Timer
+	ended atomic.Bool
+}
+
+func newIdleReader(r io.ReadSeeker, idle time.Duration, cancel context.CancelCauseFunc) *idleReader {
+	ir := &idleReader{r: r, idle: idle}
+	stallErr := fmt.Errorf("%w: the upload took no byte for %v", errIdle, idle)
+	ir.t = time.AfterFunc(idle, func() {
+		if !ir.ended.Load() {
+			cancel(stallErr)
+		}
+	})
+	return ir
+}
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	n, err := ir.r.Read(p)
+	if err != nil {
+		ir.stop()
+	} else if !ir.ended.Load() {
+		ir.t.Reset(ir.idle)
+	}
+	return n, err
+}
+
+// Seek lets the client go back to the start to retry, or to hash the body first.
+func (ir *idleReader) Seek(offset int64, whence int) (int64, error) {
+	return ir.r.Seek(offset, whence)
+}
+
+func (ir *idleReader) stop() {
+	ir.ended.Store(true)
+	ir.t.Stop()
+}
