@@ -128,8 +128,8 @@ type Options struct {
 	// records its key's leaves (as CACHEGEN_TRACE shows them: short values in full, long
 	// ones by length and digest) in the namespace directory: at most 1024 leaves and 8 KiB
 	// per key, and per key type at most 64 KiB or a 64th of MaxBytes, trimmed with the
-	// entries. Explaining costs a read of the key type's
-	// records on each miss; a hit costs nothing.
+	// entries. Explaining costs, on each miss, a read of the records of its key type
+	// appended since the Cache's last miss of that type; a hit costs nothing.
 	OnMiss func(Miss)
 
 	// Remote is a third tier, shared by machines, behind the memory and the disk: a Load

@@ -86,7 +86,8 @@ func keyRecordOf(leaves []keyhash.Leaf) keyRecord {
 	return kr
 }
 
-// add appends a leaf to kr, unless kr is full: then kr is partial.
+// add appends a leaf to kr, unless kr is full: then kr is partial. path must stay unchanged
+// until the next add (VisitLeaves's arena, or a Leaf's own bytes).
 func (kr *keyRecord) add(path []byte, typ string, value []byte) {
 	if kr.partial {
 		return
@@ -101,8 +102,7 @@ func (kr *keyRecord) add(path []byte, typ string, value []byte) {
 	kr.leaves = appendShared(kr.leaves, kr.prevPath, path)
 	kr.leaves = appendShared(kr.leaves, kr.prevType, typ)
 	kr.leaves = appendText(kr.leaves, value)
-	kr.prevPath = append(kr.prevPath[:0], path...)
-	kr.prevType = typ
+	kr.prevPath, kr.prevType = path, typ // the caller keeps path until the next add
 }
 
 // leavesOf decodes the leaves of kr.
