@@ -39,6 +39,16 @@ test-remote:
 bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
 
+## bench-remote: the remote tier's benchmarks (BenchmarkRemote* in runtime/cache and its
+## engines, recorded in BENCHMARKS.md, The remote tier) against the servers of
+## scripts/remote-servers, started and stopped as for test-remote. make bench runs them too
+## when the servers' variables are set, and skips them otherwise.
+BENCHCOUNT ?= 3
+bench-remote:
+	@dir=$$(mktemp -d) && trap 'scripts/remote-servers stop "$$dir"' EXIT INT TERM && \
+		scripts/remote-servers start "$$dir" && . "$$dir/env" && \
+		$(GO) test -p 1 -run '^$$' -bench '^BenchmarkRemote' -benchmem -count $(BENCHCOUNT) ./runtime/cache/...
+
 ## check: formatting, vet, staticcheck (a tool of this module, pinned in go.mod), generated
 ## files up to date, and cachegen-vet (every compute passed to cache.Load reads only its
 ## key, run as go vet's tool so that go vet caches its work), here and in examples/esbuild.
