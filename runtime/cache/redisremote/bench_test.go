@@ -57,11 +57,11 @@ func BenchmarkRemote(b *testing.B) {
 //	                              loop; the queue is drained after the timer stops)
 func benchRemote(b *testing.B, rawURL string) {
 	ctx := context.Background()
-	version := "bench-" + remotetest.Unique()
 	keys := []cache.RemoteKey{{ID: "bench", HMAC: []byte("the benchmarks' secret, 32 bytes")}}
 	open := func(b *testing.B, memoryBytes int64, remote, readOnly bool) *cache.Cache {
 		b.Helper()
-		o := cache.Options{Dir: b.TempDir(), Namespace: "bench", Version: version, MemoryBytes: memoryBytes}
+		// A version of its own: the entries of the other runs (-count) are not found.
+		o := cache.Options{Dir: b.TempDir(), Namespace: "bench", Version: "bench-" + remotetest.Unique(), MemoryBytes: memoryBytes}
 		if remote {
 			r, err := cache.OpenRemote(rawURL, cache.RemoteConfig{})
 			if err != nil {
