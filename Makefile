@@ -8,7 +8,7 @@ TESTFLAGS   ?=
 # invisible to ./...).
 GENERATED   := ./... ./testdata/golden/...
 
-.PHONY: all generate test test-remote bench check demo
+.PHONY: all generate test test-remote bench bench-remote check demo demo-remote
 
 all: check test
 
@@ -38,6 +38,16 @@ test-remote:
 ## bench: the benchmarks recorded in BENCHMARKS.md.
 bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
+
+## bench-remote: the remote tier's benchmarks (BenchmarkRemote* in runtime/cache and its
+## engines, recorded in BENCHMARKS.md, The remote tier) against the servers of
+## scripts/remote-servers, started and stopped as for test-remote. make bench runs them too
+## when the servers' variables are set, and skips them otherwise.
+BENCHCOUNT ?= 3
+bench-remote:
+	@dir=$$(mktemp -d) && trap 'scripts/remote-servers stop "$$dir"' EXIT INT TERM && \
+		scripts/remote-servers start "$$dir" && . "$$dir/env" && \
+		$(GO) test -p 1 -run '^$$' -bench '^BenchmarkRemote' -benchmem -count $(BENCHCOUNT) ./runtime/cache/...
 
 ## check: formatting, vet, staticcheck (a tool of this module, pinned in go.mod), generated
 ## files up to date, and cachegen-vet (every compute passed to cache.Load reads only its
@@ -69,3 +79,38 @@ demo:
 	@CACHEGEN_EXPLAIN=1 ./bin/minicompiler -cache-dir $(DEMO_DIR) -O2 -target vm32 | tail -n 2
 	@echo "# cachegen cache stats -dir $(DEMO_DIR)"
 	@$(GO) run ./cmd/cachegen cache stats -dir $(DEMO_DIR)
+
+## demo-remote: two cache directories standing for two machines, sharing one remote:
+## scripts/remote-servers starts the remote's server on a loopback port (nginx's WebDAV for
+## REMOTE=http, the default; redis-server for REMOTE=redis; installed on first use), and
+## examples/minicompiler compiles its sample at -O2 with CACHEGEN_REMOTE and a random
+## CACHEGEN_REMOTE_SECRET set: in directory a (a miss: it compiles, and uploads before it
+## exits), in directory b (a remote hit, stored in b), and in b again (a local hit). Each
+## process's cache line is shown; the demo fails if a tier other than the expected one
+## answers. The server is stopped at the end, whether the demo passed or not.
+REMOTE          ?= http
+DEMO_REMOTE_DIR ?= .cache/demo-remote
+demo-remote:
+	@$(GO) build -o bin/minicompiler ./examples/minicompiler
+	@rm -rf $(DEMO_REMOTE_DIR)
+	@servers=$$(mktemp -d) && trap 'scripts/remote-servers stop "$$servers"' EXIT INT TERM && \
+	case "$(REMOTE)" in \
+	http) var=CACHEGEN_TEST_HTTP ;; redis) var=CACHEGEN_TEST_REDIS ;; \
+	*) echo "REMOTE=$(REMOTE): http or redis"; exit 2 ;; \
+	esac && \
+	scripts/remote-servers start "$$servers" $(REMOTE) && . "$$servers/env" && \
+	eval "CACHEGEN_REMOTE=\$$$$var" && export CACHEGEN_REMOTE && \
+	CACHEGEN_REMOTE_SECRET=demo:$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n') && \
+	export CACHEGEN_REMOTE_SECRET && \
+	compile() { \
+		./bin/minicompiler -cache-dir "$(DEMO_REMOTE_DIR)/$$1" -O2 >/dev/null 2>"$$servers/log"; \
+		rc=$$?; cat "$$servers/log"; [ $$rc -eq 0 ] && grep -q "$$2" "$$servers/log" || \
+			{ echo "demo-remote: expected \"$$2\""; return 1; }; \
+	} && \
+	echo "# CACHEGEN_REMOTE=$$CACHEGEN_REMOTE CACHEGEN_REMOTE_SECRET=demo:<random>" && \
+	echo "# 1st process, machine a, empty cache: compiles, then uploads before it exits" && \
+	compile a "cache MISS" && \
+	echo "# 2nd process, machine b, empty cache: loads what a uploaded, and stores it in b" && \
+	compile b "cache HIT (remote)" && \
+	echo "# 3rd process, machine b again: a local hit, the remote is not asked" && \
+	compile b "cache HIT (disk)"

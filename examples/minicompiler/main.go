@@ -11,6 +11,11 @@
 // compiler version.
 // Run the same command twice, in two processes, and the second compiles nothing: it loads
 // the program that the first stored. Change any option and it misses again.
+//
+// With CACHEGEN_REMOTE and CACHEGEN_REMOTE_SECRET set (see the README, Sharing the cache
+// between machines), a miss is also looked up in that remote (http://, https:// or redis://)
+// and what is compiled is uploaded to it before the process exits: another machine, or
+// another cache directory, then loads it from the remote.
 package main
 
 import (
@@ -25,6 +30,8 @@ import (
 
 	"github.com/cachegen/cachegen/examples/minicompiler/compiler"
 	"github.com/cachegen/cachegen/runtime/cache"
+	// The Redis engine of the remote tier: CACHEGEN_REMOTE may be a redis:// URL.
+	_ "github.com/cachegen/cachegen/runtime/cache/redisremote"
 	"github.com/cachegen/cachegen/runtime/keyhash"
 )
 
@@ -126,7 +133,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "minicompiler:", err)
 			return 2
 		}
-		defer c.Close()
+		// Close waits for the upload of what was compiled, if there is a remote.
+		defer closeCache(c, stderr)
 	}
 
 	ctx := context.Background()
@@ -169,8 +177,31 @@ func compileStatus(c *cache.Cache, hit bool, elapsed time.Duration) string {
 	st := c.Stats()
 	verdict := fmt.Sprintf("cache MISS, compiled in %v", d)
 	if hit {
-		verdict = fmt.Sprintf("cache HIT, loaded in %v", d)
+		tier := "memory"
+		switch {
+		case st.RemoteHits > 0:
+			tier = "remote"
+		case st.DiskHits > 0:
+			tier = "disk"
+		}
+		verdict = fmt.Sprintf("cache HIT (%s), loaded in %v", tier, d)
 	}
-	return fmt.Sprintf("%s [stats: hits %d (disk %d, memory %d), misses %d, stores %d (%d bytes), errors %d; dir %s]",
-		verdict, st.Hits, st.DiskHits, st.MemoryHits, st.Misses, st.Stores, st.StoredBytes, st.Errors, c.Dir())
+	remote := ""
+	if st.RemoteHits+st.RemoteMisses+st.RemoteErrors+st.RemoteRejected+st.RemoteSkipped > 0 {
+		remote = fmt.Sprintf("; remote: hits %d, misses %d, errors %d, rejected %d", st.RemoteHits, st.RemoteMisses, st.RemoteErrors, st.RemoteRejected)
+	}
+	return fmt.Sprintf("%s [stats: hits %d (disk %d, memory %d, remote %d), misses %d, stores %d (%d bytes), errors %d%s; dir %s]",
+		verdict, st.Hits, st.DiskHits, st.MemoryHits, st.RemoteHits, st.Misses, st.Stores, st.StoredBytes, st.Errors, remote, c.Dir())
+}
+
+// closeCache closes c, which waits for its uploads to the remote tier, and says what they
+// did, when there were any.
+func closeCache(c *cache.Cache, stderr io.Writer) {
+	if err := c.Close(); err != nil {
+		fmt.Fprintln(stderr, "minicompiler:", err)
+	}
+	if st := c.Stats(); st.Uploads+st.UploadsDropped > 0 {
+		fmt.Fprintf(stderr, "minicompiler: remote cache: %d entries uploaded (%d bytes), %d dropped\n",
+			st.Uploads, st.UploadedBytes, st.UploadsDropped)
+	}
 }
