@@ -146,15 +146,9 @@ func (x *recordIndex) read(name string) []record {
 
 // readParsed brings up to date the parsed file of name, among known (the older half may be
 // the newer one that was renamed), and returns it; nil if name cannot be read. A file is
-// the one read before if it has its identity and its first bytes, and has not shrunk.
+// the one read before if it has its identity and its first bytes, and has not shrunk (its
+// size and time alone would not do: a file rewritten in place may keep both).
 func readParsed(name string, known []*parsedFile) *parsedFile {
-	if fi, err := os.Lstat(name); err == nil {
-		for _, k := range known {
-			if os.SameFile(k.fi, fi) && fi.Size() == k.fi.Size() && fi.ModTime().Equal(k.fi.ModTime()) && fi.Size() == k.off {
-				return k // unchanged: one system call
-			}
-		}
-	}
 	f, fi, err := openRegular(name)
 	if err != nil {
 		return nil
@@ -369,6 +363,8 @@ func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRe
 		return "same key, stored for another value type or schema"
 	case otherVersion:
 		return "same key, stored by another program version"
+	case kr.failed:
+		return "the key's fields could not be listed (a String method of a field panicked)"
 	case len(recs) == 0 || kr.n == 0:
 		return "no entry of this key type yet"
 	}

@@ -272,7 +272,9 @@ func TestExplainReasons(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if len(got) != 2 || got[1].Reason != "no entry of this key type yet" && !strings.Contains(got[1].Reason, "Level") {
+		// The second key's String panics: it cannot be compared, which the reason says
+		// rather than claim that no key of its type was stored.
+		if len(got) != 2 || !strings.Contains(got[1].Reason, "could not be listed") {
 			t.Fatalf("misses %+v", got)
 		}
 	})

@@ -326,7 +326,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		return
 	}
 	c.touchVersion()
-	if recFile != "" {
+	if recFile != "" && !kr.failed {
 		c.appendRecord(recFile, mk.d, mk.vt, kr)
 	}
 	c.afterStore(int64(len(raw)))

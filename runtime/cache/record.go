@@ -50,6 +50,7 @@ type keyRecord struct {
 	leaves  []byte   // n encoded leaves
 	hashes  []uint64 // their hashes, sorted
 	partial bool     // the key has more leaves than the record holds
+	failed  bool     // listing the leaves panicked: there is nothing to record
 	// prevPath and prevType are the last leaf's, which the next one is encoded after;
 	// size adds up the leaves' sizes against maxRecordBytes.
 	prevPath []byte
@@ -64,12 +65,16 @@ type keyRecord struct {
 func newKeyRecord(k keyhash.Key) (kr keyRecord) {
 	defer func() {
 		if recover() != nil {
-			kr = keyRecord{}
+			kr = keyRecord{failed: true}
 		}
 	}()
 	kr.leaves = make([]byte, 0, 4096)
 	kr.hashes = make([]uint64, 0, 256)
-	keyhash.VisitLeaves(k, maxLeaves+1, kr.add)
+	// The arena bound: a record holds maxRecordBytes of leaves, and renaming the entries of
+	// nested maps leaves copies behind; a deep key stops there, not after seconds of it.
+	if !keyhash.VisitLeaves(k, maxLeaves+1, 4*maxRecordBytes, kr.add) {
+		kr.partial = true
+	}
 	kr.prevPath = nil
 	slices.Sort(kr.hashes)
 	return kr
@@ -299,9 +304,14 @@ func (r *record) sortedHashes() []uint64 {
 }
 
 // decodeLeaves decodes n leaves encoded as in a record, but those whose hash is in the
-// sorted list skip; when they do not decode, it returns none.
+// sorted list skip, as a multiset: a hash listed once skips one leaf (a set may hold a value
+// twice, and the other key once). When they do not decode, it returns none.
 func decodeLeaves(n int, b []byte, skip []uint64) []keyhash.Leaf {
 	var out []keyhash.Leaf
+	var used []bool
+	if len(skip) > 0 {
+		used = make([]bool, len(skip))
+	}
 	var path, typ []byte
 	for range n {
 		var p, t, v []byte
@@ -318,8 +328,15 @@ func decodeLeaves(n int, b []byte, skip []uint64) []keyhash.Leaf {
 		if v, b, ok = cutText(b); !ok {
 			return nil
 		}
-		if _, found := slices.BinarySearch(skip, leafHash(path, typ, v)); found {
-			continue
+		h := leafHash(path, typ, v)
+		if i, found := slices.BinarySearch(skip, h); found {
+			for i < len(skip) && skip[i] == h && used[i] {
+				i++
+			}
+			if i < len(skip) && skip[i] == h {
+				used[i] = true
+				continue
+			}
 		}
 		out = append(out, keyhash.Leaf{Path: string(path), Type: string(typ), Value: string(v)})
 	}

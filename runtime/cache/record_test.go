@@ -275,3 +275,47 @@ func freshRecords(name string) []record {
 	older, newer := readRotating(name, maxRecordFile)
 	return append(parseRecords(older), parseRecords(newer)...)
 }
+
+// TestExplainRepeatedLeaves: leaves shared by both keys are skipped as a multiset, so that a
+// set holding a value twice, against one holding it once, still shows the change.
+func TestExplainRepeatedLeaves(t *testing.T) {
+	c := open(t, Options{Dir: t.TempDir(), Version: "v"})
+	leaf := func(v string) keyhash.Leaf {
+		return keyhash.Leaf{Path: `K.Tags["` + v + `"]`, Type: "string", Value: `"` + v + `"`}
+	}
+	old := []keyhash.Leaf{{Path: "K.Tags", Type: "set", Value: "len 3"}, leaf("t1"), leaf("t2"), leaf("t2")}
+	now := []keyhash.Leaf{{Path: "K.Tags", Type: "set", Value: "len 3"}, leaf("t1"), leaf("t1"), leaf("t2")}
+	vt := valueTypeOf[testValue](c)
+	recs := parseRecords(appendRecordFrame(nil, keyhash.Digest{1}, c.now(), filepath.Base(c.versionDir), vt.name, keyRecordOf(old)))
+	reason := c.explain(recs, keyhash.Digest{2}, vt, keyRecordOf(now), false)
+	if !strings.Contains(reason, `K.Tags["t1"]`) || !strings.Contains(reason, `K.Tags["t2"]`) {
+		t.Fatalf("reason %q: want the t1 added and the t2 removed", reason)
+	}
+}
+
+// TestRecordIndexFileRewrittenInPlace: a record file rewritten in place, to the same size
+// and with its modification time put back, is read again, not served from the index.
+func TestRecordIndexFileRewrittenInPlace(t *testing.T) {
+	name := filepath.Join(t.TempDir(), recordPrefix+"0123456789abcdef.rec")
+	frame := func(b byte) []byte {
+		return appendRecordFrame(nil, keyhash.Digest{b}, time.Unix(0, 0), "v", "V", keyRecordOf([]keyhash.Leaf{{Path: "K.A", Type: "int", Value: "1"}}))
+	}
+	if err := os.WriteFile(name, frame(1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var x recordIndex
+	if recs := x.read(name); len(recs) != 1 || recs[0].digest[0] != 1 {
+		t.Fatalf("records %v", recs)
+	}
+	fi, _ := os.Stat(name)
+	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(frame(2), 0)
+	f.Close()
+	os.Chtimes(name, fi.ModTime(), fi.ModTime())
+	if recs := x.read(name); len(recs) != 1 || recs[0].digest[0] != 2 {
+		t.Fatalf("after the rewrite, records %v: want the new one", recs)
+	}
+}

@@ -50,3 +50,6 @@ func (discardHash) BlockSize() int              { return sha256.BlockSize }
 // Room returns how many bytes h can take before its next flush (or, inside a map or set,
 // before its buffer grows): tests use it to write exactly up to the end of the buffer.
 func Room(h *Hasher) int { return h.lim - h.n }
+
+// Small reports whether a pool would keep h.
+func (h *Hasher) Small() bool { return h.small() }

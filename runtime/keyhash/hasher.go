@@ -169,11 +169,20 @@ func Sum(k Key) Digest {
 		h.noBegin()
 	}
 	d := h.Sum()
-	if len(h.buf) <= maxPooled && cap(h.tmp) <= maxPooled {
+	if h.small() {
 		h.Reset()
 		pool.Put(h)
 	}
 	return d
+}
+
+// small reports whether every buffer of h is within maxPooled bytes: a Hasher that grew
+// further for a large map or set is dropped rather than pinned in a pool.
+func (h *Hasher) small() bool {
+	return len(h.buf) <= maxPooled && cap(h.tmp) <= maxPooled &&
+		cap(h.ents)*int(unsafe.Sizeof(0)) <= maxPooled &&
+		cap(h.spans)*int(unsafe.Sizeof(span{})) <= maxPooled &&
+		cap(h.groups)*int(unsafe.Sizeof(0)) <= maxPooled
 }
 
 // flush feeds the pending bytes to SHA-256. Inside a map or set it does nothing: the bytes

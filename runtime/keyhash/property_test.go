@@ -305,12 +305,12 @@ func TestVisitLeavesAllocs(t *testing.T) {
 	} {
 		n := 0
 		visit := func(path []byte, typ string, value []byte) { n++ }
-		keyhash.VisitLeaves(tc.key, 0, visit)
+		keyhash.VisitLeaves(tc.key, 0, 0, visit)
 		if n == 0 {
 			t.Fatalf("%s: no leaves", tc.name)
 		}
 		all := testing.AllocsPerRun(50, func() { keyhash.Leaves(tc.key, 0) })
-		if a := testing.AllocsPerRun(100, func() { keyhash.VisitLeaves(tc.key, 0, visit) }); a > tc.max || a >= all {
+		if a := testing.AllocsPerRun(100, func() { keyhash.VisitLeaves(tc.key, 0, 0, visit) }); a > tc.max || a >= all {
 			t.Errorf("%s: VisitLeaves allocates %v times (Leaves %v), want at most %v", tc.name, a, all, tc.max)
 		}
 	}

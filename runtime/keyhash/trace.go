@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // A tracer records, for one digest, every value that enters it with its field path. It is
@@ -25,7 +26,11 @@ type tracer struct {
 	spans   []leafSpan // the leaves collected, as offsets in arena
 	arena   []byte     // their paths and values, which Leaves turns into one string
 	limit   int        // leaves recorded at most; the later ones cost a check each
-	pbuf    []byte     // scratch for paths
+	// maxArena bounds the arena: renaming the entries of nested maps copies their leaves'
+	// paths at each level, which a deep key would make quadratic.
+	maxArena int
+	stopped  bool   // a leaf was left out: the later ones are too, even once maps renamed
+	pbuf     []byte // scratch for paths
 }
 
 // A leafSpan is a leaf while Leaves collects: where its path and value are in the arena.
@@ -36,7 +41,12 @@ type leafSpan struct {
 
 // full reports whether the tracer has collected its limit of leaves: the callers then skip
 // the work of making one.
-func (t *tracer) full() bool { return t.collect && len(t.spans) >= t.limit }
+func (t *tracer) full() bool {
+	if t.collect && !t.stopped && (len(t.spans) >= t.limit || len(t.arena) >= t.maxArena) {
+		t.stopped = true
+	}
+	return t.stopped
+}
 
 // takeNote returns the pending note, made safe to show on one line (a String method may
 // return anything: control characters are escaped, and a long one is cut), and clears it.
@@ -114,7 +124,7 @@ func (t *tracer) appendPath(b []byte, name string) []byte {
 
 // record notes a leaf (collect mode): its path, and its value as value appends it.
 func (t *tracer) record(name, typ string, value func([]byte) []byte) {
-	if len(t.spans) >= t.limit {
+	if t.full() {
 		t.note = ""
 		return
 	}
@@ -177,7 +187,7 @@ func (t *tracer) pop() {
 	if len(t.frames) == 0 {
 		return
 	}
-	if f := t.frames[len(t.frames)-1]; t.collect && (f.kind == "map" || f.kind == "set") {
+	if f := t.frames[len(t.frames)-1]; t.collect && (f.kind == "map" || f.kind == "set") && f.start < len(t.spans) {
 		f.elem = -1
 		t.frames[len(t.frames)-1] = f
 		t.pbuf = t.appendPath(t.pbuf[:0], "")
@@ -401,7 +411,7 @@ func Leaves(k Key, max int) []Leaf {
 		typ  string
 	}
 	var spans []span
-	VisitLeaves(k, max, func(path []byte, typ string, value []byte) {
+	VisitLeaves(k, max, 0, func(path []byte, typ string, value []byte) {
 		arena = append(arena, path...)
 		p := len(arena)
 		arena = append(arena, value...)
@@ -435,16 +445,21 @@ func (noDigest) BlockSize() int              { return sha256.BlockSize }
 
 // VisitLeaves calls visit for each of the first max values that enter the digest of k (all
 // of them when max <= 0), in order: the leaves that Leaves returns, as its path, its type
-// and its value as Leaves shows them. The slices passed to visit are valid only during the
-// call. Once its buffers have grown to the size of k's leaves it allocates nothing but what
-// the key's String methods do, so a cache can record the leaves of every key it stores.
-func VisitLeaves(k Key, max int, visit func(path []byte, typ string, value []byte)) {
+// and its value as Leaves shows them. It stops early, once it has listed about maxBytes
+// bytes of paths and values (no bound when maxBytes <= 0), and reports whether it listed
+// every leaf. The slices passed to visit are valid only during the call. Once its buffers
+// have grown to the size of k's leaves it allocates nothing but what the key's String
+// methods do, so a cache can record the leaves of every key it stores.
+func VisitLeaves(k Key, max, maxBytes int, visit func(path []byte, typ string, value []byte)) (all bool) {
 	if max <= 0 {
 		max = math.MaxInt
 	}
+	if maxBytes <= 0 {
+		maxBytes = math.MaxInt
+	}
 	h := leafPool.Get().(*Hasher)
 	t := h.tr
-	t.limit = max
+	t.limit, t.maxArena, t.stopped = max, maxBytes, false
 	// A panic in HashKey (a String method's) leaves h out of the pool: its state is
 	// unknown.
 	k.HashKey(h)
@@ -452,9 +467,12 @@ func VisitLeaves(k Key, max int, visit func(path []byte, typ string, value []byt
 	for _, sp := range t.spans {
 		visit(t.arena[sp.p0:sp.p1], sp.typ, t.arena[sp.v0:sp.v1])
 	}
+	all = !t.stopped
 	t.spans, t.arena = t.spans[:0], t.arena[:0]
 	h.Reset()
-	if len(h.buf) <= maxPooled && cap(h.tmp) <= maxPooled && cap(t.arena) <= maxPooled {
+	if h.small() && cap(t.arena) <= maxPooled && cap(t.spans)*int(unsafe.Sizeof(leafSpan{})) <= maxPooled &&
+		cap(t.pbuf) <= maxPooled {
 		leafPool.Put(h)
 	}
+	return all
 }
