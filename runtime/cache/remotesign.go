@@ -224,11 +224,15 @@ func (k *remoteKey) check(d, tag []byte) bool {
 	return len(tag) == ed25519.SignatureSize && ed25519.Verify(k.pub, d, tag)
 }
 
-// sealEntry returns entry followed by the trailer of k's tag over it.
+// sealEntry returns entry followed by the trailer of k's tag over it: entry itself, extended,
+// when its capacity has room for the trailer (the bytes past its length are overwritten).
 func sealEntry(k *remoteKey, namespace, addr, typ string, entry []byte) []byte {
 	tag := k.tag(tagDigest(namespace, addr, typ, k.alg, k.id, entry))
-	b := make([]byte, 0, len(entry)+len(k.id)+len(tag)+footerSize)
-	b = append(b, entry...)
+	b := entry
+	if n := len(entry) + len(k.id) + len(tag) + footerSize; cap(entry) < n {
+		b = make([]byte, 0, n)
+		b = append(b, entry...)
+	}
 	b = append(b, k.id...)
 	b = append(b, tag...)
 	b = append(b, k.alg, byte(len(k.id)))
