@@ -40,11 +40,12 @@ type Remote interface {
 var (
 	// ErrRemoteMiss: the remote holds no entry under the key.
 	ErrRemoteMiss = errors.New("cache: no such remote entry")
-	// ErrRemoteTooLarge: the entry is larger than the limit asked for, or than the store
-	// accepts (HTTP 413).
+	// ErrRemoteTooLarge: the entry is larger than the limit asked for (a lookup's entry
+	// refused, not a failure), or than the store accepts (HTTP 413 to an upload).
 	ErrRemoteTooLarge = errors.New("cache: remote entry too large")
 	// ErrRemoteDenied: the store refused the client's credentials (HTTP 401 or 403). A
-	// Cache whose upload is denied stops uploading.
+	// Cache whose upload is denied stops uploading; a denied lookup is counted as a failed
+	// one (Stats.RemoteErrors, the lookups' breaker) and does not stop the uploads.
 	ErrRemoteDenied = errors.New("cache: remote access denied")
 )
 
