@@ -147,7 +147,9 @@ type Options struct {
 	// Ed25519 private key) signs the uploads; with none, the remote is read-only. Without
 	// any key there is no remote tier: unsigned entries are never accepted.
 	RemoteKeys []RemoteKey
-	// RemoteReadOnly makes the remote tier look entries up without ever uploading.
+	// RemoteReadOnly makes the remote tier look entries up without ever uploading. When
+	// Remote is nil, CACHEGEN_REMOTE_READONLY can set it too (see RemoteReadOnlyEnv); when
+	// Remote is set, the environment is not read.
 	RemoteReadOnly bool
 	// RemoteDialTimeout bounds connecting to the remote's server (for the engines that
 	// Open opens from the environment). 0 selects DefaultRemoteDialTimeout.

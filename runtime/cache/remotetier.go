@@ -63,57 +63,61 @@ const (
 	// (each when its engine package is imported).
 	RemoteEnv = "CACHEGEN_REMOTE"
 	// RemoteSecretEnv holds HMAC-SHA256 keys, "<key id>:<secret>", several separated by
-	// commas: the first signs, all verify. A secret is at least 16 bytes, and holds no
-	// comma (use hex or base64: openssl rand -hex 32).
+	// commas: the first signs, all verify. A key id is 1 to 64 letters, digits, '.', '_'
+	// or '-', and is written in every entry, in clear. A secret is at least 16 bytes,
+	// holds no comma and no white space at its ends (use hex or base64: openssl rand -hex
+	// 32), and is not shorter than an id of 32 characters or more (such an item looks
+	// written the wrong way round, secret first). White space around items, ids and keys
+	// is ignored; errors never show an item's content.
 	RemoteSecretEnv = "CACHEGEN_REMOTE_SECRET"
 	// RemoteEd25519PublicEnv holds Ed25519 public keys that verify, "<key id>:<base64 of
-	// the 32-byte key>", several separated by commas.
+	// the 32-byte key>", several separated by commas. Base64 is standard or URL-safe,
+	// padded or not. A public key with the id of the private key must be its public key.
 	RemoteEd25519PublicEnv = "CACHEGEN_REMOTE_ED25519_PUBLIC"
 	// RemoteEd25519PrivateEnv holds the Ed25519 key that signs, "<key id>:<base64 of the
 	// 32-byte seed>" (or of the 64-byte private key). When set, it signs instead of the
 	// HMAC secrets, which still verify.
 	RemoteEd25519PrivateEnv = "CACHEGEN_REMOTE_ED25519_PRIVATE"
-	// RemoteReadOnlyEnv set to "1" makes the remote read-only.
+	// RemoteReadOnlyEnv set to 1, true, yes or on (in any case) makes the remote read-only;
+	// 0, false, no, off or empty leave it writable; any other value is logged as an error
+	// and makes it read-only. Like the other variables, it is read only when
+	// Options.Remote is nil: a program that sets Options.Remote sets
+	// Options.RemoteReadOnly itself.
 	RemoteReadOnlyEnv = "CACHEGEN_REMOTE_READONLY"
 	// RemoteTokenEnv is a bearer token for the remote's server (RemoteConfig.Token).
 	RemoteTokenEnv = "CACHEGEN_REMOTE_TOKEN"
 )
 
 // remoteKeysFromEnv returns the keys of the environment variables, the Ed25519 private
-// key first (it signs).
+// key first (it signs). Items are split at their first ':', and white space around the id
+// and the key is ignored. Its errors name an item by its variable and position, never by
+// its content: an item written the wrong way round would put a secret in the log.
 func remoteKeysFromEnv() ([]RemoteKey, error) {
 	var keys []RemoteKey
 	each := func(env string, f func(id, val string) (RemoteKey, error)) error {
 		v := os.Getenv(env)
-		if v == "" {
+		if strings.TrimSpace(v) == "" {
 			return nil
 		}
 		for i, item := range strings.Split(v, ",") {
-			id, val, ok := strings.Cut(strings.TrimSpace(item), ":")
+			id, val, ok := strings.Cut(item, ":")
+			id, val = strings.TrimSpace(id), strings.TrimSpace(val)
 			if !ok || id == "" || val == "" {
-				// Never the value: it is a secret.
 				return fmt.Errorf("cache: %s: item %d is not <key id>:<key>", env, i+1)
+			}
+			if !keyIDRE.MatchString(id) {
+				return fmt.Errorf("cache: %s: item %d: the part before ':' is not a key id (1 to 64 letters, digits, '.', '_' or '-')", env, i+1)
 			}
 			k, err := f(id, val)
 			if err != nil {
-				return fmt.Errorf("cache: %s: key %q: %w", env, id, err)
+				return fmt.Errorf("cache: %s: item %d: %w", env, i+1, err)
 			}
 			keys = append(keys, k)
 		}
 		return nil
 	}
-	b64 := func(s string) ([]byte, error) {
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			b, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-		}
-		if err != nil {
-			return nil, errors.New("not base64")
-		}
-		return b, nil
-	}
 	err := each(RemoteEd25519PrivateEnv, func(id, val string) (RemoteKey, error) {
-		b, err := b64(val)
+		b, err := decodeKeyBase64(val)
 		switch {
 		case err != nil:
 			return RemoteKey{}, err
@@ -126,7 +130,7 @@ func remoteKeysFromEnv() ([]RemoteKey, error) {
 	})
 	if err == nil {
 		err = each(RemoteEd25519PublicEnv, func(id, val string) (RemoteKey, error) {
-			b, err := b64(val)
+			b, err := decodeKeyBase64(val)
 			if err != nil {
 				return RemoteKey{}, err
 			}
@@ -138,6 +142,12 @@ func remoteKeysFromEnv() ([]RemoteKey, error) {
 	}
 	if err == nil {
 		err = each(RemoteSecretEnv, func(id, val string) (RemoteKey, error) {
+			if len(val) < minHMACSecret {
+				return RemoteKey{}, fmt.Errorf("HMAC secret of %d bytes, want at least %d (is the item written <key id>:<secret>?)", len(val), minHMACSecret)
+			}
+			if looksSwapped(id, []byte(val)) {
+				return RemoteKey{}, fmt.Errorf("the key id (%d characters) is longer than the secret (%d bytes): is the item written <secret>:<key id>?", len(id), len(val))
+			}
 			return RemoteKey{ID: id, HMAC: []byte(val)}, nil
 		})
 	}
@@ -145,19 +155,53 @@ func remoteKeysFromEnv() ([]RemoteKey, error) {
 		return nil, err
 	}
 	// A public key given besides the private key of the same id is the same key: keep
-	// the private one, which newKeyRing would otherwise refuse as given twice.
-	seen := map[string]bool{}
+	// the private one, which newKeyRing would otherwise refuse as given twice. A different
+	// key under that id is an error.
+	priv := map[string]ed25519.PublicKey{}
+	for _, k := range keys {
+		if k.Ed25519Private != nil {
+			priv[k.ID] = k.Ed25519Private.Public().(ed25519.PublicKey)
+		}
+	}
 	out := keys[:0]
 	for _, k := range keys {
-		if k.Ed25519Public != nil && seen[k.ID] {
+		if p, ok := priv[k.ID]; ok && k.Ed25519Public != nil {
+			if !p.Equal(k.Ed25519Public) {
+				return nil, fmt.Errorf("cache: %s holds a public key whose id is that of the key of %s, but another key", RemoteEd25519PublicEnv, RemoteEd25519PrivateEnv)
+			}
 			continue
-		}
-		if k.Ed25519Private != nil {
-			seen[k.ID] = true
 		}
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// decodeKeyBase64 decodes an Ed25519 key of the environment: standard or URL-safe base64,
+// padded or not.
+func decodeKeyBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	b, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil {
+		b, err = base64.RawURLEncoding.DecodeString(s)
+	}
+	if err != nil {
+		return nil, errors.New("not base64")
+	}
+	return b, nil
+}
+
+// remoteReadOnlyFromEnv reads RemoteReadOnlyEnv: 1, true, yes or on (in any case, white space
+// around ignored) is read-only; 0, false, no, off or nothing is not. Anything else is an
+// error, and read-only: a switch meant to stop the uploads does not fail open.
+func remoteReadOnlyFromEnv() (bool, error) {
+	v := strings.ToLower(strings.TrimSpace(os.Getenv(RemoteReadOnlyEnv)))
+	switch v {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "", "0", "false", "no", "off":
+		return false, nil
+	}
+	return true, fmt.Errorf("cache: %s is neither 1, true, yes, on nor 0, false, no, off: the remote is read-only", RemoteReadOnlyEnv)
 }
 
 // A remoteTier is a Cache's remote: the Remote, the keys, the breaker and the upload queue.
@@ -228,7 +272,11 @@ func (c *Cache) openRemote() {
 				return
 			}
 		}
-		readOnly = readOnly || os.Getenv(RemoteReadOnlyEnv) == "1"
+		ro, err := remoteReadOnlyFromEnv()
+		if err != nil {
+			o.Logger.Error("cachegen cache: remote configuration", "namespace", o.Namespace, "err", err)
+		}
+		readOnly = readOnly || ro
 	}
 	kr, err := newKeyRing(keys)
 	if err != nil {
