@@ -158,7 +158,7 @@
 // CACHEGEN_REMOTE_ED25519_PUBLIC or CACHEGEN_REMOTE_ED25519_PRIVATE) there is no remote tier,
 // and Open logs why: unsigned entries are never accepted. Several keys may verify (key
 // rotation); the first that can sign signs. A Cache that has only Ed25519 public keys, or is
-// read-only (Options.RemoteReadOnly, CACHEGEN_REMOTE_READONLY=1), never uploads.
+// read-only (Options.RemoteReadOnly, CACHEGEN_REMOTE_READONLY=1, true, yes or on), never uploads.
 //
 // Uploads run in the background, at most four at a time, from a queue bounded in entries and
 // bytes (Options.RemoteQueueEntries, RemoteQueueBytes); an upload that does not fit is
