@@ -147,7 +147,9 @@ type Options struct {
 	// Ed25519 private key) signs the uploads; with none, the remote is read-only. Without
 	// any key there is no remote tier: unsigned entries are never accepted.
 	RemoteKeys []RemoteKey
-	// RemoteReadOnly makes the remote tier look entries up without ever uploading.
+	// RemoteReadOnly makes the remote tier look entries up without ever uploading. When
+	// Remote is nil, CACHEGEN_REMOTE_READONLY can set it too (see RemoteReadOnlyEnv); when
+	// Remote is set, the environment is not read.
 	RemoteReadOnly bool
 	// RemoteDialTimeout bounds connecting to the remote's server (for the engines that
 	// Open opens from the environment). 0 selects DefaultRemoteDialTimeout.
@@ -158,8 +160,14 @@ type Options struct {
 	// RemoteIdleTimeout bounds the pauses of a transfer: a large entry may take longer than
 	// RemoteTimeout while its bytes keep coming. 0 selects DefaultRemoteIdleTimeout.
 	RemoteIdleTimeout time.Duration
-	// RemoteTransferTimeout bounds a whole remote lookup or upload, whatever the engine
-	// does. 0 selects DefaultRemoteTransferTimeout.
+	// RemoteLookupTimeout bounds a whole remote lookup, whatever the Remote does: a Load
+	// waits for it that long at most, then counts it as a failure and computes. A Load
+	// whose context has a deadline waits at most half the time left before it (see the
+	// package documentation, Remote tier). 0 selects DefaultRemoteLookupTimeout; it is
+	// never more than RemoteTransferTimeout.
+	RemoteLookupTimeout time.Duration
+	// RemoteTransferTimeout bounds a whole remote upload, whatever the engine does, and
+	// caps RemoteLookupTimeout. 0 selects DefaultRemoteTransferTimeout.
 	RemoteTransferTimeout time.Duration
 	// RemoteQueueEntries and RemoteQueueBytes bound the uploads waiting: one that does not
 	// fit is dropped, and counted in Stats.UploadsDropped. 0 selects
@@ -394,6 +402,9 @@ func Open(opts Options) (*Cache, error) {
 	}
 	if opts.RemoteTransferTimeout <= 0 {
 		opts.RemoteTransferTimeout = DefaultRemoteTransferTimeout
+	}
+	if opts.RemoteLookupTimeout <= 0 {
+		opts.RemoteLookupTimeout = DefaultRemoteLookupTimeout
 	}
 	if opts.RemoteQueueEntries <= 0 {
 		opts.RemoteQueueEntries = DefaultRemoteQueueEntries

@@ -158,22 +158,29 @@
 // CACHEGEN_REMOTE_ED25519_PUBLIC or CACHEGEN_REMOTE_ED25519_PRIVATE) there is no remote tier,
 // and Open logs why: unsigned entries are never accepted. Several keys may verify (key
 // rotation); the first that can sign signs. A Cache that has only Ed25519 public keys, or is
-// read-only (Options.RemoteReadOnly, CACHEGEN_REMOTE_READONLY=1), never uploads.
+// read-only (Options.RemoteReadOnly, CACHEGEN_REMOTE_READONLY=1, true, yes or on), never uploads.
 //
 // Uploads run in the background, at most four at a time, from a queue bounded in entries and
 // bytes (Options.RemoteQueueEntries, RemoteQueueBytes); an upload that does not fit is
 // dropped and counted in Stats.UploadsDropped. Flush waits for the queue; Close waits for it
 // for Options.RemoteCloseTimeout, then drops the rest.
 //
-// The remote never fails a Load. A request must get its response within
-// Options.RemoteTimeout (5s) after connecting within RemoteDialTimeout (2s); a body may take
-// longer while its bytes keep flowing, but a pause of RemoteIdleTimeout (10s) abandons it,
-// and nothing takes more than RemoteTransferTimeout (5 min). A lookup's error or timeout is a
-// miss, counted in Stats.RemoteErrors and logged once. After 5 consecutive failures the
-// remote is not asked for 30 seconds (the lookups are counted in Stats.RemoteSkipped, the
-// uploads dropped); then it is tried again. An upload refused for its credentials (401, 403)
-// ends the uploads of the Cache; one refused as too large (413) ends those of its size and
-// larger.
+// The remote never fails a Load, and never holds one longer than its lookup bound, whatever
+// the Remote does. A request must get its response within Options.RemoteTimeout (5s) after
+// connecting within RemoteDialTimeout (2s); a body may take longer while its bytes keep
+// flowing, but a pause of RemoteIdleTimeout (10s) abandons it. The Cache itself stops waiting
+// for a lookup after RemoteLookupTimeout (1 min), and, when the Load that started the flight
+// has a deadline, after half the time left before it, so that compute has the other half; a
+// Load whose deadline has passed does not ask the remote. A lookup that errs or is not
+// answered in time is a miss, counted in Stats.RemoteErrors and logged once; its Get is
+// cancelled and its result dropped. An upload takes RemoteTransferTimeout (5 min) at most.
+// Lookups and uploads have a circuit breaker each: after 5 consecutive failures of its kind,
+// the remote is not asked for 30 seconds (lookups are counted in Stats.RemoteSkipped, uploads
+// dropped); then one request probes it, the others skipping it until its answer closes the
+// breaker (a failure opens it for another 30 seconds). An upload refused for its credentials
+// (401, 403) ends the uploads of the Cache; one refused as too large (413) ends those of its
+// size and larger. A lookup refused for its credentials is a failure of the lookup, which
+// does not stop the uploads.
 //
 // # Failures
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
 	"github.com/tinylib/msgp/msgp"
@@ -36,6 +37,10 @@ type flight struct {
 	shared   bool        // more than one Load waited: each decodes its own copy from raw
 	panicked *PanicError // what compute panicked with, re-raised in every waiter
 	goexit   bool        // compute called runtime.Goexit
+
+	// deadline is that of the Load that started the flight (zero for none): the remote
+	// lookup takes at most half the time left before it, so that compute can still run.
+	deadline time.Time
 }
 
 // A PanicError is what Load panics with when compute panicked, in each of the Loads that
@@ -120,6 +125,7 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 			return compute(ctx, key)
 		}
 		f = &flight{done: make(chan struct{}), waiters: 1}
+		f.deadline, _ = ctx.Deadline()
 		c.flights[mk] = f
 		c.wg.Add(1)
 		c.flightMu.Unlock()
@@ -337,7 +343,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 // on disk (when disk is set) and in memory, and fillRemote reports true. Anything else is a
 // miss, counted by rt.
 func fillRemote[V any, PV Value[V]](ctx context.Context, c *Cache, rt *remoteTier, mk memKey, ek *entryKey, disk bool, f *flight) bool {
-	entry := rt.get(ctx, ek, mk.vt.name)
+	entry := rt.get(ctx, ek, mk.vt.name, f.deadline)
 	if entry == nil {
 		return false
 	}

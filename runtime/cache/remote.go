@@ -16,18 +16,22 @@ import (
 // of 64 lowercase hexadecimal digits, which already covers the namespace, the program's
 // version, the value type and its schema, and the key's digest, and stores in it signed
 // entries: the Cache checks every entry's tag before it uses a byte of it, so a Remote need
-// not be trusted, only available. Its methods are called concurrently.
+// not be trusted, only available. Its methods are called concurrently; Close is called once,
+// when none of the others runs.
 type Remote interface {
 	// Get returns the entry stored under key. A missing entry is an error wrapping
 	// ErrRemoteMiss; an entry larger than limit bytes is an error wrapping
-	// ErrRemoteTooLarge, found without reading more than limit bytes of it. Get returns
-	// when ctx is done.
+	// ErrRemoteTooLarge, found without reading more than limit bytes of it. Get should
+	// return when ctx is done: the Cache stops waiting for it then (see
+	// Options.RemoteLookupTimeout) and drops its result. The bytes returned are the
+	// caller's: the Remote must not reuse them.
 	Get(ctx context.Context, key string, limit int64) ([]byte, error)
 	// Put stores data under key, replacing what is there. A store that refuses this
 	// client's writes returns an error wrapping ErrRemoteDenied; one that refuses the
 	// entry's size, an error wrapping ErrRemoteTooLarge.
 	Put(ctx context.Context, key string, data []byte) error
-	// Close releases the Remote's connections. The Cache calls it from its own Close.
+	// Close releases the Remote's connections. The Cache calls it from its own Close, or,
+	// when a Get or Put ignores its cancellation past Close, once the last of them returns.
 	Close() error
 }
 
@@ -36,11 +40,12 @@ type Remote interface {
 var (
 	// ErrRemoteMiss: the remote holds no entry under the key.
 	ErrRemoteMiss = errors.New("cache: no such remote entry")
-	// ErrRemoteTooLarge: the entry is larger than the limit asked for, or than the store
-	// accepts (HTTP 413).
+	// ErrRemoteTooLarge: the entry is larger than the limit asked for (a lookup's entry
+	// refused, not a failure), or than the store accepts (HTTP 413 to an upload).
 	ErrRemoteTooLarge = errors.New("cache: remote entry too large")
 	// ErrRemoteDenied: the store refused the client's credentials (HTTP 401 or 403). A
-	// Cache whose upload is denied stops uploading.
+	// Cache whose upload is denied stops uploading; a denied lookup is counted as a failed
+	// one (Stats.RemoteErrors, the lookups' breaker) and does not stop the uploads.
 	ErrRemoteDenied = errors.New("cache: remote access denied")
 )
 

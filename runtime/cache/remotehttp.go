@@ -95,8 +95,8 @@ func validRemoteKey(key string) bool {
 	return true
 }
 
-// Get fetches {base}/ac/key: 200 is the entry, 404 a miss, 401 and 403 ErrRemoteDenied,
-// 413 ErrRemoteTooLarge. A Content-Length over limit is ErrRemoteTooLarge without reading
+// Get fetches {base}/ac/key: 200 is the entry, 404 a miss, 401 and 403 ErrRemoteDenied (a
+// failed lookup for the Cache), any other status an error. A Content-Length over limit is ErrRemoteTooLarge without reading
 // the body; a body without one is read up to limit+1 bytes. The response must start within
 // the request timeout; its body may take longer while bytes keep coming (idle timeout).
 func (r *httpRemote) Get(ctx context.Context, key string, limit int64) ([]byte, error) {
@@ -194,7 +194,10 @@ func statusError(method, shown string, code int) error {
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return fmt.Errorf("%w (%d): %w", err, code, ErrRemoteDenied)
 	case http.StatusRequestEntityTooLarge:
-		return fmt.Errorf("%w (%d): %w", err, code, ErrRemoteTooLarge)
+		if method == http.MethodPut {
+			return fmt.Errorf("%w (%d): %w", err, code, ErrRemoteTooLarge)
+		}
+		// A 413 to a GET says nothing of the entry: a server error.
 	}
 	return fmt.Errorf("%w (status %d)", err, code)
 }

@@ -15,6 +15,9 @@ import (
 // flowing for the idle timeout. It also wraps os.ErrDeadlineExceeded.
 var ErrRemoteStalled = fmt.Errorf("cache: remote transfer stalled: %w", os.ErrDeadlineExceeded)
 
+// remoteFirstBuffer is the largest buffer a remote body starts with, whatever size it claims.
+const remoteFirstBuffer = 64 << 10
+
 // ReadRemoteBody reads r to its end for the engine of a Remote and returns what it read. It
 // reads at most limit+1 bytes: a body longer than limit is an error wrapping
 // ErrRemoteTooLarge, and its buffer grows with the bytes that arrive, never to more than
@@ -31,8 +34,10 @@ func ReadRemoteBody(ctx context.Context, r io.Reader, limit int64, idle time.Dur
 	return readRemoteBody(ctx, r, limit, idle, -1)
 }
 
-// readRemoteBody is ReadRemoteBody with the size the body announced, or -1: a buffer of that
-// size is made up front when it is within limit.
+// readRemoteBody is ReadRemoteBody with the size the body announced, or -1. A size over limit
+// is refused without reading; any other is only a hint: the buffer starts at most at
+// remoteFirstBuffer bytes and grows with the bytes that arrive, so that a server that claims
+// a large body and sends little costs little.
 func readRemoteBody(ctx context.Context, r io.Reader, limit int64, idle time.Duration, size int64) ([]byte, error) {
 	if limit < 0 {
 		limit = 0
@@ -69,8 +74,8 @@ func readRemoteBody(ctx context.Context, r io.Reader, limit int64, idle time.Dur
 		}
 		return nil, fmt.Errorf("cache: reading remote body: %w", err)
 	}
-	first := int64(64 << 10)
-	if size >= 0 {
+	first := int64(remoteFirstBuffer)
+	if size >= 0 && size < first {
 		first = size + 1 // room for the EOF without growing
 	}
 	buf := make([]byte, 0, min(first, max))

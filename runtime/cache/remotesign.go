@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -60,12 +61,18 @@ type RemoteKey struct {
 	// with, and keys can be rotated: 1 to 64 letters, digits, '.', '_' or '-'. An HMAC key
 	// and an Ed25519 key may share an id; two keys of one algorithm may not.
 	ID string
-	// HMAC is a shared secret of at least 16 bytes: HMAC-SHA256 tags, which anyone
-	// holding the secret can make and check. For teams whose writers are all trusted.
+	// HMAC is a shared secret of at least 16 bytes, and at least as long as ID when ID
+	// has 32 characters or more (else ID and the secret look swapped): HMAC-SHA256 tags,
+	// which anyone holding the secret can make and check. For teams whose writers are all
+	// trusted.
 	HMAC []byte
-	// Ed25519Public verifies Ed25519 signatures and cannot sign: for readers only.
+	// Ed25519Public verifies Ed25519 signatures and cannot sign: for readers only. It
+	// must be a key made from a seed (a point of the prime-order subgroup, canonically
+	// encoded): a key of small order, which would accept signatures made by anyone, is
+	// refused.
 	Ed25519Public ed25519.PublicKey
-	// Ed25519Private signs (and verifies) with Ed25519.
+	// Ed25519Private signs (and verifies) with Ed25519. Its public half must be that
+	// of its seed.
 	Ed25519Private ed25519.PrivateKey
 }
 
@@ -91,43 +98,59 @@ type keyRing struct {
 }
 
 // newKeyRing checks keys. The first key that can sign (an HMAC secret or an Ed25519
-// private key) signs; every key verifies.
+// private key) signs; every key verifies. Its errors name a key by its position, never by
+// its id, which may be a secret written in the wrong place.
 func newKeyRing(keys []RemoteKey) (*keyRing, error) {
 	kr := &keyRing{verify: map[keyRef]*remoteKey{}}
 	for i, k := range keys {
+		fail := func(format string, args ...any) (*keyRing, error) {
+			return nil, fmt.Errorf("cache: remote key %d: %s", i+1, fmt.Sprintf(format, args...))
+		}
 		if !keyIDRE.MatchString(k.ID) {
-			return nil, fmt.Errorf("cache: remote key %d: invalid id %q (1 to 64 letters, digits, '.', '_' or '-')", i, k.ID)
+			return fail("invalid id (1 to 64 letters, digits, '.', '_' or '-')")
 		}
 		n := 0
 		rk := &remoteKey{id: k.ID}
 		if k.HMAC != nil {
 			n++
 			if len(k.HMAC) < minHMACSecret {
-				return nil, fmt.Errorf("cache: remote key %q: HMAC secret of %d bytes, want at least %d", k.ID, len(k.HMAC), minHMACSecret)
+				return fail("HMAC secret of %d bytes, want at least %d", len(k.HMAC), minHMACSecret)
+			}
+			if looksSwapped(k.ID, k.HMAC) {
+				return fail("the id (%d characters) is longer than the HMAC secret (%d bytes): are the id and the secret swapped? Ids are written in every entry, in clear", len(k.ID), len(k.HMAC))
 			}
 			rk.alg, rk.secret = algHMAC, append([]byte(nil), k.HMAC...)
 		}
 		if k.Ed25519Public != nil {
 			n++
 			if len(k.Ed25519Public) != ed25519.PublicKeySize {
-				return nil, fmt.Errorf("cache: remote key %q: Ed25519 public key of %d bytes, want %d", k.ID, len(k.Ed25519Public), ed25519.PublicKeySize)
+				return fail("Ed25519 public key of %d bytes, want %d", len(k.Ed25519Public), ed25519.PublicKeySize)
 			}
-			rk.alg, rk.pub = algEd25519, k.Ed25519Public
+			if !validEd25519Public(k.Ed25519Public) {
+				return fail("not a valid Ed25519 public key (a point of small order, off the curve, or not canonically encoded: signatures would not mean anything)")
+			}
+			rk.alg, rk.pub = algEd25519, append(ed25519.PublicKey(nil), k.Ed25519Public...)
 		}
 		if k.Ed25519Private != nil {
 			n++
 			if len(k.Ed25519Private) != ed25519.PrivateKeySize {
-				return nil, fmt.Errorf("cache: remote key %q: Ed25519 private key of %d bytes, want %d", k.ID, len(k.Ed25519Private), ed25519.PrivateKeySize)
+				return fail("Ed25519 private key of %d bytes, want %d", len(k.Ed25519Private), ed25519.PrivateKeySize)
 			}
-			rk.alg, rk.priv = algEd25519, k.Ed25519Private
-			rk.pub = k.Ed25519Private.Public().(ed25519.PublicKey)
+			// The last 32 bytes of a private key are the public key of its seed: a key
+			// whose halves do not match signs entries that no reader verifies.
+			full := ed25519.NewKeyFromSeed(k.Ed25519Private.Seed())
+			if !bytes.Equal(full, k.Ed25519Private) {
+				return fail("Ed25519 private key whose public half is not that of its seed")
+			}
+			rk.alg, rk.priv = algEd25519, full
+			rk.pub = full.Public().(ed25519.PublicKey)
 		}
 		if n != 1 {
-			return nil, fmt.Errorf("cache: remote key %q: set exactly one of HMAC, Ed25519Public and Ed25519Private", k.ID)
+			return fail("set exactly one of HMAC, Ed25519Public and Ed25519Private")
 		}
 		ref := keyRef{rk.alg, rk.id}
 		if _, dup := kr.verify[ref]; dup {
-			return nil, fmt.Errorf("cache: remote key %q given twice", k.ID)
+			return fail("its id is given twice for one algorithm")
 		}
 		kr.verify[ref] = rk
 		if kr.signer == nil && (rk.secret != nil || rk.priv != nil) {
@@ -138,6 +161,13 @@ func newKeyRing(keys []RemoteKey) (*keyRing, error) {
 		return nil, errors.New("cache: no remote key: unsigned entries are never accepted")
 	}
 	return kr, nil
+}
+
+// looksSwapped reports whether an HMAC key seems written the wrong way round, secret first:
+// an id of 32 characters or more (a generated secret's length) with a shorter secret. Taken
+// as given, the secret would be published as the id of every entry.
+func looksSwapped(id string, secret []byte) bool {
+	return len(id) >= 32 && len(secret) < len(id)
 }
 
 // remoteAddress returns the key of an entry in the remote store: 64 hex digits of a SHA-256
@@ -194,11 +224,15 @@ func (k *remoteKey) check(d, tag []byte) bool {
 	return len(tag) == ed25519.SignatureSize && ed25519.Verify(k.pub, d, tag)
 }
 
-// sealEntry returns entry followed by the trailer of k's tag over it.
+// sealEntry returns entry followed by the trailer of k's tag over it: entry itself, extended,
+// when its capacity has room for the trailer (the bytes past its length are overwritten).
 func sealEntry(k *remoteKey, namespace, addr, typ string, entry []byte) []byte {
 	tag := k.tag(tagDigest(namespace, addr, typ, k.alg, k.id, entry))
-	b := make([]byte, 0, len(entry)+len(k.id)+len(tag)+footerSize)
-	b = append(b, entry...)
+	b := entry
+	if n := len(entry) + len(k.id) + len(tag) + footerSize; cap(entry) < n {
+		b = make([]byte, 0, n)
+		b = append(b, entry...)
+	}
 	b = append(b, k.id...)
 	b = append(b, tag...)
 	b = append(b, k.alg, byte(len(k.id)))

@@ -25,7 +25,10 @@ const (
 	// DefaultRemoteIdleTimeout bounds the pauses of a remote transfer when
 	// Options.RemoteIdleTimeout is 0.
 	DefaultRemoteIdleTimeout = 10 * time.Second
-	// DefaultRemoteTransferTimeout bounds a whole remote transfer when
+	// DefaultRemoteLookupTimeout bounds a whole remote lookup, the longest a Load waits
+	// for the remote, when Options.RemoteLookupTimeout is 0.
+	DefaultRemoteLookupTimeout = time.Minute
+	// DefaultRemoteTransferTimeout bounds a whole remote upload when
 	// Options.RemoteTransferTimeout is 0.
 	DefaultRemoteTransferTimeout = 5 * time.Minute
 	// DefaultRemoteQueueEntries bounds the uploads waiting when Options.RemoteQueueEntries
@@ -39,9 +42,11 @@ const (
 	DefaultRemoteCloseTimeout = 10 * time.Second
 )
 
-// The circuit breaker: after remoteBreakerFailures consecutive failed requests, the remote
-// is not asked for remoteBreakerCooldown (lookups are misses, uploads are dropped); then it
-// is tried again, and one more failure opens the breaker for another cooldown.
+// The circuit breakers, one for lookups and one for uploads, so that working uploads do not
+// hide failing lookups: after remoteBreakerFailures consecutive failed requests of its kind,
+// the remote is not asked for remoteBreakerCooldown (lookups are misses, uploads are
+// dropped); then one request of that kind is let through (the others are skipped meanwhile):
+// an answer closes the breaker, a failure opens it for another cooldown.
 const (
 	remoteBreakerFailures = 5
 	remoteBreakerCooldown = 30 * time.Second
@@ -58,57 +63,61 @@ const (
 	// (each when its engine package is imported).
 	RemoteEnv = "CACHEGEN_REMOTE"
 	// RemoteSecretEnv holds HMAC-SHA256 keys, "<key id>:<secret>", several separated by
-	// commas: the first signs, all verify. A secret is at least 16 bytes, and holds no
-	// comma (use hex or base64: openssl rand -hex 32).
+	// commas: the first signs, all verify. A key id is 1 to 64 letters, digits, '.', '_'
+	// or '-', and is written in every entry, in clear. A secret is at least 16 bytes,
+	// holds no comma and no white space at its ends (use hex or base64: openssl rand -hex
+	// 32), and is not shorter than an id of 32 characters or more (such an item looks
+	// written the wrong way round, secret first). White space around items, ids and keys
+	// is ignored; errors never show an item's content.
 	RemoteSecretEnv = "CACHEGEN_REMOTE_SECRET"
 	// RemoteEd25519PublicEnv holds Ed25519 public keys that verify, "<key id>:<base64 of
-	// the 32-byte key>", several separated by commas.
+	// the 32-byte key>", several separated by commas. Base64 is standard or URL-safe,
+	// padded or not. A public key with the id of the private key must be its public key.
 	RemoteEd25519PublicEnv = "CACHEGEN_REMOTE_ED25519_PUBLIC"
 	// RemoteEd25519PrivateEnv holds the Ed25519 key that signs, "<key id>:<base64 of the
 	// 32-byte seed>" (or of the 64-byte private key). When set, it signs instead of the
 	// HMAC secrets, which still verify.
 	RemoteEd25519PrivateEnv = "CACHEGEN_REMOTE_ED25519_PRIVATE"
-	// RemoteReadOnlyEnv set to "1" makes the remote read-only.
+	// RemoteReadOnlyEnv set to 1, true, yes or on (in any case) makes the remote read-only;
+	// 0, false, no, off or empty leave it writable; any other value is logged as an error
+	// and makes it read-only. Like the other variables, it is read only when
+	// Options.Remote is nil: a program that sets Options.Remote sets
+	// Options.RemoteReadOnly itself.
 	RemoteReadOnlyEnv = "CACHEGEN_REMOTE_READONLY"
 	// RemoteTokenEnv is a bearer token for the remote's server (RemoteConfig.Token).
 	RemoteTokenEnv = "CACHEGEN_REMOTE_TOKEN"
 )
 
 // remoteKeysFromEnv returns the keys of the environment variables, the Ed25519 private
-// key first (it signs).
+// key first (it signs). Items are split at their first ':', and white space around the id
+// and the key is ignored. Its errors name an item by its variable and position, never by
+// its content: an item written the wrong way round would put a secret in the log.
 func remoteKeysFromEnv() ([]RemoteKey, error) {
 	var keys []RemoteKey
 	each := func(env string, f func(id, val string) (RemoteKey, error)) error {
 		v := os.Getenv(env)
-		if v == "" {
+		if strings.TrimSpace(v) == "" {
 			return nil
 		}
 		for i, item := range strings.Split(v, ",") {
-			id, val, ok := strings.Cut(strings.TrimSpace(item), ":")
+			id, val, ok := strings.Cut(item, ":")
+			id, val = strings.TrimSpace(id), strings.TrimSpace(val)
 			if !ok || id == "" || val == "" {
-				// Never the value: it is a secret.
 				return fmt.Errorf("cache: %s: item %d is not <key id>:<key>", env, i+1)
+			}
+			if !keyIDRE.MatchString(id) {
+				return fmt.Errorf("cache: %s: item %d: the part before ':' is not a key id (1 to 64 letters, digits, '.', '_' or '-')", env, i+1)
 			}
 			k, err := f(id, val)
 			if err != nil {
-				return fmt.Errorf("cache: %s: key %q: %w", env, id, err)
+				return fmt.Errorf("cache: %s: item %d: %w", env, i+1, err)
 			}
 			keys = append(keys, k)
 		}
 		return nil
 	}
-	b64 := func(s string) ([]byte, error) {
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			b, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-		}
-		if err != nil {
-			return nil, errors.New("not base64")
-		}
-		return b, nil
-	}
 	err := each(RemoteEd25519PrivateEnv, func(id, val string) (RemoteKey, error) {
-		b, err := b64(val)
+		b, err := decodeKeyBase64(val)
 		switch {
 		case err != nil:
 			return RemoteKey{}, err
@@ -121,7 +130,7 @@ func remoteKeysFromEnv() ([]RemoteKey, error) {
 	})
 	if err == nil {
 		err = each(RemoteEd25519PublicEnv, func(id, val string) (RemoteKey, error) {
-			b, err := b64(val)
+			b, err := decodeKeyBase64(val)
 			if err != nil {
 				return RemoteKey{}, err
 			}
@@ -133,6 +142,12 @@ func remoteKeysFromEnv() ([]RemoteKey, error) {
 	}
 	if err == nil {
 		err = each(RemoteSecretEnv, func(id, val string) (RemoteKey, error) {
+			if len(val) < minHMACSecret {
+				return RemoteKey{}, fmt.Errorf("HMAC secret of %d bytes, want at least %d (is the item written <key id>:<secret>?)", len(val), minHMACSecret)
+			}
+			if looksSwapped(id, []byte(val)) {
+				return RemoteKey{}, fmt.Errorf("the key id (%d characters) is longer than the secret (%d bytes): is the item written <secret>:<key id>?", len(id), len(val))
+			}
 			return RemoteKey{ID: id, HMAC: []byte(val)}, nil
 		})
 	}
@@ -140,19 +155,53 @@ func remoteKeysFromEnv() ([]RemoteKey, error) {
 		return nil, err
 	}
 	// A public key given besides the private key of the same id is the same key: keep
-	// the private one, which newKeyRing would otherwise refuse as given twice.
-	seen := map[string]bool{}
+	// the private one, which newKeyRing would otherwise refuse as given twice. A different
+	// key under that id is an error.
+	priv := map[string]ed25519.PublicKey{}
+	for _, k := range keys {
+		if k.Ed25519Private != nil {
+			priv[k.ID] = k.Ed25519Private.Public().(ed25519.PublicKey)
+		}
+	}
 	out := keys[:0]
 	for _, k := range keys {
-		if k.Ed25519Public != nil && seen[k.ID] {
+		if p, ok := priv[k.ID]; ok && k.Ed25519Public != nil {
+			if !p.Equal(k.Ed25519Public) {
+				return nil, fmt.Errorf("cache: %s holds a public key whose id is that of the key of %s, but another key", RemoteEd25519PublicEnv, RemoteEd25519PrivateEnv)
+			}
 			continue
-		}
-		if k.Ed25519Private != nil {
-			seen[k.ID] = true
 		}
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// decodeKeyBase64 decodes an Ed25519 key of the environment: standard or URL-safe base64,
+// padded or not.
+func decodeKeyBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	b, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil {
+		b, err = base64.RawURLEncoding.DecodeString(s)
+	}
+	if err != nil {
+		return nil, errors.New("not base64")
+	}
+	return b, nil
+}
+
+// remoteReadOnlyFromEnv reads RemoteReadOnlyEnv: 1, true, yes or on (in any case, white space
+// around ignored) is read-only; 0, false, no, off or nothing is not. Anything else is an
+// error, and read-only: a switch meant to stop the uploads does not fail open.
+func remoteReadOnlyFromEnv() (bool, error) {
+	v := strings.ToLower(strings.TrimSpace(os.Getenv(RemoteReadOnlyEnv)))
+	switch v {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "", "0", "false", "no", "off":
+		return false, nil
+	}
+	return true, fmt.Errorf("cache: %s is neither 1, true, yes, on nor 0, false, no, off: the remote is read-only", RemoteReadOnlyEnv)
 }
 
 // A remoteTier is a Cache's remote: the Remote, the keys, the breaker and the upload queue.
@@ -161,16 +210,15 @@ type remoteTier struct {
 	keys      *keyRing
 	namespace string
 	logger    *slog.Logger
-	transfer  time.Duration // bound of a whole Get or Put
+	transfer  time.Duration // bound of a whole Put
+	lookup    time.Duration // bound of a whole Get: how long a Load waits for it at most
 	limit     int64         // the largest blob a Get accepts
 	now       func() time.Time
 
 	writable  atomic.Bool  // uploads are made: a signing key, not read-only, not denied
 	maxUpload atomic.Int64 // blobs of this size or more are not uploaded (a 413); 0: no limit
 
-	brMu      sync.Mutex
-	failures  int       // consecutive failed requests
-	openUntil time.Time // the breaker is open (no requests) until then
+	lookups, uploads breaker
 
 	qMu        sync.Mutex
 	queue      []upload
@@ -185,6 +233,14 @@ type remoteTier struct {
 	stop     context.Context
 	stopNow  context.CancelFunc
 	counters *counters
+
+	// The calls of the Remote's Get and Put still running, which Close waits for before it
+	// closes the Remote (a lookup the Load stopped waiting for may still run).
+	callMu     sync.Mutex
+	calls      int
+	callsIdle  chan struct{} // closed when calls drops to 0; nil while none runs
+	callsEnded bool          // Close has begun: no more calls
+	closeLater bool          // Close gave up waiting: the last call to end closes the Remote
 
 	errOnce, rejectOnce, deniedOnce, largeOnce sync.Once
 }
@@ -216,7 +272,11 @@ func (c *Cache) openRemote() {
 				return
 			}
 		}
-		readOnly = readOnly || os.Getenv(RemoteReadOnlyEnv) == "1"
+		ro, err := remoteReadOnlyFromEnv()
+		if err != nil {
+			o.Logger.Error("cachegen cache: remote configuration", "namespace", o.Namespace, "err", err)
+		}
+		readOnly = readOnly || ro
 	}
 	kr, err := newKeyRing(keys)
 	if err != nil {
@@ -241,6 +301,7 @@ func (c *Cache) openRemote() {
 	t := &remoteTier{
 		r: r, keys: kr, namespace: o.Namespace, logger: o.Logger, now: c.clock,
 		transfer:   o.RemoteTransferTimeout,
+		lookup:     min(o.RemoteLookupTimeout, o.RemoteTransferTimeout),
 		limit:      headerSize + maxTypeLen + o.MaxEntryBytes + o.MaxEntryBytes/8 + 1024 + maxTrailer,
 		maxEntries: o.RemoteQueueEntries, maxBytes: o.RemoteQueueBytes,
 		counters: &c.stats,
@@ -259,32 +320,59 @@ func (c *Cache) openRemote() {
 // clock returns the Cache's time (c.now, which tests replace).
 func (c *Cache) clock() time.Time { return c.now() }
 
-// allow reports whether the breaker lets a request through.
-func (t *remoteTier) allow() bool {
-	t.brMu.Lock()
-	defer t.brMu.Unlock()
-	return !t.now().Before(t.openUntil)
+// A breaker counts the consecutive failures of one kind of request.
+type breaker struct {
+	mu        sync.Mutex
+	failures  int       // consecutive failed requests
+	openUntil time.Time // after failures reached remoteBreakerFailures: no requests until then
+	probing   bool      // after the cooldown, the one request let through has not ended
 }
 
-// result records the outcome of a request for the breaker: err is nil for an answer (a hit,
-// a miss, a refusal), else a failure of the remote.
-func (t *remoteTier) result(err error) {
-	t.brMu.Lock()
-	defer t.brMu.Unlock()
-	if err == nil {
-		t.failures = 0
+// allow reports whether a request may be made now, and whether it is the probe of a
+// breaker whose cooldown ended. Every allowed request must end with done or release.
+func (b *breaker) allow(now time.Time) (ok, probe bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.failures < remoteBreakerFailures {
+		return true, false
+	}
+	if b.probing || now.Before(b.openUntil) {
+		return false, false
+	}
+	b.probing = true
+	return true, true
+}
+
+// done records the outcome of an allowed request: ok for an answer (a hit, a miss, a
+// refusal), else a failure of the remote.
+func (b *breaker) done(now time.Time, probe, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if probe {
+		b.probing = false
+	}
+	if ok {
+		b.failures = 0
 		return
 	}
-	t.failures++
-	if t.failures >= remoteBreakerFailures {
-		t.openUntil = t.now().Add(remoteBreakerCooldown)
+	b.failures++
+	if b.failures >= remoteBreakerFailures {
+		b.openUntil = now.Add(remoteBreakerCooldown)
+	}
+}
+
+// release ends an allowed request that says nothing of the remote (abandoned by Close).
+func (b *breaker) release(probe bool) {
+	if probe {
+		b.mu.Lock()
+		b.probing = false
+		b.mu.Unlock()
 	}
 }
 
 // failed counts and logs, the first time, an error of the remote.
 func (t *remoteTier) failed(op string, err error) {
 	t.counters.remoteErrors.Add(1)
-	t.result(err)
 	t.errOnce.Do(func() {
 		t.logger.Warn("cachegen cache: remote "+op+" failed: treated as a miss; later remote errors are only counted in Stats.RemoteErrors",
 			"namespace", t.namespace, "err", err)
@@ -300,32 +388,113 @@ func (t *remoteTier) rejected(addr string, why error) {
 	})
 }
 
+// callStart counts a call of the Remote about to be made, unless Close has begun.
+func (t *remoteTier) callStart() bool {
+	t.callMu.Lock()
+	defer t.callMu.Unlock()
+	if t.callsEnded {
+		return false
+	}
+	t.calls++
+	return true
+}
+
+// callEnd counts a call of the Remote that returned.
+func (t *remoteTier) callEnd() {
+	t.callMu.Lock()
+	t.calls--
+	last := t.calls == 0
+	if last && t.callsIdle != nil {
+		close(t.callsIdle)
+		t.callsIdle = nil
+	}
+	closeNow := last && t.closeLater
+	t.callMu.Unlock()
+	if closeNow {
+		if err := t.r.Close(); err != nil {
+			t.logger.Warn("cachegen cache: closing the remote", "namespace", t.namespace, "err", err)
+		}
+	}
+}
+
+// lookupWait returns how long a lookup may take: the lookup bound, and at most half of the
+// time left before deadline, the deadline of the Load that started the flight (zero for
+// none), so that compute has the other half. It is 0 when that time is over.
+func (t *remoteTier) lookupWait(deadline time.Time) time.Duration {
+	wait := t.lookup
+	if !deadline.IsZero() {
+		wait = min(wait, time.Until(deadline)/2)
+	}
+	return max(wait, 0)
+}
+
+// A lookup is the outcome of one Remote.Get.
+type lookup struct {
+	b   []byte
+	err error
+}
+
 // get fetches and checks the entry of ek: it returns the entry file bytes, whose tag holds,
 // or nil for a miss (counted and logged as it should be). The caller still decodes it.
-func (t *remoteTier) get(ctx context.Context, ek *entryKey, typ string) []byte {
-	if !t.allow() {
+// deadline is that of the Load that started the flight, or zero. get returns within
+// lookupWait(deadline), whatever the Remote does: a Get that has not returned by then is
+// abandoned (its context is cancelled, its result dropped) and counted as a failure.
+func (t *remoteTier) get(ctx context.Context, ek *entryKey, typ string, deadline time.Time) []byte {
+	wait := t.lookupWait(deadline)
+	if wait <= 0 || !t.callStart() {
+		t.counters.remoteSkipped.Add(1)
+		return nil
+	}
+	ok, probe := t.lookups.allow(t.now())
+	if !ok {
+		t.callEnd()
 		t.counters.remoteSkipped.Add(1)
 		return nil
 	}
 	addr := remoteAddress(t.namespace, ek)
-	ctx, cancel := context.WithTimeout(ctx, t.transfer)
-	defer cancel()
-	b, err := t.r.Get(ctx, addr, t.limit)
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	stopped := context.AfterFunc(t.stop, cancel) // Close ends the lookups too
+	res := make(chan lookup, 1)
+	go func() {
+		defer t.callEnd()
+		b, err := t.r.Get(ctx, addr, t.limit)
+		res <- lookup{b, err}
+	}()
+	timer := time.NewTimer(wait)
+	var r lookup
+	select {
+	case r = <-res:
+	case <-timer.C:
+		r.err = fmt.Errorf("cache: remote lookup: no answer within %v: %w", wait, context.DeadlineExceeded)
+	case <-t.stop.Done():
+		r.err = t.stop.Err()
+	}
+	timer.Stop()
+	stopped()
+	cancel()
+	b, err := r.b, r.err
 	switch {
+	case t.stop.Err() != nil && err != nil:
+		t.lookups.release(probe) // Close ended it: nothing learnt
+		t.counters.remoteSkipped.Add(1)
+		return nil
 	case err == nil:
 	case errors.Is(err, ErrRemoteMiss):
-		t.result(nil)
+		t.lookups.done(t.now(), probe, true)
 		t.counters.remoteMisses.Add(1)
 		return nil
 	case errors.Is(err, ErrRemoteTooLarge):
-		t.result(nil)
+		t.lookups.done(t.now(), probe, true)
 		t.rejected(addr, err)
 		return nil
 	default:
+		// Denied (401, 403) included: a lookup that the credentials do not allow is a
+		// failure of the remote, which does not stop the uploads.
+		t.lookups.done(t.now(), probe, false)
 		t.failed("lookup", err)
 		return nil
 	}
-	t.result(nil)
+	t.lookups.done(t.now(), probe, true)
 	if int64(len(b)) > t.limit {
 		t.rejected(addr, fmt.Errorf("%d bytes, over the limit of %d", len(b), t.limit))
 		return nil
@@ -343,7 +512,7 @@ func (t *remoteTier) enqueue(ek *entryKey, typ string, entry []byte) {
 	if !t.writable.Load() {
 		return
 	}
-	size := int64(len(entry)) + maxTrailer
+	size := uploadSize(entry)
 	if m := t.maxUpload.Load(); m > 0 && size >= m {
 		t.counters.uploadsDropped.Add(1)
 		return
@@ -369,6 +538,10 @@ func (t *remoteTier) enqueue(ek *entryKey, typ string, entry []byte) {
 	}
 }
 
+// uploadSize is what an upload of entry counts against RemoteQueueBytes, from the moment it
+// is queued until its Put returns: the entry, sealed in place with its trailer.
+func uploadSize(entry []byte) int64 { return int64(len(entry)) + maxTrailer }
+
 // uploader runs the queued uploads until the queue is empty.
 func (t *remoteTier) uploader() {
 	for {
@@ -385,21 +558,37 @@ func (t *remoteTier) uploader() {
 		u := t.queue[0]
 		t.queue[0] = upload{}
 		t.queue = t.queue[1:]
-		t.queued -= int64(len(u.entry)) + maxTrailer
 		t.qMu.Unlock()
+		size := uploadSize(u.entry)
 		t.put(&u)
+		// Its bytes count against the bound until the Put returns.
+		t.qMu.Lock()
+		t.queued = max(t.queued-size, 0)
+		t.qMu.Unlock()
 	}
 }
 
 // put signs and uploads one entry.
 func (t *remoteTier) put(u *upload) {
-	if !t.writable.Load() || t.stop.Err() != nil || !t.allow() {
+	if !t.writable.Load() || t.stop.Err() != nil {
 		t.counters.uploadsDropped.Add(1)
 		return
 	}
 	addr := remoteAddress(t.namespace, &u.ek)
+	// The entry is the upload's own: sealed in place when it has room, and not held twice.
 	blob := sealEntry(t.keys.signer, t.namespace, addr, u.typ, u.entry)
+	u.entry = nil
 	if m := t.maxUpload.Load(); m > 0 && int64(len(blob)) >= m {
+		t.counters.uploadsDropped.Add(1)
+		return
+	}
+	if !t.callStart() {
+		t.counters.uploadsDropped.Add(1)
+		return
+	}
+	defer t.callEnd()
+	ok, probe := t.uploads.allow(t.now())
+	if !ok {
 		t.counters.uploadsDropped.Add(1)
 		return
 	}
@@ -408,11 +597,11 @@ func (t *remoteTier) put(u *upload) {
 	err := t.r.Put(ctx, addr, blob)
 	switch {
 	case err == nil:
-		t.result(nil)
+		t.uploads.done(t.now(), probe, true)
 		t.counters.uploads.Add(1)
 		t.counters.uploadedBytes.Add(uint64(len(blob)))
 	case errors.Is(err, ErrRemoteDenied):
-		t.result(nil)
+		t.uploads.done(t.now(), probe, true)
 		t.writable.Store(false)
 		t.counters.remoteErrors.Add(1)
 		t.deniedOnce.Do(func() {
@@ -420,7 +609,7 @@ func (t *remoteTier) put(u *upload) {
 				"namespace", t.namespace, "err", err)
 		})
 	case errors.Is(err, ErrRemoteTooLarge):
-		t.result(nil)
+		t.uploads.done(t.now(), probe, true)
 		t.counters.uploadsDropped.Add(1)
 		for {
 			m := t.maxUpload.Load()
@@ -433,8 +622,10 @@ func (t *remoteTier) put(u *upload) {
 				"namespace", t.namespace, "bytes", len(blob))
 		})
 	case t.stop.Err() != nil:
+		t.uploads.release(probe)
 		t.counters.uploadsDropped.Add(1) // abandoned by Close
 	default:
+		t.uploads.done(t.now(), probe, false)
 		t.failed("upload", err)
 	}
 }
@@ -456,7 +647,9 @@ func (t *remoteTier) flush(ctx context.Context) error {
 }
 
 // close stops the queue, waits for it to drain for timeout at most, abandons what is left
-// and closes the Remote.
+// and closes the Remote once none of its methods runs: it waits for the calls it cancelled
+// for remoteAbandonWait, and when some still run (a Remote that ignores its context), it
+// returns, and the last of them to return closes the Remote.
 func (t *remoteTier) close(timeout time.Duration) error {
 	t.qMu.Lock()
 	t.qClosed = true
@@ -468,16 +661,41 @@ func (t *remoteTier) close(timeout time.Duration) error {
 		t.logger.Warn("cachegen cache: Close stopped waiting for the remote uploads; the rest are dropped",
 			"namespace", t.namespace, "waited", timeout)
 	}
-	t.stopNow() // the uploaders drop what is left, and the running uploads end
+	t.callMu.Lock()
+	t.callsEnded = true
+	t.callMu.Unlock()
+	t.stopNow() // the uploaders drop what is left, and the running calls are cancelled
 	t.qMu.Lock()
 	t.counters.uploadsDropped.Add(uint64(len(t.queue)))
-	t.queue, t.queued = nil, 0
+	for _, u := range t.queue {
+		t.queued -= uploadSize(u.entry)
+	}
+	t.queue = nil
 	t.qMu.Unlock()
-	// The uploads still running were cancelled: let them return before the Remote is
-	// closed under them, for a moment at most (a Remote that ignores its context).
-	ctx, cancel = context.WithTimeout(context.Background(), remoteAbandonWait)
-	t.flush(ctx)
-	cancel()
+	t.callMu.Lock()
+	idle := t.callsIdle
+	if t.calls > 0 && idle == nil {
+		idle = make(chan struct{})
+		t.callsIdle = idle
+	}
+	t.callMu.Unlock()
+	if idle != nil {
+		timer := time.NewTimer(remoteAbandonWait)
+		select {
+		case <-idle:
+		case <-timer.C:
+		}
+		timer.Stop()
+		t.callMu.Lock()
+		running := t.calls
+		t.closeLater = running > 0
+		t.callMu.Unlock()
+		if running > 0 {
+			t.logger.Warn("cachegen cache: remote calls ignore their cancellation: the remote is closed when they return",
+				"namespace", t.namespace, "running", running)
+			return nil
+		}
+	}
 	if err := t.r.Close(); err != nil {
 		return fmt.Errorf("cache: closing the remote: %w", err)
 	}

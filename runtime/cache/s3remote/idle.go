@@ -12,6 +12,9 @@ import (
 // errIdle is the cause of a transfer abandoned because its bytes stopped flowing.
 var errIdle = errors.New("transfer stalled")
 
+// firstBuffer is the largest buffer a body starts with, whatever size it claims.
+const firstBuffer = 64 << 10
+
 // readIdle reads exactly size bytes from body, calling cancel (which must abort the request
 // that body belongs to) when no byte arrives for idle: a transfer that goes on takes as long
 // as it needs, one that stalls ends within idle of its last byte.
@@ -23,25 +26,31 @@ func readIdle(body io.Reader, size int64, idle time.Duration, cancel context.Can
 		cancel(stallErr)
 	})
 	defer t.Stop()
-	buf := make([]byte, size)
-	off := 0
-	for off < len(buf) {
-		n, err := body.Read(buf[off:])
+	// The size is the server's claim: the buffer grows with the bytes that arrive, so that
+	// a claim the body does not keep costs little.
+	buf := make([]byte, 0, min(size, firstBuffer))
+	for int64(len(buf)) < size {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(size, 2*int64(cap(buf))+4096))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
-			off += n
+			buf = buf[:len(buf)+n]
 			t.Reset(idle)
 		}
 		if err != nil {
 			if stalled.Load() {
-				return nil, fmt.Errorf("%w after %d of %d bytes", stallErr, off, size)
+				return nil, fmt.Errorf("%w after %d of %d bytes", stallErr, len(buf), size)
 			}
 			if errors.Is(err, io.EOF) {
-				if off == len(buf) {
+				if int64(len(buf)) == size {
 					break
 				}
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, fmt.Errorf("after %d of %d bytes: %w", off, size, err)
+			return nil, fmt.Errorf("after %d of %d bytes: %w", len(buf), size, err)
 		}
 	}
 	return buf, nil
