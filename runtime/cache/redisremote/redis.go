@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cachegen/cachegen/runtime/cache"
+	"github.com/cachegen/cachegen/runtime/cache/internal/remoteparam"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -122,7 +123,7 @@ func parseURL(u *url.URL) (*Remote, *redis.Options, error) {
 		q.Del(paramTTL)
 	}
 	if q.Has(paramMaxSize) {
-		n, err := parseSize(q.Get(paramMaxSize))
+		n, err := remoteparam.ParseSize(q.Get(paramMaxSize))
 		if err != nil {
 			return nil, nil, fmt.Errorf("parameter %s: %w", paramMaxSize, err)
 		}
@@ -160,29 +161,6 @@ func parseTTL(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("parameter %s: %v is under Redis's resolution of a second", paramTTL, d)
 	}
 	return d, nil
-}
-
-// parseSize reads a size: a number of bytes with an optional suffix K, M or G (powers of
-// 1024, with or without "iB" or "B").
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(s), "B"), "I")
-	shift := 0
-	switch {
-	case strings.HasSuffix(t, "K"):
-		shift = 10
-	case strings.HasSuffix(t, "M"):
-		shift = 20
-	case strings.HasSuffix(t, "G"):
-		shift = 30
-	}
-	if shift != 0 {
-		t = t[:len(t)-1]
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n <= 0 || n > (1<<62)>>shift {
-		return 0, fmt.Errorf("%q is not a positive size such as 64MiB", s)
-	}
-	return n << shift, nil
 }
 
 // dialer connects as go-redis's own dialer does, and wraps the connection so that a large

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cachegen/cachegen/runtime/cache"
+	"github.com/cachegen/cachegen/runtime/cache/internal/remoteparam"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
@@ -122,7 +123,7 @@ func Open(u *url.URL, cfg cache.RemoteConfig) (cache.Remote, error) {
 	}
 	maxSize := int64(MaxObjectSize)
 	if s := q.Get("maxsize"); s != "" {
-		n, err := parseSize(s)
+		n, err := remoteparam.ParseSize(s)
 		if err != nil {
 			return fail("parameter maxsize: %w", err)
 		}
@@ -168,29 +169,6 @@ func DefaultCredentials() *credentials.Credentials {
 		&credentials.FileAWSCredentials{},
 		&credentials.IAM{},
 	})
-}
-
-// parseSize reads a size: a number of bytes with an optional suffix K, M or G (powers of
-// 1024, with or without "iB" or "B").
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(s), "B"), "I")
-	shift := 0
-	switch {
-	case strings.HasSuffix(t, "K"):
-		shift = 10
-	case strings.HasSuffix(t, "M"):
-		shift = 20
-	case strings.HasSuffix(t, "G"):
-		shift = 30
-	}
-	if shift != 0 {
-		t = t[:len(t)-1]
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n <= 0 || n > (1<<62)>>shift {
-		return 0, fmt.Errorf("%q is not a positive size such as 64MiB", s)
-	}
-	return n << shift, nil
 }
 
 // Get implements cache.Remote: one GET, whose body is left unread when its length is over

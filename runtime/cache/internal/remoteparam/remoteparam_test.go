@@ -1,0 +1,24 @@
+package remoteparam
+
+import "testing"
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+	}{
+		{"512", 512}, {"64MiB", 64 << 20}, {"64mb", 64 << 20}, {"1G", 1 << 30}, {"2KiB", 2 << 10},
+		{"0", 0}, {"-1", 0}, {"MiB", 0}, {"1T", 0}, {"99999999999G", 0},
+	} {
+		got, err := ParseSize(tc.in)
+		if tc.want == 0 {
+			if err == nil {
+				t.Errorf("ParseSize(%q) = %d, want an error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParseSize(%q) = %d, %v, want %d", tc.in, got, err, tc.want)
+		}
+	}
+}
