@@ -199,7 +199,7 @@ return redis.call('GET', KEYS[1])
 
 // Get implements cache.Remote.
 func (r *Remote) Get(ctx context.Context, key string, limit int64) ([]byte, error) {
-	if err := checkKey(key); err != nil {
+	if err := remoteparam.CheckKey("redisremote", key); err != nil {
 		return nil, err
 	}
 	limit = max(min(limit, r.maxSize), 0)
@@ -230,7 +230,7 @@ func (r *Remote) Get(ctx context.Context, key string, limit int64) ([]byte, erro
 
 // Put implements cache.Remote.
 func (r *Remote) Put(ctx context.Context, key string, data []byte) error {
-	if err := checkKey(key); err != nil {
+	if err := remoteparam.CheckKey("redisremote", key); err != nil {
 		return err
 	}
 	if int64(len(data)) > r.maxSize {
@@ -292,15 +292,3 @@ func (r *Remote) wrap(op, key string, err error) error {
 	return fmt.Errorf("redisremote: %s %s on %s: %w", op, key, r.name, err)
 }
 
-// checkKey refuses what is not a key of a Cache: 64 lowercase hexadecimal digits.
-func checkKey(key string) error {
-	if len(key) != 64 {
-		return fmt.Errorf("redisremote: key %q is not 64 hexadecimal digits", key)
-	}
-	for i := 0; i < len(key); i++ {
-		if c := key[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return fmt.Errorf("redisremote: key %q is not 64 lowercase hexadecimal digits", key)
-		}
-	}
-	return nil
-}

@@ -92,6 +92,12 @@ func openTest(t *testing.T, cfg cache.RemoteConfig) (cache.Remote, *redis.Client
 	return open(t, withParams(t, raw, "", url.Values{"prefix": {p}}), cfg), admin, p
 }
 
+// TestBasics: a miss, and a Put that replaces an entry, as every engine does them.
+func TestBasics(t *testing.T) {
+	r, _, _ := openTest(t, cache.RemoteConfig{})
+	remotetest.CheckBasics(t, r)
+}
+
 func TestRoundTrip(t *testing.T) {
 	r, admin, p := openTest(t, cache.RemoteConfig{})
 	ctx := context.Background()
@@ -122,32 +128,6 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if got, err := r.Get(ctx, empty, 10); err != nil || len(got) != 0 {
 		t.Fatalf("Get of an empty value = %q, %v", got, err)
-	}
-}
-
-func TestMiss(t *testing.T) {
-	r, _, _ := openTest(t, cache.RemoteConfig{})
-	_, err := r.Get(context.Background(), remotetest.Key("never stored"), 1<<20)
-	if !errors.Is(err, cache.ErrRemoteMiss) {
-		t.Fatalf("Get of a missing key: %v, want ErrRemoteMiss", err)
-	}
-}
-
-func TestOverwrite(t *testing.T) {
-	r, _, _ := openTest(t, cache.RemoteConfig{})
-	ctx := context.Background()
-	key := remotetest.Key("overwrite")
-	for i, data := range [][]byte{remotetest.Data("first", 5000), remotetest.Data("second", 300)} {
-		if err := r.Put(ctx, key, data); err != nil {
-			t.Fatal(err)
-		}
-		got, err := r.Get(ctx, key, 1<<20)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, data) {
-			t.Fatalf("after put %d: Get returned %d bytes, not the %d put", i, len(got), len(data))
-		}
 	}
 }
 

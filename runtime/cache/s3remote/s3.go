@@ -174,7 +174,7 @@ func DefaultCredentials() *credentials.Credentials {
 // Get implements cache.Remote: one GET, whose body is left unread when its length is over
 // limit.
 func (r *Remote) Get(ctx context.Context, key string, limit int64) ([]byte, error) {
-	if err := checkKey(key); err != nil {
+	if err := remoteparam.CheckKey("s3remote", key); err != nil {
 		return nil, err
 	}
 	limit = max(min(limit, r.maxSize), 0)
@@ -200,7 +200,7 @@ func (r *Remote) Get(ctx context.Context, key string, limit int64) ([]byte, erro
 
 // Put implements cache.Remote: one PUT of exactly len(data) bytes.
 func (r *Remote) Put(ctx context.Context, key string, data []byte) error {
-	if err := checkKey(key); err != nil {
+	if err := remoteparam.CheckKey("s3remote", key); err != nil {
 		return err
 	}
 	if int64(len(data)) > r.maxSize {
@@ -263,19 +263,6 @@ var deniedCodes = map[string]bool{
 	"InvalidToken":          true,
 	"ExpiredToken":          true,
 	"XAdminUserNotFound":    true, // versitygw's answer to an unknown access key
-}
-
-// checkKey refuses what is not a key of a Cache: 64 lowercase hexadecimal digits.
-func checkKey(key string) error {
-	if len(key) != 64 {
-		return fmt.Errorf("s3remote: key %q is not 64 hexadecimal digits", key)
-	}
-	for i := 0; i < len(key); i++ {
-		if c := key[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return fmt.Errorf("s3remote: key %q is not 64 lowercase hexadecimal digits", key)
-		}
-	}
-	return nil
 }
 
 var _ io.ReadSeeker = (*idleReader)(nil)

@@ -29,3 +29,17 @@ func ParseSize(s string) (int64, error) {
 	}
 	return n << shift, nil
 }
+
+// CheckKey refuses what is not a key of a Cache: 64 lowercase hexadecimal digits. engine
+// names the package in the error.
+func CheckKey(engine, key string) error {
+	if len(key) != 64 {
+		return fmt.Errorf("%s: key %q is not 64 hexadecimal digits", engine, key)
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return fmt.Errorf("%s: key %q is not 64 lowercase hexadecimal digits", engine, key)
+		}
+	}
+	return nil
+}

@@ -22,3 +22,15 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckKey(t *testing.T) {
+	good := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	if err := CheckKey("e", good); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", good[1:], good + "0", "0123456789ABCDEF" + good[16:], "../" + good[3:]} {
+		if CheckKey("e", bad) == nil {
+			t.Errorf("CheckKey(%q) accepted it", bad)
+		}
+	}
+}
