@@ -291,4 +291,3 @@ func (r *Remote) wrap(op, key string, err error) error {
 	}
 	return fmt.Errorf("redisremote: %s %s on %s: %w", op, key, r.name, err)
 }
-
