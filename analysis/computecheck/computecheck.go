@@ -105,7 +105,7 @@ var Analyzer = &analysis.Analyzer{
 		"for a justified exception.",
 	URL:       "https://pkg.go.dev/github.com/cachegen/cachegen/analysis/computecheck",
 	Run:       run,
-	FactTypes: []analysis.Fact{new(funcFact), new(helperFact), new(pkgFact)},
+	FactTypes: []analysis.Fact{new(funcFact), new(helperFact), new(pkgFact), new(mutFact)},
 }
 
 // maxVia bounds the chain of functions a message names.
@@ -145,7 +145,11 @@ type checker struct {
 	initOnly map[*types.Func]bool
 	// pkgAliases are the package-level variables declared as the address of (a part of)
 	// another: a write through one is a write to the other.
-	pkgAliases map[*types.Var]*types.Var
+	pkgAliases map[*types.Var][]*types.Var
+	// immediate are the function literals called where they are written (not by a go
+	// statement); onceLits those that sync.Once runs.
+	immediate map[*ast.FuncLit]bool
+	onceLits  map[*ast.FuncLit]bool
 	// aliases are the local variables that hold the address of (a part of) a package-level
 	// variable.
 	aliases map[*types.Var]*types.Var
@@ -178,13 +182,16 @@ func run(pass *analysis.Pass) (any, error) {
 		varInits:     map[*types.Var][]ast.Expr{},
 		origins:      map[*types.Var][]ast.Expr{},
 		initOnly:     map[*types.Func]bool{},
-		pkgAliases:   map[*types.Var]*types.Var{},
+		pkgAliases:   map[*types.Var][]*types.Var{},
+		immediate:    map[*ast.FuncLit]bool{},
+		onceLits:     map[*ast.FuncLit]bool{},
 		aliases:      map[*types.Var]*types.Var{},
 		localWritten: map[*types.Var]bool{},
 		escaped:      map[*types.Var]bool{},
 		passedOn:     map[*types.Var]bool{},
 	}
 	c.collect()
+	c.classify(c.mutations())
 	c.findHelpers()
 	fact := &pkgFact{}
 	seen := map[string]bool{}

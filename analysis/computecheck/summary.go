@@ -96,7 +96,7 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local types.Obj
 			return nil, nil
 		}
 		effects = []effect{{Kind: kindVar, Pkg: obj.Pkg().Path(), Name: obj.Name()}}
-		if a := c.pkgAliases[obj]; a != nil {
+		for _, a := range c.pkgAliases[obj] {
 			effects = append(effects, effect{Kind: kindVar, Pkg: a.Pkg().Path(), Name: a.Name()})
 		}
 		if obj.Pkg() == c.pass.Pkg {

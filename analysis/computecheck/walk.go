@@ -49,8 +49,8 @@ func (c *checker) collect() {
 		test := strings.HasSuffix(c.pass.Fset.Position(file.Pos()).Filename, "_test.go")
 		var stack []ast.Node
 		var fn *types.Func
-		immediate := map[*ast.FuncLit]bool{}
-		onceLits := map[*ast.FuncLit]bool{}
+		immediate := c.immediate
+		onceLits := c.onceLits
 		aliased := map[*ast.UnaryExpr]bool{}
 		litDepth, onceDepth := 0, 0
 		add := func(e ast.Expr, how string, cond func() bool, src ...ast.Expr) {
@@ -81,9 +81,7 @@ func (c *checker) collect() {
 			if v == nil || l == nil {
 				return
 			}
-			if isPkgLevel(l) {
-				c.pkgAliases[l] = v
-			} else {
+			if !isPkgLevel(l) {
 				c.aliases[l] = v
 			}
 			aliased[u] = true
@@ -125,6 +123,12 @@ func (c *checker) collect() {
 					if obj.Pkg() == c.pass.Pkg {
 						call, ok := parent.(*ast.CallExpr)
 						called := ok && ast.Unparen(call.Fun) == n
+						if len(stack) >= 3 {
+							// go f(): f runs concurrently, not as part of its caller.
+							if _, spawned := stack[len(stack)-3].(*ast.GoStmt); spawned && called {
+								called = false
+							}
+						}
 						uses[obj.Origin()] = append(uses[obj.Origin()], useSite{fn, litDepth > 0, called})
 					}
 				case *types.Var:
@@ -234,8 +238,12 @@ func (c *checker) collect() {
 					}
 				}
 			case *ast.CallExpr:
-				if lit, ok := ast.Unparen(n.Fun).(*ast.FuncLit); ok {
-					immediate[lit] = true
+				// A literal called where it is written runs there, unless a go
+				// statement runs it: then it runs concurrently, at any time.
+				if _, spawned := parent.(*ast.GoStmt); !spawned {
+					if lit, ok := ast.Unparen(n.Fun).(*ast.FuncLit); ok {
+						immediate[lit] = true
+					}
 				}
 				if isOnce(staticCallee(info, n)) {
 					for _, a := range n.Args {
@@ -244,8 +252,12 @@ func (c *checker) collect() {
 						}
 					}
 				}
-				if fn := staticCallee(info, n); fn != nil && fn.Pkg() != nil && len(n.Args) > 0 && mutatesFirstArg[fn.Pkg().Path()+"."+fn.Name()] && recvName(fn) == "" {
-					add(n.Args[0], "changed by "+stdName(fn), nil, n)
+				if fn := staticCallee(info, n); fn != nil && fn.Pkg() != nil && isStdPath(fn.Pkg().Path()) && recvName(fn) == "" {
+					for _, i := range stdWrites(fn, len(n.Args)) {
+						if i < len(n.Args) {
+							add(n.Args[i], "changed by "+stdName(fn), nil, n)
+						}
+					}
 				}
 				if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok && len(n.Args) > 0 {
 					if b, ok := info.Uses[id].(*types.Builtin); ok {
@@ -260,7 +272,7 @@ func (c *checker) collect() {
 				// receiver, called on a variable or on a pointer a variable holds.
 				if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
 					if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
-						if m := s.Obj().(*types.Func); changesReceiver(m) {
+						if m := s.Obj().(*types.Func); m.Pkg() != nil && isStdPath(m.Pkg().Path()) && slices.Contains(stdWrites(m, len(n.Args)+1), 0) {
 							add(sel.X, "changed by "+stdName(m), nil, n)
 						}
 					}
@@ -298,29 +310,41 @@ func (c *checker) collect() {
 		}
 	}
 
+	// What initialisation stores makes the variable's value (and, for a variable of
+	// another package, what that package's readers see); the writes elsewhere are found
+	// over SSA (mutations).
 	for _, w := range pending {
-		// Writes in tests (a test that overrides a package default) are not the
-		// program's: the program never runs them.
-		if w.test || w.cond != nil && !w.cond() {
+		if w.test || w.cond != nil && !w.cond() || w.inLit || w.fn != nil && !c.initOnly[w.fn] {
 			continue
 		}
-		targets := []*types.Var{w.v}
-		if a := c.pkgAliases[w.v]; a != nil && !w.whole {
-			targets = append(targets, a)
+		c.varInits[w.v] = append(c.varInits[w.v], w.src...)
+	}
+}
+
+// classify records the writes found over SSA that are not initialisation: those in
+// functions other than the declarations, init and the functions only they call, or in a
+// function literal not called where it is written (go func() {...}() included). Writes in
+// _test.go files are not the program's: it never runs them.
+func (c *checker) classify(writes []ssaWrite) {
+	slices.SortStableFunc(writes, func(a, b ssaWrite) int {
+		if a.pos != b.pos {
+			return int(a.pos - b.pos)
 		}
-		for _, v := range targets {
-			if !w.inLit && (w.fn == nil || c.initOnly[w.fn]) {
-				if v.Pkg() == c.pass.Pkg {
-					c.varInits[v] = append(c.varInits[v], w.src...)
-				}
-				continue
-			}
-			how := w.how
-			if w.lazy && how == "" {
-				how = lazyHow
-			}
-			c.writes = append(c.writes, write{v, w.pos, how})
+		return strings.Compare(a.v.Name(), b.v.Name())
+	})
+	for _, w := range writes {
+		if strings.HasSuffix(c.pass.Fset.Position(w.pos).Filename, "_test.go") || strings.HasSuffix(c.pass.Fset.Position(w.fn.Pos()).Filename, "_test.go") {
+			continue
 		}
+		decl, inLit, lazy := c.ssaContext(w.fn)
+		if !inLit && (decl == nil || c.initOnly[decl]) {
+			continue
+		}
+		how := w.how
+		if lazy && how == "" {
+			how = lazyHow
+		}
+		c.writes = append(c.writes, write{w.v, w.pos, how})
 	}
 }
 
@@ -384,44 +408,3 @@ func isOnce(fn *types.Func) bool {
 	}
 	return false
 }
-
-// statefulPkg are the standard packages whose types' pointer methods can change their
-// receiver.
-var statefulPkg = set("sync", "sync/atomic", "bytes", "strings", "math/big", "container/list",
-	"container/ring", "hash/maphash", "math/rand", "math/rand/v2")
-
-// syncTypes are the types of package sync whose methods do not change what a computation
-// reads: locks, pools of scratch values, once, wait groups.
-var syncTypes = set("Mutex", "RWMutex", "Once", "Pool", "WaitGroup", "Cond")
-
-// readOnlyMethods are the pointer methods of the stateful packages' types that only read
-// their receiver.
-var readOnlyMethods = set("String", "Len", "Cap", "Bytes", "Cmp", "CmpAbs", "Sign", "Int64",
-	"Uint64", "IsInt64", "IsUint64", "Bit", "BitLen", "Text", "Append", "Format", "MarshalText",
-	"MarshalJSON", "GobEncode", "Float32", "Float64", "Load", "TrailingZeroBits", "IsInt",
-	"Signbit", "IsInf", "Prec", "MinPrec", "Mode", "Acc", "Available", "Size", "Front", "Back",
-	"Range", "Sum64", "Sum", "FloatString", "RatString", "ProbablyPrime")
-
-// changesReceiver reports whether m is a pointer method of a stateful standard type that
-// changes its receiver.
-func changesReceiver(m *types.Func) bool {
-	if m.Pkg() == nil || !statefulPkg[m.Pkg().Path()] || readOnlyMethods[m.Name()] {
-		return false
-	}
-	if m.Pkg().Path() == "sync" && syncTypes[recvName(m)] {
-		return false
-	}
-	sig := m.Type().(*types.Signature)
-	if sig.Recv() == nil {
-		return false
-	}
-	_, ptr := sig.Recv().Type().(*types.Pointer)
-	return ptr
-}
-
-// mutatesFirstArg are the standard functions that change the map or slice they are given
-// first.
-var mutatesFirstArg = set("maps.Copy", "maps.DeleteFunc", "slices.Sort", "slices.SortFunc",
-	"slices.SortStableFunc", "slices.Reverse", "slices.Delete", "slices.DeleteFunc",
-	"slices.Compact", "slices.CompactFunc", "slices.Replace", "slices.Insert", "sort.Strings",
-	"sort.Ints", "sort.Float64s", "sort.Sort", "sort.Stable", "sort.Slice", "sort.SliceStable")

@@ -1,4 +1,4 @@
-// Package initvars: package variables whose value is made at initialisation, from the // want package:"writes example.com/initvars.rng, writes example.com/initvars.words, writes example.com/initvars.cfgp, writes example.com/initvars.cfg, writes example.com/initvars.defaults, writes example.com/initvars.order, writes example.com/initvars.level, computes read example.com/envwrap.Getenv"
+// Package initvars: package variables whose value is made at initialisation, from the // want package:"writes example.com/initvars.rng, writes example.com/initvars.words, writes example.com/initvars.cfg, writes example.com/initvars.cfgp, writes example.com/initvars.defaults, writes example.com/initvars.order, writes example.com/initvars.level, computes read example.com/envwrap.Getenv"
 // environment (reported) or from constants (fine).
 package initvars
 
