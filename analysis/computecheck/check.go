@@ -24,6 +24,13 @@ func (c *checker) checkCalls() {
 						c.checkCompute(call, call.Args[h.Param], 0)
 					} else if e := c.fieldOf(call.Args[h.Param], h.Field, 0); e != nil {
 						c.checkCompute(call, e, 0)
+					} else if v := c.rootLocal(call.Args[h.Param]); v == nil || !c.declParams[v] {
+						c.unresolvedCompute(call.Args[h.Param])
+					}
+					for _, i := range h.Also {
+						if i < len(call.Args) {
+							c.checkCompute(call, call.Args[i], 0)
+						}
 					}
 				}
 			}
@@ -109,12 +116,23 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 			// An element of a map or slice literal: m["x"].
 			if el := c.elementOf(x.X, x.Index); el != nil {
 				c.checkCompute(call, el, depth+1)
+				return
 			}
+			// An element of a package-level table: what its functions read.
+			if v := c.rootVar(x.X); v != nil {
+				c.checkTable(call, e, v)
+				return
+			}
+			c.unresolvedCompute(e)
 			return
 		}
 		e = ast.Unparen(x.X) // an instantiation: compile[T]
 	case *ast.IndexListExpr:
 		e = ast.Unparen(x.X)
+	case *ast.TypeAssertExpr:
+		// x.(F): what x holds.
+		c.checkCompute(call, x.X, depth+1)
+		return
 	}
 	var obj types.Object
 	switch x := e.(type) {
@@ -131,6 +149,9 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 		return
 	case *ast.Ident:
 		obj = info.Uses[x]
+	case *ast.UnaryExpr:
+		c.unresolvedCompute(e) // <-ch
+		return
 	case *ast.SelectorExpr:
 		if s := info.Selections[x]; s != nil {
 			switch s.Kind() {
@@ -149,14 +170,36 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 					if v := c.identVar(id); v != nil && !isPkgLevel(v) && !c.localWritten[v] && !c.escaped[v] {
 						if f := c.fieldOf(id, x.Sel.Name, 0); f != nil {
 							c.checkCompute(call, f, depth+1)
+							return
 						}
 					}
 				}
+				// A field of a package-level variable: what its functions read.
+				if v := c.rootVar(x.X); v != nil {
+					c.checkTable(call, e, v)
+					return
+				}
+				// A field of a helper's parameter is checked at the helper's callers.
+				if v := c.rootLocal(x.X); v != nil && c.declParams[v] {
+					if _, helper := c.paramOf(c.enclosingDecl(call), x, 0); helper {
+						return
+					}
+				}
+				// Any other field: every value the package stores in it.
+				field, _ := s.Obj().(*types.Var)
+				if stores := c.fieldStores[field]; len(stores) > 0 && len(stores) <= 8 {
+					for _, st := range stores {
+						c.checkCompute(call, st, depth+1)
+					}
+					return
+				}
+				c.unresolvedCompute(e)
 				return
 			}
 		}
 		obj = info.Uses[x.Sel]
 	default:
+		c.unresolvedCompute(e)
 		return
 	}
 	switch obj := obj.(type) {
@@ -183,8 +226,77 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 			for _, a := range as {
 				c.checkCompute(call, a, depth+1)
 			}
+			return
+		}
+		if c.declParams[obj] {
+			return // a helper's parameter: checked at the helper's callers
+		}
+		// Made by a call with other results (f, err := makeCompute(opt)), or ranged
+		// over (for _, f := range computes).
+		if origins := c.origins[obj]; len(origins) > 0 && len(origins) <= 4 && !isPkgLevel(obj) {
+			for _, o := range origins {
+				switch o := ast.Unparen(o).(type) {
+				case *ast.CallExpr:
+					c.checkCompute(call, o, depth+1)
+				case *ast.CompositeLit:
+					if c.rangeValue[obj] {
+						for _, el := range o.Elts {
+							if kv, ok := el.(*ast.KeyValueExpr); ok {
+								el = kv.Value
+							}
+							c.checkCompute(call, el, depth+1)
+						}
+					} else {
+						c.unresolvedCompute(e)
+					}
+				default:
+					if v := c.rootVar(o); v != nil && c.rangeValue[obj] {
+						c.checkTable(call, e, v)
+					} else {
+						c.checkCompute(call, o, depth+1)
+					}
+				}
+			}
+			return
+		}
+		c.unresolvedCompute(e)
+	}
+}
+
+// unresolvedCompute reports a compute the check cannot follow to a function: it cannot tell
+// what the compute reads.
+func (c *checker) unresolvedCompute(e ast.Expr) {
+	c.report(e.Pos(), "cannot see what compute is (%s): pass a function literal or a named function, and put what it needs in the key",
+		types.ExprString(e))
+}
+
+// checkTable checks a compute taken from v, a package-level variable (a table of computes,
+// an options struct): it must not be changed after initialisation, and what the functions it
+// holds read is what compute reads.
+func (c *checker) checkTable(call *ast.CallExpr, e ast.Expr, v *types.Var) {
+	if w, ok := c.mutable[v.Pkg().Path()+"."+v.Name()]; ok {
+		c.report(e.Pos(), "compute is taken from %s, a package variable assigned outside its declaration and init (%s): pass a function",
+			c.varName(v.Pkg().Path(), v.Name()), w.Pos)
+		return
+	}
+	if v.Pkg() == c.pass.Pkg {
+		c.reportEffects(call, e.Pos(), prefix(objName(v), c.summaries[v]))
+		return
+	}
+	var ff funcFact
+	if c.pass.ImportObjectFact(v, &ff) {
+		c.reportEffects(call, e.Pos(), prefix(objName(v), ff.Effects))
+	}
+}
+
+// enclosingDecl returns the function declared around n, or nil.
+func (c *checker) enclosingDecl(n ast.Node) *types.Func {
+	for fn, d := range c.decls {
+		if d.Pos() <= n.Pos() && n.End() <= d.End() {
+			return fn
 		}
 	}
+	return nil
 }
 
 // isContainer reports whether t is a map, a slice or an array.

@@ -150,6 +150,12 @@ type checker struct {
 	// statement); onceLits those that sync.Once runs.
 	immediate map[*ast.FuncLit]bool
 	onceLits  map[*ast.FuncLit]bool
+	// declParams are the parameters (and receivers) of declared functions; rangeValue the
+	// value variables of range statements; fieldStores what the package stores in each
+	// struct field (in composite literals and assignments).
+	declParams  map[*types.Var]bool
+	rangeValue  map[*types.Var]bool
+	fieldStores map[*types.Var][]ast.Expr
 	// aliases are the local variables that hold the address of (a part of) a package-level
 	// variable.
 	aliases map[*types.Var]*types.Var
@@ -185,6 +191,9 @@ func run(pass *analysis.Pass) (any, error) {
 		pkgAliases:   map[*types.Var][]*types.Var{},
 		immediate:    map[*ast.FuncLit]bool{},
 		onceLits:     map[*ast.FuncLit]bool{},
+		declParams:   map[*types.Var]bool{},
+		rangeValue:   map[*types.Var]bool{},
+		fieldStores:  map[*types.Var][]ast.Expr{},
 		aliases:      map[*types.Var]*types.Var{},
 		localWritten: map[*types.Var]bool{},
 		escaped:      map[*types.Var]bool{},

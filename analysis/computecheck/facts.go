@@ -63,16 +63,23 @@ func (f *funcFact) String() string {
 type helperFact struct {
 	Param int
 	Field string
+	// Also are the other function parameters that the wrapper literal calls (a hook):
+	// what they read is what the compute reads.
+	Also []int
 }
 
 // AFact marks helperFact as an analysis fact.
 func (*helperFact) AFact() {}
 
 func (f *helperFact) String() string {
+	s := fmt.Sprintf("helper(%d)", f.Param)
 	if f.Field != "" {
-		return fmt.Sprintf("helper(%d.%s)", f.Param, f.Field)
+		s = fmt.Sprintf("helper(%d.%s)", f.Param, f.Field)
 	}
-	return fmt.Sprintf("helper(%d)", f.Param)
+	if len(f.Also) > 0 {
+		s += fmt.Sprintf(" also%v", f.Also)
+	}
+	return s
 }
 
 // pkgFact is what a package tells the packages that import it.

@@ -314,7 +314,7 @@ func (c *checker) summarise() {
 					}
 				}
 			}
-			if v, ok := f.(*types.Var); ok && !c.staticFunc(v) {
+			if v, ok := f.(*types.Var); ok && !c.staticFunc(v) && !holdsFunc(v.Type()) {
 				// What the variable's initialisation read of the program's state is
 				// fixed by then; what it read of the world is not.
 				s = slices.DeleteFunc(s, func(e effect) bool { return e.Kind != kindAmbient })
@@ -375,13 +375,11 @@ func (c *checker) computeIndex(call *ast.CallExpr) helperFact {
 		return helperFact{Param: 3}
 	}
 	if h, ok := c.helpers[fn]; ok {
-		h.Param += shift
-		return h
+		return h.shifted(shift)
 	}
 	var hf helperFact
 	if fn.Pkg() != c.pass.Pkg && c.pass.ImportObjectFact(fn, &hf) {
-		hf.Param += shift
-		return hf
+		return hf.shifted(shift)
 	}
 	return helperFact{Param: -1}
 }
@@ -413,10 +411,17 @@ func (c *checker) findHelpers() {
 					return true
 				}
 				h := c.computeIndex(call)
-				if h.Param < 0 || h.Param >= len(call.Args) || h.Field != "" {
+				if h.Param < 0 || h.Param >= len(call.Args) {
 					return true
 				}
-				if p, ok := c.paramOf(fn, call.Args[h.Param], 0); ok {
+				arg := call.Args[h.Param]
+				if h.Field != "" {
+					// Passed on in an options struct: Inner(ctx, c, k, Opts{Compute: f}).
+					if arg = c.fieldOf(arg, h.Field, 0); arg == nil {
+						return true
+					}
+				}
+				if p, ok := c.paramOf(fn, arg, 0); ok {
 					c.helpers[fn] = p
 					changed = true
 					return false
@@ -434,6 +439,9 @@ func (c *checker) findHelpers() {
 
 // paramOf returns the parameter of fn (and its field) that e, a compute, passes on.
 func (c *checker) paramOf(fn *types.Func, e ast.Expr, depth int) (helperFact, bool) {
+	if fn == nil {
+		return helperFact{}, false
+	}
 	params := fn.Type().(*types.Signature).Params()
 	index := func(v *types.Var) int {
 		for p := range params.Len() {
@@ -466,19 +474,36 @@ func (c *checker) paramOf(fn *types.Func, e ast.Expr, depth int) (helperFact, bo
 		}
 	case *ast.FuncLit:
 		// A literal that calls the parameter, for instrumentation: what it computes is
-		// what the parameter computes, checked at the helper's callers.
-		var found helperFact
-		ok := false
+		// what the parameter computes, checked at the helper's callers. The compute is the
+		// parameter of the literal's own type; the other function parameters it calls
+		// (a hook, a suffix) are checked at the callers too.
+		litType := c.pass.TypesInfo.TypeOf(x)
+		var called []int
 		ast.Inspect(x.Body, func(n ast.Node) bool {
-			if call, isCall := n.(*ast.CallExpr); isCall && !ok {
-				if h, isParam := c.paramOf(fn, call.Fun, depth+1); isParam && h.Field == "" {
-					found, ok = h, true
-					c.passedOn[params.At(h.Param)] = true
+			if call, isCall := n.(*ast.CallExpr); isCall {
+				if h, isParam := c.paramOf(fn, call.Fun, depth+1); isParam && h.Field == "" && !slices.Contains(called, h.Param) {
+					called = append(called, h.Param)
 				}
 			}
-			return !ok
+			return true
 		})
-		return found, ok
+		if len(called) == 0 {
+			return helperFact{}, false
+		}
+		found := helperFact{Param: called[0]}
+		for _, p := range called {
+			if types.Identical(params.At(p).Type(), litType) {
+				found.Param = p
+				break
+			}
+		}
+		for _, p := range called {
+			c.passedOn[params.At(p)] = true
+			if p != found.Param {
+				found.Also = append(found.Also, p)
+			}
+		}
+		return found, true
 	}
 	return helperFact{}, false
 }
@@ -564,4 +589,50 @@ func sortRefs(refs []varRef) {
 	slices.SortFunc(refs, func(a, b varRef) int {
 		return strings.Compare(a.Pkg+"."+a.Name, b.Pkg+"."+b.Name)
 	})
+}
+
+// holdsFunc reports whether a value of type t holds function values: calling them reads
+// what they read, whenever it is called, not only at initialisation.
+func holdsFunc(t types.Type) bool {
+	return holdsFuncSeen(t, map[types.Type]bool{})
+}
+
+func holdsFuncSeen(t types.Type, seen map[types.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Signature:
+		return true
+	case *types.Pointer:
+		return holdsFuncSeen(u.Elem(), seen)
+	case *types.Map:
+		return holdsFuncSeen(u.Elem(), seen)
+	case *types.Slice:
+		return holdsFuncSeen(u.Elem(), seen)
+	case *types.Array:
+		return holdsFuncSeen(u.Elem(), seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if holdsFuncSeen(u.Field(i).Type(), seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// shifted returns h with its parameters counted from shift: a method expression's receiver
+// is its call's first argument.
+func (h helperFact) shifted(shift int) helperFact {
+	h.Param += shift
+	if len(h.Also) > 0 {
+		also := make([]int, len(h.Also))
+		for i, p := range h.Also {
+			also[i] = p + shift
+		}
+		h.Also = also
+	}
+	return h
 }

@@ -110,6 +110,32 @@ func (c *checker) collect() {
 			switch n := n.(type) {
 			case *ast.FuncDecl:
 				fn, _ = info.Defs[n.Name].(*types.Func)
+				for _, fl := range []*ast.FieldList{n.Recv, n.Type.Params} {
+					if fl == nil {
+						continue
+					}
+					for _, f := range fl.List {
+						for _, name := range f.Names {
+							if v, ok := info.Defs[name].(*types.Var); ok {
+								c.declParams[v] = true
+							}
+						}
+					}
+				}
+			case *ast.CompositeLit:
+				if st, ok := typeUnder(info.TypeOf(n)).(*types.Struct); ok {
+					for i, elt := range n.Elts {
+						if kv, ok := elt.(*ast.KeyValueExpr); ok {
+							if id, ok := kv.Key.(*ast.Ident); ok {
+								if f, ok := info.Uses[id].(*types.Var); ok {
+									c.fieldStores[f] = append(c.fieldStores[f], kv.Value)
+								}
+							}
+						} else if i < st.NumFields() {
+							c.fieldStores[st.Field(i)] = append(c.fieldStores[st.Field(i)], elt)
+						}
+					}
+				}
 			case *ast.FuncLit:
 				if !immediate[n] {
 					litDepth++
@@ -163,6 +189,13 @@ func (c *checker) collect() {
 				if len(n.Lhs) == len(n.Rhs) {
 					for i := range n.Lhs {
 						alias(n.Lhs[i], n.Rhs[i])
+						if sel, ok := ast.Unparen(n.Lhs[i]).(*ast.SelectorExpr); ok {
+							if s := info.Selections[sel]; s != nil && s.Kind() == types.FieldVal {
+								if f, ok := s.Obj().(*types.Var); ok {
+									c.fieldStores[f] = append(c.fieldStores[f], n.Rhs[i])
+								}
+							}
+						}
 					}
 				}
 				for i, lhs := range n.Lhs {
@@ -211,6 +244,9 @@ func (c *checker) collect() {
 					}
 				}
 			case *ast.RangeStmt:
+				if v := c.identVar(n.Value); v != nil {
+					c.rangeValue[v] = true
+				}
 				for _, e := range []ast.Expr{n.Key, n.Value} {
 					if v := c.identVar(e); v != nil {
 						c.unresolved[v] = true
@@ -407,4 +443,15 @@ func isOnce(fn *types.Func) bool {
 		return true
 	}
 	return false
+}
+
+// typeUnder returns t's underlying type, through a pointer; nil for nil.
+func typeUnder(t types.Type) types.Type {
+	if t == nil {
+		return nil
+	}
+	if p, ok := t.Underlying().(*types.Pointer); ok {
+		return p.Elem().Underlying()
+	}
+	return t.Underlying()
 }
