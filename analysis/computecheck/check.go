@@ -5,6 +5,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"strings"
 )
 
 // checkCalls checks the compute argument of every call of cache.Load and of the helpers that
@@ -529,8 +530,12 @@ func (c *checker) checkSiblings(already []string) (met []string) {
 					}
 					done[k] = true
 					met = append(met, k)
+					reader := pkg.Imported().Name()
+					if _, in, ok := strings.Cut(r.Pos, " in package "); ok && in != reader {
+						reader = in + " (imported through " + reader + ")"
+					}
 					c.report(spec.Pos(), "a compute of %s reads %s (%s), which package %s assigns (%s): put it in the key",
-						pkg.Imported().Name(), c.varName(r.Pkg, r.Name), r.Pos, writerPkg[k][i], w.Pos)
+						reader, c.varName(r.Pkg, r.Name), r.Pos, writerPkg[k][i], w.Pos)
 					break
 				}
 			}

@@ -153,9 +153,14 @@ type checker struct {
 	// declParams are the parameters (and receivers) of declared functions; rangeValue the
 	// value variables of range statements; fieldStores what the package stores in each
 	// struct field (in composite literals and assignments).
-	declParams  map[*types.Var]bool
-	rangeValue  map[*types.Var]bool
-	fieldStores map[*types.Var][]ast.Expr
+	// foreignInits are the variables of other packages that this package's initialisation
+	// assigns; inits what the initialisation of other packages stores in variables (of
+	// this package or others) reads, by "pkgpath.Name".
+	foreignInits []*types.Var
+	inits        map[string][]effect
+	declParams   map[*types.Var]bool
+	rangeValue   map[*types.Var]bool
+	fieldStores  map[*types.Var][]ast.Expr
 	// aliases are the local variables that hold the address of (a part of) a package-level
 	// variable.
 	aliases map[*types.Var]*types.Var
@@ -192,6 +197,7 @@ func run(pass *analysis.Pass) (any, error) {
 		immediate:    map[*ast.FuncLit]bool{},
 		onceLits:     map[*ast.FuncLit]bool{},
 		declParams:   map[*types.Var]bool{},
+		inits:        map[string][]effect{},
 		rangeValue:   map[*types.Var]bool{},
 		fieldStores:  map[*types.Var][]ast.Expr{},
 		aliases:      map[*types.Var]*types.Var{},
@@ -217,6 +223,14 @@ func run(pass *analysis.Pass) (any, error) {
 	// module, and a dependency's module is not the one being checked.
 	if inScope(pass) {
 		c.reportAllowsWithoutReason()
+		for _, f := range pass.AllPackageFacts() {
+			if pf, ok := f.Fact.(*pkgFact); ok {
+				for _, t := range pf.Inits {
+					k := t.Pkg + "." + t.Name
+					c.inits[k] = append(c.inits[k], t.Effects...)
+				}
+			}
+		}
 		c.summarise()
 		for _, f := range pass.AllPackageFacts() {
 			if pf, ok := f.Fact.(*pkgFact); ok {
@@ -235,9 +249,36 @@ func run(pass *analysis.Pass) (any, error) {
 		for _, r := range c.reads {
 			fact.Reads = append(fact.Reads, r)
 		}
+		// The reads of the computes of the packages this one imports, passed on: a
+		// package that imports this one and a writer meets them (main → server →
+		// handlers → compute).
+		met := map[string]bool{}
+		for _, k := range fact.Met {
+			met[k] = true
+		}
+		for _, imp := range pass.Pkg.Imports() {
+			var pf pkgFact
+			if pass.ImportPackageFact(imp, &pf) {
+				for _, k := range pf.Met {
+					met[k] = true
+				}
+				for _, r := range pf.Reads {
+					if k := r.Pkg + "." + r.Name; !met[k] && c.reads[k] == (varRef{}) {
+						c.reads[k] = r
+						fact.Reads = append(fact.Reads, r)
+					}
+				}
+			}
+		}
+		fact.Reads = slices.DeleteFunc(fact.Reads, func(r varRef) bool { return met[r.Pkg+"."+r.Name] })
 		sortRefs(fact.Reads)
+		for _, v := range c.foreignInits {
+			if s := c.summaries[v]; len(s) > 0 {
+				fact.Inits = append(fact.Inits, initTaint{Pkg: v.Pkg().Path(), Name: v.Name(), Effects: s})
+			}
+		}
 	}
-	if len(fact.Writes) > 0 || len(fact.Reads) > 0 || len(fact.Met) > 0 {
+	if len(fact.Writes) > 0 || len(fact.Reads) > 0 || len(fact.Met) > 0 || len(fact.Inits) > 0 {
 		pass.ExportPackageFact(fact)
 	}
 	return nil, nil

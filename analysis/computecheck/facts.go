@@ -93,6 +93,16 @@ type pkgFact struct {
 	// Met are the variables of Reads of dependencies whose writes this package reported:
 	// its importers do not report them again.
 	Met []string
+	// Inits are what the package's initialisation stores in variables of other packages
+	// reads of ambient inputs (func init() { conf.Level = os.Getenv("LEVEL") }).
+	Inits []initTaint
+}
+
+// An initTaint is what a package's initialisation read to make the value of a variable of
+// another package.
+type initTaint struct {
+	Pkg, Name string
+	Effects   []effect
 }
 
 // A varRef names a package-level variable and a place: Pos is file:line, with the file's
@@ -117,6 +127,9 @@ func (f *pkgFact) String() string {
 	}
 	for _, k := range f.Met {
 		s = append(s, "reported "+k)
+	}
+	for _, t := range f.Inits {
+		s = append(s, "inits "+t.Pkg+"."+t.Name)
 	}
 	return strings.Join(s, ", ")
 }

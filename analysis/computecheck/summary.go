@@ -100,12 +100,15 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local types.Obj
 			effects = append(effects, effect{Kind: kindVar, Pkg: a.Pkg().Path(), Name: a.Name()})
 		}
 		if obj.Pkg() == c.pass.Pkg {
+			effects = append(effects, prefix(objName(obj), c.inits[obj.Pkg().Path()+"."+obj.Name()])...)
 			return effects, obj
 		}
 		var ff funcFact
 		if c.pass.ImportObjectFact(obj, &ff) {
 			effects = append(effects, prefix(objName(obj), ff.Effects)...)
 		}
+		// What another package's init stored in it.
+		effects = append(effects, prefix(objName(obj), c.inits[obj.Pkg().Path()+"."+obj.Name()])...)
 		return effects, nil
 	case *types.Func:
 		fn := obj.Origin()
@@ -208,9 +211,7 @@ func (c *checker) summarise() {
 		order = append(order, fn)
 	}
 	for v := range c.varInits {
-		if v.Pkg() == c.pass.Pkg {
-			order = append(order, v)
-		}
+		order = append(order, v)
 	}
 	slices.SortFunc(order, func(a, b types.Object) int { return int(a.Pos() - b.Pos()) })
 	for _, obj := range order {
@@ -328,7 +329,7 @@ func (c *checker) summarise() {
 		}
 	}
 	for _, obj := range order {
-		if s := c.summaries[obj]; len(s) > 0 && obj.Exported() {
+		if s := c.summaries[obj]; len(s) > 0 && obj.Exported() && obj.Pkg() == c.pass.Pkg {
 			c.pass.ExportObjectFact(obj, &funcFact{Effects: s})
 		}
 	}

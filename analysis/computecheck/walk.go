@@ -163,16 +163,11 @@ func (c *checker) collect() {
 					}
 				}
 			case *ast.AssignStmt:
-				if n.Tok == token.ASSIGN {
+				if n.Tok != token.DEFINE {
+					// x = v, x.f = v, m[k] = v, x += n: the variable is written, not
+					// read (what an operator assignment reads of it goes back into it).
 					for _, lhs := range n.Lhs {
-						switch x := ast.Unparen(lhs).(type) {
-						case *ast.Ident:
-							c.assigned[x] = true
-						case *ast.SelectorExpr: // pkg.Var
-							if info.Selections[x] == nil {
-								c.assigned[x.Sel] = true
-							}
-						}
+						c.writeOnly(lhs)
 					}
 				}
 				for i, lhs := range n.Lhs {
@@ -260,6 +255,25 @@ func (c *checker) collect() {
 				}
 			case *ast.IncDecStmt:
 				add(n.X, "", nil)
+				c.writeOnly(n.X)
+			case *ast.ExprStmt:
+				// A call whose result is discarded that only changes a variable
+				// (hits.Add(1), atomic.AddInt64(&misses, 1), buf.WriteString(s)) does
+				// not read it.
+				if call, ok := ast.Unparen(n.X).(*ast.CallExpr); ok {
+					if fn := staticCallee(info, call); fn != nil && fn.Pkg() != nil && isStdPath(fn.Pkg().Path()) {
+						writes := stdWrites(fn, len(call.Args)+1)
+						if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && recvName(fn) != "" {
+							if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && slices.Contains(writes, 0) && onlyReceiverWritten(fn) {
+								c.writeOnly(sel.X)
+							}
+						} else if recvName(fn) == "" && fn.Pkg().Path() == "sync/atomic" && len(call.Args) > 0 {
+							if u, ok := ast.Unparen(call.Args[0]).(*ast.UnaryExpr); ok && u.Op == token.AND {
+								c.writeOnly(u.X)
+							}
+						}
+					}
+				}
 			case *ast.UnaryExpr:
 				if n.Op == token.AND {
 					if v := c.identVar(n.X); v != nil {
@@ -352,6 +366,9 @@ func (c *checker) collect() {
 	for _, w := range pending {
 		if w.test || w.cond != nil && !w.cond() || w.inLit || w.fn != nil && !c.initOnly[w.fn] {
 			continue
+		}
+		if w.v.Pkg() != c.pass.Pkg && c.varInits[w.v] == nil {
+			c.foreignInits = append(c.foreignInits, w.v)
 		}
 		c.varInits[w.v] = append(c.varInits[w.v], w.src...)
 	}
@@ -454,4 +471,46 @@ func typeUnder(t types.Type) types.Type {
 		return p.Elem().Underlying()
 	}
 	return t.Underlying()
+}
+
+// writeOnly marks the variable e is rooted at (x, x.f, x[i], *x, pkg.X) as written, not
+// read, by this use.
+func (c *checker) writeOnly(e ast.Expr) {
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.Ident:
+			c.assigned[x] = true
+			return
+		case *ast.SelectorExpr:
+			if c.pass.TypesInfo.Selections[x] == nil {
+				c.assigned[x.Sel] = true // pkg.Var
+				return
+			}
+			e = x.X
+		case *ast.IndexExpr:
+			if !isContainer(c.pass.TypesInfo.TypeOf(x.X)) {
+				return
+			}
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		default:
+			return
+		}
+	}
+}
+
+// onlyReceiverWritten reports whether a call of the standard method fn, its result
+// discarded, changes its receiver without reading anything from it for the caller: the
+// methods of atomic values, of sync.Map that store, and of buffers and builders that write.
+func onlyReceiverWritten(fn *types.Func) bool {
+	switch fn.Pkg().Path() {
+	case "sync/atomic":
+		return true
+	case "sync":
+		return recvName(fn) == "Map"
+	case "bytes", "strings":
+		return strings.HasPrefix(fn.Name(), "Write") || fn.Name() == "Reset" || fn.Name() == "Grow"
+	}
+	return false
 }
