@@ -18,8 +18,27 @@ func (c *checker) checkCalls() {
 		return
 	}
 	for _, file := range c.pass.Files {
+		var stmts []ast.Stmt
 		ast.Inspect(file, func(n ast.Node) bool {
+			if n == nil {
+				return true
+			}
+			// The statement around each call: an allow above it covers the call.
+			if st, ok := n.(ast.Stmt); ok {
+				for len(stmts) > 0 && stmts[len(stmts)-1].End() <= st.Pos() {
+					stmts = stmts[:len(stmts)-1]
+				}
+				stmts = append(stmts, st)
+			}
 			if call, ok := n.(*ast.CallExpr); ok {
+				c.stmt = nil
+				for i := len(stmts) - 1; i >= 0; i-- {
+					if stmts[i].Pos() <= call.Pos() && call.End() <= stmts[i].End() {
+						c.stmt = stmts[i]
+						break
+					}
+				}
+				defer func() { c.stmt = nil }()
 				if h := c.computeIndex(call); h.Param >= 0 && h.Param < len(call.Args) {
 					if h.Field == "" {
 						c.checkCompute(call, call.Args[h.Param], 0)
@@ -158,7 +177,7 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 			switch s.Kind() {
 			case types.MethodVal:
 				if c.stateless(s.Recv(), info.TypeOf(x.X)) {
-					c.reportEffects(call, e.Pos(), c.summaryOf(s.Obj().(*types.Func).Origin()))
+					c.reportEffects(call, e.Pos(), c.summaryOf(s.Obj().(*types.Func).Origin()), e)
 					return
 				}
 				recv := types.ExprString(x.X)
@@ -205,7 +224,7 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 	}
 	switch obj := obj.(type) {
 	case *types.Func:
-		c.reportEffects(call, e.Pos(), c.summaryOf(obj.Origin()))
+		c.reportEffects(call, e.Pos(), c.summaryOf(obj.Origin()), e)
 	case *types.Var:
 		if isPkgLevel(obj) {
 			if w, ok := c.mutable[obj.Pkg().Path()+"."+obj.Name()]; ok {
@@ -216,7 +235,7 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 			if obj.Pkg() != c.pass.Pkg {
 				var ff funcFact
 				if c.pass.ImportObjectFact(obj, &ff) {
-					c.reportEffects(call, e.Pos(), prefix(objName(obj), ff.Effects))
+					c.reportEffects(call, e.Pos(), prefix(objName(obj), ff.Effects), e)
 				}
 				return
 			}
@@ -281,12 +300,12 @@ func (c *checker) checkTable(call *ast.CallExpr, e ast.Expr, v *types.Var) {
 		return
 	}
 	if v.Pkg() == c.pass.Pkg {
-		c.reportEffects(call, e.Pos(), prefix(objName(v), c.summaries[v]))
+		c.reportEffects(call, e.Pos(), prefix(objName(v), c.summaries[v]), e)
 		return
 	}
 	var ff funcFact
 	if c.pass.ImportObjectFact(v, &ff) {
-		c.reportEffects(call, e.Pos(), prefix(objName(v), ff.Effects))
+		c.reportEffects(call, e.Pos(), prefix(objName(v), ff.Effects), e)
 	}
 }
 
@@ -330,10 +349,15 @@ func (c *checker) stateless(recv, t types.Type) bool {
 	return c.pass.TypesSizes != nil && c.pass.TypesSizes.Sizeof(t) == 0
 }
 
-// reportEffects reports at pos what a compute reads, as effects says.
-func (c *checker) reportEffects(call *ast.CallExpr, pos token.Pos, effects []effect) {
+// reportEffects reports at pos what a compute reads, as effects says. For a compute that is
+// not a literal (named, the function it names), each report names it and the position of
+// the read: compute (compile, at compile.go:12:5) reads ...
+func (c *checker) reportEffects(call *ast.CallExpr, pos token.Pos, effects []effect, named ...ast.Expr) {
 	for _, e := range effects {
 		if msg := c.describe(e); msg != "" {
+			if len(named) > 0 && e.Pos != "" {
+				msg = "compute (" + types.ExprString(named[0]) + ", at " + e.Pos + ")" + strings.TrimPrefix(msg, "compute")
+			}
 			c.report(pos, "%s", msg)
 		} else if e.Kind == kindVar && token.IsExported(e.Name) {
 			// Only an exported variable can be assigned by a package that imports this one.
@@ -358,19 +382,46 @@ func (c *checker) checkLit(call *ast.CallExpr, lit *ast.FuncLit) {
 	if fn := staticCallee(c.pass.TypesInfo, call); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == cachePath && fn.Name() == "Load" && len(call.Args) == 4 {
 		key = c.identVar(call.Args[2])
 	}
+	// The identifiers given as arguments to a nested cache.Load or helper: a captured
+	// cache used so only loads through it.
+	loadArgs := map[*ast.Ident]bool{}
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if inner, ok := n.(*ast.CallExpr); ok && c.computeIndex(inner).Param >= 0 {
+			for _, a := range inner.Args {
+				if id, ok := ast.Unparen(a).(*ast.Ident); ok {
+					loadArgs[id] = true
+				}
+			}
+		}
+		return true
+	})
+	cacheUsed := map[*types.Var]bool{}
 	c.uses(lit.Body, func(id *ast.Ident, obj types.Object) {
 		if v, ok := obj.(*types.Var); ok && !v.IsField() && !isPkgLevel(v) {
-			if (v.Pos() < lit.Pos() || v.Pos() >= lit.End()) && !captured[v] {
+			if v.Pos() >= lit.Pos() && v.Pos() < lit.End() {
+				return
+			}
+			if isCache(v.Type()) {
+				if !loadArgs[id] && !cacheUsed[v] {
+					cacheUsed[v] = true
+					c.report(id.Pos(), "compute reads the cache %s (its directory, version or statistics), not only loads through it: put what it needs in the key", v.Name())
+				}
+				return
+			}
+			if !captured[v] {
 				captured[v] = true
-				if v != key && !isCache(v.Type()) && !c.passedOn[v] {
+				if v != key && !c.passedOn[v] {
 					c.report(id.Pos(), "compute captures %s: put it in the key", v.Name())
 				}
 			}
 			return
 		}
-		effects, local := c.effectsOf(obj)
+		effects, local := c.idEffects(id, obj)
 		if local != nil {
 			effects = append(effects, prefix(objName(local), c.summaries[local])...)
+		}
+		for _, m := range c.localImpls(obj) {
+			effects = append(effects, prefix(objName(m), c.summaries[m])...)
 		}
 		c.reportEffects(call, id.Pos(), effects)
 	})

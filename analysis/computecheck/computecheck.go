@@ -158,9 +158,15 @@ type checker struct {
 	// this package or others) reads, by "pkgpath.Name".
 	foreignInits []*types.Var
 	inits        map[string][]effect
-	declParams   map[*types.Var]bool
-	rangeValue   map[*types.Var]bool
-	fieldStores  map[*types.Var][]ast.Expr
+	implCache    map[*types.Func][]*types.Func
+	// callEffects are what calls read by their arguments, at the called function's
+	// identifier.
+	callEffects map[*ast.Ident]effect
+	// stmt is the statement of the call whose compute is being checked.
+	stmt        ast.Stmt
+	declParams  map[*types.Var]bool
+	rangeValue  map[*types.Var]bool
+	fieldStores map[*types.Var][]ast.Expr
 	// aliases are the local variables that hold the address of (a part of) a package-level
 	// variable.
 	aliases map[*types.Var]*types.Var
@@ -198,6 +204,8 @@ func run(pass *analysis.Pass) (any, error) {
 		onceLits:     map[*ast.FuncLit]bool{},
 		declParams:   map[*types.Var]bool{},
 		inits:        map[string][]effect{},
+		implCache:    map[*types.Func][]*types.Func{},
+		callEffects:  map[*ast.Ident]effect{},
 		rangeValue:   map[*types.Var]bool{},
 		fieldStores:  map[*types.Var][]ast.Expr{},
 		aliases:      map[*types.Var]*types.Var{},
@@ -475,15 +483,22 @@ func (c *checker) reportAllowsWithoutReason() {
 }
 
 // allowed reports whether a //cachegen:allow with a reason is on pos's line, or alone on
-// the line above.
+// the line above it or above the statement of the cache.Load call being checked (when pos is
+// in that statement: an allow above a call written on several lines covers it).
 func (c *checker) allowed(pos token.Pos) bool {
 	p := c.pass.Fset.Position(pos)
 	lines := c.allows[p.Filename]
 	if a := lines[p.Line]; a.reason {
 		return true
 	}
-	a := lines[p.Line-1]
-	return a.reason && a.alone
+	if a := lines[p.Line-1]; a.reason && a.alone {
+		return true
+	}
+	if c.stmt != nil && c.stmt.Pos() <= pos && pos < c.stmt.End() {
+		a := lines[c.pass.Fset.Position(c.stmt.Pos()).Line-1]
+		return a.reason && a.alone
+	}
+	return false
 }
 
 func (c *checker) report(pos token.Pos, format string, args ...any) {
@@ -508,4 +523,10 @@ func (c *checker) ref(v *types.Var, pos token.Pos) varRef {
 func (c *checker) where(pos token.Pos) string {
 	p := c.pass.Fset.Position(pos)
 	return fmt.Sprintf("%s:%d", filepath.Base(p.Filename), p.Line)
+}
+
+// whereCol returns pos as file:line:col, with the file's base name.
+func (c *checker) whereCol(pos token.Pos) string {
+	p := c.pass.Fset.Position(pos)
+	return fmt.Sprintf("%s:%d:%d", filepath.Base(p.Filename), p.Line, p.Column)
 }

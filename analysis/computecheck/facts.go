@@ -20,6 +20,8 @@ type effect struct {
 	// Via are the functions from the summarised one's callee down to the one that reads,
 	// as pkg.Func or pkg.Type.Method; empty when the summarised function reads itself.
 	Via []string
+	// Pos is where the read is, as file:line:col with the file's base name.
+	Pos string
 }
 
 func (e effect) key() string { return fmt.Sprint(e.Kind, e.Pkg, ".", e.Name) }

@@ -116,10 +116,23 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local types.Obj
 			return nil, nil
 		}
 		if isInterfaceMethod(fn) {
-			if fn.Pkg().Path() == "context" && fn.Name() == "Value" {
+			if fn.Pkg().Path() == "context" && fn.Name() == "Value" || isValueMethod(fn) {
 				return []effect{{Kind: kindCtx, Name: "ctx.Value"}}, nil
 			}
-			return nil, nil
+			// The implementations the check can see, of an interface of the module:
+			// those of other packages here, those of this one through localImpls.
+			for _, m := range c.impls(fn) {
+				if m.Pkg() != c.pass.Pkg {
+					var ff funcFact
+					if c.pass.ImportObjectFact(m, &ff) {
+						effects = append(effects, prefix(funcName(m), ff.Effects)...)
+					}
+				}
+			}
+			return effects, nil
+		}
+		if fn.Pkg().Path() == "runtime/pprof" && (fn.Name() == "Label" || fn.Name() == "ForLabels") {
+			return []effect{{Kind: kindCtx, Name: "ctx.Value"}}, nil
 		}
 		if fn.Pkg() == c.pass.Pkg {
 			if _, ok := c.decls[fn]; ok {
@@ -135,9 +148,21 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local types.Obj
 			if cat := ambientFunc(fn); cat != nil {
 				return []effect{{Kind: kindAmbient, Pkg: cat.what, Name: stdName(fn)}}, nil
 			}
+		} else if cat := moduleAmbientFunc(fn); cat != nil {
+			return []effect{{Kind: kindAmbient, Pkg: cat.what, Name: stdName(fn)}}, nil
 		}
 	}
 	return nil, nil
+}
+
+// idEffects returns what a reference to obj at id reads: effectsOf, and what a call there
+// reads by its arguments (go/parser.ParseFile with a nil source reads the file).
+func (c *checker) idEffects(id *ast.Ident, obj types.Object) ([]effect, types.Object) {
+	effects, local := c.effectsOf(obj)
+	if e, ok := c.callEffects[id]; ok {
+		effects = append(effects, e)
+	}
+	return effects, local
 }
 
 // staticFunc reports whether v, a package-level variable of this package, is a function
@@ -228,11 +253,20 @@ func (c *checker) summarise() {
 			}
 		}
 		visit := func(id *ast.Ident, o types.Object) {
-			effects, local := c.effectsOf(o)
+			effects, local := c.idEffects(id, o)
 			if local != nil {
 				edge(local)
 			}
+			for _, m := range c.localImpls(o) {
+				edge(m)
+			}
 			if len(effects) > 0 && !c.allowed(id.Pos()) {
+				at := c.whereCol(id.Pos())
+				for i := range effects {
+					if effects[i].Pos == "" {
+						effects[i].Pos = at
+					}
+				}
 				n.direct = merge(n.direct, seen, effects)
 			}
 		}
@@ -636,4 +670,84 @@ func (h helperFact) shifted(shift int) helperFact {
 		h.Also = also
 	}
 	return h
+}
+
+// isValueMethod reports whether fn is a method Value(any) any of an interface: a context
+// seen through another interface (var v valuer = ctx).
+func isValueMethod(fn *types.Func) bool {
+	sig := fn.Type().(*types.Signature)
+	if fn.Name() != "Value" || sig.Params().Len() != 1 || sig.Results().Len() != 1 {
+		return false
+	}
+	isAny := func(t types.Type) bool {
+		i, ok := t.Underlying().(*types.Interface)
+		return ok && i.Empty()
+	}
+	return isAny(sig.Params().At(0).Type()) && isAny(sig.Results().At(0).Type())
+}
+
+// impls returns the methods that a call of fn, a method of an interface declared in the
+// module, can run: those of the types declared in this package and in the packages of the
+// module it imports that implement the interface. Interfaces of the standard library
+// (io.Writer, error, fmt.Stringer) are not followed: nearly every type implements one.
+func (c *checker) impls(fn *types.Func) []*types.Func {
+	if ms, ok := c.implCache[fn]; ok {
+		return ms
+	}
+	var out []*types.Func
+	recv := fn.Type().(*types.Signature).Recv().Type()
+	iface, _ := recv.Underlying().(*types.Interface)
+	named, _ := types.Unalias(recv).(*types.Named)
+	if iface != nil && named != nil && named.Obj().Pkg() != nil && !c.isStd(named.Obj().Pkg()) {
+		pkgs := []*types.Package{c.pass.Pkg}
+		for _, p := range c.pass.Pkg.Imports() {
+			if !c.isStd(p) {
+				pkgs = append(pkgs, p)
+			}
+		}
+		for _, p := range pkgs {
+			scope := p.Scope()
+			for _, name := range scope.Names() {
+				tn, ok := scope.Lookup(name).(*types.TypeName)
+				if !ok || tn.IsAlias() {
+					continue
+				}
+				t, ok := tn.Type().(*types.Named)
+				if !ok || t.TypeParams().Len() > 0 || types.IsInterface(t) {
+					continue
+				}
+				var impl types.Type
+				switch {
+				case types.Implements(t, iface):
+					impl = t
+				case types.Implements(types.NewPointer(t), iface):
+					impl = types.NewPointer(t)
+				default:
+					continue
+				}
+				obj, _, _ := types.LookupFieldOrMethod(impl, false, fn.Pkg(), fn.Name())
+				if m, ok := obj.(*types.Func); ok {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	c.implCache[fn] = out
+	return out
+}
+
+// localImpls returns the methods of this package that a reference to obj, an interface
+// method, can run.
+func (c *checker) localImpls(obj types.Object) []types.Object {
+	fn, ok := obj.(*types.Func)
+	if !ok || !isInterfaceMethod(fn) {
+		return nil
+	}
+	var out []types.Object
+	for _, m := range c.impls(fn) {
+		if _, ok := c.decls[m]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -302,6 +302,12 @@ func (c *checker) collect() {
 						}
 					}
 				}
+				if fn := staticCallee(info, n); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "go/parser" && fn.Name() == "ParseFile" && len(n.Args) > 2 && info.Types[n.Args[2]].IsNil() {
+					// With a nil source, ParseFile reads the file.
+					if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
+						c.callEffects[sel.Sel] = effect{Kind: kindAmbient, Pkg: catFS.what, Name: "go/parser.ParseFile"}
+					}
+				}
 				if fn := staticCallee(info, n); fn != nil && fn.Pkg() != nil && isStdPath(fn.Pkg().Path()) && recvName(fn) == "" {
 					for _, i := range stdWrites(fn, len(n.Args)) {
 						if i < len(n.Args) {

@@ -169,7 +169,7 @@ func lazy(_ context.Context, k Key) (Out, error) {
 }
 
 func useLazy(ctx context.Context, c *cache.Cache, k Key) {
-	cache.Load(ctx, c, k, lazy) // want `compute reads words \(via initvars.wordTable\), a package variable filled lazily under sync.Once \(initvars.go:\d+\): fill it in its declaration or in init, or justify the lazy table with //cachegen:allow <reason>`
+	cache.Load(ctx, c, k, lazy) // want `compute \(lazy, at initvars\.go:\d+:\d+\) reads words \(via initvars.wordTable\), a package variable filled lazily under sync.Once \(initvars.go:\d+\): fill it in its declaration or in init, or justify the lazy table with //cachegen:allow <reason>`
 }
 
 // Writes through a pointer declared as another variable's address, through the standard

@@ -53,7 +53,7 @@ func readCount(_ context.Context, k Key) (Out, error) {
 
 func run(ctx context.Context, c *cache.Cache, k Key) {
 	cache.Load(ctx, c, k, writeOnly)
-	cache.Load(ctx, c, k, readBack)   // want `compute reads computed, a package variable changed by sync/atomic.Int64.Add`
-	cache.Load(ctx, c, k, readAtomic) // want `compute reads misses, a package variable changed by sync/atomic.AddInt64`
-	cache.Load(ctx, c, k, readCount)  // want `compute reads calls, a package variable assigned`
+	cache.Load(ctx, c, k, readBack)   // want `compute \(readBack, at metrics\.go:\d+:\d+\) reads computed, a package variable changed by sync/atomic.Int64.Add`
+	cache.Load(ctx, c, k, readAtomic) // want `compute \(readAtomic, at metrics\.go:\d+:\d+\) reads misses, a package variable changed by sync/atomic.AddInt64`
+	cache.Load(ctx, c, k, readCount)  // want `compute \(readCount, at metrics\.go:\d+:\d+\) reads calls, a package variable assigned`
 }

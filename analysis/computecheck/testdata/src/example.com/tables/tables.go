@@ -29,8 +29,8 @@ var (
 )
 
 func fromTables(ctx context.Context, c *cache.Cache, k Key, kind string) {
-	cache.Load(ctx, c, k, computes["env"]) // want `compute reads the environment \(os.Getenv, via tables.computes → tables.bad\)`
-	cache.Load(ctx, c, k, computes[kind])  // want `compute reads the environment \(os.Getenv, via tables.computes → tables.bad\)`
+	cache.Load(ctx, c, k, computes["env"]) // want `compute \(computes\["env"\], at tables\.go:\d+:\d+\) reads the environment \(os.Getenv, via tables.computes → tables.bad\)`
+	cache.Load(ctx, c, k, computes[kind])  // want `compute \(computes\[kind\], at tables\.go:\d+:\d+\) reads the environment \(os.Getenv, via tables.computes → tables.bad\)`
 	cache.Load(ctx, c, k, pures[kind])
 }
 
@@ -63,9 +63,9 @@ func makeCompute(opt string) (F, error) {
 }
 
 func unresolved(ctx context.Context, c *cache.Cache, k Key, opt string) {
-	cache.Load(ctx, c, k, defaultOpts.Compute) // want `compute reads the environment \(os.Getenv, via tables.defaultOpts → tables.bad\)`
+	cache.Load(ctx, c, k, defaultOpts.Compute) // want `compute \(defaultOpts\.Compute, at tables\.go:\d+:\d+\) reads the environment \(os.Getenv, via tables.defaultOpts → tables.bad\)`
 	cache.Load(ctx, c, k, pureOpts.Compute)
-	var x any = F(bad) // want `compute reads the environment \(os.Getenv\)`
+	var x any = F(bad) // want `compute \(bad, at tables\.go:\d+:\d+\) reads the environment \(os.Getenv\)`
 	cache.Load(ctx, c, k, x.(F))
 	ch := make(chan F, 1)
 	ch <- bad
@@ -76,7 +76,7 @@ func unresolved(ctx context.Context, c *cache.Cache, k Key, opt string) {
 	}
 	cache.Load(ctx, c, k, f)
 	// F23: ranged over.
-	for _, g := range []F{bad, pure} { // want `compute reads the environment \(os.Getenv\)`
+	for _, g := range []F{bad, pure} { // want `compute \(bad, at tables\.go:\d+:\d+\) reads the environment \(os.Getenv\)`
 		cache.Load(ctx, c, k, g)
 	}
 	for _, g := range []F{pure} {
@@ -136,9 +136,9 @@ func plain(k Key) string   { return k.S }
 func envSuffix(Key) string { return os.Getenv("S") }
 
 func helpers(ctx context.Context, c *cache.Cache, k Key) {
-	Outer(ctx, c, k, bad) // want `compute reads the environment \(os.Getenv\)`
+	Outer(ctx, c, k, bad) // want `compute \(bad, at tables\.go:23:69\) reads the environment \(os.Getenv\)`
 	Outer(ctx, c, k, pure)
-	Load2(ctx, c, k, plain, bad)      // want `compute reads the environment \(os.Getenv\)`
-	Load2(ctx, c, k, envSuffix, pure) // want `compute reads the environment \(os.Getenv\)`
+	Load2(ctx, c, k, plain, bad)      // want `compute \(bad, at tables\.go:\d+:\d+\) reads the environment \(os.Getenv\)`
+	Load2(ctx, c, k, envSuffix, pure) // want `compute \(envSuffix, at tables\.go:\d+:\d+\) reads the environment \(os.Getenv\)`
 	Load2(ctx, c, k, plain, pure)
 }
