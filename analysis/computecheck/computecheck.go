@@ -214,7 +214,11 @@ func run(pass *analysis.Pass) (any, error) {
 		passedOn:     map[*types.Var]bool{},
 	}
 	c.collect()
-	c.classify(c.mutations())
+	if inScope(pass) {
+		// The module's own writes, over SSA; a dependency's are read from its syntax
+		// (collect), which is cheaper and enough for what the module reads of it.
+		c.classify(c.mutations())
+	}
 	c.findHelpers()
 	fact := &pkgFact{}
 	seen := map[string]bool{}

@@ -83,18 +83,10 @@ type mutator struct {
 // package initializer, and their literals.
 func (c *checker) buildSSA() []*ssa.Function {
 	prog := ssa.NewProgram(c.pass.Fset, 0)
-	created := map[*types.Package]bool{}
-	var createAll func(pkgs []*types.Package)
-	createAll = func(pkgs []*types.Package) {
-		for _, p := range pkgs {
-			if !created[p] {
-				created[p] = true
-				prog.CreatePackage(p, nil, nil, true)
-				createAll(p.Imports())
-			}
-		}
+	// Only the direct imports need a package: functions of the others are made on demand.
+	for _, p := range c.pass.Pkg.Imports() {
+		prog.CreatePackage(p, nil, nil, true)
 	}
-	createAll(c.pass.Pkg.Imports())
 	pkg := prog.CreatePackage(c.pass.Pkg, c.pass.Files, c.pass.TypesInfo, false)
 	pkg.Build()
 	var funcs []*ssa.Function
@@ -155,12 +147,21 @@ func (c *checker) mutations() []ssaWrite {
 			m.byName[f.Name()] = append(m.byName[f.Name()], f)
 		}
 	}
+	// To a fixed point: each function to its own first (what flows within it), then the
+	// package again while a summary or a shared location changes.
 	for round := 0; round < 50; round++ {
-		m.changed = false
+		again := false
 		for _, f := range m.funcs {
-			m.function(f)
+			for i := 0; i < 8; i++ {
+				m.changed = false
+				m.function(f)
+				if !m.changed {
+					break
+				}
+				again = true
+			}
 		}
-		if !m.changed {
+		if !again {
 			break
 		}
 	}
@@ -478,8 +479,17 @@ func (m *mutator) call(f *ssa.Function, common *ssa.CallCommon, result ssa.Value
 					writeArg(0, "")
 				}
 			}
-			if result != nil {
-				m.add(result, allArgs())
+			// The result shares the first argument's array, and what the elements
+			// appended point to; not the array they are copied from.
+			if result != nil && len(args) > 0 {
+				m.add(result, m.get(args[0]))
+				if elem, ok := result.Type().Underlying().(*types.Slice); ok && hasRefs(elem.Elem()) {
+					for _, a := range args[1:] {
+						for l := range m.get(a) {
+							m.add(result, m.contentsOf(l))
+						}
+					}
+				}
 			}
 		}
 		return
@@ -559,12 +569,13 @@ func (m *mutator) call(f *ssa.Function, common *ssa.CallCommon, result ssa.Value
 	for _, i := range stdWrites(obj, len(args)) {
 		writeArg(i, "changed by "+stdName(obj))
 	}
-	// What a standard method returns may share its receiver (a FlagSet's String, a
-	// big.Int's Bits, a sync.Map's values), but not a sync.Pool's scratch values; a
-	// standard function's result shares its argument only for the functions known to
-	// return (a part of) it: bytes.TrimSpace, sort.Reverse, slices.Insert.
+	// What a standard method returns shares its receiver when it is a pointer (a
+	// FlagSet's String, a big.Int's Add, a list's Front) or known to (a big.Int's Bits, a
+	// buffer's Bytes, a sync.Map's values); a standard function's result shares its
+	// argument only for the functions known to return (a part of) it: bytes.TrimSpace,
+	// sort.Reverse, slices.Insert. The rest (regexp's Find*, strings.Fields) is new.
 	if result != nil && hasRefs(result.Type()) && len(args) > 0 {
-		if recvName(obj) != "" && stdName(obj) != "sync.Pool.Get" {
+		if recvName(obj) != "" && stdSharesRecv(obj) {
 			m.add(result, m.get(args[0]))
 		} else if recvName(obj) == "" && stdSharesArg(obj) {
 			m.add(result, m.get(args[0]))

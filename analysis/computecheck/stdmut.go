@@ -165,3 +165,20 @@ func stdSharesArg(fn *types.Func) bool {
 	}
 	return false
 }
+
+// stdSharesRecv reports whether what the standard method fn returns may share its receiver:
+// a pointer (into the receiver, or the receiver itself), or one of the methods known to
+// return internal state. A sync.Pool's Get returns a scratch value of its own.
+func stdSharesRecv(fn *types.Func) bool {
+	res := fn.Type().(*types.Signature).Results()
+	if res.Len() > 0 {
+		if _, ptr := res.At(0).Type().Underlying().(*types.Pointer); ptr {
+			return true
+		}
+	}
+	switch fn.Name() {
+	case "Bits", "Bytes", "AvailableBuffer", "Load", "LoadOrStore", "LoadAndDelete", "Swap":
+		return fn.Pkg().Path() != "sync" || recvName(fn) != "Pool"
+	}
+	return false
+}

@@ -368,9 +368,19 @@ func (c *checker) collect() {
 
 	// What initialisation stores makes the variable's value (and, for a variable of
 	// another package, what that package's readers see); the writes elsewhere are found
-	// over SSA (mutations).
+	// over SSA (mutations) in the module, and from this syntax in other modules' packages.
 	for _, w := range pending {
-		if w.test || w.cond != nil && !w.cond() || w.inLit || w.fn != nil && !c.initOnly[w.fn] {
+		if w.test || w.cond != nil && !w.cond() {
+			continue
+		}
+		if w.inLit || w.fn != nil && !c.initOnly[w.fn] {
+			if !inScope(c.pass) {
+				how := w.how
+				if w.lazy && how == "" {
+					how = lazyHow
+				}
+				c.writes = append(c.writes, write{w.v, w.pos, how})
+			}
 			continue
 		}
 		if w.v.Pkg() != c.pass.Pkg && c.varInits[w.v] == nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"math/big"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -178,7 +179,15 @@ var (
 	initMap  = map[string]string{}
 	initList = []string{"b", "a"}
 	byKey    = map[string]*Item{"a": {X: "a"}}
+	words    = regexp.MustCompile(`\w+`)
 )
+
+// sortedWords sorts what a regexp method returns: a new slice, not the regexp's.
+func sortedWords(s string) []string {
+	m := words.FindAllString(s, -1)
+	sort.Strings(m)
+	return m
+}
 
 func fillInit(m map[string]string) { m["x"] = "y" } // want fillInit:`changes\(0\)`
 
@@ -192,6 +201,8 @@ func readOnly(ctx context.Context, c *cache.Cache, k Key) {
 		b, err := json.Marshal(&defaults)
 		s := slices.Clone(sorted)
 		sort.Strings(s)
+		s2 := append([]string(nil), sorted...)
+		sort.Strings(s2)
 		m := map[string]string{}
 		for k, v := range local {
 			m[k] = v
@@ -202,7 +213,7 @@ func readOnly(ctx context.Context, c *cache.Cache, k Key) {
 		defer pool.Put(buf)
 		it := *byKey["a"]
 		it.X = k.S
-		return Out{S: repl.Replace(k.S) + string(b) + s[0] + fmt(two.Bits()) + initMap["x"] + initList[0] + it.X}, err
+		return Out{S: sortedWords(k.S)[0] + repl.Replace(k.S) + string(b) + s[0] + s2[0] + fmt(two.Bits()) + initMap["x"] + initList[0] + it.X}, err
 	})
 }
 
