@@ -351,12 +351,16 @@ func (c *checker) stateless(recv, t types.Type) bool {
 
 // reportEffects reports at pos what a compute reads, as effects says. For a compute that is
 // not a literal (named, the function it names), each report names it and the position of
-// the read: compute (compile, at compile.go:12:5) reads ...
+// the read: compute (compile, at compile.go:12:5) reads ...; for a literal, a read in a
+// function it calls says where: compute (at config.go:8:9) reads ... (..., via config.Load).
 func (c *checker) reportEffects(call *ast.CallExpr, pos token.Pos, effects []effect, named ...ast.Expr) {
 	for _, e := range effects {
 		if msg := c.describe(e); msg != "" {
 			if len(named) > 0 && e.Pos != "" {
 				msg = "compute (" + types.ExprString(named[0]) + ", at " + e.Pos + ")" + strings.TrimPrefix(msg, "compute")
+			} else if len(e.Via) > 0 && e.Pos != "" {
+				// A literal reading through a function it calls: where that reads.
+				msg = "compute (at " + e.Pos + ")" + strings.TrimPrefix(msg, "compute")
 			}
 			c.report(pos, "%s", msg)
 		} else if e.Kind == kindVar && token.IsExported(e.Name) {

@@ -74,7 +74,9 @@
 // both. Writes in _test.go files are not counted: the program never runs them.
 //
 // A report for a compute that is not a literal names it and the place of the read: compute
-// (compile, at compile.go:12:5) reads the environment (os.Getenv): ... .
+// (compile, at compile.go:12:5) reads the environment (os.Getenv): ... ; one for a literal
+// that reads through a function it calls gives the place of the read there: compute (at
+// config.go:14:12) reads the file system (os.ReadFile, via config.Load): ... .
 //
 // Known limits, where the analyzer prefers silence to a false report:
 //

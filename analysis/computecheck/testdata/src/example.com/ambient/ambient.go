@@ -181,7 +181,7 @@ func user(ctx context.Context) string {
 func through(ctx context.Context, c *cache.Cache, k Key) {
 	cache.Load(ctx, c, k, readsConfig) // want `compute \(readsConfig, at ambient\.go:\d+:\d+\) reads the file system \(os.ReadFile, via ambient.loadConfig\)` `compute \(readsConfig, at ambient\.go:\d+:\d+\) reads the environment \(os.Getenv, via ambient.loadConfig → ambient.configDir\)`
 	cache.Load(ctx, c, k, func(ctx context.Context, k Key) (Out, error) {
-		return readsConfig(ctx, k) // want `compute reads the file system \(os.ReadFile, via ambient.readsConfig → ambient.loadConfig\)` `compute reads the environment`
+		return readsConfig(ctx, k) // want `compute \(at ambient\.go:\d+:\d+\) reads the file system \(os.ReadFile, via ambient.readsConfig → ambient.loadConfig\)` `compute \(at ambient\.go:\d+:\d+\) reads the environment`
 	})
 	cache.Load(ctx, c, k, stamped) // want `compute \(stamped, at ambient\.go:\d+:\d+\) reads the clock \(time.Now, via ambient.stamp\)`
 }

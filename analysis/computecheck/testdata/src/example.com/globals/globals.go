@@ -135,10 +135,10 @@ var named fmt.Stringer = label{}
 
 func interfaces(ctx context.Context, c *cache.Cache, k Key) {
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: store.Get(k.S)}, nil // want `compute reads the file system \(os.ReadFile, via globals.fileStore.Get\)`
+		return Out{S: store.Get(k.S)}, nil // want `compute \(at globals\.go:122:13\) reads the file system \(os.ReadFile, via globals.fileStore.Get\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
 		var local Store = fileStore{}
-		return Out{S: local.Get(k.S) + named.String()}, nil // want `compute reads the file system \(os.ReadFile, via globals.fileStore.Get\)`
+		return Out{S: local.Get(k.S) + named.String()}, nil // want `compute \(at globals\.go:\d+:\d+\) reads the file system \(os.ReadFile, via globals.fileStore.Get\)`
 	})
 }

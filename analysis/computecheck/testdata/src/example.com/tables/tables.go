@@ -101,10 +101,10 @@ var (
 
 func tables(ctx context.Context, c *cache.Cache, k Key) {
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: string(rune(table["c"]()))}, nil // want `compute reads counter \(via tables.table → tables.readCounter\)`
+		return Out{S: string(rune(table["c"]()))}, nil // want `compute \(at tables\.go:\d+:\d+\) reads counter \(via tables.table → tables.readCounter\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: string(rune(o.f()))}, nil // want `compute reads counter \(via tables.o → tables.readCounter\)`
+		return Out{S: string(rune(o.f()))}, nil // want `compute \(at tables\.go:\d+:\d+\) reads counter \(via tables.o → tables.readCounter\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
 		return Out{S: string(rune(constant["two"]()))}, nil

@@ -18,7 +18,7 @@ type Out struct{ S string }
 
 func run(ctx context.Context, c *cache.Cache, k Key) {
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: xconf.Level}, nil // want `compute reads the environment \(os.Getenv, via xconf.Level\)`
+		return Out{S: xconf.Level}, nil // want `compute \(at xsetup\.go:\d+:\d+\) reads the environment \(os.Getenv, via xconf.Level\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
 		return Out{S: xconf.Name}, nil
