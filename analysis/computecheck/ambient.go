@@ -24,13 +24,14 @@ var (
 	catArgs  = &category{"reads the command line", "put the flags' values in the key"}
 	catStdin = &category{"reads standard input", "read it before Load and put it, or its digest, in the key"}
 	catSys   = &category{"makes system calls", "put what it reads in the key"}
+	catDB    = &category{"uses a database", "query it before Load and put what it reads, or its digest, in the key"}
 )
 
 // categories maps a category's words back to it, for the categories of facts.
 var categories = map[string]*category{}
 
 func init() {
-	for _, c := range []*category{catEnv, catClock, catRand, catFS, catNet, catProc, catExec, catArgs, catStdin, catSys} {
+	for _, c := range []*category{catEnv, catClock, catRand, catFS, catNet, catProc, catExec, catArgs, catStdin, catSys, catDB} {
 		categories[c.what] = c
 	}
 }
@@ -101,6 +102,9 @@ func ambientFunc(fn *types.Func) *category {
 		if recv == "" && name == "LoadLocation" {
 			return catFS
 		}
+		if recv == "Time" && name == "Local" {
+			return catEnv // the local time zone: TZ
+		}
 	case "math/rand", "math/rand/v2":
 		if recv == "" && !randSeeded[name] {
 			return catRand
@@ -120,6 +124,9 @@ func ambientFunc(fn *types.Func) *category {
 	case "net/http":
 		if (recv == "" && httpFuncs[name]) || httpTypes[recv] {
 			return catNet
+		}
+		if recv == "Dir" {
+			return catFS
 		}
 	case "net/rpc", "net/smtp":
 		return catNet
@@ -188,9 +195,35 @@ func ambientFunc(fn *types.Func) *category {
 			return catNet
 		}
 	case "hash/maphash":
-		if name == "MakeSeed" {
+		// Every seed is random: MakeSeed's, and the one a zero Hash picks.
+		if name == "MakeSeed" || recv == "Hash" && (name == "Sum64" || name == "Sum") {
 			return catRand
 		}
+	case "database/sql":
+		switch recv {
+		case "":
+			if name == "Open" || name == "OpenDB" {
+				return catDB
+			}
+		case "DB", "Conn", "Tx", "Stmt", "Row", "Rows":
+			return catDB
+		}
+	case "go/parser":
+		if name == "ParseDir" {
+			return catFS
+		}
+	case "go/importer":
+		return catFS
+	case "crypto/mlkem":
+		if strings.HasPrefix(name, "GenerateKey") || name == "Encapsulate" {
+			return catRand
+		}
+	case "crypto/cipher":
+		if name == "NewGCMWithRandomNonce" {
+			return catRand
+		}
+	case "log/syslog":
+		return catNet
 	case "plugin":
 		if name == "Open" {
 			return catFS
@@ -214,6 +247,32 @@ func ambientVar(v *types.Var) *category {
 		return catEnv
 	case "net/http.DefaultTransport":
 		return catNet
+	case "time.Local":
+		return catEnv
+	}
+	return nil
+}
+
+// moduleAmbientFunc returns the category of a function of a module outside the standard
+// library that the analyzer describes instead of following: the system calls of
+// golang.org/x/sys, the random and clock-based UUIDs of github.com/google/uuid.
+func moduleAmbientFunc(fn *types.Func) *category {
+	name := fn.Name()
+	switch fn.Pkg().Path() {
+	case "golang.org/x/sys/unix", "golang.org/x/sys/windows", "golang.org/x/sys/plan9":
+		switch name {
+		case "Getenv", "Environ", "GetEnvironmentVariable":
+			return catEnv
+		case "ByteSliceToString", "ByteSliceFromString", "BytePtrFromString", "BytePtrToString",
+			"StringToUTF16", "StringToUTF16Ptr", "UTF16FromString", "UTF16PtrFromString",
+			"UTF16ToString", "UTF16PtrToString", "Major", "Minor", "Mkdev":
+			return nil
+		}
+		return catSys
+	case "github.com/google/uuid", "github.com/gofrs/uuid", "github.com/gofrs/uuid/v5":
+		if strings.HasPrefix(name, "New") && recvName(fn) == "" {
+			return catRand
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"strings"
 )
 
 // checkCalls checks the compute argument of every call of cache.Load and of the helpers that
@@ -17,13 +18,39 @@ func (c *checker) checkCalls() {
 		return
 	}
 	for _, file := range c.pass.Files {
+		var stmts []ast.Stmt
 		ast.Inspect(file, func(n ast.Node) bool {
+			if n == nil {
+				return true
+			}
+			// The statement around each call: an allow above it covers the call.
+			if st, ok := n.(ast.Stmt); ok {
+				for len(stmts) > 0 && stmts[len(stmts)-1].End() <= st.Pos() {
+					stmts = stmts[:len(stmts)-1]
+				}
+				stmts = append(stmts, st)
+			}
 			if call, ok := n.(*ast.CallExpr); ok {
+				c.stmt = nil
+				for i := len(stmts) - 1; i >= 0; i-- {
+					if stmts[i].Pos() <= call.Pos() && call.End() <= stmts[i].End() {
+						c.stmt = stmts[i]
+						break
+					}
+				}
+				defer func() { c.stmt = nil }()
 				if h := c.computeIndex(call); h.Param >= 0 && h.Param < len(call.Args) {
 					if h.Field == "" {
 						c.checkCompute(call, call.Args[h.Param], 0)
 					} else if e := c.fieldOf(call.Args[h.Param], h.Field, 0); e != nil {
 						c.checkCompute(call, e, 0)
+					} else if v := c.rootLocal(call.Args[h.Param]); v == nil || !c.declParams[v] {
+						c.unresolvedCompute(call.Args[h.Param])
+					}
+					for _, i := range h.Also {
+						if i < len(call.Args) {
+							c.checkCompute(call, call.Args[i], 0)
+						}
 					}
 				}
 			}
@@ -109,12 +136,23 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 			// An element of a map or slice literal: m["x"].
 			if el := c.elementOf(x.X, x.Index); el != nil {
 				c.checkCompute(call, el, depth+1)
+				return
 			}
+			// An element of a package-level table: what its functions read.
+			if v := c.rootVar(x.X); v != nil {
+				c.checkTable(call, e, v)
+				return
+			}
+			c.unresolvedCompute(e)
 			return
 		}
 		e = ast.Unparen(x.X) // an instantiation: compile[T]
 	case *ast.IndexListExpr:
 		e = ast.Unparen(x.X)
+	case *ast.TypeAssertExpr:
+		// x.(F): what x holds.
+		c.checkCompute(call, x.X, depth+1)
+		return
 	}
 	var obj types.Object
 	switch x := e.(type) {
@@ -131,12 +169,15 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 		return
 	case *ast.Ident:
 		obj = info.Uses[x]
+	case *ast.UnaryExpr:
+		c.unresolvedCompute(e) // <-ch
+		return
 	case *ast.SelectorExpr:
 		if s := info.Selections[x]; s != nil {
 			switch s.Kind() {
 			case types.MethodVal:
 				if c.stateless(s.Recv(), info.TypeOf(x.X)) {
-					c.reportEffects(call, e.Pos(), c.summaryOf(s.Obj().(*types.Func).Origin()))
+					c.reportEffects(call, e.Pos(), c.summaryOf(s.Obj().(*types.Func).Origin()), e)
 					return
 				}
 				recv := types.ExprString(x.X)
@@ -149,19 +190,41 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 					if v := c.identVar(id); v != nil && !isPkgLevel(v) && !c.localWritten[v] && !c.escaped[v] {
 						if f := c.fieldOf(id, x.Sel.Name, 0); f != nil {
 							c.checkCompute(call, f, depth+1)
+							return
 						}
 					}
 				}
+				// A field of a package-level variable: what its functions read.
+				if v := c.rootVar(x.X); v != nil {
+					c.checkTable(call, e, v)
+					return
+				}
+				// A field of a helper's parameter is checked at the helper's callers.
+				if v := c.rootLocal(x.X); v != nil && c.declParams[v] {
+					if _, helper := c.paramOf(c.enclosingDecl(call), x, 0); helper {
+						return
+					}
+				}
+				// Any other field: every value the package stores in it.
+				field, _ := s.Obj().(*types.Var)
+				if stores := c.fieldStores[field]; len(stores) > 0 && len(stores) <= 8 {
+					for _, st := range stores {
+						c.checkCompute(call, st, depth+1)
+					}
+					return
+				}
+				c.unresolvedCompute(e)
 				return
 			}
 		}
 		obj = info.Uses[x.Sel]
 	default:
+		c.unresolvedCompute(e)
 		return
 	}
 	switch obj := obj.(type) {
 	case *types.Func:
-		c.reportEffects(call, e.Pos(), c.summaryOf(obj.Origin()))
+		c.reportEffects(call, e.Pos(), c.summaryOf(obj.Origin()), e)
 	case *types.Var:
 		if isPkgLevel(obj) {
 			if w, ok := c.mutable[obj.Pkg().Path()+"."+obj.Name()]; ok {
@@ -172,7 +235,7 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 			if obj.Pkg() != c.pass.Pkg {
 				var ff funcFact
 				if c.pass.ImportObjectFact(obj, &ff) {
-					c.reportEffects(call, e.Pos(), prefix(objName(obj), ff.Effects))
+					c.reportEffects(call, e.Pos(), prefix(objName(obj), ff.Effects), e)
 				}
 				return
 			}
@@ -183,8 +246,77 @@ func (c *checker) checkCompute(call *ast.CallExpr, e ast.Expr, depth int) {
 			for _, a := range as {
 				c.checkCompute(call, a, depth+1)
 			}
+			return
+		}
+		if c.declParams[obj] {
+			return // a helper's parameter: checked at the helper's callers
+		}
+		// Made by a call with other results (f, err := makeCompute(opt)), or ranged
+		// over (for _, f := range computes).
+		if origins := c.origins[obj]; len(origins) > 0 && len(origins) <= 4 && !isPkgLevel(obj) {
+			for _, o := range origins {
+				switch o := ast.Unparen(o).(type) {
+				case *ast.CallExpr:
+					c.checkCompute(call, o, depth+1)
+				case *ast.CompositeLit:
+					if c.rangeValue[obj] {
+						for _, el := range o.Elts {
+							if kv, ok := el.(*ast.KeyValueExpr); ok {
+								el = kv.Value
+							}
+							c.checkCompute(call, el, depth+1)
+						}
+					} else {
+						c.unresolvedCompute(e)
+					}
+				default:
+					if v := c.rootVar(o); v != nil && c.rangeValue[obj] {
+						c.checkTable(call, e, v)
+					} else {
+						c.checkCompute(call, o, depth+1)
+					}
+				}
+			}
+			return
+		}
+		c.unresolvedCompute(e)
+	}
+}
+
+// unresolvedCompute reports a compute the check cannot follow to a function: it cannot tell
+// what the compute reads.
+func (c *checker) unresolvedCompute(e ast.Expr) {
+	c.report(e.Pos(), "cannot see what compute is (%s): pass a function literal or a named function, and put what it needs in the key",
+		types.ExprString(e))
+}
+
+// checkTable checks a compute taken from v, a package-level variable (a table of computes,
+// an options struct): it must not be changed after initialisation, and what the functions it
+// holds read is what compute reads.
+func (c *checker) checkTable(call *ast.CallExpr, e ast.Expr, v *types.Var) {
+	if w, ok := c.mutable[v.Pkg().Path()+"."+v.Name()]; ok {
+		c.report(e.Pos(), "compute is taken from %s, a package variable assigned outside its declaration and init (%s): pass a function",
+			c.varName(v.Pkg().Path(), v.Name()), w.Pos)
+		return
+	}
+	if v.Pkg() == c.pass.Pkg {
+		c.reportEffects(call, e.Pos(), prefix(objName(v), c.summaries[v]), e)
+		return
+	}
+	var ff funcFact
+	if c.pass.ImportObjectFact(v, &ff) {
+		c.reportEffects(call, e.Pos(), prefix(objName(v), ff.Effects), e)
+	}
+}
+
+// enclosingDecl returns the function declared around n, or nil.
+func (c *checker) enclosingDecl(n ast.Node) *types.Func {
+	for fn, d := range c.decls {
+		if d.Pos() <= n.Pos() && n.End() <= d.End() {
+			return fn
 		}
 	}
+	return nil
 }
 
 // isContainer reports whether t is a map, a slice or an array.
@@ -217,10 +349,19 @@ func (c *checker) stateless(recv, t types.Type) bool {
 	return c.pass.TypesSizes != nil && c.pass.TypesSizes.Sizeof(t) == 0
 }
 
-// reportEffects reports at pos what a compute reads, as effects says.
-func (c *checker) reportEffects(call *ast.CallExpr, pos token.Pos, effects []effect) {
+// reportEffects reports at pos what a compute reads, as effects says. For a compute that is
+// not a literal (named, the function it names), each report names it and the position of
+// the read: compute (compile, at compile.go:12:5) reads ...; for a literal, a read in a
+// function it calls says where: compute (at config.go:8:9) reads ... (..., via config.Load).
+func (c *checker) reportEffects(call *ast.CallExpr, pos token.Pos, effects []effect, named ...ast.Expr) {
 	for _, e := range effects {
 		if msg := c.describe(e); msg != "" {
+			if len(named) > 0 && e.Pos != "" {
+				msg = "compute (" + types.ExprString(named[0]) + ", at " + e.Pos + ")" + strings.TrimPrefix(msg, "compute")
+			} else if len(e.Via) > 0 && e.Pos != "" {
+				// A literal reading through a function it calls: where that reads.
+				msg = "compute (at " + e.Pos + ")" + strings.TrimPrefix(msg, "compute")
+			}
 			c.report(pos, "%s", msg)
 		} else if e.Kind == kindVar && token.IsExported(e.Name) {
 			// Only an exported variable can be assigned by a package that imports this one.
@@ -245,19 +386,46 @@ func (c *checker) checkLit(call *ast.CallExpr, lit *ast.FuncLit) {
 	if fn := staticCallee(c.pass.TypesInfo, call); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == cachePath && fn.Name() == "Load" && len(call.Args) == 4 {
 		key = c.identVar(call.Args[2])
 	}
+	// The identifiers given as arguments to a nested cache.Load or helper: a captured
+	// cache used so only loads through it.
+	loadArgs := map[*ast.Ident]bool{}
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if inner, ok := n.(*ast.CallExpr); ok && c.computeIndex(inner).Param >= 0 {
+			for _, a := range inner.Args {
+				if id, ok := ast.Unparen(a).(*ast.Ident); ok {
+					loadArgs[id] = true
+				}
+			}
+		}
+		return true
+	})
+	cacheUsed := map[*types.Var]bool{}
 	c.uses(lit.Body, func(id *ast.Ident, obj types.Object) {
 		if v, ok := obj.(*types.Var); ok && !v.IsField() && !isPkgLevel(v) {
-			if (v.Pos() < lit.Pos() || v.Pos() >= lit.End()) && !captured[v] {
+			if v.Pos() >= lit.Pos() && v.Pos() < lit.End() {
+				return
+			}
+			if isCache(v.Type()) {
+				if !loadArgs[id] && !cacheUsed[v] {
+					cacheUsed[v] = true
+					c.report(id.Pos(), "compute reads the cache %s (its directory, version or statistics), not only loads through it: put what it needs in the key", v.Name())
+				}
+				return
+			}
+			if !captured[v] {
 				captured[v] = true
-				if v != key && !isCache(v.Type()) && !c.passedOn[v] {
+				if v != key && !c.passedOn[v] {
 					c.report(id.Pos(), "compute captures %s: put it in the key", v.Name())
 				}
 			}
 			return
 		}
-		effects, local := c.effectsOf(obj)
+		effects, local := c.idEffects(id, obj)
 		if local != nil {
 			effects = append(effects, prefix(objName(local), c.summaries[local])...)
+		}
+		for _, m := range c.localImpls(obj) {
+			effects = append(effects, prefix(objName(m), c.summaries[m])...)
 		}
 		c.reportEffects(call, id.Pos(), effects)
 	})
@@ -417,8 +585,12 @@ func (c *checker) checkSiblings(already []string) (met []string) {
 					}
 					done[k] = true
 					met = append(met, k)
+					reader := pkg.Imported().Name()
+					if _, in, ok := strings.Cut(r.Pos, " in package "); ok && in != reader {
+						reader = in + " (imported through " + reader + ")"
+					}
 					c.report(spec.Pos(), "a compute of %s reads %s (%s), which package %s assigns (%s): put it in the key",
-						pkg.Imported().Name(), c.varName(r.Pkg, r.Name), r.Pos, writerPkg[k][i], w.Pos)
+						reader, c.varName(r.Pkg, r.Name), r.Pos, writerPkg[k][i], w.Pos)
 					break
 				}
 			}

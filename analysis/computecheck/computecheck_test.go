@@ -13,5 +13,7 @@ func TestAnalyzer(t *testing.T) {
 		"example.com/lib", "example.com/user", "example.com/wrap",
 		"example.com/envwrap", "example.com/initvars", "example.com/helpers2", "example.com/resolve",
 		"example.com/allows", "example.com/stdtable", "example.com/sibapp", "example.com/sibread", "example.com/sibset",
+		"example.com/writes", "example.com/tables", "example.com/metrics",
+		"example.com/deepapp", "example.com/xread", "example.com/ambient3",
 	)
 }

@@ -20,6 +20,8 @@ type effect struct {
 	// Via are the functions from the summarised one's callee down to the one that reads,
 	// as pkg.Func or pkg.Type.Method; empty when the summarised function reads itself.
 	Via []string
+	// Pos is where the read is, as file:line:col with the file's base name.
+	Pos string
 }
 
 func (e effect) key() string { return fmt.Sprint(e.Kind, e.Pkg, ".", e.Name) }
@@ -63,16 +65,23 @@ func (f *funcFact) String() string {
 type helperFact struct {
 	Param int
 	Field string
+	// Also are the other function parameters that the wrapper literal calls (a hook):
+	// what they read is what the compute reads.
+	Also []int
 }
 
 // AFact marks helperFact as an analysis fact.
 func (*helperFact) AFact() {}
 
 func (f *helperFact) String() string {
+	s := fmt.Sprintf("helper(%d)", f.Param)
 	if f.Field != "" {
-		return fmt.Sprintf("helper(%d.%s)", f.Param, f.Field)
+		s = fmt.Sprintf("helper(%d.%s)", f.Param, f.Field)
 	}
-	return fmt.Sprintf("helper(%d)", f.Param)
+	if len(f.Also) > 0 {
+		s += fmt.Sprintf(" also%v", f.Also)
+	}
+	return s
 }
 
 // pkgFact is what a package tells the packages that import it.
@@ -86,6 +95,16 @@ type pkgFact struct {
 	// Met are the variables of Reads of dependencies whose writes this package reported:
 	// its importers do not report them again.
 	Met []string
+	// Inits are what the package's initialisation stores in variables of other packages
+	// reads of ambient inputs (func init() { conf.Level = os.Getenv("LEVEL") }).
+	Inits []initTaint
+}
+
+// An initTaint is what a package's initialisation read to make the value of a variable of
+// another package.
+type initTaint struct {
+	Pkg, Name string
+	Effects   []effect
 }
 
 // A varRef names a package-level variable and a place: Pos is file:line, with the file's
@@ -110,6 +129,9 @@ func (f *pkgFact) String() string {
 	}
 	for _, k := range f.Met {
 		s = append(s, "reported "+k)
+	}
+	for _, t := range f.Inits {
+		s = append(s, "inits "+t.Pkg+"."+t.Name)
 	}
 	return strings.Join(s, ", ")
 }

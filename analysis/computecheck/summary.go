@@ -96,16 +96,19 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local types.Obj
 			return nil, nil
 		}
 		effects = []effect{{Kind: kindVar, Pkg: obj.Pkg().Path(), Name: obj.Name()}}
-		if a := c.pkgAliases[obj]; a != nil {
+		for _, a := range c.pkgAliases[obj] {
 			effects = append(effects, effect{Kind: kindVar, Pkg: a.Pkg().Path(), Name: a.Name()})
 		}
 		if obj.Pkg() == c.pass.Pkg {
+			effects = append(effects, prefix(objName(obj), c.inits[obj.Pkg().Path()+"."+obj.Name()])...)
 			return effects, obj
 		}
 		var ff funcFact
 		if c.pass.ImportObjectFact(obj, &ff) {
 			effects = append(effects, prefix(objName(obj), ff.Effects)...)
 		}
+		// What another package's init stored in it.
+		effects = append(effects, prefix(objName(obj), c.inits[obj.Pkg().Path()+"."+obj.Name()])...)
 		return effects, nil
 	case *types.Func:
 		fn := obj.Origin()
@@ -113,10 +116,23 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local types.Obj
 			return nil, nil
 		}
 		if isInterfaceMethod(fn) {
-			if fn.Pkg().Path() == "context" && fn.Name() == "Value" {
+			if fn.Pkg().Path() == "context" && fn.Name() == "Value" || isValueMethod(fn) {
 				return []effect{{Kind: kindCtx, Name: "ctx.Value"}}, nil
 			}
-			return nil, nil
+			// The implementations the check can see, of an interface of the module:
+			// those of other packages here, those of this one through localImpls.
+			for _, m := range c.impls(fn) {
+				if m.Pkg() != c.pass.Pkg {
+					var ff funcFact
+					if c.pass.ImportObjectFact(m, &ff) {
+						effects = append(effects, prefix(funcName(m), ff.Effects)...)
+					}
+				}
+			}
+			return effects, nil
+		}
+		if fn.Pkg().Path() == "runtime/pprof" && (fn.Name() == "Label" || fn.Name() == "ForLabels") {
+			return []effect{{Kind: kindCtx, Name: "ctx.Value"}}, nil
 		}
 		if fn.Pkg() == c.pass.Pkg {
 			if _, ok := c.decls[fn]; ok {
@@ -132,9 +148,21 @@ func (c *checker) effectsOf(obj types.Object) (effects []effect, local types.Obj
 			if cat := ambientFunc(fn); cat != nil {
 				return []effect{{Kind: kindAmbient, Pkg: cat.what, Name: stdName(fn)}}, nil
 			}
+		} else if cat := moduleAmbientFunc(fn); cat != nil {
+			return []effect{{Kind: kindAmbient, Pkg: cat.what, Name: stdName(fn)}}, nil
 		}
 	}
 	return nil, nil
+}
+
+// idEffects returns what a reference to obj at id reads: effectsOf, and what a call there
+// reads by its arguments (go/parser.ParseFile with a nil source reads the file).
+func (c *checker) idEffects(id *ast.Ident, obj types.Object) ([]effect, types.Object) {
+	effects, local := c.effectsOf(obj)
+	if e, ok := c.callEffects[id]; ok {
+		effects = append(effects, e)
+	}
+	return effects, local
 }
 
 // staticFunc reports whether v, a package-level variable of this package, is a function
@@ -208,9 +236,7 @@ func (c *checker) summarise() {
 		order = append(order, fn)
 	}
 	for v := range c.varInits {
-		if v.Pkg() == c.pass.Pkg {
-			order = append(order, v)
-		}
+		order = append(order, v)
 	}
 	slices.SortFunc(order, func(a, b types.Object) int { return int(a.Pos() - b.Pos()) })
 	for _, obj := range order {
@@ -227,11 +253,20 @@ func (c *checker) summarise() {
 			}
 		}
 		visit := func(id *ast.Ident, o types.Object) {
-			effects, local := c.effectsOf(o)
+			effects, local := c.idEffects(id, o)
 			if local != nil {
 				edge(local)
 			}
+			for _, m := range c.localImpls(o) {
+				edge(m)
+			}
 			if len(effects) > 0 && !c.allowed(id.Pos()) {
+				at := c.whereCol(id.Pos())
+				for i := range effects {
+					if effects[i].Pos == "" {
+						effects[i].Pos = at
+					}
+				}
 				n.direct = merge(n.direct, seen, effects)
 			}
 		}
@@ -314,7 +349,7 @@ func (c *checker) summarise() {
 					}
 				}
 			}
-			if v, ok := f.(*types.Var); ok && !c.staticFunc(v) {
+			if v, ok := f.(*types.Var); ok && !c.staticFunc(v) && !holdsFunc(v.Type()) {
 				// What the variable's initialisation read of the program's state is
 				// fixed by then; what it read of the world is not.
 				s = slices.DeleteFunc(s, func(e effect) bool { return e.Kind != kindAmbient })
@@ -328,7 +363,7 @@ func (c *checker) summarise() {
 		}
 	}
 	for _, obj := range order {
-		if s := c.summaries[obj]; len(s) > 0 && obj.Exported() {
+		if s := c.summaries[obj]; len(s) > 0 && obj.Exported() && obj.Pkg() == c.pass.Pkg {
 			c.pass.ExportObjectFact(obj, &funcFact{Effects: s})
 		}
 	}
@@ -375,13 +410,11 @@ func (c *checker) computeIndex(call *ast.CallExpr) helperFact {
 		return helperFact{Param: 3}
 	}
 	if h, ok := c.helpers[fn]; ok {
-		h.Param += shift
-		return h
+		return h.shifted(shift)
 	}
 	var hf helperFact
 	if fn.Pkg() != c.pass.Pkg && c.pass.ImportObjectFact(fn, &hf) {
-		hf.Param += shift
-		return hf
+		return hf.shifted(shift)
 	}
 	return helperFact{Param: -1}
 }
@@ -413,10 +446,17 @@ func (c *checker) findHelpers() {
 					return true
 				}
 				h := c.computeIndex(call)
-				if h.Param < 0 || h.Param >= len(call.Args) || h.Field != "" {
+				if h.Param < 0 || h.Param >= len(call.Args) {
 					return true
 				}
-				if p, ok := c.paramOf(fn, call.Args[h.Param], 0); ok {
+				arg := call.Args[h.Param]
+				if h.Field != "" {
+					// Passed on in an options struct: Inner(ctx, c, k, Opts{Compute: f}).
+					if arg = c.fieldOf(arg, h.Field, 0); arg == nil {
+						return true
+					}
+				}
+				if p, ok := c.paramOf(fn, arg, 0); ok {
 					c.helpers[fn] = p
 					changed = true
 					return false
@@ -434,6 +474,9 @@ func (c *checker) findHelpers() {
 
 // paramOf returns the parameter of fn (and its field) that e, a compute, passes on.
 func (c *checker) paramOf(fn *types.Func, e ast.Expr, depth int) (helperFact, bool) {
+	if fn == nil {
+		return helperFact{}, false
+	}
 	params := fn.Type().(*types.Signature).Params()
 	index := func(v *types.Var) int {
 		for p := range params.Len() {
@@ -466,19 +509,36 @@ func (c *checker) paramOf(fn *types.Func, e ast.Expr, depth int) (helperFact, bo
 		}
 	case *ast.FuncLit:
 		// A literal that calls the parameter, for instrumentation: what it computes is
-		// what the parameter computes, checked at the helper's callers.
-		var found helperFact
-		ok := false
+		// what the parameter computes, checked at the helper's callers. The compute is the
+		// parameter of the literal's own type; the other function parameters it calls
+		// (a hook, a suffix) are checked at the callers too.
+		litType := c.pass.TypesInfo.TypeOf(x)
+		var called []int
 		ast.Inspect(x.Body, func(n ast.Node) bool {
-			if call, isCall := n.(*ast.CallExpr); isCall && !ok {
-				if h, isParam := c.paramOf(fn, call.Fun, depth+1); isParam && h.Field == "" {
-					found, ok = h, true
-					c.passedOn[params.At(h.Param)] = true
+			if call, isCall := n.(*ast.CallExpr); isCall {
+				if h, isParam := c.paramOf(fn, call.Fun, depth+1); isParam && h.Field == "" && !slices.Contains(called, h.Param) {
+					called = append(called, h.Param)
 				}
 			}
-			return !ok
+			return true
 		})
-		return found, ok
+		if len(called) == 0 {
+			return helperFact{}, false
+		}
+		found := helperFact{Param: called[0]}
+		for _, p := range called {
+			if types.Identical(params.At(p).Type(), litType) {
+				found.Param = p
+				break
+			}
+		}
+		for _, p := range called {
+			c.passedOn[params.At(p)] = true
+			if p != found.Param {
+				found.Also = append(found.Also, p)
+			}
+		}
+		return found, true
 	}
 	return helperFact{}, false
 }
@@ -564,4 +624,130 @@ func sortRefs(refs []varRef) {
 	slices.SortFunc(refs, func(a, b varRef) int {
 		return strings.Compare(a.Pkg+"."+a.Name, b.Pkg+"."+b.Name)
 	})
+}
+
+// holdsFunc reports whether a value of type t holds function values: calling them reads
+// what they read, whenever it is called, not only at initialisation.
+func holdsFunc(t types.Type) bool {
+	return holdsFuncSeen(t, map[types.Type]bool{})
+}
+
+func holdsFuncSeen(t types.Type, seen map[types.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Signature:
+		return true
+	case *types.Pointer:
+		return holdsFuncSeen(u.Elem(), seen)
+	case *types.Map:
+		return holdsFuncSeen(u.Elem(), seen)
+	case *types.Slice:
+		return holdsFuncSeen(u.Elem(), seen)
+	case *types.Array:
+		return holdsFuncSeen(u.Elem(), seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if holdsFuncSeen(u.Field(i).Type(), seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// shifted returns h with its parameters counted from shift: a method expression's receiver
+// is its call's first argument.
+func (h helperFact) shifted(shift int) helperFact {
+	h.Param += shift
+	if len(h.Also) > 0 {
+		also := make([]int, len(h.Also))
+		for i, p := range h.Also {
+			also[i] = p + shift
+		}
+		h.Also = also
+	}
+	return h
+}
+
+// isValueMethod reports whether fn is a method Value(any) any of an interface: a context
+// seen through another interface (var v valuer = ctx).
+func isValueMethod(fn *types.Func) bool {
+	sig := fn.Type().(*types.Signature)
+	if fn.Name() != "Value" || sig.Params().Len() != 1 || sig.Results().Len() != 1 {
+		return false
+	}
+	isAny := func(t types.Type) bool {
+		i, ok := t.Underlying().(*types.Interface)
+		return ok && i.Empty()
+	}
+	return isAny(sig.Params().At(0).Type()) && isAny(sig.Results().At(0).Type())
+}
+
+// impls returns the methods that a call of fn, a method of an interface declared in the
+// module, can run: those of the types declared in this package and in the packages of the
+// module it imports that implement the interface. Interfaces of the standard library
+// (io.Writer, error, fmt.Stringer) are not followed: nearly every type implements one.
+func (c *checker) impls(fn *types.Func) []*types.Func {
+	if ms, ok := c.implCache[fn]; ok {
+		return ms
+	}
+	var out []*types.Func
+	recv := fn.Type().(*types.Signature).Recv().Type()
+	iface, _ := recv.Underlying().(*types.Interface)
+	named, _ := types.Unalias(recv).(*types.Named)
+	if iface != nil && named != nil && named.Obj().Pkg() != nil && !c.isStd(named.Obj().Pkg()) {
+		pkgs := []*types.Package{c.pass.Pkg}
+		for _, p := range c.pass.Pkg.Imports() {
+			if !c.isStd(p) {
+				pkgs = append(pkgs, p)
+			}
+		}
+		for _, p := range pkgs {
+			scope := p.Scope()
+			for _, name := range scope.Names() {
+				tn, ok := scope.Lookup(name).(*types.TypeName)
+				if !ok || tn.IsAlias() {
+					continue
+				}
+				t, ok := tn.Type().(*types.Named)
+				if !ok || t.TypeParams().Len() > 0 || types.IsInterface(t) {
+					continue
+				}
+				var impl types.Type
+				switch {
+				case types.Implements(t, iface):
+					impl = t
+				case types.Implements(types.NewPointer(t), iface):
+					impl = types.NewPointer(t)
+				default:
+					continue
+				}
+				obj, _, _ := types.LookupFieldOrMethod(impl, false, fn.Pkg(), fn.Name())
+				if m, ok := obj.(*types.Func); ok {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	c.implCache[fn] = out
+	return out
+}
+
+// localImpls returns the methods of this package that a reference to obj, an interface
+// method, can run.
+func (c *checker) localImpls(obj types.Object) []types.Object {
+	fn, ok := obj.(*types.Func)
+	if !ok || !isInterfaceMethod(fn) {
+		return nil
+	}
+	var out []types.Object
+	for _, m := range c.impls(fn) {
+		if _, ok := c.decls[m]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -49,8 +49,8 @@ func (c *checker) collect() {
 		test := strings.HasSuffix(c.pass.Fset.Position(file.Pos()).Filename, "_test.go")
 		var stack []ast.Node
 		var fn *types.Func
-		immediate := map[*ast.FuncLit]bool{}
-		onceLits := map[*ast.FuncLit]bool{}
+		immediate := c.immediate
+		onceLits := c.onceLits
 		aliased := map[*ast.UnaryExpr]bool{}
 		litDepth, onceDepth := 0, 0
 		add := func(e ast.Expr, how string, cond func() bool, src ...ast.Expr) {
@@ -81,9 +81,7 @@ func (c *checker) collect() {
 			if v == nil || l == nil {
 				return
 			}
-			if isPkgLevel(l) {
-				c.pkgAliases[l] = v
-			} else {
+			if !isPkgLevel(l) {
 				c.aliases[l] = v
 			}
 			aliased[u] = true
@@ -112,6 +110,32 @@ func (c *checker) collect() {
 			switch n := n.(type) {
 			case *ast.FuncDecl:
 				fn, _ = info.Defs[n.Name].(*types.Func)
+				for _, fl := range []*ast.FieldList{n.Recv, n.Type.Params} {
+					if fl == nil {
+						continue
+					}
+					for _, f := range fl.List {
+						for _, name := range f.Names {
+							if v, ok := info.Defs[name].(*types.Var); ok {
+								c.declParams[v] = true
+							}
+						}
+					}
+				}
+			case *ast.CompositeLit:
+				if st, ok := typeUnder(info.TypeOf(n)).(*types.Struct); ok {
+					for i, elt := range n.Elts {
+						if kv, ok := elt.(*ast.KeyValueExpr); ok {
+							if id, ok := kv.Key.(*ast.Ident); ok {
+								if f, ok := info.Uses[id].(*types.Var); ok {
+									c.fieldStores[f] = append(c.fieldStores[f], kv.Value)
+								}
+							}
+						} else if i < st.NumFields() {
+							c.fieldStores[st.Field(i)] = append(c.fieldStores[st.Field(i)], elt)
+						}
+					}
+				}
 			case *ast.FuncLit:
 				if !immediate[n] {
 					litDepth++
@@ -125,6 +149,12 @@ func (c *checker) collect() {
 					if obj.Pkg() == c.pass.Pkg {
 						call, ok := parent.(*ast.CallExpr)
 						called := ok && ast.Unparen(call.Fun) == n
+						if len(stack) >= 3 {
+							// go f(): f runs concurrently, not as part of its caller.
+							if _, spawned := stack[len(stack)-3].(*ast.GoStmt); spawned && called {
+								called = false
+							}
+						}
 						uses[obj.Origin()] = append(uses[obj.Origin()], useSite{fn, litDepth > 0, called})
 					}
 				case *types.Var:
@@ -133,16 +163,11 @@ func (c *checker) collect() {
 					}
 				}
 			case *ast.AssignStmt:
-				if n.Tok == token.ASSIGN {
+				if n.Tok != token.DEFINE {
+					// x = v, x.f = v, m[k] = v, x += n: the variable is written, not
+					// read (what an operator assignment reads of it goes back into it).
 					for _, lhs := range n.Lhs {
-						switch x := ast.Unparen(lhs).(type) {
-						case *ast.Ident:
-							c.assigned[x] = true
-						case *ast.SelectorExpr: // pkg.Var
-							if info.Selections[x] == nil {
-								c.assigned[x.Sel] = true
-							}
-						}
+						c.writeOnly(lhs)
 					}
 				}
 				for i, lhs := range n.Lhs {
@@ -159,6 +184,13 @@ func (c *checker) collect() {
 				if len(n.Lhs) == len(n.Rhs) {
 					for i := range n.Lhs {
 						alias(n.Lhs[i], n.Rhs[i])
+						if sel, ok := ast.Unparen(n.Lhs[i]).(*ast.SelectorExpr); ok {
+							if s := info.Selections[sel]; s != nil && s.Kind() == types.FieldVal {
+								if f, ok := s.Obj().(*types.Var); ok {
+									c.fieldStores[f] = append(c.fieldStores[f], n.Rhs[i])
+								}
+							}
+						}
 					}
 				}
 				for i, lhs := range n.Lhs {
@@ -207,6 +239,9 @@ func (c *checker) collect() {
 					}
 				}
 			case *ast.RangeStmt:
+				if v := c.identVar(n.Value); v != nil {
+					c.rangeValue[v] = true
+				}
 				for _, e := range []ast.Expr{n.Key, n.Value} {
 					if v := c.identVar(e); v != nil {
 						c.unresolved[v] = true
@@ -220,6 +255,25 @@ func (c *checker) collect() {
 				}
 			case *ast.IncDecStmt:
 				add(n.X, "", nil)
+				c.writeOnly(n.X)
+			case *ast.ExprStmt:
+				// A call whose result is discarded that only changes a variable
+				// (hits.Add(1), atomic.AddInt64(&misses, 1), buf.WriteString(s)) does
+				// not read it.
+				if call, ok := ast.Unparen(n.X).(*ast.CallExpr); ok {
+					if fn := staticCallee(info, call); fn != nil && fn.Pkg() != nil && isStdPath(fn.Pkg().Path()) {
+						writes := stdWrites(fn, len(call.Args)+1)
+						if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && recvName(fn) != "" {
+							if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && slices.Contains(writes, 0) && onlyReceiverWritten(fn) {
+								c.writeOnly(sel.X)
+							}
+						} else if recvName(fn) == "" && fn.Pkg().Path() == "sync/atomic" && len(call.Args) > 0 {
+							if u, ok := ast.Unparen(call.Args[0]).(*ast.UnaryExpr); ok && u.Op == token.AND {
+								c.writeOnly(u.X)
+							}
+						}
+					}
+				}
 			case *ast.UnaryExpr:
 				if n.Op == token.AND {
 					if v := c.identVar(n.X); v != nil {
@@ -234,8 +288,12 @@ func (c *checker) collect() {
 					}
 				}
 			case *ast.CallExpr:
-				if lit, ok := ast.Unparen(n.Fun).(*ast.FuncLit); ok {
-					immediate[lit] = true
+				// A literal called where it is written runs there, unless a go
+				// statement runs it: then it runs concurrently, at any time.
+				if _, spawned := parent.(*ast.GoStmt); !spawned {
+					if lit, ok := ast.Unparen(n.Fun).(*ast.FuncLit); ok {
+						immediate[lit] = true
+					}
 				}
 				if isOnce(staticCallee(info, n)) {
 					for _, a := range n.Args {
@@ -244,8 +302,18 @@ func (c *checker) collect() {
 						}
 					}
 				}
-				if fn := staticCallee(info, n); fn != nil && fn.Pkg() != nil && len(n.Args) > 0 && mutatesFirstArg[fn.Pkg().Path()+"."+fn.Name()] && recvName(fn) == "" {
-					add(n.Args[0], "changed by "+stdName(fn), nil, n)
+				if fn := staticCallee(info, n); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "go/parser" && fn.Name() == "ParseFile" && len(n.Args) > 2 && info.Types[n.Args[2]].IsNil() {
+					// With a nil source, ParseFile reads the file.
+					if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
+						c.callEffects[sel.Sel] = effect{Kind: kindAmbient, Pkg: catFS.what, Name: "go/parser.ParseFile"}
+					}
+				}
+				if fn := staticCallee(info, n); fn != nil && fn.Pkg() != nil && isStdPath(fn.Pkg().Path()) && recvName(fn) == "" {
+					for _, i := range stdWrites(fn, len(n.Args)) {
+						if i < len(n.Args) {
+							add(n.Args[i], "changed by "+stdName(fn), nil, n)
+						}
+					}
 				}
 				if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok && len(n.Args) > 0 {
 					if b, ok := info.Uses[id].(*types.Builtin); ok {
@@ -260,7 +328,7 @@ func (c *checker) collect() {
 				// receiver, called on a variable or on a pointer a variable holds.
 				if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
 					if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
-						if m := s.Obj().(*types.Func); changesReceiver(m) {
+						if m := s.Obj().(*types.Func); m.Pkg() != nil && isStdPath(m.Pkg().Path()) && slices.Contains(stdWrites(m, len(n.Args)+1), 0) {
 							add(sel.X, "changed by "+stdName(m), nil, n)
 						}
 					}
@@ -298,29 +366,54 @@ func (c *checker) collect() {
 		}
 	}
 
+	// What initialisation stores makes the variable's value (and, for a variable of
+	// another package, what that package's readers see); the writes elsewhere are found
+	// over SSA (mutations) in the module, and from this syntax in other modules' packages.
 	for _, w := range pending {
-		// Writes in tests (a test that overrides a package default) are not the
-		// program's: the program never runs them.
 		if w.test || w.cond != nil && !w.cond() {
 			continue
 		}
-		targets := []*types.Var{w.v}
-		if a := c.pkgAliases[w.v]; a != nil && !w.whole {
-			targets = append(targets, a)
-		}
-		for _, v := range targets {
-			if !w.inLit && (w.fn == nil || c.initOnly[w.fn]) {
-				if v.Pkg() == c.pass.Pkg {
-					c.varInits[v] = append(c.varInits[v], w.src...)
+		if w.inLit || w.fn != nil && !c.initOnly[w.fn] {
+			if !inScope(c.pass) {
+				how := w.how
+				if w.lazy && how == "" {
+					how = lazyHow
 				}
-				continue
+				c.writes = append(c.writes, write{w.v, w.pos, how})
 			}
-			how := w.how
-			if w.lazy && how == "" {
-				how = lazyHow
-			}
-			c.writes = append(c.writes, write{v, w.pos, how})
+			continue
 		}
+		if w.v.Pkg() != c.pass.Pkg && c.varInits[w.v] == nil {
+			c.foreignInits = append(c.foreignInits, w.v)
+		}
+		c.varInits[w.v] = append(c.varInits[w.v], w.src...)
+	}
+}
+
+// classify records the writes found over SSA that are not initialisation: those in
+// functions other than the declarations, init and the functions only they call, or in a
+// function literal not called where it is written (go func() {...}() included). Writes in
+// _test.go files are not the program's: it never runs them.
+func (c *checker) classify(writes []ssaWrite) {
+	slices.SortStableFunc(writes, func(a, b ssaWrite) int {
+		if a.pos != b.pos {
+			return int(a.pos - b.pos)
+		}
+		return strings.Compare(a.v.Name(), b.v.Name())
+	})
+	for _, w := range writes {
+		if strings.HasSuffix(c.pass.Fset.Position(w.pos).Filename, "_test.go") || strings.HasSuffix(c.pass.Fset.Position(w.fn.Pos()).Filename, "_test.go") {
+			continue
+		}
+		decl, inLit, lazy := c.ssaContext(w.fn)
+		if !inLit && (decl == nil || c.initOnly[decl]) {
+			continue
+		}
+		how := w.how
+		if lazy && how == "" {
+			how = lazyHow
+		}
+		c.writes = append(c.writes, write{w.v, w.pos, how})
 	}
 }
 
@@ -385,43 +478,55 @@ func isOnce(fn *types.Func) bool {
 	return false
 }
 
-// statefulPkg are the standard packages whose types' pointer methods can change their
-// receiver.
-var statefulPkg = set("sync", "sync/atomic", "bytes", "strings", "math/big", "container/list",
-	"container/ring", "hash/maphash", "math/rand", "math/rand/v2")
-
-// syncTypes are the types of package sync whose methods do not change what a computation
-// reads: locks, pools of scratch values, once, wait groups.
-var syncTypes = set("Mutex", "RWMutex", "Once", "Pool", "WaitGroup", "Cond")
-
-// readOnlyMethods are the pointer methods of the stateful packages' types that only read
-// their receiver.
-var readOnlyMethods = set("String", "Len", "Cap", "Bytes", "Cmp", "CmpAbs", "Sign", "Int64",
-	"Uint64", "IsInt64", "IsUint64", "Bit", "BitLen", "Text", "Append", "Format", "MarshalText",
-	"MarshalJSON", "GobEncode", "Float32", "Float64", "Load", "TrailingZeroBits", "IsInt",
-	"Signbit", "IsInf", "Prec", "MinPrec", "Mode", "Acc", "Available", "Size", "Front", "Back",
-	"Range", "Sum64", "Sum", "FloatString", "RatString", "ProbablyPrime")
-
-// changesReceiver reports whether m is a pointer method of a stateful standard type that
-// changes its receiver.
-func changesReceiver(m *types.Func) bool {
-	if m.Pkg() == nil || !statefulPkg[m.Pkg().Path()] || readOnlyMethods[m.Name()] {
-		return false
+// typeUnder returns t's underlying type, through a pointer; nil for nil.
+func typeUnder(t types.Type) types.Type {
+	if t == nil {
+		return nil
 	}
-	if m.Pkg().Path() == "sync" && syncTypes[recvName(m)] {
-		return false
+	if p, ok := t.Underlying().(*types.Pointer); ok {
+		return p.Elem().Underlying()
 	}
-	sig := m.Type().(*types.Signature)
-	if sig.Recv() == nil {
-		return false
-	}
-	_, ptr := sig.Recv().Type().(*types.Pointer)
-	return ptr
+	return t.Underlying()
 }
 
-// mutatesFirstArg are the standard functions that change the map or slice they are given
-// first.
-var mutatesFirstArg = set("maps.Copy", "maps.DeleteFunc", "slices.Sort", "slices.SortFunc",
-	"slices.SortStableFunc", "slices.Reverse", "slices.Delete", "slices.DeleteFunc",
-	"slices.Compact", "slices.CompactFunc", "slices.Replace", "slices.Insert", "sort.Strings",
-	"sort.Ints", "sort.Float64s", "sort.Sort", "sort.Stable", "sort.Slice", "sort.SliceStable")
+// writeOnly marks the variable e is rooted at (x, x.f, x[i], *x, pkg.X) as written, not
+// read, by this use.
+func (c *checker) writeOnly(e ast.Expr) {
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.Ident:
+			c.assigned[x] = true
+			return
+		case *ast.SelectorExpr:
+			if c.pass.TypesInfo.Selections[x] == nil {
+				c.assigned[x.Sel] = true // pkg.Var
+				return
+			}
+			e = x.X
+		case *ast.IndexExpr:
+			if !isContainer(c.pass.TypesInfo.TypeOf(x.X)) {
+				return
+			}
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		default:
+			return
+		}
+	}
+}
+
+// onlyReceiverWritten reports whether a call of the standard method fn, its result
+// discarded, changes its receiver without reading anything from it for the caller: the
+// methods of atomic values, of sync.Map that store, and of buffers and builders that write.
+func onlyReceiverWritten(fn *types.Func) bool {
+	switch fn.Pkg().Path() {
+	case "sync/atomic":
+		return true
+	case "sync":
+		return recvName(fn) == "Map"
+	case "bytes", "strings":
+		return strings.HasPrefix(fn.Name(), "Write") || fn.Name() == "Reset" || fn.Name() == "Grow"
+	}
+	return false
+}

@@ -59,7 +59,7 @@ func main() {
 
 // report is the one report on the module with the violation, as file:line:col: message:
 // at the compute passed to cache.Load, which reads the environment through greet.
-var report = regexp.MustCompile(`(?m)^(\S*/)?main\.go:27:72: compute reads the environment \(os\.Getenv\): put the variable's value in the key$`)
+var report = regexp.MustCompile(`(?m)^(\S*/)?main\.go:27:72: compute \(greet, at main\.go:23:40\) reads the environment \(os\.Getenv\): put the variable's value in the key$`)
 
 // module writes the test module to a new directory; violation selects the compute that
 // reads the environment.

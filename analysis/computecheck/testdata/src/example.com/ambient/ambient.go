@@ -158,7 +158,7 @@ func fromCtx(ctx context.Context, c *cache.Cache, k Key) {
 		v, _ := ctx.Value(ctxKey{}).(string) // want `compute reads ctx.Value: values the context carries are not in the key; put the value in the key`
 		return Out{S: v}, nil
 	})
-	cache.Load(ctx, c, k, fromContext) // want `compute reads ctx.Value \(via ambient.user\)`
+	cache.Load(ctx, c, k, fromContext) // want `compute \(fromContext, at ambient\.go:\d+:\d+\) reads ctx.Value \(via ambient.user\)`
 	// Cancellation and deadlines are not values: fine.
 	cache.Load(ctx, c, k, func(ctx context.Context, k Key) (Out, error) {
 		if err := ctx.Err(); err != nil {
@@ -179,11 +179,11 @@ func user(ctx context.Context) string {
 
 // Through module functions: the report is at the compute and names the way.
 func through(ctx context.Context, c *cache.Cache, k Key) {
-	cache.Load(ctx, c, k, readsConfig) // want `compute reads the file system \(os.ReadFile, via ambient.loadConfig\)` `compute reads the environment \(os.Getenv, via ambient.loadConfig → ambient.configDir\)`
+	cache.Load(ctx, c, k, readsConfig) // want `compute \(readsConfig, at ambient\.go:\d+:\d+\) reads the file system \(os.ReadFile, via ambient.loadConfig\)` `compute \(readsConfig, at ambient\.go:\d+:\d+\) reads the environment \(os.Getenv, via ambient.loadConfig → ambient.configDir\)`
 	cache.Load(ctx, c, k, func(ctx context.Context, k Key) (Out, error) {
-		return readsConfig(ctx, k) // want `compute reads the file system \(os.ReadFile, via ambient.readsConfig → ambient.loadConfig\)` `compute reads the environment`
+		return readsConfig(ctx, k) // want `compute \(at ambient\.go:\d+:\d+\) reads the file system \(os.ReadFile, via ambient.readsConfig → ambient.loadConfig\)` `compute \(at ambient\.go:\d+:\d+\) reads the environment`
 	})
-	cache.Load(ctx, c, k, stamped) // want `compute reads the clock \(time.Now, via ambient.stamp\)`
+	cache.Load(ctx, c, k, stamped) // want `compute \(stamped, at ambient\.go:\d+:\d+\) reads the clock \(time.Now, via ambient.stamp\)`
 }
 
 func readsConfig(_ context.Context, k Key) (Out, error) {

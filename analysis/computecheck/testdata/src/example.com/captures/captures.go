@@ -93,11 +93,12 @@ func Variables(ctx context.Context, c *cache.Cache, k Key, opts string, computes
 	// A variable holding a top-level function is fine.
 	f := compile
 	cache.Load(ctx, c, k, f)
-	// A function value that cannot be resolved is not reported.
-	cache.Load(ctx, c, k, computes[0])
+	// A function value that cannot be resolved is reported: the check cannot tell what it
+	// reads.
+	cache.Load(ctx, c, k, computes[0]) // want `cannot see what compute is \(computes\[0\]\): pass a function literal or a named function`
 	var g func(context.Context, Key) (Out, error)
 	if len(computes) > 1 {
-		g = computes[1]
+		g = computes[1] // want `cannot see what compute is \(computes\[1\]\)`
 	} else {
 		g = compile
 	}

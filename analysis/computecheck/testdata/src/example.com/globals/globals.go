@@ -6,6 +6,7 @@ package globals
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -82,7 +83,7 @@ func globals(ctx context.Context, c *cache.Cache, k Key) {
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
 		return Out{S: strings.Repeat(k.S, aliased[1])}, nil // want `compute reads aliased, a package variable`
 	})
-	cache.Load(ctx, c, k, viaHelper) // want `compute reads counter \(via globals.count\), a package variable assigned outside its declaration and init \(globals.go:\d+\): put it in the key`
+	cache.Load(ctx, c, k, viaHelper) // want `compute \(viaHelper, at globals\.go:\d+:\d+\) reads counter \(via globals.count\), a package variable assigned outside its declaration and init \(globals.go:\d+\): put it in the key`
 	// Tables set once (in the declaration or in init), and function values never assigned.
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
 		n := table[k.S] + squares[3] + len(fixed) + readThroughPointer(1)
@@ -111,7 +112,8 @@ var current = upper
 
 func useLower() { current = lower }
 
-// A Store is an interface: calls of its methods are not followed.
+// A Store is an interface of the module: a call of its method runs the implementations the
+// package declares.
 type Store interface{ Get(string) string }
 
 type fileStore struct{}
@@ -123,8 +125,20 @@ func (fileStore) Get(name string) string { // want Get:`reads\(os.ReadFile\)`
 
 var store Store = fileStore{}
 
+// A standard interface (fmt.Stringer, io.Writer, error) is not followed: nearly every type
+// implements one.
+type label struct{}
+
+func (label) String() string { return os.Getenv("LABEL") } // want String:`reads\(os.Getenv\)`
+
+var named fmt.Stringer = label{}
+
 func interfaces(ctx context.Context, c *cache.Cache, k Key) {
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: store.Get(k.S)}, nil // not followed: precision over recall
+		return Out{S: store.Get(k.S)}, nil // want `compute \(at globals\.go:122:13\) reads the file system \(os.ReadFile, via globals.fileStore.Get\)`
+	})
+	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
+		var local Store = fileStore{}
+		return Out{S: local.Get(k.S) + named.String()}, nil // want `compute \(at globals\.go:\d+:\d+\) reads the file system \(os.ReadFile, via globals.fileStore.Get\)`
 	})
 }

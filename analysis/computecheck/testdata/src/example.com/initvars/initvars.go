@@ -1,4 +1,4 @@
-// Package initvars: package variables whose value is made at initialisation, from the // want package:"writes example.com/initvars.rng, writes example.com/initvars.words, writes example.com/initvars.cfgp, writes example.com/initvars.cfg, writes example.com/initvars.defaults, writes example.com/initvars.order, writes example.com/initvars.level, computes read example.com/envwrap.Getenv"
+// Package initvars: package variables whose value is made at initialisation, from the // want package:"writes example.com/initvars.rng, writes example.com/initvars.words, writes example.com/initvars.cfg, writes example.com/initvars.cfgp, writes example.com/initvars.defaults, writes example.com/initvars.order, writes example.com/initvars.level, computes read example.com/envwrap.Getenv"
 // environment (reported) or from constants (fine).
 package initvars
 
@@ -36,13 +36,13 @@ var (
 
 func funcVars(ctx context.Context, c *cache.Cache, k Key) {
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: now().String()}, nil // want `compute reads the clock \(time.Now, via initvars.now\)`
+		return Out{S: now().String()}, nil // want `compute \(at initvars\.go:\d+:\d+\) reads the clock \(time.Now, via initvars.now\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: getenv("A") + lit()}, nil // want `compute reads the environment \(os.Getenv, via initvars.getenv\)` `compute reads the environment \(os.Getenv, via initvars.lit\)`
+		return Out{S: getenv("A") + lit()}, nil // want `compute \(at initvars\.go:\d+:\d+\) reads the environment \(os.Getenv, via initvars.getenv\)` `compute \(at initvars\.go:\d+:\d+\) reads the environment \(os.Getenv, via initvars.lit\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: envwrap.Now().String() + envwrap.Getenv("B")}, nil // want `compute reads the clock \(time.Now, via envwrap.Now\)` `compute reads the environment \(os.Getenv, via envwrap.Getenv\)`
+		return Out{S: envwrap.Now().String() + envwrap.Getenv("B")}, nil // want `compute \(at envwrap\.go:\d+:\d+\) reads the clock \(time.Now, via envwrap.Now\)` `compute \(at envwrap\.go:\d+:\d+\) reads the environment \(os.Getenv, via envwrap.Getenv\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
 		return Out{S: upper(k.S) + envwrap.Up(k.S) + envwrap.Version}, nil
@@ -81,16 +81,16 @@ func readConfig() string {
 
 func initVars(ctx context.Context, c *cache.Cache, k Key) {
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: home + startup.String()}, nil // want `compute reads the environment \(os.Getenv, via initvars.home\)` `compute reads the clock \(time.Now, via initvars.startup\)`
+		return Out{S: home + startup.String()}, nil // want `compute \(at initvars\.go:\d+:\d+\) reads the environment \(os.Getenv, via initvars.home\)` `compute \(at initvars\.go:\d+:\d+\) reads the clock \(time.Now, via initvars.startup\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: cfgDir + envwrap.Home}, nil // want `compute reads the environment \(os.Getenv, via initvars.cfgDir\)` `compute reads the environment \(os.Getenv, via envwrap.Home\)`
+		return Out{S: cfgDir + envwrap.Home}, nil // want `compute \(at initvars\.go:\d+:\d+\) reads the environment \(os.Getenv, via initvars.cfgDir\)` `compute \(at envwrap\.go:\d+:\d+\) reads the environment \(os.Getenv, via envwrap.Home\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: loaded}, nil // want `compute reads the file system \(os.ReadFile, via initvars.loaded → initvars.readConfig\)`
+		return Out{S: loaded}, nil // want `compute \(at initvars\.go:\d+:\d+\) reads the file system \(os.ReadFile, via initvars.loaded → initvars.readConfig\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		return Out{S: fromEnv()}, nil // want `compute reads the environment \(os.Getenv, via initvars.fromEnv\)`
+		return Out{S: fromEnv()}, nil // want `compute \(at initvars\.go:\d+:\d+\) reads the environment \(os.Getenv, via initvars.fromEnv\)`
 	})
 	// Tables made from constants, in the declaration, in init or in a function only init
 	// calls, are fine.
@@ -104,7 +104,7 @@ var verbose = flag.Bool("v", false, "")
 
 func flags(ctx context.Context, c *cache.Cache, k Key) {
 	cache.Load(ctx, c, k, func(_ context.Context, k Key) (Out, error) {
-		if *verbose { // want `compute reads the command line \(flag.Bool, via initvars.verbose\)`
+		if *verbose { // want `compute \(at initvars\.go:\d+:\d+\) reads the command line \(flag.Bool, via initvars.verbose\)`
 			return Out{S: "v"}, nil
 		}
 		return Out{S: flag.Arg(0) + k.S}, nil // want `compute reads the command line \(flag.Arg\)`
@@ -169,7 +169,7 @@ func lazy(_ context.Context, k Key) (Out, error) {
 }
 
 func useLazy(ctx context.Context, c *cache.Cache, k Key) {
-	cache.Load(ctx, c, k, lazy) // want `compute reads words \(via initvars.wordTable\), a package variable filled lazily under sync.Once \(initvars.go:\d+\): fill it in its declaration or in init, or justify the lazy table with //cachegen:allow <reason>`
+	cache.Load(ctx, c, k, lazy) // want `compute \(lazy, at initvars\.go:\d+:\d+\) reads words \(via initvars.wordTable\), a package variable filled lazily under sync.Once \(initvars.go:\d+\): fill it in its declaration or in init, or justify the lazy table with //cachegen:allow <reason>`
 }
 
 // Writes through a pointer declared as another variable's address, through the standard

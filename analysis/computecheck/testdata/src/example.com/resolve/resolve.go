@@ -30,7 +30,7 @@ func conversions(ctx context.Context, c *cache.Cache, k Key) {
 
 func values(ctx context.Context, c *cache.Cache, k Key, opts string) {
 	f := pure
-	f = readsEnv // want `compute reads the environment \(os.Getenv\)`
+	f = readsEnv // want `compute \(readsEnv, at resolve\.go:\d+:\d+\) reads the environment \(os.Getenv\)`
 	cache.Load(ctx, c, k, f)
 	s := struct{ f ComputeFunc }{f: func(_ context.Context, k Key) (Out, error) {
 		return Out{S: opts}, nil // want `compute captures opts`
@@ -73,6 +73,6 @@ func (s stateful) compile(_ context.Context, k Key) (Out, error) { return Out{S:
 func methodValues(ctx context.Context, c *cache.Cache, k Key, s stateful) {
 	cache.Load(ctx, c, k, compiler{}.compile)
 	cache.Load(ctx, c, k, zero{}.compile)
-	cache.Load(ctx, c, k, (&compiler{}).env) // want `compute reads the environment \(os.Getenv\)`
+	cache.Load(ctx, c, k, (&compiler{}).env) // want `compute \(\(\&compiler\{\}\)\.env, at resolve\.go:\d+:\d+\) reads the environment \(os.Getenv\)`
 	cache.Load(ctx, c, k, s.compile)         // want `compute is the method value s.compile, which captures its receiver s`
 }

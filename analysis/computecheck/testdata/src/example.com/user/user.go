@@ -17,11 +17,11 @@ func Configure(n int) {
 
 func use(ctx context.Context, c *cache.Cache, k lib.Key, opts string) {
 	cache.Load(ctx, c, k, func(_ context.Context, k lib.Key) (lib.Out, error) {
-		return lib.Out{S: lib.ReadConfig(k.S)}, nil // want `compute reads the file system \(os.ReadFile, via lib.ReadConfig → lib.readFile\)`
+		return lib.Out{S: lib.ReadConfig(k.S)}, nil // want `compute \(at lib\.go:\d+:\d+\) reads the file system \(os.ReadFile, via lib.ReadConfig → lib.readFile\)`
 	})
-	cache.Load(ctx, c, k, lib.Compute) // want `compute reads lib.Level \(via lib.Leveled\), a package variable assigned outside its declaration and init \(user.go:\d+\): put it in the key`
+	cache.Load(ctx, c, k, lib.Compute) // want `compute \(lib\.Compute, at lib\.go:\d+:\d+\) reads lib.Level \(via lib.Leveled\), a package variable assigned outside its declaration and init \(user.go:\d+\): put it in the key`
 	cache.Load(ctx, c, k, func(_ context.Context, k lib.Key) (lib.Out, error) {
-		return lib.Out{S: lib.Verbose(k.S)}, nil // want `compute reads lib.verbose \(via lib.Verbose\), a package variable assigned outside its declaration and init \(lib.go:\d+\)`
+		return lib.Out{S: lib.Verbose(k.S)}, nil // want `compute \(at lib\.go:\d+:\d+\) reads lib.verbose \(via lib.Verbose\), a package variable assigned outside its declaration and init \(lib.go:\d+\)`
 	})
 	cache.Load(ctx, c, k, func(_ context.Context, k lib.Key) (lib.Out, error) {
 		return lib.Out{S: lib.Pure(k.S)}, nil

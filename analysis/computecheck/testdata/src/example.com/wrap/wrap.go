@@ -1,4 +1,4 @@
-// Package wrap passes computes through helpers of its own to lib's helper, and to cache.Load
+// Package wrap passes computes through helpers of its own to lib's helper, and to cache.Load // want package:"computes read example.com/lib.Level"
 // from a closure: the check applies at the outermost callers.
 package wrap
 

@@ -19,3 +19,6 @@ type Value[V any] interface {
 func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key K, compute func(context.Context, K) (V, error)) (V, error) {
 	return compute(ctx, key)
 }
+
+// Dir is a stub.
+func (c *Cache) Dir() string { return "" }

@@ -1,0 +1,646 @@
+package computecheck
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/ssa"
+)
+
+// This file finds the writes to package-level variables over the package's SSA form, with a
+// flow-insensitive notion of what each value may refer to: a value refers to a package
+// variable when it is its address, or was loaded, sliced, converted, indexed or copied from
+// something that refers to it. A store, a map update, a send, a builtin (copy, clear,
+// delete), a standard function or method known to change what it is given (sort.Sort,
+// slices.Sort, json.Unmarshal, a bytes.Buffer's Write, an atomic.Int64's Add), or a function
+// of the module that changes one of its parameters, through a value that refers to a
+// variable, is a write to that variable. So is a write through any local copy or alias of
+// it, through a pointer it holds, and through the result of a function returning it.
+
+// A loc is a memory location as the analysis tells them apart: a package variable (with all
+// it points to), a parameter of a function (what its argument points to), or an allocation.
+type loc struct {
+	g    *types.Var    // a package variable
+	fn   *ssa.Function // with i: parameter i of fn (the receiver first)
+	i    int
+	site ssa.Value // an allocation: Alloc, MakeMap, MakeSlice, MakeChan
+}
+
+type locs map[loc]bool
+
+// A mutSummary is what a function changes of its parameters and what its results may refer
+// to, for its callers.
+type mutSummary struct {
+	params  map[int]bool
+	results locs
+}
+
+// A mutFact tells other packages which parameters a function changes (SSA numbering: the
+// receiver first).
+type mutFact struct {
+	Params []int
+}
+
+// AFact marks mutFact as an analysis fact.
+func (*mutFact) AFact() {}
+
+func (f *mutFact) String() string {
+	var b strings.Builder
+	b.WriteString("changes(")
+	for i, p := range f.Params {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(string(rune('0' + p)))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// An ssaWrite is a write to a package variable found over SSA.
+type ssaWrite struct {
+	v   *types.Var
+	pos token.Pos
+	how string
+	fn  *ssa.Function
+}
+
+type mutator struct {
+	c        *checker
+	funcs    []*ssa.Function
+	refs     map[ssa.Value]locs
+	contents map[loc]locs
+	sums     map[*ssa.Function]*mutSummary
+	byName   map[string][]*ssa.Function // methods of the package's types, by name
+	changed  bool
+	record   bool
+	writes   []ssaWrite
+}
+
+// buildSSA builds the package's SSA form and returns its functions: those declared, the
+// package initializer, and their literals.
+func (c *checker) buildSSA() []*ssa.Function {
+	prog := ssa.NewProgram(c.pass.Fset, 0)
+	// Only the direct imports need a package: functions of the others are made on demand.
+	for _, p := range c.pass.Pkg.Imports() {
+		prog.CreatePackage(p, nil, nil, true)
+	}
+	pkg := prog.CreatePackage(c.pass.Pkg, c.pass.Files, c.pass.TypesInfo, false)
+	pkg.Build()
+	var funcs []*ssa.Function
+	var add func(f *ssa.Function)
+	add = func(f *ssa.Function) {
+		if f == nil {
+			return
+		}
+		funcs = append(funcs, f)
+		for _, anon := range f.AnonFuncs {
+			add(anon)
+		}
+	}
+	if init, ok := pkg.Members["init"].(*ssa.Function); ok {
+		add(init)
+	}
+	for _, file := range c.pass.Files {
+		for _, d := range file.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
+				if fn, ok := c.pass.TypesInfo.Defs[fd.Name].(*types.Func); ok {
+					if fd.Name.Name == "init" && fd.Recv == nil {
+						continue // reached from the package initializer
+					}
+					add(prog.FuncValue(fn))
+				}
+			}
+		}
+	}
+	if init, ok := pkg.Members["init"].(*ssa.Function); ok {
+		// The init functions: the package initializer calls them.
+		for _, b := range init.Blocks {
+			for _, instr := range b.Instrs {
+				if call, ok := instr.(*ssa.Call); ok {
+					if f := call.Call.StaticCallee(); f != nil && f.Pkg == pkg && strings.HasPrefix(f.Name(), "init#") {
+						add(f)
+					}
+				}
+			}
+		}
+	}
+	return funcs
+}
+
+// mutations finds the writes to package-level variables of the module, over SSA, and what
+// package-level variables hold the address of (a part of) another. It returns the writes.
+func (c *checker) mutations() []ssaWrite {
+	m := &mutator{
+		c:        c,
+		funcs:    c.buildSSA(),
+		refs:     map[ssa.Value]locs{},
+		contents: map[loc]locs{},
+		sums:     map[*ssa.Function]*mutSummary{},
+		byName:   map[string][]*ssa.Function{},
+	}
+	for _, f := range m.funcs {
+		m.sums[f] = &mutSummary{params: map[int]bool{}, results: locs{}}
+		if f.Signature.Recv() != nil {
+			m.byName[f.Name()] = append(m.byName[f.Name()], f)
+		}
+	}
+	// To a fixed point: each function to its own first (what flows within it), then the
+	// package again while a summary or a shared location changes.
+	for round := 0; round < 50; round++ {
+		again := false
+		for _, f := range m.funcs {
+			for i := 0; i < 8; i++ {
+				m.changed = false
+				m.function(f)
+				if !m.changed {
+					break
+				}
+				again = true
+			}
+		}
+		if !again {
+			break
+		}
+	}
+	m.record = true
+	for _, f := range m.funcs {
+		m.function(f)
+	}
+	// Package variables that hold (a part of) another: reading one reads the other.
+	for l, in := range m.contents {
+		if l.g == nil || l.g.Pkg() != c.pass.Pkg {
+			continue
+		}
+		for o := range m.closure(in) {
+			if o.g != nil && o.g != l.g && !contains(c.pkgAliases[l.g], o.g) {
+				c.pkgAliases[l.g] = append(c.pkgAliases[l.g], o.g)
+			}
+		}
+	}
+	for _, f := range m.funcs {
+		s := m.sums[f]
+		obj, ok := f.Object().(*types.Func)
+		if !ok || f.Parent() != nil || len(s.params) == 0 {
+			continue
+		}
+		var fact mutFact
+		for i := range len(f.Params) {
+			if s.params[i] {
+				fact.Params = append(fact.Params, i)
+			}
+		}
+		c.pass.ExportObjectFact(obj, &fact)
+	}
+	return m.writes
+}
+
+func contains(vs []*types.Var, v *types.Var) bool {
+	for _, x := range vs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// get returns what v may refer to.
+func (m *mutator) get(v ssa.Value) locs {
+	switch v := v.(type) {
+	case *ssa.Global:
+		if g, ok := v.Object().(*types.Var); ok && m.c.pkgVar(g) != nil {
+			return locs{{g: g}: true}
+		}
+		return nil
+	case *ssa.Parameter:
+		if !hasRefs(v.Type()) {
+			return nil
+		}
+		for i, p := range v.Parent().Params {
+			if p == v {
+				return locs{{fn: v.Parent(), i: i}: true}
+			}
+		}
+		return nil
+	}
+	return m.refs[v]
+}
+
+// add records that v may refer to what ls holds.
+func (m *mutator) add(v ssa.Value, ls locs) {
+	if len(ls) == 0 || v == nil {
+		return
+	}
+	cur := m.refs[v]
+	for l := range ls {
+		if !cur[l] {
+			if cur == nil {
+				cur = locs{}
+				m.refs[v] = cur
+			}
+			cur[l] = true
+			m.changed = true
+		}
+	}
+}
+
+// store records that the memory at l holds what ls refers to.
+func (m *mutator) store(l loc, ls locs) {
+	if l.fn != nil {
+		return
+	}
+	cur := m.contents[l]
+	for o := range ls {
+		if o.fn != nil || o == l {
+			continue
+		}
+		if !cur[o] {
+			if cur == nil {
+				cur = locs{}
+				m.contents[l] = cur
+			}
+			cur[o] = true
+			m.changed = true
+		}
+	}
+}
+
+// contentsOf returns what the memory at l may hold references to.
+func (m *mutator) contentsOf(l loc) locs {
+	out := locs{}
+	if l.site == nil {
+		out[l] = true // a variable or parameter, with all it points to
+	}
+	for o := range m.contents[l] {
+		out[o] = true
+	}
+	return out
+}
+
+// closure returns ls with, transitively, what the allocations and variables it holds hold.
+func (m *mutator) closure(ls locs) locs {
+	out := locs{}
+	var walk func(l loc)
+	walk = func(l loc) {
+		if out[l] {
+			return
+		}
+		out[l] = true
+		for o := range m.contents[l] {
+			walk(o)
+		}
+	}
+	for l := range ls {
+		walk(l)
+	}
+	return out
+}
+
+// write records a write to what ls refers to, at pos in f.
+func (m *mutator) write(ls locs, pos token.Pos, how string, f *ssa.Function, stored locs) {
+	for l := range ls {
+		switch {
+		case l.g != nil:
+			m.store(l, stored)
+			if m.record {
+				if !pos.IsValid() {
+					pos = f.Pos()
+				}
+				m.writes = append(m.writes, ssaWrite{l.g, pos, how, f})
+			}
+		case l.fn != nil:
+			if s := m.sums[l.fn]; s != nil && !s.params[l.i] {
+				s.params[l.i] = true
+				m.changed = true
+			}
+		default:
+			m.store(l, stored)
+		}
+	}
+}
+
+func (m *mutator) function(f *ssa.Function) {
+	for _, b := range f.Blocks {
+		for _, instr := range b.Instrs {
+			m.instr(f, instr)
+		}
+	}
+}
+
+func (m *mutator) instr(f *ssa.Function, instr ssa.Instruction) {
+	switch in := instr.(type) {
+	case *ssa.Alloc:
+		m.add(in, locs{{site: in}: true})
+	case *ssa.MakeMap:
+		m.add(in, locs{{site: in}: true})
+	case *ssa.MakeSlice:
+		m.add(in, locs{{site: in}: true})
+	case *ssa.MakeChan:
+		m.add(in, locs{{site: in}: true})
+	case *ssa.MakeClosure:
+		fn, _ := in.Fn.(*ssa.Function)
+		for i, b := range in.Bindings {
+			r := m.get(b)
+			m.add(in, r)
+			if fn != nil && i < len(fn.FreeVars) {
+				m.add(fn.FreeVars[i], r)
+			}
+		}
+	case *ssa.UnOp:
+		switch in.Op {
+		case token.MUL, token.ARROW:
+			if hasRefs(in.Type()) {
+				for l := range m.get(in.X) {
+					m.add(in, m.contentsOf(l))
+				}
+			}
+		}
+	case *ssa.FieldAddr:
+		m.add(in, m.get(in.X))
+	case *ssa.IndexAddr:
+		m.add(in, m.get(in.X))
+	case *ssa.Field:
+		if hasRefs(in.Type()) {
+			m.add(in, m.get(in.X))
+		}
+	case *ssa.Index:
+		if hasRefs(in.Type()) {
+			m.add(in, m.get(in.X))
+		}
+	case *ssa.Slice:
+		m.add(in, m.get(in.X))
+	case *ssa.Lookup:
+		if hasRefs(in.Type()) {
+			for l := range m.get(in.X) {
+				m.add(in, m.contentsOf(l))
+			}
+		}
+	case *ssa.Range:
+		m.add(in, m.get(in.X))
+	case *ssa.Next:
+		for l := range m.get(in.Iter) {
+			m.add(in, m.contentsOf(l))
+		}
+	case *ssa.Extract:
+		if hasRefs(in.Type()) {
+			m.add(in, m.get(in.Tuple))
+		}
+	case *ssa.Phi:
+		for _, e := range in.Edges {
+			m.add(in, m.get(e))
+		}
+	case *ssa.ChangeType:
+		m.add(in, m.get(in.X))
+	case *ssa.Convert:
+		if hasRefs(in.Type()) {
+			m.add(in, m.get(in.X))
+		}
+	case *ssa.MultiConvert:
+		m.add(in, m.get(in.X))
+	case *ssa.ChangeInterface:
+		m.add(in, m.get(in.X))
+	case *ssa.MakeInterface:
+		m.add(in, m.get(in.X))
+	case *ssa.SliceToArrayPointer:
+		m.add(in, m.get(in.X))
+	case *ssa.TypeAssert:
+		m.add(in, m.get(in.X))
+	case *ssa.Select:
+		for _, st := range in.States {
+			if st.Dir == types.RecvOnly {
+				for l := range m.get(st.Chan) {
+					m.add(in, m.contentsOf(l))
+				}
+			} else {
+				m.write(m.get(st.Chan), st.Pos, "changed by a send", f, m.get(st.Send))
+			}
+		}
+	case *ssa.Store:
+		m.write(m.get(in.Addr), in.Pos(), "", f, m.get(in.Val))
+	case *ssa.MapUpdate:
+		stored := locs{}
+		for l := range m.get(in.Value) {
+			stored[l] = true
+		}
+		for l := range m.get(in.Key) {
+			stored[l] = true
+		}
+		m.write(m.get(in.Map), in.Pos(), "", f, stored)
+	case *ssa.Send:
+		m.write(m.get(in.Chan), in.Pos(), "changed by a send", f, m.get(in.X))
+	case *ssa.Return:
+		s := m.sums[f]
+		for _, r := range in.Results {
+			for l := range m.closure(m.get(r)) {
+				if l.site == nil && (l.fn == nil || l.fn == f) && !s.results[l] {
+					s.results[l] = true
+					m.changed = true
+				}
+			}
+		}
+	case *ssa.Call:
+		m.call(f, in.Common(), in, in.Pos())
+	case *ssa.Go:
+		m.call(f, in.Common(), nil, in.Pos())
+	case *ssa.Defer:
+		m.call(f, in.Common(), nil, in.Pos())
+	}
+}
+
+// call applies what a call changes of its arguments, and what its result refers to.
+func (m *mutator) call(f *ssa.Function, common *ssa.CallCommon, result ssa.Value, pos token.Pos) {
+	args := common.Args
+	if common.IsInvoke() {
+		args = append([]ssa.Value{common.Value}, args...)
+	}
+	writeArg := func(i int, how string) {
+		if i >= 0 && i < len(args) {
+			m.write(m.closure(m.get(args[i])), pos, how, f, nil)
+		}
+	}
+	allArgs := func() locs {
+		out := locs{}
+		for _, a := range args {
+			for l := range m.get(a) {
+				out[l] = true
+			}
+		}
+		return out
+	}
+	if b, ok := common.Value.(*ssa.Builtin); ok {
+		switch b.Name() {
+		case "copy", "clear", "delete":
+			writeArg(0, "")
+		case "append":
+			if len(args) > 0 {
+				if _, resliced := args[0].(*ssa.Slice); resliced {
+					writeArg(0, "")
+				}
+			}
+			// The result shares the first argument's array, and what the elements
+			// appended point to; not the array they are copied from.
+			if result != nil && len(args) > 0 {
+				m.add(result, m.get(args[0]))
+				if elem, ok := result.Type().Underlying().(*types.Slice); ok && hasRefs(elem.Elem()) {
+					for _, a := range args[1:] {
+						for l := range m.get(a) {
+							m.add(result, m.contentsOf(l))
+						}
+					}
+				}
+			}
+		}
+		return
+	}
+	apply := func(callee *ssa.Function, s *mutSummary, name string) {
+		for i := range s.params {
+			writeArg(i, "changed by "+name)
+		}
+		if result != nil {
+			for l := range s.results {
+				if l.fn == callee {
+					if l.i < len(args) {
+						m.add(result, m.get(args[l.i]))
+					}
+				} else if l.fn == nil {
+					m.add(result, locs{l: true})
+				}
+			}
+		}
+	}
+	if common.IsInvoke() {
+		// A method of an interface: the package's methods of that name whose receiver
+		// implements it, and the standard methods known to change their argument.
+		iface, _ := common.Value.Type().Underlying().(*types.Interface)
+		for _, g := range m.byName[common.Method.Name()] {
+			if iface != nil && types.Implements(g.Signature.Recv().Type(), iface) {
+				apply(g, m.sums[g], funcName(g.Object().(*types.Func)))
+			}
+		}
+		if common.Method.Pkg() == nil || isStdPath(pkgPath(common.Method)) {
+			for _, i := range stdWrites(common.Method, len(args)) {
+				writeArg(i, "changed by "+stdName(common.Method))
+			}
+		}
+		if result != nil && hasRefs(result.Type()) {
+			m.add(result, allArgs())
+		}
+		return
+	}
+	callee := common.StaticCallee()
+	if callee == nil {
+		if result != nil && hasRefs(result.Type()) {
+			m.add(result, allArgs())
+		}
+		return
+	}
+	if o := callee.Origin(); o != nil {
+		callee = o
+	}
+	if s := m.sums[callee]; s != nil {
+		name := callee.Name()
+		if obj, ok := callee.Object().(*types.Func); ok {
+			name = funcName(obj)
+		}
+		apply(callee, s, name)
+		return
+	}
+	obj, ok := callee.Object().(*types.Func)
+	if !ok || obj.Pkg() == nil {
+		if result != nil && hasRefs(result.Type()) {
+			m.add(result, allArgs())
+		}
+		return
+	}
+	if !isStdPath(obj.Pkg().Path()) {
+		var fact mutFact
+		if m.c.pass.ImportObjectFact(obj, &fact) {
+			for _, i := range fact.Params {
+				writeArg(i, "changed by "+funcName(obj))
+			}
+		}
+		if result != nil && hasRefs(result.Type()) {
+			m.add(result, allArgs())
+		}
+		return
+	}
+	for _, i := range stdWrites(obj, len(args)) {
+		writeArg(i, "changed by "+stdName(obj))
+	}
+	// What a standard method returns shares its receiver when it is a pointer (a
+	// FlagSet's String, a big.Int's Add, a list's Front) or known to (a big.Int's Bits, a
+	// buffer's Bytes, a sync.Map's values); a standard function's result shares its
+	// argument only for the functions known to return (a part of) it: bytes.TrimSpace,
+	// sort.Reverse, slices.Insert. The rest (regexp's Find*, strings.Fields) is new.
+	if result != nil && hasRefs(result.Type()) && len(args) > 0 {
+		if recvName(obj) != "" && stdSharesRecv(obj) {
+			m.add(result, m.get(args[0]))
+		} else if recvName(obj) == "" && stdSharesArg(obj) {
+			m.add(result, m.get(args[0]))
+		}
+	}
+}
+
+func pkgPath(obj types.Object) string {
+	if obj.Pkg() == nil {
+		return ""
+	}
+	return obj.Pkg().Path()
+}
+
+// hasRefs reports whether a value of type t can refer to memory: a pointer, map, slice,
+// channel, interface or function, or a struct, array or tuple holding one.
+func hasRefs(t types.Type) bool {
+	return hasRefsSeen(t, map[types.Type]bool{})
+}
+
+func hasRefsSeen(t types.Type, seen map[types.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Pointer, *types.Map, *types.Slice, *types.Chan, *types.Interface, *types.Signature:
+		return true
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if hasRefsSeen(u.Field(i).Type(), seen) {
+				return true
+			}
+		}
+	case *types.Array:
+		return hasRefsSeen(u.Elem(), seen)
+	case *types.Tuple:
+		for i := range u.Len() {
+			if hasRefsSeen(u.At(i).Type(), seen) {
+				return true
+			}
+		}
+	case *types.TypeParam:
+		return true
+	}
+	return false
+}
+
+// ssaContext returns the declared function a function of SSA belongs to (nil for the
+// package initializer), whether it is in a function literal that is not called where it is
+// written, and whether in one that sync.Once runs.
+func (c *checker) ssaContext(f *ssa.Function) (decl *types.Func, inLit, lazy bool) {
+	for f.Parent() != nil {
+		if lit, ok := f.Syntax().(*ast.FuncLit); ok {
+			if !c.immediate[lit] {
+				inLit = true
+			}
+			if c.onceLits[lit] {
+				lazy = true
+			}
+		}
+		f = f.Parent()
+	}
+	if fd, ok := f.Syntax().(*ast.FuncDecl); ok {
+		decl, _ = c.pass.TypesInfo.Defs[fd.Name].(*types.Func)
+	}
+	return decl, inLit, lazy
+}

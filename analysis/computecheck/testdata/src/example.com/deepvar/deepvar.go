@@ -1,0 +1,4 @@
+// Package deepvar declares a setting.
+package deepvar
+
+var Mode = "a"

@@ -1,0 +1,7 @@
+// Package xconf declares settings that other packages' init set.
+package xconf
+
+var (
+	Level = "default"
+	Name  = "n"
+)
