@@ -16,9 +16,15 @@ const writeChunk = 256 << 10
 // start), and each read or write that makes progress moves it to at least idle from then.
 // A reply of 100 MB over a slow link then takes as long as it needs while its bytes flow,
 // and a server that stops sending is given up on after idle.
+//
+// It also reads the replies as they arrive (respGuard) and fails the connection at a header
+// that announces more than any reply of the engine: go-redis allocates what a header claims,
+// so a hostile server could otherwise make one Get allocate gigabytes, or crash the program
+// with a length out of range.
 type idleConn struct {
 	net.Conn
-	idle time.Duration
+	idle  time.Duration
+	guard respGuard
 
 	mu             sync.Mutex
 	rdl, wdl       time.Time // the deadlines go-redis set
@@ -34,8 +40,8 @@ type sysConn struct {
 
 func (c sysConn) SyscallConn() (syscall.RawConn, error) { return c.sc.SyscallConn() }
 
-func newIdleConn(c net.Conn, idle time.Duration) net.Conn {
-	ic := &idleConn{Conn: c, idle: idle}
+func newIdleConn(c net.Conn, idle time.Duration, maxBulk int64) net.Conn {
+	ic := &idleConn{Conn: c, idle: idle, guard: respGuard{maxBulk: maxBulk}}
 	if sc, ok := c.(syscall.Conn); ok {
 		return sysConn{ic, sc}
 	}
@@ -66,6 +72,11 @@ func (c *idleConn) SetWriteDeadline(t time.Time) error {
 
 func (c *idleConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if !c.guard.check(p[:n]) {
+		// Before go-redis sees the end of the header line, so before it allocates.
+		c.Conn.Close()
+		return 0, errClaim
+	}
 	if n > 0 && err == nil {
 		c.progress(&c.rdl, &c.rMoved, c.Conn.SetReadDeadline)
 	}

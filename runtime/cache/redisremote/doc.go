@@ -7,11 +7,13 @@
 //
 // Each entry is one string value, stored with SET key value EX ttl and read with a short
 // Lua script that answers the value's length instead of the value when it is over the
-// reader's limit, so that a value too large is never sent. That protects against large
-// values, not against a hostile server: go-redis allocates the length a reply announces
-// before reading it, so a server that lies can make the client allocate up to its claim.
-// Every entry read is still checked (its tag before any byte is used), so such a server can
-// cost memory, not a wrong value; use TLS and ACLs (below) to keep the server trusted.
+// reader's limit, so that a value too large is never sent. Against a server that lies:
+// go-redis allocates the length a reply announces before reading it, so the connections
+// that this package dials read each reply's headers as they arrive and drop the connection
+// at one announcing more than maxsize (or an aggregate of more than 4096 elements), before
+// go-redis sees it. A client passed to New keeps its own dialer, without that guard. Every
+// entry read is checked by the cache anyway (its tag before any byte is used), so a lying
+// server can cost a lookup, not a wrong value.
 //
 // # URL
 //

@@ -99,7 +99,8 @@ func Open(u *url.URL, cfg cache.RemoteConfig) (cache.Remote, error) {
 	// A cache gives up on an unreachable server at once rather than after go-redis's five
 	// dials.
 	opt.DialerRetries = 1
-	opt.Dialer = dialer(opt.DialTimeout, opt.TLSConfig, cfg.IdleTimeout)
+	// A reply may hold a value of maxsize, and the error or status lines around it.
+	opt.Dialer = dialer(opt.DialTimeout, opt.TLSConfig, cfg.IdleTimeout, r.maxSize+64<<10)
 	r.client = redis.NewClient(opt)
 	r.own = true
 	r.name = name
@@ -166,7 +167,7 @@ func parseTTL(s string) (time.Duration, error) {
 // dialer connects as go-redis's own dialer does, and wraps the connection so that a large
 // transfer is bounded by idle, the longest pause between its bytes, rather than by one
 // deadline for the whole reply.
-func dialer(timeout time.Duration, tlsConfig *tls.Config, idle time.Duration) func(context.Context, string, string) (net.Conn, error) {
+func dialer(timeout time.Duration, tlsConfig *tls.Config, idle time.Duration, maxBulk int64) func(context.Context, string, string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		d := &net.Dialer{Timeout: timeout, KeepAlive: 15 * time.Second}
 		c, err := d.DialContext(ctx, network, addr)
@@ -174,7 +175,7 @@ func dialer(timeout time.Duration, tlsConfig *tls.Config, idle time.Duration) fu
 			return nil, err
 		}
 		if tlsConfig == nil {
-			return newIdleConn(c, idle), nil
+			return newIdleConn(c, idle, maxBulk), nil
 		}
 		tc := tls.Client(c, tlsConfig)
 		hctx, cancel := context.WithTimeout(ctx, timeout)
@@ -183,7 +184,7 @@ func dialer(timeout time.Duration, tlsConfig *tls.Config, idle time.Duration) fu
 			c.Close()
 			return nil, err
 		}
-		return newIdleConn(tc, idle), nil
+		return newIdleConn(tc, idle, maxBulk), nil
 	}
 }
 
