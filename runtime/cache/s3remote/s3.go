@@ -159,6 +159,9 @@ func Open(u *url.URL, cfg cache.RemoteConfig) (cache.Remote, error) {
 	return r, nil
 }
 
+// iamTimeout bounds each request to the instance metadata service for credentials.
+const iamTimeout = 2 * time.Second
+
 // DefaultCredentials returns the credentials that Open uses, the first of: the environment
 // variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), the shared
 // credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE
@@ -167,7 +170,10 @@ func DefaultCredentials() *credentials.Credentials {
 	return credentials.NewChainCredentials([]credentials.Provider{
 		&credentials.EnvAWS{},
 		&credentials.FileAWSCredentials{},
-		&credentials.IAM{},
+		// The metadata service answers in milliseconds where there is one; where there is
+		// none, or it hangs, each request would wait for it (minio-go asks it without the
+		// request's context, under one lock): a short timeout bounds that.
+		&credentials.IAM{Client: &http.Client{Timeout: iamTimeout}},
 	})
 }
 
