@@ -99,6 +99,8 @@ demo-remote:
 	*) echo "REMOTE=$(REMOTE): http or redis"; exit 2 ;; \
 	esac && \
 	scripts/remote-servers start "$$servers" $(REMOTE) && . "$$servers/env" && \
+	unset CACHEGEN_REMOTE_READONLY CACHEGEN_REMOTE_TOKEN CACHEGEN_REMOTE_ED25519_PRIVATE \
+		CACHEGEN_REMOTE_ED25519_PUBLIC && \
 	eval "CACHEGEN_REMOTE=\$$$$var" && export CACHEGEN_REMOTE && \
 	CACHEGEN_REMOTE_SECRET=demo:$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n') && \
 	export CACHEGEN_REMOTE_SECRET && \
