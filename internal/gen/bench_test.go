@@ -21,7 +21,7 @@ import (
 //
 // It also writes, in the directory msgp/ beside the module, the value structs alone and the
 // types they use, in one file: the input msgp's own generator is given for comparison.
-func benchPackage(b *testing.B, n int) (dir, msgpFile string) {
+func benchPackage(b testing.TB, n int) (dir, msgpFile string) {
 	b.Helper()
 	root := repoRoot(b)
 	tmp := b.TempDir()

@@ -6,11 +6,16 @@ import (
 	"go/ast"
 	"go/format"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"go/types"
 	pathpkg "path"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
+	"github.com/aymanbagabas/go-udiff"
 	"golang.org/x/tools/go/ast/astutil"
 )
 
@@ -19,18 +24,219 @@ import (
 // the package itself declares, and formats it. A file that does not parse, or that relies on
 // a predeclared identifier the package redeclares, is an error: every file cachegen returns
 // compiles.
+//
+// The file is not formatted whole: its top-level declarations are cut into pieces where the
+// source has a blank line between them, and each piece is parsed and formatted on its own,
+// on every CPU at once, as gofmt would format it within the file (gofmt keeps one blank line
+// there and aligns nothing across it). Only the first piece, which holds the imports, is
+// formatted as a file. When the source cannot be cut so, the file is formatted whole
+// (finishWhole), with the same result.
 func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
+	head, pieces, ok := cutTopLevel(src)
+	if !ok {
+		return finishWhole(src, pkg)
+	}
+	parsed := make([]*parsedPiece, len(pieces))
+	failed := false
+	parallel(len(pieces), func(i int) {
+		parsed[i] = parsePiece(pieces[i])
+	})
+	for _, p := range parsed {
+		failed = failed || p.file == nil
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", head, parser.ParseComments)
+	if failed || err != nil {
+		return finishWhole(src, pkg) // which reports the error for the whole file
+	}
+	need := importNeeds(f)
+	for _, p := range parsed {
+		for name := range p.need {
+			need[name] = true
+		}
+	}
+	addImports(fset, f, need, pkg)
+	renames := renameShadowedImports(f, pkg)
+	var errs ErrorList
+	seen := map[string]bool{}
+	errs = append(errs, shadowedPredeclared(f, pkg, seen)...)
+	for _, p := range parsed {
+		errs = append(errs, shadowedPredeclared(p.file, pkg, seen)...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	ast.SortImports(fset, f)
+	var buf bytes.Buffer
+	if err := format.Node(&buf, fset, f); err != nil {
+		return finishWhole(src, pkg)
+	}
+	outs := make([][]byte, len(parsed))
+	parallel(len(parsed), func(i int) {
+		p := parsed[i]
+		renameSelectors(p.file, renames)
+		var b bytes.Buffer
+		if format.Node(&b, p.fset, p.file) == nil {
+			outs[i], _ = bytes.CutPrefix(b.Bytes(), []byte(piecePrefix))
+		}
+	})
+	size := buf.Len()
+	for _, out := range outs {
+		if out == nil {
+			return finishWhole(src, pkg)
+		}
+		size += 1 + len(out)
+	}
+	buf.Grow(size - buf.Len())
+	for _, out := range outs {
+		buf.WriteByte('\n')
+		buf.Write(out)
+	}
+	if verifyPieces {
+		if whole, _ := finishWhole(src, pkg); !bytes.Equal(whole, buf.Bytes()) {
+			return nil, ErrorList{{Msg: fmt.Sprintf("%s: formatting by pieces differs from formatting the whole file:\n%s",
+				pkg.Path, udiff.Unified("whole", "pieces", string(whole), buf.String()))}}
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// verifyPieces makes finish compare its result with finishWhole's: for tests.
+var verifyPieces = false
+
+// finishWhole is finish on the file parsed and formatted whole.
+func finishWhole(src []byte, pkg *Package) ([]byte, ErrorList) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", src, parser.ParseComments)
 	if err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("cachegen produced invalid Go for %s (a bug; please report it with this output): %v\n%s",
 			pkg.Path, err, numbered(src))}}
 	}
-	imported := map[string]bool{}
-	for _, spec := range f.Imports {
-		path, _ := strconv.Unquote(spec.Path.Value)
-		imported[path] = true
+	addImports(fset, f, importNeeds(f), pkg)
+	renameSelectors(f, renameShadowedImports(f, pkg))
+	if errs := shadowedPredeclared(f, pkg, map[string]bool{}); len(errs) > 0 {
+		return nil, errs
 	}
+	ast.SortImports(fset, f)
+	var buf bytes.Buffer
+	if err := format.Node(&buf, fset, f); err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("cachegen produced invalid Go for %s (a bug; please report it with this output): %v\n%s",
+			pkg.Path, err, numbered(src))}}
+	}
+	return buf.Bytes(), nil
+}
+
+// piecePrefix is the package clause a piece is parsed under, and cut from its formatted text.
+const piecePrefix = "package p\n\n"
+
+// A parsedPiece is one piece of the file, parsed on its own, with the names its selectors
+// may refer to as packages.
+type parsedPiece struct {
+	fset *token.FileSet
+	file *ast.File // nil if the piece does not parse
+	need map[string]bool
+}
+
+func parsePiece(src []byte) *parsedPiece {
+	p := &parsedPiece{fset: token.NewFileSet()}
+	text := make([]byte, 0, len(piecePrefix)+len(src))
+	text = append(append(text, piecePrefix...), src...)
+	f, err := parser.ParseFile(p.fset, "", text, parser.ParseComments)
+	if err != nil {
+		return p
+	}
+	p.file, p.need = f, importNeeds(f)
+	return p
+}
+
+// parallel calls fn(i) for every i below n, on as many goroutines as Go may run at once.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// pieceSize is the size from which a piece of the file is cut at the next blank line between
+// two top-level declarations: pieces large enough that parsing each costs little more than
+// parsing its text, and many enough to keep every CPU busy.
+var pieceSize = 32 << 10
+
+// cutTopLevel cuts a Go file into its head (everything before the first top-level
+// declaration other than imports, with its comment: the package clause and the imports) and
+// pieces of whole top-level declarations and comments. A cut is made only where a blank line
+// separates a complete top-level declaration from the next one or its comment, so that
+// formatting each piece alone gives the text gofmt gives it in the file, and gofmt puts
+// exactly one blank line there. ok is false if the file does not scan, or has nothing after
+// its head.
+func cutTopLevel(src []byte) (head []byte, pieces [][]byte, ok bool) {
+	fset := token.NewFileSet()
+	file := fset.AddFile("", fset.Base(), len(src))
+	var s scanner.Scanner
+	bad := false
+	s.Init(file, src, func(token.Position, string) { bad = true }, scanner.ScanComments)
+	depth, prevEnd, start := 0, 0, -1
+	ended := false // the last token other than a comment ends a top-level declaration
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		off := file.Offset(pos)
+		if depth == 0 && ended && (tok == token.COMMENT || tok == token.FUNC || tok == token.TYPE || tok == token.VAR || tok == token.CONST) &&
+			bytes.Count(src[prevEnd:off], []byte("\n")) >= 2 {
+			// Cut after the line of the previous token.
+			cut := prevEnd + bytes.IndexByte(src[prevEnd:off], '\n') + 1
+			switch {
+			case start < 0:
+				head, start = src[:cut], cut
+			case cut-start >= pieceSize:
+				pieces = append(pieces, src[start:cut])
+				start = cut
+			}
+		}
+		switch tok {
+		case token.LPAREN, token.LBRACE, token.LBRACK:
+			depth++
+		case token.RPAREN, token.RBRACE, token.RBRACK:
+			depth--
+		}
+		if tok == token.SEMICOLON && lit == "\n" {
+			ended = depth == 0
+			continue // inserted at a newline: nothing is written
+		}
+		if tok != token.COMMENT {
+			ended = tok == token.SEMICOLON && depth == 0
+		}
+		if tok == token.IMPORT && start >= 0 && len(pieces) == 0 && start == len(head) {
+			// An import after a comment that was taken for the first declaration's:
+			// the head goes on.
+			head, start = nil, -1
+		}
+		if lit != "" {
+			prevEnd = off + len(lit)
+		} else {
+			prevEnd = off + len(tok.String())
+		}
+	}
+	if bad || start < 0 || depth != 0 {
+		return nil, nil, false
+	}
+	if start < len(src) {
+		pieces = append(pieces, src[start:])
+	}
+	return head, pieces, len(pieces) > 0
+}
+
+// importNeeds returns the names that selectors of f use as packages.
+func importNeeds(f *ast.File) map[string]bool {
 	need := map[string]bool{}
 	ast.Inspect(f, func(n ast.Node) bool {
 		if sel, ok := n.(*ast.SelectorExpr); ok {
@@ -40,6 +246,16 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 		}
 		return true
 	})
+	return need
+}
+
+// addImports imports into f the packages of the names in need that f does not import yet.
+func addImports(fset *token.FileSet, f *ast.File, need map[string]bool, pkg *Package) {
+	imported := map[string]bool{}
+	for _, spec := range f.Imports {
+		path, _ := strconv.Unquote(spec.Path.Value)
+		imported[path] = true
+	}
 	for name := range need {
 		path := pkg.imports[name]
 		if name == "msgp" {
@@ -55,17 +271,6 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 		astutil.AddNamedImport(fset, f, alias, path)
 		imported[path] = true
 	}
-	renameShadowedImports(f, pkg)
-	if errs := shadowedPredeclared(f, pkg); len(errs) > 0 {
-		return nil, errs
-	}
-	ast.SortImports(fset, f)
-	var buf bytes.Buffer
-	if err := format.Node(&buf, fset, f); err != nil {
-		return nil, ErrorList{{Msg: fmt.Sprintf("cachegen produced invalid Go for %s (a bug; please report it with this output): %v\n%s",
-			pkg.Path, err, numbered(src))}}
-	}
-	return buf.Bytes(), nil
 }
 
 // importName returns the name a file refers to an imported package by.
@@ -116,15 +321,17 @@ func findImport(pkg *types.Package, path string) *types.Package {
 	return find(pkg)
 }
 
-// renameShadowedImports gives an import whose name the package declares at package level
-// (a variable named keyhash, a type named time) another name, and renames its uses: the
-// package block and a file's imports may not declare the same name.
-func renameShadowedImports(f *ast.File, pkg *Package) {
+// renameShadowedImports gives an import of f whose name the package declares at package
+// level (a variable named keyhash, a type named time) another name, and returns the new
+// name of each renamed import by its old one: the package block and a file's imports may not
+// declare the same name. renameSelectors renames the uses.
+func renameShadowedImports(f *ast.File, pkg *Package) map[string]string {
 	scope := pkg.Types.Scope()
 	taken := map[string]bool{}
 	for _, spec := range f.Imports {
 		taken[importName(spec, pkg)] = true
 	}
+	renames := map[string]string{}
 	for _, spec := range f.Imports {
 		old := importName(spec, pkg)
 		if old == "_" || old == "." || scope.Lookup(old) == nil {
@@ -136,23 +343,34 @@ func renameShadowedImports(f *ast.File, pkg *Package) {
 		}
 		taken[name] = true
 		spec.Name = &ast.Ident{Name: name, NamePos: spec.Path.Pos()}
-		ast.Inspect(f, func(n ast.Node) bool {
-			if sel, ok := n.(*ast.SelectorExpr); ok {
-				if id, ok := sel.X.(*ast.Ident); ok && id.Obj == nil && id.Name == old {
+		renames[old] = name
+	}
+	return renames
+}
+
+// renameSelectors renames the packages that the selectors of f name, as renames says.
+func renameSelectors(f *ast.File, renames map[string]string) {
+	if len(renames) == 0 {
+		return
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok && id.Obj == nil {
+				if name, ok := renames[id.Name]; ok {
 					id.Name = name
 				}
 			}
-			return true
-		})
-	}
+		}
+		return true
+	})
 }
 
 // shadowedPredeclared reports each predeclared identifier (int32, len, string, ...) that the
 // generated code uses and the package redeclares at package level: the code would refer to
-// the package's declaration instead.
-func shadowedPredeclared(f *ast.File, pkg *Package) ErrorList {
+// the package's declaration instead. Names in seen are not reported again, and those
+// reported are added to it.
+func shadowedPredeclared(f *ast.File, pkg *Package, seen map[string]bool) ErrorList {
 	scope := pkg.Types.Scope()
-	seen := map[string]bool{}
 	var errs ErrorList
 	var inspect func(n ast.Node) bool
 	inspect = func(n ast.Node) bool {

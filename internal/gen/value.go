@@ -581,28 +581,22 @@ func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, err
 	return buf.Bytes(), nil
 }
 
-var (
-	funcHeader = regexp.MustCompile(`(?m)^func \(`)
-	limitCheck = regexp.MustCompile(`if (zb\d+) > (\w+)limit(Arrays|Maps) \{`)
-)
+var limitCheck = regexp.MustCompile(`if (zb\d+) > (\w+)limit(Arrays|Maps) \{`)
 
 // guardUnmarshal adds, in every UnmarshalMsg, a check that an array or map count is no larger
 // than the bytes left to decode, so that a forged header is an error before it is an
-// allocation.
+// allocation. It reads msgp's code line by line: a function starts at a line "func (", and
+// only lines that compare with a limit are matched.
 func guardUnmarshal(code []byte, prefix string) []byte {
-	idx := funcHeader.FindAllIndex(code, -1)
 	var out bytes.Buffer
-	for i, loc := range idx {
-		end := len(code)
-		if i+1 < len(idx) {
-			end = idx[i+1][0]
+	out.Grow(len(code) + len(code)/64)
+	unmarshal := false
+	for line := range bytes.Lines(code) {
+		if bytes.HasPrefix(line, []byte("func (")) {
+			unmarshal = bytes.Contains(line, []byte(") UnmarshalMsg(bts []byte)"))
 		}
-		if i == 0 {
-			out.Write(code[:loc[0]])
-		}
-		fn := code[loc[0]:end]
-		if bytes.Contains(fn[:min(len(fn), 200)], []byte(") UnmarshalMsg(bts []byte)")) {
-			fn = limitCheck.ReplaceAllFunc(fn, func(m []byte) []byte {
+		if unmarshal && bytes.Contains(line, []byte("limit")) {
+			line = limitCheck.ReplaceAllFunc(line, func(m []byte) []byte {
 				sub := limitCheck.FindSubmatch(m)
 				if string(sub[2]) != prefix {
 					return m
@@ -610,10 +604,7 @@ func guardUnmarshal(code []byte, prefix string) []byte {
 				return fmt.Appendf(nil, "if %s > %slimit%s || uint64(%s) > uint64(len(bts)) {", sub[1], prefix, sub[3], sub[1])
 			})
 		}
-		out.Write(fn)
-	}
-	if len(idx) == 0 {
-		out.Write(code)
+		out.Write(line)
 	}
 	return out.Bytes()
 }
