@@ -59,9 +59,9 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 	renames := renameShadowedImports(f, pkg)
 	var errs ErrorList
 	seen := map[string]bool{}
-	errs = append(errs, shadowedPredeclared(f, pkg, seen)...)
+	errs = append(errs, shadowedPredeclared(predeclaredUses(f), pkg, seen)...)
 	for _, p := range parsed {
-		errs = append(errs, shadowedPredeclared(p.file, pkg, seen)...)
+		errs = append(errs, shadowedPredeclared(p.predeclared, pkg, seen)...)
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -114,7 +114,7 @@ func finishWhole(src []byte, pkg *Package) ([]byte, ErrorList) {
 	}
 	addImports(fset, f, importNeeds(f), pkg)
 	renameSelectors(f, renameShadowedImports(f, pkg))
-	if errs := shadowedPredeclared(f, pkg, map[string]bool{}); len(errs) > 0 {
+	if errs := shadowedPredeclared(predeclaredUses(f), pkg, map[string]bool{}); len(errs) > 0 {
 		return nil, errs
 	}
 	ast.SortImports(fset, f)
@@ -130,11 +130,12 @@ func finishWhole(src []byte, pkg *Package) ([]byte, ErrorList) {
 const piecePrefix = "package p\n\n"
 
 // A parsedPiece is one piece of the file, parsed on its own, with the names its selectors
-// may refer to as packages.
+// may refer to as packages and the predeclared identifiers it uses.
 type parsedPiece struct {
-	fset *token.FileSet
-	file *ast.File // nil if the piece does not parse
-	need map[string]bool
+	fset        *token.FileSet
+	file        *ast.File // nil if the piece does not parse
+	need        map[string]bool
+	predeclared []string
 }
 
 func parsePiece(src []byte) *parsedPiece {
@@ -145,7 +146,7 @@ func parsePiece(src []byte) *parsedPiece {
 	if err != nil {
 		return p
 	}
-	p.file, p.need = f, importNeeds(f)
+	p.file, p.need, p.predeclared = f, importNeeds(f), predeclaredUses(f)
 	return p
 }
 
@@ -365,13 +366,30 @@ func renameSelectors(f *ast.File, renames map[string]string) {
 	})
 }
 
-// shadowedPredeclared reports each predeclared identifier (int32, len, string, ...) that the
-// generated code uses and the package redeclares at package level: the code would refer to
-// the package's declaration instead. Names in seen are not reported again, and those
+// shadowedPredeclared reports each predeclared identifier (int32, len, string, ...) of
+// uses (predeclaredUses) that the package redeclares at package level: the code would refer
+// to the package's declaration instead. Names in seen are not reported again, and those
 // reported are added to it.
-func shadowedPredeclared(f *ast.File, pkg *Package, seen map[string]bool) ErrorList {
+func shadowedPredeclared(uses []string, pkg *Package, seen map[string]bool) ErrorList {
 	scope := pkg.Types.Scope()
 	var errs ErrorList
+	for _, name := range uses {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if obj := scope.Lookup(name); obj != nil {
+			errs.add(pkg.Fset.Position(obj.Pos()), "package %s declares %s, but the code cachegen generates for it uses the predeclared %s; rename the declaration",
+				pkg.Name, name, name)
+		}
+	}
+	return errs
+}
+
+// predeclaredUses returns the predeclared identifiers that f uses, each once, in order.
+func predeclaredUses(f *ast.File) []string {
+	var uses []string
+	seen := map[string]bool{}
 	var inspect func(n ast.Node) bool
 	inspect = func(n ast.Node) bool {
 		switch n := n.(type) {
@@ -383,13 +401,10 @@ func shadowedPredeclared(f *ast.File, pkg *Package, seen map[string]bool) ErrorL
 				return true
 			}
 			seen[n.Name] = true
-			if obj := scope.Lookup(n.Name); obj != nil {
-				errs.add(pkg.Fset.Position(obj.Pos()), "package %s declares %s, but the code cachegen generates for it uses the predeclared %s; rename the declaration",
-					pkg.Name, n.Name, n.Name)
-			}
+			uses = append(uses, n.Name)
 		}
 		return true
 	}
 	ast.Inspect(f, inspect)
-	return errs
+	return uses
 }
