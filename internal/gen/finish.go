@@ -36,21 +36,23 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 	if !ok {
 		return finishWhole(src, pkg)
 	}
-	parsed := make([]*parsedPiece, len(pieces))
-	failed := false
+	// Each piece is parsed and printed at once, so that only the pieces being worked on are
+	// held in memory. It is printed again in the rare case that an import it uses must be
+	// renamed, which the head decides.
+	formatted := make([]*formattedPiece, len(pieces))
 	parallel(len(pieces), func(i int) {
-		parsed[i] = parsePiece(pieces[i])
+		formatted[i] = formatPiece(pieces[i], nil)
 	})
-	for _, p := range parsed {
-		failed = failed || p.file == nil
-	}
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", head, parser.ParseComments)
-	if failed || err != nil {
+	if err != nil {
 		return finishWhole(src, pkg) // which reports the error for the whole file
 	}
 	need := importNeeds(f)
-	for _, p := range parsed {
+	for _, p := range formatted {
+		if p.out == nil {
+			return finishWhole(src, pkg)
+		}
 		for name := range p.need {
 			need[name] = true
 		}
@@ -60,7 +62,7 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 	var errs ErrorList
 	seen := map[string]bool{}
 	errs = append(errs, shadowedPredeclared(predeclaredUses(f), pkg, seen)...)
-	for _, p := range parsed {
+	for _, p := range formatted {
 		errs = append(errs, shadowedPredeclared(p.predeclared, pkg, seen)...)
 	}
 	if len(errs) > 0 {
@@ -71,26 +73,27 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 	if err := format.Node(&buf, fset, f); err != nil {
 		return finishWhole(src, pkg)
 	}
-	outs := make([][]byte, len(parsed))
-	parallel(len(parsed), func(i int) {
-		p := parsed[i]
-		renameSelectors(p.file, renames)
-		var b bytes.Buffer
-		if format.Node(&b, p.fset, p.file) == nil {
-			outs[i], _ = bytes.CutPrefix(b.Bytes(), []byte(piecePrefix))
-		}
-	})
+	if len(renames) > 0 {
+		parallel(len(pieces), func(i int) {
+			for name := range formatted[i].need {
+				if renames[name] != "" {
+					formatted[i] = formatPiece(pieces[i], renames)
+					return
+				}
+			}
+		})
+	}
 	size := buf.Len()
-	for _, out := range outs {
-		if out == nil {
+	for _, p := range formatted {
+		if p.out == nil {
 			return finishWhole(src, pkg)
 		}
-		size += 1 + len(out)
+		size += 1 + len(p.out)
 	}
 	buf.Grow(size - buf.Len())
-	for _, out := range outs {
+	for _, p := range formatted {
 		buf.WriteByte('\n')
-		buf.Write(out)
+		buf.Write(p.out)
 	}
 	if verifyPieces {
 		if whole, _ := finishWhole(src, pkg); !bytes.Equal(whole, buf.Bytes()) {
@@ -129,24 +132,31 @@ func finishWhole(src []byte, pkg *Package) ([]byte, ErrorList) {
 // piecePrefix is the package clause a piece is parsed under, and cut from its formatted text.
 const piecePrefix = "package p\n\n"
 
-// A parsedPiece is one piece of the file, parsed on its own, with the names its selectors
-// may refer to as packages and the predeclared identifiers it uses.
-type parsedPiece struct {
-	fset        *token.FileSet
-	file        *ast.File // nil if the piece does not parse
+// A formattedPiece is one piece of the file, parsed and formatted on its own, with the names
+// its selectors may refer to as packages and the predeclared identifiers it uses.
+type formattedPiece struct {
+	out         []byte // nil if the piece does not parse or print
 	need        map[string]bool
 	predeclared []string
 }
 
-func parsePiece(src []byte) *parsedPiece {
-	p := &parsedPiece{fset: token.NewFileSet()}
+// formatPiece parses and formats one piece, with the imports named in renames renamed.
+func formatPiece(src []byte, renames map[string]string) *formattedPiece {
+	p := &formattedPiece{}
+	fset := token.NewFileSet()
 	text := make([]byte, 0, len(piecePrefix)+len(src))
 	text = append(append(text, piecePrefix...), src...)
-	f, err := parser.ParseFile(p.fset, "", text, parser.ParseComments)
+	f, err := parser.ParseFile(fset, "", text, parser.ParseComments)
 	if err != nil {
 		return p
 	}
-	p.file, p.need, p.predeclared = f, importNeeds(f), predeclaredUses(f)
+	p.need, p.predeclared = importNeeds(f), predeclaredUses(f)
+	renameSelectors(f, renames)
+	var b bytes.Buffer
+	b.Grow(len(text) + len(text)/2) // indentation makes it larger
+	if format.Node(&b, fset, f) == nil {
+		p.out, _ = bytes.CutPrefix(b.Bytes(), []byte(piecePrefix))
+	}
 	return p
 }
 

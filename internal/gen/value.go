@@ -417,7 +417,8 @@ func msgpCode(pkg *Package, set []*Struct, others []*types.Named) (code []byte, 
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "\n// Decoding limits of the msgp serializers below.\nconst (\n\t%slimitArrays = %d\n\t%slimitMaps = %d\n)\n",
 		prefix, arrayLimit, prefix, mapLimit)
-	b.Write(guardUnmarshal(out.Bytes(), prefix))
+	b.Grow(out.Len() + out.Len()/64)
+	guardUnmarshal(&b, out.Bytes(), prefix)
 	return b.Bytes(), nil
 }
 
@@ -586,10 +587,8 @@ var limitCheck = regexp.MustCompile(`if (zb\d+) > (\w+)limit(Arrays|Maps) \{`)
 // guardUnmarshal adds, in every UnmarshalMsg, a check that an array or map count is no larger
 // than the bytes left to decode, so that a forged header is an error before it is an
 // allocation. It reads msgp's code line by line: a function starts at a line "func (", and
-// only lines that compare with a limit are matched.
-func guardUnmarshal(code []byte, prefix string) []byte {
-	var out bytes.Buffer
-	out.Grow(len(code) + len(code)/64)
+// only lines that compare with a limit are matched. The code is written to out.
+func guardUnmarshal(out *bytes.Buffer, code []byte, prefix string) {
 	unmarshal := false
 	for line := range bytes.Lines(code) {
 		if bytes.HasPrefix(line, []byte("func (")) {
@@ -606,7 +605,6 @@ func guardUnmarshal(code []byte, prefix string) []byte {
 		}
 		out.Write(line)
 	}
-	return out.Bytes()
 }
 
 // leaveOut returns the fix that leaves a field out of values: msgp's tag, or, for a field of a
