@@ -28,9 +28,9 @@ import (
 // The file is not formatted whole: its top-level declarations are cut into pieces where the
 // source has a blank line between them, and each piece is parsed and formatted on its own,
 // on every CPU at once, as gofmt would format it within the file (gofmt keeps one blank line
-// there and aligns nothing across it). Only the first piece, which holds the imports, is
-// formatted as a file. When the source cannot be cut so, the file is formatted whole
-// (finishWhole), with the same result.
+// there and aligns nothing across it). Only the head, the package clause and the imports, is
+// formatted as a file. When the source cannot be cut so, or a piece does not parse, the file
+// is formatted whole (finishWhole), with the same result or the same error.
 func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 	head, pieces, ok := cutTopLevel(src)
 	if !ok {
