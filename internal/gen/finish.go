@@ -6,11 +6,16 @@ import (
 	"go/ast"
 	"go/format"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"go/types"
 	pathpkg "path"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
+	"github.com/aymanbagabas/go-udiff"
 	"golang.org/x/tools/go/ast/astutil"
 )
 
@@ -19,18 +24,230 @@ import (
 // the package itself declares, and formats it. A file that does not parse, or that relies on
 // a predeclared identifier the package redeclares, is an error: every file cachegen returns
 // compiles.
+//
+// The file is not formatted whole: its top-level declarations are cut into pieces where the
+// source has a blank line between them, and each piece is parsed and formatted on its own,
+// on every CPU at once, as gofmt would format it within the file (gofmt keeps one blank line
+// there and aligns nothing across it). Only the head, the package clause and the imports, is
+// formatted as a file. When the source cannot be cut so, or a piece does not parse, the file
+// is formatted whole (finishWhole), with the same result or the same error.
 func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
+	head, pieces, ok := cutTopLevel(src)
+	if !ok {
+		return finishWhole(src, pkg)
+	}
+	// Each piece is parsed and printed at once, so that only the pieces being worked on are
+	// held in memory. It is printed again in the rare case that an import it uses must be
+	// renamed, which the head decides.
+	formatted := make([]*formattedPiece, len(pieces))
+	parallel(len(pieces), func(i int) {
+		formatted[i] = formatPiece(pieces[i], nil)
+	})
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", head, parser.ParseComments)
+	if err != nil {
+		return finishWhole(src, pkg) // which reports the error for the whole file
+	}
+	need := importNeeds(f)
+	for _, p := range formatted {
+		if p.out == nil {
+			return finishWhole(src, pkg)
+		}
+		for name := range p.need {
+			need[name] = true
+		}
+	}
+	addImports(fset, f, need, pkg)
+	renames := renameShadowedImports(f, pkg)
+	var errs ErrorList
+	seen := map[string]bool{}
+	errs = append(errs, shadowedPredeclared(predeclaredUses(f), pkg, seen)...)
+	for _, p := range formatted {
+		errs = append(errs, shadowedPredeclared(p.predeclared, pkg, seen)...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	ast.SortImports(fset, f)
+	var buf bytes.Buffer
+	if err := format.Node(&buf, fset, f); err != nil {
+		return finishWhole(src, pkg)
+	}
+	if len(renames) > 0 {
+		parallel(len(pieces), func(i int) {
+			for name := range formatted[i].need {
+				if renames[name] != "" {
+					formatted[i] = formatPiece(pieces[i], renames)
+					return
+				}
+			}
+		})
+	}
+	size := buf.Len()
+	for _, p := range formatted {
+		if p.out == nil {
+			return finishWhole(src, pkg)
+		}
+		size += 1 + len(p.out)
+	}
+	buf.Grow(size - buf.Len())
+	for _, p := range formatted {
+		buf.WriteByte('\n')
+		buf.Write(p.out)
+	}
+	if verifyPieces {
+		if whole, _ := finishWhole(src, pkg); !bytes.Equal(whole, buf.Bytes()) {
+			return nil, ErrorList{{Msg: fmt.Sprintf("%s: formatting by pieces differs from formatting the whole file:\n%s",
+				pkg.Path, udiff.Unified("whole", "pieces", string(whole), buf.String()))}}
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// verifyPieces makes finish compare its result with finishWhole's: for tests.
+var verifyPieces = false
+
+// finishWhole is finish on the file parsed and formatted whole.
+func finishWhole(src []byte, pkg *Package) ([]byte, ErrorList) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", src, parser.ParseComments)
 	if err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("cachegen produced invalid Go for %s (a bug; please report it with this output): %v\n%s",
 			pkg.Path, err, numbered(src))}}
 	}
-	imported := map[string]bool{}
-	for _, spec := range f.Imports {
-		path, _ := strconv.Unquote(spec.Path.Value)
-		imported[path] = true
+	addImports(fset, f, importNeeds(f), pkg)
+	renameSelectors(f, renameShadowedImports(f, pkg))
+	if errs := shadowedPredeclared(predeclaredUses(f), pkg, map[string]bool{}); len(errs) > 0 {
+		return nil, errs
 	}
+	ast.SortImports(fset, f)
+	var buf bytes.Buffer
+	if err := format.Node(&buf, fset, f); err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("cachegen produced invalid Go for %s (a bug; please report it with this output): %v\n%s",
+			pkg.Path, err, numbered(src))}}
+	}
+	return buf.Bytes(), nil
+}
+
+// piecePrefix is the package clause a piece is parsed under, and cut from its formatted text.
+const piecePrefix = "package p\n\n"
+
+// A formattedPiece is one piece of the file, parsed and formatted on its own, with the names
+// its selectors may refer to as packages and the predeclared identifiers it uses.
+type formattedPiece struct {
+	out         []byte // nil if the piece does not parse or print
+	need        map[string]bool
+	predeclared []string
+}
+
+// formatPiece parses and formats one piece, with the imports named in renames renamed.
+func formatPiece(src []byte, renames map[string]string) *formattedPiece {
+	p := &formattedPiece{}
+	fset := token.NewFileSet()
+	text := make([]byte, 0, len(piecePrefix)+len(src))
+	text = append(append(text, piecePrefix...), src...)
+	f, err := parser.ParseFile(fset, "", text, parser.ParseComments)
+	if err != nil {
+		return p
+	}
+	p.need, p.predeclared = importNeeds(f), predeclaredUses(f)
+	renameSelectors(f, renames)
+	var b bytes.Buffer
+	b.Grow(len(text) + len(text)/2) // indentation makes it larger
+	if format.Node(&b, fset, f) == nil {
+		p.out, _ = bytes.CutPrefix(b.Bytes(), []byte(piecePrefix))
+	}
+	return p
+}
+
+// parallel calls fn(i) for every i below n, on as many goroutines as Go may run at once.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// pieceSize is the size from which a piece of the file is cut at the next blank line between
+// two top-level declarations: pieces large enough that parsing each costs little more than
+// parsing its text, and many enough to keep every CPU busy.
+var pieceSize = 32 << 10
+
+// cutTopLevel cuts a Go file into its head (everything before the first top-level
+// declaration other than imports, with its comment: the package clause and the imports) and
+// pieces of whole top-level declarations and comments. A cut is made only where a blank line
+// separates a complete top-level declaration from the next one or its comment, so that
+// formatting each piece alone gives the text gofmt gives it in the file, and gofmt puts
+// exactly one blank line there. ok is false if the file does not scan, or has nothing after
+// its head.
+func cutTopLevel(src []byte) (head []byte, pieces [][]byte, ok bool) {
+	fset := token.NewFileSet()
+	file := fset.AddFile("", fset.Base(), len(src))
+	var s scanner.Scanner
+	bad := false
+	s.Init(file, src, func(token.Position, string) { bad = true }, scanner.ScanComments)
+	depth, prevEnd, start := 0, 0, -1
+	ended := false // the last token other than a comment ends a top-level declaration
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		off := file.Offset(pos)
+		if depth == 0 && ended && (tok == token.COMMENT || tok == token.FUNC || tok == token.TYPE || tok == token.VAR || tok == token.CONST) &&
+			bytes.Count(src[prevEnd:off], []byte("\n")) >= 2 {
+			// Cut after the line of the previous token.
+			cut := prevEnd + bytes.IndexByte(src[prevEnd:off], '\n') + 1
+			switch {
+			case start < 0:
+				head, start = src[:cut], cut
+			case cut-start >= pieceSize:
+				pieces = append(pieces, src[start:cut])
+				start = cut
+			}
+		}
+		switch tok {
+		case token.LPAREN, token.LBRACE, token.LBRACK:
+			depth++
+		case token.RPAREN, token.RBRACE, token.RBRACK:
+			depth--
+		}
+		if tok == token.SEMICOLON && lit == "\n" {
+			ended = depth == 0
+			continue // inserted at a newline: nothing is written
+		}
+		if tok != token.COMMENT {
+			ended = tok == token.SEMICOLON && depth == 0
+		}
+		if tok == token.IMPORT && start >= 0 && len(pieces) == 0 && start == len(head) {
+			// An import after a comment that was taken for the first declaration's:
+			// the head goes on.
+			head, start = nil, -1
+		}
+		if lit != "" {
+			prevEnd = off + len(lit)
+		} else {
+			prevEnd = off + len(tok.String())
+		}
+	}
+	if bad || start < 0 || depth != 0 {
+		return nil, nil, false
+	}
+	if start < len(src) {
+		pieces = append(pieces, src[start:])
+	}
+	return head, pieces, len(pieces) > 0
+}
+
+// importNeeds returns the names that selectors of f use as packages.
+func importNeeds(f *ast.File) map[string]bool {
 	need := map[string]bool{}
 	ast.Inspect(f, func(n ast.Node) bool {
 		if sel, ok := n.(*ast.SelectorExpr); ok {
@@ -40,6 +257,16 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 		}
 		return true
 	})
+	return need
+}
+
+// addImports imports into f the packages of the names in need that f does not import yet.
+func addImports(fset *token.FileSet, f *ast.File, need map[string]bool, pkg *Package) {
+	imported := map[string]bool{}
+	for _, spec := range f.Imports {
+		path, _ := strconv.Unquote(spec.Path.Value)
+		imported[path] = true
+	}
 	for name := range need {
 		path := pkg.imports[name]
 		if name == "msgp" {
@@ -55,17 +282,6 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 		astutil.AddNamedImport(fset, f, alias, path)
 		imported[path] = true
 	}
-	renameShadowedImports(f, pkg)
-	if errs := shadowedPredeclared(f, pkg); len(errs) > 0 {
-		return nil, errs
-	}
-	ast.SortImports(fset, f)
-	var buf bytes.Buffer
-	if err := format.Node(&buf, fset, f); err != nil {
-		return nil, ErrorList{{Msg: fmt.Sprintf("cachegen produced invalid Go for %s (a bug; please report it with this output): %v\n%s",
-			pkg.Path, err, numbered(src))}}
-	}
-	return buf.Bytes(), nil
 }
 
 // importName returns the name a file refers to an imported package by.
@@ -116,15 +332,17 @@ func findImport(pkg *types.Package, path string) *types.Package {
 	return find(pkg)
 }
 
-// renameShadowedImports gives an import whose name the package declares at package level
-// (a variable named keyhash, a type named time) another name, and renames its uses: the
-// package block and a file's imports may not declare the same name.
-func renameShadowedImports(f *ast.File, pkg *Package) {
+// renameShadowedImports gives an import of f whose name the package declares at package
+// level (a variable named keyhash, a type named time) another name, and returns the new
+// name of each renamed import by its old one: the package block and a file's imports may not
+// declare the same name. renameSelectors renames the uses.
+func renameShadowedImports(f *ast.File, pkg *Package) map[string]string {
 	scope := pkg.Types.Scope()
 	taken := map[string]bool{}
 	for _, spec := range f.Imports {
 		taken[importName(spec, pkg)] = true
 	}
+	renames := map[string]string{}
 	for _, spec := range f.Imports {
 		old := importName(spec, pkg)
 		if old == "_" || old == "." || scope.Lookup(old) == nil {
@@ -136,24 +354,52 @@ func renameShadowedImports(f *ast.File, pkg *Package) {
 		}
 		taken[name] = true
 		spec.Name = &ast.Ident{Name: name, NamePos: spec.Path.Pos()}
-		ast.Inspect(f, func(n ast.Node) bool {
-			if sel, ok := n.(*ast.SelectorExpr); ok {
-				if id, ok := sel.X.(*ast.Ident); ok && id.Obj == nil && id.Name == old {
+		renames[old] = name
+	}
+	return renames
+}
+
+// renameSelectors renames the packages that the selectors of f name, as renames says.
+func renameSelectors(f *ast.File, renames map[string]string) {
+	if len(renames) == 0 {
+		return
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok && id.Obj == nil {
+				if name, ok := renames[id.Name]; ok {
 					id.Name = name
 				}
 			}
-			return true
-		})
-	}
+		}
+		return true
+	})
 }
 
-// shadowedPredeclared reports each predeclared identifier (int32, len, string, ...) that the
-// generated code uses and the package redeclares at package level: the code would refer to
-// the package's declaration instead.
-func shadowedPredeclared(f *ast.File, pkg *Package) ErrorList {
+// shadowedPredeclared reports each predeclared identifier (int32, len, string, ...) of
+// uses (predeclaredUses) that the package redeclares at package level: the code would refer
+// to the package's declaration instead. Names in seen are not reported again, and those
+// reported are added to it.
+func shadowedPredeclared(uses []string, pkg *Package, seen map[string]bool) ErrorList {
 	scope := pkg.Types.Scope()
-	seen := map[string]bool{}
 	var errs ErrorList
+	for _, name := range uses {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if obj := scope.Lookup(name); obj != nil {
+			errs.add(pkg.Fset.Position(obj.Pos()), "package %s declares %s, but the code cachegen generates for it uses the predeclared %s; rename the declaration",
+				pkg.Name, name, name)
+		}
+	}
+	return errs
+}
+
+// predeclaredUses returns the predeclared identifiers that f uses, each once, in order.
+func predeclaredUses(f *ast.File) []string {
+	var uses []string
+	seen := map[string]bool{}
 	var inspect func(n ast.Node) bool
 	inspect = func(n ast.Node) bool {
 		switch n := n.(type) {
@@ -165,13 +411,10 @@ func shadowedPredeclared(f *ast.File, pkg *Package) ErrorList {
 				return true
 			}
 			seen[n.Name] = true
-			if obj := scope.Lookup(n.Name); obj != nil {
-				errs.add(pkg.Fset.Position(obj.Pos()), "package %s declares %s, but the code cachegen generates for it uses the predeclared %s; rename the declaration",
-					pkg.Name, n.Name, n.Name)
-			}
+			uses = append(uses, n.Name)
 		}
 		return true
 	}
 	ast.Inspect(f, inspect)
-	return errs
+	return uses
 }

@@ -417,7 +417,8 @@ func msgpCode(pkg *Package, set []*Struct, others []*types.Named) (code []byte, 
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "\n// Decoding limits of the msgp serializers below.\nconst (\n\t%slimitArrays = %d\n\t%slimitMaps = %d\n)\n",
 		prefix, arrayLimit, prefix, mapLimit)
-	b.Write(guardUnmarshal(out.Bytes(), prefix))
+	b.Grow(out.Len() + out.Len()/64)
+	guardUnmarshal(&b, out.Bytes(), prefix)
 	return b.Bytes(), nil
 }
 
@@ -581,28 +582,20 @@ func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, err
 	return buf.Bytes(), nil
 }
 
-var (
-	funcHeader = regexp.MustCompile(`(?m)^func \(`)
-	limitCheck = regexp.MustCompile(`if (zb\d+) > (\w+)limit(Arrays|Maps) \{`)
-)
+var limitCheck = regexp.MustCompile(`if (zb\d+) > (\w+)limit(Arrays|Maps) \{`)
 
 // guardUnmarshal adds, in every UnmarshalMsg, a check that an array or map count is no larger
 // than the bytes left to decode, so that a forged header is an error before it is an
-// allocation.
-func guardUnmarshal(code []byte, prefix string) []byte {
-	idx := funcHeader.FindAllIndex(code, -1)
-	var out bytes.Buffer
-	for i, loc := range idx {
-		end := len(code)
-		if i+1 < len(idx) {
-			end = idx[i+1][0]
+// allocation. It reads msgp's code line by line: a function starts at a line "func (", and
+// only lines that compare with a limit are matched. The code is written to out.
+func guardUnmarshal(out *bytes.Buffer, code []byte, prefix string) {
+	unmarshal := false
+	for line := range bytes.Lines(code) {
+		if bytes.HasPrefix(line, []byte("func (")) {
+			unmarshal = bytes.Contains(line, []byte(") UnmarshalMsg(bts []byte)"))
 		}
-		if i == 0 {
-			out.Write(code[:loc[0]])
-		}
-		fn := code[loc[0]:end]
-		if bytes.Contains(fn[:min(len(fn), 200)], []byte(") UnmarshalMsg(bts []byte)")) {
-			fn = limitCheck.ReplaceAllFunc(fn, func(m []byte) []byte {
+		if unmarshal && bytes.Contains(line, []byte("limit")) {
+			line = limitCheck.ReplaceAllFunc(line, func(m []byte) []byte {
 				sub := limitCheck.FindSubmatch(m)
 				if string(sub[2]) != prefix {
 					return m
@@ -610,12 +603,8 @@ func guardUnmarshal(code []byte, prefix string) []byte {
 				return fmt.Appendf(nil, "if %s > %slimit%s || uint64(%s) > uint64(len(bts)) {", sub[1], prefix, sub[3], sub[1])
 			})
 		}
-		out.Write(fn)
+		out.Write(line)
 	}
-	if len(idx) == 0 {
-		out.Write(code)
-	}
-	return out.Bytes()
 }
 
 // leaveOut returns the fix that leaves a field out of values: msgp's tag, or, for a field of a
