@@ -147,8 +147,19 @@ func (x *recordIndex) read(name string) []record {
 // readParsed brings up to date the parsed file of name, among known (the older half may be
 // the newer one that was renamed), and returns it; nil if name cannot be read. A file is
 // the one read before if it has its identity and its first bytes, and has not shrunk (its
-// size and time alone would not do: a file rewritten in place may keep both).
+// size and modification time alone would not do: a file rewritten in place may keep both).
+// Where the system gives a file's change time, which cannot be set back, a file with the
+// same identity, size and change time is known unchanged without being opened.
 func readParsed(name string, known []*parsedFile) *parsedFile {
+	if fi, err := os.Lstat(name); err == nil {
+		if ct, ok := changeTime(fi); ok {
+			for _, k := range known {
+				if kt, _ := changeTime(k.fi); kt == ct && os.SameFile(k.fi, fi) && fi.Size() == k.off {
+					return k // unchanged since it was read: one system call
+				}
+			}
+		}
+	}
 	f, fi, err := openRegular(name)
 	if err != nil {
 		return nil
