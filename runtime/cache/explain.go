@@ -144,6 +144,25 @@ func (x *recordIndex) read(name string) []record {
 	return recs
 }
 
+// appended takes in the frames this process appended to the record file name, which then
+// had the information fi: when the file is one the index read up to where the frames start,
+// no other process wrote between, and the frames are the file's new end. The file may have
+// become the older half since; the index follows it by identity.
+func (x *recordIndex) appended(name string, frames []byte, fi os.FileInfo) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i, k := range x.files[name] {
+		if os.SameFile(k.fi, fi) && k.off+int64(len(frames)) == fi.Size() && k.off >= int64(len(k.head)) {
+			recs, end := parseRecordsTail(frames)
+			if end != len(frames) {
+				return // not whole frames: the next read parses them from the file
+			}
+			x.files[name][i] = &parsedFile{fi: fi, head: k.head, off: fi.Size(), recs: append(slices.Clip(k.recs), recs...)}
+			return
+		}
+	}
+}
+
 // readParsed brings up to date the parsed file of name, among known (the older half may be
 // the newer one that was renamed), and returns it; nil if name cannot be read. A file is
 // the one read before if it has its identity and its first bytes, and has not shrunk (its
@@ -265,7 +284,7 @@ func (c *Cache) writeRecords() {
 		q.mu.Unlock()
 		for name, data := range batch {
 			release := c.ioSlot()
-			appendRotating(name, newestFrames(bytes.Join(data, nil), c.recordLimit()/2), c.recordLimit())
+			c.appendRecords(name, newestFrames(bytes.Join(data, nil), c.recordLimit()/2))
 			release()
 		}
 		q.writeMu.Unlock()
@@ -285,8 +304,16 @@ func (c *Cache) flushRecords(name string) {
 	q.mu.Unlock()
 	if len(data) > 0 {
 		release := c.ioSlot()
-		appendRotating(name, newestFrames(data, c.recordLimit()/2), c.recordLimit())
+		c.appendRecords(name, newestFrames(data, c.recordLimit()/2))
 		release()
+	}
+}
+
+// appendRecords appends frames to the record file name, and tells the record index, so
+// that a miss after stores of this process reads no file to see their records.
+func (c *Cache) appendRecords(name string, frames []byte) {
+	if fi := appendRotating(name, frames, c.recordLimit()); fi != nil {
+		c.recIndex.appended(name, frames, fi)
 	}
 }
 
@@ -301,21 +328,27 @@ func (c *Cache) recordLimit() int64 {
 // becomes the older half, olderHalf(name), replacing the one before: the two hold at most
 // max and one append, and no append rewrites a file. It is best effort: an explanation is a
 // hint, and an append that races with another process's rotation may land in the older half.
-func appendRotating(name string, data []byte, max int64) {
+//
+// It returns the file's information after the append, nil if the append failed.
+func appendRotating(name string, data []byte, max int64) os.FileInfo {
 	f, err := openAppend(name)
 	if err != nil {
-		return
+		return nil
 	}
 	_, err = f.Write(data)
 	fi, err2 := f.Stat()
 	f.Close()
-	if err == nil && err2 == nil && fi.Size() >= max/2 {
+	if err != nil || err2 != nil {
+		return nil
+	}
+	if fi.Size() >= max/2 {
 		if os.Rename(name, olderHalf(name)) != nil {
 			// Something the cache did not make is in the way (a directory): the
 			// records go rather than the bound.
 			os.Remove(name)
 		}
 	}
+	return fi
 }
 
 // olderHalf names the older half of a file that appendRotating appends to: its extension

@@ -319,3 +319,43 @@ func TestRecordIndexFileRewrittenInPlace(t *testing.T) {
 		t.Fatalf("after the rewrite, records %v: want the new one", recs)
 	}
 }
+
+// TestRecordIndexTakesInOwnAppends: what this process appends goes into the index without
+// a read, and the index still matches the files when other processes append in between,
+// and through rotations.
+func TestRecordIndexTakesInOwnAppends(t *testing.T) {
+	c := open(t, Options{Dir: t.TempDir(), Version: "v", MaxBytes: 1 << 20})
+	name := c.recordFile("example.com/p.K")
+	r := rand.New(rand.NewPCG(9, 10))
+	digests := func(recs []record) (out []byte) {
+		for _, rec := range recs {
+			out = append(out, rec.digest[0], rec.digest[1])
+		}
+		return out
+	}
+	for i := range 200 {
+		frame := appendRecordFrame(nil, keyhash.Digest{byte(i), byte(i >> 8)}, time.Unix(int64(i), 0), "v", "V", keyRecordOf(randomLeaves(r, 1+r.IntN(30))))
+		if i%5 == 2 {
+			appendRotating(name, frame, c.recordLimit()) // another process
+		} else {
+			c.appendRecords(name, frame)
+		}
+		if i%4 == 0 {
+			continue
+		}
+		if got, want := digests(c.recIndex.read(name)), digests(freshRecords(name)); !bytes.Equal(got, want) {
+			t.Fatalf("append %d: index has %x, the files %x", i, got, want)
+		}
+	}
+	// Right after a read, an append of this process is in the index before any read.
+	c.recIndex.read(name)
+	c.appendRecords(name, appendRecordFrame(nil, keyhash.Digest{0xff}, time.Unix(0, 0), "v", "V", keyRecordOf(randomLeaves(r, 2))))
+	fi, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := c.recIndex.files[name]
+	if last := files[len(files)-1]; !os.SameFile(last.fi, fi) || last.off != fi.Size() || last.recs[len(last.recs)-1].digest[0] != 0xff {
+		t.Fatalf("the index did not take in the append: %d of %d bytes", last.off, fi.Size())
+	}
+}
