@@ -19,6 +19,16 @@ func BenchmarkLeaves(b *testing.B) {
 			}
 		}
 	})
+	b.Run("VisitLeaves", func(b *testing.B) {
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			keyhash.VisitLeaves(&k, 0, 0, func([]byte, string, []byte) { n++ })
+		}
+		if n == 0 {
+			b.Fatal("no leaves")
+		}
+	})
 	b.Run("Sum", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

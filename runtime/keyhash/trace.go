@@ -31,6 +31,10 @@ type tracer struct {
 	maxArena int
 	stopped  bool   // a leaf was left out: the later ones are too, even once maps renamed
 	pbuf     []byte // scratch for paths
+	// prefix is the path of the open frames while prefixOK; every change of the frames
+	// clears prefixOK.
+	prefix   []byte
+	prefixOK bool
 }
 
 // A leafSpan is a leaf while Leaves collects: where its path and value are in the arena.
@@ -90,6 +94,7 @@ const (
 func (t *tracer) reset() {
 	t.out.Reset()
 	t.frames = t.frames[:0]
+	t.prefixOK = false
 	t.pending = ""
 	t.note = ""
 }
@@ -100,8 +105,25 @@ func (t *tracer) path(name string) string {
 	return string(t.pbuf)
 }
 
-// appendPath appends the dotted path of the open frames, ending with name, to b.
+// appendPath appends the dotted path of the open frames, ending with name, to b. The path
+// of the frames is kept until they change: the fields of a struct share it.
 func (t *tracer) appendPath(b []byte, name string) []byte {
+	if !t.prefixOK {
+		t.prefix = t.appendFrames(t.prefix[:0])
+		t.prefixOK = true
+	}
+	b = append(b, t.prefix...)
+	if name != "" {
+		if len(t.prefix) > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, name...)
+	}
+	return b
+}
+
+// appendFrames appends the dotted path of the open frames to b.
+func (t *tracer) appendFrames(b []byte) []byte {
 	for i, f := range t.frames {
 		if i > 0 {
 			b = append(b, '.')
@@ -112,12 +134,6 @@ func (t *tracer) appendPath(b []byte, name string) []byte {
 			b = strconv.AppendInt(b, int64(f.elem), 10)
 			b = append(b, ']')
 		}
-	}
-	if name != "" {
-		if len(b) > 0 {
-			b = append(b, '.')
-		}
-		b = append(b, name...)
 	}
 	return b
 }
@@ -164,6 +180,7 @@ func (t *tracer) begin(typ string, fp uint64) {
 		t.line(fmt.Sprintf("%s %s fingerprint %016x...", t.path(name), typ, fp))
 	}
 	t.frames = append(t.frames, frame{name: name, elem: -1})
+	t.prefixOK = false
 }
 
 func (t *tracer) open(name, kind string, n int) {
@@ -175,11 +192,13 @@ func (t *tracer) open(name, kind string, n int) {
 		t.line(fmt.Sprintf("%s %s len %d", t.path(name), kind, n))
 	}
 	t.frames = append(t.frames, frame{name: name, elem: -1, kind: kind, start: len(t.spans)})
+	t.prefixOK = false
 }
 
 func (t *tracer) elem(i int) {
 	if len(t.frames) > 0 {
 		t.frames[len(t.frames)-1].elem = i
+		t.prefixOK = false
 	}
 }
 
@@ -190,10 +209,12 @@ func (t *tracer) pop() {
 	if f := t.frames[len(t.frames)-1]; t.collect && (f.kind == "map" || f.kind == "set") && f.start < len(t.spans) {
 		f.elem = -1
 		t.frames[len(t.frames)-1] = f
+		t.prefixOK = false
 		t.pbuf = t.appendPath(t.pbuf[:0], "")
 		t.nameEntries(t.pbuf, f)
 	}
 	t.frames = t.frames[:len(t.frames)-1]
+	t.prefixOK = false
 }
 
 // nameEntries renames the leaves of the entries of the map or set at base, base[i]..., after
@@ -335,7 +356,7 @@ func (t *tracer) quoted(name, typ, s string) {
 			if len(s) > maxShown {
 				return appendDigest(b, []byte(s))
 			}
-			return strconv.AppendQuote(b, s)
+			return appendQuoted(b, s)
 		})
 		return
 	}
@@ -395,6 +416,7 @@ func (t *tracer) finish(d Digest) {
 		return
 	}
 	t.frames = t.frames[:0]
+	t.prefixOK = false
 	t.out.WriteString(tracePrefix + "= " + d.String() + "\n")
 	io.WriteString(t.w, t.out.String())
 	t.out.Reset()
@@ -475,4 +497,17 @@ func VisitLeaves(k Key, max, maxBytes int, visit func(path []byte, typ string, v
 		leafPool.Put(h)
 	}
 	return all
+}
+
+// appendQuoted appends s quoted as strconv.AppendQuote does, without its rune by rune work
+// for the common string of printable ASCII that needs no escape.
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
