@@ -34,6 +34,11 @@ func TestIfaceFixed(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), computecheck.Analyzer, "example.com/ifacefixed")
 }
 
+// WriteTo reads its receiver; v = v op e is a write only.
+func TestWriteTail(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), computecheck.Analyzer, "example.com/wotail")
+}
+
 // Writes through method values.
 func TestMethodValue(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), computecheck.Analyzer, "example.com/methodvalue")
