@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/ssa"
@@ -25,7 +26,8 @@ type loc struct {
 	g    *types.Var    // a package variable
 	fn   *ssa.Function // with i: parameter i of fn (the receiver first)
 	i    int
-	site ssa.Value // an allocation: Alloc, MakeMap, MakeSlice, MakeChan
+	deep bool      // with fn: what parameter i's pointee refers to, not the pointee itself
+	site ssa.Value // an allocation: Alloc, MakeMap, MakeSlice, MakeChan, an append's array
 }
 
 type locs map[loc]bool
@@ -33,14 +35,24 @@ type locs map[loc]bool
 // A mutSummary is what a function changes of its parameters and what its results may refer
 // to, for its callers.
 type mutSummary struct {
-	params  map[int]bool
+	params  map[int]depth
 	results locs
 }
 
+// A depth says what a function changes of a parameter: the memory the argument refers to
+// (*p, p.f, s[i], m[k]), or also what that memory refers to (p.cfg.Name, s[i].Tags[0]).
+type depth uint8
+
+const (
+	shallow depth = 1
+	deep    depth = 2
+)
+
 // A mutFact tells other packages which parameters a function changes (SSA numbering: the
-// receiver first).
+// receiver first), and of those which deeply.
 type mutFact struct {
 	Params []int
+	Deep   []int
 }
 
 // AFact marks mutFact as an analysis fact.
@@ -54,6 +66,9 @@ func (f *mutFact) String() string {
 			b.WriteString(",")
 		}
 		b.WriteString(string(rune('0' + p)))
+		if slices.Contains(f.Deep, p) {
+			b.WriteString("*")
+		}
 	}
 	b.WriteString(")")
 	return b.String()
@@ -77,6 +92,7 @@ type mutator struct {
 	changed  bool
 	record   bool
 	writes   []ssaWrite
+	ifaces   map[*ssa.Global][]types.Type
 }
 
 // buildSSA builds the package's SSA form and returns its functions: those declared, the
@@ -142,14 +158,17 @@ func (c *checker) mutations() []ssaWrite {
 		byName:   map[string][]*ssa.Function{},
 	}
 	for _, f := range m.funcs {
-		m.sums[f] = &mutSummary{params: map[int]bool{}, results: locs{}}
+		m.sums[f] = &mutSummary{params: map[int]depth{}, results: locs{}}
 		if f.Signature.Recv() != nil {
 			m.byName[f.Name()] = append(m.byName[f.Name()], f)
 		}
 	}
-	// To a fixed point: each function to its own first (what flows within it), then the
-	// package again while a summary or a shared location changes.
-	for round := 0; round < 50; round++ {
+	// To the fixed point: each function to its own first (what flows within it), then the
+	// package again while a summary or a shared location changes. Every step only adds
+	// to finite sets, so it ends; callees first (the reverse of declaration order, as
+	// helpers usually follow their callers) makes it end sooner.
+	slices.Reverse(m.funcs)
+	for {
 		again := false
 		for _, f := range m.funcs {
 			for i := 0; i < 8; i++ {
@@ -188,8 +207,11 @@ func (c *checker) mutations() []ssaWrite {
 		}
 		var fact mutFact
 		for i := range len(f.Params) {
-			if s.params[i] {
+			if s.params[i] != 0 {
 				fact.Params = append(fact.Params, i)
+			}
+			if s.params[i]&deep != 0 {
+				fact.Deep = append(fact.Deep, i)
 			}
 		}
 		c.pass.ExportObjectFact(obj, &fact)
@@ -270,8 +292,10 @@ func (m *mutator) store(l loc, ls locs) {
 // contentsOf returns what the memory at l may hold references to.
 func (m *mutator) contentsOf(l loc) locs {
 	out := locs{}
-	if l.site == nil {
-		out[l] = true // a variable or parameter, with all it points to
+	if l.fn != nil {
+		out[loc{fn: l.fn, i: l.i, deep: true}] = true // what the parameter's pointee refers to
+	} else if l.site == nil {
+		out[l] = true // a variable, with all it points to
 	}
 	for o := range m.contents[l] {
 		out[o] = true
@@ -298,6 +322,23 @@ func (m *mutator) closure(ls locs) locs {
 	return out
 }
 
+// writeDepth records a write to what ls refers to, and when d is deep to what that refers
+// to, transitively.
+func (m *mutator) writeDepth(ls locs, d depth, pos token.Pos, how string, f *ssa.Function) {
+	if d&deep == 0 {
+		m.write(ls, pos, how, f, nil)
+		return
+	}
+	params := locs{}
+	for l := range ls {
+		if l.fn != nil {
+			params[loc{fn: l.fn, i: l.i, deep: true}] = true
+		}
+	}
+	m.write(params, pos, how, f, nil)
+	m.write(m.closure(ls), pos, how, f, nil)
+}
+
 // write records a write to what ls refers to, at pos in f.
 func (m *mutator) write(ls locs, pos token.Pos, how string, f *ssa.Function, stored locs) {
 	for l := range ls {
@@ -311,8 +352,12 @@ func (m *mutator) write(ls locs, pos token.Pos, how string, f *ssa.Function, sto
 				m.writes = append(m.writes, ssaWrite{l.g, pos, how, f})
 			}
 		case l.fn != nil:
-			if s := m.sums[l.fn]; s != nil && !s.params[l.i] {
-				s.params[l.i] = true
+			d := shallow
+			if l.deep {
+				d = deep
+			}
+			if s := m.sums[l.fn]; s != nil && s.params[l.i]&d == 0 {
+				s.params[l.i] |= d
 				m.changed = true
 			}
 		default:
@@ -346,6 +391,24 @@ func (m *mutator) instr(f *ssa.Function, instr ssa.Instruction) {
 			m.add(in, r)
 			if fn != nil && i < len(fn.FreeVars) {
 				m.add(fn.FreeVars[i], r)
+			}
+		}
+		if fn != nil && isBound(fn) && len(in.Bindings) == 1 {
+			// A method value (x.M): its calls change what the method changes of x.
+			// The value is an allocation holding x; a receiver that is a parameter
+			// is changed here, as the allocation cannot hold it.
+			site := loc{site: in}
+			m.add(in, locs{site: true})
+			r := m.get(in.Bindings[0])
+			m.store(site, r)
+			params := locs{}
+			for l := range r {
+				if l.fn != nil {
+					params[l] = true
+				}
+			}
+			if obj, ok := fn.Object().(*types.Func); ok && len(params) > 0 {
+				m.known(f, fn.Prog.FuncValue(obj), obj, []locs{params}, nil, in.Pos())
 			}
 		}
 	case *ssa.UnOp:
@@ -455,38 +518,31 @@ func (m *mutator) call(f *ssa.Function, common *ssa.CallCommon, result ssa.Value
 	if common.IsInvoke() {
 		args = append([]ssa.Value{common.Value}, args...)
 	}
-	writeArg := func(i int, how string) {
-		if i >= 0 && i < len(args) {
-			m.write(m.closure(m.get(args[i])), pos, how, f, nil)
-		}
-	}
-	allArgs := func() locs {
-		out := locs{}
-		for _, a := range args {
-			for l := range m.get(a) {
-				out[l] = true
-			}
-		}
-		return out
+	argLocs := make([]locs, len(args))
+	for i, a := range args {
+		argLocs[i] = m.get(a)
 	}
 	if b, ok := common.Value.(*ssa.Builtin); ok {
 		switch b.Name() {
 		case "copy", "clear", "delete":
-			writeArg(0, "")
+			m.writeDepth(argLocs[0], shallow, pos, "", f)
 		case "append":
 			if len(args) > 0 {
 				if _, resliced := args[0].(*ssa.Slice); resliced {
-					writeArg(0, "")
+					m.writeDepth(argLocs[0], shallow, pos, "", f)
 				}
 			}
-			// The result shares the first argument's array, and what the elements
-			// appended point to; not the array they are copied from.
+			// The result is the first argument's array or a new one, holding what the
+			// first argument's elements and the elements appended refer to; not the
+			// array they are copied from.
 			if result != nil && len(args) > 0 {
-				m.add(result, m.get(args[0]))
+				site := loc{site: result}
+				m.add(result, argLocs[0])
+				m.add(result, locs{site: true})
 				if elem, ok := result.Type().Underlying().(*types.Slice); ok && hasRefs(elem.Elem()) {
-					for _, a := range args[1:] {
-						for l := range m.get(a) {
-							m.add(result, m.contentsOf(l))
+					for _, ls := range argLocs {
+						for l := range ls {
+							m.store(site, m.contentsOf(l))
 						}
 					}
 				}
@@ -494,93 +550,248 @@ func (m *mutator) call(f *ssa.Function, common *ssa.CallCommon, result ssa.Value
 		}
 		return
 	}
-	apply := func(callee *ssa.Function, s *mutSummary, name string) {
-		for i := range s.params {
-			writeArg(i, "changed by "+name)
-		}
-		if result != nil {
-			for l := range s.results {
-				if l.fn == callee {
-					if l.i < len(args) {
-						m.add(result, m.get(args[l.i]))
-					}
-				} else if l.fn == nil {
-					m.add(result, locs{l: true})
+	m.callee(f, common, args, argLocs, result, pos)
+}
+
+// callee applies the summaries of what a call may run, with the arguments' locations
+// (the receiver first).
+func (m *mutator) callee(f *ssa.Function, common *ssa.CallCommon, args []ssa.Value, argLocs []locs, result ssa.Value, pos token.Pos) {
+	if common.IsInvoke() {
+		// A method of an interface: the methods of that name of the types the value may
+		// hold (those of the package variable it was loaded from when that is assigned
+		// only a known set of types, else the package's types implementing it), and the
+		// standard methods known to change their argument.
+		name := common.Method.Name()
+		if fns, ok := m.fixedMethods(common.Value, name); ok {
+			for _, g := range fns {
+				if s := m.sums[g]; s != nil {
+					m.apply(f, g, s, funcName(g.Object().(*types.Func)), argLocs, result, pos)
 				}
 			}
-		}
-	}
-	if common.IsInvoke() {
-		// A method of an interface: the package's methods of that name whose receiver
-		// implements it, and the standard methods known to change their argument.
-		iface, _ := common.Value.Type().Underlying().(*types.Interface)
-		for _, g := range m.byName[common.Method.Name()] {
-			if iface != nil && types.Implements(g.Signature.Recv().Type(), iface) {
-				apply(g, m.sums[g], funcName(g.Object().(*types.Func)))
+		} else {
+			iface, _ := common.Value.Type().Underlying().(*types.Interface)
+			for _, g := range m.byName[name] {
+				if iface != nil && types.Implements(g.Signature.Recv().Type(), iface) {
+					m.apply(f, g, m.sums[g], funcName(g.Object().(*types.Func)), argLocs, result, pos)
+				}
 			}
 		}
 		if common.Method.Pkg() == nil || isStdPath(pkgPath(common.Method)) {
 			for _, i := range stdWrites(common.Method, len(args)) {
-				writeArg(i, "changed by "+stdName(common.Method))
+				m.writeArg(f, argLocs, i, stdDepth(common.Method, i), "changed by "+stdName(common.Method), pos)
 			}
 		}
-		if result != nil && hasRefs(result.Type()) {
-			m.add(result, allArgs())
-		}
+		m.allArgs(argLocs, result)
 		return
 	}
 	callee := common.StaticCallee()
-	if callee == nil {
-		if result != nil && hasRefs(result.Type()) {
-			m.add(result, allArgs())
+	if callee == nil || isBound(callee) {
+		// A function value: the method values it may be, with their receivers.
+		for l := range m.get(common.Value) {
+			mc, ok := l.site.(*ssa.MakeClosure)
+			if !ok || len(mc.Bindings) != 1 {
+				continue
+			}
+			if fn, ok := mc.Fn.(*ssa.Function); ok && isBound(fn) {
+				if obj, ok := fn.Object().(*types.Func); ok {
+					recv := m.contentsOf(l)
+					delete(recv, l)
+					m.known(f, fn.Prog.FuncValue(obj), obj, append([]locs{recv}, argLocs...), result, pos)
+				}
+			}
 		}
+		m.allArgs(argLocs, result)
 		return
 	}
 	if o := callee.Origin(); o != nil {
 		callee = o
 	}
+	m.known(f, callee, nil, argLocs, result, pos)
+}
+
+// known applies the summary of a function that a call runs: one of the package's, a fact
+// of another package's, or what the standard library is known to change. A method value's
+// call has its receiver's locations first in argLocs.
+func (m *mutator) known(f *ssa.Function, callee *ssa.Function, obj *types.Func, argLocs []locs, result ssa.Value, pos token.Pos) {
+	if obj == nil {
+		obj, _ = callee.Object().(*types.Func)
+	}
 	if s := m.sums[callee]; s != nil {
 		name := callee.Name()
-		if obj, ok := callee.Object().(*types.Func); ok {
+		if obj != nil {
 			name = funcName(obj)
 		}
-		apply(callee, s, name)
+		m.apply(f, callee, s, name, argLocs, result, pos)
 		return
 	}
-	obj, ok := callee.Object().(*types.Func)
-	if !ok || obj.Pkg() == nil {
-		if result != nil && hasRefs(result.Type()) {
-			m.add(result, allArgs())
-		}
+	if obj == nil || obj.Pkg() == nil {
+		m.allArgs(argLocs, result)
 		return
 	}
 	if !isStdPath(obj.Pkg().Path()) {
 		var fact mutFact
 		if m.c.pass.ImportObjectFact(obj, &fact) {
 			for _, i := range fact.Params {
-				writeArg(i, "changed by "+funcName(obj))
+				d := shallow
+				if slices.Contains(fact.Deep, i) {
+					d = deep
+				}
+				m.writeArg(f, argLocs, i, d, "changed by "+funcName(obj), pos)
 			}
 		}
-		if result != nil && hasRefs(result.Type()) {
-			m.add(result, allArgs())
-		}
+		m.allArgs(argLocs, result)
 		return
 	}
-	for _, i := range stdWrites(obj, len(args)) {
-		writeArg(i, "changed by "+stdName(obj))
+	for _, i := range stdWrites(obj, len(argLocs)) {
+		m.writeArg(f, argLocs, i, stdDepth(obj, i), "changed by "+stdName(obj), pos)
 	}
 	// What a standard method returns shares its receiver when it is a pointer (a
 	// FlagSet's String, a big.Int's Add, a list's Front) or known to (a big.Int's Bits, a
 	// buffer's Bytes, a sync.Map's values); a standard function's result shares its
 	// argument only for the functions known to return (a part of) it: bytes.TrimSpace,
 	// sort.Reverse, slices.Insert. The rest (regexp's Find*, strings.Fields) is new.
-	if result != nil && hasRefs(result.Type()) && len(args) > 0 {
+	if result != nil && hasRefs(result.Type()) && len(argLocs) > 0 {
 		if recvName(obj) != "" && stdSharesRecv(obj) {
-			m.add(result, m.get(args[0]))
+			m.add(result, argLocs[0])
 		} else if recvName(obj) == "" && stdSharesArg(obj) {
-			m.add(result, m.get(args[0]))
+			m.add(result, argLocs[0])
 		}
 	}
+}
+
+// writeArg records a write of depth d to argument i.
+func (m *mutator) writeArg(f *ssa.Function, argLocs []locs, i int, d depth, how string, pos token.Pos) {
+	if i >= 0 && i < len(argLocs) {
+		m.writeDepth(argLocs[i], d, pos, how, f)
+	}
+}
+
+// allArgs records that a call's result may refer to what its arguments refer to.
+func (m *mutator) allArgs(argLocs []locs, result ssa.Value) {
+	if result != nil && hasRefs(result.Type()) {
+		for _, ls := range argLocs {
+			m.add(result, ls)
+		}
+	}
+}
+
+// apply applies the summary s of callee to a call in f.
+func (m *mutator) apply(f, callee *ssa.Function, s *mutSummary, name string, argLocs []locs, result ssa.Value, pos token.Pos) {
+	for i, d := range s.params {
+		m.writeArg(f, argLocs, i, d, "changed by "+name, pos)
+	}
+	if result == nil {
+		return
+	}
+	for l := range s.results {
+		if l.fn == callee {
+			if l.i < len(argLocs) {
+				if l.deep {
+					m.add(result, m.deepOf(argLocs[l.i]))
+				} else {
+					m.add(result, argLocs[l.i])
+				}
+			}
+		} else if l.fn == nil {
+			m.add(result, locs{l: true})
+		}
+	}
+}
+
+// isBound reports whether fn is the wrapper of a method value (x.M).
+func isBound(fn *ssa.Function) bool {
+	return strings.HasPrefix(fn.Synthetic, "bound method wrapper")
+}
+
+// deepOf returns what the memory ls refers to may refer to, transitively.
+func (m *mutator) deepOf(ls locs) locs {
+	out := m.closure(ls)
+	for l := range ls {
+		if l.fn != nil {
+			out[loc{fn: l.fn, i: l.i, deep: true}] = true
+		}
+	}
+	return out
+}
+
+// fixedMethods returns the methods named name of the types that v, loaded from an
+// unexported package variable of interface type, may hold, when every assignment of the
+// variable in the package is of a known type and its address is not taken.
+func (m *mutator) fixedMethods(v ssa.Value, name string) ([]*ssa.Function, bool) {
+	load, ok := v.(*ssa.UnOp)
+	if !ok || load.Op != token.MUL {
+		return nil, false
+	}
+	g, ok := load.X.(*ssa.Global)
+	if !ok {
+		return nil, false
+	}
+	ts, ok := m.ifaceTypes()[g]
+	if !ok || ts == nil {
+		return nil, false
+	}
+	var out []*ssa.Function
+	for _, t := range ts {
+		sel := g.Pkg.Prog.MethodSets.MethodSet(t).Lookup(g.Pkg.Pkg, name)
+		if sel == nil {
+			if ms := g.Pkg.Prog.MethodSets.MethodSet(t).Lookup(nil, name); ms != nil {
+				sel = ms
+			}
+		}
+		if sel == nil {
+			return nil, false
+		}
+		fn, _ := sel.Obj().(*types.Func)
+		if fn == nil {
+			return nil, false
+		}
+		out = append(out, g.Pkg.Prog.FuncValue(fn))
+	}
+	return out, true
+}
+
+// ifaceTypes returns, for the unexported package variables of interface type of the
+// package, the concrete types stored in them; nil for one whose address escapes or that is
+// assigned a value of a type not known.
+func (m *mutator) ifaceTypes() map[*ssa.Global][]types.Type {
+	if m.ifaces != nil {
+		return m.ifaces
+	}
+	m.ifaces = map[*ssa.Global][]types.Type{}
+	unknown := map[*ssa.Global]bool{}
+	for _, f := range m.funcs {
+		for _, b := range f.Blocks {
+			for _, instr := range b.Instrs {
+				var ops [8]*ssa.Value
+				for _, op := range instr.Operands(ops[:0]) {
+					g, ok := (*op).(*ssa.Global)
+					if !ok || !types.IsInterface(g.Type().(*types.Pointer).Elem()) || g.Object() == nil || g.Object().Exported() {
+						continue
+					}
+					switch in := instr.(type) {
+					case *ssa.UnOp:
+						if in.Op == token.MUL {
+							continue
+						}
+					case *ssa.Store:
+						if in.Addr == g {
+							if mi, ok := in.Val.(*ssa.MakeInterface); ok {
+								if !slices.ContainsFunc(m.ifaces[g], func(t types.Type) bool { return types.Identical(t, mi.X.Type()) }) {
+									m.ifaces[g] = append(m.ifaces[g], mi.X.Type())
+								}
+								continue
+							}
+						}
+					}
+					unknown[g] = true
+				}
+			}
+		}
+	}
+	for g := range unknown {
+		m.ifaces[g] = nil
+	}
+	return m.ifaces
 }
 
 func pkgPath(obj types.Object) string {

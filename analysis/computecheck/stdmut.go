@@ -182,3 +182,25 @@ func stdSharesRecv(fn *types.Func) bool {
 	}
 	return false
 }
+
+// stdDepth says how deep the standard function or method fn changes its argument i: a
+// sort, a copy, a read into a buffer change the memory the argument refers to (a slice's
+// elements, not what they point to); a decoder, a scanner, a heap (through the methods of
+// its argument) and a method changing its receiver may change what that refers to.
+func stdDepth(fn *types.Func, i int) depth {
+	if fn.Pkg() == nil {
+		return deep
+	}
+	path, name := fn.Pkg().Path(), fn.Name()
+	if recvName(fn) == "" {
+		switch path {
+		case "sort", "slices", "maps", "flag", "io", "sync/atomic":
+			return shallow
+		}
+		return deep
+	}
+	if i > 0 && (name == "Read" || name == "ReadAt" || name == "ReadFull" || name == "FillBytes") {
+		return shallow
+	}
+	return deep
+}

@@ -169,6 +169,19 @@ func (c *checker) collect() {
 					for _, lhs := range n.Lhs {
 						c.writeOnly(lhs)
 					}
+					// x = x op e, like x op= e: what it reads of x goes back into x.
+					if n.Tok == token.ASSIGN && len(n.Lhs) == 1 && len(n.Rhs) == 1 {
+						if x, ok := ast.Unparen(n.Lhs[0]).(*ast.Ident); ok && info.Uses[x] != nil {
+							if bin, ok := ast.Unparen(n.Rhs[0]).(*ast.BinaryExpr); ok && isArith(bin.Op) {
+								for _, o := range []ast.Expr{bin.X, bin.Y} {
+									if y, ok := ast.Unparen(o).(*ast.Ident); ok && info.Uses[y] == info.Uses[x] {
+										c.assigned[y] = true
+										break
+									}
+								}
+							}
+						}
+					}
 				}
 				for i, lhs := range n.Lhs {
 					v := c.identVar(lhs)
@@ -526,7 +539,22 @@ func onlyReceiverWritten(fn *types.Func) bool {
 	case "sync":
 		return recvName(fn) == "Map"
 	case "bytes", "strings":
-		return strings.HasPrefix(fn.Name(), "Write") || fn.Name() == "Reset" || fn.Name() == "Grow"
+		// Not WriteTo, which hands the receiver's content to its argument.
+		switch fn.Name() {
+		case "Write", "WriteString", "WriteByte", "WriteRune", "Reset", "Grow":
+			return true
+		}
+	}
+	return false
+}
+
+// isArith reports whether op makes a number, string or bit set of its operands (not a
+// comparison or a logical operator).
+func isArith(op token.Token) bool {
+	switch op {
+	case token.ADD, token.SUB, token.MUL, token.QUO, token.REM, token.AND, token.OR, token.XOR,
+		token.SHL, token.SHR, token.AND_NOT:
+		return true
 	}
 	return false
 }
