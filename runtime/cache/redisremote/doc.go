@@ -7,7 +7,11 @@
 //
 // Each entry is one string value, stored with SET key value EX ttl and read with a short
 // Lua script that answers the value's length instead of the value when it is over the
-// reader's limit, so that a value too large is never sent. Against a server that lies:
+// reader's limit, so that a value too large is never sent. The script returns values of up
+// to 64 KiB itself; a larger one within the limit is then read with WATCH, STRLEN and a GET
+// in MULTI/EXEC, which the server runs only if the key was not written since the WATCH:
+// a value that passes through a script is copied several times on the server's one thread,
+// which makes a hit of megabytes several times slower than a GET. Against a server that lies:
 // go-redis allocates the length a reply announces before reading it, so the connections
 // that this package dials read each reply's headers as they arrive and drop the connection
 // at one announcing more than maxsize (or an aggregate of more than 4096 elements), before
@@ -37,8 +41,10 @@
 // The password is never shown: errors name the server by its URL with the password
 // redacted. Prefer a user of the ACL system, with only the commands the cache needs:
 //
-//	ACL SETUSER cachegen on >PASSWORD ~cachegen:* +get +strlen +set +eval +evalsha +hello +auth +select +ping
+//	ACL SETUSER cachegen on >PASSWORD ~cachegen:* +get +strlen +set +eval +evalsha +watch +multi +exec +unwatch +hello +auth +select +ping
 //
+// Without +watch, +multi, +exec and +unwatch, large values are read by the script alone,
+// as fast as the server copies them.
 // A user without +set reads the shared cache and never writes to it (its puts are refused
 // with cache.ErrRemoteDenied, after which the Cache stops uploading); NOAUTH, WRONGPASS and
 // NOPERM replies are all cache.ErrRemoteDenied.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cachegen/cachegen/runtime/cache"
@@ -50,7 +51,8 @@ type Remote struct {
 	prefix  string
 	ttl     time.Duration
 	maxSize int64
-	name    string // the server's URL without its password, for errors
+	name    string      // the server's URL without its password, for errors
+	noTx    atomic.Bool // the user may not WATCH, MULTI or EXEC: Get uses the script alone
 }
 
 // New returns a Remote that stores entries in client under prefix+key, each for ttl (0: no
@@ -188,15 +190,26 @@ func dialer(timeout time.Duration, tlsConfig *tls.Config, idle time.Duration, ma
 	}
 }
 
+// inlineMax is the largest value that getScript returns itself. Redis copies a value that
+// a script returns several times (into the script's reply, into a Lua string, back into the
+// client's reply), all on its one thread: at 16 MiB that costs it more time than sending the
+// value, and makes a large hit several times slower than a GET. A larger value is read with
+// GET in a transaction that watches the key (getTx), sent as it is stored.
+const inlineMax = 64 << 10
+
 // getScript returns the value under KEYS[1] if it is at most ARGV[1] bytes long, its length
 // (an integer) if it is longer, so that a value over the limit is never sent, and nil if
 // there is none. It reads only, so it runs on replicas and under read-only ACLs that allow
-// EVAL.
+// EVAL. Get gives ARGV[1] as at most inlineMax, and reads a longer value within its own
+// limit with getTx.
 var getScript = redis.NewScript(`
 local n = redis.call('STRLEN', KEYS[1])
 if n > tonumber(ARGV[1]) then return n end
 return redis.call('GET', KEYS[1])
 `)
+
+// errChanged is getTx's error when the value changed between its length and its read.
+var errChanged = errors.New("redisremote: the value changed while it was read")
 
 // Get implements cache.Remote.
 func (r *Remote) Get(ctx context.Context, key string, limit int64) ([]byte, error) {
@@ -204,10 +217,30 @@ func (r *Remote) Get(ctx context.Context, key string, limit int64) ([]byte, erro
 		return nil, err
 	}
 	limit = max(min(limit, r.maxSize), 0)
+	inline := limit
+	if !r.noTx.Load() {
+		inline = min(limit, inlineMax)
+	}
 	var val any
 	err := r.do(ctx, func(ctx context.Context) error {
 		var err error
-		val, err = getScript.Run(ctx, r.client, []string{r.prefix + key}, limit).Result()
+		val, err = getScript.Run(ctx, r.client, []string{r.prefix + key}, inline).Result()
+		if n, ok := val.(int64); ok && err == nil && n <= limit && inline < limit {
+			// Over the script's inline bound but within the limit.
+			for range 3 {
+				if val, err = r.getTx(ctx, r.prefix+key, limit); !errors.Is(err, errChanged) {
+					break
+				}
+			}
+			if errors.Is(err, errChanged) || redis.IsPermissionError(err) {
+				// Changing faster than it is read, or a user without WATCH, MULTI or
+				// EXEC (as documented before those): the script alone, within limit.
+				if redis.IsPermissionError(err) {
+					r.noTx.Store(true)
+				}
+				val, err = getScript.Run(ctx, r.client, []string{r.prefix + key}, limit).Result()
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -222,11 +255,50 @@ func (r *Remote) Get(ctx context.Context, key string, limit int64) ([]byte, erro
 			return nil, fmt.Errorf("redisremote: get %s: %d bytes, over the limit of %d: %w", key, len(v), limit, cache.ErrRemoteTooLarge)
 		}
 		return []byte(v), nil
+	case []byte:
+		if int64(len(v)) > limit {
+			return nil, fmt.Errorf("redisremote: get %s: %d bytes, over the limit of %d: %w", key, len(v), limit, cache.ErrRemoteTooLarge)
+		}
+		return v, nil
 	case int64:
 		return nil, fmt.Errorf("redisremote: get %s: %d bytes, over the limit of %d: %w", key, v, limit, cache.ErrRemoteTooLarge)
 	default:
 		return nil, fmt.Errorf("redisremote: get %s from %s: unexpected reply of type %T", key, r.name, val)
 	}
+}
+
+// getTx reads the value under key as getScript does, without the script's copies: it
+// watches key, reads its length, and only if that is within limit sends GET in a MULTI
+// that the server runs only if the key was not written since the WATCH, so that a value
+// over the limit is never sent. It returns the value ([]byte), its length (int64) when
+// over the limit, redis.Nil when there is none, and errChanged when the key was written
+// meanwhile.
+func (r *Remote) getTx(ctx context.Context, key string, limit int64) (any, error) {
+	var val any
+	err := r.client.Watch(ctx, func(tx *redis.Tx) error {
+		n, err := tx.StrLen(ctx, key).Result()
+		if err != nil {
+			return err
+		}
+		if n > limit {
+			val = n
+			return nil
+		}
+		var get *redis.StringCmd
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			get = p.Get(ctx, key)
+			return nil
+		})
+		if errors.Is(err, redis.TxFailedErr) {
+			return errChanged
+		}
+		if err != nil {
+			return err
+		}
+		val, err = get.Bytes()
+		return err
+	}, key)
+	return val, err
 }
 
 // Put implements cache.Remote.
@@ -263,6 +335,10 @@ func (r *Remote) Close() error {
 func (r *Remote) do(ctx context.Context, f func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if ctx.Done() == nil {
+		// Never done: no goroutine, whose hand-off costs a small Get a fair part of its time.
+		return f(ctx)
 	}
 	done := make(chan error, 1)
 	go func() { done <- f(ctx) }()

@@ -433,13 +433,23 @@ func TestPutStalls(t *testing.T) {
 
 // TestDocumentedACL checks that the ACL the package documentation recommends is enough.
 func TestDocumentedACL(t *testing.T) {
+	for name, acl := range map[string]string{
+		"documented": "+get +strlen +set +eval +evalsha +watch +multi +exec +unwatch +hello +auth +select +ping",
+		// Without the transaction commands, a large value is read by the script alone.
+		"script only": "+get +strlen +set +eval +evalsha +hello +auth +select +ping",
+	} {
+		t.Run(name, func(t *testing.T) { testACL(t, acl) })
+	}
+}
+
+func testACL(t *testing.T, acl string) {
 	raw, admin := server(t)
 	ctx := context.Background()
 	user := "cachegen-test-" + remotetest.Unique()
 	password := "pw-" + remotetest.Unique()
 	p := "cachegen-test:" + remotetest.Unique() + ":"
 	args := []any{"ACL", "SETUSER", user, "on", ">" + password, "~" + p + "*"}
-	for _, c := range strings.Fields("+get +strlen +set +eval +evalsha +hello +auth +select +ping") {
+	for _, c := range strings.Fields(acl) {
 		args = append(args, c)
 	}
 	if err := admin.Do(ctx, args...).Err(); err != nil {
@@ -447,7 +457,7 @@ func TestDocumentedACL(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		admin.Do(context.Background(), "ACL", "DELUSER", user)
-		admin.Del(context.Background(), p+remotetest.Key("acl"))
+		admin.Del(context.Background(), p+remotetest.Key("acl"), p+remotetest.Key("acl large"))
 	})
 	u, err := url.Parse(withParams(t, raw, "", url.Values{"prefix": {p}}))
 	if err != nil {
@@ -464,6 +474,20 @@ func TestDocumentedACL(t *testing.T) {
 	}
 	if _, err := r.Get(ctx, remotetest.Key("acl miss"), 1); !errors.Is(err, cache.ErrRemoteMiss) {
 		t.Fatalf("Get of a missing key: %v, want ErrRemoteMiss", err)
+	}
+	// A value larger than the script returns itself, twice: after a fallback too.
+	large := remotetest.Key("acl large")
+	data := remotetest.Data("acl large", 1<<20)
+	if err := r.Put(ctx, large, data); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if got, err := r.Get(ctx, large, int64(len(data))); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("Get of 1 MiB: %d bytes, %v", len(got), err)
+		}
+		if _, err := r.Get(ctx, large, int64(len(data))-1); !errors.Is(err, cache.ErrRemoteTooLarge) {
+			t.Fatalf("Get of 1 MiB with a limit one less: %v, want ErrRemoteTooLarge", err)
+		}
 	}
 }
 
