@@ -587,7 +587,7 @@ func TestRemoteMisconfigured(t *testing.T) {
 		want              string
 	}{
 		{"no key", "http://127.0.0.1:1/cache", "", "needs a key"},
-		{"short secret", "http://127.0.0.1:1/cache", "k1:short", "at least 16"},
+		{"secret shorter than its id", "http://127.0.0.1:1/cache", "k1-team-key:short", "longer than the secret"},
 		{"malformed secret", "http://127.0.0.1:1/cache", "no-colon", "not <key id>:<key>"},
 		{"unknown scheme", "gopher://user:hunter2hunter2@example.com/x", "k1:0123456789abcdef0", "no remote engine"},
 		{"unparsable URL", "http://user:hunter2hunter2@exa mple.com:zz/x", "k1:0123456789abcdef0", "does not parse"},

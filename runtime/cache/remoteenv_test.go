@@ -76,7 +76,7 @@ func TestRemoteSecretEnvNeverLogged(t *testing.T) {
 		secret + ":team-ci-key-2026",       // swapped: a 16-byte "secret"
 		"hunter2+/=secretvalue:" + secret,  // not an id before the ':'
 		"ci:" + secret + ",ci:" + secret,   // twice
-		"ci:hunter2",                       // short
+		"hunter2hunter2:ci",                // swapped: a secret shorter than its id
 		"hunter2 hunter2:0123456789abcdef", // not an id
 	} {
 		t.Setenv(RemoteEnv, srv.URL)
@@ -155,5 +155,29 @@ func TestRemoteGetStatuses(t *testing.T) {
 		if st := c.Stats(); st.RemoteErrors != 3 || st.RemoteRejected != 0 || st.Uploads != 3 || puts.Load() != 3 {
 			t.Fatalf("GET %d: %+v, %d PUTs", status, st, puts.Load())
 		}
+	}
+}
+
+// TestRemoteShortSecretWarns: a short secret is weak but still a key: the remote tier runs,
+// and one warning says so without quoting it.
+func TestRemoteShortSecretWarns(t *testing.T) {
+	srv, puts := putCounter(t, http.StatusNotFound)
+	t.Setenv(RemoteEnv, srv.URL)
+	t.Setenv(RemoteSecretEnv, "ci:hunter2")
+	logs := &logCounter{}
+	c, err := Open(Options{Dir: t.TempDir(), Namespace: "s", Logger: logs.logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustLoad(t, c, testKey{"s", 1}, computeSmall)
+	flush(t, c)
+	c.Close()
+	if c.remote == nil || puts.Load() != 1 {
+		t.Fatalf("remote tier %v, %d PUTs: want a remote tier and one upload", c.remote != nil, puts.Load())
+	}
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	if len(logs.msgs) != 1 || !strings.Contains(logs.msgs[0], "easy to guess") || strings.Contains(logs.msgs[0], "hunter2") {
+		t.Fatalf("logged %q, want one warning without the secret", logs.msgs)
 	}
 }

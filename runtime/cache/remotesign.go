@@ -44,7 +44,7 @@ const (
 	algHMAC    = 1
 	algEd25519 = 2
 
-	// minHMACSecret is the shortest HMAC secret accepted, in bytes.
+	// minHMACSecret is the shortest HMAC secret accepted without a warning, in bytes.
 	minHMACSecret = 16
 )
 
@@ -61,7 +61,8 @@ type RemoteKey struct {
 	// with, and keys can be rotated: 1 to 64 letters, digits, '.', '_' or '-'. An HMAC key
 	// and an Ed25519 key may share an id; two keys of one algorithm may not.
 	ID string
-	// HMAC is a shared secret of at least 16 bytes, and at least as long as ID when ID
+	// HMAC is a shared secret (of at least 32 random bytes, better; under 16 is accepted
+	// with a warning), at least as long as ID when ID
 	// has 32 characters or more (else ID and the secret look swapped): HMAC-SHA256 tags,
 	// which anyone holding the secret can make and check. For teams whose writers are all
 	// trusted.
@@ -95,6 +96,8 @@ type keyRef struct {
 type keyRing struct {
 	verify map[keyRef]*remoteKey
 	signer *remoteKey // nil when no key can sign: the remote is then read-only
+	// warnings are about keys accepted but weak, to be logged; they never quote a key.
+	warnings []string
 }
 
 // newKeyRing checks keys. The first key that can sign (an HMAC secret or an Ed25519
@@ -113,8 +116,13 @@ func newKeyRing(keys []RemoteKey) (*keyRing, error) {
 		rk := &remoteKey{id: k.ID}
 		if k.HMAC != nil {
 			n++
+			if len(k.HMAC) == 0 {
+				return fail("empty HMAC secret")
+			}
 			if len(k.HMAC) < minHMACSecret {
-				return fail("HMAC secret of %d bytes, want at least %d", len(k.HMAC), minHMACSecret)
+				// Weak, but the operator's choice, and still a key: a warning, not a
+				// remote turned off.
+				kr.warnings = append(kr.warnings, fmt.Sprintf("remote key %d: HMAC secret of %d bytes is easy to guess: use at least 32 random bytes", i+1, len(k.HMAC)))
 			}
 			if looksSwapped(k.ID, k.HMAC) {
 				return fail("the id (%d characters) is longer than the HMAC secret (%d bytes): are the id and the secret swapped? Ids are written in every entry, in clear", len(k.ID), len(k.HMAC))

@@ -64,11 +64,12 @@ const (
 	RemoteEnv = "CACHEGEN_REMOTE"
 	// RemoteSecretEnv holds HMAC-SHA256 keys, "<key id>:<secret>", several separated by
 	// commas: the first signs, all verify. A key id is 1 to 64 letters, digits, '.', '_'
-	// or '-', and is written in every entry, in clear. A secret is at least 16 bytes,
-	// holds no comma and no white space at its ends (use hex or base64: openssl rand -hex
-	// 32), and is not shorter than an id of 32 characters or more (such an item looks
-	// written the wrong way round, secret first). White space around items, ids and keys
-	// is ignored; errors never show an item's content.
+	// or '-', and is written in every entry, in clear. A secret holds no comma and no
+	// white space at its ends, should be 32 random bytes or more (use hex or base64:
+	// openssl rand -hex 32; under 16 bytes is logged as a warning), and is not shorter
+	// than its id (such an item looks written the wrong way round, secret first, and is
+	// refused). White space around items, ids and keys is ignored; errors never show an
+	// item's content.
 	RemoteSecretEnv = "CACHEGEN_REMOTE_SECRET"
 	// RemoteEd25519PublicEnv holds Ed25519 public keys that verify, "<key id>:<base64 of
 	// the 32-byte key>", several separated by commas. Base64 is standard or URL-safe,
@@ -142,10 +143,10 @@ func remoteKeysFromEnv() ([]RemoteKey, error) {
 	}
 	if err == nil {
 		err = each(RemoteSecretEnv, func(id, val string) (RemoteKey, error) {
-			if len(val) < minHMACSecret {
-				return RemoteKey{}, fmt.Errorf("HMAC secret of %d bytes, want at least %d (is the item written <key id>:<secret>?)", len(val), minHMACSecret)
-			}
-			if looksSwapped(id, []byte(val)) {
+			// A secret shorter than its id looks written first, in the id's place, where
+			// every entry would show it: refused. A short secret is otherwise the
+			// operator's choice, accepted with a warning.
+			if len(val) < len(id) || looksSwapped(id, []byte(val)) {
 				return RemoteKey{}, fmt.Errorf("the key id (%d characters) is longer than the secret (%d bytes): is the item written <secret>:<key id>?", len(id), len(val))
 			}
 			return RemoteKey{ID: id, HMAC: []byte(val)}, nil
@@ -279,6 +280,11 @@ func (c *Cache) openRemote() {
 		readOnly = readOnly || ro
 	}
 	kr, err := newKeyRing(keys)
+	if kr != nil {
+		for _, w := range kr.warnings {
+			o.Logger.Warn("cachegen cache: "+w, "namespace", o.Namespace)
+		}
+	}
 	if err != nil {
 		o.Logger.Error("cachegen cache: no remote tier: it needs a key, set "+RemoteSecretEnv+" or "+RemoteEd25519PublicEnv+" (or Options.RemoteKeys)",
 			"namespace", o.Namespace, "err", err)
