@@ -99,6 +99,7 @@ type mutator struct {
 	queued  map[*ssa.Function]bool
 	readers map[loc]map[*ssa.Function]bool           // the functions that read what a location holds
 	callers map[*ssa.Function]map[*ssa.Function]bool // the functions that applied a summary
+	seen    locs                                     // a set used again, for a return's closure
 	writes  []ssaWrite
 	ifaces  map[*ssa.Global][]types.Type
 }
@@ -161,6 +162,7 @@ func (c *checker) mutations() []ssaWrite {
 		c:        c,
 		funcs:    c.buildSSA(),
 		refs:     map[ssa.Value]locs{},
+		seen:     locs{},
 		contents: map[loc]locs{},
 		sums:     map[*ssa.Function]*mutSummary{},
 		byName:   map[string][]*ssa.Function{},
@@ -274,7 +276,7 @@ func (m *mutator) add(v ssa.Value, ls locs) {
 	for l := range ls {
 		if !cur[l] {
 			if cur == nil {
-				cur = locs{}
+				cur = make(locs, len(ls))
 				m.refs[v] = cur
 			}
 			cur[l] = true
@@ -378,7 +380,11 @@ func (m *mutator) addContents(v ssa.Value, l loc) {
 		m.addOne(v, l)
 	}
 	m.reads(l)
-	for o := range m.contents[l] {
+	in := m.contents[l]
+	if len(in) > 0 && m.refs[v] == nil {
+		m.refs[v] = make(locs, len(in)+1) // sized once rather than grown
+	}
+	for o := range in {
 		m.addOne(v, o)
 	}
 }
@@ -406,7 +412,12 @@ func (m *mutator) addOne(v ssa.Value, l loc) {
 
 // closure returns ls with, transitively, what the allocations and variables it holds hold.
 func (m *mutator) closure(ls locs) locs {
-	out := locs{}
+	return m.closureInto(locs{}, ls)
+}
+
+// closureInto is closure, into out, emptied first: a set to use again.
+func (m *mutator) closureInto(out, ls locs) locs {
+	clear(out)
 	var walk func(l loc)
 	walk = func(l loc) {
 		if out[l] {
@@ -598,7 +609,7 @@ func (m *mutator) instr(f *ssa.Function, instr ssa.Instruction) {
 	case *ssa.Return:
 		s := m.sums[f]
 		for _, r := range in.Results {
-			for l := range m.closure(m.get(r)) {
+			for l := range m.closureInto(m.seen, m.get(r)) {
 				if l.site == nil && (l.fn == nil || l.fn == f) && !s.results[l] {
 					s.results[l] = true
 					m.enqueueAll(m.callers[f])
