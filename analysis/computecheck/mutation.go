@@ -91,8 +91,17 @@ type mutator struct {
 	byName   map[string][]*ssa.Function // methods of the package's types, by name
 	changed  bool
 	record   bool
-	writes   []ssaWrite
-	ifaces   map[*ssa.Global][]types.Type
+
+	// The worklist of the fixed point: cur is the function being analysed, queue those
+	// to analyse again, as what they read changed since they last were.
+	cur     *ssa.Function
+	queue   []*ssa.Function
+	queued  map[*ssa.Function]bool
+	readers map[loc]map[*ssa.Function]bool           // the functions that read what a location holds
+	callers map[*ssa.Function]map[*ssa.Function]bool // the functions that applied a summary
+	seen    locs                                     // a set used again, for a return's closure
+	writes  []ssaWrite
+	ifaces  map[*ssa.Global][]types.Type
 }
 
 // buildSSA builds the package's SSA form and returns its functions: those declared, the
@@ -153,6 +162,7 @@ func (c *checker) mutations() []ssaWrite {
 		c:        c,
 		funcs:    c.buildSSA(),
 		refs:     map[ssa.Value]locs{},
+		seen:     locs{},
 		contents: map[loc]locs{},
 		sums:     map[*ssa.Function]*mutSummary{},
 		byName:   map[string][]*ssa.Function{},
@@ -164,26 +174,33 @@ func (c *checker) mutations() []ssaWrite {
 		}
 	}
 	// To the fixed point: each function to its own first (what flows within it), then the
-	// package again while a summary or a shared location changes. Every step only adds
-	// to finite sets, so it ends; callees first (the reverse of declaration order, as
+	// functions that read what changed: the callers of a function whose summary changed,
+	// the readers of a location whose contents changed, a function literal whose free
+	// variables refer to more. Every step only adds to finite sets, so it ends, at the same
+	// least fixed point in any order; callees first (the reverse of declaration order, as
 	// helpers usually follow their callers) makes it end sooner.
 	slices.Reverse(m.funcs)
-	for {
-		again := false
-		for _, f := range m.funcs {
-			for i := 0; i < 8; i++ {
-				m.changed = false
-				m.function(f)
-				if !m.changed {
-					break
-				}
-				again = true
+	m.queued = map[*ssa.Function]bool{}
+	m.readers = map[loc]map[*ssa.Function]bool{}
+	m.callers = map[*ssa.Function]map[*ssa.Function]bool{}
+	for _, f := range m.funcs {
+		m.queued[f] = true
+	}
+	m.queue = append(m.queue, m.funcs...)
+	for len(m.queue) > 0 {
+		f := m.queue[0]
+		m.queue = m.queue[1:]
+		m.queued[f] = false
+		m.cur = f
+		for {
+			m.changed = false
+			m.function(f)
+			if !m.changed {
+				break
 			}
 		}
-		if !again {
-			break
-		}
 	}
+	m.cur = nil
 	m.record = true
 	for _, f := range m.funcs {
 		m.function(f)
@@ -259,13 +276,63 @@ func (m *mutator) add(v ssa.Value, ls locs) {
 	for l := range ls {
 		if !cur[l] {
 			if cur == nil {
-				cur = locs{}
+				cur = make(locs, len(ls))
 				m.refs[v] = cur
 			}
 			cur[l] = true
-			m.changed = true
+			if fv, ok := v.(*ssa.FreeVar); ok {
+				m.enqueue(fv.Parent())
+			} else {
+				m.changed = true
+			}
 		}
 	}
+}
+
+// enqueue records that f is to be analysed again: now if it is the function being
+// analysed, else after those before it.
+func (m *mutator) enqueue(f *ssa.Function) {
+	if f == m.cur {
+		m.changed = true
+		return
+	}
+	if m.queued != nil && !m.queued[f] && m.sums[f] != nil {
+		m.queued[f] = true
+		m.queue = append(m.queue, f)
+	}
+}
+
+// enqueueAll enqueues the functions of fs.
+func (m *mutator) enqueueAll(fs map[*ssa.Function]bool) {
+	for f := range fs {
+		m.enqueue(f)
+	}
+}
+
+// reads records that the function being analysed reads what l holds.
+func (m *mutator) reads(l loc) {
+	if m.cur == nil {
+		return
+	}
+	rs := m.readers[l]
+	if rs == nil {
+		rs = map[*ssa.Function]bool{}
+		m.readers[l] = rs
+	}
+	rs[m.cur] = true
+}
+
+// calls records that the function being analysed applies the summary of g.
+func (m *mutator) calls(g *ssa.Function) {
+	if m.cur == nil {
+		return
+	}
+	cs := m.callers[g]
+	if cs == nil {
+		cs = map[*ssa.Function]bool{}
+		m.callers[g] = cs
+	}
+	cs[m.cur] = true
 }
 
 // store records that the memory at l holds what ls refers to.
@@ -284,13 +351,14 @@ func (m *mutator) store(l loc, ls locs) {
 				m.contents[l] = cur
 			}
 			cur[o] = true
-			m.changed = true
+			m.enqueueAll(m.readers[l])
 		}
 	}
 }
 
 // contentsOf returns what the memory at l may hold references to.
 func (m *mutator) contentsOf(l loc) locs {
+	m.reads(l)
 	out := locs{}
 	if l.fn != nil {
 		out[loc{fn: l.fn, i: l.i, deep: true}] = true // what the parameter's pointee refers to
@@ -303,15 +371,60 @@ func (m *mutator) contentsOf(l loc) locs {
 	return out
 }
 
+// addContents records that v may refer to what the memory at l may hold references to:
+// m.add(v, m.contentsOf(l)) without the set between.
+func (m *mutator) addContents(v ssa.Value, l loc) {
+	if l.fn != nil {
+		m.addOne(v, loc{fn: l.fn, i: l.i, deep: true})
+	} else if l.site == nil {
+		m.addOne(v, l)
+	}
+	m.reads(l)
+	in := m.contents[l]
+	if len(in) > 0 && m.refs[v] == nil {
+		m.refs[v] = make(locs, len(in)+1) // sized once rather than grown
+	}
+	for o := range in {
+		m.addOne(v, o)
+	}
+}
+
+// addOne records that v may refer to l.
+func (m *mutator) addOne(v ssa.Value, l loc) {
+	if v == nil {
+		return
+	}
+	cur := m.refs[v]
+	if cur[l] {
+		return
+	}
+	if cur == nil {
+		cur = locs{}
+		m.refs[v] = cur
+	}
+	cur[l] = true
+	if fv, ok := v.(*ssa.FreeVar); ok {
+		m.enqueue(fv.Parent())
+	} else {
+		m.changed = true
+	}
+}
+
 // closure returns ls with, transitively, what the allocations and variables it holds hold.
 func (m *mutator) closure(ls locs) locs {
-	out := locs{}
+	return m.closureInto(locs{}, ls)
+}
+
+// closureInto is closure, into out, emptied first: a set to use again.
+func (m *mutator) closureInto(out, ls locs) locs {
+	clear(out)
 	var walk func(l loc)
 	walk = func(l loc) {
 		if out[l] {
 			return
 		}
 		out[l] = true
+		m.reads(l)
 		for o := range m.contents[l] {
 			walk(o)
 		}
@@ -358,7 +471,7 @@ func (m *mutator) write(ls locs, pos token.Pos, how string, f *ssa.Function, sto
 			}
 			if s := m.sums[l.fn]; s != nil && s.params[l.i]&d == 0 {
 				s.params[l.i] |= d
-				m.changed = true
+				m.enqueueAll(m.callers[l.fn])
 			}
 		default:
 			m.store(l, stored)
@@ -416,7 +529,7 @@ func (m *mutator) instr(f *ssa.Function, instr ssa.Instruction) {
 		case token.MUL, token.ARROW:
 			if hasRefs(in.Type()) {
 				for l := range m.get(in.X) {
-					m.add(in, m.contentsOf(l))
+					m.addContents(in, l)
 				}
 			}
 		}
@@ -437,14 +550,14 @@ func (m *mutator) instr(f *ssa.Function, instr ssa.Instruction) {
 	case *ssa.Lookup:
 		if hasRefs(in.Type()) {
 			for l := range m.get(in.X) {
-				m.add(in, m.contentsOf(l))
+				m.addContents(in, l)
 			}
 		}
 	case *ssa.Range:
 		m.add(in, m.get(in.X))
 	case *ssa.Next:
 		for l := range m.get(in.Iter) {
-			m.add(in, m.contentsOf(l))
+			m.addContents(in, l)
 		}
 	case *ssa.Extract:
 		if hasRefs(in.Type()) {
@@ -474,7 +587,7 @@ func (m *mutator) instr(f *ssa.Function, instr ssa.Instruction) {
 		for _, st := range in.States {
 			if st.Dir == types.RecvOnly {
 				for l := range m.get(st.Chan) {
-					m.add(in, m.contentsOf(l))
+					m.addContents(in, l)
 				}
 			} else {
 				m.write(m.get(st.Chan), st.Pos, "changed by a send", f, m.get(st.Send))
@@ -496,10 +609,10 @@ func (m *mutator) instr(f *ssa.Function, instr ssa.Instruction) {
 	case *ssa.Return:
 		s := m.sums[f]
 		for _, r := range in.Results {
-			for l := range m.closure(m.get(r)) {
+			for l := range m.closureInto(m.seen, m.get(r)) {
 				if l.site == nil && (l.fn == nil || l.fn == f) && !s.results[l] {
 					s.results[l] = true
-					m.changed = true
+					m.enqueueAll(m.callers[f])
 				}
 			}
 		}
@@ -677,6 +790,7 @@ func (m *mutator) allArgs(argLocs []locs, result ssa.Value) {
 
 // apply applies the summary s of callee to a call in f.
 func (m *mutator) apply(f, callee *ssa.Function, s *mutSummary, name string, argLocs []locs, result ssa.Value, pos token.Pos) {
+	m.calls(callee)
 	for i, d := range s.params {
 		m.writeArg(f, argLocs, i, d, "changed by "+name, pos)
 	}
