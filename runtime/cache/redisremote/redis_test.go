@@ -289,16 +289,7 @@ func TestContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy.StallAfter(0)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := r.Get(ctx, key, 10)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Get with a stalled server and a context of 200ms: %v, want DeadlineExceeded", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("Get returned %v after its context ended", d)
-	}
+	remotetest.CheckContextEnds(t, r, key)
 }
 
 // TestIdleTimeout checks that a large value may take longer than the request timeout while

@@ -330,16 +330,7 @@ func TestContext(t *testing.T) {
 	proxy := remotetest.StartProxy(t, u.Query().Get("endpoint"), remotetest.ProxyOptions{})
 	proxy.StallAfter(0)
 	r := open(t, via(u, proxy.Addr), cache.RemoteConfig{RequestTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := r.Get(ctx, key, 10)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Get with a stalled server and a context of 200ms: %v, want DeadlineExceeded", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("Get returned %v after its context ended", d)
-	}
+	remotetest.CheckContextEnds(t, r, key)
 }
 
 // TestPutStalls checks that a large Put to a server that stops reading fails soon after the
