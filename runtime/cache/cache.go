@@ -801,12 +801,19 @@ func (c *Cache) Close() error {
 	return err
 }
 
-// Flush waits until the uploads queued for the remote tier are done (uploaded, refused or
-// failed: see Stats), or ctx is done, which is its only error. Jobs that warm a shared cache
-// call it before they exit; Close also waits for the uploads, for Options.RemoteCloseTimeout
-// at most. Without a remote tier, Flush returns nil at once.
+// Flush waits until what the Cache writes in the background is done, or ctx is done, which
+// is its only error: the uploads queued for the remote tier (uploaded, refused or failed:
+// see Stats), and the miss explainer's records and log of misses. Jobs that warm a shared
+// cache call it before they exit; Close also waits for them, for Options.RemoteCloseTimeout
+// at most for the uploads.
 func (c *Cache) Flush(ctx context.Context) error {
-	if c == nil || c.remote == nil {
+	if c == nil {
+		return nil
+	}
+	if err := c.records.wait(ctx); err != nil {
+		return err
+	}
+	if c.remote == nil {
 		return nil
 	}
 	return c.remote.flush(ctx)

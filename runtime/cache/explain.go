@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -99,12 +100,21 @@ func (c *Cache) recordFile(typeID string) string {
 	return filepath.Join(c.root, recordPrefix+hex.EncodeToString(sum[:8])+".rec")
 }
 
-// readRecords reads the records of a record file, oldest first, with those of this Cache's
-// stores still queued.
+// readRecords returns the records of a record file, oldest first, with those of this Cache's
+// stores that the background writer has not appended yet, taken from memory: a miss explained
+// in this process sees every store before it without waiting for a write.
 func (c *Cache) readRecords(name string) []record {
-	c.flushRecords(name)
-	defer c.ioSlot()()
-	return c.recIndex.read(name)
+	// The queued frames first, the file after: a frame leaves the queue only once it is
+	// in the file, so none is missed (one may be seen twice, which changes no explanation).
+	frames := c.records.queued(name, c.recordLimit()/2)
+	release := c.ioSlot()
+	recs := c.recIndex.read(name)
+	release()
+	for _, f := range frames {
+		r, _ := parseRecordsTail(f)
+		recs = append(recs, r...)
+	}
+	return recs
 }
 
 // A recordIndex keeps the records a Cache parsed from record files, by file: a file is only
@@ -151,15 +161,24 @@ func (x *recordIndex) read(name string) []record {
 func (x *recordIndex) appended(name string, frames []byte, fi os.FileInfo) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	recs, end := parseRecordsTail(frames)
+	if end != len(frames) || len(frames) < 12 {
+		return // not whole frames: the next read parses them from the file
+	}
 	for i, k := range x.files[name] {
 		if os.SameFile(k.fi, fi) && k.off+int64(len(frames)) == fi.Size() && k.off >= int64(len(k.head)) {
-			recs, end := parseRecordsTail(frames)
-			if end != len(frames) {
-				return // not whole frames: the next read parses them from the file
-			}
 			x.files[name][i] = &parsedFile{fi: fi, head: k.head, off: fi.Size(), recs: append(slices.Clip(k.recs), recs...)}
 			return
 		}
+	}
+	if fi.Size() == int64(len(frames)) {
+		// A file these frames began (after a rotation): it holds them and nothing else.
+		pf := &parsedFile{fi: fi, off: fi.Size(), recs: recs}
+		copy(pf.head[:], frames)
+		if x.files == nil {
+			x.files = map[string][]*parsedFile{}
+		}
+		x.files[name] = append(x.files[name], pf)
 	}
 }
 
@@ -223,40 +242,58 @@ func (c *Cache) appendRecord(name string, d keyhash.Digest, vt *valueType, kr ke
 	c.queueRecord(name, appendRecordFrame(make([]byte, 0, size), d, c.now(), version, vt.name, kr))
 }
 
-// A recordQueue holds the records that stores made and the background writer has not yet
-// appended to their files. A record is a hint: when the queue holds maxPendingRecords bytes,
-// more are dropped.
+// A recordQueue holds what the explainer writes in the background: the records that
+// stores made and the lines of the log of misses, until the writer appends them to their
+// files. A record is a hint: when the queue holds maxPendingRecords bytes, more are dropped.
 type recordQueue struct {
 	mu      sync.Mutex
-	pending map[string][][]byte // record file → frames
+	pending map[string][][]byte // record file → frames, oldest first
+	writing map[string][][]byte // the frames the writer is appending now
+	misses  []byte              // lines for the log of misses
 	bytes   int
-	writing bool       // a writer goroutine runs
-	writeMu sync.Mutex // held while a batch taken from pending is being written
+	running bool          // a writer runs
+	idle    chan struct{} // closed when the running writer stops
 }
 
 const maxPendingRecords = 1 << 20
 
-// queueRecord queues frame for the record file name, and starts the writer if none runs.
+// queueRecord queues frame for the record file name.
 func (c *Cache) queueRecord(name string, frame []byte) {
+	c.queueWrite(func(q *recordQueue) {
+		if q.pending == nil {
+			q.pending = make(map[string][][]byte)
+		}
+		q.pending[name] = append(q.pending[name], frame)
+	}, len(frame))
+}
+
+// queueMiss queues a line for the log of misses.
+func (c *Cache) queueMiss(line []byte) {
+	c.queueWrite(func(q *recordQueue) { q.misses = append(q.misses, line...) }, len(line))
+}
+
+// queueWrite adds n bytes to the queue with add, unless the queue is full, and starts the
+// writer if none runs.
+func (c *Cache) queueWrite(add func(*recordQueue), n int) {
 	q := &c.records
 	q.mu.Lock()
-	if q.bytes+len(frame) > maxPendingRecords {
+	if q.bytes+n > maxPendingRecords {
 		q.mu.Unlock()
 		return
 	}
-	if q.pending == nil {
-		q.pending = make(map[string][][]byte)
+	add(q)
+	q.bytes += n
+	start := !q.running
+	if start {
+		q.running = true
+		q.idle = make(chan struct{})
 	}
-	q.pending[name] = append(q.pending[name], frame)
-	q.bytes += len(frame)
-	start := !q.writing
-	q.writing = true
 	q.mu.Unlock()
 	if !start {
 		return
 	}
 	if !c.begin() {
-		// Closing: the Load that stored holds Close back until it returns, so this
+		// Closing: the Load that queued holds Close back until it returns, so this
 		// write still lands before Close does.
 		c.writeRecords()
 		return
@@ -267,18 +304,36 @@ func (c *Cache) queueRecord(name string, frame []byte) {
 	}()
 }
 
-// writeRecords appends the pending records to their files until none are left.
+// queued returns the frames queued or being written for the record file name, oldest
+// first: the newest of them that fit in max bytes (at least one), as the writer would
+// append them.
+func (q *recordQueue) queued(name string, max int64) [][]byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	frames := append(slices.Clip(q.writing[name]), q.pending[name]...)
+	if len(frames) == 0 {
+		return nil
+	}
+	i, size := len(frames)-1, int64(len(frames[len(frames)-1]))
+	for i > 0 && size+int64(len(frames[i-1])) <= max {
+		i--
+		size += int64(len(frames[i]))
+	}
+	return frames[i:]
+}
+
+// writeRecords appends what is queued to its files until nothing is left.
 func (c *Cache) writeRecords() {
 	q := &c.records
 	for {
-		q.writeMu.Lock()
 		q.mu.Lock()
-		batch := q.pending
-		q.pending, q.bytes = nil, 0
-		if len(batch) == 0 {
-			q.writing = false
+		batch, misses := q.pending, q.misses
+		q.pending, q.misses, q.bytes = nil, nil, 0
+		q.writing = batch
+		if len(batch) == 0 && len(misses) == 0 {
+			q.running = false
+			close(q.idle)
 			q.mu.Unlock()
-			q.writeMu.Unlock()
 			return
 		}
 		q.mu.Unlock()
@@ -287,25 +342,28 @@ func (c *Cache) writeRecords() {
 			c.appendRecords(name, newestFrames(bytes.Join(data, nil), c.recordLimit()/2))
 			release()
 		}
-		q.writeMu.Unlock()
+		if len(misses) > 0 {
+			release := c.ioSlot()
+			appendRotating(filepath.Join(c.root, missesFile), misses, min(maxMissesFile, max(8<<10, c.opts.MaxBytes/128)))
+			release()
+		}
 	}
 }
 
-// flushRecords appends the records pending for the record file name now, after any batch
-// the writer is busy with: a miss explained in this process sees every store before it.
-func (c *Cache) flushRecords(name string) {
-	q := &c.records
-	q.writeMu.Lock()
-	defer q.writeMu.Unlock()
+// wait waits until the writer has appended everything queued before the call, or ctx is
+// done.
+func (q *recordQueue) wait(ctx context.Context) error {
 	q.mu.Lock()
-	data := bytes.Join(q.pending[name], nil)
-	delete(q.pending, name)
-	q.bytes -= len(data)
+	idle := q.idle
 	q.mu.Unlock()
-	if len(data) > 0 {
-		release := c.ioSlot()
-		c.appendRecords(name, newestFrames(data, c.recordLimit()/2))
-		release()
+	if idle == nil {
+		return nil
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -329,7 +387,8 @@ func (c *Cache) recordLimit() int64 {
 // max and one append, and no append rewrites a file. It is best effort: an explanation is a
 // hint, and an append that races with another process's rotation may land in the older half.
 //
-// It returns the file's information after the append, nil if the append failed.
+// It returns the file's information after the append (and the rotation, if it rotated), nil
+// if the append failed or what it appended to cannot be told.
 func appendRotating(name string, data []byte, max int64) os.FileInfo {
 	f, err := openAppend(name)
 	if err != nil {
@@ -346,7 +405,13 @@ func appendRotating(name string, data []byte, max int64) os.FileInfo {
 			// Something the cache did not make is in the way (a directory): the
 			// records go rather than the bound.
 			os.Remove(name)
+			return nil
 		}
+		// The file is now the older half, with a new change time.
+		if ofi, err := os.Lstat(olderHalf(name)); err == nil && os.SameFile(fi, ofi) {
+			return ofi
+		}
+		return nil
 	}
 	return fi
 }
@@ -493,7 +558,7 @@ func age(d time.Duration) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
-// reportMiss hands m to Options.OnMiss, prints it when CACHEGEN_EXPLAIN=1, and appends it to
+// reportMiss hands m to Options.OnMiss, prints it when CACHEGEN_EXPLAIN=1, and queues it for
 // the namespace's log of recent misses.
 func (c *Cache) reportMiss(m Miss) {
 	if c.opts.OnMiss != nil {
@@ -503,15 +568,16 @@ func (c *Cache) reportMiss(m Miss) {
 		fmt.Fprintln(os.Stderr, m.String())
 	}
 	if !c.diskOff.Load() {
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\n", m.Time.Format(time.RFC3339), clean(m.KeyType), m.Digest, clean(m.Reason))
-		defer c.ioSlot()()
-		appendRotating(filepath.Join(c.root, missesFile), []byte(line), min(maxMissesFile, max(8<<10, c.opts.MaxBytes/128)))
+		// In the background, with the records: Flush and Close wait for it.
+		c.queueMiss(fmt.Appendf(nil, "%s\t%s\t%s\t%s\n", m.Time.Format(time.RFC3339), clean(m.KeyType), m.Digest, clean(m.Reason)))
 	}
 }
 
 // RecentMisses returns the misses explained lately in the namespace of dir (or in every
 // namespace when namespace is ""), oldest first, at most n of them (all when n <= 0): the
-// log that Loads write when explaining (CACHEGEN_EXPLAIN=1 or Options.OnMiss).
+// log that Loads write when explaining (CACHEGEN_EXPLAIN=1 or Options.OnMiss). A Cache
+// writes the log in the background: it holds a Cache's misses once its Flush or Close
+// returned.
 func RecentMisses(dir, namespace string, n int) ([]Miss, error) {
 	if err := checkDir(dir, namespace); err != nil {
 		return nil, err

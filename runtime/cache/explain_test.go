@@ -109,6 +109,9 @@ func TestExplainSameKey(t *testing.T) {
 	if _, err := Load(context.Background(), c4, k, computeWide); err != nil {
 		t.Fatal(err)
 	}
+	if err := c4.Flush(context.Background()); err != nil { // the log of misses is written
+		t.Fatal(err)
+	}
 	want := []string{"no entry of this key type yet", "same key, stored by another program version", "same key, entry was damaged", "same key, entry was evicted"}
 	if len(got) != len(want) {
 		t.Fatalf("misses %+v", got)
@@ -312,4 +315,57 @@ func TestDiffOfPartialRecords(t *testing.T) {
 	if a := age(-2 * time.Hour); a != "0s" {
 		t.Errorf("age of a record from the future: %s", a)
 	}
+}
+
+// TestExplainDoesNotWaitForTheWriter: a miss is explained against this Cache's own stores
+// while their records are still queued (here, behind a writer that does not run), and the
+// log of misses is written once the writer runs: Flush waits for it.
+func TestExplainDoesNotWaitForTheWriter(t *testing.T) {
+	dir := t.TempDir()
+	var got []Miss
+	c := missesOf(t, dir, "v", &got)
+	c.records.mu.Lock()
+	c.records.running = true // as behind a writer stuck on a slow disk
+	c.records.mu.Unlock()
+	for _, i := range []int{1, 2} {
+		if _, err := Load(context.Background(), c, keys.Wide{I: i, S: "q"}, computeWide); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[1].Reason, "Wide.I 1 → 2 (closest entry stored") {
+		t.Fatalf("misses %+v", got)
+	}
+	typeID, _ := keyTypeOf[keys.Wide]()
+	if _, err := os.Stat(c.recordFile(typeID)); !os.IsNotExist(err) {
+		t.Fatalf("the record file was written by the explained miss: %v", err)
+	}
+	if recent, err := RecentMisses(dir, "", 0); err != nil || len(recent) != 0 {
+		t.Fatalf("RecentMisses before the writer ran = %+v, %v", recent, err)
+	}
+	// Let the writer run.
+	c.records.mu.Lock()
+	c.records.running = false
+	c.records.mu.Unlock()
+	c.queueMiss(nil)
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recent, err := RecentMisses(dir, "", 0)
+	if err != nil || len(recent) != 2 || recent[1].Reason != got[1].Reason {
+		t.Fatalf("RecentMisses after Flush = %+v, %v", recent, err)
+	}
+	if recs := c.readRecords(c.recordFile(typeID)); len(recs) != 2 {
+		t.Fatalf("%d records after Flush, want 2", len(recs))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c.records.mu.Lock()
+	c.records.idle = make(chan struct{}) // a writer that never finishes
+	c.records.mu.Unlock()
+	if err := c.Flush(ctx); err != context.Canceled {
+		t.Fatalf("Flush with a done context = %v", err)
+	}
+	c.records.mu.Lock()
+	c.records.idle = nil
+	c.records.mu.Unlock()
 }

@@ -116,7 +116,7 @@ func TestRecordsWithoutExplaining(t *testing.T) {
 
 	typeID, _ := keyTypeOf[keys.Wide]()
 	name := c2.recordFile(typeID)
-	c2.flushRecords(name) // the record of the last store is written
+	c2.Flush(context.Background()) // the record of the last store is written
 	if err := os.WriteFile(name, bytes.Repeat([]byte(recordMagic), maxRecordFile), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestRecordsWithoutExplaining(t *testing.T) {
 	if len(got) != 2 || got[1].Reason != "no entry of this key type yet" {
 		t.Fatalf("misses %+v", got)
 	}
-	c2.flushRecords(name)
+	c2.Flush(context.Background())
 	os.Remove(name)
 	if err := os.Mkdir(name, 0o700); err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestManyQueuedRecordsStayReadable(t *testing.T) {
 	typeID, _ := keyTypeOf[keys.Wide]()
 	name := c.recordFile(typeID)
 	vt := valueTypeOf[testValue](c)
-	c.records.writing = true // no writer starts: the queue builds up, as behind a slow disk
+	c.records.running = true // no writer starts: the queue builds up, as behind a slow disk
 	for i := range 500 {
 		k := keys.Wide{I: i, S: strings.Repeat("s", 60), List: []string{"a", "b"}}
 		c.queueRecord(name, appendRecordFrame(nil, keyhash.Sum(k), time.Now(), "v", vt.name, newKeyRecord(k)))
@@ -357,5 +357,39 @@ func TestRecordIndexTakesInOwnAppends(t *testing.T) {
 	files := c.recIndex.files[name]
 	if last := files[len(files)-1]; !os.SameFile(last.fi, fi) || last.off != fi.Size() || last.recs[len(last.recs)-1].digest[0] != 0xff {
 		t.Fatalf("the index did not take in the append: %d of %d bytes", last.off, fi.Size())
+	}
+}
+
+// TestIndexFollowsOwnAppendsAndRotations: the record index, told of this Cache's appends
+// (including those that rotate the file and those that begin a new one), returns after each
+// what a fresh parse of both halves returns.
+func TestIndexFollowsOwnAppendsAndRotations(t *testing.T) {
+	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1, MaxBytes: 1 << 20})
+	typeID, _ := keyTypeOf[keys.Wide]()
+	name := c.recordFile(typeID)
+	vt := valueTypeOf[testValue](c)
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range 200 {
+		k := keys.Wide{I: i, S: strings.Repeat("s", r.IntN(2000))}
+		frame := appendRecordFrame(nil, keyhash.Sum(k), time.Now(), "v", vt.name, newKeyRecord(k))
+		if r.IntN(4) == 0 {
+			appendRotating(name, frame, c.recordLimit()) // another process
+		} else {
+			c.appendRecords(name, frame)
+		}
+		if r.IntN(3) == 0 {
+			continue // several appends between reads
+		}
+		older, newer := readRotating(name, maxRecordFile)
+		want := append(parseRecords(older), parseRecords(newer)...)
+		got := c.recIndex.read(name)
+		if len(got) != len(want) {
+			t.Fatalf("after %d appends: the index has %d records, the files %d", i+1, len(got), len(want))
+		}
+		for j := range got {
+			if got[j].digest != want[j].digest {
+				t.Fatalf("after %d appends: record %d differs", i+1, j)
+			}
+		}
 	}
 }
