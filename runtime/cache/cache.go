@@ -129,7 +129,9 @@ type Options struct {
 	// ones by length and digest) in the namespace directory: at most 1024 leaves and 8 KiB
 	// per key, and per key type at most 64 KiB or a 64th of MaxBytes, trimmed with the
 	// entries. Explaining costs, on each miss, a read of the records of its key type
-	// appended since the Cache's last miss of that type; a hit costs nothing.
+	// appended since the Cache's last miss of that type; a hit costs nothing. OnMiss is
+	// called in another goroutine while compute runs, and before Load returns; a panic in
+	// it is raised in the Load.
 	OnMiss func(Miss)
 
 	// Remote is a third tier, shared by machines, behind the memory and the disk: a Load

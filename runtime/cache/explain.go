@@ -558,6 +558,32 @@ func age(d time.Duration) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
+// explainMiss explains the miss m of a Load of value type vt, whose key has the record kr,
+// against the record file recFile, and reports it (reportMiss): in another goroutine, so
+// that on a machine with a core to spare the explanation costs the miss nothing. It returns
+// a function that waits for it; a second call returns at once. A panic of Options.OnMiss is
+// raised again by that function, in the Load that missed, as if OnMiss had run there.
+func (c *Cache) explainMiss(m Miss, recFile string, vt *valueType, kr *keyRecord, damaged bool) (wait func()) {
+	done := make(chan any, 1)
+	go func() {
+		var p any
+		defer func() { done <- p }() // also when OnMiss calls runtime.Goexit
+		defer func() { p = recover() }()
+		m.Reason = c.explain(c.readRecords(recFile), m.Digest, vt, *kr, damaged)
+		c.reportMiss(m)
+	}()
+	waited := false
+	return func() {
+		if waited {
+			return
+		}
+		waited = true
+		if p := <-done; p != nil {
+			panic(p)
+		}
+	}
+}
+
 // reportMiss hands m to Options.OnMiss, prints it when CACHEGEN_EXPLAIN=1, and queues it for
 // the namespace's log of recent misses.
 func (c *Cache) reportMiss(m Miss) {

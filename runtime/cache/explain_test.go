@@ -5,6 +5,7 @@ import (
 	"github.com/cachegen/cachegen/runtime/keyhash"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -368,4 +369,52 @@ func TestExplainDoesNotWaitForTheWriter(t *testing.T) {
 	c.records.mu.Lock()
 	c.records.idle = nil
 	c.records.mu.Unlock()
+}
+
+// TestOnMissRunsBesideCompute: OnMiss runs while compute does (here compute waits for it),
+// before Load returns; a panic in OnMiss reaches the caller of Load as a compute's does; and
+// an OnMiss that ends its goroutine (runtime.Goexit) does not hold the Load.
+func TestOnMissRunsBesideCompute(t *testing.T) {
+	dir := t.TempDir()
+	called := make(chan Miss, 1)
+	c := open(t, Options{Dir: dir, MemoryBytes: -1, OnMiss: func(m Miss) { called <- m }})
+	waits := func(_ context.Context, k keys.Wide) (testValue, error) {
+		select {
+		case <-called:
+		case <-time.After(10 * time.Second):
+			t.Error("OnMiss was not called while compute ran")
+		}
+		return computeWide(context.Background(), k)
+	}
+	if _, err := Load(context.Background(), c, keys.Wide{I: 1}, waits); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		onMiss func(Miss)
+	}{
+		{"panic", func(Miss) { panic("onmiss kaboom") }},
+		{"goexit", func(Miss) { runtime.Goexit() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := open(t, Options{Dir: dir, MemoryBytes: -1, OnMiss: tc.onMiss})
+			defer func() {
+				p := recover()
+				if tc.name == "goexit" {
+					if p != nil {
+						t.Errorf("recovered %v", p)
+					}
+					return
+				}
+				if pe, ok := p.(*PanicError); !ok || pe.Value != "onmiss kaboom" {
+					t.Errorf("recovered %v, want a *PanicError", p)
+				}
+			}()
+			v, err := Load(context.Background(), c, keys.Wide{I: 2, S: tc.name}, computeWide)
+			if tc.name != "goexit" || err != nil || v.Name != tc.name {
+				t.Errorf("Load = %+v, %v", v, err)
+			}
+		})
+	}
 }

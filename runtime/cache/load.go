@@ -275,16 +275,20 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	}
 
 	// The miss explainer: every store records its key's leaves in the records of its type;
-	// a miss is explained against them, before compute, when someone listens.
+	// a miss is explained against them, while compute runs, when someone listens. The key's
+	// leaves are listed before compute, which may change what the key refers to.
 	var kr keyRecord
 	var recFile string
+	explained := func() {}
 	if disk && !c.noRecords {
 		typeID, typeShown := keyTypeOf[K]()
 		recFile = c.recordFile(typeID)
 		kr = newKeyRecord(key)
 		if c.opts.OnMiss != nil || c.explainStderr {
-			reason := c.explain(c.readRecords(recFile), mk.d, mk.vt, kr, damaged)
-			c.reportMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d, Reason: reason})
+			explained = c.explainMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d}, recFile, mk.vt, &kr, damaged)
+			// Before Load returns, and before this store's own record is queued, which
+			// the explanation must not see.
+			defer explained()
 		}
 	} else if !disk && (c.opts.OnMiss != nil || c.explainStderr) {
 		_, typeShown := keyTypeOf[K]()
@@ -333,6 +337,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	}
 	c.touchVersion()
 	if recFile != "" && !kr.failed {
+		explained()
 		c.appendRecord(recFile, mk.d, mk.vt, kr)
 	}
 	c.afterStore(int64(len(raw)))
