@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -178,7 +179,9 @@ func (x *recordIndex) appended(name string, frames []byte, fi os.FileInfo) {
 		if x.files == nil {
 			x.files = map[string][]*parsedFile{}
 		}
-		x.files[name] = append(x.files[name], pf)
+		// The file before it is now the older half, and the one before that is gone.
+		known := x.files[name]
+		x.files[name] = append(slices.Clone(known[max(0, len(known)-1):]), pf)
 	}
 }
 
@@ -251,50 +254,76 @@ type recordQueue struct {
 	writing map[string][][]byte // the frames the writer is appending now
 	misses  []byte              // lines for the log of misses
 	bytes   int
-	running bool          // a writer runs
-	idle    chan struct{} // closed when the running writer stops
+	running bool // a writer runs
+	// added counts what was queued, written what the writer is done with (the counts
+	// of the batches it finished); progress is closed, and replaced, at each batch done.
+	added, written uint64
+	progress       chan struct{}
 }
 
 const maxPendingRecords = 1 << 20
 
-// queueRecord queues frame for the record file name.
+// queueRecord queues frame for the record file name. When the queue is full, the oldest
+// frames of that file make room: the newest records are the ones an explanation wants.
 func (c *Cache) queueRecord(name string, frame []byte) {
-	c.queueWrite(func(q *recordQueue) {
+	c.queueWrite(func(q *recordQueue) bool {
+		frames := q.pending[name]
+		for len(frames) > 0 && q.bytes+len(frame) > maxPendingRecords {
+			q.bytes -= len(frames[0])
+			frames = frames[1:]
+		}
+		if q.bytes+len(frame) > maxPendingRecords {
+			return false
+		}
 		if q.pending == nil {
 			q.pending = make(map[string][][]byte)
 		}
-		q.pending[name] = append(q.pending[name], frame)
-	}, len(frame))
+		q.pending[name] = append(frames, frame)
+		q.bytes += len(frame)
+		return true
+	})
 }
 
-// queueMiss queues a line for the log of misses.
+// queueMiss queues a line for the log of misses; when the queue is full, the oldest lines
+// make room.
 func (c *Cache) queueMiss(line []byte) {
-	c.queueWrite(func(q *recordQueue) { q.misses = append(q.misses, line...) }, len(line))
+	c.queueWrite(func(q *recordQueue) bool {
+		for len(q.misses) > 0 && q.bytes+len(line) > maxPendingRecords {
+			i := bytes.IndexByte(q.misses, '\n') + 1
+			if i == 0 {
+				i = len(q.misses)
+			}
+			q.bytes -= i
+			q.misses = q.misses[i:]
+		}
+		if q.bytes+len(line) > maxPendingRecords {
+			return false
+		}
+		q.misses = append(q.misses, line...)
+		q.bytes += len(line)
+		return true
+	})
 }
 
-// queueWrite adds n bytes to the queue with add, unless the queue is full, and starts the
+// queueWrite adds to the queue with add, which reports whether it did, and starts the
 // writer if none runs.
-func (c *Cache) queueWrite(add func(*recordQueue), n int) {
+func (c *Cache) queueWrite(add func(*recordQueue) bool) {
 	q := &c.records
 	q.mu.Lock()
-	if q.bytes+n > maxPendingRecords {
+	if !add(q) {
 		q.mu.Unlock()
 		return
 	}
-	add(q)
-	q.bytes += n
+	q.added++
 	start := !q.running
-	if start {
-		q.running = true
-		q.idle = make(chan struct{})
-	}
+	q.running = true
 	q.mu.Unlock()
 	if !start {
 		return
 	}
 	if !c.begin() {
-		// Closing: the Load that queued holds Close back until it returns, so this
-		// write still lands before Close does.
+		// Closing: what Close has not yet released is written now (writeRecords drops
+		// it once Close has).
 		c.writeRecords()
 		return
 	}
@@ -322,58 +351,100 @@ func (q *recordQueue) queued(name string, max int64) [][]byte {
 	return frames[i:]
 }
 
-// writeRecords appends what is queued to its files until nothing is left.
+// writeRecords appends what is queued to its files until nothing is left. After Close
+// released the disk tier, it drops what is queued.
 func (c *Cache) writeRecords() {
 	q := &c.records
 	for {
 		q.mu.Lock()
-		batch, misses := q.pending, q.misses
+		batch, misses, n := q.pending, q.misses, q.added
 		q.pending, q.misses, q.bytes = nil, nil, 0
 		q.writing = batch
 		if len(batch) == 0 && len(misses) == 0 {
 			q.running = false
-			close(q.idle)
+			q.done(n)
 			q.mu.Unlock()
 			return
 		}
 		q.mu.Unlock()
-		for name, data := range batch {
-			release := c.ioSlot()
-			c.appendRecords(name, newestFrames(bytes.Join(data, nil), c.recordLimit()/2))
-			release()
+		c.diskMu.RLock()
+		if !c.diskClosed {
+			for name, data := range batch {
+				release := c.ioSlot()
+				c.appendRecords(name, newestFrames(bytes.Join(data, nil), c.recordLimit()/2))
+				release()
+			}
+			if len(misses) > 0 {
+				limit := min(maxMissesFile, max(8<<10, c.opts.MaxBytes/128))
+				release := c.ioSlot()
+				appendRotating(filepath.Join(c.root, missesFile), newestLines(misses, int(limit/2)), limit)
+				release()
+			}
 		}
-		if len(misses) > 0 {
-			release := c.ioSlot()
-			appendRotating(filepath.Join(c.root, missesFile), misses, min(maxMissesFile, max(8<<10, c.opts.MaxBytes/128)))
-			release()
-		}
+		c.diskMu.RUnlock()
+		q.mu.Lock()
+		q.writing = nil
+		q.done(n)
+		q.mu.Unlock()
 	}
 }
 
-// wait waits until the writer has appended everything queued before the call, or ctx is
+// done records, with q.mu held, that what was queued up to the count n is written, and
+// wakes those waiting for it.
+func (q *recordQueue) done(n uint64) {
+	q.written = max(q.written, n)
+	if q.progress != nil {
+		close(q.progress)
+		q.progress = nil
+	}
+}
+
+// wait waits until the writer is done with everything queued before the call, or ctx is
 // done.
 func (q *recordQueue) wait(ctx context.Context) error {
 	q.mu.Lock()
-	idle := q.idle
+	target := q.added
+	for q.written < target {
+		if q.progress == nil {
+			q.progress = make(chan struct{})
+		}
+		progress := q.progress
+		q.mu.Unlock()
+		select {
+		case <-progress:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		q.mu.Lock()
+	}
 	q.mu.Unlock()
-	if idle == nil {
-		return nil
+	return nil
+}
+
+// newestLines returns the newest of the whole lines in b that fit in max bytes (at least the
+// last one): a log half that grew past its bound in one append could not be read back.
+func newestLines(b []byte, max int) []byte {
+	for len(b) > max {
+		i := bytes.IndexByte(b, '\n') + 1
+		if i == 0 || i == len(b) {
+			break
+		}
+		b = b[i:]
 	}
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return b
 }
 
 // appendRecords appends frames to the record file name, and tells the record index, so
 // that a miss after stores of this process reads no file to see their records.
 func (c *Cache) appendRecords(name string, frames []byte) {
-	if fi := appendRotating(name, frames, c.recordLimit()); fi != nil {
+	if fi := appendRotating(name, frames, c.recordLimit()); fi != nil && c.explains() {
 		c.recIndex.appended(name, frames, fi)
 	}
 }
+
+// explains reports whether the Cache explains its misses: only then does it keep an index
+// of the records.
+func (c *Cache) explains() bool { return c.opts.OnMiss != nil || c.explainStderr }
 
 // recordLimit is what the records of a key type may take: maxRecordFile, or a 64th of the
 // namespace's budget when that is less (but room for a few records), so that records never
@@ -559,28 +630,34 @@ func age(d time.Duration) string {
 }
 
 // explainMiss explains the miss m of a Load of value type vt, whose key has the record kr,
-// against the record file recFile, and reports it (reportMiss): in another goroutine, so
-// that on a machine with a core to spare the explanation costs the miss nothing. It returns
-// a function that waits for it; a second call returns at once. A panic of Options.OnMiss is
-// raised again by that function, in the Load that missed, as if OnMiss had run there.
-func (c *Cache) explainMiss(m Miss, recFile string, vt *valueType, kr *keyRecord, damaged bool) (wait func()) {
-	done := make(chan any, 1)
+// against the records of recFile stored before m.Time, and reports it (reportMiss): in
+// another goroutine, so that on a machine with a core to spare the explanation costs the
+// miss nothing. It returns a function that waits for it and returns what Options.OnMiss
+// panicked with, if it did; calls after the first return the same.
+func (c *Cache) explainMiss(m Miss, recFile string, vt *valueType, kr *keyRecord, damaged bool) (wait func() *PanicError) {
+	done := make(chan *PanicError, 1)
 	go func() {
-		var p any
+		var p *PanicError
 		defer func() { done <- p }() // also when OnMiss calls runtime.Goexit
-		defer func() { p = recover() }()
-		m.Reason = c.explain(c.readRecords(recFile), m.Digest, vt, *kr, damaged)
+		defer func() {
+			if v := recover(); v != nil {
+				p = &PanicError{Value: v, Stack: debug.Stack(), in: "Options.OnMiss"}
+			}
+		}()
+		// Records stored after the miss (by another process, while compute ran) are not
+		// what it missed.
+		recs := slices.DeleteFunc(c.readRecords(recFile), func(r record) bool { return r.time.After(m.Time) })
+		m.Reason = c.explain(recs, m.Digest, vt, *kr, damaged)
 		c.reportMiss(m)
 	}()
+	var p *PanicError
 	waited := false
-	return func() {
-		if waited {
-			return
+	return func() *PanicError {
+		if !waited {
+			waited = true
+			p = <-done
 		}
-		waited = true
-		if p := <-done; p != nil {
-			panic(p)
-		}
+		return p
 	}
 }
 

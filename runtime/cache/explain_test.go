@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"github.com/cachegen/cachegen/runtime/keyhash"
 	"os"
 	"path/filepath"
@@ -361,13 +362,13 @@ func TestExplainDoesNotWaitForTheWriter(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	c.records.mu.Lock()
-	c.records.idle = make(chan struct{}) // a writer that never finishes
+	c.records.added++ // queued, and never written
 	c.records.mu.Unlock()
 	if err := c.Flush(ctx); err != context.Canceled {
 		t.Fatalf("Flush with a done context = %v", err)
 	}
 	c.records.mu.Lock()
-	c.records.idle = nil
+	c.records.written = c.records.added
 	c.records.mu.Unlock()
 }
 
@@ -416,5 +417,68 @@ func TestOnMissRunsBesideCompute(t *testing.T) {
 				t.Errorf("Load = %+v, %v", v, err)
 			}
 		})
+	}
+}
+
+// TestFlushWaitsForWhatWasQueuedBefore: Flush returns once the writer is done with what was
+// queued before it was called, though more was queued since (as under steady stores).
+func TestFlushWaitsForWhatWasQueuedBefore(t *testing.T) {
+	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
+	q := &c.records
+	q.mu.Lock()
+	q.running = true // the writer is simulated
+	q.added, q.written = 5, 3
+	q.mu.Unlock()
+	flushed := make(chan error, 1)
+	go func() { flushed <- c.Flush(context.Background()) }()
+	step := func(added, batch uint64) {
+		time.Sleep(10 * time.Millisecond)
+		q.mu.Lock()
+		q.added = added
+		q.done(batch)
+		q.mu.Unlock()
+	}
+	step(6, 4) // a batch that ends before what Flush waits for
+	select {
+	case err := <-flushed:
+		t.Fatalf("Flush returned %v before the writer wrote what was queued before it", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	step(9, 5)
+	select {
+	case err := <-flushed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Flush still waits, though what was queued before it is written")
+	}
+	q.mu.Lock()
+	q.running, q.written = false, q.added
+	q.mu.Unlock()
+}
+
+// TestMissesLogStaysReadable: a burst of misses queued at once, past what a half of the log
+// holds, is written as its newest lines, and the log reads back.
+func TestMissesLogStaysReadable(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, Options{Dir: dir, MemoryBytes: -1})
+	q := &c.records
+	q.mu.Lock()
+	q.running = true // hold the writer back while the burst queues
+	q.mu.Unlock()
+	for i := range 3000 {
+		c.reportMiss(Miss{Time: time.Unix(int64(i), 0), KeyType: "k.T", Reason: fmt.Sprintf("miss %d %s", i, strings.Repeat("x", 40))})
+	}
+	q.mu.Lock()
+	q.running = false
+	q.mu.Unlock()
+	c.queueMiss([]byte{}) // starts the writer
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recent, err := RecentMisses(dir, "", 0)
+	if err != nil || len(recent) == 0 || !strings.HasPrefix(recent[len(recent)-1].Reason, "miss 2999 ") {
+		t.Fatalf("RecentMisses: %d misses, %v", len(recent), err)
 	}
 }

@@ -37,6 +37,9 @@ type flight struct {
 	shared   bool        // more than one Load waited: each decodes its own copy from raw
 	panicked *PanicError // what compute panicked with, re-raised in every waiter
 	goexit   bool        // compute called runtime.Goexit
+	// hookPanic is what Options.OnMiss panicked with: the flight's panic when compute
+	// returned.
+	hookPanic *PanicError
 
 	// deadline is that of the Load that started the flight (zero for none): the remote
 	// lookup takes at most half the time left before it, so that compute can still run.
@@ -46,13 +49,20 @@ type flight struct {
 // A PanicError is what Load panics with when compute panicked, in each of the Loads that
 // waited for it: the value compute panicked with, and the stack of the goroutine where it
 // did. It is an error, which unwraps to the value when that is an error itself.
+//
+// A panic of Options.OnMiss, which runs beside compute, is raised the same way (when compute
+// did not panic too); its Error says so.
 type PanicError struct {
 	Value any    // what compute panicked with
 	Stack []byte // the stack of the computation's goroutine when it panicked
+	in    string // what panicked, when not compute
 }
 
 // Error reports the value and the stack where compute panicked.
 func (p *PanicError) Error() string {
+	if p.in != "" {
+		return fmt.Sprintf("cache: %s panicked: %v\n\ngoroutine of %[1]s:\n%s", p.in, p.Value, p.Stack)
+	}
 	return fmt.Sprintf("cache: compute panicked: %v\n\ngoroutine of the computation:\n%s", p.Value, p.Stack)
 }
 
@@ -139,6 +149,8 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 					} else {
 						f.goexit = true // no value, no panic: runtime.Goexit
 					}
+				} else if f.hookPanic != nil {
+					f.panicked = f.hookPanic
 				}
 				c.flightMu.Lock()
 				delete(c.flights, mk)
@@ -148,6 +160,11 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 				c.flightMu.Unlock()
 				close(f.done)
 				if f.panicked != nil && waiters == 0 {
+					if f.panicked == f.hookPanic {
+						// OnMiss watches the cache; the cache does not die of it.
+						c.opts.Logger.Error("cachegen cache: Options.OnMiss panicked after every caller gave up", "err", f.panicked)
+						return
+					}
 					// Every caller gave up: nobody will re-raise the panic. Losing
 					// it would hide a bug; crash as a panic in a goroutine does.
 					panic(f.panicked)
@@ -279,18 +296,19 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	// leaves are listed before compute, which may change what the key refers to.
 	var kr keyRecord
 	var recFile string
-	explained := func() {}
+	explained := func() *PanicError { return nil }
 	if disk && !c.noRecords {
 		typeID, typeShown := keyTypeOf[K]()
 		recFile = c.recordFile(typeID)
 		kr = newKeyRecord(key)
-		if c.opts.OnMiss != nil || c.explainStderr {
+		if c.explains() {
 			explained = c.explainMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d}, recFile, mk.vt, &kr, damaged)
 			// Before Load returns, and before this store's own record is queued, which
-			// the explanation must not see.
-			defer explained()
+			// the explanation must not see. A panic of OnMiss is the flight's, unless
+			// compute's is.
+			defer func() { f.hookPanic = explained() }()
 		}
-	} else if !disk && (c.opts.OnMiss != nil || c.explainStderr) {
+	} else if !disk && c.explains() {
 		_, typeShown := keyTypeOf[K]()
 		c.reportMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d, Reason: "no disk tier: values are kept in memory only (see Stats.Errors)"})
 	}
@@ -337,7 +355,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	}
 	c.touchVersion()
 	if recFile != "" && !kr.failed {
-		explained()
+		explained() // first: the explanation must not see this record
 		c.appendRecord(recFile, mk.d, mk.vt, kr)
 	}
 	c.afterStore(int64(len(raw)))

@@ -324,7 +324,8 @@ func TestRecordIndexFileRewrittenInPlace(t *testing.T) {
 // a read, and the index still matches the files when other processes append in between,
 // and through rotations.
 func TestRecordIndexTakesInOwnAppends(t *testing.T) {
-	c := open(t, Options{Dir: t.TempDir(), Version: "v", MaxBytes: 1 << 20})
+	// The index is kept by Caches that explain.
+	c := open(t, Options{Dir: t.TempDir(), Version: "v", MaxBytes: 1 << 20, OnMiss: func(Miss) {}})
 	name := c.recordFile("example.com/p.K")
 	r := rand.New(rand.NewPCG(9, 10))
 	digests := func(recs []record) (out []byte) {
@@ -364,7 +365,7 @@ func TestRecordIndexTakesInOwnAppends(t *testing.T) {
 // (including those that rotate the file and those that begin a new one), returns after each
 // what a fresh parse of both halves returns.
 func TestIndexFollowsOwnAppendsAndRotations(t *testing.T) {
-	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1, MaxBytes: 1 << 20})
+	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1, MaxBytes: 1 << 20, OnMiss: func(Miss) {}})
 	typeID, _ := keyTypeOf[keys.Wide]()
 	name := c.recordFile(typeID)
 	vt := valueTypeOf[testValue](c)
