@@ -138,8 +138,8 @@ func BenchmarkMemoryTier(b *testing.B) {
 
 // BenchmarkHotKey measures how memory hits on one key scale from one goroutine to two (on
 // two cores at least): each sub-benchmark runs b.N hits in one goroutine, then b.N hits split
-// between two, and reports both times per hit and their ratio, "scaling" (2 is perfect;
-// below 1, two cores are slower than one). The subjects: the cache in shared mode with the
+// between two, three times in turn, and reports the best time per hit of each and their
+// ratio, "scaling" (2 is perfect; below 1, two cores are slower than one). The subjects: the cache in shared mode with the
 // representative artifact, and with a small artifact (smallArtifact) decoded on every hit
 // (decode) and copied (clone); against the key's digest and a sync.Map lookup (sync-map),
 // and the digest alone (digest). On a machine busy with other work, the two goroutines do not
@@ -204,9 +204,13 @@ func BenchmarkHotKey(b *testing.B) {
 				wg.Wait()
 				return time.Since(start)
 			}
+			// Alternated three times, the best of each kept: other work on the machine
+			// only ever makes a run slower.
 			b.ResetTimer()
-			one := run(1)
-			two := run(2)
+			one, two := run(1), run(2)
+			for range 2 {
+				one, two = min(one, run(1)), min(two, run(2))
+			}
 			b.StopTimer()
 			b.ReportMetric(0, "ns/op")
 			b.ReportMetric(float64(one.Nanoseconds())/float64(b.N), "ns/hit-1")
