@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/cachegen/cachegen/internal/randval"
+	"github.com/cachegen/cachegen/testdata/golden/clones"
 	"github.com/cachegen/cachegen/testdata/golden/valueexclusions"
 	"github.com/cachegen/cachegen/testdata/golden/values"
 	"github.com/tinylib/msgp/msgp"
@@ -144,6 +145,9 @@ func TestCloneIsDecodeOfEncode(t *testing.T) {
 	cloneProperty[values.Reloc](t, 50)
 	cloneProperty[valueexclusions.KV](t, 50)
 	cloneProperty[valueexclusions.V](t, 50)
+	cloneProperty[clones.Trace](t, 300)
+	cloneProperty[clones.Span](t, 100)
+	cloneProperty[clones.Node](t, 100)
 }
 
 // TestNoCloneWhereUnsafe: a value whose field has hand-written msgp methods gets no
@@ -152,5 +156,11 @@ func TestNoCloneWhereUnsafe(t *testing.T) {
 	type cloner interface{ CachegenClone() values.Holder }
 	if _, ok := any(&values.Holder{}).(cloner); ok {
 		t.Error("Holder, which holds a Wire with hand-written msgp methods, has a CachegenClone")
+	}
+	if _, ok := any(&clones.Tagged{}).(interface{ CachegenClone() clones.Tagged }); ok {
+		t.Error("Tagged, whose field has msgp tag options, has a CachegenClone")
+	}
+	if _, ok := any(&clones.Outer{}).(interface{ CachegenClone() clones.Outer }); ok {
+		t.Error("Outer, which holds Tagged, has a CachegenClone")
 	}
 }
