@@ -386,3 +386,27 @@ func TestHitCounterSums(t *testing.T) {
 
 // memDigest is keyhash.SumOf, as Load digests keys.
 func memDigest(k testKey) keyhash.Digest { return keyhash.SumOf(k) }
+
+// TestRemoteHitFillsMemory: a remote hit stores the encoding in the memory tier, whose hits
+// then decode it once and return private copies.
+func TestRemoteHitFillsMemory(t *testing.T) {
+	ctx := context.Background()
+	r := newFakeRemote()
+	a := remoteCache(t, r, []RemoteKey{teamKey}, nil)
+	k := testKey{"remote", 7}
+	if _, err := Load(ctx, a, k, computeWideValue); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, a)
+	b := remoteCache(t, r, []RemoteKey{teamKey}, nil)
+	for range 4 {
+		v, err := Load(ctx, b, k, noComputeWideValue)
+		if err != nil || !randval.Equal(v, wideValueOf(7)) {
+			t.Fatalf("%v", err)
+		}
+		mutate(reflect.ValueOf(&v).Elem())
+	}
+	if st := b.Stats(); st.RemoteHits != 1 || st.MemoryHits != 3 || st.Computes != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
