@@ -21,7 +21,7 @@ generate:
 ## purpose, which they would count), then every test with it, and the tests of
 ## examples/esbuild, a module of its own (so that this one does not depend on esbuild).
 test:
-	$(GO) test -count=1 -run 'Allocs' ./runtime/keyhash
+	$(GO) test -count=1 -run 'Allocs' ./runtime/keyhash ./runtime/cache
 	$(GO) test -race $(TESTFLAGS) ./...
 	cd examples/esbuild && $(GO) test -race $(TESTFLAGS) ./...
 

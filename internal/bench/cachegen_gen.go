@@ -5,6 +5,7 @@ package bench
 import (
 	"github.com/cachegen/cachegen/runtime/keyhash"
 	"github.com/tinylib/msgp/msgp"
+	"maps"
 )
 
 // CompileKey: HashKey (annotated //cachegen:key).
@@ -100,6 +101,43 @@ func (x Target) HashKey(h *keyhash.Hasher) {
 	h.String("OS", x.OS)
 	h.Strings("Features", x.Features)
 	h.End()
+}
+
+// Deep copies for the cache's memory tier (cache.Cloner): CachegenClone returns what decoding the
+// value's msgp encoding would return.
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
+func (z *Artifact) CachegenClone() (zc Artifact) {
+	zf0001 := z.Code
+	zs0002 := make([]byte, len(zf0001))
+	copy(zs0002, zf0001)
+	zc.Code = zs0002
+	if len(z.Relocs) > 0 {
+		zf0003 := z.Relocs
+		zs0004 := make([]struct {
+			Offset uint32
+			Symbol string
+			Kind   uint8
+		}, len(zf0003))
+		copy(zs0004, zf0003)
+		zc.Relocs = zs0004
+	}
+	if len(z.Traps) > 0 {
+		zf0005 := z.Traps
+		zs0006 := make([]struct {
+			Offset uint32
+			Code   uint8
+		}, len(zf0005))
+		copy(zs0006, zf0005)
+		zc.Traps = zs0006
+	}
+	if z.Names == nil {
+		zc.Names = map[uint32]string{}
+	} else {
+		zc.Names = maps.Clone(z.Names)
+	}
+	return
 }
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).

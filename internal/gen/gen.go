@@ -413,6 +413,12 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 		f.Line()
 		f.Add(g)
 	}
+	if len(set) > 0 {
+		for _, c := range cloneFuncs(pkg, set) {
+			f.Line()
+			f.Add(c)
+		}
+	}
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("rendering %s: %v", pkg.Path, err)}}

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -181,6 +183,16 @@ type Options struct {
 	// RemoteCloseTimeout bounds how long Close waits for the queued uploads. 0 selects
 	// DefaultRemoteCloseTimeout.
 	RemoteCloseTimeout time.Duration
+
+	// SharedValues makes memory hits return the value the memory tier holds, the same for
+	// every caller, instead of a private copy: the value is decoded once, on the first
+	// memory hit of its entry, and a hit then costs about a map lookup. The caller promises
+	// never to modify a value Load returns, nor anything it reaches (slice elements, map
+	// entries, pointed-to values): a change would be seen by every later hit. Values
+	// returned by computations, disk and remote hits are still the caller's own. Off by
+	// default: each hit returns a copy, made by the value type's CachegenClone when it has
+	// one (cachegen generates it; see Cloner), decoded from the stored encoding otherwise.
+	SharedValues bool
 }
 
 // Stats are counters of a Cache's activity since Open. Every Load is counted once in Hits or
@@ -214,17 +226,74 @@ type Stats struct {
 	UploadsDropped uint64 // uploads given up: queue full, breaker open, too large, Close
 }
 
-// counters are the atomic counterparts of Stats.
+// counters are the atomic counterparts of Stats. Memory hits, the one event that parallel
+// Loads of one key all count, are counted in stripes (hitCounter); Stats.Hits adds them to
+// hits, which counts the other hits.
 type counters struct {
-	hits, misses, errors, memoryHits, diskHits, computes, computeErrors, shared,
+	memoryHits hitCounter
+	hits, misses, errors, diskHits, computes, computeErrors, shared,
 	stores, storedBytes, corrupt, memoryEvicted, trims, trimmed atomic.Uint64
 	verified, verifyFailures atomic.Uint64
 	remoteHits, remoteMisses, remoteErrors, remoteRejected, remoteSkipped,
 	uploads, uploadedBytes, uploadsDropped atomic.Uint64
 }
 
-// A Cache is a two-tier cache of values computed from keys: an in-memory LRU of encoded
-// values in front of a directory of entry files shared by processes. Use it with Load. A
+// hitStripes bounds the stripes of a hitCounter.
+const hitStripes = 64
+
+// A hitStripe is one counter of a hitCounter, alone in its cache lines (128 bytes: the
+// adjacent-line prefetcher of x86 cores pairs 64-byte lines).
+type hitStripe struct {
+	n atomic.Uint64
+	_ [120]byte
+}
+
+// A hitCounter is a counter that cores add to without sharing a cache line: each goroutine
+// adds to the stripe its stripe token names, and tokens live in a sync.Pool, whose items stay
+// with the processor that put them, so that each core mostly keeps to one stripe. A token
+// that meets contention (its compare-and-swap fails) moves to another stripe at random.
+type hitCounter struct {
+	stripes []hitStripe
+	tokens  sync.Pool // *stripeToken
+}
+
+// A stripeToken names a stripe of a hitCounter.
+type stripeToken struct{ i uint32 }
+
+// init makes the stripes: four per processor, at most hitStripes, a power of two.
+func (h *hitCounter) init() {
+	n := 1
+	for n < 4*runtime.GOMAXPROCS(0) && n < hitStripes {
+		n *= 2
+	}
+	h.stripes = make([]hitStripe, n)
+}
+
+// add counts one event.
+func (h *hitCounter) add() {
+	t, _ := h.tokens.Get().(*stripeToken)
+	if t == nil {
+		t = &stripeToken{i: rand.Uint32()}
+	}
+	s := &h.stripes[t.i&uint32(len(h.stripes)-1)]
+	if old := s.n.Load(); !s.n.CompareAndSwap(old, old+1) {
+		t.i = rand.Uint32()
+		s.n.Add(1)
+	}
+	h.tokens.Put(t)
+}
+
+// load returns the sum of the stripes.
+func (h *hitCounter) load() uint64 {
+	var n uint64
+	for i := range h.stripes {
+		n += h.stripes[i].n.Load()
+	}
+	return n
+}
+
+// A Cache is a two-tier cache of values computed from keys: an in-memory LRU of values
+// (encoded, or decoded for types with a CachegenClone) in front of a directory of entry files shared by processes. Use it with Load. A
 // Cache is safe for concurrent use.
 type Cache struct {
 	verify VerifyMode // resolved: VerifyOff, VerifyReport or VerifyPanic
@@ -289,6 +358,13 @@ type Cache struct {
 // A valueType is the identity of a value type, computed once per type and Cache.
 type valueType struct {
 	name string
+	// clone says that *V is a Cloner[V]: the memory tier keeps such values decoded and
+	// hands out copies.
+	clone bool
+	// targets holds *V values to decode into, zero between uses: a pointer passed to
+	// UnmarshalMsg through the Value constraint escapes, and a pooled one saves a hit the
+	// allocation of a fresh one.
+	targets sync.Pool
 }
 
 // valueTypeOf returns the identity of V.
@@ -310,7 +386,8 @@ func valueTypeOf[V any](c *Cache) *valueType {
 		sum := sha256.Sum256([]byte(name))
 		name = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	vt, _ := c.types.LoadOrStore(t, &valueType{name: name})
+	_, clone := any((*V)(nil)).(Cloner[V])
+	vt, _ := c.types.LoadOrStore(t, &valueType{name: name, clone: clone})
 	return vt.(*valueType)
 }
 
@@ -425,6 +502,7 @@ func Open(opts Options) (*Cache, error) {
 	if c.version == "" {
 		c.version = buildVersion()
 	}
+	c.stats.memoryHits.init()
 	c.mem = newMemory(opts.MemoryBytes, &c.stats.memoryEvicted)
 	c.openRemote()
 	level := zstd.SpeedDefault
@@ -718,11 +796,12 @@ func (c *Cache) Version() string { return c.version }
 // Stats returns a snapshot of the Cache's counters.
 func (c *Cache) Stats() Stats {
 	s := &c.stats
+	memoryHits := s.memoryHits.load()
 	return Stats{
-		Hits:          s.hits.Load(),
+		Hits:          s.hits.Load() + memoryHits,
 		Misses:        s.misses.Load(),
 		Errors:        s.errors.Load(),
-		MemoryHits:    s.memoryHits.Load(),
+		MemoryHits:    memoryHits,
 		DiskHits:      s.diskHits.Load(),
 		Computes:      s.computes.Load(),
 		ComputeErrors: s.computeErrors.Load(),

@@ -88,8 +88,10 @@ var ErrGoexit = errors.New("cache: compute called runtime.Goexit")
 //
 // Load returns compute's error unchanged, and does not cache it. Disk and encoding problems
 // are never returned: they are counted in Stats.Errors and the value is computed instead.
-// Every value returned is the caller's own, decoded afresh or freshly computed, so mutating
-// it affects nothing else.
+// Every value returned is the caller's own, decoded afresh, copied by its CachegenClone (see
+// Cloner) or freshly computed, so mutating it affects nothing else; unless
+// Options.SharedValues is set, in which case a memory hit returns the value the memory tier
+// holds, which the caller must not modify.
 //
 // When compute panics, each Load that waits for it panics with a *PanicError, which holds
 // the value and the computation's stack; when none waits any more (every caller gave up),
@@ -106,20 +108,16 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	if c == nil {
 		return compute(ctx, key)
 	}
-	mk := memKey{d: keyhash.Sum(key), vt: valueTypeOf[V](c)}
-	if data, ok := c.mem.get(mk); ok {
-		if v, err := decode[V, PV](data); err == nil {
-			c.stats.hits.Add(1)
-			c.stats.memoryHits.Add(1)
+	mk := memKey{d: keyhash.SumOf(key), vt: valueTypeOf[V](c)}
+	if e := c.mem.lookup(mk); e != nil {
+		if v, ok := memoryHit[V, PV](c, e); ok {
+			c.stats.memoryHits.add()
 			if c.verify > VerifyOff {
 				v = verify[K, V, PV](ctx, c, key, mk.d, v, compute)
 			}
 			return v, nil
 		}
-		// Only encodings that decoded before are kept: this UnmarshalMsg depends on more
-		// than its input. Drop the entry and look further.
-		c.mem.remove(mk)
-		c.stats.corrupt.Add(1)
+		// A damaged entry, dropped: look further.
 	}
 
 	var zero V
@@ -248,10 +246,31 @@ type Value[V any] interface {
 // decode decodes one value of type V from raw, which it must use entirely.
 func decode[V any, PV Value[V]](raw []byte) (V, error) {
 	var v V
-	rest, err := PV(&v).UnmarshalMsg(raw)
+	err := unmarshal[V, PV](&v, raw)
+	return v, err
+}
+
+// unmarshal decodes raw, which it must use entirely, into *p.
+func unmarshal[V any, PV Value[V]](p *V, raw []byte) error {
+	rest, err := PV(p).UnmarshalMsg(raw)
 	if err == nil && len(rest) != 0 {
 		err = fmt.Errorf("%d bytes after the value", len(rest))
 	}
+	return err
+}
+
+// decodePooled is decode into a target from vt's pool, which spares the allocation of the
+// V that UnmarshalMsg's receiver escapes to.
+func decodePooled[V any, PV Value[V]](vt *valueType, raw []byte) (V, error) {
+	p, _ := vt.targets.Get().(*V)
+	if p == nil {
+		p = new(V)
+	}
+	err := unmarshal[V, PV](p, raw)
+	v := *p
+	var zero V
+	*p = zero
+	vt.targets.Put(p)
 	return v, err
 }
 

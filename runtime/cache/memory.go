@@ -8,7 +8,7 @@ import (
 )
 
 // memShards is the number of independently locked parts of the memory tier, so that
-// parallel hits on different keys rarely contend.
+// stores of different keys rarely contend. Hits take no lock at all.
 const memShards = 16
 
 // memEntryOverhead approximates the bytes a memory entry costs beyond its data: the map slot,
@@ -22,26 +22,51 @@ type memKey struct {
 	vt *valueType
 }
 
-// A memEntry is one value's msgp encoding in the LRU list of its shard.
+// A memEntry is one value of the memory tier: its msgp encoding, or, once a hit has decoded
+// it for a value type that is copied rather than decoded on hits (see memValue), the decoded
+// value. Every field but ref and the list links is fixed once the entry is published in the
+// index, so that hits read it without a lock; decoding an entry replaces it with a new one.
 type memEntry struct {
-	key        memKey
-	data       []byte
-	prev, next *memEntry
+	key  memKey
+	data []byte // the encoding, nil in an entry that holds the decoded value
+	val  any    // *memValue[V] for the entry's value type, or nil
+	size int64  // the encoding's length: the budget counts encodings
+
+	// ref is set by a hit and cleared by the eviction that spares the entry once (the
+	// CLOCK approximation of LRU): a hit writes nothing when it is already set, so that
+	// hits on one key from many cores share its cache line read-only.
+	ref atomic.Bool
+
+	prev, next *memEntry // the shard's list, guarded by its mu
 }
 
-// A memShard is an LRU list of entries bounded in bytes.
+// A memValue is a decoded value kept by the memory tier, which no caller ever receives
+// unless Options.SharedValues is set: a hit returns a copy made by its CachegenClone.
+type memValue[V any] struct {
+	v  *V
+	cl Cloner[V] // v as a Cloner, nil when V has none
+}
+
+// A memShard is the list of entries of one part of the memory tier, bounded in bytes: new
+// entries enter at the front, and eviction takes them from the back, sparing once those
+// that a hit marked.
 type memShard struct {
 	mu    sync.Mutex
 	m     map[memKey]*memEntry
-	root  memEntry // sentinel: root.next is the most recently used entry
+	root  memEntry // sentinel: root.next is the most recently stored entry
 	bytes int64
 	max   int64
 }
 
-// A memory is the in-process tier: the msgp encodings of recently used values, bounded in
-// bytes, least recently used evicted first. It stores encodings rather than values so that a
-// caller who mutates a value it was given cannot change what the next caller gets.
+// A memory is the in-process tier: the msgp encodings of recently used values (or, for value
+// types with a CachegenClone and in shared mode, the values decoded once), bounded in bytes,
+// least recently used evicted first (approximately). It never gives a caller anything another
+// caller can change: a hit decodes or copies, unless the Cache shares values by request.
+//
+// Lookups go through index, a sync.Map, without a lock; the shards' locks are for stores,
+// removals and eviction, which keep index and the shards' maps alike.
 type memory struct {
+	index   sync.Map // memKey -> *memEntry
 	shards  [memShards]memShard
 	evicted *atomic.Uint64
 }
@@ -63,25 +88,30 @@ func newMemory(max int64, evicted *atomic.Uint64) *memory {
 
 func (m *memory) shard(k *memKey) *memShard { return &m.shards[k.d[0]%memShards] }
 
-// get returns the encoding stored under k, which the caller must not modify.
-func (m *memory) get(k memKey) ([]byte, bool) {
+// lookup returns the entry stored under k, marked as used, or nil. It takes no lock.
+func (m *memory) lookup(k memKey) *memEntry {
 	if m == nil {
-		return nil, false
+		return nil
 	}
-	s := m.shard(&k)
-	s.mu.Lock()
-	e, ok := s.m[k]
+	v, ok := m.index.Load(k)
 	if !ok {
-		s.mu.Unlock()
+		return nil
+	}
+	e := v.(*memEntry)
+	if !e.ref.Load() {
+		e.ref.Store(true)
+	}
+	return e
+}
+
+// get returns the encoding stored under k, which the caller must not modify; nil for an
+// entry that holds a decoded value.
+func (m *memory) get(k memKey) ([]byte, bool) {
+	e := m.lookup(k)
+	if e == nil {
 		return nil, false
 	}
-	if s.root.next != e {
-		e.unlink()
-		s.pushFront(e)
-	}
-	data := e.data
-	s.mu.Unlock()
-	return data, true
+	return e.data, true
 }
 
 // put stores data, which it owns from then on, under k, evicting the least recently used
@@ -102,26 +132,60 @@ func (m *memory) put(k memKey, data []byte) {
 	if cost > s.max/2 {
 		return
 	}
+	e := &memEntry{key: k, data: data, size: int64(len(data))}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.m[k]; ok {
-		s.bytes += int64(len(data)) - int64(len(e.data))
-		e.data = data
-		e.unlink()
-		s.pushFront(e)
-	} else {
-		e := &memEntry{key: k, data: data}
-		s.m[k] = e
-		s.pushFront(e)
-		s.bytes += cost
+	if old, ok := s.m[k]; ok {
+		old.unlink()
+		s.bytes -= old.size + memEntryOverhead
 	}
+	s.m[k] = e
+	m.index.Store(k, e)
+	s.pushFront(e)
+	s.bytes += cost
+	m.evict(s)
+}
+
+// evict removes entries from the back of s until it fits its budget. An entry a hit marked
+// since it was last considered is spared once: moved to the front, its mark cleared. s.mu
+// is held.
+func (m *memory) evict(s *memShard) {
+	spared := 0
 	for s.bytes > s.max {
 		e := s.root.prev
+		if e.ref.Load() && spared < len(s.m) {
+			// Bounded, so that hits marking entries as fast as they are spared cannot
+			// keep the loop going.
+			spared++
+			e.ref.Store(false)
+			e.unlink()
+			s.pushFront(e)
+			continue
+		}
 		e.unlink()
 		delete(s.m, e.key)
-		s.bytes -= int64(len(e.data)) + memEntryOverhead
+		m.index.CompareAndDelete(e.key, e)
+		s.bytes -= e.size + memEntryOverhead
 		m.evicted.Add(1)
 	}
+}
+
+// replace puts next, which holds the value decoded from old's encoding, in old's place, if
+// old is still the entry of its key; it reports whether it did.
+func (m *memory) replace(old, next *memEntry) bool {
+	s := m.shard(&old.key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m[old.key] != old {
+		return false
+	}
+	next.ref.Store(true)
+	next.prev, next.next = old.prev, old.next
+	next.prev.next, next.next.prev = next, next
+	old.prev, old.next = nil, nil
+	s.m[old.key] = next
+	m.index.Store(old.key, next)
+	return true
 }
 
 // remove drops the entry stored under k, if any.
@@ -133,10 +197,26 @@ func (m *memory) remove(k memKey) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.m[k]; ok {
-		e.unlink()
-		delete(s.m, k)
-		s.bytes -= int64(len(e.data)) + memEntryOverhead
+		m.drop(s, e)
 	}
+}
+
+// removeEntry drops e, if it is still the entry of its key.
+func (m *memory) removeEntry(e *memEntry) {
+	s := m.shard(&e.key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m[e.key] == e {
+		m.drop(s, e)
+	}
+}
+
+// drop removes e from s and the index. s.mu is held.
+func (m *memory) drop(s *memShard, e *memEntry) {
+	e.unlink()
+	delete(s.m, e.key)
+	m.index.CompareAndDelete(e.key, e)
+	s.bytes -= e.size + memEntryOverhead
 }
 
 func (s *memShard) pushFront(e *memEntry) {

@@ -176,6 +176,34 @@ func Sum(k Key) Digest {
 	return d
 }
 
+// SumOf is Sum for a key of static type K. It calls K's HashKey directly rather than through
+// the Key interface, so that a key that is not a pointer is not copied to the heap to be
+// boxed: with a generated HashKey it allocates nothing, even for a struct key passed by
+// value. It panics where Sum does. A K that is an interface type is hashed by Sum.
+func SumOf[K Key](k K) Digest {
+	t := reflect.TypeFor[K]()
+	if t.Kind() == reflect.Interface {
+		return Sum(k) // the dynamic type is needed, and k is boxed already
+	}
+	h := pool.Get().(*Hasher)
+	if t != h.lastType {
+		h.lastType, h.lastEmbeds = t, embedsKey(t)
+	}
+	if h.lastEmbeds {
+		h.expect, h.checking = derefType(h.lastType), true
+	}
+	k.HashKey(h)
+	if h.checking {
+		h.noBegin()
+	}
+	d := h.Sum()
+	if h.small() {
+		h.Reset()
+		pool.Put(h)
+	}
+	return d
+}
+
 // small reports whether every buffer of h is within maxPooled bytes: a Hasher that grew
 // further for a large map or set is dropped rather than pinned in a pool.
 func (h *Hasher) small() bool {

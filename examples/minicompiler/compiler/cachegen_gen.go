@@ -118,6 +118,86 @@ func _() {
 	}
 }
 
+// Deep copies for the cache's memory tier (cache.Cloner): CachegenClone returns what decoding the
+// value's msgp encoding would return.
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
+func (z *Program) CachegenClone() (zc Program) {
+	zc.CompilerVersion = z.CompilerVersion
+	zc.Target = z.Target
+	zc.OptLevel = z.OptLevel
+	zf0001 := z.Code
+	zs0002 := make([]byte, len(zf0001))
+	copy(zs0002, zf0001)
+	zc.Code = zs0002
+	if len(z.Consts) > 0 {
+		zf0003 := z.Consts
+		zs0004 := make([]int64, len(zf0003))
+		copy(zs0004, zf0003)
+		zc.Consts = zs0004
+	}
+	if len(z.Strings) > 0 {
+		zf0005 := z.Strings
+		zs0006 := make([]string, len(zf0005))
+		copy(zs0006, zf0005)
+		zc.Strings = zs0006
+	}
+	zc.NumVars = z.NumVars
+	zc.MaxStack = z.MaxStack
+	if z.Debug != nil {
+		var ze0007 DebugInfo
+		ze0007 = (*z.Debug).CachegenClone()
+		zc.Debug = &ze0007
+	}
+	zc.Stats = z.Stats
+	return
+}
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
+func (z *DebugInfo) CachegenClone() (zc DebugInfo) {
+	zc.File = z.File
+	if len(z.Lines) > 0 {
+		zf0001 := z.Lines
+		zs0002 := make([]LineEntry, len(zf0001))
+		copy(zs0002, zf0001)
+		zc.Lines = zs0002
+	}
+	if len(z.Vars) > 0 {
+		zf0003 := z.Vars
+		zs0004 := make([]string, len(zf0003))
+		copy(zs0004, zf0003)
+		zc.Vars = zs0004
+	}
+	return
+}
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
+func (z *LineEntry) CachegenClone() (zc LineEntry) {
+	zc.PC = z.PC
+	zc.Line = z.Line
+	zc.Col = z.Col
+	return
+}
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
+func (z *Stats) CachegenClone() (zc Stats) {
+	zc.SourceInstrs = z.SourceInstrs
+	zc.Instrs = z.Instrs
+	zc.Rounds = z.Rounds
+	zc.Folded = z.Folded
+	zc.Eliminated = z.Eliminated
+	zc.Peephole = z.Peephole
+	zc.Windows = z.Windows
+	zc.Candidates = z.Candidates
+	zc.Rewrites = z.Rewrites
+	zc.Unproven = z.Unproven
+	return
+}
+
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
 
 // Decoding limits of the msgp serializers below.

@@ -111,6 +111,11 @@ type cachegenDecoy struct {
 	UnmarshalText struct{}
 }
 
+// Deep copies for the cache's memory tier (cache.Cloner): CachegenClone returns what decoding the
+// value's msgp encoding would return.
+// V has no CachegenClone: field W has hand-written or foreign msgp methods, whose copy cachegen
+// cannot know. The cache decodes its encoding on every memory hit.
+
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
 
 // Decoding limits of the msgp serializers below.

@@ -5,6 +5,7 @@ package values
 import (
 	"github.com/cachegen/cachegen/runtime/keyhash"
 	"github.com/tinylib/msgp/msgp"
+	"maps"
 	"time"
 )
 
@@ -183,6 +184,135 @@ func _() {
 		var Level_changed_run_go_generate *Level
 		_ = (*int8)(Level_changed_run_go_generate)
 	}
+}
+
+// Deep copies for the cache's memory tier (cache.Cloner): CachegenClone returns what decoding the
+// value's msgp encoding would return.
+// Holder has no CachegenClone: field Wi has hand-written or foreign msgp methods, whose copy
+// cachegen cannot know. The cache decodes its encoding on every memory hit.
+// Wrapped has no CachegenClone: field Wire has hand-written or foreign msgp methods, whose copy
+// cachegen cannot know. The cache decodes its encoding on every memory hit.
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
+func (z *Artifact) CachegenClone() (zc Artifact) {
+	zf0001 := z.Code
+	zs0002 := make([]byte, len(zf0001))
+	copy(zs0002, zf0001)
+	zc.Code = zs0002
+	if len(z.Relocs) > 0 {
+		zf0003 := z.Relocs
+		zs0004 := make([]Reloc, len(zf0003))
+		copy(zs0004, zf0003)
+		zc.Relocs = zs0004
+	}
+	if len(z.Traps) > 0 {
+		zf0005 := z.Traps
+		zs0006 := make([]struct {
+			Offset uint32
+			Code   uint8
+		}, len(zf0005))
+		copy(zs0006, zf0005)
+		zc.Traps = zs0006
+	}
+	if z.Names == nil {
+		zc.Names = map[uint32]string{}
+	} else {
+		zc.Names = maps.Clone(z.Names)
+	}
+	zc.Meta = make(map[string][]int64, len(z.Meta))
+	for zk0007, zv0008 := range z.Meta {
+		var ze0009 []int64
+		if len(zv0008) > 0 {
+			zf0010 := zv0008
+			zs0011 := make([]int64, len(zf0010))
+			copy(zs0011, zf0010)
+			ze0009 = zs0011
+		}
+		zc.Meta[zk0007] = ze0009
+	}
+	zc.Nested = make(map[string]map[int16]string, len(z.Nested))
+	for zk0012, zv0013 := range z.Nested {
+		var ze0014 map[int16]string
+		if zv0013 == nil {
+			ze0014 = map[int16]string{}
+		} else {
+			ze0014 = maps.Clone(zv0013)
+		}
+		zc.Nested[zk0012] = ze0014
+	}
+	if z.Opt != nil {
+		var ze0015 Level
+		ze0015 = (*z.Opt)
+		zc.Opt = &ze0015
+	}
+	zc.Lvl = z.Lvl
+	zc.When = z.When.UTC()
+	zc.Timeout = z.Timeout
+	zc.B = z.B
+	zc.I = z.I
+	zc.I8 = z.I8
+	zc.U64 = z.U64
+	zc.F32 = z.F32
+	zc.F64 = z.F64
+	zc.C128 = z.C128
+	zc.Arr = z.Arr
+	zc.Sum = z.Sum
+	if len(z.Strs) > 0 {
+		zf0016 := z.Strs
+		zs0017 := make([]string, len(zf0016))
+		copy(zs0017, zf0016)
+		zc.Strs = zs0017
+	}
+	zc.hidden = z.hidden
+	zc.Reloc = z.Reloc
+	return
+}
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
+func (z *Options) CachegenClone() (zc Options) {
+	zc.OptLevel = z.OptLevel
+	zc.Target = z.Target
+	if z.Flags == nil {
+		zc.Flags = map[string]string{}
+	} else {
+		zc.Flags = maps.Clone(z.Flags)
+	}
+	return
+}
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
+func (z *Tagged) CachegenClone() (zc Tagged) {
+	if len(z.Items) > 0 {
+		zf0001 := z.Items
+		zs0002 := make([]struct {
+			ID   int    `json:"id"`
+			Name string `json:"name,omitempty"`
+		}, len(zf0001))
+		copy(zs0002, zf0001)
+		zc.Items = zs0002
+	}
+	zc.R = z.R
+	return
+}
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
+func (z *Stamp) CachegenClone() (zc Stamp) {
+	zc.Build = z.Build
+	zc.Seq = z.Seq
+	return
+}
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
+func (z *Reloc) CachegenClone() (zc Reloc) {
+	zc.Offset = z.Offset
+	zc.Symbol = z.Symbol
+	zc.Kind = z.Kind
+	return
 }
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).

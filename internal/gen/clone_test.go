@@ -1,0 +1,166 @@
+package gen_test
+
+import (
+	"reflect"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/cachegen/cachegen/internal/randval"
+	"github.com/cachegen/cachegen/testdata/golden/clones"
+	"github.com/cachegen/cachegen/testdata/golden/valueexclusions"
+	"github.com/cachegen/cachegen/testdata/golden/values"
+	"github.com/tinylib/msgp/msgp"
+)
+
+// cloneProperty checks, over random values of T and the zero value, that CachegenClone
+// returns exactly what decoding the value's encoding returns (reflect.DeepEqual: nil and
+// empty slices and maps apart, times by their representation), and that changing every
+// mutable part of the copy leaves the original as it was.
+func cloneProperty[T any, PT interface {
+	*T
+	msgp.Marshaler
+	msgp.Unmarshaler
+	CachegenClone() T
+}](t *testing.T, runs uint64) {
+	t.Helper()
+	for seed := range runs + 1 {
+		var v T
+		if seed > 0 {
+			f := randval.New(seed)
+			f.Locations = []*time.Location{time.UTC, time.FixedZone("X", 3600), time.Local}
+			f.Fill(&v)
+			withMonotonic(reflect.ValueOf(&v).Elem(), seed)
+		}
+		b, err := PT(&v).MarshalMsg(nil)
+		if err != nil {
+			t.Fatalf("seed %d: MarshalMsg: %v", seed, err)
+		}
+		var want T
+		if _, err := PT(&want).UnmarshalMsg(b); err != nil {
+			t.Fatalf("seed %d: UnmarshalMsg: %v", seed, err)
+		}
+		got := PT(&v).CachegenClone()
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d: %T: CachegenClone differs from decoding the encoding\n got %#v\nwant %#v", seed, v, got, want)
+		}
+		// The copy of a decoded value is that value.
+		if again := PT(&want).CachegenClone(); !reflect.DeepEqual(again, want) {
+			t.Fatalf("seed %d: the copy of a decoded value differs from it", seed)
+		}
+		var before T
+		if _, err := PT(&before).UnmarshalMsg(b); err != nil {
+			t.Fatal(err)
+		}
+		scribble(reflect.ValueOf(&got).Elem())
+		if !reflect.DeepEqual(PT(&v).CachegenClone(), before) {
+			t.Fatalf("seed %d: changing the copy changed the original", seed)
+		}
+	}
+}
+
+// withMonotonic gives the times directly in v's fields a monotonic reading now and then,
+// which decoding drops.
+func withMonotonic(v reflect.Value, seed uint64) {
+	if v.Kind() != reflect.Struct || seed%3 != 0 {
+		return
+	}
+	for i := range v.NumField() {
+		f := reflect.NewAt(v.Field(i).Type(), unsafe.Pointer(v.Field(i).UnsafeAddr())).Elem()
+		if f.Type() == reflect.TypeFor[time.Time]() {
+			f.Set(reflect.ValueOf(time.Now().Add(time.Duration(seed))))
+		}
+	}
+}
+
+// scribble changes, in place, everything v shares by reference: the elements of slices,
+// the entries of maps (and adds one), what pointers point to.
+func scribble(v reflect.Value) {
+	if v.CanAddr() {
+		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+	}
+	switch v.Kind() {
+	case reflect.Slice:
+		for i := range v.Len() {
+			change(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			change(e)
+			v.SetMapIndex(k, e)
+		}
+		k := reflect.New(v.Type().Key()).Elem()
+		change(k)
+		v.SetMapIndex(k, reflect.New(v.Type().Elem()).Elem())
+	case reflect.Pointer:
+		if !v.IsNil() {
+			change(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			change(v.Field(i))
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			change(v.Index(i))
+		}
+	}
+}
+
+// change changes v, which is addressable or a fresh copy: a scalar to another value, a
+// composite through scribble.
+func change(v reflect.Value) {
+	if v.CanAddr() {
+		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(v.Int() + 1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(v.Uint() + 1)
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(v.Float() + 1)
+	case reflect.String:
+		v.SetString(v.String() + "!")
+	case reflect.Func, reflect.Interface, reflect.Chan, reflect.Complex64, reflect.Complex128, reflect.Uintptr, reflect.UnsafePointer:
+	default:
+		scribble(v)
+	}
+}
+
+// TestCloneIsDecodeOfEncode is the property of every generated CachegenClone of the golden
+// values, which hold every kind of field cachegen copies.
+func TestCloneIsDecodeOfEncode(t *testing.T) {
+	cloneProperty[values.Artifact](t, 300)
+	cloneProperty[values.Options](t, 100)
+	cloneProperty[values.Tagged](t, 100)
+	cloneProperty[values.Stamp](t, 50)
+	cloneProperty[values.Reloc](t, 50)
+	cloneProperty[valueexclusions.KV](t, 50)
+	cloneProperty[valueexclusions.V](t, 50)
+	cloneProperty[clones.Trace](t, 300)
+	cloneProperty[clones.Span](t, 100)
+	cloneProperty[clones.Node](t, 100)
+}
+
+// TestNoCloneWhereUnsafe: a value whose field has hand-written msgp methods gets no
+// CachegenClone (cachegen cannot know how to copy it), so the cache decodes it.
+func TestNoCloneWhereUnsafe(t *testing.T) {
+	type cloner interface{ CachegenClone() values.Holder }
+	if _, ok := any(&values.Holder{}).(cloner); ok {
+		t.Error("Holder, which holds a Wire with hand-written msgp methods, has a CachegenClone")
+	}
+	if _, ok := any(&clones.Tagged{}).(interface{ CachegenClone() clones.Tagged }); ok {
+		t.Error("Tagged, whose field has msgp tag options, has a CachegenClone")
+	}
+	if _, ok := any(&clones.Outer{}).(interface{ CachegenClone() clones.Outer }); ok {
+		t.Error("Outer, which holds Tagged, has a CachegenClone")
+	}
+}
