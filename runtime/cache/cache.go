@@ -776,9 +776,9 @@ func (c *Cache) Close() error {
 	c.closed = true
 	c.flightMu.Unlock()
 	// A trim that ends within the grace is not cut short: short runs that store little
-	// still finish the small trims their stores start.
-	stop := time.AfterFunc(closeTrimGrace, func() { close(c.stopTrim) })
-	defer stop.Stop()
+	// still finish the small trims their stores start. (Cache.Trim running meanwhile is
+	// stopped too.)
+	time.AfterFunc(closeTrimGrace, func() { close(c.stopTrim) })
 	done := make(chan struct{})
 	go func() {
 		c.wg.Wait()

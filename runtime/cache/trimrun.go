@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -70,15 +71,15 @@ type trimState struct {
 
 // readState reads the stateFile of the namespace root; a missing or damaged one reads as
 // empty, which makes the trim list every shard directory.
-func readState(root string) trimState {
+func readState(root string) (trimState, []byte) {
 	st := trimState{shards: map[string]shardSum{}}
 	b, err := readSmallUpTo(filepath.Join(root, stateFile), maxStateBytes)
 	if err != nil {
-		return st
+		return st, nil
 	}
 	lines := strings.Split(string(b), "\n")
 	if lines[0] != stateHeader {
-		return st
+		return st, nil
 	}
 	for _, line := range lines[1:] {
 		f := strings.Fields(line)
@@ -101,7 +102,7 @@ func readState(root string) trimState {
 			}
 		}
 	}
-	return st
+	return st, b
 }
 
 // An nsFile is a file that a trim may remove.
@@ -148,6 +149,7 @@ type trimRun struct {
 
 	res    TrimResult
 	state  trimState
+	saved  []byte // the stateFile as read
 	shards []*shardRun
 	others []*nsFile // the miss explainer's files and version directories' temporary files
 	grown  int64     // bytes stored since the last trim started, by the ledger
@@ -191,7 +193,7 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	ledger := ledgerSize(t.root)
 	t.grown = ledger * ledgerUnit
 	os.Remove(filepath.Join(t.root, ledgerFile))
-	t.state = readState(t.root)
+	t.state, t.saved = readState(t.root)
 	if err := t.listRoot(); err != nil {
 		return t.res, fmt.Errorf("cache: trimming: %w", err)
 	}
@@ -347,11 +349,11 @@ func (t *trimRun) mustList(sh *shardRun) bool {
 // temporary files older than staleTemp and the entries older than maxAge, and the directory
 // itself when it is empty and was not modified for tempGrace.
 func (t *trimRun) list(sh *shardRun) error {
-	if t.stopped() {
-		return errTrimStopped
-	}
 	if t.step != nil {
 		t.step()
+	}
+	if t.stopped() {
+		return errTrimStopped
 	}
 	f, err := os.Open(sh.path)
 	if err != nil {
@@ -379,7 +381,11 @@ func (t *trimRun) list(sh *shardRun) error {
 			continue
 		}
 		tf := &nsFile{name: name, sh: sh, size: fi.Size(), alloc: allocated(fi), temp: !entry}
-		tf.mtime = believed(tf.path(), fi.ModTime(), t.now).UnixNano()
+		if mtime := fi.ModTime(); mtime.After(t.now.Add(mtimeInterval)) {
+			tf.mtime = believed(tf.path(), mtime, t.now).UnixNano()
+		} else {
+			tf.mtime = mtime.UnixNano()
+		}
 		if age := now - tf.mtime; tf.temp && age > int64(staleTemp) || !tf.temp && age > int64(t.maxAge) {
 			t.remove(tf)
 			removed = true
@@ -620,10 +626,10 @@ func (t *trimRun) evictByShard(total, maxBytes int64) error {
 // cannot write it lists more next time.
 func (t *trimRun) saveState() {
 	slices.SortFunc(t.shards, func(a, b *shardRun) int { return strings.Compare(a.key, b.key) })
-	var b strings.Builder
-	b.WriteString(stateHeader + "\n")
+	b := make([]byte, 0, 64*len(t.shards)+64)
+	b = append(b, stateHeader+"\n"...)
 	if t.state.stopped {
-		b.WriteString("stopped 1\n")
+		b = append(b, "stopped 1\n"...)
 	}
 	for _, sh := range t.shards {
 		if sh.gone || sh.sum == nil {
@@ -633,7 +639,13 @@ func (t *trimRun) saveState() {
 			sh.summarize()
 		}
 		s := sh.sum
-		fmt.Fprintf(&b, "%s %d %d %d %d %d %d\n", sh.key, s.dirMod, s.listed, s.files, s.temps, s.alloc, s.oldest)
+		b = append(b, sh.key...)
+		for _, n := range [...]int64{s.dirMod, s.listed, int64(s.files), int64(s.temps), s.alloc, s.oldest} {
+			b = strconv.AppendInt(append(b, ' '), n, 10)
+		}
+		b = append(b, '\n')
 	}
-	writeFileAtomic(filepath.Join(t.root, stateFile), []byte(b.String()), false)
+	if !bytes.Equal(b, t.saved) { // a trim that listed nothing need not write it
+		writeFileAtomic(filepath.Join(t.root, stateFile), b, false)
+	}
 }

@@ -1,0 +1,198 @@
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cachegen/cachegen/runtime/keyhash"
+	gocache "github.com/rogpeppe/go-internal/cache"
+)
+
+// fillDir writes n entries of c (keys {prefix, i}, all with the value of {prefix, 0}, of
+// size bytes of data) straight into its version directory, as n stores would leave them but
+// without their temporary files, ledger and trims: a large cache directory made in seconds.
+func fillDir(tb testing.TB, c *Cache, prefix string, n, size int) {
+	tb.Helper()
+	vt := valueTypeOf[testValue](c)
+	v := valueFor(testKey{prefix, 0}, size)
+	raw, err := v.MarshalMsg(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	made := map[string]bool{}
+	for i := range n {
+		mk := memKey{d: keyhash.Sum(testKey{prefix, i}), vt: vt}
+		ek := c.entryKey(&mk)
+		data, err := c.writeEntryData(&ek, vt, raw, false)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		name := c.entryPath(&ek)
+		if dir := filepath.Dir(name); !made[dir] {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				tb.Fatal(err)
+			}
+			made[dir] = true
+		}
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// ageDirs sets the mtime of the shard directories of c's version a minute back, as those of a
+// cache filled earlier: a directory modified in the last seconds is listed by every trim
+// (see racyDir).
+func ageDirs(tb testing.TB, c *Cache) {
+	tb.Helper()
+	des, err := os.ReadDir(c.versionDir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	then := time.Now().Add(-time.Minute)
+	for _, de := range des {
+		if de.IsDir() {
+			os.Chtimes(filepath.Join(c.versionDir, de.Name()), then, then)
+		}
+	}
+}
+
+// goActionID is the action ID of entry i of Go's build cache in the benchmarks.
+func goActionID(i int) gocache.ActionID {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(i))
+	return sha256.Sum256(b[:])
+}
+
+// fillGoCache puts entries into Go's build cache (go-internal/cache) until it holds files
+// files: each entry is two, its action (-a) and its output (-d).
+func fillGoCache(tb testing.TB, g *gocache.Cache, files int, data []byte) {
+	tb.Helper()
+	for i := range files / 2 {
+		if err := g.PutBytes(goActionID(i), data); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func hitCompute(context.Context, testKey) (testValue, error) { return testValue{}, errHitExpected }
+
+// BenchmarkScale measures what a cache directory of 1000, 10000 and 100000 entries costs: a
+// disk hit (hit), a miss that computes and stores (miss, the compute excluded: its value is
+// made before), and a trim of the namespace within its budget, and the same in Go's build
+// cache (go-internal/cache) holding as many files, in the same run. The trims:
+// trim/cachegen is the background trim (the shard directories unchanged since the last trim
+// are not listed), trim-full/cachegen is Cache.Trim (every entry listed), trim/gocache is
+// Go's Trim (every file stat-ed; trim.txt removed before each, or it returns at once). The
+// ns/file metric divides a trim by the files in the directory. The values are small (64
+// bytes of data): what is measured is the directory, not the codec.
+func BenchmarkScale(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			fillDir(b, c, "scale", n, 64)
+			ageDirs(b, c)
+			if err := c.Trim(); err != nil { // writes trim.txt and the trim's state
+				b.Fatal(err)
+			}
+			gdir := b.TempDir()
+			g, err := gocache.Open(gdir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			v := valueFor(testKey{"scale", 0}, 64)
+			raw, _ := v.MarshalMsg(nil)
+			fillGoCache(b, g, n, raw)
+			perFile := func(b *testing.B, start time.Time) {
+				b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N)/float64(n), "ns/file")
+			}
+
+			b.Run("trim/cachegen", func(b *testing.B) {
+				b.ReportAllocs()
+				start := time.Now()
+				for b.Loop() {
+					if err := c.trim(false); err != nil {
+						b.Fatal(err)
+					}
+				}
+				perFile(b, start)
+			})
+			b.Run("trim-full/cachegen", func(b *testing.B) {
+				b.ReportAllocs()
+				start := time.Now()
+				for b.Loop() {
+					if err := c.Trim(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				perFile(b, start)
+			})
+			b.Run("trim/gocache", func(b *testing.B) {
+				b.ReportAllocs()
+				start := time.Now()
+				for b.Loop() {
+					os.Remove(filepath.Join(gdir, "trim.txt"))
+					if err := g.Trim(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				perFile(b, start)
+			})
+			if st := c.Stats(); st.Trimmed != 0 {
+				b.Fatalf("the trims removed %d files: the directory is within its budget", st.Trimmed)
+			}
+
+			b.Run("hit/cachegen", func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := Load(ctx, c, testKey{"scale", i * 7919 % n}, hitCompute); err != nil { // all keys hold the value of {"scale", 0}
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+			b.Run("hit/gocache", func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, _, err := g.GetBytes(goActionID(i * 7919 % (n / 2))); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+			b.Run("miss/cachegen", func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := Load(ctx, c, testKey{"miss", i}, func(context.Context, testKey) (testValue, error) { return v, nil }); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+			b.Run("miss/gocache", func(b *testing.B) {
+				b.ReportAllocs()
+				i := n
+				for b.Loop() {
+					if err := g.PutBytes(goActionID(i), raw); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		})
+	}
+}
