@@ -452,8 +452,10 @@ func appendLedger(root string, k int64) int64 {
 }
 
 // clearVersion removes the recognised files of a version directory, then the directory and
-// its shard directories if they are empty.
-func clearVersion(vdir string) (TrimResult, error) {
+// its shard directories if they are empty. When stop (if not nil) says so, it stops before
+// the next file with errTrimStopped, leaving version.txt: the directory is still another
+// version's, unused, for the next trim to go on.
+func clearVersion(vdir string, stop func() bool) (TrimResult, error) {
 	var res TrimResult
 	files, err := scanVersion(vdir)
 	if err != nil {
@@ -463,6 +465,9 @@ func clearVersion(vdir string) (TrimResult, error) {
 		return res, err
 	}
 	for _, f := range files {
+		if stop != nil && stop() {
+			return res, errTrimStopped
+		}
 		res.removed(f)
 	}
 	vf := filepath.Join(vdir, versionFile)
@@ -571,7 +576,7 @@ func Clear(dir, namespace string) (TrimResult, error) {
 			path := filepath.Join(root, name)
 			switch {
 			case de.IsDir() && isVersionDir(name):
-				res, err := clearVersion(path)
+				res, err := clearVersion(path, nil)
 				total.add(res)
 				if err != nil {
 					errs = append(errs, err)

@@ -42,8 +42,6 @@ const (
 	// stopped trim leaves the namespace consistent and due, and the next trim (of this
 	// or another process) goes on from what it recorded.
 	closeTrimGrace = 5 * time.Millisecond
-	// stopCheckFiles is how many files a trim removes between checks of its stop signal.
-	stopCheckFiles = 32
 )
 
 // errTrimBusy says that another process holds the namespace's trim lock.
@@ -194,10 +192,14 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	t.grown = ledger * ledgerUnit
 	os.Remove(filepath.Join(t.root, ledgerFile))
 	t.state, t.saved = readState(t.root)
-	if err := t.listRoot(); err != nil {
+	err = t.listRoot()
+	if err != nil && err != errTrimStopped {
 		return t.res, fmt.Errorf("cache: trimming: %w", err)
 	}
-	if err := t.trim(); err != nil {
+	if err == nil {
+		err = t.trim()
+	}
+	if err != nil {
 		t.state.stopped = true
 		t.saveState()
 		if ledger > 0 {
@@ -261,8 +263,11 @@ func (t *trimRun) listRoot() error {
 			continue
 		}
 		if t.keep != "" && name != t.keep && t.now.Sub(versionLastUsed(path, t.now)) > oldVersionAge {
-			r, err := clearVersion(path)
+			r, err := clearVersion(path, t.stopped)
 			t.res.add(r)
+			if err == errTrimStopped {
+				return err
+			}
 			if err != nil {
 				t.errs = append(t.errs, err)
 			}
@@ -355,45 +360,39 @@ func (t *trimRun) list(sh *shardRun) error {
 	if t.stopped() {
 		return errTrimStopped
 	}
-	f, err := os.Open(sh.path)
-	if err != nil {
-		sh.gone = true
-		if !errNotExist(err) {
-			t.errs = append(t.errs, err)
-		}
-		return nil
-	}
-	fis, rerr := f.Readdir(-1)
-	f.Close()
 	now := t.now.UnixNano()
-	sum := &shardSum{dirMod: sh.dirTime.UnixNano(), listed: now}
-	if rerr != nil || time.Since(sh.dirTime) < racyDir {
-		sum.dirMod = 0 // not to be trusted: the next trim lists it again
-	}
 	shard := filepath.Base(sh.path)
 	isEntry := func(s string) bool { return isHex(s, 64) && s[:2] == shard }
 	sh.files = sh.files[:0]
 	removed := false
-	for _, fi := range fis {
-		name := fi.Name()
-		entry := isEntry(name)
-		if !entry && !isTemp(name, isEntry) || !fi.Mode().IsRegular() {
-			continue
+	names, rerr := readShard(sh.path, func(name string) bool { return isEntry(name) || isTemp(name, isEntry) },
+		func(name string, size, alloc int64, mtime time.Time) {
+			tf := &nsFile{name: name, sh: sh, size: size, alloc: alloc, temp: !isEntry(name)}
+			if mtime.After(t.now.Add(mtimeInterval)) {
+				tf.mtime = believed(tf.path(), mtime, t.now).UnixNano()
+			} else {
+				tf.mtime = mtime.UnixNano()
+			}
+			age := now - tf.mtime
+			if (tf.temp && age > int64(staleTemp) || !tf.temp && age > int64(t.maxAge)) && !t.stopped() {
+				t.remove(tf)
+				removed = true
+				return
+			}
+			sh.files = append(sh.files, tf)
+		})
+	if names < 0 {
+		sh.gone = true
+		if !errNotExist(rerr) {
+			t.errs = append(t.errs, rerr)
 		}
-		tf := &nsFile{name: name, sh: sh, size: fi.Size(), alloc: allocated(fi), temp: !entry}
-		if mtime := fi.ModTime(); mtime.After(t.now.Add(mtimeInterval)) {
-			tf.mtime = believed(tf.path(), mtime, t.now).UnixNano()
-		} else {
-			tf.mtime = mtime.UnixNano()
-		}
-		if age := now - tf.mtime; tf.temp && age > int64(staleTemp) || !tf.temp && age > int64(t.maxAge) {
-			t.remove(tf)
-			removed = true
-			continue
-		}
-		sh.files = append(sh.files, tf)
+		return nil
 	}
-	if len(sh.files) == 0 && (removed || rerr == nil && len(fis) == 0 &&
+	sum := &shardSum{dirMod: sh.dirTime.UnixNano(), listed: now}
+	if rerr != nil || time.Since(sh.dirTime) < racyDir {
+		sum.dirMod = 0 // not to be trusted: the next trim lists it again
+	}
+	if len(sh.files) == 0 && (removed || rerr == nil && names == 0 &&
 		t.now.Sub(believed(sh.path, sh.dirTime, t.now)) > tempGrace) && os.Remove(sh.path) == nil {
 		sh.gone = true
 		return nil
@@ -548,11 +547,11 @@ func (t *trimRun) evictLRU(maxBytes int64) error {
 	}
 	slices.SortFunc(live, func(a, b *nsFile) int { return cmp.Compare(a.mtime, b.mtime) })
 	target := maxBytes / 10 * 9
-	for i, f := range live {
+	for _, f := range live {
 		if total <= target {
 			break
 		}
-		if i%stopCheckFiles == stopCheckFiles-1 && t.stopped() {
+		if t.stopped() {
 			return errTrimStopped
 		}
 		t.drop(f, &total)
@@ -614,6 +613,9 @@ func (t *trimRun) evictByShard(total, maxBytes int64) error {
 			if alloc <= credit {
 				break
 			}
+			if t.stopped() {
+				return errTrimStopped
+			}
 			t.drop(f, &total)
 			alloc -= f.alloc
 		}
@@ -625,6 +627,19 @@ func (t *trimRun) evictByShard(total, maxBytes int64) error {
 // saveState records what the trim found in the stateFile. It is only an aid: a trim that
 // cannot write it lists more next time.
 func (t *trimRun) saveState() {
+	if t.state.stopped {
+		// Stopped before it found every shard directory: what the state says of the
+		// others stays, for the next trim.
+		found := map[string]bool{}
+		for _, sh := range t.shards {
+			found[sh.key] = true
+		}
+		for key, s := range t.state.shards {
+			if !found[key] {
+				t.shards = append(t.shards, &shardRun{key: key, sum: &s})
+			}
+		}
+	}
 	slices.SortFunc(t.shards, func(a, b *shardRun) int { return strings.Compare(a.key, b.key) })
 	b := make([]byte, 0, 64*len(t.shards)+64)
 	b = append(b, stateHeader+"\n"...)
