@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,7 +91,8 @@ func hitCompute(context.Context, testKey) (testValue, error) { return testValue{
 // trim/cachegen is the background trim (the shard directories unchanged since the last trim
 // are not listed), trim-full/cachegen is Cache.Trim (every entry listed), trim/gocache is
 // Go's Trim (every file stat-ed; trim.txt removed before each, or it returns at once). The
-// ns/file metric divides a trim by the files in the directory. The values are small (64
+// ns/file metric divides a trim by the files in the directory. close-during-trim/cachegen
+// is Close while a background trim lists the whole directory. The values are small (64
 // bytes of data): what is measured is the directory, not the codec.
 func BenchmarkScale(b *testing.B) {
 	ctx := context.Background()
@@ -152,6 +154,29 @@ func BenchmarkScale(b *testing.B) {
 			if st := c.Stats(); st.Trimmed != 0 {
 				b.Fatalf("the trims removed %d files: the directory is within its budget", st.Trimmed)
 			}
+			// Close while a background trim lists the whole directory (its state removed,
+			// as before a first trim): ns/op is Close's.
+			b.Run("close-during-trim/cachegen", func(b *testing.B) {
+				for b.Loop() {
+					b.StopTimer()
+					os.Remove(filepath.Join(c.root, stateFile))
+					o, err := Open(Options{Dir: filepath.Dir(c.root), Namespace: "bench", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
+					if err != nil {
+						b.Fatal(err)
+					}
+					listing := make(chan struct{})
+					var once sync.Once
+					o.trimStep = func() { once.Do(func() { close(listing) }) }
+					o.startTrim(func() bool { return true })
+					<-listing
+					b.StartTimer()
+					o.Close()
+				}
+				b.StopTimer()
+				if err := c.Trim(); err != nil { // the state again
+					b.Fatal(err)
+				}
+			})
 
 			b.Run("hit/cachegen", func(b *testing.B) {
 				b.ReportAllocs()
@@ -173,24 +198,28 @@ func BenchmarkScale(b *testing.B) {
 					i++
 				}
 			})
+			// New keys across -count runs: the keys a run stored would be hits in the next.
+			missed := 0
 			b.Run("miss/cachegen", func(b *testing.B) {
 				b.ReportAllocs()
-				i := 0
 				for b.Loop() {
-					if _, err := Load(ctx, c, testKey{"miss", i}, func(context.Context, testKey) (testValue, error) { return v, nil }); err != nil {
+					if _, err := Load(ctx, c, testKey{"miss", missed}, func(context.Context, testKey) (testValue, error) { return v, nil }); err != nil {
 						b.Fatal(err)
 					}
-					i++
+					missed++
+				}
+				if st := c.Stats(); st.Stores != uint64(missed) {
+					b.Fatalf("stats %+v after %d misses: a miss was not a store", st, missed)
 				}
 			})
+			gmissed := n
 			b.Run("miss/gocache", func(b *testing.B) {
 				b.ReportAllocs()
-				i := n
 				for b.Loop() {
-					if err := g.PutBytes(goActionID(i), raw); err != nil {
+					if err := g.PutBytes(goActionID(gmissed), raw); err != nil {
 						b.Fatal(err)
 					}
-					i++
+					gmissed++
 				}
 			})
 		})
