@@ -450,7 +450,8 @@ func (t *trimRun) trim() error {
 	// After a stopped trim, a namespace that the state and the ledger say is over budget
 	// is trimmed shard directory by shard directory at once: listing first what changed
 	// could take all the time a short-lived process gives the trim, every time.
-	if est := t.total() + t.grown; t.state.stopped && !t.full && est > t.maxBytes {
+	byShard := t.state.stopped && !t.full && !t.thorough // Cache.Trim is exact
+	if est := t.total() + t.grown; byShard && est > t.maxBytes {
 		return t.evictByShard(est, t.maxBytes)
 	}
 	for _, sh := range t.shards {
@@ -470,7 +471,7 @@ func (t *trimRun) trim() error {
 	if total <= maxBytes {
 		return nil
 	}
-	if t.state.stopped && !t.full {
+	if byShard {
 		return t.evictByShard(total, maxBytes)
 	}
 	for _, sh := range t.shards {
