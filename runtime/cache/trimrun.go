@@ -168,9 +168,9 @@ type trimRun struct {
 // the least recently used entries of all go first. A trim stopped through t.stop returns
 // errTrimStopped: what it removed is gone, what it listed is recorded, trim.txt is left as it
 // was (the namespace stays due) and the ledger gets back what the trim took from it; the next
-// trim, of whichever process, goes on. After a stopped trim, a namespace over budget is
-// trimmed shard directory by shard directory, each to its share of the budget, so that trims
-// cut short each time still bring it within budget.
+// trim, of whichever process, goes on. After a stopped trim, a background trim of a namespace
+// over budget goes shard directory by shard directory, each to its share of the budget, so
+// that trims cut short each time still bring it within budget (see evictByShard).
 //
 // Only one process trims a namespace at a time: one that finds it locked does nothing, and
 // returns errTrimBusy.
