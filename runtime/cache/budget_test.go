@@ -71,7 +71,9 @@ func TestManyShortProcessesStayInBudget(t *testing.T) {
 // TestConcurrentShortProcessesStayInBudget: 60 processes, 12 at a time, each storing a
 // quarter of the budget and exiting: trims overlap with stores and with each other, and
 // whoever finds the trim lock held leaves the work to the trim that holds it, which trims
-// again when the others stored enough meanwhile. The namespace ends within its budget.
+// again when the others stored enough meanwhile. Close does not wait for a trim (it stops
+// it within a few milliseconds), so the burst may end over budget; the next short runs, each
+// going on with the trim where the last one stopped, bring the namespace within its budget.
 func TestConcurrentShortProcessesStayInBudget(t *testing.T) {
 	dir := t.TempDir()
 	const budget = 4 << 20
@@ -87,10 +89,42 @@ func TestConcurrentShortProcessesStayInBudget(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := usageOfFiles(t, filepath.Join(dir, "test"), true); got > budget+budget/4 {
-		t.Fatalf("the namespace ended at %d bytes (%.2fx its budget)", got, float64(got)/budget)
+	root := filepath.Join(dir, "test")
+	t.Logf("after the burst: %.2fx the budget", float64(usageOfFiles(t, root, true))/budget)
+	settle(t, dir, budget, 200)
+}
+
+// settle runs short-lived Caches (each storing one small value and closing at once: Close
+// stops its trim within a few milliseconds) until the namespace "test" of dir takes at most
+// budget and a quarter with its directories, and fails if runs of them do not get there.
+func settle(t *testing.T, dir string, budget int64, runs int) {
+	t.Helper()
+	root := filepath.Join(dir, "test")
+	for run := 0; ; run++ {
+		got := usageOfFiles(t, root, true)
+		if got <= budget+budget/4 {
+			t.Logf("within budget after %d short runs", run)
+			return
+		}
+		if run == runs {
+			t.Fatalf("%d short runs left the namespace at %d bytes (%.2fx its budget)", runs, got, float64(got)/float64(budget))
+		}
+		c, err := Open(Options{Dir: dir, Namespace: "test", Version: "v1", MaxBytes: budget, MemoryBytes: -1, CompressionLevel: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storeN(t, c, fmt.Sprint("settle", run), 1, 1<<10)
+		start := time.Now()
+		c.Close()
+		if d := time.Since(start); d > closeWait {
+			t.Errorf("Close took %v with a trim running", d)
+		}
 	}
 }
+
+// closeWait is how long Close may take while a trim runs: a few milliseconds, with margin for
+// a loaded machine.
+const closeWait = 50 * time.Millisecond
 
 // TestFutureTrimTimeIsDue: a trim.txt dated in the future (a clock set back, skew between
 // machines) does not disable time-based trimming.
@@ -102,6 +136,7 @@ func TestFutureTrimTimeIsDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	load(t, c, testKey{"future", 1}, computeSmall)
+	waitFor(t, func() bool { return !c.trimming.Load() })
 	c.Close()
 	if c.Stats().Trims != 1 {
 		t.Fatalf("stats %+v: want the store to trim", c.Stats())
@@ -120,6 +155,7 @@ func TestClockRules(t *testing.T) {
 	old := open(t, Options{Dir: dir, Version: "old", MemoryBytes: -1})
 	old.now = clock
 	load(t, old, testKey{"old", 1}, computeSmall)
+	waitFor(t, func() bool { return !old.trimming.Load() })
 	old.Close() // its background trim is done
 	cur := open(t, Options{Dir: dir, Version: "new", MemoryBytes: -1, MaxAge: 24 * time.Hour})
 	cur.now = clock

@@ -348,6 +348,11 @@ type Cache struct {
 	trimming    atomic.Bool  // a background trim is running
 	diskFull    atomic.Bool  // a store found the file system full: the next trim frees half
 	trimMu      sync.Mutex   // held by a trim of this Cache
+	// stopTrim is closed by Close, closeTrimGrace after it starts: a trim then stops.
+	stopTrim chan struct{}
+	// trimStep, if set, is called before a trim lists a shard directory: tests slow trims
+	// down with it.
+	trimStep func()
 
 	// remote is the remote tier, nil without one; unusedRemote is an Options.Remote left
 	// out (no key), which Close still closes.
@@ -496,7 +501,8 @@ func Open(opts Options) (*Cache, error) {
 	if opts.RemoteCloseTimeout <= 0 {
 		opts.RemoteCloseTimeout = DefaultRemoteCloseTimeout
 	}
-	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), now: time.Now, writeFile: writeFileAtomic}
+	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), now: time.Now, writeFile: writeFileAtomic,
+		stopTrim: make(chan struct{})}
 	c.verify = opts.Verify.resolve()
 	c.explainStderr = os.Getenv(explainEnv) == "1"
 	if c.version == "" {
@@ -836,9 +842,10 @@ func (c *Cache) fail(err error) {
 	})
 }
 
-// Close waits for the background trim and the computations still running for cancelled
-// callers (for Options.CloseTimeout at most: a computation that never returns does not make
-// Close hang), then for the uploads queued for the remote tier (for
+// Close stops a running trim within a few milliseconds (the next trim, of this process or
+// another, goes on from where it stopped), waits for the computations still running for
+// cancelled callers (for Options.CloseTimeout at most: a computation that never returns does
+// not make Close hang), then for the uploads queued for the remote tier (for
 // Options.RemoteCloseTimeout at most; the rest are dropped), closes the Remote and releases
 // the compressor. Loads must not be running or start during Close; a Load after Close is
 // served from the memory tier or calls compute, and never reads or writes the disk or the
@@ -851,6 +858,10 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.flightMu.Unlock()
+	// A trim that ends within the grace is not cut short: short runs that store little
+	// still finish the small trims their stores start. (Cache.Trim running meanwhile is
+	// stopped too.)
+	time.AfterFunc(closeTrimGrace, func() { close(c.stopTrim) })
 	done := make(chan struct{})
 	go func() {
 		c.wg.Wait()

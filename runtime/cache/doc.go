@@ -51,6 +51,7 @@
 // see Options.Dir), in directories of mode 0700 and files of mode 0600:
 //
 //	<dir>/<namespace>/trim.txt                   Unix time of the namespace's last trim
+//	<dir>/<namespace>/trimstate.txt              what trims found in each shard directory
 //	<dir>/<namespace>/CACHEDIR.TAG                marks a cache directory (bford.info/cachedir)
 //	<dir>/<namespace>/explain-<16 hex>.rec        the miss explainer's records of a key type
 //	<dir>/<namespace>/misses.txt                  the misses explained lately
@@ -130,6 +131,15 @@
 // entries count toward the budget with the current ones, so that two builds used side by
 // side do not wipe each other's entries at every trim.
 //
+// A background trim lists only the shard directories whose mtime changed since a trim
+// listed them (or that may hold aged or temporary files), and takes what the others hold
+// from trimstate.txt, so that its cost follows what was stored since the last one rather
+// than the size of the cache; Cache.Trim, TrimDir and a trim after a full disk list every
+// directory. Close stops a running trim within a few milliseconds instead of waiting for it:
+// the namespace stays due, and the next trim, of whichever process, goes on from there (after
+// a stopped trim, an over-budget namespace is trimmed directory by directory, each to an even
+// share of the budget, so that trims cut short every time still bring it within budget).
+//
 // Trimming runs in the background: after a store, at most once a minute, a Cache reads the
 // namespace's trim.txt and trims when no process has done so for an hour; and after every
 // store, when the processes sharing the namespace have together stored a quarter of MaxBytes
@@ -138,7 +148,7 @@
 // a time (it holds trim.lock; one left by a crashed trim is taken over after ten minutes);
 // one that finds it held leaves the work to the holder, which trims again when the others
 // stored a quarter of MaxBytes meanwhile. There is no timer: a program that does not store
-// costs nothing. Cache.Trim trims at once; Close waits for a background trim to finish. A
+// costs nothing. Cache.Trim trims at once; Close stops a background trim (see above). A
 // process that exits without Close may leave its last stores untrimmed until the next
 // store in the namespace, by any process.
 //

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -157,37 +156,6 @@ func scanVersion(vdir string) ([]layoutFile, error) {
 	return files, nil
 }
 
-// A shard is a shard directory found by a trim: what it takes on disk, and how many of the
-// files found are in it.
-type shard struct {
-	alloc int64
-	files int
-}
-
-// shardDirs adds the shard directories of version directory vdir to shards, by path. An empty
-// one not modified for tempGrace is removed at once.
-func shardDirs(vdir string, shards map[string]*shard, now time.Time) {
-	des, err := os.ReadDir(vdir)
-	if err != nil {
-		return
-	}
-	for _, de := range des {
-		if !de.IsDir() || !isShardDir(de.Name()) {
-			continue
-		}
-		path := filepath.Join(vdir, de.Name())
-		fi, err := de.Info()
-		if err != nil {
-			continue
-		}
-		// An empty one goes, unless a writer may have just made it for its file.
-		if now.Sub(believed(path, fi.ModTime(), now)) > tempGrace && os.Remove(path) == nil {
-			continue
-		}
-		shards[path] = &shard{alloc: allocated(fi)}
-	}
-}
-
 // removeLink removes path, a symbolic link named as a directory of the layout (layout
 // says so): one the cache never makes, through which stores would land outside the
 // namespace, where trimming cannot count them. Stores then make the directory again.
@@ -213,147 +181,6 @@ func (r *TrimResult) removed(f layoutFile) {
 		r.Files++
 		r.Bytes += f.size
 	}
-}
-
-// errTrimBusy says that another process holds the namespace's trim lock.
-var errTrimBusy = errors.New("cache: another process is trimming")
-
-// trimNamespace trims the namespace directory root. When keep is not "", the version
-// directories other than keep that no Cache used for oldVersionAge are removed. Then temporary
-// files older than staleTemp and entries unused for maxAge are removed, and, if the namespace
-// still takes more than maxBytes on disk (counting the blocks files occupy), temporary files
-// older than tempGrace and then the least recently used entries until it fits in 90% of
-// maxBytes. Finally trim.txt records the time; the ledger starts again when the trim does.
-// Only one process trims a namespace at a time: one that finds it locked does nothing, and
-// returns errTrimBusy.
-func trimNamespace(root, keep string, maxBytes int64, maxAge time.Duration, now time.Time, full bool) (TrimResult, error) {
-	var res TrimResult
-	unlock, ok, err := lockTrim(root, now)
-	if err != nil {
-		if errNotExist(err) {
-			return res, nil
-		}
-		return res, fmt.Errorf("cache: trimming: %w", err)
-	}
-	if !ok {
-		return res, errTrimBusy
-	}
-	defer unlock()
-	// The ledger goes first: what other processes store while this trim runs starts a
-	// new one, which the next trim answers. Removed after the scan, it would forget them.
-	os.Remove(filepath.Join(root, ledgerFile))
-	des, err := os.ReadDir(root)
-	if err != nil {
-		return res, fmt.Errorf("cache: trimming: %w", err)
-	}
-	var files []layoutFile
-	shards := map[string]*shard{}
-	var errs []error
-	for _, de := range des {
-		name := de.Name()
-		path := filepath.Join(root, name)
-		if isTemp(name, func(s string) bool { return s == trimFile }) {
-			if fi, err := de.Info(); err == nil && now.Sub(believed(path, fi.ModTime(), now)) > staleTemp {
-				res.removed(layoutFile{path: path, size: fi.Size()})
-			}
-			continue
-		}
-		if isExplainFile(name) {
-			// The miss explainer's files count against the budget, and go first when
-			// they are older than every entry.
-			if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
-				files = append(files, layoutFile{path, fi.Size(), allocated(fi), fi.ModTime(), false})
-			}
-			continue
-		}
-		if !de.IsDir() || !isVersionDir(name) {
-			removeLink(path, de, isVersionDir(name), &res)
-			continue
-		}
-		if keep != "" && name != keep && now.Sub(versionLastUsed(path, now)) > oldVersionAge {
-			r, err := clearVersion(path)
-			res.add(r)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		vfiles, err := scanVersion(path)
-		if err != nil && !errNotExist(err) {
-			errs = append(errs, err)
-		}
-		files = append(files, vfiles...)
-		shardDirs(path, shards, now)
-	}
-
-	// Directories take blocks too: a shard's counts against the budget, and goes when its
-	// last file does.
-	var total int64
-	for _, sh := range shards {
-		total += sh.alloc
-	}
-	for _, f := range files {
-		if sh := shards[filepath.Dir(f.path)]; sh != nil {
-			sh.files++
-		}
-	}
-	removed := func(f layoutFile) {
-		res.removed(f)
-		total -= f.alloc
-		if sh := shards[filepath.Dir(f.path)]; sh != nil {
-			if sh.files--; sh.files == 0 && os.Remove(filepath.Dir(f.path)) == nil {
-				total -= sh.alloc
-			}
-		}
-	}
-	live := files[:0]
-	for _, f := range files {
-		f.mtime = believed(f.path, f.mtime, now)
-		switch age := now.Sub(f.mtime); {
-		case f.temp && age > staleTemp, !f.temp && age > maxAge:
-			removed(f)
-		default:
-			total += f.alloc
-			live = append(live, f)
-		}
-	}
-	if full {
-		// The file system is full though the namespace may be within its budget: free
-		// half of what it takes, so that stores can go on.
-		maxBytes = min(maxBytes, total/2)
-	}
-	if total > maxBytes {
-		// Killed writers' temporary files first: they hold no entry.
-		kept := live[:0]
-		for _, f := range live {
-			if f.temp && now.Sub(f.mtime) > tempGrace {
-				removed(f)
-				continue
-			}
-			kept = append(kept, f)
-		}
-		live = kept
-	}
-	if total > maxBytes {
-		slices.SortFunc(live, func(a, b layoutFile) int { return a.mtime.Compare(b.mtime) })
-		target := maxBytes / 10 * 9
-		for _, f := range live {
-			if total <= target {
-				break
-			}
-			if f.temp { // a writer is busy with it
-				continue
-			}
-			removed(f)
-		}
-	}
-	if err := writeFileAtomic(filepath.Join(root, trimFile), []byte(strconv.FormatInt(now.Unix(), 10)+"\n"), false); err != nil {
-		errs = append(errs, err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return res, fmt.Errorf("cache: trimming %s: %w", root, err)
-	}
-	return res, nil
 }
 
 // readSmall reads a small file of the layout (trim.txt, version.txt, CACHEDIR.TAG): without
@@ -477,19 +304,22 @@ func lastTrim(root string) time.Time {
 }
 
 // Trim trims the Cache's namespace now: it removes the directories of other versions that
-// were not used for two hours, stale
-// temporary files, the entries unused for Options.MaxAge and then the least recently used
-// entries until the namespace fits in 90% of Options.MaxBytes. Trimming also runs on its
-// own, in the background after a store, at most once per hour across the processes sharing
-// the namespace. Trim does nothing when the disk tier is disabled.
+// were not used for two hours, stale temporary files, the entries unused for Options.MaxAge
+// and then the least recently used entries until the namespace fits in 90% of
+// Options.MaxBytes. Unlike the trims that run on their own, in the background after a store
+// at most once per hour across the processes sharing the namespace (or when they stored a
+// quarter of the budget), it lists every entry, not only the directories that changed since
+// the last trim. Close stops a trim, Trim's too, within a few milliseconds; the next trim
+// goes on from there. Trim does nothing when the disk tier is disabled.
 func (c *Cache) Trim() error {
 	if c.diskOff.Load() {
 		return nil
 	}
-	return c.trim()
+	return c.trim(true)
 }
 
-func (c *Cache) trim() error {
+// trim trims the namespace, listing every shard directory if thorough (see trimNamespace).
+func (c *Cache) trim(thorough bool) error {
 	// One trim of this Cache at a time: Trim waits for a background one rather than
 	// finding the namespace locked by it and doing nothing.
 	c.trimMu.Lock()
@@ -497,11 +327,16 @@ func (c *Cache) trim() error {
 	written := c.written.Swap(0)
 	full := c.diskFull.Swap(false)
 	for round := 0; ; round++ {
-		res, err := trimNamespace(c.root, filepath.Base(c.versionDir), c.opts.MaxBytes, c.opts.MaxAge, c.now(), full)
-		if err == errTrimBusy {
+		res, err := trimNamespace(&trimRun{
+			root: c.root, keep: filepath.Base(c.versionDir), maxBytes: c.opts.MaxBytes, maxAge: c.opts.MaxAge,
+			now: c.now(), full: full, thorough: thorough || full, stop: c.stopTrim, step: c.trimStep,
+		})
+		c.stats.trimmed.Add(uint64(res.Files))
+		if err == errTrimBusy || err == errTrimStopped {
 			// Another process is trimming, and may have listed the namespace before
 			// this one's last stores: the next store tries again, and so does that
-			// process once it has unlocked (below).
+			// process once it has unlocked (below). Or Close stopped this trim: the
+			// namespace stays due, and the next trim goes on.
 			c.written.Add(written)
 			if full {
 				c.diskFull.Store(true)
@@ -509,7 +344,6 @@ func (c *Cache) trim() error {
 			return nil
 		}
 		c.stats.trims.Add(1)
-		c.stats.trimmed.Add(uint64(res.Files))
 		// Others stored a quarter of the budget while this trim ran, and those whose
 		// trim found the lock held may have nothing more to store (short-lived
 		// processes): trim again. Checked after unlocking, this sees every store whose
@@ -573,7 +407,7 @@ func (c *Cache) startTrim(due func() bool) {
 			return
 		}
 		defer c.ioSlot()()
-		if err := c.trim(); err != nil {
+		if err := c.trim(false); err != nil {
 			c.fail(err)
 		}
 	}()
@@ -583,7 +417,14 @@ func (c *Cache) startTrim(due func() bool) {
 // its size: about the KiB stored in the namespace, by every process, since the last trim.
 func (c *Cache) ledger(n int64) int64 {
 	defer c.ioSlot()()
-	name := filepath.Join(c.root, ledgerFile)
+	// What the store costs on disk: whole 4 KiB blocks.
+	return appendLedger(c.root, (n+4095)/4096*(4096/ledgerUnit))
+}
+
+// appendLedger appends k bytes to the ledger of the namespace root and returns its size, or
+// 0 if it cannot.
+func appendLedger(root string, k int64) int64 {
+	name := filepath.Join(root, ledgerFile)
 	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
 		os.Remove(name) // not ours (a FIFO would block, a link lead elsewhere); a directory only if empty
 	}
@@ -595,8 +436,6 @@ func (c *Cache) ledger(n int64) int64 {
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return 0
 	}
-	// What the store costs on disk: whole 4 KiB blocks.
-	k := (n + 4095) / 4096 * (4096 / ledgerUnit)
 	var zeros [4096]byte
 	for k > 0 {
 		m := min(k, int64(len(zeros)))
@@ -613,8 +452,10 @@ func (c *Cache) ledger(n int64) int64 {
 }
 
 // clearVersion removes the recognised files of a version directory, then the directory and
-// its shard directories if they are empty.
-func clearVersion(vdir string) (TrimResult, error) {
+// its shard directories if they are empty. When stop (if not nil) says so, it stops before
+// the next file with errTrimStopped, leaving version.txt: the directory is still another
+// version's, unused, for the next trim to go on.
+func clearVersion(vdir string, stop func() bool) (TrimResult, error) {
 	var res TrimResult
 	files, err := scanVersion(vdir)
 	if err != nil {
@@ -624,6 +465,9 @@ func clearVersion(vdir string) (TrimResult, error) {
 		return res, err
 	}
 	for _, f := range files {
+		if stop != nil && stop() {
+			return res, errTrimStopped
+		}
 		res.removed(f)
 	}
 	vf := filepath.Join(vdir, versionFile)
@@ -692,7 +536,7 @@ func TrimDir(dir, namespace string, maxBytes int64, maxAge time.Duration) (TrimR
 	var errs []error
 	now := time.Now()
 	for _, ns := range nss {
-		res, err := trimNamespace(filepath.Join(dir, ns), "", maxBytes, maxAge, now, false)
+		res, err := trimNamespace(&trimRun{root: filepath.Join(dir, ns), maxBytes: maxBytes, maxAge: maxAge, now: now, thorough: true})
 		if err == errTrimBusy {
 			err = nil
 		}
@@ -732,13 +576,13 @@ func Clear(dir, namespace string) (TrimResult, error) {
 			path := filepath.Join(root, name)
 			switch {
 			case de.IsDir() && isVersionDir(name):
-				res, err := clearVersion(path)
+				res, err := clearVersion(path, nil)
 				total.add(res)
 				if err != nil {
 					errs = append(errs, err)
 				}
-			case !de.IsDir() && (name == trimFile || name == ledgerFile || name == lockFile || isExplainFile(name) ||
-				isTemp(name, func(s string) bool { return s == trimFile || isExplainFile(s) })):
+			case !de.IsDir() && (name == trimFile || name == stateFile || name == ledgerFile || name == lockFile || isExplainFile(name) ||
+				isTemp(name, func(s string) bool { return s == trimFile || s == stateFile || isExplainFile(s) })):
 				if fi, err := de.Info(); err == nil {
 					total.removed(layoutFile{path: path, size: fi.Size()})
 				}

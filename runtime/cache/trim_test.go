@@ -137,13 +137,14 @@ func TestBackgroundTrim(t *testing.T) {
 	ageVersion(t, old.versionDir, 3*time.Hour)
 	os.Remove(filepath.Join(dir, "test", trimFile)) // as if no trim had run yet
 
-	// The first store of a Cache checks trim.txt: there is none, so it trims, and Close
-	// waits for it.
+	// The first store of a Cache checks trim.txt: there is none, so it trims. (Close
+	// would stop it after a few milliseconds: a loaded machine may not be done by then.)
 	c, err := Open(Options{Dir: dir, Namespace: "test", Version: "new"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	load(t, c, testKey{"v", 1}, computeSmall)
+	waitFor(t, func() bool { return !c.trimming.Load() })
 	c.Close()
 	if st := c.Stats(); st.Trims != 1 || exists(old.versionDir) {
 		t.Fatalf("background trim did not run: %+v, old version kept=%v", st, exists(old.versionDir))
@@ -161,6 +162,7 @@ func TestBackgroundTrim(t *testing.T) {
 	}
 	c3 := open(t, Options{Dir: dir, Version: "new"})
 	load(t, c3, testKey{"v", 3}, computeSmall)
+	waitFor(t, func() bool { return !c3.trimming.Load() })
 	c3.Close()
 	if st := c3.Stats(); st.Trims != 1 {
 		t.Errorf("old trim.txt did not trigger a trim: %+v", st)
@@ -218,7 +220,8 @@ func TestUsageAndClear(t *testing.T) {
 	}
 
 	res, err := Clear(dir, "b")
-	if err != nil || res.Files != 3+1+1+1+1 { // entries, version.txt, trim.txt, CACHEDIR.TAG, the explainer's records
+	// Entries, version.txt, trim.txt, the trim's state, CACHEDIR.TAG, the explainer's records.
+	if err != nil || res.Files != 3+1+1+1+1+1 {
 		t.Errorf("Clear(b) = %+v, %v", res, err)
 	}
 	if exists(filepath.Join(dir, "b")) || !exists(filepath.Join(dir, "a")) {

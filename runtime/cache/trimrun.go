@@ -1,0 +1,667 @@
+package cache
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A trim lists again only the shard directories that changed since a trim last listed them,
+// and keeps what it found in the namespace's stateFile: the size of the namespace is then
+// known without a stat of every entry, which made each trim cost as much as a listing of the
+// whole cache. A shard directory's mtime changes whenever a file is created, renamed into it
+// or removed (a store's temporary file and its rename included), so one whose mtime is the
+// one recorded holds the files recorded, with the sizes recorded; only their mtimes may have
+// moved, forward (a hit's refresh), which keeps the recorded oldest one a safe bound for the
+// MaxAge rule.
+const (
+	// stateFile, in a namespace: per shard directory, what the last trim that listed it
+	// found there (see trimState).
+	stateFile = "trimstate.txt"
+	// stateHeader is the first line of the stateFile; another one is ignored.
+	stateHeader = "cachegen trim state 1"
+	// maxStateBytes bounds the stateFile that a trim reads: about 60 000 shard directories.
+	maxStateBytes = 4 << 20
+	// racyDir is how recently (by this machine's clock) a shard directory may have been
+	// modified for its listing to be trusted later: a change in the same tick of the file
+	// system's clock as the listing would leave the mtime as recorded. A directory modified
+	// more recently is listed again by the next trim.
+	racyDir = 2 * time.Second
+	// relistAge is how long a trim trusts what another trim found in an unchanged shard
+	// directory: a safety net for file systems whose directory mtimes are coarse or lag.
+	relistAge = 24 * time.Hour
+	// closeTrimGrace is how long Close lets a background trim run before stopping it. A
+	// stopped trim leaves the namespace consistent and due, and the next trim (of this
+	// or another process) goes on from what it recorded.
+	closeTrimGrace = 5 * time.Millisecond
+)
+
+// errTrimBusy says that another process holds the namespace's trim lock.
+var errTrimBusy = errors.New("cache: another process is trimming")
+
+// errTrimStopped says that a trim was stopped (Close) before it was done.
+var errTrimStopped = errors.New("cache: trim stopped")
+
+// A shardSum is what a trim found in a shard directory.
+type shardSum struct {
+	dirMod int64 // the directory's mtime (Unix ns) before the listing; 0: list it again
+	listed int64 // when it was listed (Unix ns, by the trim's clock)
+	files  int   // entry files
+	temps  int   // temporary files
+	alloc  int64 // bytes they take on disk
+	oldest int64 // mtime (Unix ns) of the least recently used entry; 0 without entries
+}
+
+// trimState is the content of a stateFile: a shardSum per shard directory, by
+// "<version id>/<shard>", and whether the last trim was stopped before it was done.
+type trimState struct {
+	stopped bool
+	shards  map[string]shardSum
+}
+
+// readState reads the stateFile of the namespace root; a missing or damaged one reads as
+// empty, which makes the trim list every shard directory.
+func readState(root string) (trimState, []byte) {
+	st := trimState{shards: map[string]shardSum{}}
+	b, err := readSmallUpTo(filepath.Join(root, stateFile), maxStateBytes)
+	if err != nil {
+		return st, nil
+	}
+	lines := strings.Split(string(b), "\n")
+	if lines[0] != stateHeader {
+		return st, nil
+	}
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "stopped":
+			st.stopped = f[1] == "1"
+		case len(f) == 7:
+			vid, sh, ok := strings.Cut(f[0], "/")
+			if !ok || !isVersionDir(vid) || !isShardDir(sh) {
+				continue
+			}
+			var n [6]int64
+			for i := range n {
+				if n[i], err = strconv.ParseInt(f[i+1], 10, 64); err != nil || n[i] < 0 {
+					ok = false
+				}
+			}
+			if ok {
+				st.shards[f[0]] = shardSum{n[0], n[1], int(n[2]), int(n[3]), n[4], n[5]}
+			}
+		}
+	}
+	return st, b
+}
+
+// An nsFile is a file that a trim may remove.
+type nsFile struct {
+	name  string    // its name in its shard directory; its whole path when sh is nil
+	sh    *shardRun // its shard directory; nil for the files of the root and version directories
+	size  int64
+	alloc int64 // bytes allocated on disk: what counts against the budget
+	mtime int64 // Unix ns, as believed
+	temp  bool
+	gone  bool // removed (or given up on) by this trim
+}
+
+func (f *nsFile) path() string {
+	if f.sh == nil {
+		return f.name
+	}
+	return f.sh.path + string(filepath.Separator) + f.name
+}
+
+// A shardRun is a shard directory in a trim.
+type shardRun struct {
+	key      string    // <version id>/<shard>
+	path     string    // the directory
+	dirAlloc int64     // what the directory itself takes on disk
+	dirTime  time.Time // its mtime before the trim listed it
+	sum      *shardSum // what a trim found in it; nil if none did
+	listed   bool      // listed by this trim: files holds what it found
+	gone     bool      // removed, or vanished
+	files    []*nsFile
+}
+
+// trimRun is one trim of a namespace.
+type trimRun struct {
+	root     string
+	keep     string // the current version's directory, "" for none: see trimNamespace
+	maxBytes int64
+	maxAge   time.Duration
+	now      time.Time
+	full     bool            // the file system is full: free half of what the namespace takes
+	thorough bool            // list every shard directory, changed or not
+	stop     <-chan struct{} // closed: stop before the next directory or within a few files
+	step     func()          // if set, called before each shard directory is listed (tests)
+
+	res    TrimResult
+	state  trimState
+	saved  []byte // the stateFile as read
+	shards []*shardRun
+	others []*nsFile // the miss explainer's files and version directories' temporary files
+	grown  int64     // bytes stored since the last trim started, by the ledger
+	errs   []error
+}
+
+// trimNamespace trims the namespace directory root as t says. When t.keep is not "", the
+// version directories other than keep that no Cache used for oldVersionAge are removed. Then
+// temporary files older than staleTemp and entries unused for maxAge are removed, and, if the
+// namespace still takes more than maxBytes on disk (counting the blocks files and shard
+// directories occupy), temporary files older than tempGrace and then the least recently used
+// entries until it fits in 90% of maxBytes. Finally trim.txt records the time; the ledger
+// starts again when the trim does.
+//
+// Unless t.thorough, only the shard directories that changed since a trim listed them are
+// listed, with those holding entries or temporary files that may have aged: the stateFile
+// holds what the others hold. When the namespace is over budget every directory is listed and
+// the least recently used entries of all go first. A trim stopped through t.stop returns
+// errTrimStopped: what it removed is gone, what it listed is recorded, trim.txt is left as it
+// was (the namespace stays due) and the ledger gets back what the trim took from it; the next
+// trim, of whichever process, goes on. After a stopped trim, a background trim of a namespace
+// over budget goes shard directory by shard directory, each to its share of the budget, so
+// that trims cut short each time still bring it within budget (see evictByShard).
+//
+// Only one process trims a namespace at a time: one that finds it locked does nothing, and
+// returns errTrimBusy.
+func trimNamespace(t *trimRun) (TrimResult, error) {
+	unlock, ok, err := lockTrim(t.root, t.now)
+	if err != nil {
+		if errNotExist(err) {
+			return t.res, nil
+		}
+		return t.res, fmt.Errorf("cache: trimming: %w", err)
+	}
+	if !ok {
+		return t.res, errTrimBusy
+	}
+	defer unlock()
+	// The ledger goes first: what other processes store while this trim runs starts a
+	// new one, which the next trim answers. Removed after the scan, it would forget them.
+	ledger := ledgerSize(t.root)
+	t.grown = ledger * ledgerUnit
+	os.Remove(filepath.Join(t.root, ledgerFile))
+	t.state, t.saved = readState(t.root)
+	err = t.listRoot()
+	if err != nil && err != errTrimStopped {
+		return t.res, fmt.Errorf("cache: trimming: %w", err)
+	}
+	if err == nil {
+		err = t.trim()
+	}
+	if err != nil {
+		t.state.stopped = true
+		t.saveState()
+		if ledger > 0 {
+			appendLedger(t.root, ledger)
+		}
+		return t.res, err
+	}
+	t.state.stopped = false
+	t.saveState()
+	if err := writeFileAtomic(filepath.Join(t.root, trimFile), []byte(strconv.FormatInt(t.now.Unix(), 10)+"\n"), false); err != nil {
+		t.errs = append(t.errs, err)
+	}
+	if err := errors.Join(t.errs...); err != nil {
+		return t.res, fmt.Errorf("cache: trimming %s: %w", t.root, err)
+	}
+	return t.res, nil
+}
+
+// stopped reports whether the trim must stop.
+func (t *trimRun) stopped() bool {
+	select {
+	case <-t.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// isStateTemp reports whether name is a temporary file of trim.txt or of the stateFile.
+func isStateTemp(name string) bool {
+	return isTemp(name, func(s string) bool { return s == trimFile || s == stateFile })
+}
+
+// listRoot lists the namespace: the trim's own temporary files, the miss explainer's files,
+// and the version directories, removing the old ones (see trimNamespace) and listing the
+// others (listVersion).
+func (t *trimRun) listRoot() error {
+	des, err := os.ReadDir(t.root)
+	if err != nil {
+		return err
+	}
+	for _, de := range des {
+		name := de.Name()
+		path := filepath.Join(t.root, name)
+		if isStateTemp(name) {
+			if fi, err := de.Info(); err == nil && t.now.Sub(believed(path, fi.ModTime(), t.now)) > staleTemp {
+				t.remove(&nsFile{name: path, size: fi.Size()})
+			}
+			continue
+		}
+		if isExplainFile(name) {
+			// The miss explainer's files count against the budget, and go first when
+			// they are older than every entry.
+			if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
+				t.other(&nsFile{name: path, size: fi.Size(), alloc: allocated(fi)}, fi.ModTime(), t.maxAge)
+			}
+			continue
+		}
+		if !de.IsDir() || !isVersionDir(name) {
+			removeLink(path, de, isVersionDir(name), &t.res)
+			continue
+		}
+		if t.keep != "" && name != t.keep && t.now.Sub(versionLastUsed(path, t.now)) > oldVersionAge {
+			r, err := clearVersion(path, t.stopped)
+			t.res.add(r)
+			if err == errTrimStopped {
+				return err
+			}
+			if err != nil {
+				t.errs = append(t.errs, err)
+			}
+			continue
+		}
+		t.listVersion(path, name)
+	}
+	return nil
+}
+
+// other adds a file outside the shard directories to the trim, or removes it when it is
+// older than maxAge.
+func (t *trimRun) other(f *nsFile, mtime time.Time, maxAge time.Duration) {
+	f.mtime = believed(f.name, mtime, t.now).UnixNano()
+	if t.now.UnixNano()-f.mtime > int64(maxAge) {
+		t.remove(f)
+		return
+	}
+	t.others = append(t.others, f)
+}
+
+// listVersion adds the shard directories of the version directory vdir to the trim, with
+// what the state says of them, and the temporary files of its version.txt.
+func (t *trimRun) listVersion(vdir, vid string) {
+	f, err := os.Open(vdir)
+	if err != nil {
+		if !errNotExist(err) {
+			t.errs = append(t.errs, err)
+		}
+		return
+	}
+	// Readdir stats each name relative to the directory: a shard directory's mtime is
+	// what tells whether it changed.
+	fis, err := f.Readdir(-1)
+	f.Close()
+	if err != nil && !errNotExist(err) {
+		t.errs = append(t.errs, err)
+	}
+	for _, fi := range fis {
+		name := fi.Name()
+		path := filepath.Join(vdir, name)
+		if isTemp(name, func(s string) bool { return s == versionFile }) {
+			if fi.Mode().IsRegular() {
+				t.other(&nsFile{name: path, size: fi.Size(), alloc: allocated(fi), temp: true}, fi.ModTime(), staleTemp)
+			}
+			continue
+		}
+		if !isShardDir(name) {
+			continue
+		}
+		if !fi.IsDir() {
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				os.Remove(path) // see removeLink
+			}
+			continue
+		}
+		sh := &shardRun{key: vid + "/" + name, path: path, dirAlloc: allocated(fi), dirTime: fi.ModTime()}
+		if s, ok := t.state.shards[sh.key]; ok {
+			sh.sum = &s
+		}
+		t.shards = append(t.shards, sh)
+	}
+}
+
+// mustList reports whether the trim must list sh although it is not thorough: no trim
+// listed it, or not lately, it changed since, or it may hold temporary or aged files.
+func (t *trimRun) mustList(sh *shardRun) bool {
+	s := sh.sum
+	if s == nil || s.dirMod == 0 || s.dirMod != sh.dirTime.UnixNano() || s.temps > 0 {
+		return true
+	}
+	now := t.now.UnixNano()
+	if d := now - s.listed; d > int64(relistAge) || d < -int64(relistAge) {
+		return true
+	}
+	if s.files > 0 && now-s.oldest > int64(t.maxAge) {
+		return true // an entry may have aged
+	}
+	// An empty one is listed to be removed, once no writer may have just made it.
+	return s.files == 0 && t.now.Sub(sh.dirTime) > tempGrace
+}
+
+// list lists the shard directory sh: its entries and temporary files, removing the
+// temporary files older than staleTemp and the entries older than maxAge, and the directory
+// itself when it is empty and was not modified for tempGrace.
+func (t *trimRun) list(sh *shardRun) error {
+	if t.step != nil {
+		t.step()
+	}
+	if t.stopped() {
+		return errTrimStopped
+	}
+	now := t.now.UnixNano()
+	shard := filepath.Base(sh.path)
+	isEntry := func(s string) bool { return isHex(s, 64) && s[:2] == shard }
+	sh.files = sh.files[:0]
+	removed := false
+	names, rerr := readShard(sh.path, func(name string) bool { return isEntry(name) || isTemp(name, isEntry) },
+		func(name string, size, alloc int64, mtime time.Time) {
+			tf := &nsFile{name: name, sh: sh, size: size, alloc: alloc, temp: !isEntry(name)}
+			if mtime.After(t.now.Add(mtimeInterval)) {
+				tf.mtime = believed(tf.path(), mtime, t.now).UnixNano()
+			} else {
+				tf.mtime = mtime.UnixNano()
+			}
+			age := now - tf.mtime
+			if (tf.temp && age > int64(staleTemp) || !tf.temp && age > int64(t.maxAge)) && !t.stopped() {
+				t.remove(tf)
+				removed = true
+				return
+			}
+			sh.files = append(sh.files, tf)
+		})
+	if names < 0 {
+		sh.gone = true
+		if !errNotExist(rerr) {
+			t.errs = append(t.errs, rerr)
+		}
+		return nil
+	}
+	sum := &shardSum{dirMod: sh.dirTime.UnixNano(), listed: now}
+	if rerr != nil || time.Since(sh.dirTime) < racyDir {
+		sum.dirMod = 0 // not to be trusted: the next trim lists it again
+	}
+	if len(sh.files) == 0 && (removed || rerr == nil && names == 0 &&
+		t.now.Sub(believed(sh.path, sh.dirTime, t.now)) > tempGrace) && os.Remove(sh.path) == nil {
+		sh.gone = true
+		return nil
+	}
+	sh.listed = true
+	sh.sum = sum
+	sh.summarize()
+	return nil
+}
+
+// summarize counts the files the trim found in sh and did not remove into its sum.
+func (sh *shardRun) summarize() {
+	s := sh.sum
+	s.files, s.temps, s.alloc, s.oldest = 0, 0, 0, 0
+	for _, f := range sh.files {
+		switch {
+		case f.gone:
+		case f.temp:
+			s.temps++
+			s.alloc += f.alloc
+		default:
+			s.files++
+			s.alloc += f.alloc
+			if s.oldest == 0 || f.mtime < s.oldest {
+				s.oldest = f.mtime
+			}
+		}
+	}
+}
+
+// total returns what the namespace takes on disk, as far as the trim knows: what it listed,
+// and what the state says of the rest.
+func (t *trimRun) total() int64 {
+	var n int64
+	for _, sh := range t.shards {
+		if sh.gone {
+			continue
+		}
+		n += sh.dirAlloc
+		if sh.sum != nil {
+			n += sh.sum.alloc
+		}
+	}
+	for _, f := range t.others {
+		if !f.gone {
+			n += f.alloc
+		}
+	}
+	return n
+}
+
+// trim lists what it must (see mustList, thorough) and brings the namespace within its
+// budget.
+func (t *trimRun) trim() error {
+	// After a stopped trim, a namespace that the state and the ledger say is over budget
+	// is trimmed shard directory by shard directory at once: listing first what changed
+	// could take all the time a short-lived process gives the trim, every time.
+	byShard := t.state.stopped && !t.full && !t.thorough // Cache.Trim is exact
+	if est := t.total() + t.grown; byShard && est > t.maxBytes {
+		return t.evictByShard(est, t.maxBytes)
+	}
+	for _, sh := range t.shards {
+		if t.thorough || t.full || t.mustList(sh) {
+			if err := t.list(sh); err != nil {
+				return err
+			}
+		}
+	}
+	total := t.total()
+	maxBytes := t.maxBytes
+	if t.full {
+		// The file system is full though the namespace may be within its budget: free
+		// half of what it takes, so that stores can go on.
+		maxBytes = min(maxBytes, total/2)
+	}
+	if total <= maxBytes {
+		return nil
+	}
+	if byShard {
+		return t.evictByShard(total, maxBytes)
+	}
+	for _, sh := range t.shards {
+		if !sh.listed && !sh.gone {
+			if err := t.list(sh); err != nil {
+				return err
+			}
+		}
+	}
+	return t.evictLRU(maxBytes)
+}
+
+// remove removes f, counting it in the result if that worked.
+func (t *trimRun) remove(f *nsFile) {
+	f.gone = true
+	if os.Remove(f.path()) == nil {
+		t.res.Files++
+		t.res.Bytes += f.size
+	}
+}
+
+// drop removes f from the namespace, whose size *total takes it out of, with its shard
+// directory when f was the last file in it.
+func (t *trimRun) drop(f *nsFile, total *int64) {
+	t.remove(f)
+	*total -= f.alloc
+	sh := f.sh
+	if sh == nil {
+		return
+	}
+	sh.sum.alloc -= f.alloc
+	if f.temp {
+		sh.sum.temps--
+	} else {
+		sh.sum.files--
+	}
+	if sh.sum.files+sh.sum.temps == 0 && os.Remove(sh.path) == nil {
+		sh.gone = true
+		*total -= sh.dirAlloc
+	}
+}
+
+// live returns the files the trim may evict, after removing the temporary files older than
+// tempGrace (killed writers': they hold no entry): the namespace is over budget.
+func (t *trimRun) live(files []*nsFile, total *int64) []*nsFile {
+	var out []*nsFile
+	for _, f := range files {
+		if f.gone {
+			continue
+		}
+		if f.temp {
+			if t.now.UnixNano()-f.mtime > int64(tempGrace) {
+				t.drop(f, total)
+			}
+			continue // otherwise a writer is busy with it
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// evictLRU brings the namespace, every shard directory of which the trim listed, within 90%
+// of maxBytes: the least recently used entries go first.
+func (t *trimRun) evictLRU(maxBytes int64) error {
+	total := t.total()
+	live := t.live(t.others, &total)
+	for _, sh := range t.shards {
+		if !sh.gone {
+			live = append(live, t.live(sh.files, &total)...)
+		}
+	}
+	if total <= maxBytes {
+		return nil
+	}
+	slices.SortFunc(live, func(a, b *nsFile) int { return cmp.Compare(a.mtime, b.mtime) })
+	target := maxBytes / 10 * 9
+	for _, f := range live {
+		if total <= target {
+			break
+		}
+		if t.stopped() {
+			return errTrimStopped
+		}
+		t.drop(f, &total)
+	}
+	return nil
+}
+
+// evictByShard brings the namespace within 90% of maxBytes after a trim was stopped, when
+// what it takes is known only roughly (the shard directories that changed since they were
+// listed are counted as they were): each shard directory, those holding the oldest entries
+// first, is listed and brought to an even share of the budget (entries spread evenly over
+// them), its least recently used entries first; what one leaves of its share goes to the
+// next. Every directory done is progress that the next trim keeps if this one is stopped too.
+func (t *trimRun) evictByShard(total, maxBytes int64) error {
+	var shards int64
+	budget := maxBytes / 10 * 9
+	for _, f := range t.live(t.others, &total) {
+		budget -= f.alloc
+	}
+	for _, sh := range t.shards {
+		shards++
+		budget -= sh.dirAlloc
+	}
+	if shards == 0 {
+		return nil
+	}
+	share := max(budget, 0) / shards
+	order := slices.Clone(t.shards)
+	oldest := func(sh *shardRun) int64 {
+		if sh.sum == nil {
+			return 0
+		}
+		return sh.sum.oldest
+	}
+	slices.SortStableFunc(order, func(a, b *shardRun) int { return cmp.Compare(oldest(a), oldest(b)) })
+	var credit int64
+	for _, sh := range order {
+		if sh.gone {
+			continue
+		}
+		if !sh.listed {
+			if err := t.list(sh); err != nil {
+				return err
+			}
+			if sh.gone {
+				continue
+			}
+		} else if t.stopped() {
+			return errTrimStopped
+		}
+		files := t.live(sh.files, &total)
+		var alloc int64
+		for _, f := range files {
+			alloc += f.alloc
+		}
+		credit += share
+		slices.SortFunc(files, func(a, b *nsFile) int { return cmp.Compare(a.mtime, b.mtime) })
+		for _, f := range files {
+			if alloc <= credit {
+				break
+			}
+			if t.stopped() {
+				return errTrimStopped
+			}
+			t.drop(f, &total)
+			alloc -= f.alloc
+		}
+		credit = max(credit-alloc, 0)
+	}
+	return nil
+}
+
+// saveState records what the trim found in the stateFile. It is only an aid: a trim that
+// cannot write it lists more next time.
+func (t *trimRun) saveState() {
+	if t.state.stopped {
+		// Stopped before it found every shard directory: what the state says of the
+		// others stays, for the next trim.
+		found := map[string]bool{}
+		for _, sh := range t.shards {
+			found[sh.key] = true
+		}
+		for key, s := range t.state.shards {
+			if !found[key] {
+				t.shards = append(t.shards, &shardRun{key: key, sum: &s})
+			}
+		}
+	}
+	slices.SortFunc(t.shards, func(a, b *shardRun) int { return strings.Compare(a.key, b.key) })
+	b := make([]byte, 0, 64*len(t.shards)+64)
+	b = append(b, stateHeader+"\n"...)
+	if t.state.stopped {
+		b = append(b, "stopped 1\n"...)
+	}
+	for _, sh := range t.shards {
+		if sh.gone || sh.sum == nil {
+			continue
+		}
+		if sh.listed {
+			sh.summarize()
+		}
+		s := sh.sum
+		b = append(b, sh.key...)
+		for _, n := range [...]int64{s.dirMod, s.listed, int64(s.files), int64(s.temps), s.alloc, s.oldest} {
+			b = strconv.AppendInt(append(b, ' '), n, 10)
+		}
+		b = append(b, '\n')
+	}
+	if !bytes.Equal(b, t.saved) { // a trim that listed nothing need not write it
+		writeFileAtomic(filepath.Join(t.root, stateFile), b, false)
+	}
+}
