@@ -135,8 +135,9 @@
 // listed them (or that may hold aged or temporary files), and takes what the others hold
 // from trimstate.txt, so that its cost follows what was stored since the last one rather
 // than the size of the cache; Cache.Trim, TrimDir and a trim after a full disk list every
-// directory. Close stops a running trim within a few milliseconds instead of waiting for it:
-// the namespace stays due, and the next trim, of whichever process, goes on from there (after
+// directory. Close stops a running trim within a few milliseconds instead of waiting for it,
+// unless the trim found the namespace over its budget, which is a promise (a burst of short
+// runs would otherwise leave it several times over): the namespace stays due, and the next trim, of whichever process, goes on from there (after
 // a stopped trim, an over-budget namespace is trimmed directory by directory, each to an even
 // share of the budget, so that trims cut short every time still bring it within budget).
 //

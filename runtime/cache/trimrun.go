@@ -151,6 +151,9 @@ type trimRun struct {
 	shards []*shardRun
 	others []*nsFile // the miss explainer's files and version directories' temporary files
 	grown  int64     // bytes stored since the last trim started, by the ledger
+	// needed is set once the trim knows the namespace over its budget (or the file system
+	// full): from then on, Close does not stop it.
+	needed bool
 	errs   []error
 }
 
@@ -218,8 +221,13 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	return t.res, nil
 }
 
-// stopped reports whether the trim must stop.
+// stopped reports whether the trim must stop: Close asked, and the trim is not one that
+// brings the namespace back within its budget (needed), which the budget's promise does not
+// let a Close cut short.
 func (t *trimRun) stopped() bool {
+	if t.needed {
+		return false
+	}
 	select {
 	case <-t.stop:
 		return true
@@ -451,7 +459,9 @@ func (t *trimRun) trim() error {
 	// is trimmed shard directory by shard directory at once: listing first what changed
 	// could take all the time a short-lived process gives the trim, every time.
 	byShard := t.state.stopped && !t.full && !t.thorough // Cache.Trim is exact
-	if est := t.total() + t.grown; byShard && est > t.maxBytes {
+	est := t.total() + t.grown
+	t.needed = t.full || est > t.maxBytes
+	if byShard && est > t.maxBytes {
 		return t.evictByShard(est, t.maxBytes)
 	}
 	for _, sh := range t.shards {
@@ -471,6 +481,7 @@ func (t *trimRun) trim() error {
 	if total <= maxBytes {
 		return nil
 	}
+	t.needed = true
 	if byShard {
 		return t.evictByShard(total, maxBytes)
 	}
