@@ -1,0 +1,275 @@
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	gocache "github.com/rogpeppe/go-internal/cache"
+)
+
+// The disk tier's benchmarks (issue 15). Each runs, as sub-benchmarks of one benchmark, the
+// cache and the alternatives it is held to, so that every run compares them on the same
+// machine at the same time:
+//
+//   - plain-write: what a store cannot do without, a temporary file written with the
+//     value's msgp bytes and renamed into place;
+//   - floor: what a hit cannot do without, the file of the value's msgp bytes read with raw
+//     system calls (open, fstat, read, close) and decoded with UnmarshalMsg;
+//   - gocache: github.com/rogpeppe/go-internal/cache, Go's build cache as a library,
+//     storing or reading the same msgp bytes (PutBytes, GetBytes) in a directory of its own.
+//
+// The cache's sub-benchmarks are named by their compression setting: default (the
+// CompressionLevel 0), raw (-1) and zstd=N (the zstd level N); file-bytes is the size of
+// the entry file they write.
+
+// levelName names a CompressionLevel in the sub-benchmarks.
+func levelName(level int) string {
+	switch {
+	case level == 0:
+		return "default"
+	case level < 0:
+		return "raw"
+	}
+	return fmt.Sprintf("zstd=%d", level)
+}
+
+// benchLevels are the compression settings the benchmarks compare.
+var benchLevels = []int{0, -1, 1, 3}
+
+// BenchmarkMissStore measures what a miss adds to compute, on the representative artifact:
+// the lookups, MarshalMsg, the encoding, the entry file's write and rename, the memory tier
+// and the explainer's record. compute returns a prebuilt artifact, so it costs nothing.
+// first-store is the first store of a fresh Cache (a new process's), codecs included.
+func BenchmarkMissStore(b *testing.B) {
+	a := makeArtifact(1)
+	raw, _ := a.MarshalMsg(nil)
+	benchStore(b, a, raw, benchLevels, 0)
+	b.Run("first-store", func(b *testing.B) {
+		ctx := context.Background()
+		dir := b.TempDir()
+		prebuilt := func(context.Context, testKey) (Artifact, error) { return a, nil }
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			b.StopTimer()
+			c, err := Open(Options{Dir: dir, Namespace: "bench", Version: "bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			i++
+			b.StartTimer()
+			if _, err := Load(ctx, c, testKey{"first", i}, prebuilt); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			st := c.Stats()
+			c.Close()
+			if st.Stores != 1 || st.Errors != 0 {
+				b.Fatalf("stats %+v", st)
+			}
+			b.StartTimer()
+		}
+	})
+}
+
+// BenchmarkStoreLarge measures the miss and store of a 16 MiB value that does not compress
+// (random machine code), compute excluded, against a plain write of its msgp bytes. B/op is
+// to be compared with the value's 16 MiB.
+func BenchmarkStoreLarge(b *testing.B) {
+	a := Artifact{Code: make([]byte, 16<<20), Names: map[uint32]string{}}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < len(a.Code); i += 8 {
+		v := r.Uint64()
+		for j := range 8 {
+			a.Code[i+j] = byte(v >> (8 * j))
+		}
+	}
+	raw, _ := a.MarshalMsg(nil)
+	benchStore(b, a, raw, []int{0}, 1<<40)
+}
+
+// benchStore runs the stores of a (whose msgp encoding is raw) under a fresh key at each
+// iteration: by the cache at each of levels, by a plain write and by gocache. maxBytes is the
+// cache's Options.MaxBytes (0 for the default).
+func benchStore(b *testing.B, a Artifact, raw []byte, levels []int, maxBytes int64) {
+	for _, level := range levels {
+		b.Run(levelName(level), func(b *testing.B) {
+			ctx := context.Background()
+			c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", CompressionLevel: level, MaxBytes: maxBytes})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			prebuilt := func(context.Context, testKey) (Artifact, error) { return a, nil }
+			// The first store, which makes the codecs and the shard directory, is
+			// first-store's business.
+			if _, err := Load(ctx, c, testKey{"warm", 0}, prebuilt); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				if _, err := Load(ctx, c, testKey{"miss", i}, prebuilt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			st := c.Stats()
+			if st.Hits != 0 || st.Errors != 0 {
+				b.Fatalf("stats %+v", st)
+			}
+			b.ReportMetric(float64(st.StoredBytes)/float64(st.Stores), "file-bytes")
+		})
+	}
+	b.Run("plain-write", func(b *testing.B) {
+		dir := filepath.Join(b.TempDir(), "ab")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			if err := plainWrite(filepath.Join(dir, fmt.Sprintf("%064x", i)), raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gocache", func(b *testing.B) {
+		gc, err := gocache.Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			if err := gc.PutBytes(gocache.ActionID(sha256.Sum256(fmt.Appendf(nil, "miss %d", i))), raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// plainWrite writes data to name through a temporary file in its directory, renamed into
+// place: a store without a header, a checksum, compression or anything else.
+func plainWrite(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), name)
+	}
+	return err
+}
+
+// BenchmarkDiskHit loads the representative artifact from its entry file (no memory tier)
+// at each compression setting, against the floor and gocache holding its msgp bytes.
+func BenchmarkDiskHit(b *testing.B) {
+	a := makeArtifact(1)
+	benchHit(b, a, benchLevels)
+}
+
+// BenchmarkDiskHitSmall loads a value of about 1 KiB from its entry file (no memory tier), at
+// the default settings, against the floor and gocache: the fixed costs of a hit.
+func BenchmarkDiskHitSmall(b *testing.B) {
+	a := makeArtifact(1)
+	a.Code = a.Code[:640]
+	a.Relocs, a.Traps = a.Relocs[:12], a.Traps[:8]
+	a.Names = map[uint32]string{0: "main", 16: "init", 32: "helper"}
+	benchHit(b, a, []int{0})
+}
+
+// benchHit runs the disk hits of a, stored by the cache at each of levels, then the floor and
+// gocache reading its msgp encoding.
+func benchHit(b *testing.B, a Artifact, levels []int) {
+	raw, _ := a.MarshalMsg(nil)
+	key := testKey{"hit", 1}
+	for _, level := range levels {
+		b.Run(levelName(level), func(b *testing.B) {
+			ctx := context.Background()
+			c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", CompressionLevel: level, MemoryBytes: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := Load(ctx, c, key, func(context.Context, testKey) (Artifact, error) { return a, nil }); err != nil {
+				b.Fatal(err)
+			}
+			fi, err := os.Stat(entryFileOf[Artifact](c, key))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Load(ctx, c, key, noCompute); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if st := c.Stats(); st.Errors != 0 || st.Corrupt != 0 || st.DiskHits == 0 {
+				b.Fatalf("stats %+v", st)
+			}
+			b.ReportMetric(float64(fi.Size()), "file-bytes")
+		})
+	}
+	b.Run("floor", func(b *testing.B) {
+		// Where the cache keeps its entries: a file in a shard directory, three levels
+		// below the cache directory.
+		path := filepath.Join(b.TempDir(), "bench", "0123456789abcdef", "ab", fmt.Sprintf("%064x", 1))
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			b.Fatal(err)
+		}
+		if err := plainWrite(path, raw); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		for b.Loop() {
+			data, err := readFloor(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var v Artifact
+			if _, err := v.UnmarshalMsg(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gocache", func(b *testing.B) {
+		gc, err := gocache.Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		id := gocache.ActionID(sha256.Sum256([]byte("hit")))
+		if err := gc.PutBytes(id, raw); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		for b.Loop() {
+			data, _, err := gc.GetBytes(id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var v Artifact
+			if _, err := v.UnmarshalMsg(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
