@@ -1,0 +1,69 @@
+//go:build !linux
+
+package cache
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// An entryReader is an entry file open for reading.
+type entryReader struct{ f *os.File }
+
+// openEntryFile opens the entry file at path (NUL-terminated, as appendEntryPath makes it)
+// for reading (see openRegular) and checks that it is a regular file that this user owns:
+// anything else is errMalformed.
+func openEntryFile(path []byte) (entryReader, entryStat, error) {
+	f, fi, err := openRegular(string(path[:len(path)-1]))
+	if err != nil {
+		return entryReader{}, entryStat{}, err
+	}
+	if !ownedByMe(fi) {
+		f.Close()
+		return entryReader{}, entryStat{}, errMalformed
+	}
+	return entryReader{f}, entryStat{size: fi.Size(), mtime: fi.ModTime(), sparse: isSparse(fi)}, nil
+}
+
+// readFull reads into b until it is full or the file ends, and returns how many bytes it
+// read.
+func (r entryReader) readFull(b []byte) (int, error) {
+	n, err := io.ReadFull(r.f, b)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil
+	}
+	return n, err
+}
+
+// close closes the file.
+func (r entryReader) close() { r.f.Close() }
+
+// writeEntryAtomic writes head then payload, an entry file's contents, to name through a
+// temporary file in the same directory that is renamed into place (see writeFileAtomic).
+func writeEntryAtomic(name string, head, payload []byte, sync bool) error {
+	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(head)
+	if err == nil {
+		_, err = f.Write(payload)
+	}
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
