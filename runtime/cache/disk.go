@@ -45,12 +45,12 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 	}
 	var raw []byte
 	if size <= smallEntry {
-		// Into a buffer of the pool, one byte more than the file: a file that grew is
-		// not one of ours. decode copies the payload out.
+		// Into a buffer of the pool, one byte more than the file: a file that grew (in
+		// the same read) is not one of ours. decode copies the payload out.
 		bp := smallBuffers.Get().(*[smallEntry + 1]byte)
 		defer smallBuffers.Put(bp)
 		b := bp[:size+1]
-		n, err := f.readFull(b)
+		n, err := f.readFull(b, int(size))
 		if err != nil {
 			return nil, fmt.Errorf("cache: reading entry: %w", err)
 		}
@@ -74,7 +74,7 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 			head = make([]byte, hl)
 		}
 		head = head[:hl]
-		if n, err := f.readFull(head); err != nil {
+		if n, err := f.readFull(head, len(head)); err != nil {
 			return nil, fmt.Errorf("cache: reading entry: %w", err)
 		} else if int64(n) != hl {
 			return nil, errMalformed
@@ -87,7 +87,7 @@ func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
 			return nil, errMalformed
 		}
 		payload := make([]byte, size-hl+1)
-		n, err := f.readFull(payload)
+		n, err := f.readFull(payload, int(size-hl))
 		if err != nil {
 			return nil, fmt.Errorf("cache: reading entry: %w", err)
 		}

@@ -59,11 +59,13 @@ func openEntryFile(path []byte) (entryReader, entryStat, error) {
 // atFDCWD is AT_FDCWD, for openat: a relative path is taken from the working directory.
 const atFDCWD = ^uintptr(99) // -100
 
-// readFull reads into b until it is full or the file ends, and returns how many bytes it
-// read.
-func (f entryReader) readFull(b []byte) (int, error) {
+// readFull reads into b until it holds want bytes or the file ends, and returns how many
+// bytes it read. A read that fills less than b, having reached want, is taken for the end of
+// the file: a regular file's reads stop short only there, so a file of want bytes costs
+// one read.
+func (f entryReader) readFull(b []byte, want int) (int, error) {
 	n := 0
-	for n < len(b) {
+	for n < want {
 		m, err := syscall.Read(f.fd, b[n:])
 		if err == syscall.EINTR {
 			continue

@@ -27,14 +27,21 @@ func openEntryFile(path []byte) (entryReader, entryStat, error) {
 	return entryReader{f}, entryStat{size: fi.Size(), mtime: fi.ModTime(), sparse: isSparse(fi)}, nil
 }
 
-// readFull reads into b until it is full or the file ends, and returns how many bytes it
-// read.
-func (r entryReader) readFull(b []byte) (int, error) {
-	n, err := io.ReadFull(r.f, b)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = nil
+// readFull reads into b until it holds want bytes or the file ends, and returns how many
+// bytes it read.
+func (r entryReader) readFull(b []byte, want int) (int, error) {
+	n := 0
+	for n < want {
+		m, err := r.f.Read(b[n:])
+		n += m
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
 	}
-	return n, err
+	return n, nil
 }
 
 // close closes the file.
