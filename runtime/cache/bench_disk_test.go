@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -54,7 +55,7 @@ var benchLevels = []int{0, -1, 1, 3}
 func BenchmarkMissStore(b *testing.B) {
 	a := makeArtifact(1)
 	raw, _ := a.MarshalMsg(nil)
-	benchStore(b, a, raw, benchLevels, 0)
+	benchStore(b, a, raw, benchLevels, false)
 	b.Run("first-store", func(b *testing.B) {
 		ctx := context.Background()
 		dir := b.TempDir()
@@ -98,11 +99,11 @@ func BenchmarkStoreLarge(b *testing.B) {
 		}
 	}
 	raw, _ := a.MarshalMsg(nil)
-	benchStore(b, a, raw, []int{0}, 1<<40)
+	benchStore(b, a, raw, []int{0}, true)
 	// The store alone, from the msgp bytes, as plain-write has them: what a miss adds to
 	// MarshalMsg (whose 16 MiB buffer, zeroed then filled, Load makes before the store).
 	b.Run("store-paired", func(b *testing.B) {
-		c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", MaxBytes: 1 << 40})
+		c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -123,18 +124,22 @@ func BenchmarkStoreLarge(b *testing.B) {
 			if err := plainWrite(filepath.Join(dir, fmt.Sprintf("%064x", i)), raw); err != nil {
 				b.Fatal(err)
 			}
+		}, func(i int) {
+			os.Remove(entryFileOf[Artifact](c, testKey{"store", i}))
+			os.Remove(filepath.Join(dir, fmt.Sprintf("%064x", i)))
 		})
 	})
 }
 
 // benchStore runs the stores of a (whose msgp encoding is raw) under a fresh key at each
-// iteration: by the cache at each of levels, by a plain write and by gocache. maxBytes is the
-// cache's Options.MaxBytes (0 for the default).
-func benchStore(b *testing.B, a Artifact, raw []byte, levels []int, maxBytes int64) {
+// iteration: by the cache at each of levels, by a plain write and by gocache. remove makes
+// each iteration remove, untimed, the files it wrote (large values would fill the disk, and
+// the cache's trims would run in the measured time).
+func benchStore(b *testing.B, a Artifact, raw []byte, levels []int, remove bool) {
 	for _, level := range levels {
 		b.Run(levelName(level), func(b *testing.B) {
 			ctx := context.Background()
-			c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", CompressionLevel: level, MaxBytes: maxBytes})
+			c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", CompressionLevel: level})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -157,6 +162,11 @@ func benchStore(b *testing.B, a Artifact, raw []byte, levels []int, maxBytes int
 				if _, err := Load(ctx, c, testKey{"miss", i}, prebuilt); err != nil {
 					b.Fatal(err)
 				}
+				if remove {
+					b.StopTimer()
+					os.Remove(entryFileOf[Artifact](c, testKey{"miss", i}))
+					b.StartTimer()
+				}
 			}
 			st := c.Stats()
 			if st.Hits != 0 || st.Errors != 0 {
@@ -178,11 +188,16 @@ func benchStore(b *testing.B, a Artifact, raw []byte, levels []int, maxBytes int
 			if err := plainWrite(filepath.Join(dir, fmt.Sprintf("%064x", i)), raw); err != nil {
 				b.Fatal(err)
 			}
+			if remove {
+				b.StopTimer()
+				os.Remove(filepath.Join(dir, fmt.Sprintf("%064x", i)))
+				b.StartTimer()
+			}
 		}
 	})
 	b.Run("paired", func(b *testing.B) {
 		ctx := context.Background()
-		c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", MaxBytes: maxBytes})
+		c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -204,6 +219,11 @@ func benchStore(b *testing.B, a Artifact, raw []byte, levels []int, maxBytes int
 			if err := plainWrite(filepath.Join(dir, fmt.Sprintf("%064x", i)), raw); err != nil {
 				b.Fatal(err)
 			}
+		}, func(i int) {
+			if remove {
+				os.Remove(entryFileOf[Artifact](c, testKey{"miss", i}))
+				os.Remove(filepath.Join(dir, fmt.Sprintf("%064x", i)))
+			}
 		})
 	})
 	b.Run("gocache", func(b *testing.B) {
@@ -216,9 +236,15 @@ func benchStore(b *testing.B, a Artifact, raw []byte, levels []int, maxBytes int
 		i := 0
 		for b.Loop() {
 			i++
-			if err := gc.PutBytes(gocache.ActionID(sha256.Sum256(fmt.Appendf(nil, "miss %d", i))), raw); err != nil {
+			out, _, err := gc.Put(gocache.ActionID(sha256.Sum256(fmt.Appendf(nil, "miss %d", i))), bytes.NewReader(raw))
+			if err != nil {
 				b.Fatal(err)
 			}
+			// It keeps one output file per content: without its removal, every store
+			// after the first would write the index alone.
+			b.StopTimer()
+			os.Remove(gc.OutputFile(out))
+			b.StartTimer()
 		}
 	})
 }
@@ -227,7 +253,8 @@ func benchStore(b *testing.B, a Artifact, raw []byte, levels []int, maxBytes int
 // reports the median time of each (cache-ns, alt-ns) and their ratio (x-alt): interleaved
 // at every iteration, the two see the same load on a busy machine, which sub-benchmarks run
 // one after the other do not.
-func benchPaired(b *testing.B, cache, alt func(i int)) {
+// after, when not nil, runs after both, untimed.
+func benchPaired(b *testing.B, cache, alt, after func(i int)) {
 	var tc, ta []time.Duration
 	i := 0
 	for b.Loop() {
@@ -237,6 +264,11 @@ func benchPaired(b *testing.B, cache, alt func(i int)) {
 		t1 := time.Now()
 		alt(i)
 		tc, ta = append(tc, t1.Sub(t0)), append(ta, time.Since(t1))
+		if after != nil {
+			b.StopTimer()
+			after(i)
+			b.StartTimer()
+		}
 	}
 	mc, ma := median(tc), median(ta)
 	b.ReportMetric(float64(mc), "cache-ns")
@@ -377,7 +409,7 @@ func benchHit(b *testing.B, a Artifact, levels []int) {
 			if _, err := Load(ctx, c, key, noCompute); err != nil {
 				b.Fatal(err)
 			}
-		}, func(int) { floor(b, path) })
+		}, func(int) { floor(b, path) }, nil)
 	})
 	b.Run("gocache", func(b *testing.B) {
 		gc, err := gocache.Open(b.TempDir())

@@ -257,9 +257,9 @@ type Cache struct {
 	// now is the clock of the time rules (mtime refresh, trimming, version use); tests
 	// replace it.
 	now func() time.Time
-	// writeFile stores an entry file, head then payload (writeEntryAtomic); tests replace
-	// it to simulate a full disk.
-	writeFile func(name string, head, payload []byte, sync bool) error
+	// writeFile stores an entry file (writeEntryAtomic); tests replace it to simulate a
+	// full disk.
+	writeFile func(name string, e *entryParts, sync bool) error
 
 	stats       counters
 	logOnce     sync.Once

@@ -427,6 +427,7 @@ func readEntryFile(t *testing.T, c *Cache, k testKey) []byte {
 
 func TestDamagedEntries(t *testing.T) {
 	computeHuge := func(_ context.Context, k testKey) (testValue, error) { return valueFor(k, 100<<10), nil }
+	computeTwoMiB := func(_ context.Context, k testKey) (testValue, error) { return valueFor(k, 2<<20), nil }
 	for _, size := range []struct {
 		name    string
 		compute func(context.Context, testKey) (testValue, error)
@@ -439,6 +440,7 @@ func TestDamagedEntries(t *testing.T) {
 		{"large/zstd", computeLarge, 3, codecZstd},
 		{"huge/raw", computeHuge, -1, codecRaw}, // read header first, written in two parts
 		{"huge/zstd", computeHuge, 1, codecZstd},
+		{"2MiB/raw", computeTwoMiB, 0, codecRaw}, // its checksum taken while it is written
 	} {
 		for _, d := range damages {
 			t.Run(size.name+"/"+d.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package cache
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"sync"
 	"sync/atomic"
 
@@ -124,13 +125,31 @@ func (cd *codecs) waitZstd() *zstd.Encoder {
 // An entryParts is the contents of an entry file in two parts, written one after the other:
 // head (the header and the value type's identity) and payload. whole is both in one buffer
 // when they are (a compressed or small entry), nil when the payload is the value's own
-// encoding.
+// encoding. crc, when not nil, delivers the checksum of a large payload's entry, taken in the
+// background while the payload is written: head's checksum field is zero until finish.
 type entryParts struct {
 	head, payload, whole []byte
+	crc                  chan uint32
+}
+
+// backgroundCRC is the payload size from which an entry's checksum is taken while its payload
+// is written (on another core, when one is free), rather than before.
+const backgroundCRC = 1 << 20
+
+// finish waits for the checksum taken in the background, if any, and sets it in the head. It
+// reports whether it set it (the head was written without it).
+func (e *entryParts) finish() bool {
+	if e.crc == nil {
+		return false
+	}
+	binary.LittleEndian.PutUint32(e.head[crcOffset:], <-e.crc)
+	e.crc = nil
+	return true
 }
 
 // bytes returns the entry file's contents in one buffer, copying them when they are in two.
 func (e *entryParts) bytes() []byte {
+	e.finish()
 	if e.whole != nil {
 		return e.whole
 	}
@@ -176,7 +195,16 @@ func (cd *codecs) encode(ek *entryKey, typ string, raw []byte) (entryParts, erro
 		return entryParts{head: b[:hl:hl], payload: b[hl:], whole: b}, nil
 	}
 	e := entryParts{head: appendHeader(make([]byte, 0, hl), codecRaw, ek, typ), payload: raw}
-	finishParts(e.head, e.payload, len(raw))
+	if len(raw) < backgroundCRC {
+		finishParts(e.head, e.payload, len(raw))
+		return e, nil
+	}
+	binary.LittleEndian.PutUint64(e.head[48:], uint64(len(raw)))
+	binary.LittleEndian.PutUint64(e.head[56:], uint64(len(raw)))
+	e.crc = make(chan uint32, 1)
+	go func(crc chan<- uint32, head, payload []byte) {
+		crc <- crc32.Update(crc32.Checksum(head, castagnoli), castagnoli, payload)
+	}(e.crc, e.head, e.payload)
 	return e, nil
 }
 

@@ -330,20 +330,17 @@ func (c *Cache) storeEntry(ek *entryKey, data []byte) error {
 // storeLocked writes e as the entry file of ek; the caller holds diskMu for reading, and the
 // Cache is not closed.
 func (c *Cache) storeLocked(ek *entryKey, e entryParts) error {
+	defer e.finish() // a failed write may not have waited for the checksum
 	size := int64(len(e.head) + len(e.payload))
 	if size > c.opts.MaxBytes/10*9 {
 		// It could not stay: the next trim would remove it, and every miss would write
 		// it again. Such a value is kept in memory only.
 		return errTooLarge
 	}
-	head, payload := e.head, e.payload
-	if e.whole != nil {
-		head, payload = nil, e.whole // one write
-	}
 	name := c.entryPath(ek)
 	var err error
 	defer c.ioSlot()()
-	err = c.writeFile(name, head, payload, c.opts.Sync)
+	err = c.writeFile(name, &e, c.opts.Sync)
 	// The shard directory is missing: create it and retry. A trim may remove it again,
 	// empty, before the file is in it: a few tries.
 	for try := 0; try < 3 && (errNotExist(err) || isNotDir(err)); try++ {
@@ -353,7 +350,7 @@ func (c *Cache) storeLocked(ek *entryKey, e entryParts) error {
 		}
 		if err = ensureDir(c.root, filepath.Dir(name)); err == nil {
 			c.retag()
-			err = c.writeFile(name, head, payload, c.opts.Sync)
+			err = c.writeFile(name, &e, c.opts.Sync)
 		}
 	}
 	if err != nil {
@@ -362,7 +359,7 @@ func (c *Cache) storeLocked(ek *entryKey, e entryParts) error {
 		// never what a directory holds: the cache writes nothing there.
 		if fi, lerr := os.Lstat(name); lerr == nil && !fi.Mode().IsRegular() {
 			if os.Remove(name) == nil {
-				err = c.writeFile(name, head, payload, c.opts.Sync)
+				err = c.writeFile(name, &e, c.opts.Sync)
 			}
 		}
 	}

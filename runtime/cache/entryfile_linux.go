@@ -84,13 +84,13 @@ func (f entryReader) readFull(b []byte, want int) (int, error) {
 // close closes the file.
 func (f entryReader) close() { syscall.Close(f.fd) }
 
-// writeEntryAtomic writes head then payload, an entry file's contents, to name through a
-// temporary file in the same directory (mode 0600, created exclusively) that is renamed into
-// place, so that readers see either the old file or the complete new one. The temporary file
-// is name + ".tmp" + random digits, as writeFileAtomic names them; trimming removes those
-// that a crashed writer left behind. System calls alone: an open, the writes, a close and a
-// rename.
-func writeEntryAtomic(name string, head, payload []byte, sync bool) error {
+// writeEntryAtomic writes e, an entry file's contents, to name through a temporary file in
+// the same directory (mode 0600, created exclusively) that is renamed into place, so that
+// readers see either the old file or the complete new one. The temporary file is name +
+// ".tmp" + random digits, as writeFileAtomic names them; trimming removes those that a
+// crashed writer left behind. A checksum taken in the background is written last, into the
+// header written first. System calls alone: an open, the writes, a close and a rename.
+func writeEntryAtomic(name string, e *entryParts, sync bool) error {
 	var tmp string
 	var fd int
 	for try := 0; ; try++ {
@@ -106,9 +106,17 @@ func writeEntryAtomic(name string, head, payload []byte, sync bool) error {
 			return &fs.PathError{Op: "open", Path: tmp, Err: err}
 		}
 	}
-	err := writeAll(fd, head)
-	if err == nil {
-		err = writeAll(fd, payload)
+	var err error
+	if e.whole != nil {
+		err = writeAll(fd, e.whole)
+	} else if err = writeAll(fd, e.head); err == nil {
+		err = writeAll(fd, e.payload)
+	}
+	if err == nil && e.finish() {
+		err = retryEINTR(func() error {
+			_, err := syscall.Pwrite(fd, e.head[crcOffset:crcOffset+4], crcOffset)
+			return err
+		})
 	}
 	if err == nil && sync {
 		err = retryEINTR(func() error { return syscall.Fsync(fd) })

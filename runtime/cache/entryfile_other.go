@@ -47,17 +47,22 @@ func (r entryReader) readFull(b []byte, want int) (int, error) {
 // close closes the file.
 func (r entryReader) close() { r.f.Close() }
 
-// writeEntryAtomic writes head then payload, an entry file's contents, to name through a
-// temporary file in the same directory that is renamed into place (see writeFileAtomic).
-func writeEntryAtomic(name string, head, payload []byte, sync bool) error {
+// writeEntryAtomic writes e, an entry file's contents, to name through a temporary file in
+// the same directory that is renamed into place (see writeFileAtomic). A checksum taken in the
+// background is written last, into the header written first.
+func writeEntryAtomic(name string, e *entryParts, sync bool) error {
 	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(head)
-	if err == nil {
-		_, err = f.Write(payload)
+	if e.whole != nil {
+		_, err = f.Write(e.whole)
+	} else if _, err = f.Write(e.head); err == nil {
+		_, err = f.Write(e.payload)
+	}
+	if err == nil && e.finish() {
+		_, err = f.WriteAt(e.head[crcOffset:crcOffset+4], crcOffset)
 	}
 	if err == nil && sync {
 		err = f.Sync()
