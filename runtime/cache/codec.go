@@ -221,7 +221,7 @@ func (cd *codecs) choose(raw []byte) (codec byte, enc *zstd.Encoder, minSaving i
 			return codecZstd, enc, zstdMinSaving
 		}
 	}
-	if len(raw) > 0xffffffff { // beyond the s2 block format
+	if uint64(len(raw)) > 0xffffffff { // beyond the s2 block format
 		return codecRaw, nil, 1
 	}
 	return codecS2, nil, s2MinSaving
