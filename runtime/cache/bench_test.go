@@ -2,17 +2,13 @@ package cache
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/cachegen/cachegen/internal/bench"
 	"github.com/cachegen/cachegen/internal/randval"
 	"github.com/cachegen/cachegen/runtime/keyhash"
-	"github.com/klauspost/compress/zstd"
 )
 
 // Artifact is the representative compiled artifact of the benchmarks (machine code,
@@ -55,49 +51,6 @@ func TestArtifactRoundTrip(t *testing.T) {
 	t.Logf("artifact: %d bytes raw, entry file %d bytes", len(b), c.Stats().StoredBytes)
 }
 
-// BenchmarkDiskHit loads a stored artifact from its entry file (no memory tier), against
-// the floor of doing by hand what a hit must do: read the file, DecodeAll its payload with
-// a shared zstd decoder and UnmarshalMsg the result.
-func BenchmarkDiskHit(b *testing.B) {
-	ctx := context.Background()
-	c, key, raw := storedArtifact(b, -1)
-	path := entryFileOf[Artifact](c, key)
-
-	b.Run("cache", func(b *testing.B) {
-		b.SetBytes(int64(len(raw)))
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := Load(ctx, c, key, noCompute); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("floor", func(b *testing.B) {
-		dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer dec.Close()
-		b.SetBytes(int64(len(raw)))
-		b.ReportAllocs()
-		for b.Loop() {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			payload := data[headerSize+int(binary.LittleEndian.Uint16(data[12:])):]
-			out, err := dec.DecodeAll(payload, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var v Artifact
-			if _, err := v.UnmarshalMsg(out); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
 // storedArtifact opens a cache (memoryBytes as in Options) that holds the representative
 // artifact, closed when b ends, and returns it with the artifact's key and msgp encoding.
 func storedArtifact(b *testing.B, memoryBytes int64) (*Cache, testKey, []byte) {
@@ -128,40 +81,6 @@ func BenchmarkMemoryHit(b *testing.B) {
 	}
 	if st := c.Stats(); st.DiskHits != 0 {
 		b.Fatalf("disk hits in a memory benchmark: %+v", st)
-	}
-}
-
-// BenchmarkMissStore measures what a miss adds to compute: the lookups, MarshalMsg, zstd,
-// the entry file's write and rename, and the memory tier. compute returns a prebuilt
-// artifact, so it costs nothing. Sub-benchmarks vary the compression level (0 is the
-// default, zstd level 3).
-func BenchmarkMissStore(b *testing.B) {
-	for _, level := range []int{0, 1, -1} {
-		b.Run(fmt.Sprintf("level=%d", level), func(b *testing.B) {
-			ctx := context.Background()
-			c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", CompressionLevel: level})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			a := makeArtifact(1)
-			raw, _ := a.MarshalMsg(nil)
-			prebuilt := func(context.Context, testKey) (Artifact, error) { return a, nil }
-			b.SetBytes(int64(len(raw)))
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				i++
-				if _, err := Load(ctx, c, testKey{"miss", i}, prebuilt); err != nil {
-					b.Fatal(err)
-				}
-			}
-			st := c.Stats()
-			if st.Hits != 0 || st.Errors != 0 {
-				b.Fatalf("stats %+v", st)
-			}
-			b.ReportMetric(float64(st.StoredBytes)/float64(st.Stores), "file-bytes")
-		})
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
-	"github.com/klauspost/compress/zstd"
 )
 
 // TestMemoryCountsRetainedBytes: the memory tier's budget bounds what it keeps alive, not
@@ -44,11 +43,13 @@ func TestMemoryCountsRetainedBytes(t *testing.T) {
 // (with a valid checksum, as anyone who writes the directory can make) must not make a read
 // allocate that much.
 func TestForgedRawSizeDoesNotAllocate(t *testing.T) {
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(DefaultMaxEntryBytes), zstd.WithDecodeAllCapLimit(true))
+	var cd codecs
+	cd.init(0, DefaultMaxEntryBytes)
+	defer cd.close()
+	dec, err := cd.zdec()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dec.Close()
 	var ek entryKey
 	// A zstd frame without a content size: one RLE block of 4096 zeros.
 	frame := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3}
@@ -63,7 +64,7 @@ func TestForgedRawSizeDoesNotAllocate(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range 4 {
-		if _, err := decodeEntry(dec, b, &ek, "T", DefaultMaxEntryBytes); err == nil {
+		if _, err := decodeEntry(&cd, b, &ek, "T", DefaultMaxEntryBytes); err == nil {
 			t.Fatal("a forged size decoded")
 		}
 	}

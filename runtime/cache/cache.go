@@ -19,8 +19,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/klauspost/compress/zstd"
 )
 
 // Defaults for the zero values of Options fields.
@@ -105,8 +103,13 @@ type Options struct {
 	// may still decode to MaxEntryBytes. Programs whose values are small gain by setting it
 	// near their largest. 0 selects DefaultMaxEntryBytes.
 	MaxEntryBytes int64
-	// CompressionLevel is the zstd level (1 to 22, mapped to the encoder's speeds) of entry
-	// files. 0 selects level 3 (zstd's default); a negative value stores values uncompressed.
+	// CompressionLevel selects how entry files are compressed. 0, the default, is s2 (a
+	// Snappy-like codec that decodes at memory speed) for values a sample of which it
+	// shrinks by a quarter or more, and raw msgp for the others, which then cost no more
+	// than their size to store and read; 1 to 22 is zstd at that level (mapped to the
+	// encoder's speeds): smaller files, for slower stores and hits, the first stores of a
+	// Cache using s2 until the zstd encoder is made, in the background; a negative value
+	// stores every value uncompressed.
 	CompressionLevel int
 	// Sync makes every store fsync the entry file before renaming it into place, so that a
 	// machine crash cannot leave an empty or partial file under an entry's name (such a file
@@ -316,16 +319,8 @@ type Cache struct {
 	closed   bool
 	wg       sync.WaitGroup // background trims and flights
 
-	// encoder and decoder are made on first use; encoderMade and decoderMade say whether
-	// they were, so that Close releases only what exists.
-	encoder                  func() (*zstd.Encoder, error)
-	decoder                  func() (*zstd.Decoder, error)
-	encoderMade, decoderMade atomic.Bool
-	// largeEncoder and largeDecoder make a codec for one entry larger than largeEntry,
-	// closed after use: the shared codecs keep, one per core, buffers as large as the
-	// largest value they saw, which would hold several times the memory tier's budget.
-	largeEncoder func() (*zstd.Encoder, error)
-	largeDecoder func() (*zstd.Decoder, error)
+	// codec compresses and decompresses entry payloads (codec.go).
+	codec codecs
 
 	// diskMu guards diskClosed, which Close sets before it releases the compressor: a
 	// computation that finishes after Close gave up waiting must not store with it.
@@ -335,9 +330,9 @@ type Cache struct {
 	// now is the clock of the time rules (mtime refresh, trimming, version use); tests
 	// replace it.
 	now func() time.Time
-	// writeFile stores an entry file (writeFileAtomic); tests replace it to simulate a
+	// writeFile stores an entry file (writeEntryAtomic); tests replace it to simulate a
 	// full disk.
-	writeFile func(name string, data []byte, sync bool) error
+	writeFile func(name string, e *entryParts, sync bool) error
 
 	stats       counters
 	logOnce     sync.Once
@@ -501,7 +496,7 @@ func Open(opts Options) (*Cache, error) {
 	if opts.RemoteCloseTimeout <= 0 {
 		opts.RemoteCloseTimeout = DefaultRemoteCloseTimeout
 	}
-	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), now: time.Now, writeFile: writeFileAtomic,
+	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), now: time.Now, writeFile: writeEntryAtomic,
 		stopTrim: make(chan struct{})}
 	c.verify = opts.Verify.resolve()
 	c.explainStderr = os.Getenv(explainEnv) == "1"
@@ -511,28 +506,7 @@ func Open(opts Options) (*Cache, error) {
 	c.stats.memoryHits.init()
 	c.mem = newMemory(opts.MemoryBytes, &c.stats.memoryEvicted)
 	c.openRemote()
-	level := zstd.SpeedDefault
-	if opts.CompressionLevel > 0 {
-		level = zstd.EncoderLevelFromZstd(opts.CompressionLevel)
-	}
-	c.encoder = sync.OnceValues(func() (*zstd.Encoder, error) {
-		if opts.CompressionLevel < 0 {
-			return nil, nil
-		}
-		c.encoderMade.Store(true)
-		return zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderCRC(false))
-	})
-	c.decoder = sync.OnceValues(func() (*zstd.Decoder, error) {
-		c.decoderMade.Store(true)
-		return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
-			zstd.WithDecoderMaxMemory(largeEntry), zstd.WithDecodeAllCapLimit(true))
-	})
-	c.largeEncoder = func() (*zstd.Encoder, error) {
-		return zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderCRC(false), zstd.WithEncoderConcurrency(1))
-	}
-	c.largeDecoder = func() (*zstd.Decoder, error) {
-		return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(opts.MaxEntryBytes)))
-	}
+	c.codec.init(opts.CompressionLevel, opts.MaxEntryBytes)
 
 	dir := opts.Dir
 	if dir == "" {
@@ -883,16 +857,7 @@ func (c *Cache) Close() error {
 	c.diskMu.Lock()
 	c.diskClosed = true
 	c.diskMu.Unlock()
-	if c.encoderMade.Load() {
-		if enc, err := c.encoder(); err == nil && enc != nil {
-			enc.Close()
-		}
-	}
-	if c.decoderMade.Load() {
-		if dec, err := c.decoder(); err == nil {
-			dec.Close()
-		}
-	}
+	c.codec.close()
 	return err
 }
 

@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -333,10 +334,11 @@ type damage struct {
 
 func flip(off int) func(*testing.T, string, []byte) []byte {
 	return func(t *testing.T, _ string, b []byte) []byte {
-		if off < 0 {
-			off += len(b)
+		at := off
+		if at < 0 {
+			at += len(b)
 		}
-		b[off] ^= 0x40
+		b[at] ^= 0x40
 		return b
 	}
 }
@@ -424,19 +426,35 @@ func readEntryFile(t *testing.T, c *Cache, k testKey) []byte {
 }
 
 func TestDamagedEntries(t *testing.T) {
+	computeHuge := func(_ context.Context, k testKey) (testValue, error) { return valueFor(k, 100<<10), nil }
+	computeTwoMiB := func(_ context.Context, k testKey) (testValue, error) { return valueFor(k, 2<<20), nil }
 	for _, size := range []struct {
 		name    string
 		compute func(context.Context, testKey) (testValue, error)
-	}{{"small/raw", computeSmall}, {"large/zstd", computeLarge}} {
+		level   int
+		codec   byte
+	}{
+		{"small/raw", computeSmall, 0, codecRaw},
+		{"large/raw", computeLarge, 0, codecRaw},
+		{"large/s2", computeRepetitive, 0, codecS2},
+		{"large/zstd", computeLarge, 3, codecZstd},
+		{"huge/raw", computeHuge, -1, codecRaw}, // read header first, written in two parts
+		{"huge/zstd", computeHuge, 1, codecZstd},
+		{"2MiB/raw", computeTwoMiB, 0, codecRaw}, // its checksum taken while it is written
+	} {
 		for _, d := range damages {
 			t.Run(size.name+"/"+d.name, func(t *testing.T) {
 				dir := t.TempDir()
-				opts := Options{Dir: dir, Version: "damage", MemoryBytes: -1}
+				opts := Options{Dir: dir, Version: "damage", MemoryBytes: -1, CompressionLevel: size.level}
 				k := testKey{"damaged", 7}
 				c := open(t, opts)
+				c.codec.waitZstd()
 				load(t, c, k, size.compute)
 				path := entryFile(c, k)
 				good := readEntryFile(t, c, k)
+				if good[codecOffset] != size.codec {
+					t.Fatalf("entry of codec %d, want %d", good[codecOffset], size.codec)
+				}
 				bad := d.f(t, path, bytes.Clone(good))
 				if bytes.Equal(bad, good) {
 					t.Fatal("damage changed nothing")
@@ -446,6 +464,7 @@ func TestDamagedEntries(t *testing.T) {
 				}
 
 				c2 := open(t, opts)
+				c2.codec.waitZstd()
 				load(t, c2, k, size.compute)
 				wantStats(t, c2, map[string]uint64{"Corrupt": 1, "Computes": 1, "Errors": 0, "Stores": 1})
 				if got, _ := os.ReadFile(path); !bytes.Equal(got, good) {
@@ -832,20 +851,48 @@ func TestDefaultDir(t *testing.T) {
 	}
 }
 
+// TestCompressionLevels: each level stores with its codec, when the value compresses enough
+// for it, and the entry is a hit for another Cache. computeLarge's random opcodes shrink by
+// entropy coding (zstd), not by repeats (s2, which must save a quarter); computeRepetitive's
+// text shrinks with both.
 func TestCompressionLevels(t *testing.T) {
-	for _, level := range []int{-1, 0, 1, 3, 7, 19} {
-		t.Run(strconv.Itoa(level), func(t *testing.T) {
-			opts := Options{Dir: t.TempDir(), CompressionLevel: level, MemoryBytes: -1}
+	for _, tc := range []struct {
+		level   int
+		compute func(context.Context, testKey) (testValue, error)
+		codec   byte
+	}{
+		{-1, computeLarge, codecRaw}, {-1, computeRepetitive, codecRaw},
+		{0, computeLarge, codecRaw}, {0, computeRepetitive, codecS2},
+		{1, computeLarge, codecZstd}, {3, computeLarge, codecZstd},
+		{7, computeRepetitive, codecZstd}, {19, computeLarge, codecZstd},
+	} {
+		t.Run(fmt.Sprint(tc.level, "/", tc.codec), func(t *testing.T) {
+			opts := Options{Dir: t.TempDir(), CompressionLevel: tc.level, MemoryBytes: -1}
 			c := open(t, opts)
-			k := testKey{"level", level}
-			load(t, c, k, computeLarge)
-			size := len(readEntryFile(t, c, k))
-			if compressed := size < 28<<10; compressed != (level >= 0) {
-				t.Errorf("level %d: entry of %d bytes", level, size)
+			if tc.level > 0 {
+				c.codec.waitZstd() // the first stores use s2 until it is made
 			}
-			load(t, open(t, opts), k, failCompute2(computeLarge))
+			k := testKey{"level", tc.level}
+			load(t, c, k, tc.compute)
+			b := readEntryFile(t, c, k)
+			raw := uint64(len(b) - headerSize - int(binary.LittleEndian.Uint16(b[12:])))
+			if b[codecOffset] != tc.codec || (tc.codec == codecRaw) != (raw == binary.LittleEndian.Uint64(b[48:])) {
+				t.Errorf("level %d: codec %d, %d bytes of payload for %d raw; want codec %d", tc.level, b[codecOffset], raw, binary.LittleEndian.Uint64(b[48:]), tc.codec)
+			}
+			load(t, open(t, opts), k, failCompute2(tc.compute))
 		})
 	}
+}
+
+// computeRepetitive computes a value of 32 KiB of text: words repeated in varying order.
+func computeRepetitive(_ context.Context, k testKey) (testValue, error) {
+	v := valueFor(k, 32<<10)
+	words := []string{"load ", "store ", "the ", "cache ", "entry ", "of ", "a ", "key "}
+	v.Data = v.Data[:0]
+	for i := 0; len(v.Data) < 32<<10; i++ {
+		v.Data = append(v.Data, words[(i*i+k.Opt+8)%len(words)]...)
+	}
+	return v, nil
 }
 
 func TestMaxEntryBytes(t *testing.T) {
@@ -913,30 +960,29 @@ func TestMemoryRecency(t *testing.T) {
 
 func TestDecodeBounds(t *testing.T) {
 	c := open(t, Options{Dir: t.TempDir(), MaxEntryBytes: 1 << 20})
-	dec, _ := c.decoder()
-	enc, _ := c.encoder()
+	cd := &c.codec
 	var ek entryKey
 	ek[0] = 1
 	raw := bytes.Repeat([]byte{0}, 4<<20) // compresses to almost nothing
-	b := encodeEntry(enc, &ek, "T", raw)
+	b := mustEncode(t, zstdCodecs(t, 3, 1<<20), &ek, "T", raw)
 	if len(b) > 2<<10 {
 		t.Fatalf("test data did not compress: %d bytes", len(b))
 	}
-	if _, err := decodeEntry(dec, b, &ek, "T", 1<<20); err != errMalformed {
+	if _, err := decodeEntry(cd, b, &ek, "T", 1<<20); err != errMalformed {
 		t.Errorf("entry over the size bound: %v, want errMalformed", err)
 	}
 	// A header that lies about the raw size (with a valid checksum) is caught by the size
 	// the zstd frame announces.
-	small := encodeEntry(enc, &ek, "T", raw[:1<<10])
+	small := mustEncode(t, zstdCodecs(t, 3, 1<<20), &ek, "T", raw[:1<<10])
 	lying := bytes.Clone(b)
 	finishEntry(lying, 1<<10)
-	if _, err := decodeEntry(dec, lying, &ek, "T", 8<<20); err != errMalformed {
+	if _, err := decodeEntry(cd, lying, &ek, "T", 8<<20); err != errMalformed {
 		t.Errorf("lying raw size: %v, want errMalformed", err)
 	}
 	// A frame that announces no size (a streaming encoder's) under the same lie cannot make
 	// the decoder write more than the header announced, even when its memory bound is far
 	// above the frame's size.
-	roomy, _ := open(t, Options{Dir: t.TempDir(), MaxEntryBytes: 64 << 20}).decoder()
+	roomy := &open(t, Options{Dir: t.TempDir(), MaxEntryBytes: 64 << 20}).codec
 	var stream bytes.Buffer
 	zw, err := zstd.NewWriter(&stream)
 	if err != nil {
@@ -960,7 +1006,7 @@ func TestDecodeBounds(t *testing.T) {
 	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 		t.Errorf("decoding an unsized frame of %d bytes announced as %d allocated %d bytes", len(raw), 1<<10, n)
 	}
-	if got, err := decodeEntry(dec, small, &ek, "T", 8<<20); err != nil || len(got) != 1<<10 {
+	if got, err := decodeEntry(cd, small, &ek, "T", 8<<20); err != nil || len(got) != 1<<10 {
 		t.Errorf("valid entry: %d bytes, %v", len(got), err)
 	}
 }

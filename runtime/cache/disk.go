@@ -1,14 +1,20 @@
 package cache
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
+
+// smallEntry is the file size up to which a hit reads an entry file whole, with one read, and
+// copies its payload out; a larger one has its header read and checked first, then its
+// payload read into a buffer of its own.
+const smallEntry = 64 << 10
 
 // readEntry returns the msgp encoding stored in the entry file of ek, or an error:
 // errMalformed for a file that is not a valid entry of ek and vt (counted as Corrupt by the
@@ -16,73 +22,107 @@ import (
 // A hit whose file was last modified more than mtimeInterval ago refreshes its mtime, which
 // trimming uses as the access time.
 func (c *Cache) readEntry(ek *entryKey, vt *valueType) ([]byte, error) {
-	name := c.entryPath(ek)
+	var pathBuf [256]byte
+	path := c.appendEntryPath(pathBuf[:0], ek)
 	c.diskMu.RLock()
 	defer c.diskMu.RUnlock()
 	if c.diskClosed {
 		return nil, os.ErrNotExist // closed: a miss
 	}
 	defer c.ioSlot()()
-	f, fi, err := openRegular(name)
-	if err == errMalformed {
-		return nil, err // a FIFO, a device, a directory: not an entry
-	}
+	// openEntryFile checks, on the descriptor, that it is a regular file of this user's:
+	// the cache writes its entries as this user, so one of another user's is planted (the
+	// directory was removed and made again by someone else while this Cache was open, say),
+	// whatever it holds.
+	f, st, err := openEntryFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	if !ownedByMe(fi) {
-		// The cache writes its entries as this user: one of another user's is planted
-		// (the directory was removed and made again by someone else while this Cache
-		// was open, say), whatever it holds.
+	defer f.close()
+	size, hl := st.size, int64(headerSize+len(vt.name))
+	if size < hl || size > headerSize+maxTypeLen+c.opts.MaxEntryBytes+c.opts.MaxEntryBytes/8+1024 {
 		return nil, errMalformed
 	}
-	size := fi.Size()
-	if size < headerSize || size > headerSize+maxTypeLen+c.opts.MaxEntryBytes+c.opts.MaxEntryBytes/8+1024 {
-		return nil, errMalformed
-	}
-	// The header first: a file that is not an entry of this key, or lies about its sizes,
-	// costs no buffer of its size. Nor does a sparse one, which the cache never writes.
-	head := make([]byte, min(int64(headerSize+len(vt.name)), size))
-	if _, err := io.ReadFull(f, head); err != nil {
-		return nil, errMalformed
-	}
-	rawSize, err := checkHead(head, ek, vt.name, size, c.opts.MaxEntryBytes)
-	if err != nil {
-		return nil, err
-	}
-	if size > 64<<10 && isSparse(fi) {
-		return nil, errMalformed
-	}
-	b := make([]byte, size+1)
-	copy(b, head)
-	n, err := io.ReadFull(f, b[len(head):])
-	switch {
-	case err == io.ErrUnexpectedEOF: // expected: the file has size bytes
-	case err == nil: // the file grew: not one of ours, entry files never change
-		return nil, errMalformed
-	default:
-		return nil, fmt.Errorf("cache: reading entry: %w", err)
-	}
-	b = b[:len(head)+n]
-	dec, err := c.decoder()
-	if rawSize > largeEntry && err == nil && b[codecOffset] == codecZstd {
-		// A codec of its own, dropped after use (see largeDecoder).
-		if dec, err = c.largeDecoder(); err == nil {
-			defer dec.Close()
+	var raw []byte
+	if size <= smallEntry {
+		// Into a buffer of the pool, one byte more than the file: a file that grew (in
+		// the same read) is not one of ours. decode copies the payload out.
+		bp := smallBuffers.Get().(*[smallEntry + 1]byte)
+		defer smallBuffers.Put(bp)
+		b := bp[:size+1]
+		n, err := f.readFull(b, int(size))
+		if err != nil {
+			return nil, fmt.Errorf("cache: reading entry: %w", err)
+		}
+		if int64(n) != size {
+			return nil, errMalformed
+		}
+		rawSize, err := checkHead(b[:n], ek, vt.name, size, c.opts.MaxEntryBytes)
+		if err != nil {
+			return nil, err
+		}
+		if raw, err = checkDecode(&c.codec, b[:hl], b[hl:n], rawSize, false); err != nil {
+			return nil, err
+		}
+	} else {
+		// The header first: a file that is not an entry of this key, or lies about its
+		// sizes, costs no buffer of its size. Nor does a sparse one, which the cache
+		// never writes.
+		var buf [headerSize + 256]byte
+		head := buf[:]
+		if hl > int64(len(buf)) {
+			head = make([]byte, hl)
+		}
+		head = head[:hl]
+		if n, err := f.readFull(head, len(head)); err != nil {
+			return nil, fmt.Errorf("cache: reading entry: %w", err)
+		} else if int64(n) != hl {
+			return nil, errMalformed
+		}
+		rawSize, err := checkHead(head, ek, vt.name, size, c.opts.MaxEntryBytes)
+		if err != nil {
+			return nil, err
+		}
+		if st.sparse {
+			return nil, errMalformed
+		}
+		payload := make([]byte, size-hl+1)
+		n, err := f.readFull(payload, int(size-hl))
+		if err != nil {
+			return nil, fmt.Errorf("cache: reading entry: %w", err)
+		}
+		if int64(n) != size-hl {
+			return nil, errMalformed
+		}
+		if raw, err = checkDecode(&c.codec, head, payload[:n], rawSize, true); err != nil {
+			return nil, err
 		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("cache: creating zstd decoder: %w", err)
-	}
-	raw, err := decodeEntry(dec, b, ek, vt.name, c.opts.MaxEntryBytes)
-	if err != nil {
-		return nil, err
-	}
-	if now := c.now(); now.Sub(fi.ModTime()) > mtimeInterval || fi.ModTime().After(now.Add(mtimeInterval)) {
-		os.Chtimes(name, now, now) // best effort: a read-only cache still serves hits
+	if now := c.now(); now.Sub(st.mtime) > mtimeInterval || st.mtime.After(now.Add(mtimeInterval)) {
+		os.Chtimes(string(path[:len(path)-1]), now, now) // best effort: a read-only cache still serves hits
 	}
 	return raw, nil
+}
+
+// smallBuffers are the buffers into which hits read small entry files.
+var smallBuffers = sync.Pool{New: func() any { return new([smallEntry + 1]byte) }}
+
+// appendEntryPath appends to b the path of ek's entry file (as entryPath makes it) followed
+// by a NUL byte, as a system call takes it, without allocating when b has room.
+func (c *Cache) appendEntryPath(b []byte, ek *entryKey) []byte {
+	b = append(b, c.versionDir...)
+	b = append(b, filepath.Separator)
+	b = hex.AppendEncode(b, ek[:1])
+	b = append(b, filepath.Separator)
+	b = hex.AppendEncode(b, ek[:])
+	return append(b, 0)
+}
+
+// entryStat is what a hit needs to know of an entry file it opened.
+type entryStat struct {
+	size   int64
+	mtime  time.Time
+	sparse bool // the file system holds less than half of its bytes (see isSparse)
 }
 
 // openRegular opens a file of the layout for reading without blocking (a FIFO planted there
@@ -241,16 +281,8 @@ func (c *Cache) decodeRemote(entry []byte, ek *entryKey, vt *valueType) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	dec, err := c.decoder()
-	if rawSize > largeEntry && err == nil && entry[codecOffset] == codecZstd {
-		if dec, err = c.largeDecoder(); err == nil {
-			defer dec.Close()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cache: creating zstd decoder: %w", err)
-	}
-	return decodeEntry(dec, entry, ek, vt.name, c.opts.MaxEntryBytes)
+	hl := headerSize + len(vt.name)
+	return checkDecode(&c.codec, entry[:hl], entry[hl:], rawSize, false)
 }
 
 // writeEntry stores raw, the msgp encoding of a value of type vt, as the entry file of ek.
@@ -261,18 +293,27 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 
 // writeEntryData encodes raw, the msgp encoding of a value of type vt, as the entry file of
 // ek, stores it when store is set, and returns the file's bytes (also when they are
-// errTooLarge for the disk budget, or store failed), or nil with errClosed.
+// errTooLarge for the disk budget, or store failed), or nil with errClosed. The bytes are
+// made only when they are wanted, for an upload (store not set, or a writable remote tier):
+// a large entry stored raw is written from raw itself, after its header.
 func (c *Cache) writeEntryData(ek *entryKey, vt *valueType, raw []byte, store bool) ([]byte, error) {
 	c.diskMu.RLock()
 	defer c.diskMu.RUnlock()
 	if c.diskClosed {
 		return nil, errClosed // closed while the value was computed: not stored
 	}
-	data, err := c.encodeLocked(ek, vt, raw)
-	if err != nil || !store {
-		return data, err
+	e, err := c.codec.encode(ek, vt.name, raw)
+	if err != nil {
+		return nil, err
 	}
-	return data, c.storeLocked(ek, data)
+	var data []byte
+	if !store || (c.remote != nil && c.remote.writable.Load()) {
+		data = e.bytes()
+	}
+	if !store {
+		return data, nil
+	}
+	return data, c.storeLocked(ek, e)
 }
 
 // storeEntry stores data, the bytes of an entry file of ek checked by decodeEntry (an entry
@@ -283,29 +324,15 @@ func (c *Cache) storeEntry(ek *entryKey, data []byte) error {
 	if c.diskClosed {
 		return errClosed
 	}
-	return c.storeLocked(ek, data)
+	return c.storeLocked(ek, entryParts{payload: data, whole: data})
 }
 
-// encodeLocked returns the entry file of raw, compressed with the Cache's encoder; the caller
-// holds diskMu for reading, and the Cache is not closed.
-func (c *Cache) encodeLocked(ek *entryKey, vt *valueType, raw []byte) ([]byte, error) {
-	enc, err := c.encoder()
-	if len(raw) > largeEntry && err == nil && enc != nil {
-		// A codec of its own, dropped after use (see largeEncoder).
-		if enc, err = c.largeEncoder(); err == nil {
-			defer enc.Close()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cache: creating zstd encoder: %w", err)
-	}
-	return encodeEntry(enc, ek, vt.name, raw), nil
-}
-
-// storeLocked writes data as the entry file of ek; the caller holds diskMu for reading, and
-// the Cache is not closed.
-func (c *Cache) storeLocked(ek *entryKey, data []byte) error {
-	if int64(len(data)) > c.opts.MaxBytes/10*9 {
+// storeLocked writes e as the entry file of ek; the caller holds diskMu for reading, and the
+// Cache is not closed.
+func (c *Cache) storeLocked(ek *entryKey, e entryParts) error {
+	defer e.finish() // a failed write may not have waited for the checksum
+	size := int64(len(e.head) + len(e.payload))
+	if size > c.opts.MaxBytes/10*9 {
 		// It could not stay: the next trim would remove it, and every miss would write
 		// it again. Such a value is kept in memory only.
 		return errTooLarge
@@ -313,7 +340,7 @@ func (c *Cache) storeLocked(ek *entryKey, data []byte) error {
 	name := c.entryPath(ek)
 	var err error
 	defer c.ioSlot()()
-	err = c.writeFile(name, data, c.opts.Sync)
+	err = c.writeFile(name, &e, c.opts.Sync)
 	// The shard directory is missing: create it and retry. A trim may remove it again,
 	// empty, before the file is in it: a few tries.
 	for try := 0; try < 3 && (errNotExist(err) || isNotDir(err)); try++ {
@@ -323,7 +350,7 @@ func (c *Cache) storeLocked(ek *entryKey, data []byte) error {
 		}
 		if err = ensureDir(c.root, filepath.Dir(name)); err == nil {
 			c.retag()
-			err = c.writeFile(name, data, c.opts.Sync)
+			err = c.writeFile(name, &e, c.opts.Sync)
 		}
 	}
 	if err != nil {
@@ -332,7 +359,7 @@ func (c *Cache) storeLocked(ek *entryKey, data []byte) error {
 		// never what a directory holds: the cache writes nothing there.
 		if fi, lerr := os.Lstat(name); lerr == nil && !fi.Mode().IsRegular() {
 			if os.Remove(name) == nil {
-				err = c.writeFile(name, data, c.opts.Sync)
+				err = c.writeFile(name, &e, c.opts.Sync)
 			}
 		}
 	}
@@ -343,8 +370,8 @@ func (c *Cache) storeLocked(ek *entryKey, data []byte) error {
 		return fmt.Errorf("cache: storing entry: %w", err)
 	}
 	c.stats.stores.Add(1)
-	c.stats.storedBytes.Add(uint64(len(data)))
-	c.written.Add(int64(len(data)))
+	c.stats.storedBytes.Add(uint64(size))
+	c.written.Add(size)
 	return nil
 }
 

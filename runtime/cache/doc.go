@@ -68,15 +68,22 @@
 // # Entry files
 //
 // An entry file is a 72-byte header, the value type's identity and the payload: the value's
-// msgp encoding (MarshalMsg), compressed with zstd unless it is shorter than 128 bytes or
-// does not compress. The header holds a magic string, the format version, the codec, the
-// entry digest, the raw and stored sizes and a CRC-32C of the whole file. A reader checks
-// all of them, and that the payload decodes to exactly one value; any failure (a truncated,
-// empty, damaged, foreign or other-type file) makes the entry a miss that is recomputed and
-// replaced, never a wrong value and never an error for the caller. The raw size is checked
-// against Options.MaxEntryBytes before anything is allocated, and the decompressor cannot
-// produce more than the header announced. zstd encoders and decoders are created once per
-// Cache and shared by all Loads.
+// msgp encoding (MarshalMsg), stored raw or compressed (see Options.CompressionLevel). By
+// default a value is compressed with s2 when a sample of it (four pieces of 4 KiB, or the
+// whole of a smaller value) shrinks by a quarter or more, so that values that do not compress
+// cost only the sample, and every hit of a compressed one decodes at memory speed; a zstd
+// level trades slower stores and hits for smaller files. The header holds a magic string, the
+// format version, the codec, the entry digest, the raw and stored sizes and a CRC-32C of the
+// whole file. A reader checks all of them, the checksum before it decompresses anything, and
+// that the payload decodes to exactly one value; any failure (a truncated, empty, damaged,
+// foreign or other-type file, or a codec it does not know) makes the entry a miss that is
+// recomputed and replaced, never a wrong value and never an error for the caller. The raw
+// size is checked against Options.MaxEntryBytes before anything is allocated, and the
+// decompressor cannot produce more than the header announced. A hit opens, checks (fstat:
+// a regular file of this user's, not reached through a link) and reads the file with system
+// calls alone; a store writes a large raw value from its encoding, after the header, without
+// copying it. The zstd encoder and decoder are created once per Cache, on first use, and
+// shared by all Loads; s2 needs none.
 //
 // A store writes the file under a unique temporary name (os.CreateTemp) in the entry's
 // directory and renames it into place, so a reader, in this process or another, sees the

@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
-
-	"github.com/klauspost/compress/zstd"
 )
 
 // The entry file format. All integers are little-endian.
@@ -14,7 +12,7 @@ import (
 //	offset size  field
 //	0      8     magic "cachegen"
 //	8      2     format version (formatVersion)
-//	10     1     codec: 0 raw msgp, 1 zstd-compressed msgp
+//	10     1     codec: 0 raw msgp, 1 zstd frame of it, 2 s2 block of it (codec.go)
 //	11     1     reserved, 0
 //	12     2     length T of the value type identity
 //	14     2     reserved, 0
@@ -27,12 +25,9 @@ import (
 //	72+T   ...   payload
 const (
 	magic         = "cachegen"
-	formatVersion = 1
+	formatVersion = 2 // 2: the s2 codec
 	headerSize    = 72
 	maxTypeLen    = 1 << 12
-
-	codecRaw  = 0
-	codecZstd = 1
 
 	codecOffset = 10
 	crcOffset   = 64
@@ -69,40 +64,25 @@ func finishEntry(b []byte, rawSize int) {
 	binary.LittleEndian.PutUint32(b[crcOffset:], crc32.Checksum(b, castagnoli))
 }
 
-// encodeEntry returns the file contents for raw, the msgp encoding of a value of type typ,
-// compressed with enc unless enc is nil or compression does not pay.
-func encodeEntry(enc *zstd.Encoder, ek *entryKey, typ string, raw []byte) []byte {
-	codec := byte(codecRaw)
-	if enc != nil && len(raw) >= minCompress {
-		codec = codecZstd
-	}
-	room := len(raw)
-	if codec == codecZstd {
-		room = room/2 + 64
-	}
-	b := make([]byte, 0, headerSize+len(typ)+room)
-	b = appendHeader(b, codec, ek, typ)
-	start := len(b)
-	if codec == codecZstd {
-		b = enc.EncodeAll(raw, b)
-		if len(b)-start >= len(raw) { // incompressible: store raw
-			b = append(b[:start], raw...)
-			b[codecOffset] = codecRaw
-		}
-	} else {
-		b = append(b, raw...)
-	}
-	finishEntry(b, len(raw))
-	return b
+// finishParts sets the sizes and the checksum of the entry whose header and type identity
+// are head and whose payload (of rawSize bytes decoded) follows them.
+func finishParts(head, payload []byte, rawSize int) {
+	binary.LittleEndian.PutUint64(head[48:], uint64(rawSize))
+	binary.LittleEndian.PutUint64(head[56:], uint64(len(payload)))
+	binary.LittleEndian.PutUint32(head[crcOffset:], 0)
+	crc := crc32.Update(crc32.Checksum(head, castagnoli), castagnoli, payload)
+	binary.LittleEndian.PutUint32(head[crcOffset:], crc)
 }
 
-// minCompress is the size below which values are stored raw: compressing them saves little
-// and costs a zstd frame header.
-const minCompress = 128
-
-// largeEntry is the raw size above which an entry is compressed and decompressed by a codec
-// of its own, and decompressed into a buffer that grows as output arrives.
-const largeEntry = 1 << 20
+// encodeEntry returns the contents of the entry file for raw, the msgp encoding of a value of
+// type typ, encoded by cd.
+func encodeEntry(cd *codecs, ek *entryKey, typ string, raw []byte) ([]byte, error) {
+	e, err := cd.encode(ek, typ, raw)
+	if err != nil {
+		return nil, err
+	}
+	return e.bytes(), nil
+}
 
 // checkHead checks the start of an entry file, head (at least its header and type name),
 // against the expected digest and type and the file's size, and returns the raw size it
@@ -130,54 +110,27 @@ func checkHead(head []byte, ek *entryKey, typ string, fileSize, maxRaw int64) (u
 }
 
 // decodeEntry checks the entry file b against the expected digest and type and returns the
-// msgp encoding of its value. Every check failure is errMalformed. dec decompresses it
-// (entries up to largeEntry go into a buffer of the announced size; larger ones into one that
-// grows as output arrives, so that a forged size costs nothing).
-func decodeEntry(dec *zstd.Decoder, b []byte, ek *entryKey, typ string, maxRaw int64) ([]byte, error) {
+// msgp encoding of its value, decoded by cd. Every check failure is errMalformed.
+func decodeEntry(cd *codecs, b []byte, ek *entryKey, typ string, maxRaw int64) ([]byte, error) {
 	rawSize, err := checkHead(b, ek, typ, int64(len(b)), maxRaw)
 	if err != nil {
 		return nil, err
 	}
-	codec := b[codecOffset]
-	payload := b[headerSize+len(typ):]
-	storedSize := uint64(len(payload))
-	want := binary.LittleEndian.Uint32(b[crcOffset:])
-	crc := crc32.Update(0, castagnoli, b[:crcOffset])
+	hl := headerSize + len(typ)
+	return checkDecode(cd, b[:hl], b[hl:], rawSize, false)
+}
+
+// checkDecode checks the checksum of the entry whose head (checked by checkHead, which
+// returned rawSize) and payload are given, and decodes its payload with cd (see
+// codecs.decode, and own there). The checksum is checked before the payload is decoded.
+func checkDecode(cd *codecs, head, payload []byte, rawSize uint64, own bool) ([]byte, error) {
+	want := binary.LittleEndian.Uint32(head[crcOffset:])
+	crc := crc32.Update(0, castagnoli, head[:crcOffset])
 	crc = crc32.Update(crc, castagnoli, []byte{0, 0, 0, 0})
-	crc = crc32.Update(crc, castagnoli, b[crcOffset+4:])
+	crc = crc32.Update(crc, castagnoli, head[crcOffset+4:])
+	crc = crc32.Update(crc, castagnoli, payload)
 	if crc != want {
 		return nil, errMalformed
 	}
-	switch codec {
-	case codecRaw:
-		if rawSize != storedSize {
-			return nil, errMalformed
-		}
-		// A copy: the memory tier may keep it, and must not keep the file's header alive.
-		return append([]byte(nil), payload...), nil
-	case codecZstd:
-		if dec == nil {
-			return nil, errMalformed
-		}
-		var h zstd.Header
-		if err := h.Decode(payload); err != nil || (h.HasFCS && h.FrameContentSize != rawSize) {
-			return nil, errMalformed
-		}
-		// The buffer is allocated for the announced size: bound that by what the payload
-		// can decompress to, so that a small forged file cannot make a read allocate a lot.
-		// No zstd block (at most 128 KiB) is stored in fewer than 4 bytes (an RLE block).
-		if rawSize > uint64(len(payload))/4*(128<<10) {
-			return nil, errMalformed
-		}
-		room := rawSize
-		if rawSize > largeEntry {
-			room = min(rawSize, 4*storedSize+largeEntry)
-		}
-		out, err := dec.DecodeAll(payload, make([]byte, 0, room))
-		if err != nil || uint64(len(out)) != rawSize {
-			return nil, errMalformed
-		}
-		return out, nil
-	}
-	return nil, errMalformed
+	return cd.decode(head[codecOffset], payload, rawSize, own)
 }

@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"os"
 	"testing"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // fuzzKey is the key whose entry file the fuzzer replaces.
@@ -15,9 +17,9 @@ var fuzzKey = testKey{"fuzz", 1}
 func computeFuzz(_ context.Context, k testKey) (testValue, error) { return valueFor(k, 600), nil }
 
 // FuzzEntryFile puts arbitrary bytes where an entry file belongs: Load must neither panic
-// nor return anything but the right value, and must repair the file. Its seed corpus in
-// testdata/fuzz/FuzzEntryFile holds valid entries (raw and compressed), damaged ones and
-// another type's.
+// nor return anything but the right value, and must repair the file. Its seeds are valid
+// entries in each codec (raw, s2, zstd) and truncated ones; its corpus in
+// testdata/fuzz/FuzzEntryFile holds damaged ones and another type's.
 func FuzzEntryFile(f *testing.F) {
 	c, err := Open(Options{Dir: f.TempDir(), Namespace: "fuzz", Version: "fuzz", MemoryBytes: -1})
 	if err != nil {
@@ -29,10 +31,7 @@ func FuzzEntryFile(f *testing.F) {
 	mk := memKeyOf[testValue](c, fuzzKey)
 	ek := c.entryKey(&mk)
 	path := c.entryPath(&ek)
-	dec, err := c.decoder()
-	if err != nil {
-		f.Fatal(err)
-	}
+	dec := &c.codec
 	if _, err := Load(ctx, c, fuzzKey, computeFuzz); err != nil {
 		f.Fatal(err)
 	}
@@ -43,6 +42,13 @@ func FuzzEntryFile(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte{})
+	// The right value in every codec, whichever the Cache picks for it.
+	raw, _ := want.MarshalMsg(nil)
+	for _, codec := range []byte{codecRaw, codecS2, codecZstd} {
+		e := entryWith(f, codec, &ek, mk.vt.name, raw)
+		f.Add(e)
+		f.Add(e[:len(e)-1])
+	}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if err := os.WriteFile(path, data, 0o666); err != nil {
@@ -78,11 +84,12 @@ func FuzzDecodeChecksummed(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { c.Close() })
-	enc, _ := c.encoder()
-	dec, _ := c.decoder()
+	dec := &c.codec
 	var ek entryKey
-	for _, raw := range [][]byte{bytes.Repeat([]byte("abc"), 200), []byte("short"), make([]byte, 4096)} {
-		f.Add(encodeEntry(enc, &ek, "T", raw))
+	for _, cd := range []*codecs{dec, zstdCodecs(f, 3, 1<<20)} {
+		for _, raw := range [][]byte{bytes.Repeat([]byte("abc"), 200), []byte("short"), make([]byte, 4096)} {
+			f.Add(mustEncode(f, cd, &ek, "T", raw))
+		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < headerSize {
@@ -99,6 +106,28 @@ func FuzzDecodeChecksummed(f *testing.F) {
 		}
 		if want := binary.LittleEndian.Uint64(data[48:]); uint64(len(raw)) != want || want > 1<<20 {
 			t.Fatalf("decoded %d bytes, header says %d", len(raw), want)
+		}
+	})
+}
+
+// FuzzS2Len checks s2Len, which measures an s2 block before a hit allocates its buffer,
+// against s2.Decode: a block that decodes must measure what it decodes to.
+func FuzzS2Len(f *testing.F) {
+	for _, raw := range [][]byte{nil, []byte("x"), bytes.Repeat([]byte("abc"), 300), make([]byte, 70000)} {
+		f.Add(s2.Encode(nil, raw))
+		f.Add(s2.EncodeBest(nil, raw))
+	}
+	f.Fuzz(func(t *testing.T, block []byte) {
+		n, err := s2.DecodedLen(block)
+		if err != nil || n > 1<<20 {
+			return
+		}
+		out, err := s2.Decode(nil, block)
+		if err != nil {
+			return
+		}
+		if got, ok := s2Len(block, 1<<20); !ok || got != uint64(len(out)) {
+			t.Fatalf("s2Len = %d, %v; the block decodes to %d bytes", got, ok, len(out))
 		}
 	})
 }

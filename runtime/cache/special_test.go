@@ -98,13 +98,13 @@ func TestManyLoadsFewDescriptors(t *testing.T) {
 	// as many as there are Loads; with it, at most maxOpenFiles. (This machine's file system
 	// may be too fast for the low limit alone to show EMFILE.)
 	var writing, most atomic.Int64
-	c.writeFile = func(name string, data []byte, sync bool) error {
+	c.writeFile = func(name string, e *entryParts, sync bool) error {
 		now := writing.Add(1)
 		defer writing.Add(-1)
 		for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
 		}
 		time.Sleep(time.Millisecond)
-		return writeFileAtomic(name, data, sync)
+		return writeEntryAtomic(name, e, sync)
 	}
 	const n = 2000
 	// Every compute returns at once, when all have started: the stores then overlap.
@@ -183,7 +183,7 @@ func TestFullDiskTrims(t *testing.T) {
 	storeN(t, c, "within budget", 16, 64<<10)
 	before := usage(t, c.root)
 	trims := c.Stats().Trims
-	c.writeFile = func(string, []byte, bool) error {
+	c.writeFile = func(string, *entryParts, bool) error {
 		return &os.PathError{Op: "write", Path: "entry", Err: syscall.ENOSPC}
 	}
 	load(t, c, testKey{"full", 1}, computeSmall)
