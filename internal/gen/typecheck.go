@@ -1,0 +1,286 @@
+package gen
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"go/types"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/tools/go/gcexportdata"
+	"golang.org/x/tools/go/packages"
+)
+
+// typeCheck parses and type-checks the modelled packages (listed by the go command with
+// their compiled files and dependencies, as load lists them) from source, without the files
+// in skip, and returns them by path, as go/packages would have loaded them with syntax and
+// types, with their errors. The packages of the graph that import a modelled package,
+// directly or not, are type-checked from source too, without function bodies (the export
+// data of such a package would be compiled with the files left out). Every other package
+// they import is read from the export data the go command compiles, which its build cache
+// keeps: the standard library and the module's dependencies are not type-checked again.
+func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool) (map[string]*packages.Package, error) {
+	// fromSource holds, by path, every package type-checked from source: the modelled ones
+	// and those that reach them.
+	fromSource := map[string]bool{}
+	for _, p := range modelled {
+		fromSource[p.PkgPath] = true
+	}
+	reaches := map[string]bool{}
+	var reach func(p *packages.Package) bool
+	reach = func(p *packages.Package) bool {
+		if r, ok := reaches[p.PkgPath]; ok {
+			return r
+		}
+		reaches[p.PkgPath] = false // an import cycle, which go list reports, ends here
+		r := fromSource[p.PkgPath]
+		for _, imp := range p.Imports {
+			if reach(imp) {
+				r = true
+			}
+		}
+		reaches[p.PkgPath] = r
+		return r
+	}
+	var order []*packages.Package // dependencies first
+	done := map[string]bool{}
+	var visit func(p *packages.Package)
+	visit = func(p *packages.Package) {
+		if done[p.PkgPath] || !reach(p) {
+			return
+		}
+		done[p.PkgPath] = true
+		for _, path := range sortedImports(p) {
+			visit(p.Imports[path])
+		}
+		fromSource[p.PkgPath] = true
+		order = append(order, p)
+	}
+	for _, p := range modelled {
+		visit(p)
+	}
+
+	// The export data of every other package they import.
+	var exportPaths []string
+	listed := map[string]bool{}
+	for _, p := range order {
+		for _, imp := range p.Imports {
+			if !fromSource[imp.PkgPath] && !listed[imp.PkgPath] && imp.PkgPath != "unsafe" {
+				listed[imp.PkgPath] = true
+				exportPaths = append(exportPaths, imp.PkgPath)
+			}
+		}
+	}
+	sort.Strings(exportPaths)
+	exports := map[string]*packages.Package{}
+	if len(exportPaths) > 0 {
+		list, err := packages.Load(&packages.Config{
+			Mode:       packages.NeedName | packages.NeedExportFile,
+			Dir:        cfg.Dir,
+			BuildFlags: cfg.BuildFlags,
+		}, exportPaths...)
+		if err != nil {
+			return nil, fmt.Errorf("loading the export data of dependencies: %w", err)
+		}
+		for _, p := range list {
+			exports[p.PkgPath] = p
+		}
+	}
+
+	c := &checker{
+		fset:     token.NewFileSet(),
+		exports:  exports,
+		view:     map[string]*types.Package{},
+		read:     map[string]error{},
+		checked:  map[string]*packages.Package{},
+		modelled: map[string]bool{},
+	}
+	for _, p := range modelled {
+		c.modelled[p.PkgPath] = true
+	}
+	for _, p := range order {
+		c.check(p, skip)
+	}
+	return c.checked, nil
+}
+
+// sortedImports returns the import paths of p in order.
+func sortedImports(p *packages.Package) []string {
+	paths := make([]string, 0, len(p.Imports))
+	for path := range p.Imports {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// A checker type-checks packages from source against the export data of their dependencies.
+type checker struct {
+	fset    *token.FileSet
+	exports map[string]*packages.Package // the packages read from export data, by path
+	// view holds every package read from export data, and the placeholders that reading one
+	// creates for its own dependencies (filled in when those are read in turn).
+	view map[string]*types.Package
+	// read records the export data read so far, by path, with the error reading it gave.
+	read     map[string]error
+	checked  map[string]*packages.Package // the packages type-checked from source, by path
+	modelled map[string]bool              // the paths whose syntax and types the model reads
+}
+
+// importExport returns the package of path, read from its export data.
+func (c *checker) importExport(path string) (*types.Package, error) {
+	if err, ok := c.read[path]; ok {
+		return c.view[path], err
+	}
+	err := c.readExport(path)
+	c.read[path] = err
+	if err != nil {
+		return nil, err
+	}
+	return c.view[path], nil
+}
+
+// readExport reads the export data of path into c.view.
+func (c *checker) readExport(path string) error {
+	p := c.exports[path]
+	if p == nil {
+		return fmt.Errorf("no export data for %s", path)
+	}
+	if p.ExportFile == "" {
+		var msgs []string
+		for _, e := range p.Errors {
+			msgs = append(msgs, e.Error())
+		}
+		if len(msgs) == 0 {
+			msgs = append(msgs, "the go command compiled no export data")
+		}
+		return fmt.Errorf("no export data for %s: %s", path, strings.Join(msgs, "; "))
+	}
+	f, err := os.Open(p.ExportFile)
+	if err != nil {
+		return fmt.Errorf("reading the export data of %s: %w", path, err)
+	}
+	defer f.Close()
+	r, err := gcexportdata.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return fmt.Errorf("reading the export data of %s (%s): %w", path, p.ExportFile, err)
+	}
+	if _, err := gcexportdata.Read(r, c.fset, c.view, path); err != nil {
+		return fmt.Errorf("reading the export data of %s (%s): %w", path, p.ExportFile, err)
+	}
+	return nil
+}
+
+// check parses and type-checks p from source, without the files in skip, and records it in
+// c.checked. Its errors are in its Errors, as go/packages reports them: ParseError for the
+// parser's, TypeError for the type checker's.
+func (c *checker) check(p *packages.Package, skip map[string]bool) {
+	// The go command's account of the package (its files, ignored ones included, and its
+	// module), with the syntax and types of this run.
+	listed := *p
+	out := &listed
+	out.Fset, out.Imports, out.Errors = c.fset, map[string]*packages.Package{}, nil
+	c.checked[p.PkgPath] = out
+	for path, imp := range p.Imports {
+		if ci := c.checked[imp.PkgPath]; ci != nil {
+			imp = ci
+		}
+		out.Imports[path] = imp
+	}
+	files := p.CompiledGoFiles
+	if len(files) == 0 {
+		files = p.GoFiles
+	}
+	var names []string
+	for _, f := range files {
+		if !skip[f] {
+			names = append(names, f)
+		}
+	}
+	// Parsed on every CPU: the package's files may be large.
+	syntax := make([]*ast.File, len(names))
+	parseErrs := make([]error, len(names))
+	parallel(len(names), func(i int) {
+		syntax[i], parseErrs[i] = parser.ParseFile(c.fset, names[i], nil, parser.AllErrors|parser.ParseComments)
+	})
+	for i, err := range parseErrs {
+		if err == nil {
+			continue
+		}
+		var list scanner.ErrorList
+		var perr *os.PathError
+		switch {
+		case errors.As(err, &list):
+			for _, e := range list {
+				out.Errors = append(out.Errors, packages.Error{Pos: e.Pos.String(), Msg: e.Msg, Kind: packages.ParseError})
+			}
+		case errors.As(err, &perr):
+			out.Errors = append(out.Errors, packages.Error{Pos: perr.Path + ":1", Msg: perr.Err.Error(), Kind: packages.ParseError})
+		default:
+			out.Errors = append(out.Errors, packages.Error{Pos: names[i] + ":1", Msg: err.Error(), Kind: packages.ParseError})
+		}
+	}
+	for _, f := range syntax {
+		if f != nil {
+			out.Syntax = append(out.Syntax, f)
+		}
+	}
+	modelled := c.modelled[p.PkgPath]
+	if modelled {
+		out.TypesInfo = &types.Info{
+			Types:        map[ast.Expr]types.TypeAndValue{},
+			Defs:         map[*ast.Ident]types.Object{},
+			Uses:         map[*ast.Ident]types.Object{},
+			Implicits:    map[ast.Node]types.Object{},
+			Instances:    map[*ast.Ident]types.Instance{},
+			Scopes:       map[ast.Node]*types.Scope{},
+			Selections:   map[*ast.SelectorExpr]*types.Selection{},
+			FileVersions: map[*ast.File]string{},
+		}
+	}
+	tc := &types.Config{
+		Importer: importerFunc(func(path string) (*types.Package, error) {
+			if path == "unsafe" {
+				return types.Unsafe, nil
+			}
+			imp := p.Imports[path]
+			if imp == nil {
+				return nil, fmt.Errorf("the go command listed no package %s imported by %s", path, p.PkgPath)
+			}
+			if ci := c.checked[imp.PkgPath]; ci != nil {
+				return ci.Types, nil
+			}
+			return c.importExport(imp.PkgPath)
+		}),
+		// Only the modelled packages are read: a package between them needs only its
+		// declarations.
+		IgnoreFuncBodies: !modelled,
+		Error: func(err error) {
+			if te, ok := err.(types.Error); ok {
+				out.Errors = append(out.Errors, packages.Error{Pos: te.Fset.Position(te.Pos).String(), Msg: te.Msg, Kind: packages.TypeError})
+			}
+		},
+		Sizes: p.TypesSizes,
+	}
+	if p.Module != nil && p.Module.GoVersion != "" {
+		tc.GoVersion = "go" + p.Module.GoVersion
+	}
+	out.Types = types.NewPackage(p.PkgPath, p.Name)
+	err := types.NewChecker(tc, c.fset, out.Types, out.TypesInfo).Files(out.Syntax)
+	if err != nil && len(out.Errors) == 0 {
+		out.Errors = append(out.Errors, packages.Error{Pos: "-", Msg: err.Error(), Kind: packages.UnknownError})
+	}
+	out.IllTyped = len(out.Errors) > 0
+}
+
+// importerFunc implements types.Importer with a function.
+type importerFunc func(path string) (*types.Package, error)
+
+// Import implements types.Importer.
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
