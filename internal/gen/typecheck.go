@@ -9,8 +9,11 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"maps"
 	"os"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/gcexportdata"
@@ -18,13 +21,17 @@ import (
 )
 
 // typeCheck parses and type-checks the modelled packages (listed by the go command with
-// their compiled files and dependencies, as load lists them) from source, without the files
-// in skip, and returns them by path, as go/packages would have loaded them with syntax and
-// types, with their errors. The packages of the graph that import a modelled package,
-// directly or not, are type-checked from source too, without function bodies (the export
-// data of such a package would be compiled with the files left out). Every other package
-// they import is read from the export data the go command compiles, which its build cache
-// keeps: the standard library and the module's dependencies are not type-checked again.
+// their files and dependencies, as load lists them) from source, without the files in skip,
+// and returns them by path, as go/packages would have loaded them with syntax and types,
+// with their errors. The packages of the graph that import a modelled package, directly or
+// not, are type-checked from source too, without function bodies (the export data of such a
+// package would be compiled with the files left out). Every other package they import is
+// read from the export data the go command compiles, which its build cache keeps: the
+// standard library and the module's dependencies are not type-checked again.
+//
+// The go command is asked for the files cgo writes only for the packages whose files import
+// "C", and for the export data only of the packages that the files read import: the old
+// generated file's imports are not compiled.
 func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool) (map[string]*packages.Package, error) {
 	// fromSource holds, by path, every package type-checked from source: the modelled ones
 	// and those that reach them.
@@ -48,7 +55,7 @@ func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool) (
 		reaches[p.PkgPath] = r
 		return r
 	}
-	var order []*packages.Package // dependencies first
+	var order []*sourcePackage // dependencies first
 	done := map[string]bool{}
 	var visit func(p *packages.Package)
 	visit = func(p *packages.Package) {
@@ -60,54 +67,173 @@ func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool) (
 			visit(p.Imports[path])
 		}
 		fromSource[p.PkgPath] = true
-		order = append(order, p)
+		order = append(order, &sourcePackage{listed: p, files: p.GoFiles})
 	}
 	for _, p := range modelled {
 		visit(p)
 	}
 
-	// The export data of every other package they import.
-	var exportPaths []string
-	listed := map[string]bool{}
-	for _, p := range order {
-		for _, imp := range p.Imports {
-			if !fromSource[imp.PkgPath] && !listed[imp.PkgPath] && imp.PkgPath != "unsafe" {
-				listed[imp.PkgPath] = true
-				exportPaths = append(exportPaths, imp.PkgPath)
+	fset := token.NewFileSet()
+	parseAll(fset, order, skip)
+	// A package with cgo is type-checked in the files cgo writes for it, which the go
+	// command writes only when asked: for such packages alone.
+	var cgoPaths []string
+	cgo := map[string]*sourcePackage{}
+	for _, sp := range order {
+		if sp.importsC() {
+			cgoPaths = append(cgoPaths, sp.listed.PkgPath)
+			cgo[sp.listed.PkgPath] = sp
+		}
+	}
+	if len(cgoPaths) > 0 {
+		list, err := packages.Load(&packages.Config{
+			Mode:       packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports,
+			Dir:        cfg.Dir,
+			BuildFlags: cfg.BuildFlags,
+		}, cgoPaths...)
+		if err != nil {
+			return nil, fmt.Errorf("listing the files cgo writes: %w", err)
+		}
+		var again []*sourcePackage
+		for _, p := range list {
+			sp := cgo[p.PkgPath]
+			if sp == nil || len(p.CompiledGoFiles) == 0 {
+				continue
 			}
+			// cgo's files import packages of their own (runtime/cgo, syscall).
+			listed := *sp.listed
+			listed.CompiledGoFiles, listed.Imports = p.CompiledGoFiles, map[string]*packages.Package{}
+			maps.Copy(listed.Imports, p.Imports)
+			maps.Copy(listed.Imports, sp.listed.Imports)
+			sp.listed, sp.files = &listed, p.CompiledGoFiles
+			again = append(again, sp)
+		}
+		parseAll(fset, again, skip)
+	}
+
+	// The export data of every other package the files import, and the sizes of the
+	// build's types (unsafe, which has no export data, makes the list never empty).
+	exportPaths := []string{"unsafe"}
+	listed := map[string]bool{"unsafe": true}
+	for _, sp := range order {
+		for _, path := range sp.imports() {
+			imp := sp.listed.Imports[path]
+			if imp == nil || fromSource[imp.PkgPath] || listed[imp.PkgPath] {
+				continue
+			}
+			listed[imp.PkgPath] = true
+			exportPaths = append(exportPaths, imp.PkgPath)
 		}
 	}
 	sort.Strings(exportPaths)
-	exports := map[string]*packages.Package{}
-	if len(exportPaths) > 0 {
-		list, err := packages.Load(&packages.Config{
-			Mode:       packages.NeedName | packages.NeedExportFile,
-			Dir:        cfg.Dir,
-			BuildFlags: cfg.BuildFlags,
-		}, exportPaths...)
-		if err != nil {
-			return nil, fmt.Errorf("loading the export data of dependencies: %w", err)
-		}
-		for _, p := range list {
-			exports[p.PkgPath] = p
-		}
+	list, err := packages.Load(&packages.Config{
+		Mode:       packages.NeedName | packages.NeedExportFile | packages.NeedTypesSizes,
+		Dir:        cfg.Dir,
+		BuildFlags: cfg.BuildFlags,
+	}, exportPaths...)
+	if err != nil {
+		return nil, fmt.Errorf("loading the export data of dependencies: %w", err)
 	}
-
 	c := &checker{
-		fset:     token.NewFileSet(),
-		exports:  exports,
+		fset:     fset,
+		exports:  map[string]*packages.Package{},
 		view:     map[string]*types.Package{},
 		read:     map[string]error{},
 		checked:  map[string]*packages.Package{},
 		modelled: map[string]bool{},
 	}
+	for _, p := range list {
+		c.exports[p.PkgPath] = p
+		if c.sizes == nil {
+			c.sizes = p.TypesSizes
+		}
+	}
 	for _, p := range modelled {
 		c.modelled[p.PkgPath] = true
 	}
-	for _, p := range order {
-		c.check(p, skip)
+	for _, sp := range order {
+		c.check(sp)
 	}
 	return c.checked, nil
+}
+
+// A sourcePackage is a package type-checked from source.
+type sourcePackage struct {
+	listed *packages.Package // as the go command lists it
+	files  []string          // the files to read: its Go files, or those cgo writes
+	syntax []*ast.File       // the files read, but those left out
+	errs   []packages.Error  // the parser's errors
+}
+
+// parseAll parses the files of pkgs, but those in skip, on every CPU.
+func parseAll(fset *token.FileSet, pkgs []*sourcePackage, skip map[string]bool) {
+	type job struct {
+		sp   *sourcePackage
+		name string
+		f    *ast.File
+		err  error
+	}
+	var jobs []*job
+	for _, sp := range pkgs {
+		sp.syntax, sp.errs = nil, nil
+		for _, name := range sp.files {
+			if !skip[name] {
+				jobs = append(jobs, &job{sp: sp, name: name})
+			}
+		}
+	}
+	parallel(len(jobs), func(i int) {
+		j := jobs[i]
+		j.f, j.err = parser.ParseFile(fset, j.name, nil, parser.AllErrors|parser.ParseComments)
+	})
+	for _, j := range jobs {
+		if j.f != nil {
+			j.sp.syntax = append(j.sp.syntax, j.f)
+		}
+		if j.err == nil {
+			continue
+		}
+		var list scanner.ErrorList
+		var perr *os.PathError
+		switch {
+		case errors.As(j.err, &list):
+			for _, e := range list {
+				j.sp.errs = append(j.sp.errs, packages.Error{Pos: e.Pos.String(), Msg: e.Msg, Kind: packages.ParseError})
+			}
+		case errors.As(j.err, &perr):
+			j.sp.errs = append(j.sp.errs, packages.Error{Pos: perr.Path + ":1", Msg: perr.Err.Error(), Kind: packages.ParseError})
+		default:
+			j.sp.errs = append(j.sp.errs, packages.Error{Pos: j.name + ":1", Msg: j.err.Error(), Kind: packages.ParseError})
+		}
+	}
+}
+
+// importsC reports whether a file of sp imports "C": it uses cgo.
+func (sp *sourcePackage) importsC() bool {
+	for _, f := range sp.syntax {
+		for _, spec := range f.Imports {
+			if spec.Path.Value == `"C"` {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// imports returns the paths the files of sp import, each once, in order.
+func (sp *sourcePackage) imports() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range sp.syntax {
+		for _, spec := range f.Imports {
+			path, err := strconv.Unquote(spec.Path.Value)
+			if err == nil && !seen[path] {
+				seen[path] = true
+				out = append(out, path)
+			}
+		}
+	}
+	return out
 }
 
 // sortedImports returns the import paths of p in order.
@@ -131,6 +257,7 @@ type checker struct {
 	read     map[string]error
 	checked  map[string]*packages.Package // the packages type-checked from source, by path
 	modelled map[string]bool              // the paths whose syntax and types the model reads
+	sizes    types.Sizes                  // the sizes of the build's types
 }
 
 // importExport returns the package of path, read from its export data.
@@ -177,59 +304,22 @@ func (c *checker) readExport(path string) error {
 	return nil
 }
 
-// check parses and type-checks p from source, without the files in skip, and records it in
-// c.checked. Its errors are in its Errors, as go/packages reports them: ParseError for the
-// parser's, TypeError for the type checker's.
-func (c *checker) check(p *packages.Package, skip map[string]bool) {
+// check type-checks sp and records it in c.checked. Its errors are in its Errors, as
+// go/packages reports them: ParseError for the parser's, TypeError for the type checker's.
+func (c *checker) check(sp *sourcePackage) {
+	p := sp.listed
 	// The go command's account of the package (its files, ignored ones included, and its
 	// module), with the syntax and types of this run.
 	listed := *p
 	out := &listed
-	out.Fset, out.Imports, out.Errors = c.fset, map[string]*packages.Package{}, nil
+	out.Fset, out.Imports, out.Syntax, out.TypesSizes = c.fset, map[string]*packages.Package{}, sp.syntax, c.sizes
+	out.Errors = slices.Clone(sp.errs)
 	c.checked[p.PkgPath] = out
 	for path, imp := range p.Imports {
 		if ci := c.checked[imp.PkgPath]; ci != nil {
 			imp = ci
 		}
 		out.Imports[path] = imp
-	}
-	files := p.CompiledGoFiles
-	if len(files) == 0 {
-		files = p.GoFiles
-	}
-	var names []string
-	for _, f := range files {
-		if !skip[f] {
-			names = append(names, f)
-		}
-	}
-	// Parsed on every CPU: the package's files may be large.
-	syntax := make([]*ast.File, len(names))
-	parseErrs := make([]error, len(names))
-	parallel(len(names), func(i int) {
-		syntax[i], parseErrs[i] = parser.ParseFile(c.fset, names[i], nil, parser.AllErrors|parser.ParseComments)
-	})
-	for i, err := range parseErrs {
-		if err == nil {
-			continue
-		}
-		var list scanner.ErrorList
-		var perr *os.PathError
-		switch {
-		case errors.As(err, &list):
-			for _, e := range list {
-				out.Errors = append(out.Errors, packages.Error{Pos: e.Pos.String(), Msg: e.Msg, Kind: packages.ParseError})
-			}
-		case errors.As(err, &perr):
-			out.Errors = append(out.Errors, packages.Error{Pos: perr.Path + ":1", Msg: perr.Err.Error(), Kind: packages.ParseError})
-		default:
-			out.Errors = append(out.Errors, packages.Error{Pos: names[i] + ":1", Msg: err.Error(), Kind: packages.ParseError})
-		}
-	}
-	for _, f := range syntax {
-		if f != nil {
-			out.Syntax = append(out.Syntax, f)
-		}
 	}
 	modelled := c.modelled[p.PkgPath]
 	if modelled {
@@ -266,7 +356,7 @@ func (c *checker) check(p *packages.Package, skip map[string]bool) {
 				out.Errors = append(out.Errors, packages.Error{Pos: te.Fset.Position(te.Pos).String(), Msg: te.Msg, Kind: packages.TypeError})
 			}
 		},
-		Sizes: p.TypesSizes,
+		Sizes: c.sizes,
 	}
 	if p.Module != nil && p.Module.GoVersion != "" {
 		tc.GoVersion = "go" + p.Module.GoVersion
