@@ -36,18 +36,19 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 	if !ok {
 		return finishWhole(src, pkg)
 	}
-	// Each piece is parsed and printed at once, so that only the pieces being worked on are
-	// held in memory. It is printed again in the rare case that an import it uses must be
-	// renamed, which the head decides.
-	formatted := make([]*formattedPiece, len(pieces))
-	parallel(len(pieces), func(i int) {
-		formatted[i] = formatPiece(pieces[i], nil)
-	})
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", head, parser.ParseComments)
 	if err != nil {
 		return finishWhole(src, pkg) // which reports the error for the whole file
 	}
+	imports := importNames(f, pkg)
+	// Each piece is parsed and printed at once, so that only the pieces being worked on are
+	// held in memory. It is printed again in the rare case that an import it uses must be
+	// renamed, which the head decides.
+	formatted := make([]*formattedPiece, len(pieces))
+	parallel(len(pieces), func(i int) {
+		formatted[i] = formatPiece(pieces[i], nil, imports)
+	})
 	need := importNeeds(f)
 	for _, p := range formatted {
 		if p.out == nil {
@@ -59,6 +60,13 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 	}
 	addImports(fset, f, need, pkg)
 	renames := renameShadowedImports(f, pkg)
+	for old := range renames {
+		if !imports[old] {
+			// A name the pieces were not read for (see importNames): only the whole
+			// file's resolution tells which of its uses are the import's.
+			return finishWhole(src, pkg)
+		}
+	}
 	var errs ErrorList
 	seen := map[string]bool{}
 	errs = append(errs, shadowedPredeclared(predeclaredUses(f), pkg, seen)...)
@@ -77,7 +85,7 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 		parallel(len(pieces), func(i int) {
 			for name := range formatted[i].need {
 				if renames[name] != "" {
-					formatted[i] = formatPiece(pieces[i], renames)
+					formatted[i] = formatPiece(pieces[i], renames, imports)
 					return
 				}
 			}
@@ -141,23 +149,156 @@ type formattedPiece struct {
 }
 
 // formatPiece parses and formats one piece, with the imports named in renames renamed.
-func formatPiece(src []byte, renames map[string]string) *formattedPiece {
+// imports holds the names that may be those of an import (importNames): p.need is exact for
+// them, and may leave out any other name.
+//
+// The piece is parsed without resolving its identifiers, which costs a tenth of parsing:
+// the names its selectors qualify, and the predeclared names it uses, are read from the
+// syntax alone when no declaration in the piece has one of those names (scanNames). When one
+// has, or imports are renamed, the piece is parsed again with its identifiers resolved.
+func formatPiece(src []byte, renames map[string]string, imports map[string]bool) *formattedPiece {
 	p := &formattedPiece{}
 	fset := token.NewFileSet()
 	text := make([]byte, 0, len(piecePrefix)+len(src))
 	text = append(append(text, piecePrefix...), src...)
-	f, err := parser.ParseFile(fset, "", text, parser.ParseComments)
-	if err != nil {
-		return p
+	var f *ast.File
+	var err error
+	if len(renames) == 0 {
+		f, err = parser.ParseFile(fset, "", text, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			return p
+		}
+		if names := scanNames(f); !names.ambiguous(imports) {
+			p.need, p.predeclared = names.selX, names.predeclared
+		} else {
+			f = nil
+		}
 	}
-	p.need, p.predeclared = importNeeds(f), predeclaredUses(f)
-	renameSelectors(f, renames)
+	if f == nil {
+		fset = token.NewFileSet()
+		if f, err = parser.ParseFile(fset, "", text, parser.ParseComments); err != nil {
+			return p
+		}
+		p.need, p.predeclared = importNeeds(f), predeclaredUses(f)
+		renameSelectors(f, renames)
+	}
 	var b bytes.Buffer
 	b.Grow(len(text) + len(text)/2) // indentation makes it larger
 	if format.Node(&b, fset, f) == nil {
 		p.out, _ = bytes.CutPrefix(b.Bytes(), []byte(piecePrefix))
 	}
 	return p
+}
+
+// importNames returns the names under which the generated file may refer to an imported
+// package: those the head imports, those of the package's own imports (which addImports
+// adds), and msgp's and keyhash's.
+func importNames(head *ast.File, pkg *Package) map[string]bool {
+	names := map[string]bool{"msgp": true, "keyhash": true}
+	for _, spec := range head.Imports {
+		names[importName(spec, pkg)] = true
+	}
+	for name, path := range pkg.imports {
+		names[name] = true
+		names[pathpkg.Base(path)] = true
+		if imp := findImport(pkg.Types, path); imp != nil {
+			names[imp.Name()] = true
+		}
+	}
+	return names
+}
+
+// pieceNames are the names a piece's syntax uses, read without resolving its identifiers.
+type pieceNames struct {
+	selX        map[string]bool // the identifiers that selectors qualify (x in x.f)
+	predeclared []string        // the identifiers named as predeclared ones, each once, in order
+	declared    map[string]bool // the names the piece declares, in any scope
+}
+
+// scanNames reads the names of f in one walk, in the order importNeeds and predeclaredUses
+// walk it. declared over-approximates what go/parser's resolution declares: every name of a
+// field list (parameters, results, type parameters, struct fields, interface methods), of a
+// value, type or function declaration, of a short variable declaration, a range clause's
+// variables, a label, and the type parameters of a method's receiver.
+func scanNames(f *ast.File) *pieceNames {
+	n := &pieceNames{selX: map[string]bool{}, declared: map[string]bool{}}
+	seen := map[string]bool{}
+	declare := func(exprs ...ast.Expr) {
+		for _, e := range exprs {
+			if id, ok := e.(*ast.Ident); ok {
+				n.declared[id.Name] = true
+			}
+		}
+	}
+	var inspect func(node ast.Node) bool
+	inspect = func(node ast.Node) bool {
+		switch x := node.(type) {
+		case *ast.SelectorExpr:
+			if id, ok := x.X.(*ast.Ident); ok {
+				n.selX[id.Name] = true
+			}
+			ast.Inspect(x.X, inspect) // not Sel: a field or method name
+			return false
+		case *ast.Ident:
+			if !seen[x.Name] && types.Universe.Lookup(x.Name) != nil {
+				seen[x.Name] = true
+				n.predeclared = append(n.predeclared, x.Name)
+			}
+		case *ast.FieldList:
+			for _, field := range x.List {
+				for _, id := range field.Names {
+					n.declared[id.Name] = true
+				}
+			}
+		case *ast.ValueSpec:
+			for _, id := range x.Names {
+				n.declared[id.Name] = true
+			}
+		case *ast.TypeSpec:
+			n.declared[x.Name.Name] = true
+		case *ast.FuncDecl:
+			n.declared[x.Name.Name] = true
+			if x.Recv != nil {
+				for _, field := range x.Recv.List {
+					t := field.Type
+					if star, ok := t.(*ast.StarExpr); ok {
+						t = star.X
+					}
+					switch t := t.(type) {
+					case *ast.IndexExpr:
+						declare(t.Index)
+					case *ast.IndexListExpr:
+						declare(t.Indices...)
+					}
+				}
+			}
+		case *ast.AssignStmt:
+			if x.Tok == token.DEFINE {
+				declare(x.Lhs...)
+			}
+		case *ast.RangeStmt:
+			if x.Tok == token.DEFINE {
+				declare(x.Key, x.Value)
+			}
+		case *ast.LabeledStmt:
+			n.declared[x.Label.Name] = true
+		}
+		return true
+	}
+	ast.Inspect(f, inspect)
+	return n
+}
+
+// ambiguous reports whether reading n without resolution may differ from what resolution
+// gives for the names that matter: a predeclared name, or a name in imports that a selector
+// qualifies, declared in the piece (a use may then refer to the declaration).
+func (n *pieceNames) ambiguous(imports map[string]bool) bool {
+	for name := range n.declared {
+		if types.Universe.Lookup(name) != nil || n.selX[name] && imports[name] {
+			return true
+		}
+	}
+	return false
 }
 
 // parallel calls fn(i) for every i below n, on as many goroutines as Go may run at once.

@@ -1,8 +1,12 @@
 package gen
 
 import (
+	"go/parser"
+	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -41,4 +45,51 @@ func TestFinishPieces(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestFormatPieceNames checks that the names a piece is read for without resolving its
+// identifiers are those resolution gives: the names its selectors qualify that may be
+// imports, and the predeclared names it uses, when the piece declares such names too.
+func TestFormatPieceNames(t *testing.T) {
+	imports := map[string]bool{"time": true, "msgp": true, "keyhash": true}
+	for _, src := range []string{
+		"func (z *T) M() int { return len(z.x) + int(time.Now().Unix()) }\n",
+		"func f(time int) int { return time.X }\n",
+		"func f() { { time := 1; _ = time }; _ = time.Now() }\n",
+		"func f() { for time := range 3 { _ = time.X }; _ = msgp.X }\n",
+		"func f() { len := 1; _ = len }\n",
+		"func f() { { len := 1; _ = len }; _ = len(\"x\") }\n",
+		"func f() int { type int = string; return 0 }\n",
+		"type S struct{ len, time int }\n\nfunc (s S) f() int { return s.len + len(\"\") }\n",
+		"func (x Box[time]) f() { _ = time.X }\n",
+		"var time = 1\n\nfunc f() { _ = time.X }\n",
+		"func f() { L: for { break L }; _ = keyhash.X }\n",
+		"func f() { string: for { break string } }\n",
+	} {
+		text := []byte(piecePrefix + src)
+		f, err := parser.ParseFile(token.NewFileSet(), "", text, parser.ParseComments)
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		wantNeed := map[string]bool{}
+		for name := range importNeeds(f) {
+			if imports[name] {
+				wantNeed[name] = true
+			}
+		}
+		wantPre := predeclaredUses(f)
+		got := formatPiece([]byte(src), nil, imports)
+		if got.out == nil {
+			t.Fatalf("%q: not formatted", src)
+		}
+		gotNeed := map[string]bool{}
+		for name := range got.need {
+			if imports[name] {
+				gotNeed[name] = true
+			}
+		}
+		if !maps.Equal(gotNeed, wantNeed) || !slices.Equal(got.predeclared, wantPre) {
+			t.Errorf("%q: need %v, predeclared %v; want %v, %v", src, gotNeed, got.predeclared, wantNeed, wantPre)
+		}
+	}
 }
