@@ -1,7 +1,6 @@
 package gen
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -294,7 +293,10 @@ func (c *checker) readExport(path string) error {
 		return fmt.Errorf("reading the export data of %s: %w", path, err)
 	}
 	defer f.Close()
-	r, err := gcexportdata.NewReader(bufio.NewReader(f))
+	// The go command writes its export files as archives (as of Go 1.26), which only
+	// NewReader reads (Read alone takes the cmd/export format).
+	//lint:ignore SA1019 the go command of this Go version writes archives
+	r, err := gcexportdata.NewReader(f)
 	if err != nil {
 		return fmt.Errorf("reading the export data of %s (%s): %w", path, p.ExportFile, err)
 	}
