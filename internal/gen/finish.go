@@ -42,12 +42,13 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 		return finishWhole(src, pkg) // which reports the error for the whole file
 	}
 	imports := importNames(f, pkg)
+	memo := &unitMemo{units: map[string]*formattedUnit{}}
 	// Each piece is parsed and printed at once, so that only the pieces being worked on are
 	// held in memory. It is printed again in the rare case that an import it uses must be
 	// renamed, which the head decides.
 	formatted := make([]*formattedPiece, len(pieces))
 	parallel(len(pieces), func(i int) {
-		formatted[i] = formatPiece(pieces[i], nil, imports)
+		formatted[i] = formatPiece(pieces[i], nil, imports, memo)
 	})
 	need := importNeeds(f)
 	for _, p := range formatted {
@@ -85,7 +86,7 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 		parallel(len(pieces), func(i int) {
 			for name := range formatted[i].need {
 				if renames[name] != "" {
-					formatted[i] = formatPiece(pieces[i], renames, imports)
+					formatted[i] = formatPiece(pieces[i], renames, imports, memo)
 					return
 				}
 			}
@@ -156,7 +157,10 @@ type formattedPiece struct {
 // the names its selectors qualify, and the predeclared names it uses, are read from the
 // syntax alone when no declaration in the piece has one of those names (scanNames). When one
 // has, or imports are renamed, the piece is parsed again with its identifiers resolved.
-func formatPiece(src []byte, renames map[string]string, imports map[string]bool) *formattedPiece {
+//
+// A piece written one statement a line, as msgp writes, is formatted by its lines
+// (formatLines, with memo's units); any other is printed from its syntax.
+func formatPiece(src []byte, renames map[string]string, imports map[string]bool, memo *unitMemo) *formattedPiece {
 	p := &formattedPiece{}
 	fset := token.NewFileSet()
 	text := make([]byte, 0, len(piecePrefix)+len(src))
@@ -164,6 +168,10 @@ func formatPiece(src []byte, renames map[string]string, imports map[string]bool)
 	var f *ast.File
 	var err error
 	if len(renames) == 0 {
+		if out, names, ok := formatLines(src, memo); ok && !names.ambiguous(imports) {
+			p.out, p.need, p.predeclared = out, names.selX, names.predeclared
+			return p
+		}
 		f, err = parser.ParseFile(fset, "", text, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
 			return p

@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"bytes"
+	"go/format"
 	"go/parser"
 	"go/token"
 	"maps"
@@ -78,7 +80,7 @@ func TestFormatPieceNames(t *testing.T) {
 			}
 		}
 		wantPre := predeclaredUses(f)
-		got := formatPiece([]byte(src), nil, imports)
+		got := formatPiece([]byte(src), nil, imports, &unitMemo{units: map[string]*formattedUnit{}})
 		if got.out == nil {
 			t.Fatalf("%q: not formatted", src)
 		}
@@ -90,6 +92,58 @@ func TestFormatPieceNames(t *testing.T) {
 		}
 		if !maps.Equal(gotNeed, wantNeed) || !slices.Equal(got.predeclared, wantPre) {
 			t.Errorf("%q: need %v, predeclared %v; want %v, %v", src, gotNeed, got.predeclared, wantNeed, wantPre)
+		}
+	}
+}
+
+// TestFormatLines checks formatting by lines against go/format on pieces written one
+// statement a line, as msgp writes them, and that it declines what it does not take: code it
+// would format otherwise than gofmt, or that does not parse.
+func TestFormatLines(t *testing.T) {
+	memo := &unitMemo{units: map[string]*formattedUnit{}}
+	for _, src := range []string{
+		"// M implements msgp.X\nfunc (z *T) M(b []byte) (o []byte, err error) {\no = append(o, 0x83,0xa6,)\nif err != nil { return }\nvar field []byte; _ = field\nreturn\n}\n",
+		"func f() {\nswitch msgp.UnsafeString(field) {\ncase \"a\":\nx = 1\n// comment\ny = 2\ndefault:\nerr = dc.Skip()\n}\n}\n",
+		"func f() {\nif a { b(); } else { \nif c == nil { c = new(T); }\n{ var zb int8\nzb, err = r()\n}\n}\n}\n",
+		"func f() {\nif cap(z.T) >= int(n) { z.T = (z.T)[:n] } else { z.T = make([]struct{\nOffset uint32 ;\nCode uint8 ;\n}, n) }\n}\n",
+		"func f() {\nif a {\nx()\n} else if b {\ny()\n} else {\nz()\n}\n}\n\n\n// G is.\nfunc g() {\n}\nfunc h() {\n}\n// I is.\nfunc i() {\nfor i := range x {\n_ = len(\"{\") + i\n}\n}\n",
+	} {
+		want, err := format.Source([]byte(piecePrefix + src))
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		want = bytes.TrimPrefix(want, []byte(piecePrefix))
+		got, names, ok := formatLines([]byte(src), memo)
+		if !ok {
+			t.Errorf("%q: declined", src)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%q: got\n%s\nwant\n%s", src, got, want)
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), "", piecePrefix+src, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantNames := scanNames(f); !maps.Equal(names.selX, wantNames.selX) || !slices.Equal(names.predeclared, wantNames.predeclared) {
+			t.Errorf("%q: names %v %v, want %v %v", src, names.selX, names.predeclared, wantNames.selX, wantNames.predeclared)
+		}
+	}
+	for _, src := range []string{
+		"func f() {\ncase 1:\n}\n",                              // a case outside a switch
+		"func f() {\nfor {\n} else {\n}\n}\n",                   // an else after a for
+		"func f() {\nswitch {\nx = 1\ncase true:\n}\n}\n",       // a statement before the first case
+		"func f() {\nx = 1 // trailing\n}\n",                    // a comment beside code
+		"func f() {\nx = 1\n\ny = 2\n}\n",                       // a blank line in a function
+		"const (\na = 1\n)\n",                                   // a declaration other than a function
+		"func f() {\nL:\nfor {\nbreak L\n}\n}\n",                // a label
+		"// - a list\nfunc f() {\n}\n",                          // a doc comment gofmt reformats
+		"func f() {\nswitch {\ncase true:\n// c\n}\n}\n",        // a comment before a closing brace
+		"func f() {\nx := `a\nb`\n}\n",                          // a raw string over lines
+		"func f() {\nif a { x() } else { y() }; if b {\n}\n}\n", // an if whose block is not the first
+	} {
+		if got, _, ok := formatLines([]byte(src), memo); ok {
+			t.Errorf("%q: formatted as\n%s", src, got)
 		}
 	}
 }
