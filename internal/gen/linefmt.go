@@ -5,6 +5,8 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -27,10 +29,11 @@ type unitMemo struct {
 	units map[string]*formattedUnit // by kind and text; nil when the unit does not format alone
 }
 
-// A formattedUnit is a unit as gofmt formats it, and the names its syntax uses.
+// A formattedUnit is a unit as gofmt formats it, and the names its syntax uses (as
+// pieceNames holds them, in lists: a unit has few).
 type formattedUnit struct {
-	lines []string // indented relative to the unit's depth
-	names *pieceNames
+	lines                       []string // indented relative to the unit's depth
+	selX, declared, predeclared []string
 }
 
 // Kinds of unit, by where gofmt indents them and how they are formatted alone.
@@ -120,7 +123,9 @@ func formatUnit(kind int, t string) *formattedUnit {
 		}
 		out2[i] = rest
 	}
-	return &formattedUnit{lines: out2, names: scanNames(f)}
+	names := scanNames(f)
+	return &formattedUnit{lines: out2, selX: slices.Collect(maps.Keys(names.selX)),
+		declared: slices.Collect(maps.Keys(names.declared)), predeclared: names.predeclared}
 }
 
 // unitLine scans one line of code for brackets outside literals, adding to depth (parens
@@ -321,7 +326,7 @@ func formatLines(src []byte, memo *unitMemo) ([]byte, *pieceNames, bool) {
 		for _, l := range u.lines {
 			emit(at, l)
 		}
-		names.add(u.names, seenPre)
+		names.add(u, seenPre)
 		switch kind {
 		case unitFunc, unitOpen:
 			open = append(open, next)
@@ -337,11 +342,11 @@ func formatLines(src []byte, memo *unitMemo) ([]byte, *pieceNames, bool) {
 }
 
 // add adds the names of a unit that follows those of n.
-func (n *pieceNames) add(u *pieceNames, seenPre map[string]bool) {
-	for name := range u.selX {
+func (n *pieceNames) add(u *formattedUnit, seenPre map[string]bool) {
+	for _, name := range u.selX {
 		n.selX[name] = true
 	}
-	for name := range u.declared {
+	for _, name := range u.declared {
 		n.declared[name] = true
 	}
 	for _, name := range u.predeclared {
