@@ -42,7 +42,7 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 		return finishWhole(src, pkg) // which reports the error for the whole file
 	}
 	imports := importNames(f, pkg)
-	memo := &unitMemo{units: map[string]*formattedUnit{}}
+	memo := &unitMemo{units: map[unitKey]*formattedUnit{}}
 	// Each piece is parsed and printed at once, so that only the pieces being worked on are
 	// held in memory. It is printed again in the rare case that an import it uses must be
 	// renamed, which the head decides.

@@ -80,7 +80,7 @@ func TestFormatPieceNames(t *testing.T) {
 			}
 		}
 		wantPre := predeclaredUses(f)
-		got := formatPiece([]byte(src), nil, imports, &unitMemo{units: map[string]*formattedUnit{}})
+		got := formatPiece([]byte(src), nil, imports, &unitMemo{units: map[unitKey]*formattedUnit{}})
 		if got.out == nil {
 			t.Fatalf("%q: not formatted", src)
 		}
@@ -100,7 +100,7 @@ func TestFormatPieceNames(t *testing.T) {
 // statement a line, as msgp writes them, and that it declines what it does not take: code it
 // would format otherwise than gofmt, or that does not parse.
 func TestFormatLines(t *testing.T) {
-	memo := &unitMemo{units: map[string]*formattedUnit{}}
+	memo := &unitMemo{units: map[unitKey]*formattedUnit{}}
 	for _, src := range []string{
 		"// M implements msgp.X\nfunc (z *T) M(b []byte) (o []byte, err error) {\no = append(o, 0x83,0xa6,)\nif err != nil { return }\nvar field []byte; _ = field\nreturn\n}\n",
 		"func f() {\nswitch msgp.UnsafeString(field) {\ncase \"a\":\nx = 1\n// comment\ny = 2\ndefault:\nerr = dc.Skip()\n}\n}\n",

@@ -26,7 +26,13 @@ import (
 // file.
 type unitMemo struct {
 	mu    sync.Mutex
-	units map[string]*formattedUnit // by kind and text; nil when the unit does not format alone
+	units map[unitKey]*formattedUnit // nil when the unit does not format alone
+}
+
+// A unitKey is a unit's kind and text.
+type unitKey struct {
+	kind int
+	text string
 }
 
 // A formattedUnit is a unit as gofmt formats it, and the names its syntax uses (as
@@ -48,7 +54,7 @@ const (
 // format returns unit text t of kind as gofmt formats it, or false if it does not format
 // alone as a unit of its kind.
 func (m *unitMemo) format(kind int, t string) (*formattedUnit, bool) {
-	key := string(rune('0'+kind)) + t
+	key := unitKey{kind, t}
 	m.mu.Lock()
 	u, ok := m.units[key]
 	m.mu.Unlock()
