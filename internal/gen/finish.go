@@ -6,12 +6,12 @@ import (
 	"go/ast"
 	"go/format"
 	"go/parser"
-	"go/scanner"
 	"go/token"
 	"go/types"
 	pathpkg "path"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -337,20 +337,24 @@ var pieceSize = 32 << 10
 // exactly one blank line there. ok is false if the file does not scan, or has nothing after
 // its head.
 func cutTopLevel(src []byte) (head []byte, pieces [][]byte, ok bool) {
-	fset := token.NewFileSet()
-	file := fset.AddFile("", fset.Base(), len(src))
-	var s scanner.Scanner
-	bad := false
-	s.Init(file, src, func(token.Position, string) { bad = true }, scanner.ScanComments)
+	var lx topLexer
+	lx.src = src
 	depth, prevEnd, start := 0, 0, -1
 	ended := false // the last token other than a comment ends a top-level declaration
 	for {
-		pos, tok, lit := s.Scan()
-		if tok == token.EOF {
+		off, tok, end, semi := lx.next()
+		if tok == lexBad {
+			return nil, nil, false
+		}
+		if semi {
+			// A semicolon the newline (or the comment holding one) inserts: nothing is
+			// written.
+			ended = depth == 0
+		}
+		if tok == lexEOF {
 			break
 		}
-		off := file.Offset(pos)
-		if depth == 0 && ended && (tok == token.COMMENT || tok == token.FUNC || tok == token.TYPE || tok == token.VAR || tok == token.CONST) &&
+		if depth == 0 && ended && (tok == lexComment || tok == lexDecl) &&
 			bytes.Count(src[prevEnd:off], []byte("\n")) >= 2 {
 			// Cut after the line of the previous token.
 			cut := prevEnd + bytes.IndexByte(src[prevEnd:off], '\n') + 1
@@ -363,36 +367,156 @@ func cutTopLevel(src []byte) (head []byte, pieces [][]byte, ok bool) {
 			}
 		}
 		switch tok {
-		case token.LPAREN, token.LBRACE, token.LBRACK:
+		case lexOpen:
 			depth++
-		case token.RPAREN, token.RBRACE, token.RBRACK:
+		case lexClose:
 			depth--
 		}
-		if tok == token.SEMICOLON && lit == "\n" {
-			ended = depth == 0
-			continue // inserted at a newline: nothing is written
+		if tok != lexComment {
+			ended = tok == lexSemicolon && depth == 0
 		}
-		if tok != token.COMMENT {
-			ended = tok == token.SEMICOLON && depth == 0
-		}
-		if tok == token.IMPORT && start >= 0 && len(pieces) == 0 && start == len(head) {
+		if tok == lexImport && start >= 0 && len(pieces) == 0 && start == len(head) {
 			// An import after a comment that was taken for the first declaration's:
 			// the head goes on.
 			head, start = nil, -1
 		}
-		if lit != "" {
-			prevEnd = off + len(lit)
-		} else {
-			prevEnd = off + len(tok.String())
-		}
+		prevEnd = end
 	}
-	if bad || start < 0 || depth != 0 {
+	if depth != 0 || start < 0 {
 		return nil, nil, false
 	}
 	if start < len(src) {
 		pieces = append(pieces, src[start:])
 	}
 	return head, pieces, len(pieces) > 0
+}
+
+// Kinds of token, as cutTopLevel tells them apart.
+const (
+	lexOther     = iota
+	lexEOF       // the end of the source
+	lexBad       // a literal or comment that does not end
+	lexComment   // a comment
+	lexDecl      // func, type, var or const
+	lexImport    // import
+	lexOpen      // ( [ {
+	lexClose     // ) ] }
+	lexSemicolon // an explicit semicolon
+)
+
+// A topLexer reads Go source for cutTopLevel: the tokens that open and close brackets, the
+// keywords that start declarations, comments, and the semicolons the newlines insert (as
+// go/scanner does), reading bytes rather than building tokens.
+type topLexer struct {
+	src        []byte
+	i          int
+	insertSemi bool // a newline after the last token inserts a semicolon
+}
+
+// next returns the next token's offset, kind and end, and whether a semicolon was inserted
+// before it.
+func (lx *topLexer) next() (off, tok, end int, semi bool) {
+	src := lx.src
+	for lx.i < len(src) {
+		c := src[lx.i]
+		switch {
+		case c == '\n':
+			if lx.insertSemi {
+				lx.insertSemi, semi = false, true
+			}
+			lx.i++
+		case c == ' ' || c == '\t' || c == '\r':
+			lx.i++
+		case c == '/' && lx.i+1 < len(src) && src[lx.i+1] == '/':
+			off = lx.i
+			if j := bytes.IndexByte(src[lx.i:], '\n'); j >= 0 {
+				lx.i += j
+			} else {
+				lx.i = len(src)
+			}
+			return off, lexComment, lx.i, semi
+		case c == '/' && lx.i+1 < len(src) && src[lx.i+1] == '*':
+			off = lx.i
+			j := bytes.Index(src[lx.i+2:], []byte("*/"))
+			if j < 0 {
+				return off, lexBad, off, semi
+			}
+			lx.i += 2 + j + 2
+			if lx.insertSemi && bytes.IndexByte(src[off:lx.i], '\n') >= 0 {
+				lx.insertSemi, semi = false, true
+			}
+			return off, lexComment, lx.i, semi
+		case c == '"' || c == '\'' || c == '`':
+			off = lx.i
+			for lx.i++; ; lx.i++ {
+				if lx.i >= len(src) || c != '`' && src[lx.i] == '\n' {
+					return off, lexBad, off, semi
+				}
+				if src[lx.i] == c {
+					break
+				}
+				if src[lx.i] == '\\' && c != '`' {
+					lx.i++
+				}
+			}
+			lx.i++
+			lx.insertSemi = true
+			return off, lexOther, lx.i, semi
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80 ||
+			c == '.' && lx.i+1 < len(src) && src[lx.i+1] >= '0' && src[lx.i+1] <= '9':
+			off = lx.i
+			for lx.i < len(src) {
+				c := src[lx.i]
+				if c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80 {
+					lx.i++
+					continue
+				}
+				break
+			}
+			word := string(src[off:lx.i])
+			if c >= '0' && c <= '9' || c == '.' {
+				lx.insertSemi = true
+				return off, lexOther, lx.i, semi
+			}
+			if w, _, ok := strings.Cut(word, "."); ok {
+				// A selector read with its operand: the operand is a word of its own.
+				lx.i = off + len(w)
+				word = w
+			}
+			tok = lexOther
+			switch word {
+			case "func", "type", "var", "const":
+				tok = lexDecl
+			case "import":
+				tok = lexImport
+			}
+			lx.insertSemi = token.Lookup(word) == token.IDENT || word == "break" || word == "continue" || word == "fallthrough" || word == "return"
+			return off, tok, lx.i, semi
+		default:
+			off = lx.i
+			lx.i++
+			lx.insertSemi = false
+			switch c {
+			case '(', '[', '{':
+				return off, lexOpen, lx.i, semi
+			case ')', ']', '}':
+				lx.insertSemi = true
+				return off, lexClose, lx.i, semi
+			case ';':
+				return off, lexSemicolon, lx.i, semi
+			case '+', '-':
+				if lx.i < len(src) && src[lx.i] == c {
+					lx.i++
+					lx.insertSemi = true
+				}
+			}
+			return off, lexOther, lx.i, semi
+		}
+	}
+	if lx.insertSemi {
+		lx.insertSemi, semi = false, true
+	}
+	return len(src), lexEOF, len(src), semi
 }
 
 // importNeeds returns the names that selectors of f use as packages.

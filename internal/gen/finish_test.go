@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"go/format"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"maps"
 	"os"
@@ -144,6 +145,102 @@ func TestFormatLines(t *testing.T) {
 	} {
 		if got, _, ok := formatLines([]byte(src), memo); ok {
 			t.Errorf("%q: formatted as\n%s", src, got)
+		}
+	}
+}
+
+// cutTopLevelScanner is cutTopLevel as go/scanner's tokens tell it, to check cutTopLevel's
+// reading of bytes against.
+func cutTopLevelScanner(src []byte) (head []byte, pieces [][]byte, ok bool) {
+	fset := token.NewFileSet()
+	file := fset.AddFile("", fset.Base(), len(src))
+	var s scanner.Scanner
+	bad := false
+	s.Init(file, src, func(token.Position, string) { bad = true }, scanner.ScanComments)
+	depth, prevEnd, start := 0, 0, -1
+	ended := false // the last token other than a comment ends a top-level declaration
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		off := file.Offset(pos)
+		if depth == 0 && ended && (tok == token.COMMENT || tok == token.FUNC || tok == token.TYPE || tok == token.VAR || tok == token.CONST) &&
+			bytes.Count(src[prevEnd:off], []byte("\n")) >= 2 {
+			// Cut after the line of the previous token.
+			cut := prevEnd + bytes.IndexByte(src[prevEnd:off], '\n') + 1
+			switch {
+			case start < 0:
+				head, start = src[:cut], cut
+			case cut-start >= pieceSize:
+				pieces = append(pieces, src[start:cut])
+				start = cut
+			}
+		}
+		switch tok {
+		case token.LPAREN, token.LBRACE, token.LBRACK:
+			depth++
+		case token.RPAREN, token.RBRACE, token.RBRACK:
+			depth--
+		}
+		if tok == token.SEMICOLON && lit == "\n" {
+			ended = depth == 0
+			continue // inserted at a newline: nothing is written
+		}
+		if tok != token.COMMENT {
+			ended = tok == token.SEMICOLON && depth == 0
+		}
+		if tok == token.IMPORT && start >= 0 && len(pieces) == 0 && start == len(head) {
+			// An import after a comment that was taken for the first declaration's:
+			// the head goes on.
+			head, start = nil, -1
+		}
+		if lit != "" {
+			prevEnd = off + len(lit)
+		} else {
+			prevEnd = off + len(tok.String())
+		}
+	}
+	if bad || start < 0 || depth != 0 {
+		return nil, nil, false
+	}
+	if start < len(src) {
+		pieces = append(pieces, src[start:])
+	}
+	return head, pieces, len(pieces) > 0
+}
+
+// TestCutTopLevel checks cutTopLevel's cuts against those go/scanner's tokens give, on every Go
+// file of the repository (generated ones included) and on inputs whose tokens are harder to
+// read, with a cut at every possible place and at the usual size.
+func TestCutTopLevel(t *testing.T) {
+	defer func(size int) { pieceSize = size }(pieceSize)
+	inputs := map[string][]byte{
+		"semicolons": []byte("package p\n\nvar a = 1; var b = 2\n\n/* a\ncomment */\n\nfunc f() { x++ }\n\n// c\nconst c = 'x' + '\\'' + \"}\\\"\"\n\ntype T struct{ A int `json:\"a\"` }\n\nvar r = `{\n\n}`\n\nvar f = .5 + 1e+3 + 0x1F\n\nfunc g() {\n\treturn\n}\n"),
+		"bad":        []byte("package p\n\nvar s = \"abc\n"),
+		"unclosed":   []byte("package p\n\nfunc f() {\n\n"),
+		"imports":    []byte("// Package p.\npackage p\n\n// A comment.\n\nimport \"fmt\"\n\nvar _ = fmt.Sprint\n\nvar x = 1\n"),
+	}
+	root := repoRoot(t)
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".go" {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		inputs[path] = src
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{1, 32 << 10} {
+		pieceSize = size
+		for name, src := range inputs {
+			head, pieces, ok := cutTopLevel(src)
+			wantHead, wantPieces, wantOK := cutTopLevelScanner(src)
+			if ok != wantOK || !bytes.Equal(head, wantHead) || !slices.EqualFunc(pieces, wantPieces, bytes.Equal) {
+				t.Errorf("%s, pieces of %d bytes: cut into %d pieces (%t), want %d (%t)", name, size, len(pieces), ok, len(wantPieces), wantOK)
+			}
 		}
 	}
 }
