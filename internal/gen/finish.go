@@ -11,7 +11,6 @@ import (
 	pathpkg "path"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -473,24 +472,27 @@ func (lx *topLexer) next() (off, tok, end int, semi bool) {
 				}
 				break
 			}
-			word := string(src[off:lx.i])
+			word := src[off:lx.i]
 			if c >= '0' && c <= '9' || c == '.' {
 				lx.insertSemi = true
 				return off, lexOther, lx.i, semi
 			}
-			if w, _, ok := strings.Cut(word, "."); ok {
+			if dot := bytes.IndexByte(word, '.'); dot >= 0 {
 				// A selector read with its operand: the operand is a word of its own.
-				lx.i = off + len(w)
-				word = w
+				word = word[:dot]
+				lx.i = off + dot
 			}
 			tok = lexOther
-			switch word {
+			lx.insertSemi = true
+			switch string(word) {
 			case "func", "type", "var", "const":
-				tok = lexDecl
+				tok, lx.insertSemi = lexDecl, false
 			case "import":
-				tok = lexImport
+				tok, lx.insertSemi = lexImport, false
+			case "chan", "interface", "map", "struct", "case", "default", "defer", "else", "for", "go",
+				"goto", "if", "package", "range", "select", "switch":
+				lx.insertSemi = false
 			}
-			lx.insertSemi = token.Lookup(word) == token.IDENT || word == "break" || word == "continue" || word == "fallthrough" || word == "return"
 			return off, tok, lx.i, semi
 		default:
 			off = lx.i
