@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -10,6 +11,7 @@ import (
 	"go/types"
 	"maps"
 	"os"
+	"os/exec"
 	"slices"
 	"sort"
 	"strconv"
@@ -125,28 +127,23 @@ func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool) (
 		}
 	}
 	sort.Strings(exportPaths)
-	list, err := packages.Load(&packages.Config{
-		Mode:       packages.NeedName | packages.NeedExportFile | packages.NeedTypesSizes,
-		Dir:        cfg.Dir,
-		BuildFlags: cfg.BuildFlags,
-	}, exportPaths...)
+	exports, sizes, err := listExports(cfg, exportPaths)
 	if err != nil {
-		return nil, fmt.Errorf("loading the export data of dependencies: %w", err)
+		return nil, err
 	}
 	c := &checker{
 		fset:     fset,
-		exports:  map[string]*packages.Package{},
+		exports:  exports,
 		view:     map[string]*types.Package{},
 		read:     map[string]error{},
 		checked:  map[string]*packages.Package{},
 		modelled: map[string]bool{},
+		sizes:    sizes,
+		graph:    map[string]*packages.Package{},
+		cfg:      cfg,
+		skip:     skip,
 	}
-	for _, p := range list {
-		c.exports[p.PkgPath] = p
-		if c.sizes == nil {
-			c.sizes = p.TypesSizes
-		}
-	}
+	packages.Visit(modelled, nil, func(p *packages.Package) { c.graph[p.PkgPath] = p })
 	for _, p := range modelled {
 		c.modelled[p.PkgPath] = true
 	}
@@ -235,6 +232,55 @@ func (sp *sourcePackage) imports() []string {
 	return out
 }
 
+// exportFormat is the line go list prints for each package listExports asks about: the
+// build's architecture and compiler, the package's path, its export file, and its error.
+const exportFormat = `{{printf "%q %q %q %q" context.GOARCH context.Compiler .ImportPath .Export}}{{with .Error}} {{printf "%q" .Err}}{{end}}`
+
+// listExports asks the go command, once, for the export data of the packages of paths
+// (compiling what is stale into its build cache) and for the sizes of the build's types. A
+// package it cannot compile has no ExportFile, and its error in Errors.
+func listExports(cfg Config, paths []string) (map[string]*packages.Package, types.Sizes, error) {
+	args := append([]string{"list", "-e", "-export", "-pgo=off", "-buildvcs=false", "-f", exportFormat}, cfg.BuildFlags...)
+	cmd := exec.Command("go", append(append(args, "--"), paths...)...)
+	cmd.Dir = cfg.Dir
+	if cfg.Dir != "" {
+		cmd.Env = append(os.Environ(), "PWD="+cfg.Dir)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing the export data of dependencies (go list -export): %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	exports := map[string]*packages.Package{}
+	var sizes types.Sizes
+	for line := range strings.Lines(string(out)) {
+		var fields []string
+		rest := strings.TrimSpace(line)
+		for rest != "" {
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil {
+				return nil, nil, fmt.Errorf("reading go list -export's line %q: %w", line, err)
+			}
+			f, _ := strconv.Unquote(q)
+			fields = append(fields, f)
+			rest = strings.TrimSpace(rest[len(q):])
+		}
+		if len(fields) < 4 {
+			return nil, nil, fmt.Errorf("reading go list -export's line %q: want 4 fields or more", line)
+		}
+		if sizes == nil {
+			sizes = types.SizesFor(fields[1], fields[0])
+		}
+		p := &packages.Package{PkgPath: fields[2], ExportFile: fields[3]}
+		if len(fields) > 4 {
+			p.Errors = append(p.Errors, packages.Error{Pos: "-", Msg: fields[4], Kind: packages.ListError})
+		}
+		exports[p.PkgPath] = p
+	}
+	return exports, sizes, nil
+}
+
 // sortedImports returns the import paths of p in order.
 func sortedImports(p *packages.Package) []string {
 	paths := make([]string, 0, len(p.Imports))
@@ -257,14 +303,31 @@ type checker struct {
 	checked  map[string]*packages.Package // the packages type-checked from source, by path
 	modelled map[string]bool              // the paths whose syntax and types the model reads
 	sizes    types.Sizes                  // the sizes of the build's types
+	// graph holds the packages the go command listed, by path, for those it cannot
+	// compile; cfg and skip are the run's configuration and the files it leaves out.
+	graph map[string]*packages.Package
+	cfg   Config
+	skip  map[string]bool
 }
 
-// importExport returns the package of path, read from its export data.
+// importExport returns the package of path, read from its export data. A package of the
+// graph that the go command cannot compile (its errors are its own: the packages modelled
+// may still use what it declares) is type-checked from source instead, without function
+// bodies, as go/packages would.
 func (c *checker) importExport(path string) (*types.Package, error) {
+	if ci := c.checked[path]; ci != nil {
+		return ci.Types, nil
+	}
 	if err, ok := c.read[path]; ok {
 		return c.view[path], err
 	}
 	err := c.readExport(path)
+	if p := c.graph[path]; err != nil && p != nil && len(p.GoFiles) > 0 && c.view[path] == nil {
+		sp := &sourcePackage{listed: p, files: p.GoFiles}
+		parseAll(c.fset, []*sourcePackage{sp}, c.skip)
+		c.check(sp)
+		return c.checked[path].Types, nil
+	}
 	c.read[path] = err
 	if err != nil {
 		return nil, err
@@ -276,7 +339,16 @@ func (c *checker) importExport(path string) (*types.Package, error) {
 func (c *checker) readExport(path string) error {
 	p := c.exports[path]
 	if p == nil {
-		return fmt.Errorf("no export data for %s", path)
+		// A dependency of a package type-checked from source because it has no
+		// export data: not listed yet.
+		more, _, err := listExports(c.cfg, []string{path})
+		if err != nil {
+			return err
+		}
+		maps.Copy(c.exports, more)
+		if p = c.exports[path]; p == nil {
+			return fmt.Errorf("no export data for %s: the go command did not list it", path)
+		}
 	}
 	if p.ExportFile == "" {
 		var msgs []string
