@@ -173,10 +173,12 @@ func reportCPU(b *testing.B, start int64) {
 // BenchmarkGenerate times the generator on packages of 10, 100 and 500 annotated structs:
 //
 //   - generate: the whole of a run, Generate then Write, as go generate runs it;
-//   - load, model, emit: its phases (loading and type-checking with go/packages; building
-//     the model and planning the methods; writing, formatting and checking the file);
-//   - packages: go/packages loading the package with syntax and types, once: the floor no
-//     generator that type-checks its input can beat;
+//   - load, model, emit: its phases (listing the packages with the go command and
+//     type-checking the package against its dependencies' export data; building the model
+//     and planning the methods; writing, formatting and checking the file);
+//   - packages: go/packages loading the package with syntax and types, its generated file
+//     replaced through an overlay, once: how the generator loaded its input before, which
+//     type-checks every dependency from source;
 //   - msgp: msgp's own generator (parse, generate, goimports, write) on the value structs
 //     alone, the tool a user would otherwise run for them.
 //

@@ -6,7 +6,6 @@ import (
 	"go/ast"
 	"go/format"
 	"go/parser"
-	"go/scanner"
 	"go/token"
 	"go/types"
 	pathpkg "path"
@@ -36,18 +35,20 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 	if !ok {
 		return finishWhole(src, pkg)
 	}
-	// Each piece is parsed and printed at once, so that only the pieces being worked on are
-	// held in memory. It is printed again in the rare case that an import it uses must be
-	// renamed, which the head decides.
-	formatted := make([]*formattedPiece, len(pieces))
-	parallel(len(pieces), func(i int) {
-		formatted[i] = formatPiece(pieces[i], nil)
-	})
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", head, parser.ParseComments)
 	if err != nil {
 		return finishWhole(src, pkg) // which reports the error for the whole file
 	}
+	imports := importNames(f, pkg)
+	memo := &unitMemo{units: map[unitKey]*formattedUnit{}}
+	// Each piece is parsed and printed at once, so that only the pieces being worked on are
+	// held in memory. It is printed again in the rare case that an import it uses must be
+	// renamed, which the head decides.
+	formatted := make([]*formattedPiece, len(pieces))
+	parallel(len(pieces), func(i int) {
+		formatted[i] = formatPiece(pieces[i], nil, imports, memo)
+	})
 	need := importNeeds(f)
 	for _, p := range formatted {
 		if p.out == nil {
@@ -59,6 +60,13 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 	}
 	addImports(fset, f, need, pkg)
 	renames := renameShadowedImports(f, pkg)
+	for old := range renames {
+		if !imports[old] {
+			// A name the pieces were not read for (see importNames): only the whole
+			// file's resolution tells which of its uses are the import's.
+			return finishWhole(src, pkg)
+		}
+	}
 	var errs ErrorList
 	seen := map[string]bool{}
 	errs = append(errs, shadowedPredeclared(predeclaredUses(f), pkg, seen)...)
@@ -77,7 +85,7 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 		parallel(len(pieces), func(i int) {
 			for name := range formatted[i].need {
 				if renames[name] != "" {
-					formatted[i] = formatPiece(pieces[i], renames)
+					formatted[i] = formatPiece(pieces[i], renames, imports, memo)
 					return
 				}
 			}
@@ -141,23 +149,163 @@ type formattedPiece struct {
 }
 
 // formatPiece parses and formats one piece, with the imports named in renames renamed.
-func formatPiece(src []byte, renames map[string]string) *formattedPiece {
+// imports holds the names that may be those of an import (importNames): p.need is exact for
+// them, and may leave out any other name.
+//
+// The piece is parsed without resolving its identifiers, which costs a tenth of parsing:
+// the names its selectors qualify, and the predeclared names it uses, are read from the
+// syntax alone when no declaration in the piece has one of those names (scanNames). When one
+// has, or imports are renamed, the piece is parsed again with its identifiers resolved.
+//
+// A piece written one statement a line, as msgp writes, is formatted by its lines
+// (formatLines, with memo's units); any other is printed from its syntax.
+func formatPiece(src []byte, renames map[string]string, imports map[string]bool, memo *unitMemo) *formattedPiece {
 	p := &formattedPiece{}
 	fset := token.NewFileSet()
 	text := make([]byte, 0, len(piecePrefix)+len(src))
 	text = append(append(text, piecePrefix...), src...)
-	f, err := parser.ParseFile(fset, "", text, parser.ParseComments)
-	if err != nil {
-		return p
+	var f *ast.File
+	var err error
+	if len(renames) == 0 {
+		if out, names, ok := formatLines(src, memo); ok && !names.ambiguous(imports) {
+			p.out, p.need, p.predeclared = out, names.selX, names.predeclared
+			return p
+		}
+		f, err = parser.ParseFile(fset, "", text, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			return p
+		}
+		if names := scanNames(f); !names.ambiguous(imports) {
+			p.need, p.predeclared = names.selX, names.predeclared
+		} else {
+			f = nil
+		}
 	}
-	p.need, p.predeclared = importNeeds(f), predeclaredUses(f)
-	renameSelectors(f, renames)
+	if f == nil {
+		fset = token.NewFileSet()
+		if f, err = parser.ParseFile(fset, "", text, parser.ParseComments); err != nil {
+			return p
+		}
+		p.need, p.predeclared = importNeeds(f), predeclaredUses(f)
+		renameSelectors(f, renames)
+	}
 	var b bytes.Buffer
 	b.Grow(len(text) + len(text)/2) // indentation makes it larger
 	if format.Node(&b, fset, f) == nil {
 		p.out, _ = bytes.CutPrefix(b.Bytes(), []byte(piecePrefix))
 	}
 	return p
+}
+
+// importNames returns the names under which the generated file may refer to an imported
+// package: those the head imports, those of the package's own imports (which addImports
+// adds), and msgp's and keyhash's.
+func importNames(head *ast.File, pkg *Package) map[string]bool {
+	names := map[string]bool{"msgp": true, "keyhash": true}
+	for _, spec := range head.Imports {
+		names[importName(spec, pkg)] = true
+	}
+	for name, path := range pkg.imports {
+		names[name] = true
+		names[pathpkg.Base(path)] = true
+		if imp := findImport(pkg.Types, path); imp != nil {
+			names[imp.Name()] = true
+		}
+	}
+	return names
+}
+
+// pieceNames are the names a piece's syntax uses, read without resolving its identifiers.
+type pieceNames struct {
+	selX        map[string]bool // the identifiers that selectors qualify (x in x.f)
+	predeclared []string        // the identifiers named as predeclared ones, each once, in order
+	declared    map[string]bool // the names the piece declares, in any scope
+}
+
+// scanNames reads the names of f in one walk, in the order importNeeds and predeclaredUses
+// walk it. declared over-approximates what go/parser's resolution declares: every name of a
+// field list (parameters, results, type parameters, struct fields, interface methods), of a
+// value, type or function declaration, of a short variable declaration, a range clause's
+// variables, a label, and the type parameters of a method's receiver.
+func scanNames(f *ast.File) *pieceNames {
+	n := &pieceNames{selX: map[string]bool{}, declared: map[string]bool{}}
+	seen := map[string]bool{}
+	declare := func(exprs ...ast.Expr) {
+		for _, e := range exprs {
+			if id, ok := e.(*ast.Ident); ok {
+				n.declared[id.Name] = true
+			}
+		}
+	}
+	var inspect func(node ast.Node) bool
+	inspect = func(node ast.Node) bool {
+		switch x := node.(type) {
+		case *ast.SelectorExpr:
+			if id, ok := x.X.(*ast.Ident); ok {
+				n.selX[id.Name] = true
+			}
+			ast.Inspect(x.X, inspect) // not Sel: a field or method name
+			return false
+		case *ast.Ident:
+			if !seen[x.Name] && types.Universe.Lookup(x.Name) != nil {
+				seen[x.Name] = true
+				n.predeclared = append(n.predeclared, x.Name)
+			}
+		case *ast.FieldList:
+			for _, field := range x.List {
+				for _, id := range field.Names {
+					n.declared[id.Name] = true
+				}
+			}
+		case *ast.ValueSpec:
+			for _, id := range x.Names {
+				n.declared[id.Name] = true
+			}
+		case *ast.TypeSpec:
+			n.declared[x.Name.Name] = true
+		case *ast.FuncDecl:
+			n.declared[x.Name.Name] = true
+			if x.Recv != nil {
+				for _, field := range x.Recv.List {
+					t := field.Type
+					if star, ok := t.(*ast.StarExpr); ok {
+						t = star.X
+					}
+					switch t := t.(type) {
+					case *ast.IndexExpr:
+						declare(t.Index)
+					case *ast.IndexListExpr:
+						declare(t.Indices...)
+					}
+				}
+			}
+		case *ast.AssignStmt:
+			if x.Tok == token.DEFINE {
+				declare(x.Lhs...)
+			}
+		case *ast.RangeStmt:
+			if x.Tok == token.DEFINE {
+				declare(x.Key, x.Value)
+			}
+		case *ast.LabeledStmt:
+			n.declared[x.Label.Name] = true
+		}
+		return true
+	}
+	ast.Inspect(f, inspect)
+	return n
+}
+
+// ambiguous reports whether reading n without resolution may differ from what resolution
+// gives for the names that matter: a predeclared name, or a name in imports that a selector
+// qualifies, declared in the piece (a use may then refer to the declaration).
+func (n *pieceNames) ambiguous(imports map[string]bool) bool {
+	for name := range n.declared {
+		if types.Universe.Lookup(name) != nil || n.selX[name] && imports[name] {
+			return true
+		}
+	}
+	return false
 }
 
 // parallel calls fn(i) for every i below n, on as many goroutines as Go may run at once.
@@ -188,20 +336,24 @@ var pieceSize = 32 << 10
 // exactly one blank line there. ok is false if the file does not scan, or has nothing after
 // its head.
 func cutTopLevel(src []byte) (head []byte, pieces [][]byte, ok bool) {
-	fset := token.NewFileSet()
-	file := fset.AddFile("", fset.Base(), len(src))
-	var s scanner.Scanner
-	bad := false
-	s.Init(file, src, func(token.Position, string) { bad = true }, scanner.ScanComments)
+	var lx topLexer
+	lx.src = src
 	depth, prevEnd, start := 0, 0, -1
 	ended := false // the last token other than a comment ends a top-level declaration
 	for {
-		pos, tok, lit := s.Scan()
-		if tok == token.EOF {
+		off, tok, end, semi := lx.next()
+		if tok == lexBad {
+			return nil, nil, false
+		}
+		if semi {
+			// A semicolon the newline (or the comment holding one) inserts: nothing is
+			// written.
+			ended = depth == 0
+		}
+		if tok == lexEOF {
 			break
 		}
-		off := file.Offset(pos)
-		if depth == 0 && ended && (tok == token.COMMENT || tok == token.FUNC || tok == token.TYPE || tok == token.VAR || tok == token.CONST) &&
+		if depth == 0 && ended && (tok == lexComment || tok == lexDecl) &&
 			bytes.Count(src[prevEnd:off], []byte("\n")) >= 2 {
 			// Cut after the line of the previous token.
 			cut := prevEnd + bytes.IndexByte(src[prevEnd:off], '\n') + 1
@@ -214,36 +366,159 @@ func cutTopLevel(src []byte) (head []byte, pieces [][]byte, ok bool) {
 			}
 		}
 		switch tok {
-		case token.LPAREN, token.LBRACE, token.LBRACK:
+		case lexOpen:
 			depth++
-		case token.RPAREN, token.RBRACE, token.RBRACK:
+		case lexClose:
 			depth--
 		}
-		if tok == token.SEMICOLON && lit == "\n" {
-			ended = depth == 0
-			continue // inserted at a newline: nothing is written
+		if tok != lexComment {
+			ended = tok == lexSemicolon && depth == 0
 		}
-		if tok != token.COMMENT {
-			ended = tok == token.SEMICOLON && depth == 0
-		}
-		if tok == token.IMPORT && start >= 0 && len(pieces) == 0 && start == len(head) {
+		if tok == lexImport && start >= 0 && len(pieces) == 0 && start == len(head) {
 			// An import after a comment that was taken for the first declaration's:
 			// the head goes on.
 			head, start = nil, -1
 		}
-		if lit != "" {
-			prevEnd = off + len(lit)
-		} else {
-			prevEnd = off + len(tok.String())
-		}
+		prevEnd = end
 	}
-	if bad || start < 0 || depth != 0 {
+	if depth != 0 || start < 0 {
 		return nil, nil, false
 	}
 	if start < len(src) {
 		pieces = append(pieces, src[start:])
 	}
 	return head, pieces, len(pieces) > 0
+}
+
+// Kinds of token, as cutTopLevel tells them apart.
+const (
+	lexOther     = iota
+	lexEOF       // the end of the source
+	lexBad       // a literal or comment that does not end
+	lexComment   // a comment
+	lexDecl      // func, type, var or const
+	lexImport    // import
+	lexOpen      // ( [ {
+	lexClose     // ) ] }
+	lexSemicolon // an explicit semicolon
+)
+
+// A topLexer reads Go source for cutTopLevel: the tokens that open and close brackets, the
+// keywords that start declarations, comments, and the semicolons the newlines insert (as
+// go/scanner does), reading bytes rather than building tokens.
+type topLexer struct {
+	src        []byte
+	i          int
+	insertSemi bool // a newline after the last token inserts a semicolon
+}
+
+// next returns the next token's offset, kind and end, and whether a semicolon was inserted
+// before it.
+func (lx *topLexer) next() (off, tok, end int, semi bool) {
+	src := lx.src
+	for lx.i < len(src) {
+		c := src[lx.i]
+		switch {
+		case c == '\n':
+			if lx.insertSemi {
+				lx.insertSemi, semi = false, true
+			}
+			lx.i++
+		case c == ' ' || c == '\t' || c == '\r':
+			lx.i++
+		case c == '/' && lx.i+1 < len(src) && src[lx.i+1] == '/':
+			off = lx.i
+			if j := bytes.IndexByte(src[lx.i:], '\n'); j >= 0 {
+				lx.i += j
+			} else {
+				lx.i = len(src)
+			}
+			return off, lexComment, lx.i, semi
+		case c == '/' && lx.i+1 < len(src) && src[lx.i+1] == '*':
+			off = lx.i
+			j := bytes.Index(src[lx.i+2:], []byte("*/"))
+			if j < 0 {
+				return off, lexBad, off, semi
+			}
+			lx.i += 2 + j + 2
+			if lx.insertSemi && bytes.IndexByte(src[off:lx.i], '\n') >= 0 {
+				lx.insertSemi, semi = false, true
+			}
+			return off, lexComment, lx.i, semi
+		case c == '"' || c == '\'' || c == '`':
+			off = lx.i
+			for lx.i++; ; lx.i++ {
+				if lx.i >= len(src) || c != '`' && src[lx.i] == '\n' {
+					return off, lexBad, off, semi
+				}
+				if src[lx.i] == c {
+					break
+				}
+				if src[lx.i] == '\\' && c != '`' {
+					lx.i++
+				}
+			}
+			lx.i++
+			lx.insertSemi = true
+			return off, lexOther, lx.i, semi
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80 ||
+			c == '.' && lx.i+1 < len(src) && src[lx.i+1] >= '0' && src[lx.i+1] <= '9':
+			off = lx.i
+			for lx.i < len(src) {
+				c := src[lx.i]
+				if c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80 {
+					lx.i++
+					continue
+				}
+				break
+			}
+			word := src[off:lx.i]
+			if c >= '0' && c <= '9' || c == '.' {
+				lx.insertSemi = true
+				return off, lexOther, lx.i, semi
+			}
+			if dot := bytes.IndexByte(word, '.'); dot >= 0 {
+				// A selector read with its operand: the operand is a word of its own.
+				word = word[:dot]
+				lx.i = off + dot
+			}
+			tok = lexOther
+			lx.insertSemi = true
+			switch string(word) {
+			case "func", "type", "var", "const":
+				tok, lx.insertSemi = lexDecl, false
+			case "import":
+				tok, lx.insertSemi = lexImport, false
+			case "chan", "interface", "map", "struct", "case", "default", "defer", "else", "for", "go",
+				"goto", "if", "package", "range", "select", "switch":
+				lx.insertSemi = false
+			}
+			return off, tok, lx.i, semi
+		default:
+			off = lx.i
+			lx.i++
+			lx.insertSemi = false
+			switch c {
+			case '(', '[', '{':
+				return off, lexOpen, lx.i, semi
+			case ')', ']', '}':
+				lx.insertSemi = true
+				return off, lexClose, lx.i, semi
+			case ';':
+				return off, lexSemicolon, lx.i, semi
+			case '+', '-':
+				if lx.i < len(src) && src[lx.i] == c {
+					lx.i++
+					lx.insertSemi = true
+				}
+			}
+			return off, lexOther, lx.i, semi
+		}
+	}
+	if lx.insertSemi {
+		lx.insertSemi, semi = false, true
+	}
+	return len(src), lexEOF, len(src), semi
 }
 
 // importNeeds returns the names that selectors of f use as packages.

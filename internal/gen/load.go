@@ -32,13 +32,20 @@ type loadedPackage struct {
 
 // load type-checks the packages matching cfg.Patterns (the targets) and the packages of the
 // main module that they import and that hold cachegen directives, and returns them all,
-// dependencies first. Every file cachegen generated earlier in those packages is replaced,
-// through the build system's overlay, by its package clause alone: a stale one (whose struct
-// assertions no longer compile) cannot stop it from being regenerated, an old one cannot
-// supply methods the model must decide on, and the go command does not compile it.
+// dependencies first. Every file cachegen generated earlier in those packages is left out: a
+// stale one (whose struct assertions no longer compile) cannot stop it from being
+// regenerated, an old one cannot supply methods the model must decide on, and the go command
+// does not compile it.
+//
+// The go command lists the packages and their dependencies without compiling them. The
+// packages modelled are parsed and type-checked from source (typecheck.go), and so is any
+// package between them that imports one of them; every other dependency is read from the
+// export data the go command compiles for it (and keeps in its build cache), not
+// type-checked again from source.
 func load(cfg Config) ([]loadedPackage, error) {
 	graph, err := packages.Load(&packages.Config{
-		Mode:       packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule,
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedImports |
+			packages.NeedDeps | packages.NeedModule,
 		Dir:        cfg.Dir,
 		BuildFlags: cfg.BuildFlags,
 	}, cfg.patterns()...)
@@ -49,27 +56,27 @@ func load(cfg Config) ([]loadedPackage, error) {
 		return nil, fmt.Errorf("no packages match %v", cfg.patterns())
 	}
 	targets := map[string]bool{}
-	var paths []string
-	overlay := map[string][]byte{}
+	var modelled []*packages.Package
+	old := map[string]bool{} // the files cachegen generated earlier, left out
 	addPkg := func(p *packages.Package) {
-		paths = append(paths, p.PkgPath)
+		modelled = append(modelled, p)
 		for _, f := range p.GoFiles {
 			if filepath.Base(f) != cfg.output() {
 				continue
 			}
 			if src, err := os.ReadFile(f); err == nil && isOurs(src) {
-				overlay[f] = []byte(generatedHeader + "\n\npackage " + p.Name + "\n")
+				old[f] = true
 			}
 		}
 	}
 	for _, p := range graph {
-		if !targets[p.PkgPath] {
+		if _, ok := targets[p.PkgPath]; !ok {
 			targets[p.PkgPath] = true
 			addPkg(p)
 		}
 	}
 	packages.Visit(graph, nil, func(p *packages.Package) {
-		if !targets[p.PkgPath] && p.Module != nil && p.Module.Main && hasDirective(p.GoFiles) {
+		if _, ok := targets[p.PkgPath]; !ok && p.Module != nil && p.Module.Main && hasDirective(p.GoFiles) {
 			targets[p.PkgPath] = false
 			addPkg(p)
 		}
@@ -84,30 +91,32 @@ func load(cfg Config) ([]loadedPackage, error) {
 			return nil, errs.sort()
 		}
 	}
-
-	pkgs, err := packages.Load(&packages.Config{
-		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
-			packages.NeedTypes | packages.NeedTypesInfo | packages.NeedImports,
-		Dir:        cfg.Dir,
-		BuildFlags: cfg.BuildFlags,
-		Overlay:    overlay,
-	}, paths...)
-	if err != nil {
-		return nil, fmt.Errorf("loading packages: %w", err)
-	}
 	var errs ErrorList
-	for _, p := range pkgs {
+	for _, p := range modelled {
+		// What go list reports of a package itself (a missing import, a bad import
+		// clause, files of two packages) stops the run.
+		for _, e := range p.Errors {
+			errs = append(errs, &Error{Pos: parsePos(e.Pos), Msg: e.Msg})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs.sort()
+	}
+
+	checked, err := typeCheck(cfg, modelled, old)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range checked {
+		if _, ok := targets[p.PkgPath]; !ok {
+			continue
+		}
 		for _, e := range p.Errors {
 			// Type errors are expected before the first run (code already calls the
 			// methods cachegen is about to write); they matter only where they make a
 			// field's type unknown, which the model reports at the field. Anything else
-			// (a missing package, a syntax error) stops the run.
+			// (a syntax error, a dependency without export data) stops the run.
 			if e.Kind == packages.TypeError {
-				continue
-			}
-			// go list compiles the package for export data and reports the compiler's
-			// output as "# path\n...": the same type errors, already handled above.
-			if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# "+p.PkgPath+"\n") {
 				continue
 			}
 			errs = append(errs, &Error{Pos: parsePos(e.Pos), Msg: e.Msg})
@@ -115,6 +124,10 @@ func load(cfg Config) ([]loadedPackage, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errs.sort()
+	}
+	var pkgs []*packages.Package
+	for _, p := range modelled {
+		pkgs = append(pkgs, checked[p.PkgPath])
 	}
 	return dependencyOrder(pkgs, targets), nil
 }

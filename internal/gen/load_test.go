@@ -83,3 +83,33 @@ func TestFileConstraint(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenDependency: a dependency that does not compile has no export data; it is read
+// from source instead, so that a key may still hold its types (the user's build reports its
+// errors).
+func TestBrokenDependency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads packages with the go command; skipped with -short")
+	}
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"go.mod":     "module example.com/m\n\ngo 1.26\n",
+		"dep/dep.go": "package dep\n\ntype T struct{ A int }\n\nvar _ = undefinedThing\n",
+		"k.go":       "package m\n\nimport \"example.com/m/dep\"\n\n//cachegen:key\ntype K struct {\n\tD dep.T\n\tN int\n}\n",
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := Generate(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || !strings.Contains(string(files[0].Content), `h.Int("D.A", x.D.A)`) {
+		t.Fatalf("the key's field of the broken dependency is not hashed:\n%s", files[0].Content)
+	}
+}
