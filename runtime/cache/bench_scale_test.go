@@ -109,7 +109,8 @@ func hitCompute(context.Context, testKey) (testValue, error) { return testValue{
 // are not listed), trim-full/cachegen is Cache.Trim (every entry listed), trim/gocache is
 // Go's Trim (every file stat-ed; trim.txt removed before each, or it returns at once). The
 // ns/file metric divides a trim by the files in the directory. close-during-trim/cachegen
-// is Close while a background trim lists the whole directory. The values are small (64
+// is Close while a background trim lists the whole directory, which Close waits for. The
+// values are small (64
 // bytes of data): what is measured is the directory, not the codec.
 func BenchmarkScale(b *testing.B) {
 	ctx := context.Background()
@@ -173,7 +174,7 @@ func BenchmarkScale(b *testing.B) {
 				b.Fatalf("the trims removed %d files: the directory is within its budget", st.Trimmed)
 			}
 			// Close while a background trim lists the whole directory (its state removed,
-			// as before a first trim): ns/op is Close's.
+			// as before a first trim): ns/op is Close's, which waits for the trim.
 			b.Run("close-during-trim/cachegen", func(b *testing.B) {
 				for b.Loop() {
 					b.StopTimer()

@@ -94,38 +94,6 @@ func TestConcurrentShortProcessesStayInBudget(t *testing.T) {
 	}
 }
 
-// settle runs short-lived Caches (each storing one small value and closing at once: Close
-// stops its trim within a few milliseconds) until the namespace "test" of dir takes at most
-// budget and a quarter with its directories, and fails if runs of them do not get there.
-func settle(t *testing.T, dir string, budget int64, runs int) {
-	t.Helper()
-	root := filepath.Join(dir, "test")
-	for run := 0; ; run++ {
-		got := usageOfFiles(t, root, true)
-		if got <= budget+budget/4 {
-			t.Logf("within budget after %d short runs", run)
-			return
-		}
-		if run == runs {
-			t.Fatalf("%d short runs left the namespace at %d bytes (%.2fx its budget)", runs, got, float64(got)/float64(budget))
-		}
-		c, err := Open(Options{Dir: dir, Namespace: "test", Version: "v1", MaxBytes: budget, MemoryBytes: -1, CompressionLevel: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		storeN(t, c, fmt.Sprint("settle", run), 1, 1<<10)
-		start := time.Now()
-		c.Close()
-		if d := time.Since(start); d > closeWait {
-			t.Errorf("Close took %v with a trim running", d)
-		}
-	}
-}
-
-// closeWait is how long Close may take while a trim runs: a few milliseconds, with margin for
-// a loaded machine.
-const closeWait = 50 * time.Millisecond
-
 // TestFutureTrimTimeIsDue: a trim.txt dated in the future (a clock set back, skew between
 // machines) does not disable time-based trimming.
 func TestFutureTrimTimeIsDue(t *testing.T) {

@@ -343,8 +343,6 @@ type Cache struct {
 	trimming    atomic.Bool  // a background trim is running
 	diskFull    atomic.Bool  // a store found the file system full: the next trim frees half
 	trimMu      sync.Mutex   // held by a trim of this Cache
-	// stopTrim is closed by Close, closeTrimGrace after it starts: a trim then stops.
-	stopTrim chan struct{}
 	// trimStep, if set, is called before a trim lists a shard directory: tests slow trims
 	// down with it.
 	trimStep func()
@@ -496,8 +494,7 @@ func Open(opts Options) (*Cache, error) {
 	if opts.RemoteCloseTimeout <= 0 {
 		opts.RemoteCloseTimeout = DefaultRemoteCloseTimeout
 	}
-	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), now: time.Now, writeFile: writeEntryAtomic,
-		stopTrim: make(chan struct{})}
+	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), now: time.Now, writeFile: writeEntryAtomic}
 	c.verify = opts.Verify.resolve()
 	c.explainStderr = os.Getenv(explainEnv) == "1"
 	if c.version == "" {
@@ -833,10 +830,6 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.flightMu.Unlock()
-	// A trim that ends within the grace is not cut short: short runs that store little
-	// still finish the small trims their stores start. (Cache.Trim running meanwhile is
-	// stopped too.)
-	time.AfterFunc(closeTrimGrace, func() { close(c.stopTrim) })
 	done := make(chan struct{})
 	go func() {
 		c.wg.Wait()

@@ -330,14 +330,13 @@ func (c *Cache) trim(thorough bool) error {
 	for round := 0; ; round++ {
 		res, err := trimNamespace(&trimRun{
 			root: c.root, keep: filepath.Base(c.versionDir), maxBytes: c.opts.MaxBytes, maxAge: c.opts.MaxAge,
-			now: c.now(), full: full, thorough: thorough || full, stop: c.stopTrim, step: c.trimStep,
+			now: c.now(), full: full, thorough: thorough || full, step: c.trimStep,
 		})
 		c.stats.trimmed.Add(uint64(res.Files))
-		if err == errTrimBusy || err == errTrimStopped {
+		if err == errTrimBusy {
 			// Another process is trimming, and may have listed the namespace before
 			// this one's last stores: the next store tries again, and so does that
-			// process once it has unlocked (below). Or Close stopped this trim: the
-			// namespace stays due, and the next trim goes on.
+			// process once it has unlocked (below).
 			c.written.Add(written)
 			if full {
 				c.diskFull.Store(true)
@@ -453,10 +452,8 @@ func appendLedger(root string, k int64) int64 {
 }
 
 // clearVersion removes the recognised files of a version directory, then the directory and
-// its shard directories if they are empty. When stop (if not nil) says so, it stops before
-// the next file with errTrimStopped, leaving version.txt: the directory is still another
-// version's, unused, for the next trim to go on.
-func clearVersion(vdir string, stop func() bool) (TrimResult, error) {
+// its shard directories if they are empty.
+func clearVersion(vdir string) (TrimResult, error) {
 	var res TrimResult
 	files, err := scanVersion(vdir)
 	if err != nil {
@@ -466,9 +463,6 @@ func clearVersion(vdir string, stop func() bool) (TrimResult, error) {
 		return res, err
 	}
 	for _, f := range files {
-		if stop != nil && stop() {
-			return res, errTrimStopped
-		}
 		res.removed(f)
 	}
 	vf := filepath.Join(vdir, versionFile)
@@ -577,7 +571,7 @@ func Clear(dir, namespace string) (TrimResult, error) {
 			path := filepath.Join(root, name)
 			switch {
 			case de.IsDir() && isVersionDir(name):
-				res, err := clearVersion(path, nil)
+				res, err := clearVersion(path)
 				total.add(res)
 				if err != nil {
 					errs = append(errs, err)

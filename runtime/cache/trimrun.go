@@ -38,17 +38,10 @@ const (
 	// relistAge is how long a trim trusts what another trim found in an unchanged shard
 	// directory: a safety net for file systems whose directory mtimes are coarse or lag.
 	relistAge = 24 * time.Hour
-	// closeTrimGrace is how long Close lets a background trim run before stopping it. A
-	// stopped trim leaves the namespace consistent and due, and the next trim (of this
-	// or another process) goes on from what it recorded.
-	closeTrimGrace = 5 * time.Millisecond
 )
 
 // errTrimBusy says that another process holds the namespace's trim lock.
 var errTrimBusy = errors.New("cache: another process is trimming")
-
-// errTrimStopped says that a trim was stopped (Close) before it was done.
-var errTrimStopped = errors.New("cache: trim stopped")
 
 // A shardSum is what a trim found in a shard directory.
 type shardSum struct {
@@ -61,10 +54,9 @@ type shardSum struct {
 }
 
 // trimState is the content of a stateFile: a shardSum per shard directory, by
-// "<version id>/<shard>", and whether the last trim was stopped before it was done.
+// "<version id>/<shard>".
 type trimState struct {
-	stopped bool
-	shards  map[string]shardSum
+	shards map[string]shardSum
 }
 
 // readState reads the stateFile of the namespace root; a missing or damaged one reads as
@@ -82,8 +74,6 @@ func readState(root string) (trimState, []byte) {
 	for _, line := range lines[1:] {
 		f := strings.Fields(line)
 		switch {
-		case len(f) == 2 && f[0] == "stopped":
-			st.stopped = f[1] == "1"
 		case len(f) == 7:
 			vid, sh, ok := strings.Cut(f[0], "/")
 			if !ok || !isVersionDir(vid) || !isShardDir(sh) {
@@ -140,10 +130,9 @@ type trimRun struct {
 	maxBytes int64
 	maxAge   time.Duration
 	now      time.Time
-	full     bool            // the file system is full: free half of what the namespace takes
-	thorough bool            // list every shard directory, changed or not
-	stop     <-chan struct{} // closed: stop before the next directory or within a few files
-	step     func()          // if set, called before each shard directory is listed (tests)
+	full     bool   // the file system is full: free half of what the namespace takes
+	thorough bool   // list every shard directory, changed or not
+	step     func() // if set, called before each shard directory is listed (tests)
 
 	res    TrimResult
 	state  trimState
@@ -151,10 +140,10 @@ type trimRun struct {
 	shards []*shardRun
 	others []*nsFile // the miss explainer's files and version directories' temporary files
 	grown  int64     // bytes stored since the last trim started, by the ledger
-	// needed is set once the trim knows the namespace over its budget (or the file system
-	// full): from then on, Close does not stop it.
-	needed bool
-	errs   []error
+	// partial is set when the trim failed before it found every shard directory: the
+	// state keeps what it said of the others.
+	partial bool
+	errs    []error
 }
 
 // trimNamespace trims the namespace directory root as t says. When t.keep is not "", the
@@ -195,22 +184,17 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	t.grown = ledger * ledgerUnit
 	os.Remove(filepath.Join(t.root, ledgerFile))
 	t.state, t.saved = readState(t.root)
-	err = t.listRoot()
-	if err != nil && err != errTrimStopped {
+	if err = t.listRoot(); err != nil {
 		return t.res, fmt.Errorf("cache: trimming: %w", err)
 	}
-	if err == nil {
-		err = t.trim()
-	}
-	if err != nil {
-		t.state.stopped = true
+	if err = t.trim(); err != nil {
+		t.partial = true
 		t.saveState()
 		if ledger > 0 {
 			appendLedger(t.root, ledger)
 		}
 		return t.res, err
 	}
-	t.state.stopped = false
 	t.saveState()
 	if err := writeFileAtomic(filepath.Join(t.root, trimFile), []byte(strconv.FormatInt(t.now.Unix(), 10)+"\n"), false); err != nil {
 		t.errs = append(t.errs, err)
@@ -219,21 +203,6 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 		return t.res, fmt.Errorf("cache: trimming %s: %w", t.root, err)
 	}
 	return t.res, nil
-}
-
-// stopped reports whether the trim must stop: Close asked, and the trim is not one that
-// brings the namespace back within its budget (needed), which the budget's promise does not
-// let a Close cut short.
-func (t *trimRun) stopped() bool {
-	if t.needed {
-		return false
-	}
-	select {
-	case <-t.stop:
-		return true
-	default:
-		return false
-	}
 }
 
 // isStateTemp reports whether name is a temporary file of trim.txt or of the stateFile.
@@ -271,11 +240,8 @@ func (t *trimRun) listRoot() error {
 			continue
 		}
 		if t.keep != "" && name != t.keep && t.now.Sub(versionLastUsed(path, t.now)) > oldVersionAge {
-			r, err := clearVersion(path, t.stopped)
+			r, err := clearVersion(path)
 			t.res.add(r)
-			if err == errTrimStopped {
-				return err
-			}
 			if err != nil {
 				t.errs = append(t.errs, err)
 			}
@@ -365,14 +331,12 @@ func (t *trimRun) list(sh *shardRun) error {
 	if t.step != nil {
 		t.step()
 	}
-	if t.stopped() {
-		return errTrimStopped
-	}
 	now := t.now.UnixNano()
 	shard := filepath.Base(sh.path)
 	isEntry := func(s string) bool { return isHex(s, 64) && s[:2] == shard }
 	sh.files = sh.files[:0]
 	removed := false
+	start := time.Now() // before the listing: a change after it may share its tick
 	names, rerr := readShard(sh.path, func(name string) bool { return isEntry(name) || isTemp(name, isEntry) },
 		func(name string, size, alloc int64, mtime time.Time) {
 			tf := &nsFile{name: name, sh: sh, size: size, alloc: alloc, temp: !isEntry(name)}
@@ -382,7 +346,7 @@ func (t *trimRun) list(sh *shardRun) error {
 				tf.mtime = mtime.UnixNano()
 			}
 			age := now - tf.mtime
-			if (tf.temp && age > int64(staleTemp) || !tf.temp && age > int64(t.maxAge)) && !t.stopped() {
+			if tf.temp && age > int64(staleTemp) || !tf.temp && age > int64(t.maxAge) {
 				t.remove(tf)
 				removed = true
 				return
@@ -397,7 +361,7 @@ func (t *trimRun) list(sh *shardRun) error {
 		return nil
 	}
 	sum := &shardSum{dirMod: sh.dirTime.UnixNano(), listed: now}
-	if rerr != nil || time.Since(sh.dirTime) < racyDir {
+	if rerr != nil || start.Sub(sh.dirTime) < racyDir {
 		sum.dirMod = 0 // not to be trusted: the next trim lists it again
 	}
 	if len(sh.files) == 0 && (removed || rerr == nil && names == 0 &&
@@ -455,15 +419,6 @@ func (t *trimRun) total() int64 {
 // trim lists what it must (see mustList, thorough) and brings the namespace within its
 // budget.
 func (t *trimRun) trim() error {
-	// After a stopped trim, a namespace that the state and the ledger say is over budget
-	// is trimmed shard directory by shard directory at once: listing first what changed
-	// could take all the time a short-lived process gives the trim, every time.
-	byShard := t.state.stopped && !t.full && !t.thorough // Cache.Trim is exact
-	est := t.total() + t.grown
-	t.needed = t.full || est > t.maxBytes
-	if byShard && est > t.maxBytes {
-		return t.evictByShard(est, t.maxBytes)
-	}
 	for _, sh := range t.shards {
 		if t.thorough || t.full || t.mustList(sh) {
 			if err := t.list(sh); err != nil {
@@ -480,10 +435,6 @@ func (t *trimRun) trim() error {
 	}
 	if total <= maxBytes {
 		return nil
-	}
-	t.needed = true
-	if byShard {
-		return t.evictByShard(total, maxBytes)
 	}
 	for _, sh := range t.shards {
 		if !sh.listed && !sh.gone {
@@ -563,75 +514,7 @@ func (t *trimRun) evictLRU(maxBytes int64) error {
 		if total <= target {
 			break
 		}
-		if t.stopped() {
-			return errTrimStopped
-		}
 		t.drop(f, &total)
-	}
-	return nil
-}
-
-// evictByShard brings the namespace within 90% of maxBytes after a trim was stopped, when
-// what it takes is known only roughly (the shard directories that changed since they were
-// listed are counted as they were): each shard directory, those holding the oldest entries
-// first, is listed and brought to an even share of the budget (entries spread evenly over
-// them), its least recently used entries first; what one leaves of its share goes to the
-// next. Every directory done is progress that the next trim keeps if this one is stopped too.
-func (t *trimRun) evictByShard(total, maxBytes int64) error {
-	var shards int64
-	budget := maxBytes / 10 * 9
-	for _, f := range t.live(t.others, &total) {
-		budget -= f.alloc
-	}
-	for _, sh := range t.shards {
-		shards++
-		budget -= sh.dirAlloc
-	}
-	if shards == 0 {
-		return nil
-	}
-	share := max(budget, 0) / shards
-	order := slices.Clone(t.shards)
-	oldest := func(sh *shardRun) int64 {
-		if sh.sum == nil {
-			return 0
-		}
-		return sh.sum.oldest
-	}
-	slices.SortStableFunc(order, func(a, b *shardRun) int { return cmp.Compare(oldest(a), oldest(b)) })
-	var credit int64
-	for _, sh := range order {
-		if sh.gone {
-			continue
-		}
-		if !sh.listed {
-			if err := t.list(sh); err != nil {
-				return err
-			}
-			if sh.gone {
-				continue
-			}
-		} else if t.stopped() {
-			return errTrimStopped
-		}
-		files := t.live(sh.files, &total)
-		var alloc int64
-		for _, f := range files {
-			alloc += f.alloc
-		}
-		credit += share
-		slices.SortFunc(files, func(a, b *nsFile) int { return cmp.Compare(a.mtime, b.mtime) })
-		for _, f := range files {
-			if alloc <= credit {
-				break
-			}
-			if t.stopped() {
-				return errTrimStopped
-			}
-			t.drop(f, &total)
-			alloc -= f.alloc
-		}
-		credit = max(credit-alloc, 0)
 	}
 	return nil
 }
@@ -639,8 +522,8 @@ func (t *trimRun) evictByShard(total, maxBytes int64) error {
 // saveState records what the trim found in the stateFile. It is only an aid: a trim that
 // cannot write it lists more next time.
 func (t *trimRun) saveState() {
-	if t.state.stopped {
-		// Stopped before it found every shard directory: what the state says of the
+	if t.partial {
+		// Failed before it found every shard directory: what the state says of the
 		// others stays, for the next trim.
 		found := map[string]bool{}
 		for _, sh := range t.shards {
@@ -655,9 +538,6 @@ func (t *trimRun) saveState() {
 	slices.SortFunc(t.shards, func(a, b *shardRun) int { return strings.Compare(a.key, b.key) })
 	b := make([]byte, 0, 64*len(t.shards)+64)
 	b = append(b, stateHeader+"\n"...)
-	if t.state.stopped {
-		b = append(b, "stopped 1\n"...)
-	}
 	for _, sh := range t.shards {
 		if sh.gone || sh.sum == nil {
 			continue

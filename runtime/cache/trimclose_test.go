@@ -1,0 +1,39 @@
+package cache
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestCloseFinishesTrim: Close waits for a running trim, here one held in its third shard
+// directory for a while, of a namespace over its budget: a short run that stored past the
+// budget does not leave the namespace over it.
+func TestCloseFinishesTrim(t *testing.T) {
+	dir := t.TempDir()
+	const budget = 1 << 20
+	filler := open(t, Options{Dir: dir, MemoryBytes: -1, CompressionLevel: -1})
+	fillDir(t, filler, "big", 600, 64) // 2.4 MiB of blocks: over twice the budget
+	filler.ledger(600 * 4096)          // as the stores that wrote them would have
+	c := open(t, Options{Dir: dir, MaxBytes: budget, MemoryBytes: -1, CompressionLevel: -1})
+	inTrim := make(chan struct{})
+	var steps atomic.Int32
+	c.trimStep = func() {
+		if steps.Add(1) == 3 {
+			close(inTrim)
+			time.Sleep(50 * time.Millisecond) // a slow directory
+		}
+	}
+	load(t, c, testKey{"trigger", 1}, computeSmall)
+	<-inTrim
+	c.Close()
+	if c.trimming.Load() {
+		t.Fatal("Close returned while the trim ran")
+	}
+	if st := c.Stats(); st.Trims != 1 {
+		t.Errorf("stats %+v: the trim did not finish", st)
+	}
+	if got := usageOfFiles(t, c.root, true); got > budget {
+		t.Fatalf("after Close the namespace takes %d bytes; budget %d", got, budget)
+	}
+}
