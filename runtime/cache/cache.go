@@ -813,10 +813,8 @@ func (c *Cache) fail(err error) {
 	})
 }
 
-// Close stops a running trim within a few milliseconds (the next trim, of this process or
-// another, goes on from where it stopped), unless the trim found the namespace over its
-// budget: then Close lets it bring the namespace back within it. Close then waits for the computations still running for
-// cancelled callers (for Options.CloseTimeout at most: a computation that never returns does
+// Close waits for a running trim, and for the computations still running for cancelled
+// callers (for Options.CloseTimeout at most: a computation that never returns does
 // not make Close hang), then for the uploads queued for the remote tier (for
 // Options.RemoteCloseTimeout at most; the rest are dropped), closes the Remote and releases
 // the compressor. Loads must not be running or start during Close; a Load after Close is

@@ -142,11 +142,8 @@
 // listed them (or that may hold aged or temporary files), and takes what the others hold
 // from trimstate.txt, so that its cost follows what was stored since the last one rather
 // than the size of the cache; Cache.Trim, TrimDir and a trim after a full disk list every
-// directory. Close stops a running trim within a few milliseconds instead of waiting for it,
-// unless the trim found the namespace over its budget, which is a promise (a burst of short
-// runs would otherwise leave it several times over): the namespace stays due, and the next trim, of whichever process, goes on from there (after
-// a stopped trim, an over-budget namespace is trimmed directory by directory, each to an even
-// share of the budget, so that trims cut short every time still bring it within budget).
+// directory. Close waits for a running trim: the budget is a promise, and a burst of short
+// runs that did not wait for their trims would leave the namespace several times over it.
 //
 // Trimming runs in the background: after a store, at most once a minute, a Cache reads the
 // namespace's trim.txt and trims when no process has done so for an hour; and after every
@@ -156,7 +153,7 @@
 // a time (it holds trim.lock; one left by a crashed trim is taken over after ten minutes);
 // one that finds it held leaves the work to the holder, which trims again when the others
 // stored a quarter of MaxBytes meanwhile. There is no timer: a program that does not store
-// costs nothing. Cache.Trim trims at once; Close stops a background trim (see above). A
+// costs nothing. Cache.Trim trims at once; Close waits for a background trim. A
 // process that exits without Close may leave its last stores untrimmed until the next
 // store in the namespace, by any process.
 //

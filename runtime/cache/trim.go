@@ -309,9 +309,7 @@ func lastTrim(root string) time.Time {
 // Options.MaxBytes. Unlike the trims that run on their own, in the background after a store
 // at most once per hour across the processes sharing the namespace (or when they stored a
 // quarter of the budget), it lists every entry, not only the directories that changed since
-// the last trim. Close stops a trim, Trim's too, within a few milliseconds, unless it found the
-// namespace over its budget; the next trim
-// goes on from there. Trim does nothing when the disk tier is disabled.
+// the last trim. Trim does nothing when the disk tier is disabled.
 func (c *Cache) Trim() error {
 	if c.diskOff.Load() {
 		return nil

@@ -157,12 +157,9 @@ type trimRun struct {
 // Unless t.thorough, only the shard directories that changed since a trim listed them are
 // listed, with those holding entries or temporary files that may have aged: the stateFile
 // holds what the others hold. When the namespace is over budget every directory is listed and
-// the least recently used entries of all go first. A trim stopped through t.stop returns
-// errTrimStopped: what it removed is gone, what it listed is recorded, trim.txt is left as it
-// was (the namespace stays due) and the ledger gets back what the trim took from it; the next
-// trim, of whichever process, goes on. After a stopped trim, a background trim of a namespace
-// over budget goes shard directory by shard directory, each to its share of the budget, so
-// that trims cut short each time still bring it within budget (see evictByShard).
+// the least recently used entries of all go first. A trim that fails records what it listed,
+// leaves trim.txt as it was (the namespace stays due) and gives the ledger back what it took
+// from it.
 //
 // Only one process trims a namespace at a time: one that finds it locked does nothing, and
 // returns errTrimBusy.
