@@ -193,6 +193,9 @@ func TestExplainRecordsAreBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := c.Flush(context.Background()); err != nil { // the writer may be rotating
+		t.Fatal(err)
+	}
 	matches, _ := filepath.Glob(filepath.Join(c.root, recordPrefix+"*"))
 	if len(matches) != 2 || filepath.Ext(matches[0]) != ".old" || filepath.Ext(matches[1]) != ".rec" {
 		t.Fatalf("record files %v", matches)
