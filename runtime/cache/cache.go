@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,8 @@ const (
 	DefaultMaxAge = 30 * 24 * time.Hour
 	// DefaultMaxEntryBytes is the largest value encoding stored when Options.MaxEntryBytes is 0.
 	DefaultMaxEntryBytes = 256 << 20
+	// maxEntryLimit is the largest Options.MaxEntryBytes taken: larger values are cut to it.
+	maxEntryLimit = 1 << 40
 	// DefaultNamespace is the namespace used when Options.Namespace is empty.
 	DefaultNamespace = "default"
 	// DefaultCloseTimeout is how long Close waits for running computations when
@@ -461,6 +464,11 @@ func Open(opts Options) (*Cache, error) {
 	if opts.MaxEntryBytes <= 0 {
 		opts.MaxEntryBytes = DefaultMaxEntryBytes
 	}
+	if opts.MaxEntryBytes > maxEntryLimit {
+		// Sizes derived from it (a header's, a payload's with its framing) must not
+		// overflow.
+		opts.MaxEntryBytes = maxEntryLimit
+	}
 	if opts.CloseTimeout <= 0 {
 		opts.CloseTimeout = DefaultCloseTimeout
 	}
@@ -886,7 +894,9 @@ func (c *Cache) begin() bool {
 func (c *Cache) entryKey(k *memKey) entryKey {
 	h := sha256.New()
 	var n [8]byte
-	for _, s := range []string{"cachegen entry", c.version, k.vt.name} {
+	// The entry format is part of the name: a program built on an earlier format, under the
+	// same Options.Version, keeps its own entries instead of overwriting these.
+	for _, s := range []string{"cachegen entry", strconv.Itoa(formatVersion), c.version, k.vt.name} {
 		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])
 		h.Write([]byte(s))

@@ -172,6 +172,9 @@ func (cd *codecs) encode(ek *entryKey, typ string, raw []byte) (entryParts, erro
 		}
 		defer enc.Close()
 	}
+	if codec == codecS2 && !s2Encodes(len(raw)) {
+		codec = codecRaw
+	}
 	if codec != codecRaw && samplePays(raw, codec, enc, minSaving) {
 		var b []byte
 		if codec == codecS2 {
@@ -395,3 +398,7 @@ func le(b []byte) uint64 {
 	}
 	return n
 }
+
+// s2Encodes reports whether s2 can encode n bytes in one block: not the last few sizes below
+// 4 GiB, whose encoding could be longer than s2's bound.
+func s2Encodes(n int) bool { return s2.MaxEncodedLen(n) >= 0 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -517,6 +518,11 @@ func (t *remoteTier) get(ctx context.Context, ek *entryKey, typ string, deadline
 func (t *remoteTier) enqueue(ek *entryKey, typ string, entry []byte) {
 	if !t.writable.Load() {
 		return
+	}
+	if cap(entry) > len(entry)+len(entry)/8 {
+		// An encoder's buffer, larger than what it holds: the queue's bound counts
+		// lengths, so it keeps no more than it counts.
+		entry = slices.Clone(entry)
 	}
 	size := uploadSize(entry)
 	if m := t.maxUpload.Load(); m > 0 && size >= m {
