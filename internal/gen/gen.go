@@ -353,6 +353,12 @@ func guardedNodes(structs []*Struct) []*Node {
 					if n.Struct != nil {
 						return false // a struct of the file: guarded by its own assertion
 					}
+					if n.Msgp {
+						// Serialized by its own methods, which ownMethodGuards
+						// guards; its underlying struct may not even be nameable
+						// here (msgp.Number's fields are unexported).
+						return false
+					}
 					out = append(out, n)
 					return true
 				case KindHashKey:

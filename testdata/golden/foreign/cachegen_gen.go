@@ -4,6 +4,7 @@ package foreign
 
 import (
 	"github.com/cachegen/cachegen/runtime/keyhash"
+	msgp "github.com/tinylib/msgp/msgp"
 	"image"
 	"net/netip"
 	"regexp"
@@ -95,6 +96,19 @@ func (x Rect) HashKey(h *keyhash.Hasher) {
 	h.End()
 }
 
+// Numbered: msgp serializers (annotated //cachegen:value).
+// Every field is serialized.
+
+// A compile error below means Numbered has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Numbered_changed_run_go_generate Numbered
+	_ = (*struct {
+		N     msgp.Number
+		Count int
+	})(&Numbered_changed_run_go_generate)
+}
+
 // cachegenHashTree hashes a Tree. It is a function, not inlined, because the type contains itself.
 func cachegenHashTree(h *keyhash.Hasher, name string, x Tree) {
 	h.List(name, len(x))
@@ -168,6 +182,22 @@ var (
 	_ = (*regexp_Regexp_methods_changed_run_go_generate).UnmarshalText
 )
 
+// A compile error below means msgp.Number no longer declares DecodeMsg, EncodeMsg, MarshalMsg,
+// UnmarshalMsg, Msgsize itself: it lost a method, or has it only by promotion from an embedded
+// field, which would cover that field alone. Run `go generate` to update this file.
+type msgp_Number_methods_changed_run_go_generate struct {
+	msgp.Number
+	cachegenNotOwn
+}
+
+var (
+	_ = (*msgp_Number_methods_changed_run_go_generate).DecodeMsg
+	_ = (*msgp_Number_methods_changed_run_go_generate).EncodeMsg
+	_ = (*msgp_Number_methods_changed_run_go_generate).MarshalMsg
+	_ = (*msgp_Number_methods_changed_run_go_generate).UnmarshalMsg
+	_ = (*msgp_Number_methods_changed_run_go_generate).Msgsize
+)
+
 // cachegenNotOwn holds, one level below the types embedded beside it above, a field named after
 // each method guarded there: a method promoted into such a type is then ambiguous, and a missing
 // one is a field, so that neither compiles.
@@ -176,8 +206,166 @@ type cachegenNotOwn struct {
 }
 
 type cachegenDecoy struct {
+	DecodeMsg       struct{}
+	EncodeMsg       struct{}
 	MarshalBinary   struct{}
+	MarshalMsg      struct{}
 	MarshalText     struct{}
+	Msgsize         struct{}
 	UnmarshalBinary struct{}
+	UnmarshalMsg    struct{}
 	UnmarshalText   struct{}
+}
+
+// Deep copies for the cache's memory tier (cache.Cloner): CachegenClone returns what decoding the
+// value's msgp encoding would return.
+// Numbered has no CachegenClone: field N has hand-written or foreign msgp methods, whose copy
+// cachegen cannot know. The cache decodes its encoding on every memory hit.
+
+// msgp serializers (generated in-process by github.com/tinylib/msgp).
+
+// Decoding limits of the msgp serializers below.
+const (
+	cachegenlimitArrays = 1073741824
+	cachegenlimitMaps   = 1073741824
+)
+
+// DecodeMsg implements msgp.Decodable
+func (z *Numbered) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "N":
+			err = z.N.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "N")
+				return
+			}
+		case "Count":
+			z.Count, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Count")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Numbered) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "N"
+	err = en.Append(0x82, 0xa1, 0x4e)
+	if err != nil {
+		return
+	}
+	err = z.N.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "N")
+		return
+	}
+	// write "Count"
+	err = en.Append(0xa5, 0x43, 0x6f, 0x75, 0x6e, 0x74)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.Count)
+	if err != nil {
+		err = msgp.WrapError(err, "Count")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Numbered) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "N"
+	o = append(o, 0x82, 0xa1, 0x4e)
+	o, err = z.N.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "N")
+		return
+	}
+	// string "Count"
+	o = append(o, 0xa5, 0x43, 0x6f, 0x75, 0x6e, 0x74)
+	o = msgp.AppendInt(o, z.Count)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Numbered) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "N":
+			bts, err = z.N.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "N")
+				return
+			}
+		case "Count":
+			z.Count, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Count")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Numbered) Msgsize() (s int) {
+	s = 1 + 2 + z.N.Msgsize() + 6 + msgp.IntSize
+	return
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
+	"github.com/tinylib/msgp/msgp"
 )
 
 //go:generate go run github.com/cachegen/cachegen/cmd/cachegen
@@ -70,3 +71,13 @@ func hashExpr(h *keyhash.Hasher, e Expr) {
 //
 //cachegen:key exclude=Max
 type Rect image.Rectangle
+
+// Numbered is a value with a field of msgp.Number, a type of another package with msgp methods of
+// its own and unexported fields: it is serialized by those methods, and its underlying
+// struct, which this package cannot name, gets no shape guard.
+//
+//cachegen:value
+type Numbered struct {
+	N     msgp.Number
+	Count int
+}

@@ -57,12 +57,6 @@ func _() {
 			Ad dep.Addr
 		})(dep_OuterAddr_changed_run_go_generate)
 	}
-	{
-		var x_Wire_changed_run_go_generate *dep.Wire
-		_ = (*struct {
-			A int
-		})(x_Wire_changed_run_go_generate)
-	}
 }
 
 // A compile error below means x.Addr no longer declares MarshalText, UnmarshalText itself: it
