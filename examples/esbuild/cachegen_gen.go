@@ -281,6 +281,38 @@ func (z *Output) CachegenClone() (zc Output) {
 	return
 }
 
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Output) CachegenSize() (zs int) {
+	zs += cap(z.Code) * 1
+	zs += cap(z.Map) * 1
+	zs += cap(z.LegalComments) * 1
+	zs += cap(z.Warnings) * 16
+	for zi0001 := range z.Warnings {
+		zs += len(z.Warnings[zi0001])
+	}
+	if len(z.MangleCache) > 0 {
+		zs += 48 + max(len(z.MangleCache), 8)*49
+	} else if z.MangleCache != nil {
+		zs += 48
+	}
+	for zk0002, zv0003 := range z.MangleCache {
+		zs += len(zk0002)
+		zs += len(zv0003)
+	}
+	zs += cap(z.Unmangled) * 16
+	for zi0004 := range z.Unmangled {
+		zs += len(z.Unmangled[zi0004])
+	}
+	return
+}
+
+// CachegenReusable marks Output's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// Output and copy the value out.
+func (*Output) CachegenReusable(*Output) {}
+
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
 
 // Decoding limits of the msgp serializers below.

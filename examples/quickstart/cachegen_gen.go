@@ -50,6 +50,18 @@ func (z *Result) CachegenClone() (zc Result) {
 	return
 }
 
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Result) CachegenSize() (zs int) {
+	return
+}
+
+// CachegenReusable marks Result's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// Result and copy the value out.
+func (*Result) CachegenReusable(*Result) {}
+
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
 
 // Decoding limits of the msgp serializers below.

@@ -140,6 +140,32 @@ func (z *Artifact) CachegenClone() (zc Artifact) {
 	return
 }
 
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Artifact) CachegenSize() (zs int) {
+	zs += cap(z.Code) * 1
+	zs += cap(z.Relocs) * 32
+	for zi0001 := range z.Relocs {
+		zs += len(z.Relocs[zi0001].Symbol)
+	}
+	zs += cap(z.Traps) * 8
+	if len(z.Names) > 0 {
+		zs += 48 + max(len(z.Names), 8)*31
+	} else if z.Names != nil {
+		zs += 48
+	}
+	for _, zv0002 := range z.Names {
+		zs += len(zv0002)
+	}
+	return
+}
+
+// CachegenReusable marks Artifact's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// Artifact and copy the value out.
+func (*Artifact) CachegenReusable(*Artifact) {}
+
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
 
 // Decoding limits of the msgp serializers below.

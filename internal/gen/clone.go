@@ -14,6 +14,16 @@ import (
 // instead of decoding the value's encoding on every hit.
 const cloneMethod = "CachegenClone"
 
+// sizeMethod is the name of the method generated beside CachegenClone that estimates the
+// heap bytes a decoded value retains beyond its own struct: the memory tier charges them to
+// its budget when it keeps the value decoded.
+const sizeMethod = "CachegenSize"
+
+// reuseMethodName is the name of the marker method generated for value structs whose UnmarshalMsg
+// is cachegen's own code throughout: it leaves nothing in its receiver that points into the
+// receiver, so the memory tier may decode into a pooled target and copy the value out.
+const reuseMethodName = "CachegenReusable"
+
 // cloneFuncs returns the CachegenClone methods of the structs of set that can have one, and
 // a comment naming those that cannot and why. A CachegenClone returns what decoding the
 // struct's msgp encoding would return: the same values, sharing nothing mutable with the
@@ -67,7 +77,12 @@ func cloneFuncs(pkg *Package, set []*Struct) []jen.Code {
 	out = append(out, comments(text))
 	for _, s := range set {
 		if c.why[s] == "" {
-			out = append(out, c.method(s))
+			out = append(out, c.method(s), c.sizeMethod(s))
+		}
+	}
+	for _, s := range set {
+		if c.reusable(s, map[*Struct]bool{}) {
+			out = append(out, reuseMethod(s))
 		}
 	}
 	return out
@@ -317,4 +332,179 @@ func (c *cloner) assign(dst, src *jen.Statement, n *Node) []jen.Code {
 		return out
 	}
 	panic(fmt.Sprintf("cachegen: no copy for %v", n.Type))
+}
+
+// sizes are the sizes CachegenSize counts with: those of gc on 64-bit platforms (on 32-bit
+// ones the estimate is high, which errs on the side of the budget).
+var sizes = types.SizesFor("gc", "amd64")
+
+// Map costs in CachegenSize: a map's header, and per entry its key and value with a byte of
+// control, times 3/2 for free slots (load factor and growth by doubling); a map that is not
+// empty counts at least mapMinEntries entries, the group a small map allocates.
+const (
+	mapHeader     = 48
+	mapMinEntries = 8
+)
+
+// heapless reports whether a value of n retains no memory beyond its own bytes.
+func (c *cloner) heapless(n *Node) bool {
+	switch n.Kind {
+	case KindBasic:
+		return n.Basic != types.String && n.Basic != types.UntypedString
+	case KindDuration, KindTime:
+		return true // a decoded time is in UTC, whose location is shared
+	case KindNamed, KindHashKey:
+		if n.Under != nil && n.Under.Kind == KindBasic {
+			return c.heapless(n.Under)
+		}
+		if s := n.Struct; s != nil {
+			for _, f := range s.Fields {
+				if f.serialized() && !c.heapless(f.valNode(c.pkg.model, s.Name())) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	case KindArray:
+		return c.heapless(n.Elem)
+	case KindStruct:
+		for _, f := range n.Fields {
+			if f.Name() != "_" && !c.heapless(f.valNode(c.pkg.model, "")) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// sizeMethod writes the CachegenSize method of s, which has a CachegenClone.
+func (c *cloner) sizeMethod(s *Struct) jen.Code {
+	c.n = 0
+	var body []jen.Code
+	for _, f := range s.Fields {
+		if !f.serialized() {
+			continue
+		}
+		body = append(body, c.size(jen.Id("z").Dot(f.Name()), f.valNode(c.pkg.model, s.Name()))...)
+	}
+	body = append(body, jen.Return())
+	doc := fmt.Sprintf("%s estimates the heap bytes z retains beyond its own struct (string bytes, slices' capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the struct's size, for keeping the value decoded.", sizeMethod)
+	return comments(wrapComment(doc)).
+		Func().Params(jen.Id("z").Op("*").Id(s.Name())).Id(sizeMethod).Params().Params(jen.Id("zs").Int()).
+		Block(body...)
+}
+
+// size returns the statements that add to zs the heap bytes a value of n at src retains
+// beyond its own bytes. src is addressable.
+func (c *cloner) size(src *jen.Statement, n *Node) []jen.Code {
+	if c.heapless(n) {
+		return nil
+	}
+	add := func(e jen.Code) jen.Code { return jen.Id("zs").Op("+=").Add(e) }
+	switch n.Kind {
+	case KindBasic:
+		return []jen.Code{add(jen.Len(src))}
+	case KindNamed, KindHashKey:
+		if n.Under != nil && n.Under.Kind == KindBasic {
+			return []jen.Code{add(jen.Len(src))}
+		}
+		return []jen.Code{add(jen.Add(src).Dot(sizeMethod).Call())}
+	case KindPointer:
+		inner := []jen.Code{add(jen.Lit(int(sizes.Sizeof(n.Elem.Type))))}
+		inner = append(inner, c.size(jen.Parens(jen.Op("*").Add(src)), n.Elem)...)
+		return []jen.Code{jen.If(jen.Add(src).Op("!=").Nil()).Block(inner...)}
+	case KindSlice:
+		out := []jen.Code{add(jen.Cap(src).Op("*").Lit(int(sizes.Sizeof(n.Elem.Type))))}
+		if !c.heapless(n.Elem) {
+			i := c.local('i')
+			out = append(out, jen.For(jen.Id(i).Op(":=").Range().Add(src)).Block(
+				c.size(jen.Add(src).Index(jen.Id(i)), n.Elem)...))
+		}
+		return out
+	case KindArray:
+		i := c.local('i')
+		return []jen.Code{jen.For(jen.Id(i).Op(":=").Range().Add(src)).Block(
+			c.size(jen.Add(src).Index(jen.Id(i)), n.Elem)...)}
+	case KindMap:
+		entry := (int(sizes.Sizeof(n.Key.Type)) + int(sizes.Sizeof(n.Elem.Type)) + 1) * 3 / 2
+		out := []jen.Code{jen.If(jen.Len(src).Op(">").Lit(0)).Block(
+			add(jen.Lit(mapHeader).Op("+").Max(jen.Len(src), jen.Lit(mapMinEntries)).Op("*").Lit(entry)),
+		).Else().If(jen.Add(src).Op("!=").Nil()).Block(add(jen.Lit(mapHeader)))}
+		keys, vals := !c.heapless(n.Key), !c.heapless(n.Elem)
+		if !keys && !vals {
+			return out
+		}
+		k, v := jen.Id("_"), jen.Id("_")
+		var loop []jen.Code
+		if keys {
+			k = jen.Id(c.local('k'))
+			loop = append(loop, c.size(k, n.Key)...)
+		}
+		if vals {
+			v = jen.Id(c.local('v'))
+			loop = append(loop, c.size(v, n.Elem)...)
+		}
+		return append(out, jen.For(jen.List(k, v).Op(":=").Range().Add(src)).Block(loop...))
+	case KindStruct:
+		var out []jen.Code
+		for _, f := range n.Fields {
+			if f.Name() == "_" {
+				continue
+			}
+			out = append(out, c.size(jen.Add(src).Dot(f.Name()), f.valNode(c.pkg.model, ""))...)
+		}
+		return out
+	}
+	panic(fmt.Sprintf("cachegen: no size for %v", n.Type))
+}
+
+// reusable reports whether decoding into a value of s runs only code cachegen generates for
+// this file's structs and msgp's readers, which leave nothing in the receiver that points
+// into it: no hand-written or foreign msgp methods, encodings or interfaces are reached.
+// seen holds the structs being checked, which a recursive type reaches again.
+func (c *cloner) reusable(s *Struct, seen map[*Struct]bool) bool {
+	seen[s] = true
+	for _, f := range s.Fields {
+		if f.serialized() && !c.reusableNode(f.valNode(c.pkg.model, s.Name()), seen) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *cloner) reusableNode(n *Node, seen map[*Struct]bool) bool {
+	switch n.Kind {
+	case KindBasic, KindTime, KindDuration:
+		return true
+	case KindNamed, KindHashKey:
+		if n.Msgp && !(n.Struct != nil && c.in[n.Struct]) {
+			return false
+		}
+		if s := n.Struct; s != nil {
+			return c.in[s] && (seen[s] || c.reusable(s, seen))
+		}
+		return n.Under != nil && c.reusableNode(n.Under, seen)
+	case KindPointer, KindSlice, KindArray:
+		return c.reusableNode(n.Elem, seen)
+	case KindMap:
+		return c.reusableNode(n.Key, seen) && c.reusableNode(n.Elem, seen)
+	case KindStruct:
+		for _, f := range n.Fields {
+			if f.Name() != "_" && !c.reusableNode(f.valNode(c.pkg.model, ""), seen) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// reuseMethod writes the marker method of s, whose UnmarshalMsg leaves nothing in its
+// receiver that points into the receiver.
+func reuseMethod(s *Struct) jen.Code {
+	doc := fmt.Sprintf("%s marks %s's UnmarshalMsg as cachegen's own code throughout, which leaves nothing in its receiver that points into the receiver: the cache may decode into a reused %[2]s and copy the value out.", reuseMethodName, s.Name())
+	return comments(wrapComment(doc)).
+		Func().Params(jen.Op("*").Id(s.Name())).Id(reuseMethodName).Params(jen.Op("*").Id(s.Name())).Block()
 }

@@ -2,6 +2,7 @@ package gen_test
 
 import (
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -162,5 +163,79 @@ func TestNoCloneWhereUnsafe(t *testing.T) {
 	}
 	if _, ok := any(&clones.Outer{}).(interface{ CachegenClone() clones.Outer }); ok {
 		t.Error("Outer, which holds Tagged, has a CachegenClone")
+	}
+}
+
+// sizeRatio returns, over random values of T and the zero value, the sum of what the memory
+// tier charges for a decoded value (its struct's size and its CachegenSize) divided by the
+// sum of the bytes that decoding it allocates.
+func sizeRatio[T any, PT interface {
+	*T
+	msgp.Marshaler
+	msgp.Unmarshaler
+	CachegenSize() int
+}](t *testing.T, runs uint64) float64 {
+	t.Helper()
+	var est, alloc uint64
+	var ms runtime.MemStats
+	for seed := range runs + 1 {
+		var v T
+		if seed > 0 {
+			randval.New(seed).Fill(&v)
+		}
+		b, err := PT(&v).MarshalMsg(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		targets := make([]T, n)
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
+		for i := range targets {
+			if _, err := PT(&targets[i]).UnmarshalMsg(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&ms)
+		alloc += (ms.TotalAlloc - before) / n
+		est += uint64(unsafe.Sizeof(v)) + uint64(PT(&targets[0]).CachegenSize())
+		alloc += uint64(unsafe.Sizeof(v)) // the struct the tier keeps
+	}
+	return float64(est) / float64(alloc)
+}
+
+// TestSizeEstimatesDecodedValue: CachegenSize, which the memory tier charges for a value it
+// keeps decoded, is within a small factor of what decoding the value allocates (maps are
+// estimated high: their free slots are not known).
+func TestSizeEstimatesDecodedValue(t *testing.T) {
+	for name, r := range map[string]float64{
+		"values.Artifact":    sizeRatio[values.Artifact](t, 100),
+		"values.Options":     sizeRatio[values.Options](t, 100),
+		"clones.Trace":       sizeRatio[clones.Trace](t, 100),
+		"clones.Span":        sizeRatio[clones.Span](t, 100),
+		"clones.Node":        sizeRatio[clones.Node](t, 100),
+		"valueexclusions.KV": sizeRatio[valueexclusions.KV](t, 50),
+	} {
+		if r < 0.7 || r > 3 {
+			t.Errorf("%s: the size estimate is %.2f times what decoding allocates", name, r)
+		} else {
+			t.Logf("%s: estimate / allocated = %.2f", name, r)
+		}
+	}
+}
+
+// TestReusableMarker: the marker that lets the cache decode into a reused target is
+// generated for values whose decoding is cachegen's own code throughout, and not for one
+// that holds a type with hand-written msgp methods, which may keep pointers into its
+// receiver.
+func TestReusableMarker(t *testing.T) {
+	if _, ok := any(&values.Holder{}).(interface{ CachegenReusable(*values.Holder) }); ok {
+		t.Error("Holder, which holds a Wire with hand-written msgp methods, is marked reusable")
+	}
+	if _, ok := any(&clones.Outer{}).(interface{ CachegenReusable(*clones.Outer) }); !ok {
+		t.Error("Outer, generated throughout (without a CachegenClone), is not marked reusable")
+	}
+	if _, ok := any(&clones.Trace{}).(interface{ CachegenReusable(*clones.Trace) }); !ok {
+		t.Error("Trace is not marked reusable")
 	}
 }

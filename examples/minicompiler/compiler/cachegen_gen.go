@@ -154,6 +154,24 @@ func (z *Program) CachegenClone() (zc Program) {
 	return
 }
 
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Program) CachegenSize() (zs int) {
+	zs += len(z.CompilerVersion)
+	zs += cap(z.Code) * 1
+	zs += cap(z.Consts) * 8
+	zs += cap(z.Strings) * 16
+	for zi0001 := range z.Strings {
+		zs += len(z.Strings[zi0001])
+	}
+	if z.Debug != nil {
+		zs += 64
+		zs += (*z.Debug).CachegenSize()
+	}
+	return
+}
+
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
 func (z *DebugInfo) CachegenClone() (zc DebugInfo) {
@@ -173,12 +191,32 @@ func (z *DebugInfo) CachegenClone() (zc DebugInfo) {
 	return
 }
 
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *DebugInfo) CachegenSize() (zs int) {
+	zs += len(z.File)
+	zs += cap(z.Lines) * 12
+	zs += cap(z.Vars) * 16
+	for zi0001 := range z.Vars {
+		zs += len(z.Vars[zi0001])
+	}
+	return
+}
+
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
 func (z *LineEntry) CachegenClone() (zc LineEntry) {
 	zc.PC = z.PC
 	zc.Line = z.Line
 	zc.Col = z.Col
+	return
+}
+
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *LineEntry) CachegenSize() (zs int) {
 	return
 }
 
@@ -197,6 +235,33 @@ func (z *Stats) CachegenClone() (zc Stats) {
 	zc.Unproven = z.Unproven
 	return
 }
+
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Stats) CachegenSize() (zs int) {
+	return
+}
+
+// CachegenReusable marks Program's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// Program and copy the value out.
+func (*Program) CachegenReusable(*Program) {}
+
+// CachegenReusable marks DebugInfo's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// DebugInfo and copy the value out.
+func (*DebugInfo) CachegenReusable(*DebugInfo) {}
+
+// CachegenReusable marks LineEntry's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// LineEntry and copy the value out.
+func (*LineEntry) CachegenReusable(*LineEntry) {}
+
+// CachegenReusable marks Stats's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused Stats
+// and copy the value out.
+func (*Stats) CachegenReusable(*Stats) {}
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
 

@@ -187,6 +187,68 @@ func (z *Trace) CachegenClone() (zc Trace) {
 	return
 }
 
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Trace) CachegenSize() (zs int) {
+	zs += cap(z.Chunks) * 24
+	for zi0001 := range z.Chunks {
+		zs += cap(z.Chunks[zi0001]) * 1
+	}
+	zs += cap(z.Spans) * 72
+	for zi0002 := range z.Spans {
+		zs += z.Spans[zi0002].CachegenSize()
+	}
+	if len(z.ByName) > 0 {
+		zs += 48 + max(len(z.ByName), 8)*37
+	} else if z.ByName != nil {
+		zs += 48
+	}
+	for zk0003, zv0004 := range z.ByName {
+		zs += len(zk0003)
+		if zv0004 != nil {
+			zs += 72
+			zs += (*zv0004).CachegenSize()
+		}
+	}
+	if len(z.Lists) > 0 {
+		zs += 48 + max(len(z.Lists), 8)*43
+	} else if z.Lists != nil {
+		zs += 48
+	}
+	for _, zv0005 := range z.Lists {
+		zs += cap(zv0005) * 24
+		for zi0006 := range zv0005 {
+			zs += cap(zv0005[zi0006]) * 16
+			for zi0007 := range zv0005[zi0006] {
+				zs += len(zv0005[zi0006][zi0007])
+			}
+		}
+	}
+	for zi0008 := range z.Windows {
+		zs += cap(z.Windows[zi0008]) * 2
+	}
+	if z.Root != nil {
+		zs += 40
+		zs += (*z.Root).CachegenSize()
+	}
+	zs += cap(z.Ptrs) * 8
+	for zi0009 := range z.Ptrs {
+		if z.Ptrs[zi0009] != nil {
+			zs += 8
+		}
+	}
+	zs += cap(z.Anon) * 48
+	for zi0010 := range z.Anon {
+		zs += cap(z.Anon[zi0010].Vals) * 8
+	}
+	for zi0011 := range z.Pairs {
+		zs += len(z.Pairs[zi0011].K)
+		zs += cap(z.Pairs[zi0011].V) * 1
+	}
+	return
+}
+
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
 func (z *Span) CachegenClone() (zc Span) {
@@ -201,6 +263,24 @@ func (z *Span) CachegenClone() (zc Span) {
 	zs0002 := make([]byte, len(zf0001))
 	copy(zs0002, zf0001)
 	zc.Data = zs0002
+	return
+}
+
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Span) CachegenSize() (zs int) {
+	zs += len(z.Name)
+	if len(z.Tags) > 0 {
+		zs += 48 + max(len(z.Tags), 8)*49
+	} else if z.Tags != nil {
+		zs += 48
+	}
+	for zk0001, zv0002 := range z.Tags {
+		zs += len(zk0001)
+		zs += len(zv0002)
+	}
+	zs += cap(z.Data) * 1
 	return
 }
 
@@ -225,6 +305,49 @@ func (z *Node) CachegenClone() (zc Node) {
 	}
 	return
 }
+
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Node) CachegenSize() (zs int) {
+	zs += cap(z.Kids) * 8
+	for zi0001 := range z.Kids {
+		if z.Kids[zi0001] != nil {
+			zs += 40
+			zs += (*z.Kids[zi0001]).CachegenSize()
+		}
+	}
+	if z.Next != nil {
+		zs += 40
+		zs += (*z.Next).CachegenSize()
+	}
+	return
+}
+
+// CachegenReusable marks Trace's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused Trace
+// and copy the value out.
+func (*Trace) CachegenReusable(*Trace) {}
+
+// CachegenReusable marks Tagged's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// Tagged and copy the value out.
+func (*Tagged) CachegenReusable(*Tagged) {}
+
+// CachegenReusable marks Outer's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused Outer
+// and copy the value out.
+func (*Outer) CachegenReusable(*Outer) {}
+
+// CachegenReusable marks Span's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused Span
+// and copy the value out.
+func (*Span) CachegenReusable(*Span) {}
+
+// CachegenReusable marks Node's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused Node
+// and copy the value out.
+func (*Node) CachegenReusable(*Node) {}
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
 

@@ -58,6 +58,14 @@ func (z *KV) CachegenClone() (zc KV) {
 	return
 }
 
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *KV) CachegenSize() (zs int) {
+	zs += len(z.C)
+	return
+}
+
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
 func (z *V) CachegenClone() (zc V) {
@@ -65,6 +73,23 @@ func (z *V) CachegenClone() (zc V) {
 	zc.B = z.B
 	return
 }
+
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *V) CachegenSize() (zs int) {
+	return
+}
+
+// CachegenReusable marks KV's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused KV
+// and copy the value out.
+func (*KV) CachegenReusable(*KV) {}
+
+// CachegenReusable marks V's UnmarshalMsg as cachegen's own code throughout, which leaves nothing
+// in its receiver that points into the receiver: the cache may decode into a reused V and copy
+// the value out.
+func (*V) CachegenReusable(*V) {}
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
 

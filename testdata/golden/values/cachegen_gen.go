@@ -269,6 +269,61 @@ func (z *Artifact) CachegenClone() (zc Artifact) {
 	return
 }
 
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Artifact) CachegenSize() (zs int) {
+	zs += cap(z.Code) * 1
+	zs += cap(z.Relocs) * 32
+	for zi0001 := range z.Relocs {
+		zs += z.Relocs[zi0001].CachegenSize()
+	}
+	zs += cap(z.Traps) * 8
+	if len(z.Names) > 0 {
+		zs += 48 + max(len(z.Names), 8)*31
+	} else if z.Names != nil {
+		zs += 48
+	}
+	for _, zv0002 := range z.Names {
+		zs += len(zv0002)
+	}
+	if len(z.Meta) > 0 {
+		zs += 48 + max(len(z.Meta), 8)*61
+	} else if z.Meta != nil {
+		zs += 48
+	}
+	for zk0003, zv0004 := range z.Meta {
+		zs += len(zk0003)
+		zs += cap(zv0004) * 8
+	}
+	if len(z.Nested) > 0 {
+		zs += 48 + max(len(z.Nested), 8)*37
+	} else if z.Nested != nil {
+		zs += 48
+	}
+	for zk0005, zv0006 := range z.Nested {
+		zs += len(zk0005)
+		if len(zv0006) > 0 {
+			zs += 48 + max(len(zv0006), 8)*28
+		} else if zv0006 != nil {
+			zs += 48
+		}
+		for _, zv0007 := range zv0006 {
+			zs += len(zv0007)
+		}
+	}
+	if z.Opt != nil {
+		zs += 1
+	}
+	zs += cap(z.Strs) * 16
+	for zi0008 := range z.Strs {
+		zs += len(z.Strs[zi0008])
+	}
+	zs += len(z.hidden)
+	zs += z.Reloc.CachegenSize()
+	return
+}
+
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
 func (z *Options) CachegenClone() (zc Options) {
@@ -278,6 +333,23 @@ func (z *Options) CachegenClone() (zc Options) {
 		zc.Flags = map[string]string{}
 	} else {
 		zc.Flags = maps.Clone(z.Flags)
+	}
+	return
+}
+
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Options) CachegenSize() (zs int) {
+	zs += len(z.Target)
+	if len(z.Flags) > 0 {
+		zs += 48 + max(len(z.Flags), 8)*49
+	} else if z.Flags != nil {
+		zs += 48
+	}
+	for zk0001, zv0002 := range z.Flags {
+		zs += len(zk0001)
+		zs += len(zv0002)
 	}
 	return
 }
@@ -298,11 +370,31 @@ func (z *Tagged) CachegenClone() (zc Tagged) {
 	return
 }
 
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Tagged) CachegenSize() (zs int) {
+	zs += cap(z.Items) * 24
+	for zi0001 := range z.Items {
+		zs += len(z.Items[zi0001].Name)
+	}
+	zs += z.R.CachegenSize()
+	return
+}
+
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
 func (z *Stamp) CachegenClone() (zc Stamp) {
 	zc.Build = z.Build
 	zc.Seq = z.Seq
+	return
+}
+
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Stamp) CachegenSize() (zs int) {
+	zs += len(z.Build)
 	return
 }
 
@@ -314,6 +406,39 @@ func (z *Reloc) CachegenClone() (zc Reloc) {
 	zc.Kind = z.Kind
 	return
 }
+
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Reloc) CachegenSize() (zs int) {
+	zs += len(z.Symbol)
+	return
+}
+
+// CachegenReusable marks Artifact's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// Artifact and copy the value out.
+func (*Artifact) CachegenReusable(*Artifact) {}
+
+// CachegenReusable marks Options's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// Options and copy the value out.
+func (*Options) CachegenReusable(*Options) {}
+
+// CachegenReusable marks Tagged's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// Tagged and copy the value out.
+func (*Tagged) CachegenReusable(*Tagged) {}
+
+// CachegenReusable marks Stamp's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused Stamp
+// and copy the value out.
+func (*Stamp) CachegenReusable(*Stamp) {}
+
+// CachegenReusable marks Reloc's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused Reloc
+// and copy the value out.
+func (*Reloc) CachegenReusable(*Reloc) {}
 
 // msgp serializers (generated in-process by github.com/tinylib/msgp).
 
