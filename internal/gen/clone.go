@@ -436,17 +436,19 @@ func (c *cloner) size(src *jen.Statement, n *Node) []jen.Code {
 		if !keys && !vals {
 			return out
 		}
-		k, v := jen.Id("_"), jen.Id("_")
-		var loop []jen.Code
+		var loop, vars []jen.Code
+		k := jen.Id("_")
 		if keys {
 			k = jen.Id(c.local('k'))
 			loop = append(loop, c.size(k, n.Key)...)
 		}
+		vars = append(vars, k)
 		if vals {
-			v = jen.Id(c.local('v'))
+			v := jen.Id(c.local('v'))
 			loop = append(loop, c.size(v, n.Elem)...)
+			vars = append(vars, v)
 		}
-		return append(out, jen.For(jen.List(k, v).Op(":=").Range().Add(src)).Block(loop...))
+		return append(out, jen.For(jen.List(vars...).Op(":=").Range().Add(src)).Block(loop...))
 	case KindStruct:
 		var out []jen.Code
 		for _, f := range n.Fields {

@@ -149,6 +149,7 @@ func TestCloneIsDecodeOfEncode(t *testing.T) {
 	cloneProperty[clones.Trace](t, 300)
 	cloneProperty[clones.Span](t, 100)
 	cloneProperty[clones.Node](t, 100)
+	cloneProperty[clones.Sparse](t, 100)
 }
 
 // TestNoCloneWhereUnsafe: a value whose field has hand-written msgp methods gets no
@@ -214,6 +215,7 @@ func TestSizeEstimatesDecodedValue(t *testing.T) {
 		"clones.Trace":       sizeRatio[clones.Trace](t, 100),
 		"clones.Span":        sizeRatio[clones.Span](t, 100),
 		"clones.Node":        sizeRatio[clones.Node](t, 100),
+		"clones.Sparse":      sizeRatio[clones.Sparse](t, 100),
 		"valueexclusions.KV": sizeRatio[valueexclusions.KV](t, 50),
 	} {
 		if r < 0.7 || r > 3 {

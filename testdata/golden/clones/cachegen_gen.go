@@ -59,6 +59,19 @@ func _() {
 	})(&Outer_changed_run_go_generate)
 }
 
+// Sparse: msgp serializers (annotated //cachegen:value).
+// Every field is serialized.
+
+// A compile error below means Sparse has changed since cachegen generated this file:
+// run `go generate` to update it.
+func _() {
+	var Sparse_changed_run_go_generate Sparse
+	_ = (*struct {
+		Maps   []map[string]int
+		Slices [][]int
+	})(&Sparse_changed_run_go_generate)
+}
+
 // Span: msgp serializers (reached from Trace.Spans[]).
 // Every field is serialized.
 
@@ -251,6 +264,55 @@ func (z *Trace) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
+func (z *Sparse) CachegenClone() (zc Sparse) {
+	if len(z.Maps) > 0 {
+		zc.Maps = make([]map[string]int, len(z.Maps))
+		for zi0003 := range z.Maps {
+			if z.Maps[zi0003] == nil {
+				zc.Maps[zi0003] = map[string]int{}
+			} else {
+				zc.Maps[zi0003] = maps.Clone(z.Maps[zi0003])
+			}
+		}
+	}
+	if len(z.Slices) > 0 {
+		zc.Slices = make([][]int, len(z.Slices))
+		for zi0006 := range z.Slices {
+			if len(z.Slices[zi0006]) > 0 {
+				zf0007 := z.Slices[zi0006]
+				zs0008 := make([]int, len(zf0007))
+				copy(zs0008, zf0007)
+				zc.Slices[zi0006] = zs0008
+			}
+		}
+	}
+	return
+}
+
+// CachegenSize estimates the heap bytes z retains beyond its own struct (string bytes, slices'
+// capacity, maps' entries, pointed-to values): what the cache's memory tier charges, with the
+// struct's size, for keeping the value decoded.
+func (z *Sparse) CachegenSize() (zs int) {
+	zs += cap(z.Maps) * 8
+	for zi0001 := range z.Maps {
+		if len(z.Maps[zi0001]) > 0 {
+			zs += 48 + max(len(z.Maps[zi0001]), 8)*37
+		} else if z.Maps[zi0001] != nil {
+			zs += 48
+		}
+		for zk0002 := range z.Maps[zi0001] {
+			zs += len(zk0002)
+		}
+	}
+	zs += cap(z.Slices) * 24
+	for zi0003 := range z.Slices {
+		zs += cap(z.Slices[zi0003]) * 8
+	}
+	return
+}
+
+// CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
+// shares nothing that can be modified with z.
 func (z *Span) CachegenClone() (zc Span) {
 	zc.Name = z.Name
 	zc.Start = z.Start.UTC()
@@ -338,6 +400,11 @@ func (*Tagged) CachegenReusable(*Tagged) {}
 // nothing in its receiver that points into the receiver: the cache may decode into a reused Outer
 // and copy the value out.
 func (*Outer) CachegenReusable(*Outer) {}
+
+// CachegenReusable marks Sparse's UnmarshalMsg as cachegen's own code throughout, which leaves
+// nothing in its receiver that points into the receiver: the cache may decode into a reused
+// Sparse and copy the value out.
+func (*Sparse) CachegenReusable(*Sparse) {}
 
 // CachegenReusable marks Span's UnmarshalMsg as cachegen's own code throughout, which leaves
 // nothing in its receiver that points into the receiver: the cache may decode into a reused Span
@@ -1200,6 +1267,355 @@ func (z *Span) Msgsize() (s int) {
 		}
 	}
 	s += 5 + msgp.BytesPrefixSize + len(z.Data)
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Sparse) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Maps":
+			var zb0002 uint32
+			zb0002, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Maps")
+				return
+			}
+			if zb0002 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Maps) >= int(zb0002) {
+				z.Maps = (z.Maps)[:zb0002]
+			} else {
+				z.Maps = make([]map[string]int, zb0002)
+			}
+			for za0001 := range z.Maps {
+				var zb0003 uint32
+				zb0003, err = dc.ReadMapHeader()
+				if err != nil {
+					err = msgp.WrapError(err, "Maps", za0001)
+					return
+				}
+				if zb0003 > cachegenlimitMaps {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				if z.Maps[za0001] == nil {
+					z.Maps[za0001] = make(map[string]int, zb0003)
+				} else if len(z.Maps[za0001]) > 0 {
+					clear(z.Maps[za0001])
+				}
+				for zb0003 > 0 {
+					zb0003--
+					var za0002 string
+					za0002, err = dc.ReadString()
+					if err != nil {
+						err = msgp.WrapError(err, "Maps", za0001)
+						return
+					}
+					var za0003 int
+					za0003, err = dc.ReadInt()
+					if err != nil {
+						err = msgp.WrapError(err, "Maps", za0001, za0002)
+						return
+					}
+					z.Maps[za0001][za0002] = za0003
+				}
+			}
+		case "Slices":
+			var zb0004 uint32
+			zb0004, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Slices")
+				return
+			}
+			if zb0004 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Slices) >= int(zb0004) {
+				z.Slices = (z.Slices)[:zb0004]
+			} else {
+				z.Slices = make([][]int, zb0004)
+			}
+			for za0004 := range z.Slices {
+				var zb0005 uint32
+				zb0005, err = dc.ReadArrayHeader()
+				if err != nil {
+					err = msgp.WrapError(err, "Slices", za0004)
+					return
+				}
+				if zb0005 > cachegenlimitArrays {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				if cap(z.Slices[za0004]) >= int(zb0005) {
+					z.Slices[za0004] = (z.Slices[za0004])[:zb0005]
+				} else {
+					z.Slices[za0004] = make([]int, zb0005)
+				}
+				for za0005 := range z.Slices[za0004] {
+					z.Slices[za0004][za0005], err = dc.ReadInt()
+					if err != nil {
+						err = msgp.WrapError(err, "Slices", za0004, za0005)
+						return
+					}
+				}
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Sparse) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "Maps"
+	err = en.Append(0x82, 0xa4, 0x4d, 0x61, 0x70, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Maps)))
+	if err != nil {
+		err = msgp.WrapError(err, "Maps")
+		return
+	}
+	for za0001 := range z.Maps {
+		err = en.WriteMapHeader(uint32(len(z.Maps[za0001])))
+		if err != nil {
+			err = msgp.WrapError(err, "Maps", za0001)
+			return
+		}
+		for za0002, za0003 := range z.Maps[za0001] {
+			err = en.WriteString(za0002)
+			if err != nil {
+				err = msgp.WrapError(err, "Maps", za0001)
+				return
+			}
+			err = en.WriteInt(za0003)
+			if err != nil {
+				err = msgp.WrapError(err, "Maps", za0001, za0002)
+				return
+			}
+		}
+	}
+	// write "Slices"
+	err = en.Append(0xa6, 0x53, 0x6c, 0x69, 0x63, 0x65, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Slices)))
+	if err != nil {
+		err = msgp.WrapError(err, "Slices")
+		return
+	}
+	for za0004 := range z.Slices {
+		err = en.WriteArrayHeader(uint32(len(z.Slices[za0004])))
+		if err != nil {
+			err = msgp.WrapError(err, "Slices", za0004)
+			return
+		}
+		for za0005 := range z.Slices[za0004] {
+			err = en.WriteInt(z.Slices[za0004][za0005])
+			if err != nil {
+				err = msgp.WrapError(err, "Slices", za0004, za0005)
+				return
+			}
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Sparse) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "Maps"
+	o = append(o, 0x82, 0xa4, 0x4d, 0x61, 0x70, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Maps)))
+	for za0001 := range z.Maps {
+		o = msgp.AppendMapHeader(o, uint32(len(z.Maps[za0001])))
+		for za0002, za0003 := range z.Maps[za0001] {
+			o = msgp.AppendString(o, za0002)
+			o = msgp.AppendInt(o, za0003)
+		}
+	}
+	// string "Slices"
+	o = append(o, 0xa6, 0x53, 0x6c, 0x69, 0x63, 0x65, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Slices)))
+	for za0004 := range z.Slices {
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Slices[za0004])))
+		for za0005 := range z.Slices[za0004] {
+			o = msgp.AppendInt(o, z.Slices[za0004][za0005])
+		}
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Sparse) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > cachegenlimitMaps || uint64(zb0001) > uint64(len(bts)) {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Maps":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Maps")
+				return
+			}
+			if zb0002 > cachegenlimitArrays || uint64(zb0002) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Maps) >= int(zb0002) {
+				z.Maps = (z.Maps)[:zb0002]
+			} else {
+				z.Maps = make([]map[string]int, zb0002)
+			}
+			for za0001 := range z.Maps {
+				var zb0003 uint32
+				zb0003, bts, err = msgp.ReadMapHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Maps", za0001)
+					return
+				}
+				if zb0003 > cachegenlimitMaps || uint64(zb0003) > uint64(len(bts)) {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				if z.Maps[za0001] == nil {
+					z.Maps[za0001] = make(map[string]int, zb0003)
+				} else if len(z.Maps[za0001]) > 0 {
+					clear(z.Maps[za0001])
+				}
+				for zb0003 > 0 {
+					var za0003 int
+					zb0003--
+					var za0002 string
+					za0002, bts, err = msgp.ReadStringBytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Maps", za0001)
+						return
+					}
+					za0003, bts, err = msgp.ReadIntBytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Maps", za0001, za0002)
+						return
+					}
+					z.Maps[za0001][za0002] = za0003
+				}
+			}
+		case "Slices":
+			var zb0004 uint32
+			zb0004, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Slices")
+				return
+			}
+			if zb0004 > cachegenlimitArrays || uint64(zb0004) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Slices) >= int(zb0004) {
+				z.Slices = (z.Slices)[:zb0004]
+			} else {
+				z.Slices = make([][]int, zb0004)
+			}
+			for za0004 := range z.Slices {
+				var zb0005 uint32
+				zb0005, bts, err = msgp.ReadArrayHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Slices", za0004)
+					return
+				}
+				if zb0005 > cachegenlimitArrays || uint64(zb0005) > uint64(len(bts)) {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				if cap(z.Slices[za0004]) >= int(zb0005) {
+					z.Slices[za0004] = (z.Slices[za0004])[:zb0005]
+				} else {
+					z.Slices[za0004] = make([]int, zb0005)
+				}
+				for za0005 := range z.Slices[za0004] {
+					z.Slices[za0004][za0005], bts, err = msgp.ReadIntBytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Slices", za0004, za0005)
+						return
+					}
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Sparse) Msgsize() (s int) {
+	s = 1 + 5 + msgp.ArrayHeaderSize
+	for za0001 := range z.Maps {
+		s += msgp.MapHeaderSize
+		if z.Maps[za0001] != nil {
+			for za0002, za0003 := range z.Maps[za0001] {
+				_ = za0003
+				s += msgp.StringPrefixSize + len(za0002) + msgp.IntSize
+			}
+		}
+	}
+	s += 7 + msgp.ArrayHeaderSize
+	for za0004 := range z.Slices {
+		s += msgp.ArrayHeaderSize + (len(z.Slices[za0004]) * (msgp.IntSize))
+	}
 	return
 }
 

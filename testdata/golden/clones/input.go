@@ -1,6 +1,7 @@
 // Package clones is a golden input: value structs whose CachegenClone must copy nested
 // shapes (slices of byte slices, pointers to structs, structs with times in slices, maps of
-// pointers, arrays of slices, a recursive struct), and one that gets none.
+// pointers, arrays of slices, a recursive struct, one that decodes to far more than its
+// encoding), and one that gets none.
 package clones
 
 import "time"
@@ -57,4 +58,14 @@ type Tagged struct {
 type Outer struct {
 	T Tagged
 	N int
+}
+
+// Sparse decodes to far more than it encodes: an empty map or slice is one byte of
+// encoding, and a heap map or a slice header decoded. Its CachegenSize says so, and the
+// cache's memory tier keeps its encoding rather than the decoded value.
+//
+//cachegen:value
+type Sparse struct {
+	Maps   []map[string]int
+	Slices [][]int
 }
