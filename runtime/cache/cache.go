@@ -91,7 +91,9 @@ type Options struct {
 	// modified build. Set it when values do not depend on the program's version, or to
 	// share entries between programs.
 	Version string
-	// MemoryBytes bounds the memory tier. 0 selects DefaultMemoryBytes; a negative value
+	// MemoryBytes bounds the memory tier: the sum of what its entries retain, an encoding
+	// by its length, a value kept decoded by an estimate of its heap size (see Cloner),
+	// plus a fixed overhead per entry. 0 selects DefaultMemoryBytes; a negative value
 	// disables the memory tier.
 	MemoryBytes int64
 	// MaxBytes bounds the disk usage of the namespace; trimming removes least recently used
@@ -192,12 +194,16 @@ type Options struct {
 
 	// SharedValues makes memory hits return the value the memory tier holds, the same for
 	// every caller, instead of a private copy: the value is decoded once, on the first
-	// memory hit of its entry, and a hit then costs about a map lookup. The caller promises
-	// never to modify a value Load returns, nor anything it reaches (slice elements, map
-	// entries, pointed-to values): a change would be seen by every later hit. Values
-	// returned by computations, disk and remote hits are still the caller's own. Off by
-	// default: each hit returns a copy, made by the value type's CachegenClone when it has
-	// one (cachegen generates it; see Cloner), decoded from the stored encoding otherwise.
+	// memory hit of its entry, and a hit then costs about a map lookup. The tier charges
+	// what the decoded value retains: its CachegenSize when it has one, for other types a
+	// walk of the value made once, on that first hit; a value that would retain more than
+	// four times its encoding keeps the encoding instead, and each hit decodes it (a value
+	// of the caller's own then). The caller promises never to modify a value Load returns,
+	// nor anything it reaches (slice elements, map entries, pointed-to values): a change
+	// would be seen by every later hit. Values returned by computations, disk and remote
+	// hits are still the caller's own. Off by default: each hit returns a copy, made by the
+	// value type's CachegenClone when it has one (cachegen generates it; see Cloner),
+	// decoded from the stored encoding otherwise.
 	SharedValues bool
 }
 
@@ -362,9 +368,19 @@ type valueType struct {
 	// clone says that *V is a Cloner[V]: the memory tier keeps such values decoded and
 	// hands out copies.
 	clone bool
-	// targets holds *V values to decode into, zero between uses: a pointer passed to
-	// UnmarshalMsg through the Value constraint escapes, and a pooled one saves a hit the
-	// allocation of a fresh one.
+	// sized says that *V also has a CachegenSize (sizer): the memory tier charges it, with
+	// base, for a value kept decoded, rather than walking the value (heapSize).
+	sized bool
+	// reuse says that *V is marked CachegenReusable (reusable): decoding may use targets.
+	reuse bool
+	// base is the size of a V.
+	base uintptr
+	// cloneFailed is set when a CachegenClone of V panicked: the memory tier decodes the
+	// values of V from then on.
+	cloneFailed atomic.Bool
+	// targets holds *V values to decode into, zero between uses, for reuse types only: a
+	// pointer passed to UnmarshalMsg through the Value constraint escapes, and a pooled one
+	// saves a hit the allocation of a fresh one.
 	targets sync.Pool
 }
 
@@ -388,7 +404,9 @@ func valueTypeOf[V any](c *Cache) *valueType {
 		name = "sha256:" + hex.EncodeToString(sum[:])
 	}
 	_, clone := any((*V)(nil)).(Cloner[V])
-	vt, _ := c.types.LoadOrStore(t, &valueType{name: name, clone: clone})
+	_, sized := any((*V)(nil)).(sizer)
+	_, reuse := any((*V)(nil)).(reusable[V])
+	vt, _ := c.types.LoadOrStore(t, &valueType{name: name, clone: clone, sized: clone && sized, reuse: reuse, base: t.Size()})
 	return vt.(*valueType)
 }
 

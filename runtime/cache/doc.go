@@ -94,15 +94,17 @@
 // # Memory tier
 //
 // In front of the disk, each Cache keeps recently used values, bounded by
-// Options.MemoryBytes (64 MiB by default; negative disables it), counted by the size of
-// their msgp encodings, least recently used evicted first (approximately: a hit marks its
-// entry, and eviction spares a marked entry once, so that hits write nothing shared and
-// parallel hits of one key scale across cores). Every hit returns a value of the caller's
+// Options.MemoryBytes (64 MiB by default; negative disables it), counted by what they
+// retain (an encoding by its length, a value kept decoded by an estimate of its heap size),
+// least recently used evicted first (approximately: a hit marks its entry, and eviction
+// spares a marked entry once, so that hits write nothing shared and parallel hits of one
+// key scale across cores). Every hit returns a value of the caller's
 // own, which it can mutate or keep without affecting any other caller. For a value type
 // whose pointer has a CachegenClone method (cachegen generates one for //cachegen:value
 // structs whose fields it can copy; see Cloner), the first hit of an entry decodes it once
 // and keeps the value, and each hit returns a copy, a fraction of the cost of decoding;
-// other types keep the encoding and decode it on every hit (one UnmarshalMsg). Either is
+// other types keep the encoding and decode it on every hit (one UnmarshalMsg), as do values
+// that would retain more than four times their encoding once decoded (see Cloner). Either is
 // far cheaper than a disk hit, which reads, checks and decompresses the file first.
 //
 // Options.SharedValues trades that guarantee for speed: a memory hit then returns the value

@@ -259,8 +259,22 @@ func unmarshal[V any, PV Value[V]](p *V, raw []byte) error {
 	return err
 }
 
+// decodeHit decodes a memory hit's encoding raw: into a pooled target when V's UnmarshalMsg
+// is cachegen's own code (vt.reuse), which leaves nothing in its receiver that points into
+// it, and into a fresh V otherwise.
+func decodeHit[V any, PV Value[V]](vt *valueType, raw []byte) (V, error) {
+	if vt.reuse {
+		return decodePooled[V, PV](vt, raw)
+	}
+	p := new(V)
+	err := unmarshal[V, PV](p, raw)
+	return *p, err
+}
+
 // decodePooled is decode into a target from vt's pool, which spares the allocation of the
-// V that UnmarshalMsg's receiver escapes to.
+// V that UnmarshalMsg's receiver escapes to. Only for vt.reuse types: a hand-written
+// UnmarshalMsg may leave pointers into its receiver (z.Items = z.buf[:n]), which the next
+// use of the target would overwrite.
 func decodePooled[V any, PV Value[V]](vt *valueType, raw []byte) (V, error) {
 	p, _ := vt.targets.Get().(*V)
 	if p == nil {

@@ -30,7 +30,13 @@ type memEntry struct {
 	key  memKey
 	data []byte // the encoding, nil in an entry that holds the decoded value
 	val  any    // *memValue[V] for the entry's value type, or nil
-	size int64  // the encoding's length: the budget counts encodings
+	// size is what the budget charges for the entry (besides memEntryOverhead): the
+	// encoding's length, or what the decoded value retains (its type's size and its
+	// CachegenSize, or heapSize).
+	size int64
+	// plain marks an encoding kept on purpose, since its decoded value would cost too
+	// much (keepRatio): every hit decodes it.
+	plain bool
 
 	// ref is set by a hit and cleared by the eviction that spares the entry once (the
 	// CLOCK approximation of LRU): a hit writes nothing when it is already set, so that
@@ -43,8 +49,7 @@ type memEntry struct {
 // A memValue is a decoded value kept by the memory tier, which no caller ever receives
 // unless Options.SharedValues is set: a hit returns a copy made by its CachegenClone.
 type memValue[V any] struct {
-	v  *V
-	cl Cloner[V] // v as a Cloner, nil when V has none
+	v *V
 }
 
 // A memShard is the list of entries of one part of the memory tier, bounded in bytes: new
@@ -59,9 +64,10 @@ type memShard struct {
 }
 
 // A memory is the in-process tier: the msgp encodings of recently used values (or, for value
-// types with a CachegenClone and in shared mode, the values decoded once), bounded in bytes,
-// least recently used evicted first (approximately). It never gives a caller anything another
-// caller can change: a hit decodes or copies, unless the Cache shares values by request.
+// types with a CachegenClone and in shared mode, the values decoded once), bounded in the
+// bytes they retain (a decoded value by its estimated heap size), least recently used
+// evicted first (approximately). It never gives a caller anything another caller can
+// change: a hit decodes or copies, unless the Cache shares values by request.
 //
 // Lookups go through index, a sync.Map, without a lock; the shards' locks are for stores,
 // removals and eviction, which keep index and the shards' maps alike.
@@ -170,8 +176,9 @@ func (m *memory) evict(s *memShard) {
 	}
 }
 
-// replace puts next, which holds the value decoded from old's encoding, in old's place, if
-// old is still the entry of its key; it reports whether it did.
+// replace puts next, which holds the value decoded from old's encoding (or that encoding,
+// marked plain), in old's place, if old is still the entry of its key, charging the shard
+// next's size instead of old's and evicting as needed; it reports whether it did.
 func (m *memory) replace(old, next *memEntry) bool {
 	s := m.shard(&old.key)
 	s.mu.Lock()
@@ -185,6 +192,8 @@ func (m *memory) replace(old, next *memEntry) bool {
 	old.prev, old.next = nil, nil
 	s.m[old.key] = next
 	m.index.Store(old.key, next)
+	s.bytes += next.size - old.size
+	m.evict(s)
 	return true
 }
 

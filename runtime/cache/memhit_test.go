@@ -1,0 +1,124 @@
+package cache
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tinylib/msgp/msgp"
+)
+
+// smallBuf is a hand-written msgp type with a small-buffer optimisation: up to 4 items are
+// decoded into an array of the receiver. Its UnmarshalMsg does not retain its input, as
+// Load requires; it leaves in its receiver a slice of the receiver's own memory.
+type smallBuf struct {
+	buf   [4]int64
+	Items []int64
+}
+
+func (z *smallBuf) MarshalMsg(b []byte) ([]byte, error) {
+	b = msgp.AppendArrayHeader(b, uint32(len(z.Items)))
+	for _, x := range z.Items {
+		b = msgp.AppendInt64(b, x)
+	}
+	return b, nil
+}
+
+func (z *smallBuf) UnmarshalMsg(b []byte) ([]byte, error) {
+	n, b, err := msgp.ReadArrayHeaderBytes(b)
+	if err != nil {
+		return b, err
+	}
+	if n <= uint32(len(z.buf)) {
+		z.Items = z.buf[:n]
+	} else {
+		z.Items = make([]int64, n)
+	}
+	for i := range z.Items {
+		if z.Items[i], b, err = msgp.ReadInt64Bytes(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (z *smallBuf) Msgsize() int { return 5 + 9*len(z.Items) }
+
+func computeSmallBuf(_ context.Context, k testKey) (smallBuf, error) {
+	return smallBuf{Items: []int64{int64(k.Opt), 2, 3}}, nil
+}
+
+// TestHitOfSelfReferencingDecoder: a memory hit of a type whose hand-written UnmarshalMsg
+// points into its receiver returns a value of the caller's own. Decoded into a pooled target
+// that is zeroed and reused, it pointed into memory that later hits overwrite.
+func TestHitOfSelfReferencingDecoder(t *testing.T) {
+	ctx := context.Background()
+	c := open(t, Options{Dir: t.TempDir()})
+	for i := range 8 {
+		Load(ctx, c, testKey{"small", i}, computeSmallBuf)
+	}
+	v, _ := Load(ctx, c, testKey{"small", 1}, computeSmallBuf)
+	if want := []int64{1, 2, 3}; !slices.Equal(v.Items, want) {
+		t.Errorf("a memory hit returned %v, want %v", v.Items, want)
+	}
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	for g := range 8 {
+		wg.Go(func() {
+			for range 500 {
+				v, _ := Load(ctx, c, testKey{"small", g}, computeSmallBuf)
+				if !slices.Equal(v.Items, []int64{int64(g), 2, 3}) {
+					bad.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := bad.Load(); n > 0 {
+		t.Errorf("%d of 4000 concurrent memory hits returned a value that was not the caller's own", n)
+	}
+	if c.Stats().MemoryHits < 4000 {
+		t.Errorf("the hits were not memory hits: %+v", c.Stats())
+	}
+}
+
+// boom is a hand-written msgp type whose CachegenClone panics.
+type boom struct{ N int64 }
+
+func (z *boom) MarshalMsg(b []byte) ([]byte, error) { return msgp.AppendInt64(b, z.N), nil }
+func (z *boom) UnmarshalMsg(b []byte) ([]byte, error) {
+	var err error
+	z.N, b, err = msgp.ReadInt64Bytes(b)
+	return b, err
+}
+func (z *boom) Msgsize() int        { return 9 }
+func (z *boom) CachegenClone() boom { panic("clone failed") }
+
+// TestClonePanicDecodesInstead: a CachegenClone that panics is reported (Stats.Errors) and
+// not called again; the hits decode the value instead, and none panics. The decoded value
+// was kept before the copy was made, so every later hit of the entry panicked.
+func TestClonePanicDecodesInstead(t *testing.T) {
+	ctx := context.Background()
+	c := open(t, Options{Dir: t.TempDir()})
+	compute := func(_ context.Context, k testKey) (boom, error) { return boom{N: int64(k.Opt)}, nil }
+	for round := range 3 {
+		for i := range 3 {
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("round %d: Load panicked: %v", round, p)
+					}
+				}()
+				if v, err := Load(ctx, c, testKey{"boom", i}, compute); err != nil || v.N != int64(i) {
+					t.Errorf("round %d: Load returned %v, %v", round, v, err)
+				}
+			}()
+		}
+	}
+	st := c.Stats()
+	if st.Errors != 1 || st.MemoryHits != 6 {
+		t.Errorf("Errors = %d (want 1), MemoryHits = %d (want 6)", st.Errors, st.MemoryHits)
+	}
+}
