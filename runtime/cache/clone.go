@@ -133,9 +133,11 @@ func cloneOf[V any](c *Cache, vt *valueType, p *V) (v V, ok bool) {
 	return any(p).(Cloner[V]).CachegenClone(), true
 }
 
-// dropCorrupt drops the memory entry e, whose encoding did not decode. Only encodings that
-// decoded before are kept: this UnmarshalMsg depends on more than its input.
+// dropCorrupt drops the memory entry e, whose encoding did not decode, and counts it once:
+// concurrent hits of e all fail, and only the one that removes it counts. Only encodings
+// that decoded before are kept: this UnmarshalMsg depends on more than its input.
 func (c *Cache) dropCorrupt(e *memEntry) {
-	c.mem.removeEntry(e)
-	c.stats.corrupt.Add(1)
+	if c.mem.removeEntry(e) {
+		c.stats.corrupt.Add(1)
+	}
 }

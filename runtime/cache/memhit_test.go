@@ -2,10 +2,12 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tinylib/msgp/msgp"
 )
@@ -81,6 +83,65 @@ func TestHitOfSelfReferencingDecoder(t *testing.T) {
 	}
 	if c.Stats().MemoryHits < 4000 {
 		t.Errorf("the hits were not memory hits: %+v", c.Stats())
+	}
+}
+
+// flakyFail makes flaky's UnmarshalMsg fail.
+var flakyFail atomic.Bool
+
+// flaky is a hand-written msgp type whose UnmarshalMsg fails while flakyFail is set.
+type flaky struct{ Items []int64 }
+
+func (z *flaky) MarshalMsg(b []byte) ([]byte, error) {
+	b = msgp.AppendArrayHeader(b, uint32(len(z.Items)))
+	for _, x := range z.Items {
+		b = msgp.AppendInt64(b, x)
+	}
+	return b, nil
+}
+
+func (z *flaky) UnmarshalMsg(b []byte) ([]byte, error) {
+	if flakyFail.Load() {
+		time.Sleep(50 * time.Millisecond) // so that the hits of the entry overlap
+		return b, errors.New("flaky")
+	}
+	n, b, err := msgp.ReadArrayHeaderBytes(b)
+	if err != nil {
+		return b, err
+	}
+	z.Items = make([]int64, n)
+	for i := range z.Items {
+		if z.Items[i], b, err = msgp.ReadInt64Bytes(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (z *flaky) Msgsize() int { return 5 + 9*len(z.Items) }
+
+// TestCorruptCountedOnce: a damaged memory entry found by concurrent Loads is counted once
+// in Stats.Corrupt, as is the damaged entry file the flight then finds.
+func TestCorruptCountedOnce(t *testing.T) {
+	ctx := context.Background()
+	c := open(t, Options{Dir: t.TempDir()})
+	k := testKey{"flaky", 1}
+	compute := func(context.Context, testKey) (flaky, error) { return flaky{Items: []int64{1, 2}}, nil }
+	Load(ctx, c, k, compute)
+	flakyFail.Store(true)
+	defer flakyFail.Store(false)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			<-start
+			Load(ctx, c, k, compute)
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := c.Stats().Corrupt; n != 2 {
+		t.Errorf("Corrupt = %d for one damaged memory entry and one damaged entry file", n)
 	}
 }
 

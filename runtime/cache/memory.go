@@ -210,14 +210,16 @@ func (m *memory) remove(k memKey) {
 	}
 }
 
-// removeEntry drops e, if it is still the entry of its key.
-func (m *memory) removeEntry(e *memEntry) {
+// removeEntry drops e, if it is still the entry of its key, and reports whether it did.
+func (m *memory) removeEntry(e *memEntry) bool {
 	s := m.shard(&e.key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.m[e.key] == e {
-		m.drop(s, e)
+	if s.m[e.key] != e {
+		return false
 	}
+	m.drop(s, e)
+	return true
 }
 
 // drop removes e from s and the index. s.mu is held.
