@@ -97,8 +97,8 @@
 // Options.MemoryBytes (64 MiB by default; negative disables it), counted by what they
 // retain (an encoding by its length, a value kept decoded by an estimate of its heap size),
 // least recently used evicted first (approximately: a hit marks its entry, and eviction
-// spares a marked entry once, so that hits write nothing shared and parallel hits of one
-// key scale across cores). Every hit returns a value of the caller's
+// spares a marked entry, and the entry just stored, once, so that hits write nothing shared
+// and parallel hits of one key scale across cores). Every hit returns a value of the caller's
 // own, which it can mutate or keep without affecting any other caller. For a value type
 // whose pointer has a CachegenClone method (cachegen generates one for //cachegen:value
 // structs whose fields it can copy; see Cloner), the first hit of an entry decodes it once

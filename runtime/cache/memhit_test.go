@@ -183,3 +183,40 @@ func TestClonePanicDecodesInstead(t *testing.T) {
 		t.Errorf("Errors = %d (want 1), MemoryHits = %d (want 6)", st.Errors, st.MemoryHits)
 	}
 }
+
+// TestNewEntryNotEvictedFirst: storing a value in a full shard whose entries were all hit
+// keeps the new value and evicts the least recently used entry; the new value used to be
+// evicted at once (unmarked, it came after the marked entries eviction spared), and each of
+// its Loads went to disk.
+func TestNewEntryNotEvictedFirst(t *testing.T) {
+	ctx := context.Background()
+	a := makeArtifact(1)
+	raw, _ := a.MarshalMsg(nil)
+	cost := int64(len(raw)) + memEntryOverhead
+	// Each shard holds 2 entries (2*cost <= max < 3*cost); a value fits (cost <= max/2).
+	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: 16 * (2*cost + cost/2)})
+	var keys []testKey
+	for i := 0; len(keys) < 3; i++ {
+		if k := (testKey{"clock", i}); memDigest(k)[0]%memShards == 0 {
+			keys = append(keys, k)
+		}
+	}
+	compute := func(context.Context, testKey) (Artifact, error) { return makeArtifact(1), nil }
+	vt := valueTypeOf[Artifact](c)
+	in := func(k testKey) bool {
+		_, ok := c.mem.index.Load(memKey{d: memDigest(k), vt: vt})
+		return ok
+	}
+	A, B, C := keys[0], keys[1], keys[2]
+	Load(ctx, c, A, compute)
+	Load(ctx, c, B, compute)
+	Load(ctx, c, A, compute)
+	Load(ctx, c, B, compute)
+	Load(ctx, c, C, compute)
+	if !in(C) {
+		t.Error("the value just stored was evicted")
+	}
+	if in(A) {
+		t.Error("the least recently used entry was kept")
+	}
+}

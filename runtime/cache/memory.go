@@ -149,16 +149,24 @@ func (m *memory) put(k memKey, data []byte) {
 	m.index.Store(k, e)
 	s.pushFront(e)
 	s.bytes += cost
-	m.evict(s)
+	m.evict(s, e)
 }
 
 // evict removes entries from the back of s until it fits its budget. An entry a hit marked
-// since it was last considered is spared once: moved to the front, its mark cleared. s.mu
-// is held.
-func (m *memory) evict(s *memShard) {
+// since it was last considered is spared once: moved to the front, its mark cleared. So is
+// fresh, the entry just stored (nil for none), which no hit could mark yet: otherwise the
+// entries hit before it would all be spared ahead of it, and a new value would not stay
+// while the resident ones are being hit. s.mu is held.
+func (m *memory) evict(s *memShard, fresh *memEntry) {
 	spared := 0
 	for s.bytes > s.max {
 		e := s.root.prev
+		if e == fresh {
+			fresh = nil
+			e.unlink()
+			s.pushFront(e)
+			continue
+		}
 		if e.ref.Load() && spared < len(s.m) {
 			// Bounded, so that hits marking entries as fast as they are spared cannot
 			// keep the loop going.
@@ -193,7 +201,7 @@ func (m *memory) replace(old, next *memEntry) bool {
 	s.m[old.key] = next
 	m.index.Store(old.key, next)
 	s.bytes += next.size - old.size
-	m.evict(s)
+	m.evict(s, nil)
 	return true
 }
 
