@@ -91,7 +91,9 @@ var ErrGoexit = errors.New("cache: compute called runtime.Goexit")
 // Every value returned is the caller's own, decoded afresh, copied by its CachegenClone (see
 // Cloner) or freshly computed, so mutating it affects nothing else; unless
 // Options.SharedValues is set, in which case a memory hit returns the value the memory tier
-// holds, which the caller must not modify.
+// holds, which the caller must not modify. One exception: the concurrent Loads that shared
+// a computation whose value could not be encoded (MarshalMsg failed) or whose encoding does
+// not decode again share that value, unless its type has a CachegenClone.
 //
 // When compute panics, each Load that waits for it panics with a *PanicError, which holds
 // the value and the computation's stack; when none waits any more (every caller gave up),
@@ -216,16 +218,8 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		return zero, f.err
 	}
 	v := f.v.(V)
-	if f.shared && f.raw != nil {
-		// Each waiter but the one that takes the flight's value decodes its own copy; all
-		// share it in the rare case of a value that could not be encoded.
-		var err error
-		if v, err = decode[V, PV](f.raw); err != nil {
-			// The encoding decoded once in the flight: this UnmarshalMsg is not
-			// deterministic.
-			c.fail(fmt.Errorf("cache: decoding %s again: %w", mk.vt.name, err))
-			v = f.v.(V)
-		}
+	if f.shared {
+		v = waiterCopy[V, PV](c, mk.vt, f)
 	}
 	if f.src != computed && c.verify > VerifyOff {
 		v = verify[K, V, PV](ctx, c, key, mk.d, v, compute)
@@ -257,6 +251,29 @@ func unmarshal[V any, PV Value[V]](p *V, raw []byte) error {
 		err = fmt.Errorf("%d bytes after the value", len(rest))
 	}
 	return err
+}
+
+// waiterCopy returns the value of the flight f, which several Loads waited for, for one of
+// them: a copy of its own, made by the value type's CachegenClone, or decoded from the
+// encoding. Only a value of a type without a CachegenClone whose encoding failed (MarshalMsg
+// returned an error) or does not decode (UnmarshalMsg depends on more than its input) is
+// the flight's own, shared by its waiters.
+func waiterCopy[V any, PV Value[V]](c *Cache, vt *valueType, f *flight) V {
+	v := f.v.(V)
+	if vt.clone && !vt.cloneFailed.Load() {
+		if cl, ok := cloneOf(c, vt, &v); ok {
+			return cl
+		}
+	}
+	if f.raw == nil {
+		return v
+	}
+	d, err := decode[V, PV](f.raw)
+	if err != nil {
+		c.fail(fmt.Errorf("cache: decoding the encoding of a %s for a waiter: %w", vt.name, err))
+		return v
+	}
+	return d
 }
 
 // decodeHit decodes a memory hit's encoding raw: into a pooled target when V's UnmarshalMsg

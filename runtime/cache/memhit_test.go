@@ -86,6 +86,47 @@ func TestHitOfSelfReferencingDecoder(t *testing.T) {
 	}
 }
 
+// unencodable is a hand-written msgp type with a CachegenClone whose MarshalMsg fails: a
+// flight's value is then all its waiters have.
+type unencodable struct{ Items []int64 }
+
+func (z *unencodable) MarshalMsg(b []byte) ([]byte, error) { return b, errors.New("cannot encode") }
+func (z *unencodable) UnmarshalMsg(b []byte) ([]byte, error) {
+	return b, errors.New("nothing was encoded")
+}
+func (z *unencodable) Msgsize() int { return 1 }
+func (z *unencodable) CachegenClone() unencodable {
+	return unencodable{Items: slices.Clone(z.Items)}
+}
+
+// TestSharedFlightWaitersGetCopies: the Loads that share a flight whose value could not be
+// encoded each get a copy of their own, made by the type's CachegenClone.
+func TestSharedFlightWaitersGetCopies(t *testing.T) {
+	ctx := context.Background()
+	c := open(t, Options{Dir: t.TempDir()})
+	release := make(chan struct{})
+	compute := func(context.Context, testKey) (unencodable, error) {
+		<-release
+		return unencodable{Items: []int64{1, 2, 3}}, nil
+	}
+	got := make([]unencodable, 4)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() { got[i], _ = Load(ctx, c, testKey{"unencodable", 1}, compute) })
+	}
+	for c.Stats().Shared < uint64(len(got)-1) {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	got[0].Items[0] = 99
+	for i := 1; i < len(got); i++ {
+		if got[i].Items[0] != 1 {
+			t.Errorf("Load %d sees Load 0's change: the waiters share the flight's value", i)
+		}
+	}
+}
+
 // flakyFail makes flaky's UnmarshalMsg fail.
 var flakyFail atomic.Bool
 
