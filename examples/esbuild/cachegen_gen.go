@@ -248,35 +248,35 @@ func _() {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Output) CachegenClone() (zc Output) {
+func (z *Output) CachegenClone() (zr0000 Output) {
 	zf0001 := z.Code
 	zs0002 := make([]byte, len(zf0001))
 	copy(zs0002, zf0001)
-	zc.Code = zs0002
+	zr0000.Code = zs0002
 	zf0003 := z.Map
 	zs0004 := make([]byte, len(zf0003))
 	copy(zs0004, zf0003)
-	zc.Map = zs0004
+	zr0000.Map = zs0004
 	zf0005 := z.LegalComments
 	zs0006 := make([]byte, len(zf0005))
 	copy(zs0006, zf0005)
-	zc.LegalComments = zs0006
+	zr0000.LegalComments = zs0006
 	if len(z.Warnings) > 0 {
 		zf0007 := z.Warnings
 		zs0008 := make([]string, len(zf0007))
 		copy(zs0008, zf0007)
-		zc.Warnings = zs0008
+		zr0000.Warnings = zs0008
 	}
 	if z.MangleCache == nil {
-		zc.MangleCache = map[string]string{}
+		zr0000.MangleCache = map[string]string{}
 	} else {
-		zc.MangleCache = maps.Clone(z.MangleCache)
+		zr0000.MangleCache = maps.Clone(z.MangleCache)
 	}
 	if len(z.Unmangled) > 0 {
 		zf0009 := z.Unmangled
 		zs0010 := make([]string, len(zf0009))
 		copy(zs0010, zf0009)
-		zc.Unmangled = zs0010
+		zr0000.Unmangled = zs0010
 	}
 	return
 }

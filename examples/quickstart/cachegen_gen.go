@@ -45,8 +45,8 @@ func _() {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Result) CachegenClone() (zc Result) {
-	zc.Primes = z.Primes
+func (z *Result) CachegenClone() (zr0000 Result) {
+	zr0000.Primes = z.Primes
 	return
 }
 

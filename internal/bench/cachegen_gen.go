@@ -108,11 +108,11 @@ func (x Target) HashKey(h *keyhash.Hasher) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Artifact) CachegenClone() (zc Artifact) {
+func (z *Artifact) CachegenClone() (zr0000 Artifact) {
 	zf0001 := z.Code
 	zs0002 := make([]byte, len(zf0001))
 	copy(zs0002, zf0001)
-	zc.Code = zs0002
+	zr0000.Code = zs0002
 	if len(z.Relocs) > 0 {
 		zf0003 := z.Relocs
 		zs0004 := make([]struct {
@@ -121,7 +121,7 @@ func (z *Artifact) CachegenClone() (zc Artifact) {
 			Kind   uint8
 		}, len(zf0003))
 		copy(zs0004, zf0003)
-		zc.Relocs = zs0004
+		zr0000.Relocs = zs0004
 	}
 	if len(z.Traps) > 0 {
 		zf0005 := z.Traps
@@ -130,12 +130,12 @@ func (z *Artifact) CachegenClone() (zc Artifact) {
 			Code   uint8
 		}, len(zf0005))
 		copy(zs0006, zf0005)
-		zc.Traps = zs0006
+		zr0000.Traps = zs0006
 	}
 	if z.Names == nil {
-		zc.Names = map[uint32]string{}
+		zr0000.Names = map[uint32]string{}
 	} else {
-		zc.Names = maps.Clone(z.Names)
+		zr0000.Names = maps.Clone(z.Names)
 	}
 	return
 }

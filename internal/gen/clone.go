@@ -238,6 +238,17 @@ func (c *cloner) local(kind byte) string {
 	return fmt.Sprintf("z%c%04d", kind, c.n)
 }
 
+// cloneResult names the copy a CachegenClone returns: of the form of the locals (local), which
+// no type or package of the code can have, as a plainer name such as zc could.
+const cloneResult = "zr0000"
+
+// spelledByte reports whether n, a uint8, was written byte: msgp tells []byte (binary) from
+// []uint8 (an array) by the spelling.
+func spelledByte(n *Node) bool {
+	b, ok := n.Type.(*types.Basic)
+	return ok && b.Name() == "byte"
+}
+
 // method writes the CachegenClone method of s.
 func (c *cloner) method(s *Struct) jen.Code {
 	c.n = 0
@@ -247,12 +258,12 @@ func (c *cloner) method(s *Struct) jen.Code {
 			continue
 		}
 		n := f.valNode(c.pkg.model, s.Name())
-		body = append(body, c.assign(jen.Id("zc").Dot(f.Name()), jen.Id("z").Dot(f.Name()), n)...)
+		body = append(body, c.assign(jen.Id(cloneResult).Dot(f.Name()), jen.Id("z").Dot(f.Name()), n)...)
 	}
 	body = append(body, jen.Return())
 	doc := fmt.Sprintf("%s returns a deep copy of z, equal to what decoding z's msgp encoding returns: it shares nothing that can be modified with z.", cloneMethod)
 	return comments(wrapComment(doc)).
-		Func().Params(jen.Id("z").Op("*").Id(s.Name())).Id(cloneMethod).Params().Params(jen.Id("zc").Id(s.Name())).
+		Func().Params(jen.Id("z").Op("*").Id(s.Name())).Id(cloneMethod).Params().Params(jen.Id(cloneResult).Id(s.Name())).
 		Block(body...)
 }
 
@@ -284,8 +295,9 @@ func (c *cloner) assign(dst, src *jen.Statement, n *Node) []jen.Code {
 			jen.Copy(jen.Id(l), jen.Id(from)),
 			jen.Add(dst).Op("=").Id(l),
 		}
-		if isByteNode(n.Elem) {
-			// msgp decodes a []byte as non-nil, empty or not.
+		if isByteNode(n.Elem) && spelledByte(n.Elem) {
+			// msgp decodes a []byte as non-nil, empty or not; a []uint8 is an array to
+			// it, and decodes empty as nil like any other slice.
 			return copied
 		}
 		var inner []jen.Code

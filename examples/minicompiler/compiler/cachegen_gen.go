@@ -123,34 +123,34 @@ func _() {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Program) CachegenClone() (zc Program) {
-	zc.CompilerVersion = z.CompilerVersion
-	zc.Target = z.Target
-	zc.OptLevel = z.OptLevel
+func (z *Program) CachegenClone() (zr0000 Program) {
+	zr0000.CompilerVersion = z.CompilerVersion
+	zr0000.Target = z.Target
+	zr0000.OptLevel = z.OptLevel
 	zf0001 := z.Code
 	zs0002 := make([]byte, len(zf0001))
 	copy(zs0002, zf0001)
-	zc.Code = zs0002
+	zr0000.Code = zs0002
 	if len(z.Consts) > 0 {
 		zf0003 := z.Consts
 		zs0004 := make([]int64, len(zf0003))
 		copy(zs0004, zf0003)
-		zc.Consts = zs0004
+		zr0000.Consts = zs0004
 	}
 	if len(z.Strings) > 0 {
 		zf0005 := z.Strings
 		zs0006 := make([]string, len(zf0005))
 		copy(zs0006, zf0005)
-		zc.Strings = zs0006
+		zr0000.Strings = zs0006
 	}
-	zc.NumVars = z.NumVars
-	zc.MaxStack = z.MaxStack
+	zr0000.NumVars = z.NumVars
+	zr0000.MaxStack = z.MaxStack
 	if z.Debug != nil {
 		var ze0007 DebugInfo
 		ze0007 = (*z.Debug).CachegenClone()
-		zc.Debug = &ze0007
+		zr0000.Debug = &ze0007
 	}
-	zc.Stats = z.Stats
+	zr0000.Stats = z.Stats
 	return
 }
 
@@ -174,19 +174,19 @@ func (z *Program) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *DebugInfo) CachegenClone() (zc DebugInfo) {
-	zc.File = z.File
+func (z *DebugInfo) CachegenClone() (zr0000 DebugInfo) {
+	zr0000.File = z.File
 	if len(z.Lines) > 0 {
 		zf0001 := z.Lines
 		zs0002 := make([]LineEntry, len(zf0001))
 		copy(zs0002, zf0001)
-		zc.Lines = zs0002
+		zr0000.Lines = zs0002
 	}
 	if len(z.Vars) > 0 {
 		zf0003 := z.Vars
 		zs0004 := make([]string, len(zf0003))
 		copy(zs0004, zf0003)
-		zc.Vars = zs0004
+		zr0000.Vars = zs0004
 	}
 	return
 }
@@ -206,10 +206,10 @@ func (z *DebugInfo) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *LineEntry) CachegenClone() (zc LineEntry) {
-	zc.PC = z.PC
-	zc.Line = z.Line
-	zc.Col = z.Col
+func (z *LineEntry) CachegenClone() (zr0000 LineEntry) {
+	zr0000.PC = z.PC
+	zr0000.Line = z.Line
+	zr0000.Col = z.Col
 	return
 }
 
@@ -222,17 +222,17 @@ func (z *LineEntry) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Stats) CachegenClone() (zc Stats) {
-	zc.SourceInstrs = z.SourceInstrs
-	zc.Instrs = z.Instrs
-	zc.Rounds = z.Rounds
-	zc.Folded = z.Folded
-	zc.Eliminated = z.Eliminated
-	zc.Peephole = z.Peephole
-	zc.Windows = z.Windows
-	zc.Candidates = z.Candidates
-	zc.Rewrites = z.Rewrites
-	zc.Unproven = z.Unproven
+func (z *Stats) CachegenClone() (zr0000 Stats) {
+	zr0000.SourceInstrs = z.SourceInstrs
+	zr0000.Instrs = z.Instrs
+	zr0000.Rounds = z.Rounds
+	zr0000.Folded = z.Folded
+	zr0000.Eliminated = z.Eliminated
+	zr0000.Peephole = z.Peephole
+	zr0000.Windows = z.Windows
+	zr0000.Candidates = z.Candidates
+	zr0000.Rewrites = z.Rewrites
+	zr0000.Unproven = z.Unproven
 	return
 }
 

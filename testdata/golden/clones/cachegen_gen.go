@@ -80,10 +80,12 @@ func _() {
 func _() {
 	var Span_changed_run_go_generate Span
 	_ = (*struct {
-		Name  string
-		Start time.Time
-		Tags  map[string]string
-		Data  []byte
+		Name   string
+		Start  time.Time
+		Tags   map[string]string
+		Data   []byte
+		Octets []uint8
+		Runs   map[string][]uint8
 	})(&Span_changed_run_go_generate)
 }
 
@@ -110,23 +112,23 @@ func _() {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Trace) CachegenClone() (zc Trace) {
+func (z *Trace) CachegenClone() (zr0000 Trace) {
 	if len(z.Chunks) > 0 {
-		zc.Chunks = make([][]byte, len(z.Chunks))
+		zr0000.Chunks = make([][]byte, len(z.Chunks))
 		for zi0003 := range z.Chunks {
 			zf0004 := z.Chunks[zi0003]
 			zs0005 := make([]byte, len(zf0004))
 			copy(zs0005, zf0004)
-			zc.Chunks[zi0003] = zs0005
+			zr0000.Chunks[zi0003] = zs0005
 		}
 	}
 	if len(z.Spans) > 0 {
-		zc.Spans = make([]Span, len(z.Spans))
+		zr0000.Spans = make([]Span, len(z.Spans))
 		for zi0008 := range z.Spans {
-			zc.Spans[zi0008] = z.Spans[zi0008].CachegenClone()
+			zr0000.Spans[zi0008] = z.Spans[zi0008].CachegenClone()
 		}
 	}
-	zc.ByName = make(map[string]*Span, len(z.ByName))
+	zr0000.ByName = make(map[string]*Span, len(z.ByName))
 	for zk0009, zv0010 := range z.ByName {
 		var ze0011 *Span
 		if zv0010 != nil {
@@ -134,9 +136,9 @@ func (z *Trace) CachegenClone() (zc Trace) {
 			ze0012 = (*zv0010).CachegenClone()
 			ze0011 = &ze0012
 		}
-		zc.ByName[zk0009] = ze0011
+		zr0000.ByName[zk0009] = ze0011
 	}
-	zc.Lists = make(map[int32][][]string, len(z.Lists))
+	zr0000.Lists = make(map[int32][][]string, len(z.Lists))
 	for zk0013, zv0014 := range z.Lists {
 		var ze0015 [][]string
 		if len(zv0014) > 0 {
@@ -150,52 +152,52 @@ func (z *Trace) CachegenClone() (zc Trace) {
 				}
 			}
 		}
-		zc.Lists[zk0013] = ze0015
+		zr0000.Lists[zk0013] = ze0015
 	}
 	for zi0021 := range z.Windows {
 		if len(z.Windows[zi0021]) > 0 {
 			zf0022 := z.Windows[zi0021]
 			zs0023 := make([]uint16, len(zf0022))
 			copy(zs0023, zf0022)
-			zc.Windows[zi0021] = zs0023
+			zr0000.Windows[zi0021] = zs0023
 		}
 	}
 	if z.Root != nil {
 		var ze0024 Node
 		ze0024 = (*z.Root).CachegenClone()
-		zc.Root = &ze0024
+		zr0000.Root = &ze0024
 	}
 	if len(z.Ptrs) > 0 {
-		zc.Ptrs = make([]*int64, len(z.Ptrs))
+		zr0000.Ptrs = make([]*int64, len(z.Ptrs))
 		for zi0027 := range z.Ptrs {
 			if z.Ptrs[zi0027] != nil {
 				var ze0028 int64
 				ze0028 = (*z.Ptrs[zi0027])
-				zc.Ptrs[zi0027] = &ze0028
+				zr0000.Ptrs[zi0027] = &ze0028
 			}
 		}
 	}
 	if len(z.Anon) > 0 {
-		zc.Anon = make([]struct {
+		zr0000.Anon = make([]struct {
 			At   time.Time
 			Vals []float64
 		}, len(z.Anon))
 		for zi0031 := range z.Anon {
-			zc.Anon[zi0031].At = z.Anon[zi0031].At.UTC()
+			zr0000.Anon[zi0031].At = z.Anon[zi0031].At.UTC()
 			if len(z.Anon[zi0031].Vals) > 0 {
 				zf0032 := z.Anon[zi0031].Vals
 				zs0033 := make([]float64, len(zf0032))
 				copy(zs0033, zf0032)
-				zc.Anon[zi0031].Vals = zs0033
+				zr0000.Anon[zi0031].Vals = zs0033
 			}
 		}
 	}
 	for zi0034 := range z.Pairs {
-		zc.Pairs[zi0034].K = z.Pairs[zi0034].K
+		zr0000.Pairs[zi0034].K = z.Pairs[zi0034].K
 		zf0035 := z.Pairs[zi0034].V
 		zs0036 := make([]byte, len(zf0035))
 		copy(zs0036, zf0035)
-		zc.Pairs[zi0034].V = zs0036
+		zr0000.Pairs[zi0034].V = zs0036
 	}
 	return
 }
@@ -208,7 +210,7 @@ func (z *Trace) CachegenSize() (zs int) {
 	for zi0001 := range z.Chunks {
 		zs += cap(z.Chunks[zi0001]) * 1
 	}
-	zs += cap(z.Spans) * 72
+	zs += cap(z.Spans) * 104
 	for zi0002 := range z.Spans {
 		zs += z.Spans[zi0002].CachegenSize()
 	}
@@ -220,7 +222,7 @@ func (z *Trace) CachegenSize() (zs int) {
 	for zk0003, zv0004 := range z.ByName {
 		zs += len(zk0003)
 		if zv0004 != nil {
-			zs += 72
+			zs += 104
 			zs += (*zv0004).CachegenSize()
 		}
 	}
@@ -264,25 +266,25 @@ func (z *Trace) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Sparse) CachegenClone() (zc Sparse) {
+func (z *Sparse) CachegenClone() (zr0000 Sparse) {
 	if len(z.Maps) > 0 {
-		zc.Maps = make([]map[string]int, len(z.Maps))
+		zr0000.Maps = make([]map[string]int, len(z.Maps))
 		for zi0003 := range z.Maps {
 			if z.Maps[zi0003] == nil {
-				zc.Maps[zi0003] = map[string]int{}
+				zr0000.Maps[zi0003] = map[string]int{}
 			} else {
-				zc.Maps[zi0003] = maps.Clone(z.Maps[zi0003])
+				zr0000.Maps[zi0003] = maps.Clone(z.Maps[zi0003])
 			}
 		}
 	}
 	if len(z.Slices) > 0 {
-		zc.Slices = make([][]int, len(z.Slices))
+		zr0000.Slices = make([][]int, len(z.Slices))
 		for zi0006 := range z.Slices {
 			if len(z.Slices[zi0006]) > 0 {
 				zf0007 := z.Slices[zi0006]
 				zs0008 := make([]int, len(zf0007))
 				copy(zs0008, zf0007)
-				zc.Slices[zi0006] = zs0008
+				zr0000.Slices[zi0006] = zs0008
 			}
 		}
 	}
@@ -313,18 +315,35 @@ func (z *Sparse) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Span) CachegenClone() (zc Span) {
-	zc.Name = z.Name
-	zc.Start = z.Start.UTC()
+func (z *Span) CachegenClone() (zr0000 Span) {
+	zr0000.Name = z.Name
+	zr0000.Start = z.Start.UTC()
 	if z.Tags == nil {
-		zc.Tags = map[string]string{}
+		zr0000.Tags = map[string]string{}
 	} else {
-		zc.Tags = maps.Clone(z.Tags)
+		zr0000.Tags = maps.Clone(z.Tags)
 	}
 	zf0001 := z.Data
 	zs0002 := make([]byte, len(zf0001))
 	copy(zs0002, zf0001)
-	zc.Data = zs0002
+	zr0000.Data = zs0002
+	if len(z.Octets) > 0 {
+		zf0003 := z.Octets
+		zs0004 := make([]uint8, len(zf0003))
+		copy(zs0004, zf0003)
+		zr0000.Octets = zs0004
+	}
+	zr0000.Runs = make(map[string][]uint8, len(z.Runs))
+	for zk0005, zv0006 := range z.Runs {
+		var ze0007 []uint8
+		if len(zv0006) > 0 {
+			zf0008 := zv0006
+			zs0009 := make([]uint8, len(zf0008))
+			copy(zs0009, zf0008)
+			ze0007 = zs0009
+		}
+		zr0000.Runs[zk0005] = ze0007
+	}
 	return
 }
 
@@ -343,27 +362,37 @@ func (z *Span) CachegenSize() (zs int) {
 		zs += len(zv0002)
 	}
 	zs += cap(z.Data) * 1
+	zs += cap(z.Octets) * 1
+	if len(z.Runs) > 0 {
+		zs += 48 + max(len(z.Runs), 8)*61
+	} else if z.Runs != nil {
+		zs += 48
+	}
+	for zk0003, zv0004 := range z.Runs {
+		zs += len(zk0003)
+		zs += cap(zv0004) * 1
+	}
 	return
 }
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Node) CachegenClone() (zc Node) {
-	zc.ID = z.ID
+func (z *Node) CachegenClone() (zr0000 Node) {
+	zr0000.ID = z.ID
 	if len(z.Kids) > 0 {
-		zc.Kids = make([]*Node, len(z.Kids))
+		zr0000.Kids = make([]*Node, len(z.Kids))
 		for zi0003 := range z.Kids {
 			if z.Kids[zi0003] != nil {
 				var ze0004 Node
 				ze0004 = (*z.Kids[zi0003]).CachegenClone()
-				zc.Kids[zi0003] = &ze0004
+				zr0000.Kids[zi0003] = &ze0004
 			}
 		}
 	}
 	if z.Next != nil {
 		var ze0005 Node
 		ze0005 = (*z.Next).CachegenClone()
-		zc.Next = &ze0005
+		zr0000.Next = &ze0005
 	}
 	return
 }
@@ -1065,6 +1094,78 @@ func (z *Span) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Data")
 				return
 			}
+		case "Octets":
+			var zb0003 uint32
+			zb0003, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Octets")
+				return
+			}
+			if zb0003 > cachegenlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Octets) >= int(zb0003) {
+				z.Octets = (z.Octets)[:zb0003]
+			} else {
+				z.Octets = make([]uint8, zb0003)
+			}
+			for za0003 := range z.Octets {
+				z.Octets[za0003], err = dc.ReadUint8()
+				if err != nil {
+					err = msgp.WrapError(err, "Octets", za0003)
+					return
+				}
+			}
+		case "Runs":
+			var zb0004 uint32
+			zb0004, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Runs")
+				return
+			}
+			if zb0004 > cachegenlimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Runs == nil {
+				z.Runs = make(map[string][]uint8, zb0004)
+			} else if len(z.Runs) > 0 {
+				clear(z.Runs)
+			}
+			for zb0004 > 0 {
+				zb0004--
+				var za0004 string
+				za0004, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Runs")
+					return
+				}
+				var za0005 []uint8
+				var zb0005 uint32
+				zb0005, err = dc.ReadArrayHeader()
+				if err != nil {
+					err = msgp.WrapError(err, "Runs", za0004)
+					return
+				}
+				if zb0005 > cachegenlimitArrays {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				if cap(za0005) >= int(zb0005) {
+					za0005 = (za0005)[:zb0005]
+				} else {
+					za0005 = make([]uint8, zb0005)
+				}
+				for za0006 := range za0005 {
+					za0005[za0006], err = dc.ReadUint8()
+					if err != nil {
+						err = msgp.WrapError(err, "Runs", za0004, za0006)
+						return
+					}
+				}
+				z.Runs[za0004] = za0005
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -1078,9 +1179,9 @@ func (z *Span) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *Span) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 4
+	// map header, size 6
 	// write "Name"
-	err = en.Append(0x84, 0xa4, 0x4e, 0x61, 0x6d, 0x65)
+	err = en.Append(0x86, 0xa4, 0x4e, 0x61, 0x6d, 0x65)
 	if err != nil {
 		return
 	}
@@ -1131,15 +1232,61 @@ func (z *Span) EncodeMsg(en *msgp.Writer) (err error) {
 		err = msgp.WrapError(err, "Data")
 		return
 	}
+	// write "Octets"
+	err = en.Append(0xa6, 0x4f, 0x63, 0x74, 0x65, 0x74, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Octets)))
+	if err != nil {
+		err = msgp.WrapError(err, "Octets")
+		return
+	}
+	for za0003 := range z.Octets {
+		err = en.WriteUint8(z.Octets[za0003])
+		if err != nil {
+			err = msgp.WrapError(err, "Octets", za0003)
+			return
+		}
+	}
+	// write "Runs"
+	err = en.Append(0xa4, 0x52, 0x75, 0x6e, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteMapHeader(uint32(len(z.Runs)))
+	if err != nil {
+		err = msgp.WrapError(err, "Runs")
+		return
+	}
+	for za0004, za0005 := range z.Runs {
+		err = en.WriteString(za0004)
+		if err != nil {
+			err = msgp.WrapError(err, "Runs")
+			return
+		}
+		err = en.WriteArrayHeader(uint32(len(za0005)))
+		if err != nil {
+			err = msgp.WrapError(err, "Runs", za0004)
+			return
+		}
+		for za0006 := range za0005 {
+			err = en.WriteUint8(za0005[za0006])
+			if err != nil {
+				err = msgp.WrapError(err, "Runs", za0004, za0006)
+				return
+			}
+		}
+	}
 	return
 }
 
 // MarshalMsg implements msgp.Marshaler
 func (z *Span) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 4
+	// map header, size 6
 	// string "Name"
-	o = append(o, 0x84, 0xa4, 0x4e, 0x61, 0x6d, 0x65)
+	o = append(o, 0x86, 0xa4, 0x4e, 0x61, 0x6d, 0x65)
 	o = msgp.AppendString(o, z.Name)
 	// string "Start"
 	o = append(o, 0xa5, 0x53, 0x74, 0x61, 0x72, 0x74)
@@ -1154,6 +1301,22 @@ func (z *Span) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "Data"
 	o = append(o, 0xa4, 0x44, 0x61, 0x74, 0x61)
 	o = msgp.AppendBytes(o, z.Data)
+	// string "Octets"
+	o = append(o, 0xa6, 0x4f, 0x63, 0x74, 0x65, 0x74, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Octets)))
+	for za0003 := range z.Octets {
+		o = msgp.AppendUint8(o, z.Octets[za0003])
+	}
+	// string "Runs"
+	o = append(o, 0xa4, 0x52, 0x75, 0x6e, 0x73)
+	o = msgp.AppendMapHeader(o, uint32(len(z.Runs)))
+	for za0004, za0005 := range z.Runs {
+		o = msgp.AppendString(o, za0004)
+		o = msgp.AppendArrayHeader(o, uint32(len(za0005)))
+		for za0006 := range za0005 {
+			o = msgp.AppendUint8(o, za0005[za0006])
+		}
+	}
 	return
 }
 
@@ -1245,6 +1408,78 @@ func (z *Span) UnmarshalMsg(bts []byte) (o []byte, err error) {
 			}
 			copy(z.Data, bts[:zb0003])
 			bts = bts[zb0003:]
+		case "Octets":
+			var zb0004 uint32
+			zb0004, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Octets")
+				return
+			}
+			if zb0004 > cachegenlimitArrays || uint64(zb0004) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Octets) >= int(zb0004) {
+				z.Octets = (z.Octets)[:zb0004]
+			} else {
+				z.Octets = make([]uint8, zb0004)
+			}
+			for za0003 := range z.Octets {
+				z.Octets[za0003], bts, err = msgp.ReadUint8Bytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Octets", za0003)
+					return
+				}
+			}
+		case "Runs":
+			var zb0005 uint32
+			zb0005, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Runs")
+				return
+			}
+			if zb0005 > cachegenlimitMaps || uint64(zb0005) > uint64(len(bts)) {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Runs == nil {
+				z.Runs = make(map[string][]uint8, zb0005)
+			} else if len(z.Runs) > 0 {
+				clear(z.Runs)
+			}
+			for zb0005 > 0 {
+				var za0005 []uint8
+				zb0005--
+				var za0004 string
+				za0004, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Runs")
+					return
+				}
+				var zb0006 uint32
+				zb0006, bts, err = msgp.ReadArrayHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Runs", za0004)
+					return
+				}
+				if zb0006 > cachegenlimitArrays || uint64(zb0006) > uint64(len(bts)) {
+					err = msgp.ErrLimitExceeded
+					return
+				}
+				if cap(za0005) >= int(zb0006) {
+					za0005 = (za0005)[:zb0006]
+				} else {
+					za0005 = make([]uint8, zb0006)
+				}
+				for za0006 := range za0005 {
+					za0005[za0006], bts, err = msgp.ReadUint8Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Runs", za0004, za0006)
+						return
+					}
+				}
+				z.Runs[za0004] = za0005
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -1266,7 +1501,13 @@ func (z *Span) Msgsize() (s int) {
 			s += msgp.StringPrefixSize + len(za0001) + msgp.StringPrefixSize + len(za0002)
 		}
 	}
-	s += 5 + msgp.BytesPrefixSize + len(z.Data)
+	s += 5 + msgp.BytesPrefixSize + len(z.Data) + 7 + msgp.ArrayHeaderSize + (len(z.Octets) * (msgp.Uint8Size)) + 5 + msgp.MapHeaderSize
+	if z.Runs != nil {
+		for za0004, za0005 := range z.Runs {
+			_ = za0005
+			s += msgp.StringPrefixSize + len(za0004) + msgp.ArrayHeaderSize + (len(za0005) * (msgp.Uint8Size))
+		}
+	}
 	return
 }
 

@@ -14,6 +14,9 @@ type Span struct {
 	Start time.Time
 	Tags  map[string]string
 	Data  []byte
+	// Octets is an array to msgp, not binary: it decodes empty as nil.
+	Octets []uint8
+	Runs   map[string][]uint8
 }
 
 // Node is recursive through a pointer and a slice.

@@ -51,10 +51,10 @@ func _() {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *KV) CachegenClone() (zc KV) {
-	zc.A = z.A
-	zc.B = z.B
-	zc.C = z.C
+func (z *KV) CachegenClone() (zr0000 KV) {
+	zr0000.A = z.A
+	zr0000.B = z.B
+	zr0000.C = z.C
 	return
 }
 
@@ -68,9 +68,9 @@ func (z *KV) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *V) CachegenClone() (zc V) {
-	zc.A = z.A
-	zc.B = z.B
+func (z *V) CachegenClone() (zr0000 V) {
+	zr0000.A = z.A
+	zr0000.B = z.B
 	return
 }
 

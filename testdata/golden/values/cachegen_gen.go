@@ -195,16 +195,16 @@ func _() {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Artifact) CachegenClone() (zc Artifact) {
+func (z *Artifact) CachegenClone() (zr0000 Artifact) {
 	zf0001 := z.Code
 	zs0002 := make([]byte, len(zf0001))
 	copy(zs0002, zf0001)
-	zc.Code = zs0002
+	zr0000.Code = zs0002
 	if len(z.Relocs) > 0 {
 		zf0003 := z.Relocs
 		zs0004 := make([]Reloc, len(zf0003))
 		copy(zs0004, zf0003)
-		zc.Relocs = zs0004
+		zr0000.Relocs = zs0004
 	}
 	if len(z.Traps) > 0 {
 		zf0005 := z.Traps
@@ -213,14 +213,14 @@ func (z *Artifact) CachegenClone() (zc Artifact) {
 			Code   uint8
 		}, len(zf0005))
 		copy(zs0006, zf0005)
-		zc.Traps = zs0006
+		zr0000.Traps = zs0006
 	}
 	if z.Names == nil {
-		zc.Names = map[uint32]string{}
+		zr0000.Names = map[uint32]string{}
 	} else {
-		zc.Names = maps.Clone(z.Names)
+		zr0000.Names = maps.Clone(z.Names)
 	}
-	zc.Meta = make(map[string][]int64, len(z.Meta))
+	zr0000.Meta = make(map[string][]int64, len(z.Meta))
 	for zk0007, zv0008 := range z.Meta {
 		var ze0009 []int64
 		if len(zv0008) > 0 {
@@ -229,9 +229,9 @@ func (z *Artifact) CachegenClone() (zc Artifact) {
 			copy(zs0011, zf0010)
 			ze0009 = zs0011
 		}
-		zc.Meta[zk0007] = ze0009
+		zr0000.Meta[zk0007] = ze0009
 	}
-	zc.Nested = make(map[string]map[int16]string, len(z.Nested))
+	zr0000.Nested = make(map[string]map[int16]string, len(z.Nested))
 	for zk0012, zv0013 := range z.Nested {
 		var ze0014 map[int16]string
 		if zv0013 == nil {
@@ -239,33 +239,33 @@ func (z *Artifact) CachegenClone() (zc Artifact) {
 		} else {
 			ze0014 = maps.Clone(zv0013)
 		}
-		zc.Nested[zk0012] = ze0014
+		zr0000.Nested[zk0012] = ze0014
 	}
 	if z.Opt != nil {
 		var ze0015 Level
 		ze0015 = (*z.Opt)
-		zc.Opt = &ze0015
+		zr0000.Opt = &ze0015
 	}
-	zc.Lvl = z.Lvl
-	zc.When = z.When.UTC()
-	zc.Timeout = z.Timeout
-	zc.B = z.B
-	zc.I = z.I
-	zc.I8 = z.I8
-	zc.U64 = z.U64
-	zc.F32 = z.F32
-	zc.F64 = z.F64
-	zc.C128 = z.C128
-	zc.Arr = z.Arr
-	zc.Sum = z.Sum
+	zr0000.Lvl = z.Lvl
+	zr0000.When = z.When.UTC()
+	zr0000.Timeout = z.Timeout
+	zr0000.B = z.B
+	zr0000.I = z.I
+	zr0000.I8 = z.I8
+	zr0000.U64 = z.U64
+	zr0000.F32 = z.F32
+	zr0000.F64 = z.F64
+	zr0000.C128 = z.C128
+	zr0000.Arr = z.Arr
+	zr0000.Sum = z.Sum
 	if len(z.Strs) > 0 {
 		zf0016 := z.Strs
 		zs0017 := make([]string, len(zf0016))
 		copy(zs0017, zf0016)
-		zc.Strs = zs0017
+		zr0000.Strs = zs0017
 	}
-	zc.hidden = z.hidden
-	zc.Reloc = z.Reloc
+	zr0000.hidden = z.hidden
+	zr0000.Reloc = z.Reloc
 	return
 }
 
@@ -326,13 +326,13 @@ func (z *Artifact) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Options) CachegenClone() (zc Options) {
-	zc.OptLevel = z.OptLevel
-	zc.Target = z.Target
+func (z *Options) CachegenClone() (zr0000 Options) {
+	zr0000.OptLevel = z.OptLevel
+	zr0000.Target = z.Target
 	if z.Flags == nil {
-		zc.Flags = map[string]string{}
+		zr0000.Flags = map[string]string{}
 	} else {
-		zc.Flags = maps.Clone(z.Flags)
+		zr0000.Flags = maps.Clone(z.Flags)
 	}
 	return
 }
@@ -356,7 +356,7 @@ func (z *Options) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Tagged) CachegenClone() (zc Tagged) {
+func (z *Tagged) CachegenClone() (zr0000 Tagged) {
 	if len(z.Items) > 0 {
 		zf0001 := z.Items
 		zs0002 := make([]struct {
@@ -364,9 +364,9 @@ func (z *Tagged) CachegenClone() (zc Tagged) {
 			Name string `json:"name,omitempty"`
 		}, len(zf0001))
 		copy(zs0002, zf0001)
-		zc.Items = zs0002
+		zr0000.Items = zs0002
 	}
-	zc.R = z.R
+	zr0000.R = z.R
 	return
 }
 
@@ -384,9 +384,9 @@ func (z *Tagged) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Stamp) CachegenClone() (zc Stamp) {
-	zc.Build = z.Build
-	zc.Seq = z.Seq
+func (z *Stamp) CachegenClone() (zr0000 Stamp) {
+	zr0000.Build = z.Build
+	zr0000.Seq = z.Seq
 	return
 }
 
@@ -400,10 +400,10 @@ func (z *Stamp) CachegenSize() (zs int) {
 
 // CachegenClone returns a deep copy of z, equal to what decoding z's msgp encoding returns: it
 // shares nothing that can be modified with z.
-func (z *Reloc) CachegenClone() (zc Reloc) {
-	zc.Offset = z.Offset
-	zc.Symbol = z.Symbol
-	zc.Kind = z.Kind
+func (z *Reloc) CachegenClone() (zr0000 Reloc) {
+	zr0000.Offset = z.Offset
+	zr0000.Symbol = z.Symbol
+	zr0000.Kind = z.Kind
 	return
 }
 
