@@ -134,6 +134,7 @@ func BenchmarkExplainer(b *testing.B) {
 	raw, _ := a.MarshalMsg(nil)
 	prebuilt := func(context.Context, bench.CompileKey) (Artifact, error) { return a, nil }
 	benchExplainerWork(b)
+	benchExplainerPaired(b, prebuilt)
 	for _, mode := range []string{"off", "record", "explain"} {
 		b.Run(mode, func(b *testing.B) {
 			opts := Options{Dir: b.TempDir(), Namespace: "bench"}
@@ -171,6 +172,57 @@ func BenchmarkExplainer(b *testing.B) {
 			if st := c.Stats(); st.Hits != 0 || st.Errors != 0 {
 				b.Fatalf("stats %+v", st)
 			}
+		})
+	}
+}
+
+// benchExplainerPaired measures, as benchPaired does (interleaved at every iteration, the
+// medians and their ratio, x-alt), a miss with records on (paired-record) or explained
+// (paired-explain, OnMiss set, against 64 keys of its type stored before) against a miss
+// with records off, each Cache in a directory of its own: a whole miss is noisy, as its
+// write moves with the disk, and sub-benchmarks run one after the other see different
+// disks.
+func benchExplainerPaired(b *testing.B, prebuilt func(context.Context, bench.CompileKey) (Artifact, error)) {
+	ctx := context.Background()
+	openFor := func(b *testing.B, mode string) (*Cache, bench.CompileKey) {
+		opts := Options{Dir: b.TempDir(), Namespace: "bench"}
+		if mode == "explain" {
+			opts.OnMiss = func(m Miss) {
+				if !strings.Contains(m.Reason, "OptLevel") {
+					b.Errorf("reason %q", m.Reason)
+				}
+			}
+		}
+		c, err := Open(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Close() })
+		c.noRecords = mode == "off"
+		makeShards(b, c)
+		k := bench.NewKey(4096)
+		if mode == "explain" {
+			typeID, _ := keyTypeOf[bench.CompileKey]()
+			for i := range 64 {
+				k.OptLevel = -1 - i
+				c.appendRecord(c.recordFile(typeID), keyhash.Sum(k), valueTypeOf[Artifact](c), newKeyRecord(k))
+			}
+		}
+		return c, k
+	}
+	for _, mode := range []string{"record", "explain"} {
+		b.Run("paired-"+mode, func(b *testing.B) {
+			c, k := openFor(b, mode)
+			off, ko := openFor(b, "off")
+			miss := func(c *Cache, k *bench.CompileKey) func(int) {
+				return func(i int) {
+					k.OptLevel = i
+					if _, err := Load(ctx, c, *k, prebuilt); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			benchPaired(b, miss(c, &k), miss(off, &ko), nil)
 		})
 	}
 }

@@ -259,9 +259,19 @@ type recordQueue struct {
 	// of the batches it finished); progress is closed, and replaced, at each batch done.
 	added, written uint64
 	progress       chan struct{}
+	// kick ends the writer's wait for more (Flush); closing makes it wait no more (Close).
+	kick    chan struct{}
+	closing bool
 }
 
-const maxPendingRecords = 1 << 20
+const (
+	maxPendingRecords = 1 << 20
+	// recordDelay is how long the writer waits for more before it appends, unless
+	// recordBatch bytes are queued: a program that misses often appends the records of
+	// many stores with one write, not one file's open, write and close per store.
+	recordDelay = 25 * time.Millisecond
+	recordBatch = 64 << 10
+)
 
 // queueRecord queues frame for the record file name. When the queue is full, the oldest
 // frames of that file make room: the newest records are the ones an explanation wants.
@@ -333,6 +343,41 @@ func (c *Cache) queueWrite(add func(*recordQueue) bool) {
 	}()
 }
 
+// hurry makes the writer append what is queued without waiting for more; for good once
+// closing is set.
+func (q *recordQueue) hurry(closing bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closing = q.closing || closing
+	if q.kick == nil {
+		q.kick = make(chan struct{}, 1)
+	}
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// gather waits, unless the Cache closes or enough is queued, for recordDelay or a hurry.
+func (q *recordQueue) gather() {
+	q.mu.Lock()
+	if q.closing || q.bytes >= recordBatch {
+		q.mu.Unlock()
+		return
+	}
+	if q.kick == nil {
+		q.kick = make(chan struct{}, 1)
+	}
+	kick := q.kick
+	q.mu.Unlock()
+	t := time.NewTimer(recordDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-kick:
+	}
+}
+
 // queued returns the frames queued or being written for the record file name, oldest
 // first: the newest of them that fit in max bytes (at least one), as the writer would
 // append them.
@@ -356,6 +401,7 @@ func (q *recordQueue) queued(name string, max int64) [][]byte {
 func (c *Cache) writeRecords() {
 	q := &c.records
 	for {
+		q.gather()
 		q.mu.Lock()
 		batch, misses, n := q.pending, q.misses, q.added
 		q.pending, q.misses, q.bytes = nil, nil, 0
@@ -410,6 +456,7 @@ func (q *recordQueue) wait(ctx context.Context) error {
 		}
 		progress := q.progress
 		q.mu.Unlock()
+		q.hurry(false)
 		select {
 		case <-progress:
 		case <-ctx.Done():
@@ -453,9 +500,10 @@ func (c *Cache) recordLimit() int64 {
 	return min(maxRecordFile, max(2*maxRecordBytes, c.opts.MaxBytes/64))
 }
 
-// appendRotating appends data to the file name. Once the file holds half of max, it
-// becomes the older half, olderHalf(name), replacing the one before: the two hold at most
-// max and one append, and no append rewrites a file. It is best effort: an explanation is a
+// appendRotating appends data to the file name. Once the file holds half of max, or when
+// data would take it past that, it becomes the older half, olderHalf(name), replacing the
+// one before: the two hold at most max, or max and one append larger than half of it, and
+// no append rewrites a file. It is best effort: an explanation is a
 // hint, and an append that races with another process's rotation may land in the older half.
 //
 // It returns the file's information after the append (and the rotation, if it rotated), nil
@@ -464,6 +512,17 @@ func appendRotating(name string, data []byte, max int64) os.FileInfo {
 	f, err := openAppend(name)
 	if err != nil {
 		return nil
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size()+int64(len(data)) > max/2 {
+		// data would take the file past its half: it begins the next file, so that the
+		// two hold at most max when data (a batch of records) is up to half of it.
+		f.Close()
+		if os.Rename(name, olderHalf(name)) != nil {
+			os.Remove(name)
+		}
+		if f, err = openAppend(name); err != nil {
+			return nil
+		}
 	}
 	_, err = f.Write(data)
 	fi, err2 := f.Stat()
@@ -557,7 +616,7 @@ func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRe
 	r := recs[best]
 	// The leaves that both keys hold (same path, type and value, hence same hash) cannot
 	// be changes: only the others are decoded.
-	changes := diffLeaves(decodeLeaves(r.n, r.leaves, kr.hashes), decodeLeaves(kr.n, kr.leaves, r.sortedHashes()), r.partial, kr.partial)
+	changes := diffLeaves(decodeLeaves(r.n, r.leaves, kr.hashes, nil), decodeLeaves(kr.n, kr.leaves, r.sortedHashes(), kr.order), r.partial, kr.partial)
 	const shown = 4
 	text := strings.Join(changes[:min(len(changes), shown)], ", ")
 	if len(changes) > shown {

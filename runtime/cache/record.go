@@ -49,6 +49,7 @@ type keyRecord struct {
 	n       int      // leaves
 	leaves  []byte   // n encoded leaves
 	hashes  []uint64 // their hashes, sorted
+	order   []uint64 // their hashes, in the leaves' order
 	partial bool     // the key has more leaves than the record holds
 	failed  bool     // listing the leaves panicked: there is nothing to record
 	// prevPath and prevType are the last leaf's, which the next one is encoded after;
@@ -76,6 +77,7 @@ func newKeyRecord(k keyhash.Key) (kr keyRecord) {
 		kr.partial = true
 	}
 	kr.prevPath = nil
+	kr.order = slices.Clone(kr.hashes)
 	slices.Sort(kr.hashes)
 	return kr
 }
@@ -87,6 +89,7 @@ func keyRecordOf(leaves []keyhash.Leaf) keyRecord {
 		kr.add([]byte(l.Path), l.Type, []byte(l.Value))
 	}
 	kr.prevPath = nil
+	kr.order = slices.Clone(kr.hashes)
 	slices.Sort(kr.hashes)
 	return kr
 }
@@ -111,7 +114,7 @@ func (kr *keyRecord) add(path []byte, typ string, value []byte) {
 }
 
 // leavesOf decodes the leaves of kr.
-func (kr *keyRecord) leavesOf() []keyhash.Leaf { return decodeLeaves(kr.n, kr.leaves, nil) }
+func (kr *keyRecord) leavesOf() []keyhash.Leaf { return decodeLeaves(kr.n, kr.leaves, nil, nil) }
 
 // leafHash hashes a leaf's path, type and value, each with its length, eight bytes at a
 // time: a hint for finding the closest record and skipping the leaves two keys share, not a
@@ -292,7 +295,7 @@ func cutText(b []byte) (s, rest []byte, ok bool) {
 }
 
 // leavesOf decodes the leaves of r; a record that does not decode has none.
-func (r *record) leavesOf() []keyhash.Leaf { return decodeLeaves(r.n, r.leaves, nil) }
+func (r *record) leavesOf() []keyhash.Leaf { return decodeLeaves(r.n, r.leaves, nil, nil) }
 
 // sortedHashes returns the hashes of r's leaves.
 func (r *record) sortedHashes() []uint64 {
@@ -305,15 +308,16 @@ func (r *record) sortedHashes() []uint64 {
 
 // decodeLeaves decodes n leaves encoded as in a record, but those whose hash is in the
 // sorted list skip, as a multiset: a hash listed once skips one leaf (a set may hold a value
-// twice, and the other key once). When they do not decode, it returns none.
-func decodeLeaves(n int, b []byte, skip []uint64) []keyhash.Leaf {
+// twice, and the other key once). hashes, when not nil, are the leaves' hashes in their
+// order, known already. When they do not decode, it returns none.
+func decodeLeaves(n int, b []byte, skip, hashes []uint64) []keyhash.Leaf {
 	var out []keyhash.Leaf
 	var used []bool
 	if len(skip) > 0 {
 		used = make([]bool, len(skip))
 	}
 	var path, typ []byte
-	for range n {
+	for j := range n {
 		var p, t, v []byte
 		var k int
 		var ok bool
@@ -328,7 +332,16 @@ func decodeLeaves(n int, b []byte, skip []uint64) []keyhash.Leaf {
 		if v, b, ok = cutText(b); !ok {
 			return nil
 		}
-		h := leafHash(path, typ, v)
+		if len(skip) == 0 {
+			out = append(out, keyhash.Leaf{Path: string(path), Type: string(typ), Value: string(v)})
+			continue
+		}
+		var h uint64
+		if j < len(hashes) {
+			h = hashes[j]
+		} else {
+			h = leafHash(path, typ, v)
+		}
 		if i, found := slices.BinarySearch(skip, h); found {
 			for i < len(skip) && skip[i] == h && used[i] {
 				i++
