@@ -31,9 +31,10 @@ import (
 // standard library and the module's dependencies are not type-checked again.
 //
 // The go command is asked for the files cgo writes only for the packages whose files import
-// "C", and for the export data only of the packages that the files read import: the old
-// generated file's imports are not compiled.
-func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool) (map[string]*packages.Package, error) {
+// "C" (with the files of overlay replaced, as load listed them), and for the export data only
+// of the packages that the files read import: the old generated file's imports are not
+// compiled.
+func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool, overlay map[string][]byte) (map[string]*packages.Package, error) {
 	// fromSource holds, by path, every package type-checked from source: the modelled ones
 	// and those that reach them.
 	fromSource := map[string]bool{}
@@ -91,6 +92,7 @@ func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool) (
 			Mode:       packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports,
 			Dir:        cfg.Dir,
 			BuildFlags: cfg.BuildFlags,
+			Overlay:    overlay,
 		}, cgoPaths...)
 		if err != nil {
 			return nil, fmt.Errorf("listing the files cgo writes: %w", err)
