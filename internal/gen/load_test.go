@@ -3,7 +3,9 @@ package gen
 import (
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -111,6 +113,54 @@ func TestBrokenDependency(t *testing.T) {
 	}
 	if len(files) != 1 || !strings.Contains(string(files[0].Content), `h.Int("D.A", x.D.A)`) {
 		t.Fatalf("the key's field of the broken dependency is not hashed:\n%s", files[0].Content)
+	}
+}
+
+// TestBrokenDependencyImports: the packages that only a dependency read from source imports
+// were not in the first go list -export; they are listed together, in one more call, not one
+// call each.
+func TestBrokenDependencyImports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads packages with the go command; skipped with -short")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("counts the go commands with a shell script in place of go")
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	imports := []string{"bufio", "container/list", "encoding/csv", "encoding/hex", "errors", "hash/crc32", "math/bits", "sort", "text/tabwriter", "unicode/utf16"}
+	dep := "package dep\n\nimport (\n"
+	for _, path := range imports {
+		dep += "\t_ \"" + path + "\"\n"
+	}
+	dep += ")\n\ntype T struct{ A int }\n\nvar _ int = \"broken\"\n"
+	writeModule(t, dir, map[string]string{
+		"go.mod":     "module example.com/m\n\ngo 1.26\n",
+		"dep/dep.go": dep,
+		"k.go":       "package m\n\nimport \"example.com/m/dep\"\n\n//cachegen:key\ntype K struct {\n\tD dep.T\n}\n",
+		// Every go command is logged, then run.
+		"bin/go": "#!/bin/sh\necho \"$*\" >> \"" + filepath.Join(dir, "go.log") + "\"\nexec \"" + goCmd + "\" \"$@\"\n",
+	})
+	if err := os.Chmod(filepath.Join(dir, "bin", "go"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", filepath.Join(dir, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	files, err := Generate(Config{Dir: dir, Patterns: []string{"."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || !strings.Contains(string(files[0].Content), `h.Int("D.A", x.D.A)`) {
+		t.Fatalf("the key's field of the broken dependency is not hashed")
+	}
+	log, err := os.ReadFile(filepath.Join(dir, "go.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(log), " -export "); n != 2 {
+		t.Errorf("%d go list -export commands, want 2 (the dependencies, then what the broken one imports):\n%s", n, log)
 	}
 }
 

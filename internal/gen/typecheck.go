@@ -327,6 +327,7 @@ func (c *checker) importExport(path string) (*types.Package, error) {
 	if p := c.graph[path]; err != nil && p != nil && len(p.GoFiles) > 0 && c.view[path] == nil {
 		sp := &sourcePackage{listed: p, files: p.GoFiles}
 		parseAll(c.fset, []*sourcePackage{sp}, c.skip)
+		c.listImports(sp)
 		c.check(sp)
 		return c.checked[path].Types, nil
 	}
@@ -335,6 +336,35 @@ func (c *checker) importExport(path string) (*types.Package, error) {
 		return nil, err
 	}
 	return c.view[path], nil
+}
+
+// listImports asks the go command, in one call, for the export data of the packages the
+// files of sp import that no listing has covered yet (sp is read from source because it has
+// no export data: the packages only it imports were not asked for).
+func (c *checker) listImports(sp *sourcePackage) {
+	var paths []string
+	for _, path := range sp.imports() {
+		imp := sp.listed.Imports[path]
+		if imp == nil || c.exports[imp.PkgPath] != nil || c.checked[imp.PkgPath] != nil || slices.Contains(paths, imp.PkgPath) {
+			continue
+		}
+		paths = append(paths, imp.PkgPath)
+	}
+	if len(paths) == 0 {
+		return
+	}
+	sort.Strings(paths)
+	more, _, err := listExports(c.cfg, paths)
+	for _, path := range paths {
+		p := more[path]
+		if err != nil {
+			// Each import reports the error when it is read.
+			p = &packages.Package{PkgPath: path, Errors: []packages.Error{{Pos: "-", Msg: err.Error(), Kind: packages.ListError}}}
+		}
+		if p != nil {
+			c.exports[path] = p
+		}
+	}
 }
 
 // readExport reads the export data of path into c.view.
