@@ -238,12 +238,56 @@ func (sp *sourcePackage) imports() []string {
 // build's architecture and compiler, the package's path, its export file, and its error.
 const exportFormat = `{{printf "%q %q %q %q" context.GOARCH context.Compiler .ImportPath .Export}}{{with .Error}} {{printf "%q" .Err}}{{end}}`
 
-// listExports asks the go command, once, for the export data of the packages of paths
-// (compiling what is stale into its build cache) and for the sizes of the build's types. A
+// argMax is how long the command line of one go list -export may be: Windows' limit
+// (32767 characters for CreateProcess) less a rough allowance for the environment, as
+// go/packages has it.
+var argMax = 32767 - 16384
+
+// listExports asks the go command for the export data of the packages of paths (compiling
+// what is stale into its build cache) and for the sizes of the build's types: once, unless
+// so many paths would make its command line too long, when they are split between calls. A
 // package it cannot compile has no ExportFile, and its error in Errors.
 func listExports(cfg Config, paths []string) (map[string]*packages.Package, types.Sizes, error) {
 	args := append([]string{"list", "-e", "-export", "-pgo=off", "-buildvcs=false", "-f", exportFormat}, cfg.BuildFlags...)
-	cmd := exec.Command("go", append(append(args, "--"), paths...)...)
+	args = append(args, "--")
+	fixed := len("go")
+	for _, a := range args {
+		fixed += len(a) + 1
+	}
+	exports := map[string]*packages.Package{}
+	var sizes types.Sizes
+	for _, chunk := range chunkArgs(paths, argMax-fixed) {
+		more, s, err := listExportsOnce(cfg, append(slices.Clip(args), chunk...))
+		if err != nil {
+			return nil, nil, err
+		}
+		maps.Copy(exports, more)
+		if sizes == nil {
+			sizes = s
+		}
+	}
+	return exports, sizes, nil
+}
+
+// chunkArgs splits args into runs whose lengths, each with a separating space, add up to max
+// at most (a run holds one argument at least, however long). No args make one empty run.
+func chunkArgs(args []string, max int) [][]string {
+	var chunks [][]string
+	start, n := 0, 0
+	for i, a := range args {
+		if i > start && n+len(a)+1 > max {
+			chunks = append(chunks, args[start:i])
+			start, n = i, 0
+		}
+		n += len(a) + 1
+	}
+	return append(chunks, args[start:])
+}
+
+// listExportsOnce runs go with args, a go list -export with exportFormat, and reads its
+// output.
+func listExportsOnce(cfg Config, args []string) (map[string]*packages.Package, types.Sizes, error) {
+	cmd := exec.Command("go", args...)
 	cmd.Dir = cfg.Dir
 	if cfg.Dir != "" {
 		cmd.Env = append(os.Environ(), "PWD="+cfg.Dir)
