@@ -254,3 +254,25 @@ func TestOldFileNeverBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestConstraintCheckUnderTrimpath: with -trimpath in GOFLAGS, export data names its files
+// by import path; the type of a dependency declared under a build constraint must still be
+// refused, as without it.
+func TestConstraintCheckUnderTrimpath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads packages with the go command; skipped with -short")
+	}
+	dir := t.TempDir()
+	writeModule(t, dir, map[string]string{
+		"go.mod":   "module example.com/m\n\ngo 1.26\n",
+		"dep/a.go": "//go:build !cachegen_never\n\npackage dep\n\ntype Plat struct{ A int }\n",
+		"k.go":     "package m\n\nimport \"example.com/m/dep\"\n\n//cachegen:key\ntype K struct {\n\tP dep.Plat\n}\n",
+	})
+	for _, goflags := range []string{"", "-trimpath"} {
+		t.Setenv("GOFLAGS", goflags)
+		_, err := Generate(Config{Dir: dir})
+		if err == nil || !strings.Contains(err.Error(), "type dep.Plat is declared in a.go, which builds only under its //go:build line") {
+			t.Errorf("GOFLAGS=%s: got %v, want the constraint of dep.Plat reported", goflags, err)
+		}
+	}
+}

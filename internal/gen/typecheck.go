@@ -249,7 +249,11 @@ var argMax = 32767 - 16384
 // package it cannot compile has no ExportFile, and its error in Errors.
 func listExports(cfg Config, paths []string) (map[string]*packages.Package, types.Sizes, error) {
 	args := append([]string{"list", "-e", "-export", "-pgo=off", "-buildvcs=false", "-f", exportFormat}, cfg.BuildFlags...)
-	args = append(args, "--")
+	// Export data compiled with -trimpath (in GOFLAGS) names its files by import path, which
+	// the checks that read a declaring file's build constraint cannot open: they would take
+	// every type of a dependency for one declared in every build. After the build flags, and
+	// on the command line, this wins over GOFLAGS.
+	args = append(args, "-trimpath=false", "--")
 	fixed := len("go")
 	for _, a := range args {
 		fixed += len(a) + 1
