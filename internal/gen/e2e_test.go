@@ -315,10 +315,24 @@ func TestStaleBuild(t *testing.T) {
 	}
 	c.write("key.go", orig)
 
+	// An old file the go command cannot list (cut after its header) is not read: -check
+	// shows a diff, not the go command's error, and go generate writes the file again.
+	c.mustRun("go", "generate", "./...")
+	whole := c.read(DefaultOutput)
+	c.write(DefaultOutput, generatedHeader+"\n")
+	diff, stderr, ok := c.run("go", "tool", "cachegen", "-check")
+	if ok || !strings.Contains(diff, "+package main") {
+		t.Fatalf("cachegen -check on a truncated old file: ok=%t, stdout:\n%s\nstderr:\n%s", ok, diff, stderr)
+	}
+	c.mustRun("go", "generate", "./...")
+	if c.read(DefaultOutput) != whole {
+		t.Fatal("go generate did not write the truncated file again")
+	}
+
 	// An unsupported field fails generation with a positioned error and leaves the old file.
 	gen := c.read(DefaultOutput)
 	c.edit("key.go", "\tVerbose  bool", "\tHook     func()\n\tVerbose  bool")
-	_, stderr, ok := c.run("go", "generate", "./...")
+	_, stderr, ok = c.run("go", "generate", "./...")
 	if ok || !strings.Contains(stderr, "key.go:26:2: Options.Hook: func type func() cannot be hashed") {
 		t.Fatalf("go generate: ok=%t, stderr:\n%s", ok, stderr)
 	}

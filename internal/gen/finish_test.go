@@ -142,6 +142,13 @@ func TestFormatLines(t *testing.T) {
 		"func f() {\nswitch {\ncase true:\n// c\n}\n}\n",        // a comment before a closing brace
 		"func f() {\nx := `a\nb`\n}\n",                          // a raw string over lines
 		"func f() {\nif a { x() } else { y() }; if b {\n}\n}\n", // an if whose block is not the first
+		// Comments in a function that gofmt rewrites: to "// x", to "// code", dropped, the
+		// directive moved after the other line, to "// - a list".
+		"func f() {\nx = 2\n//x\nx = 1\n}\n",
+		"func f() {\nx = 2\n//\tcode\nx = 1\n}\n",
+		"func f() {\nx = 2\n//\nx = 1\n}\n",
+		"func f() {\n//go:noinline\n// a\nx = 1\n}\n",
+		"func f() {\nx = 2\n//  - a list\nx = 1\n}\n",
 	} {
 		if got, _, ok := formatLines([]byte(src), memo); ok {
 			t.Errorf("%q: formatted as\n%s", src, got)

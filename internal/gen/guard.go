@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dave/jennifer/jen"
 	"golang.org/x/tools/go/types/typeutil"
@@ -263,6 +264,32 @@ func (c *coder) typ(t types.Type) *jen.Statement {
 
 // fieldCode renders the declaration of struct field v, with its tag unless tag is "".
 func (c *coder) field(v *types.Var, tag string) *jen.Statement {
+	return c.fieldTagged(v, tag, tagCode)
+}
+
+// msgpField renders the declaration of struct field v for msgp's input, with its tag unless
+// tag is "". msgp reads a tag only from a raw string (it trims backquotes, and finds no key
+// in a quoted string), so the tag stays raw wherever a raw string holds it exactly, newlines
+// included, as in the user's source.
+func (c *coder) msgpField(v *types.Var, tag string) *jen.Statement {
+	return c.fieldTagged(v, tag, func(tag string) jen.Code {
+		if rawHolds(tag) {
+			return jen.Op("`" + tag + "`")
+		}
+		return jen.Op(strconv.Quote(tag))
+	})
+}
+
+// rawHolds reports whether a raw string literal holds s exactly: Go source holds no NUL,
+// no byte order mark but at its start, and no invalid UTF-8, and a raw string loses its
+// carriage returns and ends at a backquote.
+func rawHolds(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsAny(s, "`\r\x00\uFEFF")
+}
+
+// fieldTagged renders the declaration of struct field v, with its tag (rendered by tagCode)
+// unless tag is "".
+func (c *coder) fieldTagged(v *types.Var, tag string, tagCode func(string) jen.Code) *jen.Statement {
 	var code *jen.Statement
 	if v.Embedded() {
 		code = c.embedded(v.Type())
@@ -289,12 +316,14 @@ func (c *coder) embedded(t types.Type) *jen.Statement {
 	return c.typ(t)
 }
 
-// tagCode renders a struct tag as a string literal.
+// tagCode renders a struct tag as a string literal: a raw one where a raw string holds it
+// exactly (as users write tags), else a quoted one. A raw string cannot hold a backquote or a
+// NUL, and loses a carriage return.
 func tagCode(tag string) jen.Code {
-	if strings.Contains(tag, "`") {
-		return jen.Op(strconv.Quote(tag))
+	if strconv.CanBackquote(tag) {
+		return jen.Op("`" + tag + "`")
 	}
-	return jen.Op("`" + tag + "`")
+	return jen.Op(strconv.Quote(tag))
 }
 
 func (c *coder) qualified(obj *types.TypeName, args *types.TypeList) *jen.Statement {

@@ -19,8 +19,9 @@ import (
 // and the names it uses are read from that syntax; the nesting of the units is checked as the
 // parser would (a case only in a switch, an else only after an if). Anything outside that
 // shape (declarations other than functions at the top level, comments beside code or before
-// a case or a closing brace, blank lines inside a function, labels, raw strings over several
-// lines) makes the piece go through the parser and the printer whole.
+// a case or a closing brace, a comment that is not plain text at any depth, blank lines
+// inside a function, labels, raw strings over several lines) makes the piece go through the
+// parser and the printer whole.
 
 // A unitMemo holds the formatted lines of each distinct unit, shared by the pieces of one
 // file.
@@ -229,8 +230,9 @@ func formatLines(src []byte, memo *unitMemo) ([]byte, *pieceNames, bool) {
 		}
 		closedTop = false
 		if strings.HasPrefix(t, "//") {
-			if depth == 0 && !plainComment(t) {
-				// A doc comment, which gofmt reformats unless it is plain text.
+			if !plainComment(t) {
+				// gofmt reformats a doc comment unless it is plain text, and takes a
+				// comment in a function that abuts the next line for one too.
 				return nil, nil, false
 			}
 			emit(depth, t)

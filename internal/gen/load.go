@@ -3,9 +3,12 @@ package gen
 import (
 	"bytes"
 	"fmt"
+	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,45 +45,54 @@ type loadedPackage struct {
 // package between them that imports one of them; every other dependency is read from the
 // export data the go command compiles for it (and keeps in its build cache), not
 // type-checked again from source.
+//
+// That listing sees the old generated files as they are on disk. When it reports an error,
+// the packages are listed again with each of them replaced by its package clause alone (an
+// overlay), so that what the old files alone cause (an import cycle through the imports of a
+// field type that has moved, a file cut short, a package clause the user has since renamed)
+// never blocks their regeneration; only the errors of that second listing count.
 func load(cfg Config) ([]loadedPackage, error) {
-	graph, err := packages.Load(&packages.Config{
-		Mode: packages.NeedName | packages.NeedFiles | packages.NeedImports |
-			packages.NeedDeps | packages.NeedModule,
-		Dir:        cfg.Dir,
-		BuildFlags: cfg.BuildFlags,
-	}, cfg.patterns()...)
-	if err != nil {
-		return nil, fmt.Errorf("loading packages: %w", err)
-	}
-	if len(graph) == 0 {
-		return nil, fmt.Errorf("no packages match %v", cfg.patterns())
-	}
-	targets := map[string]bool{}
-	var modelled []*packages.Package
-	old := map[string]bool{} // the files cachegen generated earlier, left out
-	addPkg := func(p *packages.Package) {
-		modelled = append(modelled, p)
-		for _, f := range p.GoFiles {
-			if filepath.Base(f) != cfg.output() {
-				continue
+	overlay := map[string][]byte{}
+	var (
+		graph    []*packages.Package
+		targets  map[string]bool
+		modelled []*packages.Package
+		old      map[string]*packages.Package // the files cachegen generated earlier, left out
+	)
+	for {
+		var err error
+		graph, err = packages.Load(&packages.Config{
+			Mode: packages.NeedName | packages.NeedFiles | packages.NeedImports |
+				packages.NeedDeps | packages.NeedModule,
+			Dir:        cfg.Dir,
+			BuildFlags: cfg.BuildFlags,
+			Overlay:    overlay,
+		}, cfg.patterns()...)
+		if err != nil {
+			return nil, fmt.Errorf("loading packages: %w", err)
+		}
+		if len(graph) == 0 {
+			return nil, fmt.Errorf("no packages match %v", cfg.patterns())
+		}
+		targets, modelled, old = modelledPackages(cfg, graph)
+		if !listingErrors(graph) {
+			break
+		}
+		// The old files may be what the go command complains about: list again without
+		// those not replaced yet. Each round replaces one file at least, so this ends; the
+		// second listing is almost always the last (a third one is needed only when the
+		// second finds another annotated package, with an old file of its own).
+		more := false
+		for _, f := range slices.Sorted(maps.Keys(old)) {
+			if _, ok := overlay[f]; !ok {
+				overlay[f] = []byte(generatedHeader + "\n\npackage " + packageName(old[f], f) + "\n")
+				more = true
 			}
-			if src, err := os.ReadFile(f); err == nil && isOurs(src) {
-				old[f] = true
-			}
+		}
+		if !more {
+			break
 		}
 	}
-	for _, p := range graph {
-		if _, ok := targets[p.PkgPath]; !ok {
-			targets[p.PkgPath] = true
-			addPkg(p)
-		}
-	}
-	packages.Visit(graph, nil, func(p *packages.Package) {
-		if _, ok := targets[p.PkgPath]; !ok && p.Module != nil && p.Module.Main && hasDirective(p.GoFiles) {
-			targets[p.PkgPath] = false
-			addPkg(p)
-		}
-	})
 	for _, p := range graph {
 		if len(p.Errors) > 0 && len(p.GoFiles) == 0 {
 			// No Go files, or a pattern that matches nothing: report it as go list does.
@@ -103,7 +115,11 @@ func load(cfg Config) ([]loadedPackage, error) {
 		return nil, errs.sort()
 	}
 
-	checked, err := typeCheck(cfg, modelled, old)
+	skip := map[string]bool{}
+	for f := range old {
+		skip[f] = true
+	}
+	checked, err := typeCheck(cfg, modelled, skip, overlay)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +146,88 @@ func load(cfg Config) ([]loadedPackage, error) {
 		pkgs = append(pkgs, checked[p.PkgPath])
 	}
 	return dependencyOrder(pkgs, targets), nil
+}
+
+// modelledPackages returns the packages of graph to model, the targets first (by path, true
+// for a target and false for an annotated package of the main module that one imports), and
+// the files cachegen generated earlier in them, each with its package.
+func modelledPackages(cfg Config, graph []*packages.Package) (targets map[string]bool, modelled []*packages.Package, old map[string]*packages.Package) {
+	targets = map[string]bool{}
+	old = map[string]*packages.Package{}
+	addPkg := func(p *packages.Package) {
+		modelled = append(modelled, p)
+		// The go command may leave a file it cannot read out of GoFiles: look in the
+		// package's directory too.
+		files := slices.Clone(p.GoFiles)
+		if p.Dir != "" {
+			files = append(files, filepath.Join(p.Dir, cfg.output()))
+		}
+		for _, f := range files {
+			if filepath.Base(f) != cfg.output() || old[f] != nil {
+				continue
+			}
+			if src, err := os.ReadFile(f); err == nil && isOurs(src) {
+				old[f] = p
+			}
+		}
+	}
+	for _, p := range graph {
+		if _, ok := targets[p.PkgPath]; !ok {
+			targets[p.PkgPath] = true
+			addPkg(p)
+		}
+	}
+	packages.Visit(graph, nil, func(p *packages.Package) {
+		if _, ok := targets[p.PkgPath]; !ok && p.Module != nil && p.Module.Main && hasDirective(p.GoFiles) {
+			targets[p.PkgPath] = false
+			addPkg(p)
+		}
+	})
+	return targets, modelled, old
+}
+
+// listingErrors reports whether the go command reported an error for a package of graph or
+// of its dependencies.
+func listingErrors(graph []*packages.Package) bool {
+	found := false
+	packages.Visit(graph, nil, func(p *packages.Package) {
+		if len(p.Errors) > 0 {
+			found = true
+		}
+	})
+	return found
+}
+
+// packageName returns the name of package p for the package clause that replaces its old
+// generated file: the name its other files declare, as the go command's own name for p may
+// be that of the old file (a package renamed since) or missing (when it reported an error).
+func packageName(p *packages.Package, oldFile string) string {
+	files := slices.Clone(p.GoFiles)
+	if p.Dir != "" {
+		if entries, err := os.ReadDir(p.Dir); err == nil {
+			for _, e := range entries {
+				if n := e.Name(); !e.IsDir() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
+					files = append(files, filepath.Join(p.Dir, n))
+				}
+			}
+		}
+	}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if f == oldFile {
+			continue
+		}
+		if src, err := os.ReadFile(f); err != nil || isOurs(src) {
+			continue
+		}
+		if file, err := parser.ParseFile(fset, f, nil, parser.PackageClauseOnly); err == nil && file.Name.Name != "_" {
+			return file.Name.Name
+		}
+	}
+	if p.Name != "" {
+		return p.Name
+	}
+	return "main"
 }
 
 // dependencyOrder returns pkgs with every package after the packages it imports.

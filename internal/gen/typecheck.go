@@ -31,9 +31,10 @@ import (
 // standard library and the module's dependencies are not type-checked again.
 //
 // The go command is asked for the files cgo writes only for the packages whose files import
-// "C", and for the export data only of the packages that the files read import: the old
-// generated file's imports are not compiled.
-func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool) (map[string]*packages.Package, error) {
+// "C" (with the files of overlay replaced, as load listed them), and for the export data only
+// of the packages that the files read import: the old generated file's imports are not
+// compiled.
+func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool, overlay map[string][]byte) (map[string]*packages.Package, error) {
 	// fromSource holds, by path, every package type-checked from source: the modelled ones
 	// and those that reach them.
 	fromSource := map[string]bool{}
@@ -91,6 +92,7 @@ func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool) (
 			Mode:       packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports,
 			Dir:        cfg.Dir,
 			BuildFlags: cfg.BuildFlags,
+			Overlay:    overlay,
 		}, cgoPaths...)
 		if err != nil {
 			return nil, fmt.Errorf("listing the files cgo writes: %w", err)
@@ -236,12 +238,60 @@ func (sp *sourcePackage) imports() []string {
 // build's architecture and compiler, the package's path, its export file, and its error.
 const exportFormat = `{{printf "%q %q %q %q" context.GOARCH context.Compiler .ImportPath .Export}}{{with .Error}} {{printf "%q" .Err}}{{end}}`
 
-// listExports asks the go command, once, for the export data of the packages of paths
-// (compiling what is stale into its build cache) and for the sizes of the build's types. A
+// argMax is how long the command line of one go list -export may be: Windows' limit
+// (32767 characters for CreateProcess) less a rough allowance for the environment, as
+// go/packages has it.
+var argMax = 32767 - 16384
+
+// listExports asks the go command for the export data of the packages of paths (compiling
+// what is stale into its build cache) and for the sizes of the build's types: once, unless
+// so many paths would make its command line too long, when they are split between calls. A
 // package it cannot compile has no ExportFile, and its error in Errors.
 func listExports(cfg Config, paths []string) (map[string]*packages.Package, types.Sizes, error) {
 	args := append([]string{"list", "-e", "-export", "-pgo=off", "-buildvcs=false", "-f", exportFormat}, cfg.BuildFlags...)
-	cmd := exec.Command("go", append(append(args, "--"), paths...)...)
+	// Export data compiled with -trimpath (in GOFLAGS) names its files by import path, which
+	// the checks that read a declaring file's build constraint cannot open: they would take
+	// every type of a dependency for one declared in every build. After the build flags, and
+	// on the command line, this wins over GOFLAGS.
+	args = append(args, "-trimpath=false", "--")
+	fixed := len("go")
+	for _, a := range args {
+		fixed += len(a) + 1
+	}
+	exports := map[string]*packages.Package{}
+	var sizes types.Sizes
+	for _, chunk := range chunkArgs(paths, argMax-fixed) {
+		more, s, err := listExportsOnce(cfg, append(slices.Clip(args), chunk...))
+		if err != nil {
+			return nil, nil, err
+		}
+		maps.Copy(exports, more)
+		if sizes == nil {
+			sizes = s
+		}
+	}
+	return exports, sizes, nil
+}
+
+// chunkArgs splits args into runs whose lengths, each with a separating space, add up to max
+// at most (a run holds one argument at least, however long). No args make one empty run.
+func chunkArgs(args []string, max int) [][]string {
+	var chunks [][]string
+	start, n := 0, 0
+	for i, a := range args {
+		if i > start && n+len(a)+1 > max {
+			chunks = append(chunks, args[start:i])
+			start, n = i, 0
+		}
+		n += len(a) + 1
+	}
+	return append(chunks, args[start:])
+}
+
+// listExportsOnce runs go with args, a go list -export with exportFormat, and reads its
+// output.
+func listExportsOnce(cfg Config, args []string) (map[string]*packages.Package, types.Sizes, error) {
+	cmd := exec.Command("go", args...)
 	cmd.Dir = cfg.Dir
 	if cfg.Dir != "" {
 		cmd.Env = append(os.Environ(), "PWD="+cfg.Dir)
@@ -325,6 +375,7 @@ func (c *checker) importExport(path string) (*types.Package, error) {
 	if p := c.graph[path]; err != nil && p != nil && len(p.GoFiles) > 0 && c.view[path] == nil {
 		sp := &sourcePackage{listed: p, files: p.GoFiles}
 		parseAll(c.fset, []*sourcePackage{sp}, c.skip)
+		c.listImports(sp)
 		c.check(sp)
 		return c.checked[path].Types, nil
 	}
@@ -333,6 +384,35 @@ func (c *checker) importExport(path string) (*types.Package, error) {
 		return nil, err
 	}
 	return c.view[path], nil
+}
+
+// listImports asks the go command, in one call, for the export data of the packages the
+// files of sp import that no listing has covered yet (sp is read from source because it has
+// no export data: the packages only it imports were not asked for).
+func (c *checker) listImports(sp *sourcePackage) {
+	var paths []string
+	for _, path := range sp.imports() {
+		imp := sp.listed.Imports[path]
+		if imp == nil || c.exports[imp.PkgPath] != nil || c.checked[imp.PkgPath] != nil || slices.Contains(paths, imp.PkgPath) {
+			continue
+		}
+		paths = append(paths, imp.PkgPath)
+	}
+	if len(paths) == 0 {
+		return
+	}
+	sort.Strings(paths)
+	more, _, err := listExports(c.cfg, paths)
+	for _, path := range paths {
+		p := more[path]
+		if err != nil {
+			// Each import reports the error when it is read.
+			p = &packages.Package{PkgPath: path, Errors: []packages.Error{{Pos: "-", Msg: err.Error(), Kind: packages.ListError}}}
+		}
+		if p != nil {
+			c.exports[path] = p
+		}
+	}
 }
 
 // readExport reads the export data of path into c.view.

@@ -568,7 +568,7 @@ func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, err
 			if !fld.serialized() {
 				continue
 			}
-			fields = append(fields, pkg.code.field(fld.Var, s.Type.Tag(i)))
+			fields = append(fields, pkg.code.msgpField(fld.Var, s.Type.Tag(i)))
 		}
 		f.Type().Id(s.Name()).Struct(fields...)
 	}
