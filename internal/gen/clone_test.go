@@ -53,7 +53,7 @@ func cloneProperty[T any, PT interface {
 		if _, err := PT(&before).UnmarshalMsg(b); err != nil {
 			t.Fatal(err)
 		}
-		scribble(reflect.ValueOf(&got).Elem())
+		randval.Scribble(reflect.ValueOf(&got).Elem())
 		if !reflect.DeepEqual(PT(&v).CachegenClone(), before) {
 			t.Fatalf("seed %d: changing the copy changed the original", seed)
 		}
@@ -71,68 +71,6 @@ func withMonotonic(v reflect.Value, seed uint64) {
 		if f.Type() == reflect.TypeFor[time.Time]() {
 			f.Set(reflect.ValueOf(time.Now().Add(time.Duration(seed))))
 		}
-	}
-}
-
-// scribble changes, in place, everything v shares by reference: the elements of slices,
-// the entries of maps (and adds one), what pointers point to.
-func scribble(v reflect.Value) {
-	if v.CanAddr() {
-		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
-	}
-	switch v.Kind() {
-	case reflect.Slice:
-		for i := range v.Len() {
-			change(v.Index(i))
-		}
-	case reflect.Map:
-		if v.IsNil() {
-			return
-		}
-		for _, k := range v.MapKeys() {
-			e := reflect.New(v.Type().Elem()).Elem()
-			e.Set(v.MapIndex(k))
-			change(e)
-			v.SetMapIndex(k, e)
-		}
-		k := reflect.New(v.Type().Key()).Elem()
-		change(k)
-		v.SetMapIndex(k, reflect.New(v.Type().Elem()).Elem())
-	case reflect.Pointer:
-		if !v.IsNil() {
-			change(v.Elem())
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			change(v.Field(i))
-		}
-	case reflect.Array:
-		for i := range v.Len() {
-			change(v.Index(i))
-		}
-	}
-}
-
-// change changes v, which is addressable or a fresh copy: a scalar to another value, a
-// composite through scribble.
-func change(v reflect.Value) {
-	if v.CanAddr() {
-		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
-	}
-	switch v.Kind() {
-	case reflect.Bool:
-		v.SetBool(!v.Bool())
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(v.Int() + 1)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		v.SetUint(v.Uint() + 1)
-	case reflect.Float32, reflect.Float64:
-		v.SetFloat(v.Float() + 1)
-	case reflect.String:
-		v.SetString(v.String() + "!")
-	case reflect.Func, reflect.Interface, reflect.Chan, reflect.Complex64, reflect.Complex128, reflect.Uintptr, reflect.UnsafePointer:
-	default:
-		scribble(v)
 	}
 }
 

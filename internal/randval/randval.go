@@ -290,3 +290,66 @@ func equal(a, b reflect.Value) bool {
 	}
 	return reflect.DeepEqual(a.Interface(), b.Interface())
 }
+
+// Scribble changes, in place, everything v shares by reference: the elements of slices,
+// the entries of maps (and adds one), what pointers point to: tests change what a copy
+// holds to see that the original does not change.
+func Scribble(v reflect.Value) {
+	if v.CanAddr() {
+		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+	}
+	switch v.Kind() {
+	case reflect.Slice:
+		for i := range v.Len() {
+			Change(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			Change(e)
+			v.SetMapIndex(k, e)
+		}
+		k := reflect.New(v.Type().Key()).Elem()
+		Change(k)
+		v.SetMapIndex(k, reflect.New(v.Type().Elem()).Elem())
+	case reflect.Pointer:
+		if !v.IsNil() {
+			Change(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			Change(v.Field(i))
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			Change(v.Index(i))
+		}
+	}
+}
+
+// Change changes v, which is addressable or a fresh copy: a scalar to another value, a
+// composite through Scribble.
+func Change(v reflect.Value) {
+	if v.CanAddr() {
+		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(v.Int() + 1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(v.Uint() + 1)
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(v.Float() + 1)
+	case reflect.String:
+		v.SetString(v.String() + "!")
+	case reflect.Func, reflect.Interface, reflect.Chan, reflect.Complex64, reflect.Complex128, reflect.Uintptr, reflect.UnsafePointer:
+	default:
+		Scribble(v)
+	}
+}

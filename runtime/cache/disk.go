@@ -380,12 +380,22 @@ func (c *Cache) storeLocked(ek *entryKey, e entryParts) error {
 // temporary file is name + ".tmp" + random digits; trimming removes those that a crashed
 // writer left behind.
 func writeFileAtomic(name string, data []byte, sync bool) error {
+	return replaceFile(name, sync, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// replaceFile makes the file name what write writes to a temporary file in the same
+// directory, which is synced if sync and then renamed into place; on any error the temporary
+// file is removed and name is left as it was.
+func replaceFile(name string, sync bool, write func(f *os.File) error) error {
 	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	err = write(f)
 	if err == nil && sync {
 		err = f.Sync()
 	}

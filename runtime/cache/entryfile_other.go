@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 // An entryReader is an entry file open for reading.
@@ -51,31 +50,16 @@ func (r entryReader) close() { r.f.Close() }
 // the same directory that is renamed into place (see writeFileAtomic). A checksum taken in the
 // background is written last, into the header written first.
 func writeEntryAtomic(name string, e *entryParts, sync bool) error {
-	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp*")
-	if err != nil {
+	return replaceFile(name, sync, func(f *os.File) error {
+		var err error
+		if e.whole != nil {
+			_, err = f.Write(e.whole)
+		} else if _, err = f.Write(e.head); err == nil {
+			_, err = f.Write(e.payload)
+		}
+		if err == nil && e.finish() {
+			_, err = f.WriteAt(e.head[crcOffset:crcOffset+4], crcOffset)
+		}
 		return err
-	}
-	tmp := f.Name()
-	if e.whole != nil {
-		_, err = f.Write(e.whole)
-	} else if _, err = f.Write(e.head); err == nil {
-		_, err = f.Write(e.payload)
-	}
-	if err == nil && e.finish() {
-		_, err = f.WriteAt(e.head[crcOffset:crcOffset+4], crcOffset)
-	}
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	})
 }

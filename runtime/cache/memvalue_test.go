@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/cachegen/cachegen/internal/randval"
 	"github.com/cachegen/cachegen/runtime/keyhash"
@@ -32,70 +31,6 @@ func computeWideValue(_ context.Context, k testKey) (wide, error) { return wideV
 
 func noComputeWideValue(context.Context, testKey) (wide, error) { return wide{}, errHitExpected }
 
-// mutate changes, in place, everything v shares by reference: slice elements, map entries (and
-// adds one), what pointers point to.
-func mutate(v reflect.Value) {
-	if v.CanAddr() {
-		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
-	}
-	switch v.Kind() {
-	case reflect.Slice:
-		for i := range v.Len() {
-			mutateScalar(v.Index(i))
-		}
-	case reflect.Map:
-		if v.IsNil() {
-			return
-		}
-		for _, k := range v.MapKeys() {
-			e := reflect.New(v.Type().Elem()).Elem()
-			e.Set(v.MapIndex(k))
-			mutateScalar(e)
-			v.SetMapIndex(k, e)
-		}
-		k := reflect.New(v.Type().Key()).Elem()
-		mutateScalar(k)
-		v.SetMapIndex(k, reflect.New(v.Type().Elem()).Elem())
-	case reflect.Pointer:
-		if !v.IsNil() {
-			mutateScalar(v.Elem())
-		}
-	case reflect.Struct, reflect.Array:
-		n := v.Len
-		if v.Kind() == reflect.Struct {
-			n = v.NumField
-		}
-		for i := range n() {
-			if v.Kind() == reflect.Struct {
-				mutateScalar(v.Field(i))
-			} else {
-				mutateScalar(v.Index(i))
-			}
-		}
-	}
-}
-
-func mutateScalar(v reflect.Value) {
-	if v.CanAddr() {
-		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
-	}
-	switch v.Kind() {
-	case reflect.Bool:
-		v.SetBool(!v.Bool())
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(v.Int() + 1)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		v.SetUint(v.Uint() + 1)
-	case reflect.Float32, reflect.Float64:
-		v.SetFloat(v.Float() + 1)
-	case reflect.String:
-		v.SetString(v.String() + "!")
-	case reflect.Func, reflect.Interface, reflect.Chan, reflect.Complex64, reflect.Complex128:
-	default:
-		mutate(v)
-	}
-}
-
 // TestMemoryHitIsPrivate: a caller that changes every mutable part of what a hit returned
 // changes nothing the next hit returns, for every field kind, whether the value type is
 // copied by its CachegenClone (wide, bench.Artifact) or decoded (decodedArtifact), from a
@@ -115,14 +50,14 @@ func TestMemoryHitIsPrivate(t *testing.T) {
 			if !randval.Equal(v, want) {
 				t.Fatalf("seed %d, load %d: got %+v, want %+v", i, hit, v, want)
 			}
-			mutate(reflect.ValueOf(&v).Elem())
+			randval.Scribble(reflect.ValueOf(&v).Elem())
 		}
 	}
 	a, _ := Load(ctx, c, testKey{"artifact", 1}, computeArtifact)
 	d, _ := Load(ctx, c, testKey{"artifact", 1}, computeDecoded)
 	for range 3 {
-		mutate(reflect.ValueOf(&a).Elem())
-		mutate(reflect.ValueOf(&d).Elem())
+		randval.Scribble(reflect.ValueOf(&a).Elem())
+		randval.Scribble(reflect.ValueOf(&d).Elem())
 		a, _ = Load(ctx, c, testKey{"artifact", 1}, noCompute)
 		d, _ = Load(ctx, c, testKey{"artifact", 1}, func(context.Context, testKey) (decodedArtifact, error) {
 			return decodedArtifact{}, errHitExpected
@@ -144,7 +79,7 @@ func TestMemoryHitIsPrivate(t *testing.T) {
 			if err != nil || !randval.Equal(v, wideValueOf(i)) {
 				t.Fatalf("seed %d: %v", i, err)
 			}
-			mutate(reflect.ValueOf(&v).Elem())
+			randval.Scribble(reflect.ValueOf(&v).Elem())
 		}
 	}
 	if st := c2.Stats(); st.DiskHits != 20 || st.MemoryHits != 40 {
@@ -342,7 +277,7 @@ func TestMemoryConcurrent(t *testing.T) {
 						return
 					}
 					if !shared {
-						mutate(reflect.ValueOf(&v).Elem())
+						randval.Scribble(reflect.ValueOf(&v).Elem())
 					}
 					if i%50 == 0 {
 						c.mem.put(memKey{d: memDigest(k), vt: valueTypeOf[wide](c)}, mustMarshal(t, wideValueOf(k.Opt)))
@@ -404,7 +339,7 @@ func TestRemoteHitFillsMemory(t *testing.T) {
 		if err != nil || !randval.Equal(v, wideValueOf(7)) {
 			t.Fatalf("%v", err)
 		}
-		mutate(reflect.ValueOf(&v).Elem())
+		randval.Scribble(reflect.ValueOf(&v).Elem())
 	}
 	if st := b.Stats(); st.RemoteHits != 1 || st.MemoryHits != 3 || st.Computes != 0 {
 		t.Fatalf("stats %+v", st)

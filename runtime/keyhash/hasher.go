@@ -157,23 +157,9 @@ var pool = sync.Pool{New: func() any { return New() }}
 // HashKey written by hand for a struct that embeds a Key must start with h.Begin naming its
 // own type, as generated ones do.
 func Sum(k Key) Digest {
-	h := pool.Get().(*Hasher)
-	if t := reflect.TypeOf(k); t != h.lastType {
-		h.lastType, h.lastEmbeds = t, embedsKey(t)
-	}
-	if h.lastEmbeds {
-		h.expect, h.checking = derefType(h.lastType), true
-	}
+	h := pooled(reflect.TypeOf(k))
 	k.HashKey(h)
-	if h.checking {
-		h.noBegin()
-	}
-	d := h.Sum()
-	if h.small() {
-		h.Reset()
-		pool.Put(h)
-	}
-	return d
+	return h.pooledSum()
 }
 
 // SumOf is Sum for a key of static type K. It calls K's HashKey directly rather than through
@@ -185,6 +171,14 @@ func SumOf[K Key](k K) Digest {
 	if t.Kind() == reflect.Interface {
 		return Sum(k) // the dynamic type is needed, and k is boxed already
 	}
+	h := pooled(t)
+	k.HashKey(h)
+	return h.pooledSum()
+}
+
+// pooled returns a Hasher from the pool, set to check, for a key of type t that embeds a Key,
+// that its HashKey is its own (see Sum).
+func pooled(t reflect.Type) *Hasher {
 	h := pool.Get().(*Hasher)
 	if t != h.lastType {
 		h.lastType, h.lastEmbeds = t, embedsKey(t)
@@ -192,7 +186,12 @@ func SumOf[K Key](k K) Digest {
 	if h.lastEmbeds {
 		h.expect, h.checking = derefType(h.lastType), true
 	}
-	k.HashKey(h)
+	return h
+}
+
+// pooledSum finishes the checks of pooled, returns the digest of what h hashed, and puts h
+// back in the pool unless its buffers grew.
+func (h *Hasher) pooledSum() Digest {
 	if h.checking {
 		h.noBegin()
 	}
