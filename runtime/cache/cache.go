@@ -854,7 +854,6 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.flightMu.Unlock()
-	c.records.hurry(true)
 	done := make(chan struct{})
 	go func() {
 		c.wg.Wait()

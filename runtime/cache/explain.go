@@ -259,18 +259,13 @@ type recordQueue struct {
 	// of the batches it finished); progress is closed, and replaced, at each batch done.
 	added, written uint64
 	progress       chan struct{}
-	// kick ends the writer's wait for more (Flush); closing makes it wait no more (Close).
-	kick    chan struct{}
-	closing bool
 }
 
 const (
 	maxPendingRecords = 1 << 20
-	// recordDelay is how long the writer waits for more before it appends, unless
-	// recordBatch bytes are queued: a program that misses often appends the records of
-	// many stores with one write, not one file's open, write and close per store.
-	recordDelay = 25 * time.Millisecond
-	recordBatch = 64 << 10
+	// maxPendingMisses bounds the lines of the log of misses queued, apart from the
+	// records: a queue full of records does not drop them.
+	maxPendingMisses = 64 << 10
 )
 
 // queueRecord queues frame for the record file name. When the queue is full, the oldest
@@ -298,19 +293,17 @@ func (c *Cache) queueRecord(name string, frame []byte) {
 // make room.
 func (c *Cache) queueMiss(line []byte) {
 	c.queueWrite(func(q *recordQueue) bool {
-		for len(q.misses) > 0 && q.bytes+len(line) > maxPendingRecords {
+		for len(q.misses) > 0 && len(q.misses)+len(line) > maxPendingMisses {
 			i := bytes.IndexByte(q.misses, '\n') + 1
 			if i == 0 {
 				i = len(q.misses)
 			}
-			q.bytes -= i
 			q.misses = q.misses[i:]
 		}
-		if q.bytes+len(line) > maxPendingRecords {
+		if len(line) > maxPendingMisses {
 			return false
 		}
 		q.misses = append(q.misses, line...)
-		q.bytes += len(line)
 		return true
 	})
 }
@@ -343,41 +336,6 @@ func (c *Cache) queueWrite(add func(*recordQueue) bool) {
 	}()
 }
 
-// hurry makes the writer append what is queued without waiting for more; for good once
-// closing is set.
-func (q *recordQueue) hurry(closing bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.closing = q.closing || closing
-	if q.kick == nil {
-		q.kick = make(chan struct{}, 1)
-	}
-	select {
-	case q.kick <- struct{}{}:
-	default:
-	}
-}
-
-// gather waits, unless the Cache closes or enough is queued, for recordDelay or a hurry.
-func (q *recordQueue) gather() {
-	q.mu.Lock()
-	if q.closing || q.bytes >= recordBatch {
-		q.mu.Unlock()
-		return
-	}
-	if q.kick == nil {
-		q.kick = make(chan struct{}, 1)
-	}
-	kick := q.kick
-	q.mu.Unlock()
-	t := time.NewTimer(recordDelay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-kick:
-	}
-}
-
 // queued returns the frames queued or being written for the record file name, oldest
 // first: the newest of them that fit in max bytes (at least one), as the writer would
 // append them.
@@ -401,7 +359,6 @@ func (q *recordQueue) queued(name string, max int64) [][]byte {
 func (c *Cache) writeRecords() {
 	q := &c.records
 	for {
-		q.gather()
 		q.mu.Lock()
 		batch, misses, n := q.pending, q.misses, q.added
 		q.pending, q.misses, q.bytes = nil, nil, 0
@@ -456,7 +413,6 @@ func (q *recordQueue) wait(ctx context.Context) error {
 		}
 		progress := q.progress
 		q.mu.Unlock()
-		q.hurry(false)
 		select {
 		case <-progress:
 		case <-ctx.Done():

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"github.com/cachegen/cachegen/runtime/keyhash"
@@ -486,5 +487,33 @@ func TestMissesLogStaysReadable(t *testing.T) {
 	recent, err := RecentMisses(dir, "", 0)
 	if err != nil || len(recent) == 0 || !strings.HasPrefix(recent[len(recent)-1].Reason, "miss 2999 ") {
 		t.Fatalf("RecentMisses: %d misses, %v", len(recent), err)
+	}
+}
+
+// TestMissLineNotDroppedBehindRecords: a queue full of records (behind a slow disk) does not
+// drop the lines of the log of misses, which have room of their own.
+func TestMissLineNotDroppedBehindRecords(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, Options{Dir: dir, MemoryBytes: -1})
+	q := &c.records
+	q.mu.Lock()
+	q.running = true // hold the writer back
+	q.mu.Unlock()
+	typeID, _ := keyTypeOf[keys.Wide]()
+	frame := bytes.Repeat([]byte("r"), 4096)
+	for range maxPendingRecords / len(frame) {
+		c.queueRecord(c.recordFile(typeID), frame)
+	}
+	c.reportMiss(Miss{Time: time.Unix(1, 0), KeyType: "k.T", Reason: "the last miss"})
+	q.mu.Lock()
+	q.running = false
+	q.mu.Unlock()
+	c.queueMiss([]byte{}) // starts the writer
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recent, err := RecentMisses(dir, "", 0)
+	if err != nil || len(recent) != 1 || recent[0].Reason != "the last miss" {
+		t.Fatalf("RecentMisses = %+v, %v", recent, err)
 	}
 }
