@@ -247,14 +247,15 @@ func (c *Cache) appendRecord(name string, d keyhash.Digest, vt *valueType, kr ke
 
 // A recordQueue holds what the explainer writes in the background: the records that
 // stores made and the lines of the log of misses, until the writer appends them to their
-// files. A record is a hint: when the queue holds maxPendingRecords bytes, more are dropped.
+// files. A record is a hint: when the queue holds maxPendingRecords bytes of records, the
+// oldest of a file make room for a new one.
 type recordQueue struct {
 	mu      sync.Mutex
 	pending map[string][][]byte // record file → frames, oldest first
 	writing map[string][][]byte // the frames the writer is appending now
 	misses  []byte              // lines for the log of misses
-	bytes   int
-	running bool // a writer runs
+	bytes   int                 // the bytes of the frames pending
+	running bool                // a writer runs
 	// added counts what was queued, written what the writer is done with (the counts
 	// of the batches it finished); progress is closed, and replaced, at each batch done.
 	added, written uint64
