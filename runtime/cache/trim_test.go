@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -274,5 +275,42 @@ func TestClearWhileOpen(t *testing.T) {
 	us, err := Usage(dir, "")
 	if err != nil || len(us) != 1 || us[0].Entries != 1 {
 		t.Fatalf("Usage = %+v, %v", us, err)
+	}
+}
+
+// TestRacyListingIsNotTrusted: a shard directory modified within racyDir of the start of
+// its listing is listed again by the next trim, however long the listing took: a store in
+// the same tick of a coarse file-system clock (emulated by putting the directory's mtime
+// back) leaves the mtime as recorded, and must still be seen.
+func TestRacyListingIsNotTrusted(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, Options{Dir: dir, Version: "v1", MemoryBytes: -1, CompressionLevel: -1})
+	sdir := filepath.Join(c.versionDir, "ab")
+	if err := os.MkdirAll(sdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 { // a listing that takes a few milliseconds
+		if err := os.WriteFile(filepath.Join(sdir, "ab"+fmt.Sprintf("%062x", i)), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := time.Now().Add(-racyDir + time.Millisecond) // just within racyDir of the listing
+	os.Chtimes(sdir, m, m)
+	const budget = 1 << 20
+	trim := func() {
+		if _, err := trimNamespace(&trimRun{root: c.root, keep: filepath.Base(c.versionDir), maxBytes: budget, maxAge: DefaultMaxAge, now: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trim()
+	// A store after the listing, in the same tick, past the budget.
+	big := filepath.Join(sdir, "ab"+strings.Repeat("f", 62))
+	if err := os.WriteFile(big, make([]byte, 2<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(sdir, m, m)
+	trim()
+	if got := usageOfFiles(t, c.root, true); got > budget {
+		t.Fatalf("the store made in the listing's tick was not seen: the namespace takes %d bytes, budget %d", got, budget)
 	}
 }
