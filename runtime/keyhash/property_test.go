@@ -96,10 +96,14 @@ func TestPropertyEveryFieldCounts(t *testing.T) {
 	}
 }
 
+// TestPropertyMapOrderIrrelevant: neither the digest of a key nor the list of its leaves
+// depends on the order its maps and sets were filled in or are iterated in, so that a miss
+// explainer can compare two keys leaf by leaf.
 func TestPropertyMapOrderIrrelevant(t *testing.T) {
 	for seed := range uint64(propertyRuns) {
 		w := randomWide(seed)
 		want := keyhash.Sum(w)
+		wantLeaves := keyhash.Leaves(w, 0)
 		// Rebuild every map, inserting in a different order each time; Go's iteration order
 		// then differs from run to run as well.
 		for range 5 {
@@ -117,6 +121,9 @@ func TestPropertyMapOrderIrrelevant(t *testing.T) {
 			rand.Shuffle(len(c.Tags), func(i, j int) { c.Tags[i], c.Tags[j] = c.Tags[j], c.Tags[i] })
 			if got := keyhash.Sum(c); got != want {
 				t.Fatalf("seed %d: reordering a map or set changed the digest", seed)
+			}
+			if got := keyhash.Leaves(c, 0); !reflect.DeepEqual(got, wantLeaves) {
+				t.Fatalf("seed %d: reordering a map or set changed the leaves\n%q\nwant\n%q", seed, got, wantLeaves)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,7 +36,14 @@ type tracer struct {
 	// clears prefixOK.
 	prefix   []byte
 	prefixOK bool
+	// entries and moved are scratch for putting the entries of a map or set in order.
+	entries []entryLeaves
+	moved   []leafSpan
 }
+
+// entryLeaves is one entry of a map or set being named: its name at arena[id0:id1], its
+// leaves at spans[k0:k1].
+type entryLeaves struct{ id0, id1, k0, k1 int }
 
 // A leafSpan is a leaf while Leaves collects: where its path and value are in the arena.
 type leafSpan struct {
@@ -219,10 +227,12 @@ func (t *tracer) pop() {
 
 // nameEntries renames the leaves of the entries of the map or set at base, base[i]..., after
 // their content: a map entry after its key (whose own leaves then go), a set element after
-// its values. The order of a map's entries is Go's iteration order, which means nothing.
-// An entry's leaves are consecutive (the entries are written one after the other), and the
-// new paths go to the end of the arena, so that renaming allocates nothing once the arena
-// has grown.
+// its values, and puts the entries in the order of their names. The order they came in is
+// Go's iteration order, which means nothing: two listings of one key list the same leaves
+// in the same order, and two keys that differ in values only list the same paths. An
+// entry's leaves are consecutive (the entries are written one after the other), and the new
+// paths go to the end of the arena, so that renaming allocates nothing once the arena and
+// the scratch have grown.
 func (t *tracer) nameEntries(base []byte, f frame) {
 	// entryOf splits the path of a leaf of the group into its entry's index and the rest.
 	entryOf := func(sp leafSpan) (index, sub []byte, ok bool) {
@@ -237,13 +247,16 @@ func (t *tracer) nameEntries(base []byte, f frame) {
 	}
 	spans := t.spans[f.start:]
 	kept := t.spans[:f.start]
+	entries, sortable := t.entries[:0], true
 	for i := 0; i < len(spans); {
 		index, _, ok := entryOf(spans[i])
 		if !ok {
 			kept = append(kept, spans[i])
+			sortable = false // a leaf of no entry: its place among them is unknown
 			i++
 			continue
 		}
+		k0 := len(kept)
 		// The entry's leaves: spans[i:j].
 		j := i + 1
 		for ; j < len(spans); j++ {
@@ -278,8 +291,20 @@ func (t *tracer) nameEntries(base []byte, f frame) {
 			sp.p1 = len(t.arena)
 			kept = append(kept, sp)
 		}
+		entries = append(entries, entryLeaves{id0, id1, k0, len(kept)})
 		i = j
 	}
+	if sortable && len(entries) > 1 {
+		slices.SortStableFunc(entries, func(a, b entryLeaves) int {
+			return bytes.Compare(t.arena[a.id0:a.id1], t.arena[b.id0:b.id1])
+		})
+		t.moved = append(t.moved[:0], kept[f.start:]...)
+		kept = kept[:f.start]
+		for _, e := range entries {
+			kept = append(kept, t.moved[e.k0-f.start:e.k1-f.start]...)
+		}
+	}
+	t.entries = entries
 	t.spans = kept
 }
 
@@ -424,7 +449,8 @@ func (t *tracer) finish(d Digest) {
 
 // Leaves returns the first max values that enter the digest of k (all of them when max <=
 // 0), in order, with their field path and type: what a miss explainer compares between two
-// keys. It is for the miss path, not the hot path: it builds a string per value, and a value
+// keys. The entries of a map or set come in the order of their names, whatever the order Go
+// iterates them in. It is for the miss path, not the hot path: it builds a string per value, and a value
 // past max costs about a check. VisitLeaves lists the same without the strings.
 func Leaves(k Key, max int) []Leaf {
 	var arena []byte
