@@ -124,6 +124,9 @@ func (c *Cache) readRecords(name string) []record {
 type recordIndex struct {
 	mu    sync.Mutex
 	files map[string][]*parsedFile // by record file: the files of its two halves read last
+	// olderRead holds the record files whose older half was read since their newer half
+	// began: only then does an unchanged newer half mean an unchanged older one.
+	olderRead map[string]bool
 }
 
 // A parsedFile is what was parsed of one file: the records of its first off bytes.
@@ -142,8 +145,18 @@ func (x *recordIndex) read(name string) []record {
 		x.files = map[string][]*parsedFile{}
 	}
 	known := x.files[name]
-	var now []*parsedFile
 	var recs []record
+	// A rotation replaces the newer half with a new file: while the newer half is the file
+	// read last, unchanged, so is the older one, and one system call does.
+	if n := len(known); n > 0 && x.olderRead[name] {
+		if fi, err := os.Lstat(name); err == nil && known[n-1].unchangedAs(fi) {
+			for _, k := range known {
+				recs = append(recs, k.recs...)
+			}
+			return recs
+		}
+	}
+	var now []*parsedFile
 	for _, half := range [2]string{olderHalf(name), name} {
 		pf := readParsed(half, known)
 		if pf != nil {
@@ -152,6 +165,10 @@ func (x *recordIndex) read(name string) []record {
 		}
 	}
 	x.files[name] = now
+	if x.olderRead == nil {
+		x.olderRead = map[string]bool{}
+	}
+	x.olderRead[name] = true
 	return recs
 }
 
@@ -179,9 +196,11 @@ func (x *recordIndex) appended(name string, frames []byte, fi os.FileInfo) {
 		if x.files == nil {
 			x.files = map[string][]*parsedFile{}
 		}
-		// The file before it is now the older half, and the one before that is gone.
+		// The file before it is now the older half, and the one before that is gone. The
+		// older half may have grown since it was read: the next read reads it.
 		known := x.files[name]
 		x.files[name] = append(slices.Clone(known[max(0, len(known)-1):]), pf)
+		delete(x.olderRead, name)
 	}
 }
 
@@ -193,11 +212,9 @@ func (x *recordIndex) appended(name string, frames []byte, fi os.FileInfo) {
 // same identity, size and change time is known unchanged without being opened.
 func readParsed(name string, known []*parsedFile) *parsedFile {
 	if fi, err := os.Lstat(name); err == nil {
-		if ct, ok := changeTime(fi); ok {
-			for _, k := range known {
-				if kt, _ := changeTime(k.fi); kt == ct && os.SameFile(k.fi, fi) && fi.Size() == k.off {
-					return k // unchanged since it was read: one system call
-				}
+		for _, k := range known {
+			if k.unchangedAs(fi) {
+				return k // unchanged since it was read: one system call
 			}
 		}
 	}
@@ -235,6 +252,15 @@ func readParsed(name string, known []*parsedFile) *parsedFile {
 	recs, end := parseRecordsTail(b)
 	// A copy: appends would alias the records of an earlier read.
 	return &parsedFile{fi: fi, head: head, off: pf.off + int64(end), recs: append(slices.Clip(pf.recs), recs...)}
+}
+
+// unchangedAs reports whether fi, a file's information now, shows the file pf was parsed
+// from, unchanged since: the same identity, size and change time. Without change times
+// (where the system gives none) nothing is known unchanged.
+func (pf *parsedFile) unchangedAs(fi os.FileInfo) bool {
+	ct, ok := changeTime(fi)
+	kt, _ := changeTime(pf.fi)
+	return ok && kt == ct && os.SameFile(pf.fi, fi) && fi.Size() == pf.off
 }
 
 // appendRecord records a stored key in its type's record file, bounded by maxRecordFile:
@@ -571,9 +597,12 @@ func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRe
 		}
 	}
 	r := recs[best]
-	// The leaves that both keys hold (same path, type and value, hence same hash) cannot
-	// be changes: only the others are decoded.
-	changes := diffLeaves(decodeLeaves(r.n, r.leaves, kr.hashes, nil), decodeLeaves(kr.n, kr.leaves, r.sortedHashes(), kr.order), r.partial, kr.partial)
+	changes, sameShape := valueChanges(r.n, r.leaves, kr.n, kr.leaves)
+	if !sameShape {
+		// The leaves that both keys hold (same path, type and value, hence same hash)
+		// cannot be changes: only the others are decoded.
+		changes = diffLeaves(decodeLeaves(r.n, r.leaves, kr.hashes, nil), decodeLeaves(kr.n, kr.leaves, r.sortedHashes(), kr.order), r.partial, kr.partial)
+	}
 	const shown = 4
 	text := strings.Join(changes[:min(len(changes), shown)], ", ")
 	if len(changes) > shown {
@@ -586,6 +615,44 @@ func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRe
 		text += ", and another program version"
 	}
 	return fmt.Sprintf("%s (closest entry stored %s ago)", text, age(c.now().Sub(r.time)))
+}
+
+// valueChanges compares two lists of n leaves encoded as in a record, old and now, leaf by
+// leaf, in one pass and without decoding the leaves they share: the common miss, where an
+// option changed and the key kept its shape. When each leaf of one has the path and type of
+// the other's at the same place, it returns the changes of value as diffLeaves writes them,
+// and sameShape; otherwise (an entry added or removed, a list that does not decode) nothing,
+// and diffLeaves must compare them.
+func valueChanges(nOld int, old []byte, nNow int, now []byte) (changes []string, sameShape bool) {
+	if nOld != nNow {
+		return nil, false
+	}
+	var path []byte // the shared path, decoded only as far as a change needs it
+	for range nOld {
+		var ko, kn, k2o, k2n int
+		var po, pn, to, tn, vo, vn []byte
+		var ok1, ok2 bool
+		ko, po, old, ok1 = cutSharedBytes(old)
+		kn, pn, now, ok2 = cutSharedBytes(now)
+		if !ok1 || !ok2 || ko != kn || !bytes.Equal(po, pn) || ko > len(path) {
+			return nil, false
+		}
+		path = append(path[:ko], po...)
+		k2o, to, old, ok1 = cutSharedBytes(old)
+		k2n, tn, now, ok2 = cutSharedBytes(now)
+		if !ok1 || !ok2 || k2o != k2n || !bytes.Equal(to, tn) {
+			return nil, false
+		}
+		vo, old, ok1 = cutText(old)
+		vn, now, ok2 = cutText(now)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		if !bytes.Equal(vo, vn) {
+			changes = append(changes, fmt.Sprintf("%s %s → %s", path, vo, vn))
+		}
+	}
+	return changes, true
 }
 
 // diffLeaves lists what changed from old to now, in now's order, then what was removed:

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -391,6 +392,47 @@ func TestIndexFollowsOwnAppendsAndRotations(t *testing.T) {
 			if got[j].digest != want[j].digest {
 				t.Fatalf("after %d appends: record %d differs", i+1, j)
 			}
+		}
+	}
+}
+
+// TestValueChangesAsDiff: the one-pass comparison of two keys of one shape lists what
+// diffLeaves lists for them, and gives way to it when their shapes differ.
+func TestValueChangesAsDiff(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 500 {
+		// Paths made unique: where a path repeats, diffLeaves (by path) pairs values less
+		// well than the comparison place by place.
+		old := randomLeaves(r, r.IntN(30))
+		for i := range old {
+			old[i].Path += "/" + strconv.Itoa(i)
+		}
+		now := slices.Clone(old)
+		for i := range now {
+			if r.IntN(4) == 0 {
+				now[i].Value += "x"
+			}
+		}
+		shape := r.IntN(3) // 0: same shape, 1: a leaf more, 2: a path changed
+		switch {
+		case shape == 1:
+			now = append(now, keyhash.Leaf{Path: "Extra", Type: "int", Value: "1"})
+		case shape == 2 && len(now) > 0:
+			now[r.IntN(len(now))].Path += "2"
+		default:
+			shape = 0
+		}
+		ko, kn := keyRecordOf(old), keyRecordOf(now)
+		got, same := valueChanges(ko.n, ko.leaves, kn.n, kn.leaves)
+		if same != (shape == 0) {
+			t.Fatalf("shape %d: same shape %t\n%q\n%q", shape, same, old, now)
+		}
+		if !same {
+			continue
+		}
+		want := diffLeaves(decodeLeaves(ko.n, ko.leaves, kn.hashes, nil), decodeLeaves(kn.n, kn.leaves, ko.hashes, kn.order), false, false)
+		if !slices.Equal(got, want) {
+			t.Fatalf("changes\n%q\nwant\n%q\nof\n%q\n%q", got, want, old, now)
 		}
 	}
 }
