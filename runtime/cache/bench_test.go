@@ -228,7 +228,8 @@ func benchExplainerPaired(b *testing.B, prebuilt func(context.Context, bench.Com
 }
 
 func benchExplainerWork(b *testing.B) {
-	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench"})
+	// OnMiss set, as in a Cache that explains: it keeps the index of records.
+	c, err := Open(Options{Dir: b.TempDir(), Namespace: "bench", OnMiss: func(Miss) {}})
 	if err != nil {
 		b.Fatal(err)
 	}
