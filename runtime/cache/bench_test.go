@@ -245,7 +245,9 @@ func benchExplainerWork(b *testing.B) {
 		b.ReportAllocs()
 		d, vt := keyhash.Sum(k), valueTypeOf[Artifact](c) // a miss has them already
 		for b.Loop() {
-			c.appendRecord(name, d, vt, newKeyRecord(k))
+			kr := newKeyRecord(k)
+			c.appendRecord(name, d, vt, kr)
+			kr.release() // as a Load does
 		}
 	})
 	// explainWork explains a miss after each store of another key of the type, which

@@ -351,6 +351,8 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		typeID, typeShown := keyTypeOf[K]()
 		recFile = c.recordFile(typeID)
 		kr = newKeyRecord(key)
+		// Deferred first, so run last: after the explanation, which reads kr.
+		defer kr.release()
 		if c.explains() {
 			explained = c.explainMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d}, recFile, mk.vt, &kr, damaged)
 			// Before Load returns, and before this store's own record is queued, which

@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"math/bits"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
@@ -49,7 +50,6 @@ type keyRecord struct {
 	n       int      // leaves
 	leaves  []byte   // n encoded leaves
 	hashes  []uint64 // their hashes, sorted
-	order   []uint64 // their hashes, in the leaves' order
 	partial bool     // the key has more leaves than the record holds
 	failed  bool     // listing the leaves panicked: there is nothing to record
 	// prevPath and prevType are the last leaf's, which the next one is encoded after;
@@ -69,17 +69,39 @@ func newKeyRecord(k keyhash.Key) (kr keyRecord) {
 			kr = keyRecord{failed: true}
 		}
 	}()
-	kr.leaves = make([]byte, 0, 4096)
-	kr.hashes = make([]uint64, 0, 256)
+	if b, ok := recordBuffers.Get().(*keyRecordBuffers); ok {
+		kr.leaves, kr.hashes = b.leaves[:0], b.hashes[:0]
+	} else {
+		kr.leaves = make([]byte, 0, 4096)
+		kr.hashes = make([]uint64, 0, 256)
+	}
 	// The arena bound: a record holds maxRecordBytes of leaves, and renaming the entries of
 	// nested maps leaves copies behind; a deep key stops there, not after seconds of it.
 	if !keyhash.VisitLeaves(k, maxLeaves+1, 4*maxRecordBytes, kr.add) {
 		kr.partial = true
 	}
 	kr.prevPath = nil
-	kr.order = slices.Clone(kr.hashes)
 	slices.Sort(kr.hashes)
 	return kr
+}
+
+// keyRecordBuffers are the buffers of a key record that was released, for the next.
+type keyRecordBuffers struct {
+	leaves []byte
+	hashes []uint64
+}
+
+// recordBuffers holds the buffers of released key records: a miss makes one, and a Load
+// of many misses would otherwise allocate and collect them at each.
+var recordBuffers sync.Pool
+
+// release hands kr's buffers to the next newKeyRecord; kr is empty after it. Only what
+// newKeyRecord made is released, once its frame is made (or the miss made none).
+func (kr *keyRecord) release() {
+	if cap(kr.leaves) <= 4*maxRecordBytes && cap(kr.hashes) <= 2*maxLeaves {
+		recordBuffers.Put(&keyRecordBuffers{kr.leaves, kr.hashes})
+	}
+	*kr = keyRecord{}
 }
 
 // keyRecordOf makes the record of a key whose leaves are listed.
@@ -89,7 +111,6 @@ func keyRecordOf(leaves []keyhash.Leaf) keyRecord {
 		kr.add([]byte(l.Path), l.Type, []byte(l.Value))
 	}
 	kr.prevPath = nil
-	kr.order = slices.Clone(kr.hashes)
 	slices.Sort(kr.hashes)
 	return kr
 }
