@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -617,42 +618,57 @@ func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRe
 	return fmt.Sprintf("%s (closest entry stored %s ago)", text, age(c.now().Sub(r.time)))
 }
 
-// valueChanges compares two lists of n leaves encoded as in a record, old and now, leaf by
-// leaf, in one pass and without decoding the leaves they share: the common miss, where an
-// option changed and the key kept its shape. When each leaf of one has the path and type of
-// the other's at the same place, it returns the changes of value as diffLeaves writes them,
-// and sameShape; otherwise (an entry added or removed, a list that does not decode) nothing,
-// and diffLeaves must compare them.
+// valueChanges compares two lists of n leaves encoded as in a record, old and now: the
+// common miss, where an option changed and the key kept its shape. When each leaf of one has
+// the path and type of the other's at the same place, it returns the changes of value as
+// diffLeaves writes them, and sameShape; otherwise (an entry added or removed, a list that
+// does not decode) nothing, and diffLeaves must compare them. The encodings of the leaves
+// before a change are the same bytes (each leaf is encoded after the one before it): they
+// are skipped at the speed of a comparison of bytes, decoding only their paths.
 func valueChanges(nOld int, old []byte, nNow int, now []byte) (changes []string, sameShape bool) {
 	if nOld != nNow {
 		return nil, false
 	}
-	var path []byte // the shared path, decoded only as far as a change needs it
+	var path []byte // the path of the last leaf, the same in both
+	same := commonPrefix(old, now)
 	for range nOld {
-		var ko, kn, k2o, k2n int
-		var po, pn, to, tn, vo, vn []byte
-		var ok1, ok2 bool
-		ko, po, old, ok1 = cutSharedBytes(old)
-		kn, pn, now, ok2 = cutSharedBytes(now)
-		if !ok1 || !ok2 || ko != kn || !bytes.Equal(po, pn) || ko > len(path) {
+		if same == len(old) && same == len(now) {
+			break // the rest is the same bytes: the same leaves
+		}
+		lo, ok := cutLeaf(old)
+		if !ok || lo.pathShared > len(path) {
 			return nil, false
 		}
-		path = append(path[:ko], po...)
-		k2o, to, old, ok1 = cutSharedBytes(old)
-		k2n, tn, now, ok2 = cutSharedBytes(now)
-		if !ok1 || !ok2 || k2o != k2n || !bytes.Equal(to, tn) {
+		path = append(path[:lo.pathShared], lo.path...)
+		if lo.size <= same { // the same bytes in both: the same leaf
+			old, now, same = old[lo.size:], now[lo.size:], same-lo.size
+			continue
+		}
+		ln, ok := cutLeaf(now)
+		if !ok || ln.pathShared != lo.pathShared || !bytes.Equal(ln.path, lo.path) ||
+			ln.typeShared != lo.typeShared || !bytes.Equal(ln.typ, lo.typ) {
 			return nil, false
 		}
-		vo, old, ok1 = cutText(old)
-		vn, now, ok2 = cutText(now)
-		if !ok1 || !ok2 {
-			return nil, false
-		}
-		if !bytes.Equal(vo, vn) {
-			changes = append(changes, fmt.Sprintf("%s %s → %s", path, vo, vn))
-		}
+		changes = append(changes, fmt.Sprintf("%s %s → %s", path, lo.value, ln.value))
+		old, now = old[lo.size:], now[ln.size:]
+		same = commonPrefix(old, now)
 	}
 	return changes, true
+}
+
+// commonPrefix returns how many bytes a and b begin with alike.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if binary.LittleEndian.Uint64(a[i:]) != binary.LittleEndian.Uint64(b[i:]) {
+			break
+		}
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
 }
 
 // diffLeaves lists what changed from old to now, in now's order, then what was removed:

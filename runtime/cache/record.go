@@ -308,6 +308,13 @@ func parseRecord(b []byte) (record, bool) {
 
 // cutText reads a uvarint length and that many bytes.
 func cutText(b []byte) (s, rest []byte, ok bool) {
+	if len(b) > 0 && b[0] < 0x80 { // the common short text: a one-byte length
+		n := int(b[0])
+		if n > len(b)-1 {
+			return nil, nil, false
+		}
+		return b[1 : 1+n], b[1+n:], true
+	}
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)-k) {
 		return nil, nil, false
@@ -380,9 +387,38 @@ func decodeLeaves(n int, b []byte, skip, hashes []uint64) []keyhash.Leaf {
 	return out
 }
 
+// An encodedLeaf is a leaf of a record as encoded: its path and type each as the length of
+// the prefix shared with the previous leaf's and the rest, its value, and the size of its
+// encoding.
+type encodedLeaf struct {
+	pathShared, typeShared int
+	path, typ, value       []byte
+	size                   int
+}
+
+// cutLeaf reads the first leaf of b, encoded as in a record.
+func cutLeaf(b []byte) (l encodedLeaf, ok bool) {
+	rest := b
+	if l.pathShared, l.path, rest, ok = cutSharedBytes(rest); !ok {
+		return l, false
+	}
+	if l.typeShared, l.typ, rest, ok = cutSharedBytes(rest); !ok {
+		return l, false
+	}
+	if l.value, rest, ok = cutText(rest); !ok {
+		return l, false
+	}
+	l.size = len(b) - len(rest)
+	return l, true
+}
+
 // cutSharedBytes reads what appendShared wrote: the length of the prefix shared with the
 // previous string, and the rest.
 func cutSharedBytes(b []byte) (shared int, rest, after []byte, ok bool) {
+	if len(b) > 0 && b[0] < 0x80 { // the common short prefix: one byte
+		rest, after, ok = cutText(b[1:])
+		return int(b[0]), rest, after, ok
+	}
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > maxRecordFile { // the caller checks it against the previous string
 		return 0, nil, nil, false
