@@ -125,9 +125,6 @@ func (c *Cache) readRecords(name string) []record {
 type recordIndex struct {
 	mu    sync.Mutex
 	files map[string][]*parsedFile // by record file: the files of its two halves read last
-	// olderRead holds the record files whose older half was read since their newer half
-	// began: only then does an unchanged newer half mean an unchanged older one.
-	olderRead map[string]bool
 }
 
 // A parsedFile is what was parsed of one file: the records of its first off bytes.
@@ -147,16 +144,8 @@ func (x *recordIndex) read(name string) []record {
 	}
 	known := x.files[name]
 	var recs []record
-	// A rotation replaces the newer half with a new file: while the newer half is the file
-	// read last, unchanged, so is the older one, and one system call does.
-	if n := len(known); n > 0 && x.olderRead[name] {
-		if fi, err := os.Lstat(name); err == nil && known[n-1].unchangedAs(fi) {
-			for _, k := range known {
-				recs = append(recs, k.recs...)
-			}
-			return recs
-		}
-	}
+	// Both halves are looked at: an append that raced with another process's rotation
+	// lands in the older one, and a trim may remove it.
 	var now []*parsedFile
 	for _, half := range [2]string{olderHalf(name), name} {
 		pf := readParsed(half, known)
@@ -166,10 +155,6 @@ func (x *recordIndex) read(name string) []record {
 		}
 	}
 	x.files[name] = now
-	if x.olderRead == nil {
-		x.olderRead = map[string]bool{}
-	}
-	x.olderRead[name] = true
 	return recs
 }
 
@@ -197,11 +182,9 @@ func (x *recordIndex) appended(name string, frames []byte, fi os.FileInfo) {
 		if x.files == nil {
 			x.files = map[string][]*parsedFile{}
 		}
-		// The file before it is now the older half, and the one before that is gone. The
-		// older half may have grown since it was read: the next read reads it.
+		// The file before it is now the older half, and the one before that is gone.
 		known := x.files[name]
 		x.files[name] = append(slices.Clone(known[max(0, len(known)-1):]), pf)
-		delete(x.olderRead, name)
 	}
 }
 

@@ -436,3 +436,97 @@ func TestValueChangesAsDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordIndexSeesTheOlderHalfChangeAlone: the older half of a record file may change
+// while the newer one does not (an append that raced with a rotation lands in it; a trim
+// removes it), and the index must see it.
+func TestRecordIndexSeesTheOlderHalfChangeAlone(t *testing.T) {
+	name := filepath.Join(t.TempDir(), recordPrefix+"0123456789abcdef.rec")
+	r := rand.New(rand.NewPCG(1, 2))
+	digests := func(recs []record) (out []byte) {
+		for _, rec := range recs {
+			out = append(out, rec.digest[0])
+		}
+		return out
+	}
+	frame := func(b byte) []byte {
+		return appendRecordFrame(nil, keyhash.Digest{b}, time.Unix(int64(b), 0), "v", "V", keyRecordOf(randomLeaves(r, 3)))
+	}
+	os.WriteFile(olderHalf(name), frame(1), 0o600)
+	os.WriteFile(name, frame(2), 0o600)
+	var x recordIndex
+	x.read(name)
+	for _, step := range []struct {
+		what string
+		do   func()
+	}{
+		{"append to the older half", func() {
+			f, _ := os.OpenFile(olderHalf(name), os.O_WRONLY|os.O_APPEND, 0)
+			f.Write(frame(3))
+			f.Close()
+		}},
+		{"older half removed", func() { os.Remove(olderHalf(name)) }},
+		{"older half replaced", func() { os.WriteFile(olderHalf(name), frame(4), 0o600) }},
+	} {
+		step.do()
+		if g, w := digests(x.read(name)), digests(freshRecords(name)); !bytes.Equal(g, w) {
+			t.Errorf("%s: the index has %x, the files %x", step.what, g, w)
+		}
+	}
+}
+
+// TestRecordIndexOddFiles: symbolic links and directories in place of either half of a
+// record file, and truncation: the index reads what a fresh read does, and writes nothing
+// through a link.
+func TestRecordIndexOddFiles(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, recordPrefix+"0123456789abcdef.rec")
+	r := rand.New(rand.NewPCG(1, 2))
+	frame := func(b byte) []byte {
+		return appendRecordFrame(nil, keyhash.Digest{b}, time.Unix(int64(b), 0), "v", "V", keyRecordOf(randomLeaves(r, 3)))
+	}
+	digests := func(recs []record) (out []byte) {
+		for _, rec := range recs {
+			out = append(out, rec.digest[0])
+		}
+		return out
+	}
+	other := filepath.Join(dir, "elsewhere")
+	f99 := frame(99)
+	os.WriteFile(other, f99, 0o600)
+	var x recordIndex
+	steps := []struct {
+		what string
+		do   func()
+	}{
+		{"start", func() { os.WriteFile(olderHalf(name), frame(1), 0o600); os.WriteFile(name, frame(2), 0o600) }},
+		{"newer half a symlink", func() { os.Remove(name); os.Symlink(other, name) }},
+		{"newer half a directory", func() { os.Remove(name); os.Mkdir(name, 0o700) }},
+		{"newer half back", func() { os.Remove(name); appendRotating(name, frame(3), 1<<20) }},
+		{"older half a symlink", func() { os.Remove(olderHalf(name)); os.Symlink(other, olderHalf(name)) }},
+		{"append", func() { appendRotating(name, frame(4), 1<<20) }},
+		{"older half a directory", func() { os.Remove(olderHalf(name)); os.Mkdir(olderHalf(name), 0o700) }},
+		{"append", func() { appendRotating(name, frame(5), 1<<20) }},
+		{"newer truncated", func() { os.Truncate(name, 0) }},
+		{"append", func() { appendRotating(name, frame(6), 1<<20) }},
+		{"newer truncated and refilled same size", func() {
+			fi, _ := os.Stat(name)
+			b, _ := os.ReadFile(name)
+			os.Truncate(name, 0)
+			b2 := frame(7)
+			for len(b2) < len(b) {
+				b2 = append(b2, 0)
+			}
+			os.WriteFile(name, b2[:fi.Size()], 0o600)
+		}},
+	}
+	for _, s := range steps {
+		s.do()
+		if g, w := digests(x.read(name)), digests(freshRecords(name)); !bytes.Equal(g, w) {
+			t.Errorf("%s: the index has %x, the files %x", s.what, g, w)
+		}
+	}
+	if b, _ := os.ReadFile(other); !bytes.Equal(b, f99) {
+		t.Errorf("a record was written through a symlink")
+	}
+}
