@@ -376,7 +376,7 @@ func (h *Hasher) Bool(name string, v bool) {
 // Int writes v as 64 bits.
 func (h *Hasher) Int(name string, v int) {
 	if h.tr != nil {
-		h.tr.valuef(name, "int", v)
+		h.tr.valueInt(name, "int", int64(v))
 	}
 	h.u64(uint64(v))
 }
@@ -384,7 +384,7 @@ func (h *Hasher) Int(name string, v int) {
 // Int8 writes v as 8 bits.
 func (h *Hasher) Int8(name string, v int8) {
 	if h.tr != nil {
-		h.tr.valuef(name, "int8", v)
+		h.tr.valueInt(name, "int8", int64(v))
 	}
 	h.u8(uint8(v))
 }
@@ -392,7 +392,7 @@ func (h *Hasher) Int8(name string, v int8) {
 // Int16 writes v as 16 bits.
 func (h *Hasher) Int16(name string, v int16) {
 	if h.tr != nil {
-		h.tr.valuef(name, "int16", v)
+		h.tr.valueInt(name, "int16", int64(v))
 	}
 	h.u16(uint16(v))
 }
@@ -400,7 +400,7 @@ func (h *Hasher) Int16(name string, v int16) {
 // Int32 writes v as 32 bits.
 func (h *Hasher) Int32(name string, v int32) {
 	if h.tr != nil {
-		h.tr.valuef(name, "int32", v)
+		h.tr.valueInt(name, "int32", int64(v))
 	}
 	h.u32(uint32(v))
 }
@@ -408,7 +408,7 @@ func (h *Hasher) Int32(name string, v int32) {
 // Int64 writes v as 64 bits.
 func (h *Hasher) Int64(name string, v int64) {
 	if h.tr != nil {
-		h.tr.valuef(name, "int64", v)
+		h.tr.valueInt(name, "int64", int64(v))
 	}
 	h.u64(uint64(v))
 }
@@ -416,7 +416,7 @@ func (h *Hasher) Int64(name string, v int64) {
 // Uint writes v as 64 bits.
 func (h *Hasher) Uint(name string, v uint) {
 	if h.tr != nil {
-		h.tr.valuef(name, "uint", v)
+		h.tr.valueUint(name, "uint", uint64(v))
 	}
 	h.u64(uint64(v))
 }
@@ -424,7 +424,7 @@ func (h *Hasher) Uint(name string, v uint) {
 // Uint8 writes v as 8 bits.
 func (h *Hasher) Uint8(name string, v uint8) {
 	if h.tr != nil {
-		h.tr.valuef(name, "uint8", v)
+		h.tr.valueUint(name, "uint8", uint64(v))
 	}
 	h.u8(v)
 }
@@ -432,7 +432,7 @@ func (h *Hasher) Uint8(name string, v uint8) {
 // Uint16 writes v as 16 bits.
 func (h *Hasher) Uint16(name string, v uint16) {
 	if h.tr != nil {
-		h.tr.valuef(name, "uint16", v)
+		h.tr.valueUint(name, "uint16", uint64(v))
 	}
 	h.u16(v)
 }
@@ -440,7 +440,7 @@ func (h *Hasher) Uint16(name string, v uint16) {
 // Uint32 writes v as 32 bits.
 func (h *Hasher) Uint32(name string, v uint32) {
 	if h.tr != nil {
-		h.tr.valuef(name, "uint32", v)
+		h.tr.valueUint(name, "uint32", uint64(v))
 	}
 	h.u32(v)
 }
@@ -448,7 +448,7 @@ func (h *Hasher) Uint32(name string, v uint32) {
 // Uint64 writes v as 64 bits.
 func (h *Hasher) Uint64(name string, v uint64) {
 	if h.tr != nil {
-		h.tr.valuef(name, "uint64", v)
+		h.tr.valueUint(name, "uint64", uint64(v))
 	}
 	h.u64(v)
 }
@@ -456,7 +456,7 @@ func (h *Hasher) Uint64(name string, v uint64) {
 // Uintptr writes v as 64 bits.
 func (h *Hasher) Uintptr(name string, v uintptr) {
 	if h.tr != nil {
-		h.tr.valuef(name, "uintptr", v)
+		h.tr.valueUint(name, "uintptr", uint64(v))
 	}
 	h.u64(uint64(v))
 }

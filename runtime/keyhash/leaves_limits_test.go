@@ -1,6 +1,8 @@
 package keyhash_test
 
 import (
+	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +95,77 @@ func TestPoolsDropLargeHashers(t *testing.T) {
 	}
 	if !keyhash.New().Small() {
 		t.Fatal("a new Hasher does not count as small")
+	}
+}
+
+// TestLeavesOfEntriesThatShowAlike: entries of a map that show alike (NaN keys, keys
+// compared through what they point to, a leaf of a hand-written hash before the entries)
+// are listed in one order whatever Go's, and entries that differ never share a path, so
+// that a miss explainer cannot pair the leaves of two different entries.
+func TestLeavesOfEntriesThatShowAlike(t *testing.T) {
+	nan := map[float64]int{}
+	for i := range 4 {
+		nan[math.NaN()] = i
+	}
+	one, two, three := 1, 2, 3
+	ptrs := map[*int]string{&one: "x", &two: "y", &three: "x"}
+	for _, tc := range []struct {
+		name string
+		key  keyhash.Key
+		want string // a path the listing holds
+	}{
+		{"NaN keys", fnKey(func(h *keyhash.Hasher) {
+			h.Map("F", len(nan))
+			for k, v := range nan {
+				h.Entry()
+				h.Float64("key", k)
+				h.Int("value", v)
+			}
+			h.EndMap()
+		}), "K.F[NaN #"},
+		{"pointer keys", fnKey(func(h *keyhash.Hasher) {
+			h.Map("M", len(ptrs))
+			for k, v := range ptrs {
+				h.Entry()
+				if h.Ptr("key", k != nil) {
+					h.Int("*key", *k)
+				}
+				h.String("value", v)
+			}
+			h.EndMap()
+		}), "K.M[present, 2]"},
+		{"a leaf before the entries", fnKey(func(h *keyhash.Hasher) {
+			c := h.Custom("Define", "hashDefs")
+			c.Map("M", len(ptrs))
+			c.Int("count", len(ptrs))
+			for k, v := range ptrs {
+				c.Entry()
+				c.Int("key", *k)
+				c.String("value", v)
+			}
+			c.EndMap()
+			h.EndCustom()
+		}), "K.Define.M.count"},
+	} {
+		first := keyhash.Leaves(tc.key, 0)
+		paths := map[string]bool{}
+		for _, l := range first {
+			if paths[l.Path] && l.Type != "map" {
+				t.Errorf("%s: two leaves at %s", tc.name, l.Path)
+			}
+			paths[l.Path] = true
+		}
+		found := false
+		for p := range paths {
+			found = found || strings.HasPrefix(p, tc.want)
+		}
+		if !found {
+			t.Errorf("%s: no path %s... in %q", tc.name, tc.want, first)
+		}
+		for range 100 {
+			if got := keyhash.Leaves(tc.key, 0); !reflect.DeepEqual(got, first) {
+				t.Fatalf("%s: two listings differ:\n%q\n%q", tc.name, got, first)
+			}
+		}
 	}
 }

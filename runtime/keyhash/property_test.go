@@ -309,6 +309,15 @@ func TestVisitLeavesAllocs(t *testing.T) {
 	}{
 		{"scalars and lists", &keys.Wide{S: "hello", List: []string{"x", "y"}, Raw: []byte("long enough to be shown by its digest")}, 5},
 		{"the representative key", ptr(bench.NewKey(4096)), 0},
+		{"integers past 255, in a map", fnKey(func(h *keyhash.Hasher) {
+			h.Map("M", 300)
+			for i := range 300 {
+				h.Entry()
+				h.Int("key", 1000+i)
+				h.Uint64("value", uint64(1<<40+i))
+			}
+			h.EndMap()
+		}), 0},
 	} {
 		n := 0
 		visit := func(path []byte, typ string, value []byte) { n++ }

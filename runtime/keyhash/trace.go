@@ -242,8 +242,16 @@ func (t *tracer) nameEntries(base []byte, f frame) {
 		}
 		return bytes.Cut(path[len(base)+1:], []byte("]"))
 	}
+	// isKey reports whether a leaf is part of a map entry's key: "key", and below it, or
+	// "*key" (what a key of pointer type points to).
 	isKey := func(sub []byte) bool {
-		return f.kind == "map" && (string(sub) == ".key" || bytes.HasPrefix(sub, []byte(".key.")) || bytes.HasPrefix(sub, []byte(".key[")))
+		if f.kind != "map" {
+			return false
+		}
+		sub, _ = bytes.CutPrefix(sub, []byte("."))
+		sub = bytes.TrimLeft(sub, "*")
+		rest, ok := bytes.CutPrefix(sub, []byte("key"))
+		return ok && (len(rest) == 0 || rest[0] == '.' || rest[0] == '[')
 	}
 	spans := t.spans[f.start:]
 	kept := t.spans[:f.start]
@@ -252,7 +260,9 @@ func (t *tracer) nameEntries(base []byte, f frame) {
 		index, _, ok := entryOf(spans[i])
 		if !ok {
 			kept = append(kept, spans[i])
-			sortable = false // a leaf of no entry: its place among them is unknown
+			// A leaf of no entry (a hand-written hash's) before the entries stays first;
+			// among them, its place is unknown.
+			sortable = sortable && len(entries) == 0
 			i++
 			continue
 		}
@@ -295,17 +305,93 @@ func (t *tracer) nameEntries(base []byte, f frame) {
 		i = j
 	}
 	if sortable && len(entries) > 1 {
-		slices.SortStableFunc(entries, func(a, b entryLeaves) int {
-			return bytes.Compare(t.arena[a.id0:a.id1], t.arena[b.id0:b.id1])
+		// By name, and entries of one name by their leaves: two entries may show alike
+		// (NaN keys, keys that differ in a field left out of the key, in a field of a
+		// nested key whose own name cuts it), and their order must not be Go's either.
+		name := func(e entryLeaves) []byte { return t.arena[e.id0:e.id1] }
+		from := entries[0].k0 // where the entries begin in kept, the leaves of none before
+		slices.SortFunc(entries, func(a, b entryLeaves) int {
+			if c := bytes.Compare(name(a), name(b)); c != 0 {
+				return c
+			}
+			return t.compareLeaves(kept[a.k0:a.k1], kept[b.k0:b.k1])
 		})
-		t.moved = append(t.moved[:0], kept[f.start:]...)
-		kept = kept[:f.start]
-		for _, e := range entries {
-			kept = append(kept, t.moved[e.k0-f.start:e.k1-f.start]...)
+		t.moved = append(t.moved[:0], kept[from:]...)
+		kept = kept[:from]
+		for i, e := range entries {
+			k0 := len(kept)
+			kept = append(kept, t.moved[e.k0-from:e.k1-from]...)
+			entries[i].k0, entries[i].k1 = k0, len(kept)
+		}
+		// Entries that show alike but differ get names of their own, after their leaves,
+		// so that no two leaves of different entries have one path: an explanation of a
+		// change then names the entry that went and the one that came, rather than
+		// pairing the leaves of two different entries.
+		for i := 0; i < len(entries); {
+			j := i + 1
+			for j < len(entries) && bytes.Equal(name(entries[j]), name(entries[i])) {
+				j++
+			}
+			if j-i > 1 {
+				for _, e := range entries[i:j] {
+					t.distinguish(kept[e.k0:e.k1], e.id1-e.id0)
+				}
+			}
+			i = j
 		}
 	}
 	t.entries = entries
 	t.spans = kept
+}
+
+// fnvMix mixes the length of s, then its bytes, into the FNV-1a hash h.
+func fnvMix[S ~string | ~[]byte](h uint64, s S) uint64 {
+	for k := 0; k < 64; k += 8 {
+		h = (h ^ (uint64(len(s)) >> k & 0xff)) * 1099511628211
+	}
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
+}
+
+// compareLeaves orders two lists of leaves by their paths, values and types, in turn.
+func (t *tracer) compareLeaves(a, b []leafSpan) int {
+	for i := range min(len(a), len(b)) {
+		x, y := a[i], b[i]
+		if c := bytes.Compare(t.arena[x.p0:x.p1], t.arena[y.p0:y.p1]); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(t.arena[x.v0:x.v1], t.arena[y.v0:y.v1]); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.typ, y.typ); c != 0 {
+			return c
+		}
+	}
+	return len(a) - len(b)
+}
+
+// distinguish renames the leaves of an entry whose name, the first n bytes of each of their
+// paths, "base[key]", another entry shows too: to "base[key #h]", h a short hash of its
+// leaves (their paths below the entry, types and values). Entries that are alike in every
+// leaf keep one name; as they are alike, no explanation can pair them wrongly.
+func (t *tracer) distinguish(leaves []leafSpan, n int) {
+	h := uint64(14695981039346656037)
+	for _, sp := range leaves {
+		h = fnvMix(h, t.arena[sp.p0+n:sp.p1])
+		h = fnvMix(h, sp.typ)
+		h = fnvMix(h, t.arena[sp.v0:sp.v1])
+	}
+	for i, sp := range leaves {
+		p0 := len(t.arena)
+		t.arena = append(t.arena, t.arena[sp.p0:sp.p0+n-1]...) // "base[key"
+		t.arena = append(t.arena, " #"...)
+		t.arena = strconv.AppendUint(t.arena, h>>32, 16)
+		t.arena = append(t.arena, ']')
+		t.arena = append(t.arena, t.arena[sp.p0+n:sp.p1]...)
+		leaves[i].p0, leaves[i].p1 = p0, len(t.arena)
+	}
 }
 
 // appendValue appends v as fmt.Sprint formats it, without fmt for the common kinds.
@@ -368,6 +454,35 @@ func (t *tracer) valuef(name, typ string, v any) {
 		return
 	}
 	t.line(t.annotated(fmt.Sprintf("%s %s = %v", t.path(name), typ, v)))
+}
+
+// valueInt is valuef for integers, which a leaf lists without boxing them (a boxed integer
+// past 255 is an allocation).
+func (t *tracer) valueInt(name, typ string, v int64) {
+	if !t.collect {
+		t.valuef(name, typ, v)
+		return
+	}
+	if t.full() {
+		t.note = ""
+		return
+	}
+	name, typ = declared(name, typ)
+	t.record(name, typ, func(b []byte) []byte { return strconv.AppendInt(b, v, 10) })
+}
+
+// valueUint is valueInt for unsigned integers.
+func (t *tracer) valueUint(name, typ string, v uint64) {
+	if !t.collect {
+		t.valuef(name, typ, v)
+		return
+	}
+	if t.full() {
+		t.note = ""
+		return
+	}
+	name, typ = declared(name, typ)
+	t.record(name, typ, func(b []byte) []byte { return strconv.AppendUint(b, v, 10) })
 }
 
 func (t *tracer) quoted(name, typ, s string) {
@@ -496,8 +611,10 @@ func (noDigest) BlockSize() int              { return sha256.BlockSize }
 // and its value as Leaves shows them. It stops early, once it has listed about maxBytes
 // bytes of paths and values (no bound when maxBytes <= 0), and reports whether it listed
 // every leaf. The slices passed to visit are valid only during the call. Once its buffers
-// have grown to the size of k's leaves it allocates nothing but what the key's String
-// methods do, so a cache can record the leaves of every key it stores.
+// have grown to the size of k's leaves it allocates nothing for strings, byte slices,
+// integers, booleans and the lists, maps and structs of them, so a cache can record the
+// leaves of every key it stores; a floating-point, complex or time value costs an
+// allocation, and so does what the key's String methods allocate.
 func VisitLeaves(k Key, max, maxBytes int, visit func(path []byte, typ string, value []byte)) (all bool) {
 	if max <= 0 {
 		max = math.MaxInt
