@@ -659,20 +659,22 @@ func commonPrefix(a, b []byte) int {
 // (oldPartial, nowPartial) cannot tell what it lacks: what only the other side has is not
 // listed. A list's or map's length is not listed when the entries that make the change are.
 func diffLeaves(old, now []keyhash.Leaf, oldPartial, nowPartial bool) []string {
-	before := make(map[string]string, len(old))
+	before := make(map[string]keyhash.Leaf, len(old))
 	for _, l := range old {
-		before[l.Path] = l.Value
+		before[l.Path] = l
 	}
 	seen := make(map[string]bool, len(now))
 	type change struct{ path, text string }
 	var out []change
 	for _, l := range now {
 		seen[l.Path] = true
-		switch v, ok := before[l.Path]; {
+		switch b, ok := before[l.Path]; {
 		case !ok && !oldPartial:
 			out = append(out, change{l.Path, l.Path + " added"})
-		case ok && v != l.Value:
-			out = append(out, change{l.Path, fmt.Sprintf("%s %s → %s", l.Path, v, l.Value)})
+		case ok && b.Type != l.Type: // a field's type changed, its value shown alike or not
+			out = append(out, change{l.Path, fmt.Sprintf("%s %s %s → %s %s", l.Path, b.Type, b.Value, l.Type, l.Value)})
+		case ok && b.Value != l.Value:
+			out = append(out, change{l.Path, fmt.Sprintf("%s %s → %s", l.Path, b.Value, l.Value)})
 		}
 	}
 	for _, l := range old {

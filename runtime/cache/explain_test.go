@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/cachegen/cachegen/runtime/keyhash"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cachegen/cachegen/runtime/keyhash"
 	"github.com/cachegen/cachegen/testdata/golden/keys"
 )
 
@@ -303,7 +304,8 @@ func TestKeyTypesOfPackagesWithOneName(t *testing.T) {
 }
 
 // TestDiffOfPartialRecords: a record that holds part of its key's leaves cannot say what it
-// lacks; a length is not listed beside the entries that change it.
+// lacks; a length is not listed beside the entries that change it; a change of a leaf's
+// type alone is named.
 func TestDiffOfPartialRecords(t *testing.T) {
 	old := []keyhash.Leaf{{Path: "K.Opt", Value: "1"}, {Path: "K.M", Value: "len 3"}, {Path: `K.M["a"]`, Value: "1"}}
 	now := []keyhash.Leaf{{Path: "K.Opt", Value: "2"}, {Path: "K.M", Value: "len 4"}, {Path: `K.M["b"]`, Value: "1"}}
@@ -320,6 +322,10 @@ func TestDiffOfPartialRecords(t *testing.T) {
 		if got := strings.Join(diffLeaves(old, now, tc.oldPartial, tc.nowPartial), ", "); got != tc.want {
 			t.Errorf("partial %t, %t: %s\nwant %s", tc.oldPartial, tc.nowPartial, got, tc.want)
 		}
+	}
+	typed := diffLeaves([]keyhash.Leaf{{Path: "K.N", Type: "int", Value: "1"}}, []keyhash.Leaf{{Path: "K.N", Type: "int64", Value: "1"}}, false, false)
+	if got := strings.Join(typed, ", "); got != "K.N int 1 → int64 1" {
+		t.Errorf("a change of type alone: %q", got)
 	}
 	if a := age(-2 * time.Hour); a != "0s" {
 		t.Errorf("age of a record from the future: %s", a)
@@ -515,5 +521,90 @@ func TestMissLineNotDroppedBehindRecords(t *testing.T) {
 	recent, err := RecentMisses(dir, "", 0)
 	if err != nil || len(recent) != 1 || recent[0].Reason != "the last miss" {
 		t.Fatalf("RecentMisses = %+v, %v", recent, err)
+	}
+}
+
+// aliasKey holds maps whose entries show alike in a key's leaves: NaN keys, keys of pointer
+// type (hashed through what they point to), and keys whose struct leaves a field out of the
+// key (aliasEntry.Log). Its HashKey is written as cachegen generates one.
+type aliasKey struct {
+	F     map[float64]int
+	M     map[*int]string
+	S     map[aliasEntry]int
+	Other int
+}
+
+type aliasEntry struct {
+	A   int
+	Log string // cache:"-"
+}
+
+func (x aliasEntry) HashKey(h *keyhash.Hasher) {
+	h.Begin("example.com/p.aliasEntry", 5, 6, 7, 8)
+	h.Int("A", x.A)
+	h.End()
+}
+
+func (x aliasKey) HashKey(h *keyhash.Hasher) {
+	h.Begin("example.com/p.aliasKey", 1, 2, 3, 4)
+	h.Map("F", len(x.F))
+	for k, v := range x.F {
+		h.Entry()
+		h.Float64("key", k)
+		h.Int("value", v)
+	}
+	h.EndMap()
+	h.Map("M", len(x.M))
+	for k, v := range x.M {
+		h.Entry()
+		if h.Ptr("key", k != nil) {
+			h.Int("*key", *k)
+		}
+		h.String("value", v)
+	}
+	h.EndMap()
+	h.Map("S", len(x.S))
+	for k, v := range x.S {
+		h.Entry()
+		k.HashKey(h.Field("key"))
+		h.Int("value", v)
+	}
+	h.EndMap()
+	h.Int("Other", x.Other)
+	h.End()
+}
+
+// TestExplainEntriesThatShowAlike: when only Other changes, the explanation says so, however
+// the key's maps are iterated, though their entries show alike; a change of an entry among
+// entries that show alike names that entry as replaced.
+func TestExplainEntriesThatShowAlike(t *testing.T) {
+	one, two, three := 1, 2, 3
+	base := aliasKey{
+		F: map[float64]int{math.NaN(): 1, math.NaN(): 2, math.NaN(): 3},
+		M: map[*int]string{&one: "x", &two: "y", &three: "z"},
+		S: map[aliasEntry]int{{A: 1, Log: "a"}: 1, {A: 1, Log: "b"}: 2, {A: 1, Log: "c"}: 3},
+	}
+	compute := func(_ context.Context, k aliasKey) (testValue, error) { return testValue{N: int64(k.Other)}, nil }
+	for i := range 20 {
+		var got []Miss
+		c := missesOf(t, t.TempDir(), "v", &got)
+		k := base
+		k.Other = i
+		Load(context.Background(), c, k, compute)
+		k.Other = i + 1
+		Load(context.Background(), c, k, compute)
+		if len(got) != 2 || !strings.HasPrefix(got[1].Reason, fmt.Sprintf("aliasKey.Other %d → %d (closest", i, i+1)) {
+			t.Fatalf("run %d: only Other changed: %+v", i, got)
+		}
+	}
+	var got []Miss
+	c := missesOf(t, t.TempDir(), "v", &got)
+	Load(context.Background(), c, base, compute)
+	changed := base
+	changed.F = map[float64]int{math.NaN(): 1, math.NaN(): 2, math.NaN(): 4}
+	Load(context.Background(), c, changed, compute)
+	if len(got) != 2 || !strings.Contains(got[1].Reason, "aliasKey.F[NaN #") || !strings.Contains(got[1].Reason, " added") ||
+		!strings.Contains(got[1].Reason, " removed") || strings.Contains(got[1].Reason, "Other") {
+		t.Fatalf("one NaN entry replaced: %+v", got)
 	}
 }
