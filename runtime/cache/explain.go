@@ -730,8 +730,15 @@ func (c *Cache) explainMiss(m Miss, recFile string, vt *valueType, kr *keyRecord
 		}()
 		// Records stored after the miss (by another process, while compute ran) are not
 		// what it missed.
-		recs := slices.DeleteFunc(c.readRecords(recFile), func(r record) bool { return r.time.After(m.Time) })
-		m.Reason = c.explain(recs, m.Digest, vt, *kr, damaged)
+		recs := c.readRecords(recFile)
+		stored := len(recs)
+		recs = slices.DeleteFunc(recs, func(r record) bool { return r.time.After(m.Time) })
+		if len(recs) == 0 && stored > 0 && !damaged && !kr.failed {
+			// Many stores of the type since the miss began rotated the older records out.
+			m.Reason = "no entry of this key type recorded before this miss (the records kept are of later stores)"
+		} else {
+			m.Reason = c.explain(recs, m.Digest, vt, *kr, damaged)
+		}
 		c.reportMiss(m)
 	}()
 	var p *PanicError

@@ -275,6 +275,21 @@ func TestExplainReasons(t *testing.T) {
 			t.Fatalf("misses %+v", got)
 		}
 	})
+	t.Run("only later records", func(t *testing.T) {
+		// Records stored after the miss began are not what it missed; when they are all
+		// that is left of the type, the reason does not claim nothing was ever stored.
+		var got []Miss
+		c := missesOf(t, t.TempDir(), "v", &got)
+		at := time.Now()
+		c.now = func() time.Time { return at }
+		load(t, c, testKey{"later", 1}, computeSmall)
+		c.Flush(ctx)
+		at = at.Add(-time.Hour) // the next miss began before that store
+		load(t, c, testKey{"later", 2}, computeSmall)
+		if len(got) != 2 || !strings.HasPrefix(got[1].Reason, "no entry of this key type recorded before this miss") {
+			t.Fatalf("misses %+v", got)
+		}
+	})
 	t.Run("a String that panics", func(t *testing.T) {
 		var got []Miss
 		c := missesOf(t, t.TempDir(), "v", &got)
