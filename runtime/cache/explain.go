@@ -385,7 +385,11 @@ func (c *Cache) writeRecords() {
 		if !c.diskClosed {
 			for name, data := range batch {
 				release := c.ioSlot()
-				c.appendRecords(name, newestFrames(bytes.Join(data, nil), c.recordLimit()/2))
+				frames := data[0] // most batches hold one record: no copy
+				if len(data) > 1 {
+					frames = bytes.Join(data, nil)
+				}
+				c.appendRecords(name, newestFrames(frames, c.recordLimit()/2))
 				release()
 			}
 			if len(misses) > 0 {
