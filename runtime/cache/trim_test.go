@@ -314,3 +314,18 @@ func TestRacyListingIsNotTrusted(t *testing.T) {
 		t.Fatalf("the store made in the listing's tick was not seen: the namespace takes %d bytes, budget %d", got, budget)
 	}
 }
+
+// TestIsHex: the table of isHex accepts exactly the lowercase hexadecimal digits.
+func TestIsHex(t *testing.T) {
+	for c := range 256 {
+		want := c >= '0' && c <= '9' || c >= 'a' && c <= 'f'
+		for _, s := range []string{string([]byte{byte(c)}), "0" + string([]byte{byte(c)}) + "f"} {
+			if got := isHex(s, len(s)); got != want {
+				t.Errorf("isHex(%q) = %v, want %v", s, got, want)
+			}
+		}
+	}
+	if isHex("0123456789abcdef", 15) || !isHex("0123456789abcdef", 16) || isHex("", 1) || !isHex("", 0) {
+		t.Error("isHex does not check the length")
+	}
+}

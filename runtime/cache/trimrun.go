@@ -330,13 +330,14 @@ func (t *trimRun) list(sh *shardRun) error {
 	}
 	now := t.now.UnixNano()
 	shard := filepath.Base(sh.path)
-	isEntry := func(s string) bool { return isHex(s, 64) && s[:2] == shard }
+	isEntry := func(s string) bool { return isHex(s, entryNameLen) && s[:2] == shard }
 	sh.files = sh.files[:0]
 	removed := false
 	start := time.Now() // before the listing: a change after it may share its tick
 	names, rerr := readShard(sh.path, func(name string) bool { return isEntry(name) || isTemp(name, isEntry) },
 		func(name string, size, alloc int64, mtime time.Time) {
-			tf := &nsFile{name: name, sh: sh, size: size, alloc: alloc, temp: !isEntry(name)}
+			// Accepted by the filter above: an entry's name, or one longer (a temporary file's).
+			tf := &nsFile{name: name, sh: sh, size: size, alloc: alloc, temp: len(name) != entryNameLen}
 			if mtime.After(t.now.Add(mtimeInterval)) {
 				tf.mtime = believed(tf.path(), mtime, t.now).UnixNano()
 			} else {
