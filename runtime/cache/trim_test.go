@@ -315,6 +315,36 @@ func TestRacyListingIsNotTrusted(t *testing.T) {
 	}
 }
 
+// TestTrimAllocsPerEntry: a trim that lists every entry keeps what it found of each in a
+// slice per shard directory, not in an allocation per entry: what it allocates per entry is
+// the name that the listing returns and the copy of it that the system call takes.
+func TestTrimAllocsPerEntry(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	c := open(t, Options{Dir: t.TempDir(), MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
+	allocs := func() float64 {
+		return testing.AllocsPerRun(3, func() {
+			if err := c.Trim(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// Every shard directory is there before the first count: the difference is entries.
+	fillDir(t, c, "before", 2000, 64)
+	before := allocs()
+	const more = 4000
+	fillDir(t, c, "after", more, 64)
+	per := (allocs() - before) / more
+	t.Logf("%.2f allocations per entry", per)
+	if per > 2.2 {
+		t.Errorf("a trim makes %.2f allocations per entry, want at most 2.2", per)
+	}
+	if st := c.Stats(); st.Trimmed != 0 {
+		t.Fatalf("the trims removed %d files", st.Trimmed)
+	}
+}
+
 // TestIsHex: the table of isHex accepts exactly the lowercase hexadecimal digits.
 func TestIsHex(t *testing.T) {
 	for c := range 256 {
