@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -317,10 +318,18 @@ func TestRacyListingIsNotTrusted(t *testing.T) {
 
 // TestTrimAllocsPerEntry: a trim that lists every entry keeps what it found of each in a
 // slice per shard directory, not in an allocation per entry: what it allocates per entry is
-// the name that the listing returns and the copy of it that the system call takes.
+// the name that the listing returns, and on Linux other than amd64 and arm64 the copy of it
+// that unix.Fstatat makes (statAt).
 func TestTrimAllocsPerEntry(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("measured on Linux only")
+	}
+	want := 2.2
+	if runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64" {
+		want = 1.2
 	}
 	c := open(t, Options{Dir: t.TempDir(), MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
 	allocs := func() float64 {
@@ -337,8 +346,8 @@ func TestTrimAllocsPerEntry(t *testing.T) {
 	fillDir(t, c, "after", more, 64)
 	per := (allocs() - before) / more
 	t.Logf("%.2f allocations per entry", per)
-	if per > 2.2 {
-		t.Errorf("a trim makes %.2f allocations per entry, want at most 2.2", per)
+	if per > want {
+		t.Errorf("a trim makes %.2f allocations per entry, want at most %.1f", per, want)
 	}
 	if st := c.Stats(); st.Trimmed != 0 {
 		t.Fatalf("the trims removed %d files", st.Trimmed)
