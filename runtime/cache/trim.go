@@ -70,18 +70,29 @@ func believed(path string, mtime, now time.Time) time.Time {
 	return mtime
 }
 
-// isHex reports whether s is n lowercase hexadecimal digits.
+// isHex reports whether s is n lowercase hexadecimal digits. It looks every byte up in a
+// table, without a branch per byte: a trim checks the 64-digit name of every entry it lists,
+// and a branch on whether a random digit is a letter is mispredicted about every third time.
 func isHex(s string, n int) bool {
 	if len(s) != n {
 		return false
 	}
+	var bad byte
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
+		bad |= notHex[s[i]]
+	}
+	return bad == 0
+}
+
+// notHex is 1 for the bytes that are not lowercase hexadecimal digits.
+var notHex = func() (t [256]byte) {
+	for i := range t {
+		if (i < '0' || i > '9') && (i < 'a' || i > 'f') {
+			t[i] = 1
 		}
 	}
-	return true
-}
+	return t
+}()
 
 // isTemp reports whether name is a temporary file of writeFileAtomic for a file named base
 // (matched by match): base + ".tmp" + digits.
@@ -97,6 +108,9 @@ func isTemp(name string, match func(string) bool) bool {
 	}
 	return true
 }
+
+// entryNameLen is the length of an entry file's name: 64 hexadecimal digits.
+const entryNameLen = 64
 
 func isVersionDir(name string) bool { return isHex(name, 16) }
 func isShardDir(name string) bool   { return isHex(name, 2) }
@@ -143,7 +157,7 @@ func scanVersion(vdir string) ([]layoutFile, error) {
 			}
 			return nil, err
 		}
-		isEntry := func(s string) bool { return isHex(s, 64) && s[:2] == name }
+		isEntry := func(s string) bool { return isHex(s, entryNameLen) && s[:2] == name }
 		for _, e := range ents {
 			switch n := e.Name(); {
 			case isEntry(n):

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -312,5 +313,58 @@ func TestRacyListingIsNotTrusted(t *testing.T) {
 	trim()
 	if got := usageOfFiles(t, c.root, true); got > budget {
 		t.Fatalf("the store made in the listing's tick was not seen: the namespace takes %d bytes, budget %d", got, budget)
+	}
+}
+
+// TestTrimAllocsPerEntry: a trim that lists every entry keeps what it found of each in a
+// slice per shard directory, not in an allocation per entry: what it allocates per entry is
+// the name that the listing returns, and on Linux other than amd64 and arm64 the copy of it
+// that unix.Fstatat makes (statAt).
+func TestTrimAllocsPerEntry(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("measured on Linux only")
+	}
+	want := 2.2
+	if runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64" {
+		want = 1.2
+	}
+	c := open(t, Options{Dir: t.TempDir(), MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
+	allocs := func() float64 {
+		return testing.AllocsPerRun(3, func() {
+			if err := c.Trim(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// Every shard directory is there before the first count: the difference is entries.
+	fillDir(t, c, "before", 2000, 64)
+	before := allocs()
+	const more = 4000
+	fillDir(t, c, "after", more, 64)
+	per := (allocs() - before) / more
+	t.Logf("%.2f allocations per entry", per)
+	if per > want {
+		t.Errorf("a trim makes %.2f allocations per entry, want at most %.1f", per, want)
+	}
+	if st := c.Stats(); st.Trimmed != 0 {
+		t.Fatalf("the trims removed %d files", st.Trimmed)
+	}
+}
+
+// TestIsHex: the table of isHex accepts exactly the lowercase hexadecimal digits.
+func TestIsHex(t *testing.T) {
+	for c := range 256 {
+		want := c >= '0' && c <= '9' || c >= 'a' && c <= 'f'
+		for _, s := range []string{string([]byte{byte(c)}), "0" + string([]byte{byte(c)}) + "f"} {
+			if got := isHex(s, len(s)); got != want {
+				t.Errorf("isHex(%q) = %v, want %v", s, got, want)
+			}
+		}
+	}
+	if isHex("0123456789abcdef", 15) || !isHex("0123456789abcdef", 16) || isHex("", 1) || !isHex("", 0) {
+		t.Error("isHex does not check the length")
 	}
 }

@@ -120,7 +120,7 @@ type shardRun struct {
 	sum      *shardSum // what a trim found in it; nil if none did
 	listed   bool      // listed by this trim: files holds what it found
 	gone     bool      // removed, or vanished
-	files    []*nsFile
+	files    []nsFile  // what the listing found: one allocation per directory, not per file
 }
 
 // trimRun is one trim of a namespace.
@@ -330,21 +330,25 @@ func (t *trimRun) list(sh *shardRun) error {
 	}
 	now := t.now.UnixNano()
 	shard := filepath.Base(sh.path)
-	isEntry := func(s string) bool { return isHex(s, 64) && s[:2] == shard }
+	isEntry := func(s string) bool { return isHex(s, entryNameLen) && s[:2] == shard }
 	sh.files = sh.files[:0]
+	if s := sh.sum; s != nil {
+		// As many as the last listing found, in one allocation.
+		sh.files = slices.Grow(sh.files, s.files+s.temps)
+	}
 	removed := false
+	futureFrom := t.now.Add(mtimeInterval)
 	start := time.Now() // before the listing: a change after it may share its tick
 	names, rerr := readShard(sh.path, func(name string) bool { return isEntry(name) || isTemp(name, isEntry) },
 		func(name string, size, alloc int64, mtime time.Time) {
-			tf := &nsFile{name: name, sh: sh, size: size, alloc: alloc, temp: !isEntry(name)}
-			if mtime.After(t.now.Add(mtimeInterval)) {
+			// Accepted by the filter above: an entry's name, or one longer (a temporary file's).
+			tf := nsFile{name: name, sh: sh, size: size, alloc: alloc, mtime: mtime.UnixNano(), temp: len(name) != entryNameLen}
+			if mtime.After(futureFrom) {
 				tf.mtime = believed(tf.path(), mtime, t.now).UnixNano()
-			} else {
-				tf.mtime = mtime.UnixNano()
 			}
 			age := now - tf.mtime
 			if tf.temp && age > int64(staleTemp) || !tf.temp && age > int64(t.maxAge) {
-				t.remove(tf)
+				t.remove(&tf)
 				removed = true
 				return
 			}
@@ -376,8 +380,8 @@ func (t *trimRun) list(sh *shardRun) error {
 func (sh *shardRun) summarize() {
 	s := sh.sum
 	s.files, s.temps, s.alloc, s.oldest = 0, 0, 0, 0
-	for _, f := range sh.files {
-		switch {
+	for i := range sh.files {
+		switch f := &sh.files[i]; {
 		case f.gone:
 		case f.temp:
 			s.temps++
@@ -473,33 +477,38 @@ func (t *trimRun) drop(f *nsFile, total *int64) {
 	}
 }
 
-// live returns the files the trim may evict, after removing the temporary files older than
-// tempGrace (killed writers': they hold no entry): the namespace is over budget.
-func (t *trimRun) live(files []*nsFile, total *int64) []*nsFile {
-	var out []*nsFile
-	for _, f := range files {
-		if f.gone {
-			continue
+// live appends f to out if the trim may evict it; a temporary file older than tempGrace (a
+// killed writer's: it holds no entry) is removed instead: the namespace is over budget.
+func (t *trimRun) live(out []*nsFile, f *nsFile, total *int64) []*nsFile {
+	switch {
+	case f.gone:
+		return out
+	case f.temp:
+		if t.now.UnixNano()-f.mtime > int64(tempGrace) {
+			t.drop(f, total)
 		}
-		if f.temp {
-			if t.now.UnixNano()-f.mtime > int64(tempGrace) {
-				t.drop(f, total)
-			}
-			continue // otherwise a writer is busy with it
-		}
-		out = append(out, f)
+		return out // otherwise a writer is busy with it
 	}
-	return out
+	return append(out, f)
 }
 
 // evictLRU brings the namespace, every shard directory of which the trim listed, within 90%
 // of maxBytes: the least recently used entries go first.
 func (t *trimRun) evictLRU(maxBytes int64) error {
 	total := t.total()
-	live := t.live(t.others, &total)
+	n := len(t.others)
+	for _, sh := range t.shards {
+		n += len(sh.files)
+	}
+	live := make([]*nsFile, 0, n)
+	for _, f := range t.others {
+		live = t.live(live, f, &total)
+	}
 	for _, sh := range t.shards {
 		if !sh.gone {
-			live = append(live, t.live(sh.files, &total)...)
+			for i := range sh.files {
+				live = t.live(live, &sh.files[i], &total)
+			}
 		}
 	}
 	if total <= maxBytes {
