@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -75,7 +76,10 @@ func TestMaxEntryBytesIsCapped(t *testing.T) {
 
 // TestS2EncodesBound: the sizes s2 cannot encode in one block go raw.
 func TestS2EncodesBound(t *testing.T) {
-	if !s2Encodes(16<<20) || s2Encodes(1<<32-1) {
-		t.Fatal("s2Encodes")
+	if !s2Encodes(16 << 20) {
+		t.Fatal("s2Encodes(16 MiB)")
+	}
+	if big := uint64(1<<32 - 1); strconv.IntSize == 64 && s2Encodes(int(big)) {
+		t.Fatal("s2Encodes(4 GiB - 1)") // only a 64-bit int holds it
 	}
 }
