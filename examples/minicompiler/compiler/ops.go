@@ -267,7 +267,7 @@ func assemble(list []instr, strs []string) (assembly, error) {
 		}
 		pc += in.size()
 	}
-	if pc > math.MaxUint32 {
+	if uint64(pc) > math.MaxUint32 {
 		return assembly{}, fmt.Errorf("program too large: %d bytes of code", pc)
 	}
 	a := assembly{code: make([]byte, 0, pc), strings: strs}
