@@ -314,7 +314,7 @@ func TestVisitLeavesAllocs(t *testing.T) {
 			for i := range 300 {
 				h.Entry()
 				h.Int("key", 1000+i)
-				h.Uint64("value", uint64(1<<40+i))
+				h.Uint64("value", 1<<40+uint64(i))
 			}
 			h.EndMap()
 		}), 0},
