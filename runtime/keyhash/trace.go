@@ -459,20 +459,16 @@ func (t *tracer) valuef(name, typ string, v any) {
 // valueInt is valuef for integers, which a leaf lists without boxing them (a boxed integer
 // past 255 is an allocation).
 func (t *tracer) valueInt(name, typ string, v int64) {
-	if !t.collect {
-		t.valuef(name, typ, v)
-		return
-	}
-	if t.full() {
-		t.note = ""
-		return
-	}
-	name, typ = declared(name, typ)
-	t.record(name, typ, func(b []byte) []byte { return strconv.AppendInt(b, v, 10) })
+	traceInteger(t, name, typ, v, func(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) })
 }
 
 // valueUint is valueInt for unsigned integers.
 func (t *tracer) valueUint(name, typ string, v uint64) {
+	traceInteger(t, name, typ, v, func(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) })
+}
+
+// traceInteger traces the integer v, which appendTo writes in decimal.
+func traceInteger[T int64 | uint64](t *tracer, name, typ string, v T, appendTo func([]byte, T) []byte) {
 	if !t.collect {
 		t.valuef(name, typ, v)
 		return
@@ -482,7 +478,7 @@ func (t *tracer) valueUint(name, typ string, v uint64) {
 		return
 	}
 	name, typ = declared(name, typ)
-	t.record(name, typ, func(b []byte) []byte { return strconv.AppendUint(b, v, 10) })
+	t.record(name, typ, func(b []byte) []byte { return appendTo(b, v) })
 }
 
 func (t *tracer) quoted(name, typ, s string) {
