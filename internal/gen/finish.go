@@ -98,18 +98,19 @@ func finish(src []byte, pkg *Package) ([]byte, ErrorList) {
 		}
 		size += 1 + len(p.out)
 	}
-	buf.Grow(size - buf.Len())
+	// Made at its size, not grown: a bytes.Buffer clears all it grows to.
+	out := append(make([]byte, 0, size), buf.Bytes()...)
 	for _, p := range formatted {
-		buf.WriteByte('\n')
-		buf.Write(p.out)
+		out = append(out, '\n')
+		out = append(out, p.out...)
 	}
 	if verifyPieces {
-		if whole, _ := finishWhole(src, pkg); !bytes.Equal(whole, buf.Bytes()) {
+		if whole, _ := finishWhole(src, pkg); !bytes.Equal(whole, out) {
 			return nil, ErrorList{{Msg: fmt.Sprintf("%s: formatting by pieces differs from formatting the whole file:\n%s",
-				pkg.Path, udiff.Unified("whole", "pieces", string(whole), buf.String()))}}
+				pkg.Path, udiff.Unified("whole", "pieces", string(whole), string(out)))}}
 		}
 	}
-	return buf.Bytes(), nil
+	return out, nil
 }
 
 // verifyPieces makes finish compare its result with finishWhole's: for tests.

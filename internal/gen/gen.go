@@ -425,19 +425,20 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 			f.Add(c)
 		}
 	}
-	var buf bytes.Buffer
-	if err := f.Render(&buf); err != nil {
+	var rendered bytes.Buffer
+	if err := f.Render(&rendered); err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("rendering %s: %v", pkg.Path, err)}}
 	}
+	buf := rendered.Bytes()
 	if len(set) > 0 {
 		code, merrs := msgpCode(pkg, set, inlinedTypes(pkg, set))
 		if len(merrs) > 0 {
 			return nil, merrs
 		}
-		buf.WriteString("\n// msgp serializers (generated in-process by github.com/tinylib/msgp).\n")
-		buf.Write(code)
+		const msgpHeader = "\n// msgp serializers (generated in-process by github.com/tinylib/msgp).\n"
+		buf = append(append(append(make([]byte, 0, len(buf)+len(msgpHeader)+len(code)), buf...), msgpHeader...), code...)
 	}
-	src, ferrs := finish(buf.Bytes(), pkg)
+	src, ferrs := finish(buf, pkg)
 	if ferrs != nil {
 		return nil, ferrs
 	}

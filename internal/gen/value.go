@@ -409,17 +409,31 @@ func msgpCode(pkg *Package, set []*Struct, others []*types.Named) (code []byte, 
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	var out bytes.Buffer
-	p := gen.NewPrinter(gen.Encode|gen.Decode|gen.Marshal|gen.Unmarshal|gen.Size, &out, io.Discard)
+	out := &appendWriter{b: make([]byte, 0, 16<<10*len(set))} // about what msgp writes per type
+	p := gen.NewPrinter(gen.Encode|gen.Decode|gen.Marshal|gen.Unmarshal|gen.Size, out, io.Discard)
 	if err := fs.PrintTo(p); err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("msgp could not generate code for %s: %v", pkg.Path, err)}}
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "\n// Decoding limits of the msgp serializers below.\nconst (\n\t%slimitArrays = %d\n\t%slimitMaps = %d\n)\n",
+	b := make([]byte, 0, len(out.b)+len(out.b)/8) // the guards make it a little longer
+	b = fmt.Appendf(b, "\n// Decoding limits of the msgp serializers below.\nconst (\n\t%slimitArrays = %d\n\t%slimitMaps = %d\n)\n",
 		prefix, arrayLimit, prefix, mapLimit)
-	b.Grow(out.Len() + out.Len()/64)
-	guardUnmarshal(&b, out.Bytes(), prefix)
-	return b.Bytes(), nil
+	return guardUnmarshal(b, out.b, prefix), nil
+}
+
+// An appendWriter appends what is written to b. Unlike a bytes.Buffer, which clears all it
+// grows to, it leaves the memory Go allocates for it as allocated (already zero), which for
+// the megabytes of a large package's code is a good part of the time of writing them.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// WriteString is Write without a copy of s into a []byte first.
+func (w *appendWriter) WriteString(s string) (int, error) {
+	w.b = append(w.b, s...)
+	return len(s), nil
 }
 
 // fieldPos returns the position of s's field name, or of s itself.
@@ -587,8 +601,8 @@ var limitCheck = regexp.MustCompile(`if (zb\d+) > (\w+)limit(Arrays|Maps) \{`)
 // guardUnmarshal adds, in every UnmarshalMsg, a check that an array or map count is no larger
 // than the bytes left to decode, so that a forged header is an error before it is an
 // allocation. It reads msgp's code line by line: a function starts at a line "func (", and
-// only lines that compare with a limit are matched. The code is written to out.
-func guardUnmarshal(out *bytes.Buffer, code []byte, prefix string) {
+// only lines that compare with a limit are matched. The code is appended to out.
+func guardUnmarshal(out []byte, code []byte, prefix string) []byte {
 	unmarshal := false
 	for line := range bytes.Lines(code) {
 		if bytes.HasPrefix(line, []byte("func (")) {
@@ -603,8 +617,9 @@ func guardUnmarshal(out *bytes.Buffer, code []byte, prefix string) {
 				return fmt.Appendf(nil, "if %s > %slimit%s || uint64(%s) > uint64(len(bts)) {", sub[1], prefix, sub[3], sub[1])
 			})
 		}
-		out.Write(line)
+		out = append(out, line...)
 	}
+	return out
 }
 
 // leaveOut returns the fix that leaves a field out of values: msgp's tag, or, for a field of a
