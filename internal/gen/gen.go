@@ -431,12 +431,14 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 	}
 	buf := rendered.Bytes()
 	if len(set) > 0 {
-		code, merrs := msgpCode(pkg, set, inlinedTypes(pkg, set))
-		if len(merrs) > 0 {
+		// Made at about its size (msgp writes some 16 KiB per type), not grown: a
+		// bytes.Buffer clears all it grows to.
+		buf = append(make([]byte, 0, len(buf)+16<<10*len(set)), buf...)
+		buf = append(buf, "\n// msgp serializers (generated in-process by github.com/tinylib/msgp).\n"...)
+		var merrs ErrorList
+		if buf, merrs = msgpCode(buf, pkg, set, inlinedTypes(pkg, set)); len(merrs) > 0 {
 			return nil, merrs
 		}
-		const msgpHeader = "\n// msgp serializers (generated in-process by github.com/tinylib/msgp).\n"
-		buf = append(append(append(make([]byte, 0, len(buf)+len(msgpHeader)+len(code)), buf...), msgpHeader...), code...)
 	}
 	src, ferrs := finish(buf, pkg)
 	if ferrs != nil {

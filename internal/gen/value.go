@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/tinylib/msgp/gen"
@@ -327,7 +328,7 @@ func anySignature(*types.Signature) bool { return true }
 // Then every field the model keeps must be one msgp kept (a msg:"-" tag, for example, would
 // make msgp drop it silently). others are the named non-struct types msgp inlines
 // (inlinedTypes).
-func msgpCode(pkg *Package, set []*Struct, others []*types.Named) (code []byte, errs ErrorList) {
+func msgpCode(dst []byte, pkg *Package, set []*Struct, others []*types.Named) (code []byte, errs ErrorList) {
 	defer func() {
 		if r := recover(); r != nil {
 			code, errs = nil, ErrorList{{Pos: set[0].Pos, Msg: fmt.Sprintf("msgp failed on the value types of %s: %v", pkg.Path, r)}}
@@ -409,31 +410,71 @@ func msgpCode(pkg *Package, set []*Struct, others []*types.Named) (code []byte, 
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	out := &appendWriter{b: make([]byte, 0, 16<<10*len(set))} // about what msgp writes per type
+	dst = fmt.Appendf(dst, "\n// Decoding limits of the msgp serializers below.\nconst (\n\t%slimitArrays = %d\n\t%slimitMaps = %d\n)\n",
+		prefix, arrayLimit, prefix, mapLimit)
+	out := &guardWriter{b: dst, prefix: prefix}
 	p := gen.NewPrinter(gen.Encode|gen.Decode|gen.Marshal|gen.Unmarshal|gen.Size, out, io.Discard)
 	if err := fs.PrintTo(p); err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("msgp could not generate code for %s: %v", pkg.Path, err)}}
 	}
-	b := make([]byte, 0, len(out.b)+len(out.b)/8) // the guards make it a little longer
-	b = fmt.Appendf(b, "\n// Decoding limits of the msgp serializers below.\nconst (\n\t%slimitArrays = %d\n\t%slimitMaps = %d\n)\n",
-		prefix, arrayLimit, prefix, mapLimit)
-	return guardUnmarshal(b, out.b, prefix), nil
+	out.line(out.partial)
+	return out.b, nil
 }
 
-// An appendWriter appends what is written to b. Unlike a bytes.Buffer, which clears all it
-// grows to, it leaves the memory Go allocates for it as allocated (already zero), which for
-// the megabytes of a large package's code is a good part of the time of writing them.
-type appendWriter struct{ b []byte }
-
-func (w *appendWriter) Write(p []byte) (int, error) {
-	w.b = append(w.b, p...)
-	return len(p), nil
+// A guardWriter appends the code msgp writes to b, line by line, adding the guards of
+// guardLine. It writes into the one buffer the generated file is assembled in: a large
+// package's serializers are megabytes, and each copy of them into fresh memory costs its
+// page faults.
+type guardWriter struct {
+	b         []byte
+	partial   []byte // the start of a line not ended yet
+	prefix    string
+	unmarshal bool // the lines are those of an UnmarshalMsg
 }
 
-// WriteString is Write without a copy of s into a []byte first.
-func (w *appendWriter) WriteString(s string) (int, error) {
-	w.b = append(w.b, s...)
+func (w *guardWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.partial = append(w.partial, p...)
+			break
+		}
+		line := p[:i+1]
+		p = p[i+1:]
+		if len(w.partial) > 0 {
+			line = append(w.partial, line...)
+		}
+		w.line(line)
+		w.partial = w.partial[:0]
+	}
+	return n, nil
+}
+
+// WriteString is Write, reading s in place.
+func (w *guardWriter) WriteString(s string) (int, error) {
+	w.Write(unsafe.Slice(unsafe.StringData(s), len(s))) // Write does not change what it reads
 	return len(s), nil
+}
+
+// line appends a whole line of msgp's code to b. In every UnmarshalMsg, a check that an
+// array or map count is no larger than its limit also checks it against the bytes left to
+// decode, so that a forged header is an error before it is an allocation. A function starts
+// at a line "func (", and only lines that compare with a limit are matched.
+func (w *guardWriter) line(line []byte) {
+	if bytes.HasPrefix(line, []byte("func (")) {
+		w.unmarshal = bytes.Contains(line, []byte(") UnmarshalMsg(bts []byte)"))
+	}
+	if w.unmarshal && bytes.Contains(line, []byte("limit")) {
+		line = limitCheck.ReplaceAllFunc(line, func(m []byte) []byte {
+			sub := limitCheck.FindSubmatch(m)
+			if string(sub[2]) != w.prefix {
+				return m
+			}
+			return fmt.Appendf(nil, "if %s > %slimit%s || uint64(%s) > uint64(len(bts)) {", sub[1], w.prefix, sub[3], sub[1])
+		})
+	}
+	w.b = append(w.b, line...)
 }
 
 // fieldPos returns the position of s's field name, or of s itself.
@@ -597,30 +638,6 @@ func msgpSource(pkg *Package, set []*Struct, others []*types.Named) ([]byte, err
 }
 
 var limitCheck = regexp.MustCompile(`if (zb\d+) > (\w+)limit(Arrays|Maps) \{`)
-
-// guardUnmarshal adds, in every UnmarshalMsg, a check that an array or map count is no larger
-// than the bytes left to decode, so that a forged header is an error before it is an
-// allocation. It reads msgp's code line by line: a function starts at a line "func (", and
-// only lines that compare with a limit are matched. The code is appended to out.
-func guardUnmarshal(out []byte, code []byte, prefix string) []byte {
-	unmarshal := false
-	for line := range bytes.Lines(code) {
-		if bytes.HasPrefix(line, []byte("func (")) {
-			unmarshal = bytes.Contains(line, []byte(") UnmarshalMsg(bts []byte)"))
-		}
-		if unmarshal && bytes.Contains(line, []byte("limit")) {
-			line = limitCheck.ReplaceAllFunc(line, func(m []byte) []byte {
-				sub := limitCheck.FindSubmatch(m)
-				if string(sub[2]) != prefix {
-					return m
-				}
-				return fmt.Appendf(nil, "if %s > %slimit%s || uint64(%s) > uint64(len(bts)) {", sub[1], prefix, sub[3], sub[1])
-			})
-		}
-		out = append(out, line...)
-	}
-	return out
-}
 
 // leaveOut returns the fix that leaves a field out of values: msgp's tag, or, for a field of a
 // struct declared in another package, which cannot be tagged, a struct of the user's own.
