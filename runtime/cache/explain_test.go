@@ -618,8 +618,68 @@ func TestExplainEntriesThatShowAlike(t *testing.T) {
 	changed := base
 	changed.F = map[float64]int{math.NaN(): 1, math.NaN(): 2, math.NaN(): 4}
 	Load(context.Background(), c, changed, compute)
-	if len(got) != 2 || !strings.Contains(got[1].Reason, "aliasKey.F[NaN #") || !strings.Contains(got[1].Reason, " added") ||
+	if len(got) != 2 || !strings.Contains(got[1].Reason, "aliasKey.F[NaN"+keyhash.EntryMark) || !strings.Contains(got[1].Reason, " added") ||
 		!strings.Contains(got[1].Reason, " removed") || strings.Contains(got[1].Reason, "Other") {
 		t.Fatalf("one NaN entry replaced: %+v", got)
+	}
+}
+
+// explainSecond loads a, then b, in a fresh Cache and returns b's explanation.
+func explainSecond[K keyhash.Key](t *testing.T, a, b K) string {
+	t.Helper()
+	var got []Miss
+	c := missesOf(t, t.TempDir(), "v", &got)
+	compute := func(context.Context, K) (testValue, error) { return testValue{Name: "v"}, nil }
+	for _, k := range []K{a, b} {
+		if _, err := Load(context.Background(), c, k, compute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("misses %+v", got)
+	}
+	return got[1].Reason
+}
+
+// TestExplainEntryThatGainsALookAlike: an entry that gains a look-alike is renamed (it gets
+// keyhash.EntryMark and a hash), and is still the entry it was: only the new one is named.
+func TestExplainEntryThatGainsALookAlike(t *testing.T) {
+	one, alsoOne := 1, 1
+	for _, tc := range []struct {
+		name string
+		a, b aliasKey
+		base string
+	}{
+		{"pointer keys", aliasKey{M: map[*int]string{&one: "x"}}, aliasKey{M: map[*int]string{&one: "x", &alsoOne: "y"}}, "aliasKey.M[present, 1"},
+		{"NaN keys", aliasKey{F: map[float64]int{math.NaN(): 1}}, aliasKey{F: map[float64]int{math.NaN(): 1, math.NaN(): 2}}, "aliasKey.F[NaN"},
+		{"a field left out", aliasKey{S: map[aliasEntry]int{{A: 1, Log: "a"}: 1}}, aliasKey{S: map[aliasEntry]int{{A: 1, Log: "a"}: 1, {A: 1, Log: "b"}: 2}}, "aliasKey.S[1"},
+	} {
+		r := explainSecond(t, tc.a, tc.b)
+		if strings.Contains(r, "removed") || strings.Count(r, " added") != 1 || !strings.HasPrefix(r, tc.base+keyhash.EntryMark) {
+			t.Errorf("%s: one entry came, none went: %q", tc.name, r)
+		}
+	}
+}
+
+// setKey holds Go's usual set, a map of empty structs, whose values write nothing.
+type setKey struct{ Flags map[string]struct{} }
+
+func (x setKey) HashKey(h *keyhash.Hasher) {
+	h.Begin("example.com/p.setKey", 1, 2, 3, 4)
+	h.Map("Flags", len(x.Flags))
+	for k := range x.Flags {
+		h.Entry()
+		h.String("key", k)
+	}
+	h.EndMap()
+	h.End()
+}
+
+// TestExplainMembersOfAMapOfEmptyStructs: an entry whose leaves are all its key's, which
+// name it, is still listed, so that a member that came and one that went are named.
+func TestExplainMembersOfAMapOfEmptyStructs(t *testing.T) {
+	r := explainSecond(t, setKey{map[string]struct{}{"-O2": {}, "-g": {}}}, setKey{map[string]struct{}{"-O2": {}, "-race": {}}})
+	if !strings.Contains(r, `setKey.Flags["-race"] added`) || !strings.Contains(r, `setKey.Flags["-g"] removed`) || strings.Contains(r, "O2") {
+		t.Fatalf("reason %q", r)
 	}
 }

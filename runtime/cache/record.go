@@ -139,11 +139,47 @@ func (kr *keyRecord) leavesOf() []keyhash.Leaf { return decodeLeaves(kr.n, kr.le
 
 // leafHash hashes a leaf's path, type and value, each with its length, eight bytes at a
 // time: a hint for finding the closest record and skipping the leaves two keys share, not a
-// defence against crafted collisions (which could only mislead an explanation).
+// defence against crafted collisions (which could only mislead an explanation). The path is
+// hashed without the marks that tell apart map entries that show alike (keyhash.EntryMark):
+// an entry that gains a look-alike is renamed, and is still the entry it was.
 func leafHash[T ~string | ~[]byte](path []byte, typ T, value []byte) uint64 {
+	if bytes.Contains(path, []byte(keyhash.EntryMark)) {
+		var buf [256]byte
+		path = unmarked(buf[:0], path)
+	}
 	h := mixBytes(0x9e3779b97f4a7c15, path)
 	h = mixBytes(h, typ)
 	return mixBytes(h, value)
+}
+
+// unmarked appends path to dst without its entry marks: each keyhash.EntryMark followed by 16
+// hex digits and "]" becomes "]".
+func unmarked(dst, path []byte) []byte {
+	mark := []byte(keyhash.EntryMark)
+	for {
+		i := bytes.Index(path, mark)
+		if i < 0 {
+			return append(dst, path...)
+		}
+		rest := path[i+len(mark):]
+		if len(rest) > 16 && rest[16] == ']' && isHexDigits(rest[:16]) {
+			dst = append(dst, path[:i]...)
+			path = rest[16:] // from the "]"
+			continue
+		}
+		dst = append(dst, path[:i+len(mark)]...)
+		path = rest
+	}
+}
+
+// isHexDigits reports whether b is lower-case hexadecimal digits.
+func isHexDigits(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // mixBytes mixes s and its length into h.

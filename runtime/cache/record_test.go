@@ -530,3 +530,20 @@ func TestRecordIndexOddFiles(t *testing.T) {
 		t.Errorf("a record was written through a symlink")
 	}
 }
+
+// TestUnmarked: a path is hashed without its entry marks, and only without them.
+func TestUnmarked(t *testing.T) {
+	m := keyhash.EntryMark
+	for _, tc := range []struct{ in, want string }{
+		{"K.M[NaN" + m + "0123456789abcdef]", "K.M[NaN]"},
+		{"K.M[NaN" + m + "0123456789abcdef].A[x" + m + "fedcba9876543210][2]", "K.M[NaN].A[x][2]"},
+		{"K.M[NaN" + m + "0123456789abcdeF]", "K.M[NaN" + m + "0123456789abcdeF]"}, // not its digits
+		{"K.M[NaN" + m + "0123456789abcde]", "K.M[NaN" + m + "0123456789abcde]"},   // 15 digits
+		{"K.M[NaN" + m + "]", "K.M[NaN" + m + "]"},
+		{"K.M[\"a\"]", "K.M[\"a\"]"},
+	} {
+		if got := string(unmarked(nil, []byte(tc.in))); got != tc.want {
+			t.Errorf("unmarked(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -302,6 +303,7 @@ func TestVisitLeavesAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop items; make test runs this test without -race")
 	}
+	long := strings.Repeat("s", 200)
 	for _, tc := range []struct {
 		name string
 		key  keyhash.Key
@@ -309,6 +311,11 @@ func TestVisitLeavesAllocs(t *testing.T) {
 	}{
 		{"scalars and lists", &keys.Wide{S: "hello", List: []string{"x", "y"}, Raw: []byte("long enough to be shown by its digest")}, 5},
 		{"the representative key", ptr(bench.NewKey(4096)), 0},
+		{"long strings, shown by their digest", fnKey(func(h *keyhash.Hasher) {
+			for range 10 {
+				h.String("S", long)
+			}
+		}), 0},
 		{"integers past 255, in a map", fnKey(func(h *keyhash.Hasher) {
 			h.Map("M", 300)
 			for i := range 300 {

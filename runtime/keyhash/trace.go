@@ -301,6 +301,13 @@ func (t *tracer) nameEntries(base []byte, f frame) {
 			sp.p1 = len(t.arena)
 			kept = append(kept, sp)
 		}
+		if len(kept) == k0 {
+			// All the entry's leaves are in its name (a map[string]struct{}, Go's set):
+			// a leaf of its own says it is there.
+			v0 := len(t.arena)
+			t.arena = append(t.arena, "present"...)
+			kept = append(kept, leafSpan{p0: id0, p1: id1, v0: v0, v1: len(t.arena), typ: "entry"})
+		}
 		entries = append(entries, entryLeaves{id0, id1, k0, len(kept)})
 		i = j
 	}
@@ -372,9 +379,17 @@ func (t *tracer) compareLeaves(a, b []leafSpan) int {
 	return len(a) - len(b)
 }
 
+// EntryMark begins what a listing of leaves (Leaves, VisitLeaves) adds to the name of a map
+// entry or set element that another one of the same map or set shows alike (NaN keys, keys
+// that differ in a field left out of the key): "base[key ·h]", h the 16 hex digits of a
+// 64-bit hash of the entry's leaves (their paths below the entry, types and values). A
+// miss explainer that compares two keys may read a path without these marks: an entry that
+// was alone in its key and has look-alikes in the other is then the same entry. (A key
+// string holding such a mark and its digits reads the same way.)
+const EntryMark = " \u00b7"
+
 // distinguish renames the leaves of an entry whose name, the first n bytes of each of their
-// paths, "base[key]", another entry shows too: to "base[key #h]", h a short hash of its
-// leaves (their paths below the entry, types and values). Entries that are alike in every
+// paths, "base[key]", another entry shows too: to "base[key ·h]" (EntryMark). Entries that are alike in every
 // leaf keep one name; as they are alike, no explanation can pair them wrongly.
 func (t *tracer) distinguish(leaves []leafSpan, n int) {
 	h := uint64(14695981039346656037)
@@ -386,8 +401,10 @@ func (t *tracer) distinguish(leaves []leafSpan, n int) {
 	for i, sp := range leaves {
 		p0 := len(t.arena)
 		t.arena = append(t.arena, t.arena[sp.p0:sp.p0+n-1]...) // "base[key"
-		t.arena = append(t.arena, " #"...)
-		t.arena = strconv.AppendUint(t.arena, h>>32, 16)
+		t.arena = append(t.arena, EntryMark...)
+		for k := 60; k >= 0; k -= 4 {
+			t.arena = append(t.arena, "0123456789abcdef"[h>>k&0xf])
+		}
 		t.arena = append(t.arena, ']')
 		t.arena = append(t.arena, t.arena[sp.p0+n:sp.p1]...)
 		leaves[i].p0, leaves[i].p1 = p0, len(t.arena)
@@ -490,7 +507,7 @@ func (t *tracer) quoted(name, typ, s string) {
 	if t.collect {
 		t.record(name, typ, func(b []byte) []byte {
 			if len(s) > maxShown {
-				return appendDigest(b, []byte(s))
+				return appendDigest(b, unsafe.Slice(unsafe.StringData(s), len(s))) // read only: no copy
 			}
 			return appendQuoted(b, s)
 		})
