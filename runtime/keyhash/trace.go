@@ -577,8 +577,10 @@ func (t *tracer) finish(d Digest) {
 
 // Leaves returns the first max values that enter the digest of k (all of them when max <=
 // 0), in order, with their field path and type: what a miss explainer compares between two
-// keys. The entries of a map or set come in the order of their names, whatever the order Go
-// iterates them in. It is for the miss path, not the hot path: it builds a string per value, and a value
+// keys. A map's entries are named after their keys and a set's elements after their values,
+// and come in the order of their names, whatever the order Go iterates them in; entries that
+// would show alike are told apart by EntryMark and a hash, and an entry whose leaves are all
+// in its name (a map[string]struct{}) is one leaf of type "entry" and value "present". It is for the miss path, not the hot path: it builds a string per value, and a value
 // past max costs about a check. VisitLeaves lists the same without the strings.
 func Leaves(k Key, max int) []Leaf {
 	var arena []byte
