@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -415,6 +416,13 @@ func (c *Cache) startTrim(due func() bool) {
 	go func() {
 		defer c.wg.Done()
 		defer c.trimming.Store(false)
+		// A trim is written to survive being cut short (a crash, a kill): one that panics
+		// is cut short too, and is an error of the cache, not the end of the program.
+		defer func() {
+			if p := recover(); p != nil {
+				c.fail(fmt.Errorf("cache: trimming %s panicked: %v\n%s", c.root, p, debug.Stack()))
+			}
+		}()
 		if !due() {
 			return
 		}

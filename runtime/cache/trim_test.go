@@ -368,3 +368,47 @@ func TestIsHex(t *testing.T) {
 		t.Error("isHex does not check the length")
 	}
 }
+
+// TestTrimStateWithHugeCounts: trimstate.txt's counts of files size a shard's listing, as a
+// hint: counts that are damaged or lie (past any real directory, past an int) make no trim
+// panic nor allocate for them.
+func TestTrimStateWithHugeCounts(t *testing.T) {
+	for _, count := range []string{"9223372036854775807", "1125899906842624", "2000000"} {
+		c := open(t, Options{Dir: t.TempDir(), MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
+		fillDir(t, c, "st", 50, 64)
+		if err := c.Trim(); err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Join(c.root, stateFile)
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		for i, l := range lines {
+			if f := strings.Fields(l); len(f) == 7 {
+				f[3], f[4] = count, count
+				lines[i] = strings.Join(f, " ")
+			}
+		}
+		if err := os.WriteFile(name, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("counts of %s: the trim panicked: %v", count, p)
+				}
+			}()
+			if err := c.trim(true); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		runtime.ReadMemStats(&after)
+		if a := after.TotalAlloc - before.TotalAlloc; a > 64<<20 {
+			t.Errorf("counts of %s: a trim of 50 entries allocated %d bytes", count, a)
+		}
+	}
+}

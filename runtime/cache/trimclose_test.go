@@ -37,3 +37,23 @@ func TestCloseFinishesTrim(t *testing.T) {
 		t.Fatalf("after Close the namespace takes %d bytes; budget %d", got, budget)
 	}
 }
+
+// TestBackgroundTrimPanicIsAnError: a background trim that panics is an error of the cache
+// (logged, counted), not the end of the program, and the Cache goes on.
+func TestBackgroundTrimPanicIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	filler := open(t, Options{Dir: dir, MemoryBytes: -1, CompressionLevel: -1})
+	fillDir(t, filler, "big", 300, 64)
+	filler.ledger(300 * 4096)
+	c := open(t, Options{Dir: dir, MaxBytes: 1 << 20, MemoryBytes: -1, CompressionLevel: -1})
+	c.trimStep = func() { panic("a bug in the trim") }
+	load(t, c, testKey{"trigger", 1}, computeSmall)
+	c.Close()
+	if st := c.Stats(); st.Errors == 0 {
+		t.Fatalf("stats %+v: the trim's panic was not counted", st)
+	}
+	c2 := open(t, Options{Dir: dir, MaxBytes: 1 << 20, MemoryBytes: -1, CompressionLevel: -1})
+	if err := c2.Trim(); err != nil {
+		t.Fatal(err) // trim.lock was released
+	}
+}

@@ -333,8 +333,13 @@ func (t *trimRun) list(sh *shardRun) error {
 	isEntry := func(s string) bool { return isHex(s, entryNameLen) && s[:2] == shard }
 	sh.files = sh.files[:0]
 	if s := sh.sum; s != nil {
-		// As many as the last listing found, in one allocation.
-		sh.files = slices.Grow(sh.files, s.files+s.temps)
+		// As many as the last listing found, in one allocation. A hint only: the state
+		// file may be damaged or lie, so that it is bounded (a larger directory grows the
+		// slice as it is listed).
+		const maxHint = 4096
+		if n := min(max(0, s.files), maxHint) + min(max(0, s.temps), maxHint); n > 0 {
+			sh.files = slices.Grow(sh.files, min(n, maxHint))
+		}
 	}
 	removed := false
 	futureFrom := t.now.Add(mtimeInterval)
