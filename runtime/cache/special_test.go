@@ -75,6 +75,9 @@ func TestDirectoryAtEntryPath(t *testing.T) {
 	}
 }
 
+// setLimit sets a resource limit, of whichever integer type the system declares it.
+func setLimit[T int64 | uint64](p *T, n uint64) { *p = T(n) }
+
 // lowerFileLimit sets the process's limit on open files to n until t ends.
 func lowerFileLimit(t *testing.T, n uint64) {
 	var lim syscall.Rlimit
@@ -82,7 +85,7 @@ func lowerFileLimit(t *testing.T, n uint64) {
 		t.Fatal(err)
 	}
 	low := lim
-	low.Cur = n
+	setLimit(&low.Cur, n)
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
 		t.Fatal(err)
 	}
