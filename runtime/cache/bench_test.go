@@ -181,7 +181,7 @@ func BenchmarkExplainer(b *testing.B) {
 // (paired-explain, OnMiss set, against 64 keys of its type stored before) against a miss
 // with records off, each Cache in a directory of its own: a whole miss is noisy, as its
 // write moves with the disk, and sub-benchmarks run one after the other see different
-// disks.
+// disks. paired-off, two Caches with records off, is the control.
 func benchExplainerPaired(b *testing.B, prebuilt func(context.Context, bench.CompileKey) (Artifact, error)) {
 	ctx := context.Background()
 	openFor := func(b *testing.B, mode string) (*Cache, bench.CompileKey) {
@@ -210,7 +210,9 @@ func benchExplainerPaired(b *testing.B, prebuilt func(context.Context, bench.Com
 		}
 		return c, k
 	}
-	for _, mode := range []string{"record", "explain"} {
+	// paired-off pairs two Caches with records off: the control, what the pairing of two
+	// Caches alone shows, which the other two rows are to be read against.
+	for _, mode := range []string{"off", "record", "explain"} {
 		b.Run("paired-"+mode, func(b *testing.B) {
 			c, k := openFor(b, mode)
 			off, ko := openFor(b, "off")
