@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,11 +281,12 @@ func TestExplainReasons(t *testing.T) {
 		// that is left of the type, the reason does not claim nothing was ever stored.
 		var got []Miss
 		c := missesOf(t, t.TempDir(), "v", &got)
-		at := time.Now()
-		c.now = func() time.Time { return at }
+		var at atomic.Int64 // read by the Cache's goroutines too
+		at.Store(time.Now().UnixNano())
+		c.now = func() time.Time { return time.Unix(0, at.Load()) }
 		load(t, c, testKey{"later", 1}, computeSmall)
 		c.Flush(ctx)
-		at = at.Add(-time.Hour) // the next miss began before that store
+		at.Add(-int64(time.Hour)) // the next miss began before that store
 		load(t, c, testKey{"later", 2}, computeSmall)
 		if len(got) != 2 || !strings.HasPrefix(got[1].Reason, "no entry of this key type recorded before this miss") {
 			t.Fatalf("misses %+v", got)
