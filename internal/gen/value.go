@@ -320,7 +320,7 @@ func promotedMsgp(t types.Type) string {
 // anySignature accepts every signature.
 func anySignature(*types.Signature) bool { return true }
 
-// msgpCode runs msgp's parser and generator in-process and returns the methods of the
+// msgpCode runs msgp's parser and generator in-process and appends to dst the methods of the
 // structs in set, with limit constants. msgp reads syntax only, every type it is shown, and
 // trips over some it need not see (aliases, for one), so it is not shown the package: it is
 // shown a file synthesized from the type-checked model, holding the structs of set without
@@ -422,7 +422,7 @@ func msgpCode(dst []byte, pkg *Package, set []*Struct, others []*types.Named) (c
 }
 
 // A guardWriter appends the code msgp writes to b, line by line, adding the guards of
-// guardLine. It writes into the one buffer the generated file is assembled in: a large
+// line. It writes into the one buffer the generated file is assembled in: a large
 // package's serializers are megabytes, and each copy of them into fresh memory costs its
 // page faults.
 type guardWriter struct {
@@ -432,6 +432,7 @@ type guardWriter struct {
 	unmarshal bool // the lines are those of an UnmarshalMsg
 }
 
+// Write appends the lines p ends, and keeps the start of the next one.
 func (w *guardWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {

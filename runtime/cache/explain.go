@@ -589,7 +589,7 @@ func (c *Cache) explain(recs []record, d keyhash.Digest, vt *valueType, kr keyRe
 	if !sameShape {
 		// The leaves that both keys hold (same path, type and value, hence same hash)
 		// cannot be changes: only the others are decoded.
-		changes = diffLeaves(decodeLeaves(r.n, r.leaves, kr.hashes, nil), decodeLeaves(kr.n, kr.leaves, r.sortedHashes(), nil), r.partial, kr.partial)
+		changes = diffLeaves(decodeLeaves(r.n, r.leaves, kr.hashes), decodeLeaves(kr.n, kr.leaves, r.sortedHashes()), r.partial, kr.partial)
 	}
 	const shown = 4
 	text := strings.Join(changes[:min(len(changes), shown)], ", ")

@@ -135,7 +135,7 @@ func (kr *keyRecord) add(path []byte, typ string, value []byte) {
 }
 
 // leavesOf decodes the leaves of kr.
-func (kr *keyRecord) leavesOf() []keyhash.Leaf { return decodeLeaves(kr.n, kr.leaves, nil, nil) }
+func (kr *keyRecord) leavesOf() []keyhash.Leaf { return decodeLeaves(kr.n, kr.leaves, nil) }
 
 // leafHash hashes a leaf's path, type and value, each with its length, eight bytes at a
 // time: a hint for finding the closest record and skipping the leaves two keys share, not a
@@ -359,7 +359,7 @@ func cutText(b []byte) (s, rest []byte, ok bool) {
 }
 
 // leavesOf decodes the leaves of r; a record that does not decode has none.
-func (r *record) leavesOf() []keyhash.Leaf { return decodeLeaves(r.n, r.leaves, nil, nil) }
+func (r *record) leavesOf() []keyhash.Leaf { return decodeLeaves(r.n, r.leaves, nil) }
 
 // sortedHashes returns the hashes of r's leaves.
 func (r *record) sortedHashes() []uint64 {
@@ -372,50 +372,35 @@ func (r *record) sortedHashes() []uint64 {
 
 // decodeLeaves decodes n leaves encoded as in a record, but those whose hash is in the
 // sorted list skip, as a multiset: a hash listed once skips one leaf (a set may hold a value
-// twice, and the other key once). hashes, when not nil, are the leaves' hashes in their
-// order, known already. When they do not decode, it returns none.
-func decodeLeaves(n int, b []byte, skip, hashes []uint64) []keyhash.Leaf {
+// twice, and the other key once). When they do not decode, it returns none.
+func decodeLeaves(n int, b []byte, skip []uint64) []keyhash.Leaf {
 	var out []keyhash.Leaf
 	var used []bool
 	if len(skip) > 0 {
 		used = make([]bool, len(skip))
 	}
 	var path, typ []byte
-	for j := range n {
-		var p, t, v []byte
-		var k int
-		var ok bool
-		if k, p, b, ok = cutSharedBytes(b); !ok || k > len(path) {
+	for range n {
+		l, ok := cutLeaf(b)
+		if !ok || l.pathShared > len(path) || l.typeShared > len(typ) {
 			return nil
 		}
-		path = append(path[:k], p...)
-		if k, t, b, ok = cutSharedBytes(b); !ok || k > len(typ) {
-			return nil
-		}
-		typ = append(typ[:k], t...)
-		if v, b, ok = cutText(b); !ok {
-			return nil
-		}
-		if len(skip) == 0 {
-			out = append(out, keyhash.Leaf{Path: string(path), Type: string(typ), Value: string(v)})
-			continue
-		}
-		var h uint64
-		if j < len(hashes) {
-			h = hashes[j]
-		} else {
-			h = leafHash(path, typ, v)
-		}
-		if i, found := slices.BinarySearch(skip, h); found {
-			for i < len(skip) && skip[i] == h && used[i] {
-				i++
-			}
-			if i < len(skip) && skip[i] == h {
-				used[i] = true
-				continue
+		b = b[l.size:]
+		path = append(path[:l.pathShared], l.path...)
+		typ = append(typ[:l.typeShared], l.typ...)
+		if len(skip) > 0 {
+			h := leafHash(path, typ, l.value)
+			if i, found := slices.BinarySearch(skip, h); found {
+				for i < len(skip) && skip[i] == h && used[i] {
+					i++
+				}
+				if i < len(skip) && skip[i] == h {
+					used[i] = true
+					continue
+				}
 			}
 		}
-		out = append(out, keyhash.Leaf{Path: string(path), Type: string(typ), Value: string(v)})
+		out = append(out, keyhash.Leaf{Path: string(path), Type: string(typ), Value: string(l.value)})
 	}
 	if out == nil {
 		out = []keyhash.Leaf{}

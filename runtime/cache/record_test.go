@@ -430,7 +430,7 @@ func TestValueChangesAsDiff(t *testing.T) {
 		if !same {
 			continue
 		}
-		want := diffLeaves(decodeLeaves(ko.n, ko.leaves, kn.hashes, nil), decodeLeaves(kn.n, kn.leaves, ko.hashes, nil), false, false)
+		want := diffLeaves(decodeLeaves(ko.n, ko.leaves, kn.hashes), decodeLeaves(kn.n, kn.leaves, ko.hashes), false, false)
 		if !slices.Equal(got, want) {
 			t.Fatalf("changes\n%q\nwant\n%q\nof\n%q\n%q", got, want, old, now)
 		}

@@ -389,8 +389,9 @@ func (t *tracer) compareLeaves(a, b []leafSpan) int {
 const EntryMark = " \u00b7"
 
 // distinguish renames the leaves of an entry whose name, the first n bytes of each of their
-// paths, "base[key]", another entry shows too: to "base[key ·h]" (EntryMark). Entries that are alike in every
-// leaf keep one name; as they are alike, no explanation can pair them wrongly.
+// paths, "base[key]", another entry shows too: to "base[key ·h]" (EntryMark). Entries that
+// are alike in every leaf get one name; as they are alike, no explanation can pair them
+// wrongly.
 func (t *tracer) distinguish(leaves []leafSpan, n int) {
 	h := uint64(14695981039346656037)
 	for _, sp := range leaves {
@@ -580,7 +581,8 @@ func (t *tracer) finish(d Digest) {
 // keys. A map's entries are named after their keys and a set's elements after their values,
 // and come in the order of their names, whatever the order Go iterates them in; entries that
 // would show alike are told apart by EntryMark and a hash, and an entry whose leaves are all
-// in its name (a map[string]struct{}) is one leaf of type "entry" and value "present". It is for the miss path, not the hot path: it builds a string per value, and a value
+// in its name (a map[string]struct{}) is one leaf of type "entry" and value "present". It
+// is for the miss path, not the hot path: it builds a string per value, and a value
 // past max costs about a check. VisitLeaves lists the same without the strings.
 func Leaves(k Key, max int) []Leaf {
 	var arena []byte
