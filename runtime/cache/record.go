@@ -162,7 +162,7 @@ func unmarked(dst, path []byte) []byte {
 			return append(dst, path...)
 		}
 		rest := path[i+len(mark):]
-		if len(rest) > 16 && rest[16] == ']' && isHexDigits(rest[:16]) {
+		if len(rest) > 16 && rest[16] == ']' && isHex(string(rest[:16]), 16) {
 			dst = append(dst, path[:i]...)
 			path = rest[16:] // from the "]"
 			continue
@@ -170,16 +170,6 @@ func unmarked(dst, path []byte) []byte {
 		dst = append(dst, path[:i+len(mark)]...)
 		path = rest
 	}
-}
-
-// isHexDigits reports whether b is lower-case hexadecimal digits.
-func isHexDigits(b []byte) bool {
-	for _, c := range b {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // mixBytes mixes s and its length into h.
