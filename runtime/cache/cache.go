@@ -137,8 +137,9 @@ type Options struct {
 	// explanations are also printed to standard error. To make that possible, every store
 	// records its key's leaves (as CACHEGEN_TRACE shows them: short values in full, long
 	// ones by length and digest) in the namespace directory: at most 1024 leaves and 8 KiB
-	// per key, and per key type at most 64 KiB or a 64th of MaxBytes, trimmed with the
-	// entries. Explaining costs, on each miss, a read of the records of its key type
+	// per key, and per key type at most 256 KiB or a 64th of MaxBytes, trimmed with the
+	// entries. The records are written in the background, a few ms after the stores
+	// (Flush and Close write them at once). Explaining costs, on each miss, a read of the records of its key type
 	// appended since the Cache's last miss of that type; a hit costs nothing. OnMiss is
 	// called in another goroutine while compute runs, and before Load returns (a Load
 	// whose context ends returns without waiting for it); a panic in it is raised in the
@@ -312,7 +313,10 @@ type Cache struct {
 	// explainStderr: CACHEGEN_EXPLAIN=1 was set at Open.
 	explainStderr bool
 	// noRecords turns the explainer's records off, for benchmarks that measure their cost.
-	noRecords  bool
+	noRecords bool
+	// noExplain turns the explanations of misses off, for benchmarks that measure their
+	// cost in a Cache that explains.
+	noExplain  bool
 	records    recordQueue
 	recIndex   recordIndex
 	opts       Options
@@ -521,6 +525,7 @@ func Open(opts Options) (*Cache, error) {
 		opts.RemoteCloseTimeout = DefaultRemoteCloseTimeout
 	}
 	c := &Cache{opts: opts, version: opts.Version, flights: make(map[memKey]*flight), now: time.Now, writeFile: writeEntryAtomic}
+	c.records.linger = recordLinger
 	c.verify = opts.Verify.resolve()
 	c.explainStderr = os.Getenv(explainEnv) == "1"
 	if c.version == "" {
@@ -854,6 +859,7 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.flightMu.Unlock()
+	c.records.close() // the explainer's writer appends now, rather than after its linger
 	done := make(chan struct{})
 	go func() {
 		c.wg.Wait()

@@ -45,12 +45,15 @@ const explainEnv = "CACHEGEN_EXPLAIN"
 // The files of the miss explainer, in a namespace directory: one record file per key type
 // (the leaves of the keys stored lately), and the log of recent misses.
 const (
-	recordPrefix   = "explain-"
-	missesFile     = "misses.txt"
-	maxRecordFile  = 64 << 10 // a record file and its older half hold at most this, and one record
+	recordPrefix = "explain-"
+	missesFile   = "misses.txt"
+	// maxRecordFile bounds a record file and its older half together (and one record):
+	// the records of about 60 keys of 4 KiB. Each rotation removes an older half, a
+	// dear operation on some file systems, so a half holds many records.
+	maxRecordFile  = 256 << 10
 	maxMissesFile  = 64 << 10
-	maxLeaves      = 1024              // leaves recorded per key; a larger key is recorded in part
-	maxRecordBytes = maxRecordFile / 8 // and no more than about this
+	maxLeaves      = 1024    // leaves recorded per key; a larger key is recorded in part
+	maxRecordBytes = 8 << 10 // and no more than about this
 )
 
 // isExplainFile reports whether name is a file of the explainer: a record file,
@@ -121,7 +124,7 @@ func (c *Cache) readRecords(name string) []record {
 
 // A recordIndex keeps the records a Cache parsed from record files, by file: a file is only
 // ever appended to, or renamed to its older half, so a miss reads and parses only the frames
-// appended since the last miss of its key type, not the whole 64 KiB.
+// appended since the last miss of its key type, not the whole file.
 type recordIndex struct {
 	mu    sync.Mutex
 	files map[string][]*parsedFile // by record file: the files of its two halves read last
@@ -270,7 +273,21 @@ type recordQueue struct {
 	// of the batches it finished); progress is closed, and replaced, at each batch done.
 	added, written uint64
 	progress       chan struct{}
+	// hurry, made when a writer starts, is closed to end its linger (see recordLinger):
+	// by Flush and Close, which wait for the writer. hurried says that Close did, and
+	// that writers no longer linger.
+	hurry   chan struct{}
+	hurried bool
+	linger  time.Duration // recordLinger; tests change it
 }
+
+// recordLinger is how long a writer waits, once started, before it appends what is queued:
+// a record file's append costs more than making the record (opening the file, and every
+// few records renaming it to its older half), and the records of the stores made
+// meanwhile share it. What is queued is seen by the explanations of this process at once
+// (readRecords); other processes see it a few ms later, and a process that exits without
+// Close or Flush loses it.
+const recordLinger = 5 * time.Millisecond
 
 const (
 	maxPendingRecords = 1 << 20
@@ -331,6 +348,12 @@ func (c *Cache) queueWrite(add func(*recordQueue) bool) {
 	q.added++
 	start := !q.running
 	q.running = true
+	var hurry chan struct{}
+	linger := q.linger
+	if start && !q.hurried && linger > 0 {
+		hurry = make(chan struct{})
+		q.hurry = hurry
+	}
 	q.mu.Unlock()
 	if !start {
 		return
@@ -343,8 +366,33 @@ func (c *Cache) queueWrite(add func(*recordQueue) bool) {
 	}
 	go func() {
 		defer c.wg.Done()
+		if hurry != nil {
+			t := time.NewTimer(linger)
+			select {
+			case <-t.C:
+			case <-hurry:
+				t.Stop()
+			}
+		}
 		c.writeRecords()
 	}()
+}
+
+// hurryLocked ends the linger of a running writer; with q.mu held.
+func (q *recordQueue) hurryLocked() {
+	if q.hurry != nil {
+		close(q.hurry)
+		q.hurry = nil
+	}
+}
+
+// close makes the writer append what is queued now, and writers that start later not
+// linger: the Cache is closing, and Close waits for them.
+func (q *recordQueue) close() {
+	q.mu.Lock()
+	q.hurried = true
+	q.hurryLocked()
+	q.mu.Unlock()
 }
 
 // queued returns the frames queued or being written for the record file name, oldest
@@ -422,6 +470,9 @@ func (q *recordQueue) done(n uint64) {
 func (q *recordQueue) wait(ctx context.Context) error {
 	q.mu.Lock()
 	target := q.added
+	if q.written < target {
+		q.hurryLocked()
+	}
 	for q.written < target {
 		if q.progress == nil {
 			q.progress = make(chan struct{})
@@ -488,7 +539,7 @@ func appendRotating(name string, data []byte, max int64) os.FileInfo {
 		// data would take the file past its half: it begins the next file, so that the
 		// two hold at most max when data (a batch of records) is up to half of it.
 		f.Close()
-		if os.Rename(name, olderHalf(name)) != nil {
+		if rotate(name) != nil {
 			os.Remove(name)
 		}
 		if f, err = openAppend(name); err != nil {
@@ -502,7 +553,7 @@ func appendRotating(name string, data []byte, max int64) os.FileInfo {
 		return nil
 	}
 	if fi.Size() >= max/2 {
-		if os.Rename(name, olderHalf(name)) != nil {
+		if rotate(name) != nil {
 			// Something the cache did not make is in the way (a directory): the
 			// records go rather than the bound.
 			os.Remove(name)
@@ -515,6 +566,16 @@ func appendRotating(name string, data []byte, max int64) os.FileInfo {
 		return nil
 	}
 	return fi
+}
+
+// rotate renames the file name to its older half. The older half it replaces is removed
+// first: ext4 (auto_da_alloc) starts writing a file renamed over another to disk at once,
+// and the journal's work for it delays the creation of files that follows, entry files
+// included.
+func rotate(name string) error {
+	older := olderHalf(name)
+	os.Remove(older)
+	return os.Rename(name, older)
 }
 
 // olderHalf names the older half of a file that appendRotating appends to: its extension

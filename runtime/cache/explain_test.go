@@ -685,3 +685,52 @@ func TestExplainMembersOfAMapOfEmptyStructs(t *testing.T) {
 		t.Fatalf("reason %q", r)
 	}
 }
+
+// TestRecordWriterLingers: the records of stores are appended together, a linger after the
+// first, and seen at once by the explanations of the process; Flush and Close do not wait
+// out the linger (here an hour).
+func TestRecordWriterLingers(t *testing.T) {
+	dir := t.TempDir()
+	var got []Miss
+	c := missesOf(t, dir, "v", &got)
+	c.records.mu.Lock()
+	c.records.linger = time.Hour
+	c.records.mu.Unlock()
+	ctx := context.Background()
+	typeID, _ := keyTypeOf[keys.Wide]()
+	name := c.recordFile(typeID)
+	records := func() int {
+		older, newer := readRotating(name, maxRecordFile)
+		return len(parseRecords(older)) + len(parseRecords(newer))
+	}
+	for i := range 3 {
+		if _, err := Load(ctx, c, keys.Wide{I: i, S: "s"}, computeWide); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := records(); n != 0 {
+		t.Fatalf("%d records appended before the linger ended", n)
+	}
+	if len(got) != 3 || !strings.Contains(got[2].Reason, "Wide.I 1 → 2") {
+		t.Fatalf("the queued records were not seen by the explanations: %+v", got)
+	}
+	start := time.Now()
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := c.Flush(fctx); err != nil {
+		t.Fatalf("Flush waited for the linger: %v", err)
+	}
+	if n := records(); n != 3 {
+		t.Fatalf("after Flush, %d records appended; want 3", n)
+	}
+	if _, err := Load(ctx, c, keys.Wide{I: 9, S: "s"}, computeWide); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if n := records(); n != 4 {
+		t.Fatalf("after Close, %d records appended; want 4", n)
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Fatalf("Flush and Close took %v", d)
+	}
+}

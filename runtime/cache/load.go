@@ -353,7 +353,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		kr = newKeyRecord(key)
 		// Deferred first, so run last: after the explanation, which reads kr.
 		defer kr.release()
-		if c.explains() {
+		if c.explains() && !c.noExplain {
 			explained = c.explainMiss(Miss{Time: c.now(), KeyType: typeShown, Digest: mk.d}, recFile, mk.vt, &kr, damaged)
 			// Before Load returns, and before this store's own record is queued, which
 			// the explanation must not see. A panic of OnMiss is the flight's, unless
