@@ -273,20 +273,21 @@ type recordQueue struct {
 	// of the batches it finished); progress is closed, and replaced, at each batch done.
 	added, written uint64
 	progress       chan struct{}
-	// hurry, made when a writer starts, is closed to end its linger (see recordLinger):
+	// hurry, made when a writer starts to linger, is closed to end it (see recordLinger):
 	// by Flush and Close, which wait for the writer. hurried says that Close did, and
-	// that writers no longer linger.
+	// that the writer no longer lingers.
 	hurry   chan struct{}
 	hurried bool
 	linger  time.Duration // recordLinger; tests change it
 }
 
-// recordLinger is how long a writer waits, once started, before it appends what is queued:
-// a record file's append costs more than making the record (opening the file, and every
-// few records renaming it to its older half), and the records of the stores made
-// meanwhile share it. What is queued is seen by the explanations of this process at once
-// (readRecords); other processes see it a few ms later, and a process that exits without
-// Close or Flush loses it.
+// recordLinger is how long the writer, after an append, waits for more to append: a record
+// file's append costs more than making the record (opening the file, and every few dozen
+// records removing the older half and renaming the file to it), so the stores made
+// meanwhile share the next append. The first record after a quiet spell is appended at
+// once, as a program that exits without Close would otherwise lose it; what is queued is
+// seen at once by the explanations of this process (readRecords), and by other processes
+// recordLinger later at most.
 const recordLinger = 5 * time.Millisecond
 
 const (
@@ -348,12 +349,6 @@ func (c *Cache) queueWrite(add func(*recordQueue) bool) {
 	q.added++
 	start := !q.running
 	q.running = true
-	var hurry chan struct{}
-	linger := q.linger
-	if start && !q.hurried && linger > 0 {
-		hurry = make(chan struct{})
-		q.hurry = hurry
-	}
 	q.mu.Unlock()
 	if !start {
 		return
@@ -366,16 +361,29 @@ func (c *Cache) queueWrite(add func(*recordQueue) bool) {
 	}
 	go func() {
 		defer c.wg.Done()
-		if hurry != nil {
-			t := time.NewTimer(linger)
-			select {
-			case <-t.C:
-			case <-hurry:
-				t.Stop()
-			}
-		}
 		c.writeRecords()
 	}()
+}
+
+// lingerLocked, with q.mu held, waits for recordLinger (q.linger) or until hurried, and
+// returns with q.mu held.
+func (q *recordQueue) lingerLocked() {
+	if q.hurried || q.linger <= 0 {
+		return
+	}
+	hurry := make(chan struct{})
+	q.hurry = hurry
+	t := time.NewTimer(q.linger)
+	q.mu.Unlock()
+	select {
+	case <-t.C:
+	case <-hurry:
+		t.Stop()
+	}
+	q.mu.Lock()
+	if q.hurry == hurry {
+		q.hurry = nil
+	}
 }
 
 // hurryLocked ends the linger of a running writer; with q.mu held.
@@ -386,8 +394,8 @@ func (q *recordQueue) hurryLocked() {
 	}
 }
 
-// close makes the writer append what is queued now, and writers that start later not
-// linger: the Cache is closing, and Close waits for them.
+// close makes the writer append what is queued now, and no longer linger: the Cache is
+// closing, and Close waits for the writer.
 func (q *recordQueue) close() {
 	q.mu.Lock()
 	q.hurried = true
@@ -413,8 +421,8 @@ func (q *recordQueue) queued(name string, max int64) [][]byte {
 	return frames[i:]
 }
 
-// writeRecords appends what is queued to its files until nothing is left. After Close
-// released the disk tier, it drops what is queued.
+// writeRecords appends what is queued to its files, recordLinger apart, until nothing is
+// left. After Close released the disk tier, it drops what is queued.
 func (c *Cache) writeRecords() {
 	q := &c.records
 	for {
@@ -451,6 +459,11 @@ func (c *Cache) writeRecords() {
 		q.mu.Lock()
 		q.writing = nil
 		q.done(n)
+		if len(batch) > 0 {
+			// What the next stores queue meanwhile shares the next append. Not after a
+			// line of the log of misses alone: the record of the miss's store follows.
+			q.lingerLocked()
+		}
 		q.mu.Unlock()
 	}
 }
