@@ -138,8 +138,8 @@ type Options struct {
 	// records its key's leaves (as CACHEGEN_TRACE shows them: short values in full, long
 	// ones by length and digest) in the namespace directory: at most 1024 leaves and 8 KiB
 	// per key, and per key type at most 256 KiB or a 64th of MaxBytes, trimmed with the
-	// entries. The records are written in the background, a few ms after the stores
-	// (Flush and Close write them at once). Explaining costs, on each miss, a read of the records of its key type
+	// entries. The records are written in the background, those of stores a few ms apart
+	// in one write (Flush and Close write what is left at once). Explaining costs, on each miss, a read of the records of its key type
 	// appended since the Cache's last miss of that type; a hit costs nothing. OnMiss is
 	// called in another goroutine while compute runs, and before Load returns (a Load
 	// whose context ends returns without waiting for it); a panic in it is raised in the
