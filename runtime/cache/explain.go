@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -48,8 +50,9 @@ const (
 	recordPrefix = "explain-"
 	missesFile   = "misses.txt"
 	// maxRecordFile bounds a record file and its older half together (and one record):
-	// the records of about 60 keys of 4 KiB. Each rotation removes an older half, a
-	// dear operation on some file systems, so a half holds many records.
+	// the records of about 60 keys of 4 KiB. Each rotation renames the file over its
+	// older half, a dear operation on some file systems (ext4 writes the renamed file out
+	// at once), so a half holds many records.
 	maxRecordFile  = 256 << 10
 	maxMissesFile  = 64 << 10
 	maxLeaves      = 1024    // leaves recorded per key; a larger key is recorded in part
@@ -148,10 +151,15 @@ func (x *recordIndex) read(name string) []record {
 	known := x.files[name]
 	var recs []record
 	// Both halves are looked at: an append that raced with another process's rotation
-	// lands in the older one, and a trim may remove it.
+	// lands in the older one, and a trim may remove it. The newer is read first (see
+	// readRotating).
+	newer := readParsed(name, known)
+	older := readParsed(olderHalf(name), known)
+	if newer != nil && older != nil && os.SameFile(newer.fi, older.fi) {
+		newer = nil // rotated between the two reads
+	}
 	var now []*parsedFile
-	for _, half := range [2]string{olderHalf(name), name} {
-		pf := readParsed(half, known)
+	for _, pf := range [2]*parsedFile{older, newer} {
 		if pf != nil {
 			now = append(now, pf)
 			recs = append(recs, pf.recs...)
@@ -283,8 +291,8 @@ type recordQueue struct {
 
 // recordLinger is how long the writer, after an append, waits for more to append: a record
 // file's append costs more than making the record (opening the file, and every few dozen
-// records removing the older half and renaming the file to it), so the stores made
-// meanwhile share the next append. The first record after a quiet spell is appended at
+// records renaming the file over its older half), so the stores made meanwhile share the
+// next append. The first record after a quiet spell is appended at
 // once, as a program that exits without Close would otherwise lose it; what is queued is
 // seen at once by the explanations of this process (readRecords), and by other processes
 // recordLinger later at most.
@@ -552,9 +560,7 @@ func appendRotating(name string, data []byte, max int64) os.FileInfo {
 		// data would take the file past its half: it begins the next file, so that the
 		// two hold at most max when data (a batch of records) is up to half of it.
 		f.Close()
-		if rotate(name) != nil {
-			os.Remove(name)
-		}
+		rotate(name, fi)
 		if f, err = openAppend(name); err != nil {
 			return nil
 		}
@@ -566,10 +572,7 @@ func appendRotating(name string, data []byte, max int64) os.FileInfo {
 		return nil
 	}
 	if fi.Size() >= max/2 {
-		if rotate(name) != nil {
-			// Something the cache did not make is in the way (a directory): the
-			// records go rather than the bound.
-			os.Remove(name)
+		if rotate(name, fi) != nil {
 			return nil
 		}
 		// The file is now the older half, with a new change time.
@@ -581,15 +584,25 @@ func appendRotating(name string, data []byte, max int64) os.FileInfo {
 	return fi
 }
 
-// rotate renames the file name to its older half. The older half it replaces is removed
-// first: ext4 (auto_da_alloc) starts writing a file renamed over another to disk at once,
-// and the journal's work for it delays the creation of files that follows, entry files
-// included.
-func rotate(name string) error {
-	older := olderHalf(name)
-	os.Remove(older)
-	return os.Rename(name, older)
+// rotate makes the file name, which fi describes, the older half, replacing the one
+// before, unless name is no longer that file: of several processes that found the file
+// full at once, one rotates it, and the others do not rotate the file that follows it. One
+// rename, so that a reader always finds the records in one half or the other. When
+// something the cache did not make is in the way of the older half (a directory), the
+// records go rather than the bound.
+func rotate(name string, fi os.FileInfo) error {
+	if now, err := os.Lstat(name); err != nil || !os.SameFile(fi, now) {
+		return errRotated
+	}
+	err := os.Rename(name, olderHalf(name))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		os.Remove(name)
+	}
+	return err
 }
+
+// errRotated says that a file was rotated by another process.
+var errRotated = errors.New("cache: rotated by another process")
 
 // olderHalf names the older half of a file that appendRotating appends to: its extension
 // replaced by .old.
@@ -598,10 +611,16 @@ func olderHalf(name string) string {
 }
 
 // readRotating returns the contents of a file that appendRotating appends to: its older
-// half and its newer one, each read up to max bytes.
+// half and its newer one, each read up to max bytes. The newer is read first: read second,
+// it could be the file that follows a rotation between the two reads, and the older half
+// read first the one before that, so that the newest records would be missed. When the
+// older half read second is the newer one, rotated meanwhile, it is all there is.
 func readRotating(name string, max int64) (older, newer []byte) {
-	older, _ = readSmallUpTo(olderHalf(name), max)
-	newer, _ = readSmallUpTo(name, max)
+	newer, nfi, _ := readSmallFileUpTo(name, max)
+	older, ofi, _ := readSmallFileUpTo(olderHalf(name), max)
+	if nfi != nil && ofi != nil && os.SameFile(nfi, ofi) {
+		newer = nil
+	}
 	return older, newer
 }
 

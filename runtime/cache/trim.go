@@ -206,17 +206,23 @@ func readSmall(name string) ([]byte, error) { return readSmallUpTo(name, 4096) }
 // readSmallUpTo reads a regular file of the layout of at most max bytes, without following a
 // link or blocking on a FIFO.
 func readSmallUpTo(name string, max int64) ([]byte, error) {
+	b, _, err := readSmallFileUpTo(name, max)
+	return b, err
+}
+
+// readSmallFileUpTo is readSmallUpTo, which also returns the information of the file read.
+func readSmallFileUpTo(name string, max int64) ([]byte, os.FileInfo, error) {
 	f, fi, err := openRegular(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	if fi.Size() > max {
-		return nil, fmt.Errorf("cache: %s is not a file of the cache", name)
+		return nil, nil, fmt.Errorf("cache: %s is not a file of the cache", name)
 	}
 	b := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
 	_, err = b.ReadFrom(io.LimitReader(f, max))
-	return b.Bytes(), err
+	return b.Bytes(), fi, err
 }
 
 // lockTrim takes the trim lock of the namespace root: it creates trim.lock exclusively, or
