@@ -180,6 +180,14 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	ledger := ledgerSize(t.root)
 	t.grown = ledger * ledgerUnit
 	os.Remove(filepath.Join(t.root, ledgerFile))
+	// A trim that does not get to its end (an error, a panic) gives the ledger back, under
+	// the lock: the namespace's growth since the last trim stays known to the next one.
+	done := false
+	defer func() {
+		if !done && ledger > 0 {
+			appendLedger(t.root, ledger)
+		}
+	}()
 	t.state, t.saved = readState(t.root)
 	if err = t.listRoot(); err != nil {
 		return t.res, fmt.Errorf("cache: trimming: %w", err)
@@ -187,11 +195,9 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	if err = t.trim(); err != nil {
 		t.partial = true
 		t.saveState()
-		if ledger > 0 {
-			appendLedger(t.root, ledger)
-		}
 		return t.res, err
 	}
+	done = true
 	t.saveState()
 	if err := writeFileAtomic(filepath.Join(t.root, trimFile), []byte(strconv.FormatInt(t.now.Unix(), 10)+"\n"), false); err != nil {
 		t.errs = append(t.errs, err)
