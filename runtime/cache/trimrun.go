@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -415,17 +416,27 @@ func (t *trimRun) total() int64 {
 		if sh.gone {
 			continue
 		}
-		n += sh.dirAlloc
+		n = addSizes(n, sh.dirAlloc)
 		if sh.sum != nil {
-			n += sh.sum.alloc
+			n = addSizes(n, sh.sum.alloc)
 		}
 	}
 	for _, f := range t.others {
 		if !f.gone {
-			n += f.alloc
+			n = addSizes(n, f.alloc)
 		}
 	}
 	return n
+}
+
+// addSizes adds two sizes, neither negative, without wrapping: a damaged or lying stateFile
+// may hold sizes near the largest int64, whose sum must count as huge, not as negative
+// (which would be within any budget).
+func addSizes(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // trim lists what it must (see mustList, thorough) and brings the namespace within its
