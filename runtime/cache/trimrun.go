@@ -139,21 +139,33 @@ type trimRun struct {
 	state  trimState
 	saved  []byte // the stateFile as read
 	shards []*shardRun
-	others []*nsFile // the miss explainer's files and version directories' temporary files
-	grown  int64     // bytes stored since the last trim started, by the ledger
+	others []*nsFile     // the miss explainer's files and version directories' temporary files
+	olds   []*oldVersion // the version directories to remove, after the budget's work
+	grown  int64         // bytes stored since the last trim started, by the ledger
 	// partial is set when the trim failed before it found every shard directory: the
 	// state keeps what it said of the others.
 	partial bool
 	errs    []error
 }
 
-// trimNamespace trims the namespace directory root as t says. When t.keep is not "", the
-// version directories other than keep that no Cache used for oldVersionAge are removed. Then
-// temporary files older than staleTemp and entries unused for maxAge are removed, and, if the
-// namespace still takes more than maxBytes on disk (counting the blocks files and shard
-// directories occupy), temporary files older than tempGrace and then the least recently used
-// entries until it fits in 90% of maxBytes. Finally trim.txt records the time; the ledger
-// starts again when the trim does.
+// An oldVersion is a version directory that no Cache used for oldVersionAge, which the trim
+// removes.
+type oldVersion struct {
+	path   string
+	mtime  time.Time   // the directory's mtime before the trim: see clearOld
+	shards []*shardRun // its shard directories, with what the state says of them
+	files  []*nsFile   // the temporary files of its version.txt
+}
+
+// trimNamespace trims the namespace directory root as t says. Temporary files older than
+// staleTemp and entries unused for maxAge are removed, and, if the namespace still takes
+// more than maxBytes on disk (counting the blocks files and shard directories occupy),
+// temporary files older than tempGrace and then the least recently used entries until it
+// fits in 90% of maxBytes. Then, when t.keep is not "", the version directories other than
+// keep that no Cache used for oldVersionAge are removed: last, since removing a large one
+// takes long, and what it holds does not count against the budget (as the budget's work
+// does not count it). Finally trim.txt records the time; the ledger starts again when the
+// trim does.
 //
 // Unless t.thorough, only the shard directories that changed since a trim listed them are
 // listed, with those holding entries or temporary files that may have aged: the stateFile
@@ -193,7 +205,10 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	if err = t.listRoot(); err != nil {
 		return t.res, fmt.Errorf("cache: trimming: %w", err)
 	}
-	if err = t.trim(); err != nil {
+	if err = t.trim(); err == nil {
+		err = t.removeOld()
+	}
+	if err != nil {
 		t.partial = true
 		t.saveState()
 		return t.res, err
@@ -215,8 +230,8 @@ func isStateTemp(name string) bool {
 }
 
 // listRoot lists the namespace: the trim's own temporary files, the miss explainer's files,
-// and the version directories, removing the old ones (see trimNamespace) and listing the
-// others (listVersion).
+// and the version directories: the shard directories of the old ones (see trimNamespace) go
+// to t.olds, to be removed by removeOld, those of the others to t.shards (listVersion).
 func (t *trimRun) listRoot() error {
 	des, err := os.ReadDir(t.root)
 	if err != nil {
@@ -244,14 +259,14 @@ func (t *trimRun) listRoot() error {
 			continue
 		}
 		if t.keep != "" && name != t.keep && t.now.Sub(versionLastUsed(path, t.now)) > oldVersionAge {
-			r, err := clearVersion(path)
-			t.res.add(r)
-			if err != nil {
-				t.errs = append(t.errs, err)
+			if fi, err := os.Lstat(path); err == nil {
+				v := &oldVersion{path: path, mtime: fi.ModTime()}
+				t.listVersion(path, name, v)
+				t.olds = append(t.olds, v)
 			}
 			continue
 		}
-		t.listVersion(path, name)
+		t.listVersion(path, name, nil)
 	}
 	return nil
 }
@@ -268,8 +283,9 @@ func (t *trimRun) other(f *nsFile, mtime time.Time, maxAge time.Duration) {
 }
 
 // listVersion adds the shard directories of the version directory vdir to the trim, with
-// what the state says of them, and the temporary files of its version.txt.
-func (t *trimRun) listVersion(vdir, vid string) {
+// what the state says of them, and the temporary files of its version.txt: to those of old
+// when it is a version directory to remove.
+func (t *trimRun) listVersion(vdir, vid string, old *oldVersion) {
 	f, err := os.Open(vdir)
 	if err != nil {
 		if !errNotExist(err) {
@@ -288,8 +304,14 @@ func (t *trimRun) listVersion(vdir, vid string) {
 		name := fi.Name()
 		path := filepath.Join(vdir, name)
 		if isTemp(name, func(s string) bool { return s == versionFile }) {
-			if fi.Mode().IsRegular() {
-				t.other(&nsFile{name: path, size: fi.Size(), alloc: allocated(fi), temp: true}, fi.ModTime(), staleTemp)
+			if !fi.Mode().IsRegular() {
+				continue
+			}
+			f := &nsFile{name: path, size: fi.Size(), alloc: allocated(fi), temp: true}
+			if old != nil {
+				old.files = append(old.files, f)
+			} else {
+				t.other(f, fi.ModTime(), staleTemp)
 			}
 			continue
 		}
@@ -306,7 +328,11 @@ func (t *trimRun) listVersion(vdir, vid string) {
 		if s, ok := t.state.shards[sh.key]; ok {
 			sh.sum = &s
 		}
-		t.shards = append(t.shards, sh)
+		if old != nil {
+			old.shards = append(old.shards, sh)
+		} else {
+			t.shards = append(t.shards, sh)
+		}
 	}
 }
 
@@ -547,26 +573,109 @@ func (t *trimRun) evictLRU(maxBytes int64) error {
 	return nil
 }
 
+// removeOld removes the version directories of t.olds, shard directory by shard directory.
+func (t *trimRun) removeOld() error {
+	for _, v := range t.olds {
+		if err := t.clearOld(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clearOld removes the recognised files of the version directory v, then the directory and
+// its shard directories if they are empty. Stopped before it is done, it leaves what is left
+// for the next trim, with v's mtime as it was: removing shard directories sets it to now,
+// which would make the directory look used (versionLastUsed) and keep it for oldVersionAge.
+func (t *trimRun) clearOld(v *oldVersion) error {
+	for _, sh := range v.shards {
+		if sh.gone {
+			continue
+		}
+		if err := t.clearShard(sh); err != nil {
+			os.Chtimes(v.path, time.Time{}, v.mtime)
+			return err
+		}
+	}
+	for _, f := range v.files {
+		t.remove(f)
+	}
+	vf := filepath.Join(v.path, versionFile)
+	if fi, err := os.Lstat(vf); err == nil {
+		t.remove(&nsFile{name: vf, size: fi.Size()})
+	}
+	os.Remove(v.path) // fails if something unrecognised is left: kept
+	return nil
+}
+
+// clearShard removes the entries and temporary files of sh, a shard directory of a version
+// directory to remove, then sh if that empties it. From its listing on, sh's sum holds what
+// is left in it.
+func (t *trimRun) clearShard(sh *shardRun) error {
+	if t.step != nil {
+		t.step()
+	}
+	shard := filepath.Base(sh.path)
+	isEntry := func(s string) bool { return isHex(s, entryNameLen) && s[:2] == shard }
+	sh.files = sh.files[:0]
+	names, rerr := readShard(sh.path, func(name string) bool { return isEntry(name) || isTemp(name, isEntry) },
+		func(name string, size, alloc int64, mtime time.Time) {
+			sh.files = append(sh.files, nsFile{name: name, sh: sh, size: size, alloc: alloc, temp: len(name) != entryNameLen})
+		})
+	if names < 0 {
+		if errNotExist(rerr) {
+			sh.gone = true
+		} else {
+			t.errs = append(t.errs, rerr)
+		}
+		return nil
+	}
+	// dirMod 0: the removal changes the directory, which is listed again if it stays.
+	sh.listed, sh.sum = true, &shardSum{listed: t.now.UnixNano()}
+	sh.summarize()
+	for i := range sh.files {
+		f := &sh.files[i]
+		if err := os.Remove(f.path()); err == nil || errNotExist(err) {
+			if err == nil {
+				t.res.Files++
+				t.res.Bytes += f.size
+			}
+			f.gone = true
+			sh.sum.alloc -= f.alloc
+		}
+	}
+	if os.Remove(sh.path) == nil {
+		sh.gone = true
+	}
+	return nil
+}
+
 // saveState records what the trim found in the stateFile. It is only an aid: a trim that
 // cannot write it lists more next time.
 func (t *trimRun) saveState() {
+	// The shard directories of the versions being removed are recorded while they
+	// stay: what is left of one that the trim did not remove is known to the next.
+	shards := slices.Clone(t.shards)
+	for _, v := range t.olds {
+		shards = append(shards, v.shards...)
+	}
 	if t.partial {
 		// Failed before it found every shard directory: what the state says of the
 		// others stays, for the next trim.
 		found := map[string]bool{}
-		for _, sh := range t.shards {
+		for _, sh := range shards {
 			found[sh.key] = true
 		}
 		for key, s := range t.state.shards {
 			if !found[key] {
-				t.shards = append(t.shards, &shardRun{key: key, sum: &s})
+				shards = append(shards, &shardRun{key: key, sum: &s})
 			}
 		}
 	}
-	slices.SortFunc(t.shards, func(a, b *shardRun) int { return strings.Compare(a.key, b.key) })
-	b := make([]byte, 0, 64*len(t.shards)+64)
+	slices.SortFunc(shards, func(a, b *shardRun) int { return strings.Compare(a.key, b.key) })
+	b := make([]byte, 0, 64*len(shards)+64)
 	b = append(b, stateHeader+"\n"...)
-	for _, sh := range t.shards {
+	for _, sh := range shards {
 		if sh.gone || sh.sum == nil {
 			continue
 		}
