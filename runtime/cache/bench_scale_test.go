@@ -175,7 +175,7 @@ func BenchmarkScale(b *testing.B) {
 				b.ReportAllocs()
 				start := time.Now()
 				for b.Loop() {
-					if err := c.trim(false); err != nil {
+					if err := c.trim(false, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

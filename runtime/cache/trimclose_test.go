@@ -72,7 +72,7 @@ func TestUnfinishedTrimGivesLedgerBack(t *testing.T) {
 	c := open(t, Options{Dir: dir, MaxBytes: 1 << 30, MemoryBytes: -1, CompressionLevel: -1, Logger: slog.New(slog.DiscardHandler)})
 	c.trimStep = func() { panic("a bug in the trim") }
 	c.startTrim(func() bool { return true })
-	c.Close()
+	waitFor(t, func() bool { return !c.trimming.Load() })
 	if st := c.Stats(); st.Errors != 1 {
 		t.Fatalf("stats %+v: the trim did not panic", st)
 	}

@@ -44,6 +44,14 @@ const (
 // errTrimBusy says that another process holds the namespace's trim lock.
 var errTrimBusy = errors.New("cache: another process is trimming")
 
+// errTrimStopped says that a trim stopped before its end, as its stop function asked, with
+// the namespace within its budget (see trimRun.stopNow).
+var errTrimStopped = errors.New("cache: trim stopped")
+
+// removeBatch is how many files a trim removes from an old version's shard directory
+// between two looks at its stop function.
+const removeBatch = 32
+
 // A shardSum is what a trim found in a shard directory.
 type shardSum struct {
 	dirMod int64 // the directory's mtime (Unix ns) before the listing; 0: list it again
@@ -133,7 +141,14 @@ type trimRun struct {
 	now      time.Time
 	full     bool   // the file system is full: free half of what the namespace takes
 	thorough bool   // list every shard directory, changed or not
-	step     func() // if set, called before each shard directory is listed (tests)
+	step     func() // if set, called before each shard directory is listed or cleared (tests)
+	// stop, if set, reports that the trim is asked to stop (Close): it stops when it can
+	// show the namespace within its budget without going on (see stopNow).
+	stop func() bool
+
+	// noStop: the trim took over the lock of a trim that did not end, or runs unlocked,
+	// and runs to its end (see lockTrim).
+	noStop bool
 
 	res    TrimResult
 	state  trimState
@@ -172,12 +187,12 @@ type oldVersion struct {
 // holds what the others hold. When the namespace is over budget every directory is listed and
 // the least recently used entries of all go first. A trim that fails records what it listed,
 // leaves trim.txt as it was (the namespace stays due) and gives the ledger back what it took
-// from it.
+// from it; so does a trim that t.stop stopped (stopNow), which returns errTrimStopped.
 //
 // Only one process trims a namespace at a time: one that finds it locked does nothing, and
 // returns errTrimBusy.
 func trimNamespace(t *trimRun) (TrimResult, error) {
-	unlock, ok, err := lockTrim(t.root, t.now)
+	unlock, ok, tookOver, err := lockTrim(t.root, t.now)
 	if err != nil {
 		if errNotExist(err) {
 			return t.res, nil
@@ -188,6 +203,7 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 		return t.res, errTrimBusy
 	}
 	defer unlock()
+	t.noStop = tookOver
 	// The ledger goes first: what other processes store while this trim runs starts a
 	// new one, which the next trim answers. Removed after the scan, it would forget them.
 	ledger := ledgerSize(t.root)
@@ -207,6 +223,14 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	}
 	if err = t.trim(); err == nil {
 		err = t.removeOld()
+	}
+	if err == errTrimStopped {
+		// The namespace is within its budget: what the trim listed is recorded (the
+		// others keep their records), the ledger is given back (above) and trim.txt
+		// is left as it was, so that the namespace stays due and the next store, of
+		// any process, trims it again from there.
+		t.saveState()
+		return t.res, err
 	}
 	if err != nil {
 		t.partial = true
@@ -465,11 +489,82 @@ func addSizes(a, b int64) int64 {
 	return a + b
 }
 
+// stopNow reports whether the trim stops here: t.stop asks it to, and the namespace is
+// within its budget whatever the rest of the trim would do, by an upper bound of what it
+// takes (bound). A trim of a full file system, or that took over a crashed trim's lock, or
+// that cannot show the namespace within its budget, goes on to its end.
+func (t *trimRun) stopNow() bool {
+	if t.stop == nil || t.full || t.noStop || !t.stop() {
+		return false
+	}
+	n, ok := t.bound()
+	return ok && n <= t.maxBytes
+}
+
+// bound returns an upper bound of what the namespace takes on disk, as the trim counts it
+// (files and shard directories of every version, the version directories being removed
+// included, and t.others), or false when it has none: a shard directory that neither the
+// state nor this trim's listing sized. What the trim listed (less what it removed since),
+// and a directory unchanged since a trim recorded it (the same mtime, so the same files,
+// and no temporary file, which may have grown since), hold what was found. A directory
+// that changed since holds what was recorded and what was stored since, which the ledger
+// bounds: every process appends to it after a store, each trim starts it again when it
+// starts (before it looks at any directory), and a trim that does not end gives it back.
+// So the bound counts the ledger once, for all those directories, while one is not listed.
+// (A crashed trim takes the ledger with it: noStop.)
+func (t *trimRun) bound() (int64, bool) {
+	var n int64
+	changed := false
+	add := func(sh *shardRun) bool {
+		if sh.gone {
+			return true
+		}
+		s := sh.sum
+		if s == nil {
+			return false
+		}
+		n = addSizes(addSizes(n, sh.dirAlloc), s.alloc)
+		if !sh.listed && (s.dirMod == 0 || s.dirMod != sh.dirTime.UnixNano() || s.temps > 0) {
+			changed = true
+		}
+		return true
+	}
+	for _, sh := range t.shards {
+		if !add(sh) {
+			return 0, false
+		}
+	}
+	for _, v := range t.olds {
+		for _, sh := range v.shards {
+			if !add(sh) {
+				return 0, false
+			}
+		}
+		for _, f := range v.files {
+			if !f.gone {
+				n = addSizes(n, f.alloc)
+			}
+		}
+	}
+	for _, f := range t.others {
+		if !f.gone {
+			n = addSizes(n, f.alloc)
+		}
+	}
+	if changed {
+		n = addSizes(n, t.grown)
+	}
+	return n, true
+}
+
 // trim lists what it must (see mustList, thorough) and brings the namespace within its
-// budget.
+// budget. It stops before a directory when stopNow says so, returning errTrimStopped.
 func (t *trimRun) trim() error {
 	for _, sh := range t.shards {
 		if t.thorough || t.full || t.mustList(sh) {
+			if t.stopNow() {
+				return errTrimStopped
+			}
 			if err := t.list(sh); err != nil {
 				return err
 			}
@@ -592,7 +687,11 @@ func (t *trimRun) clearOld(v *oldVersion) error {
 		if sh.gone {
 			continue
 		}
-		if err := t.clearShard(sh); err != nil {
+		err := errTrimStopped
+		if !t.stopNow() {
+			err = t.clearShard(sh)
+		}
+		if err != nil {
 			os.Chtimes(v.path, time.Time{}, v.mtime)
 			return err
 		}
@@ -634,6 +733,9 @@ func (t *trimRun) clearShard(sh *shardRun) error {
 	sh.listed, sh.sum = true, &shardSum{listed: t.now.UnixNano()}
 	sh.summarize()
 	for i := range sh.files {
+		if i%removeBatch == removeBatch-1 && t.stopNow() {
+			return errTrimStopped
+		}
 		f := &sh.files[i]
 		if err := os.Remove(f.path()); err == nil || errNotExist(err) {
 			if err == nil {
