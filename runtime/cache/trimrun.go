@@ -146,8 +146,8 @@ type trimRun struct {
 	// show the namespace within its budget without going on (see stopNow).
 	stop func() bool
 
-	// noStop: the trim took over the lock of a trim that did not end, or runs unlocked,
-	// and runs to its end (see lockTrim).
+	// noStop: the trim took over the lock of a trim that did not end, or runs unlocked
+	// (see lockTrim), or found a ledger it could not start again, and runs to its end.
 	noStop bool
 
 	res    TrimResult
@@ -208,7 +208,11 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	// new one, which the next trim answers. Removed after the scan, it would forget them.
 	ledger := ledgerSize(t.root)
 	t.grown = ledger * ledgerUnit
-	os.Remove(filepath.Join(t.root, ledgerFile))
+	if err := os.Remove(filepath.Join(t.root, ledgerFile)); err != nil && !errNotExist(err) {
+		// Not a file that stores can append to (a directory with something in it): the
+		// ledger says nothing of what was stored, and the trim runs to its end.
+		t.noStop = true
+	}
 	// A trim that does not get to its end (an error, a panic) gives the ledger back, under
 	// the lock: the namespace's growth since the last trim stays known to the next one.
 	done := false

@@ -233,7 +233,8 @@ func TestCloseStopsTrimWithinBudget(t *testing.T) {
 // counts stores its listing also counted: the finished trim evicts nothing for that), stores
 // since the last trim that the ledger says took the namespace over its budget, a listing
 // that finds more than recorded and the ledger says (a writer killed between its store and
-// its ledger append), and each with the trim's clock two days off either way.
+// its ledger append), stores that a ledger that is not a file could not count, and each
+// with the trim's clock two days off either way.
 func TestCloseWaitsForTrimItCannotBound(t *testing.T) {
 	const budget = 4 << 20 // 256 directories and their first files take 2 MiB
 	for _, tc := range []struct {
@@ -274,6 +275,15 @@ func TestCloseWaitsForTrimItCannotBound(t *testing.T) {
 		// its budget: the trim must not stop before it lists them.
 		{"stores over", func(t *testing.T, f *stopFixture) bool {
 			f.grow(t, 12<<10, true)
+			return true
+		}, 5},
+		// Stores that the ledger could not count (it is a directory, with something in
+		// it), which took the namespace over its budget.
+		{"ledger unwritable", func(t *testing.T, f *stopFixture) bool {
+			f.grow(t, 12<<10, false)
+			if err := os.MkdirAll(filepath.Join(f.root, ledgerFile, "x"), 0o700); err != nil {
+				t.Fatal(err)
+			}
 			return true
 		}, 5},
 		// The listing finds 12 KiB more than recorded in each directory: past about 170
