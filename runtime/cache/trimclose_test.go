@@ -2,6 +2,8 @@ package cache
 
 import (
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -78,5 +80,31 @@ func TestUnfinishedTrimGivesLedgerBack(t *testing.T) {
 	}
 	if got := ledgerSize(c.root); got < seeded {
 		t.Fatalf("the ledger holds %d bytes after the trim panicked; it held %d", got, seeded)
+	}
+}
+
+// TestHugeLedgerGivenBackBounded: a ledger far past the budget (here a sparse file of
+// 256 MiB, as a damaged one could be) is given back by a trim that does not get to its end
+// as what matters of it, past the budget, not byte for byte.
+func TestHugeLedgerGivenBackBounded(t *testing.T) {
+	dir := t.TempDir()
+	const budget = 1 << 20
+	c := open(t, Options{Dir: dir, MaxBytes: budget, MemoryBytes: -1, CompressionLevel: -1, Logger: slog.New(slog.DiscardHandler)})
+	load(t, c, testKey{"k", 1}, computeSmall)
+	waitFor(t, func() bool { return !c.trimming.Load() })
+	if err := os.WriteFile(filepath.Join(c.root, ledgerFile), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(c.root, ledgerFile), 256<<20); err != nil {
+		t.Fatal(err)
+	}
+	c.trimStep = func() { panic("a bug in the trim") }
+	c.startTrim(func() bool { return true })
+	waitFor(t, func() bool { return !c.trimming.Load() })
+	if st := c.Stats(); st.Errors != 1 {
+		t.Fatalf("stats %+v: the trim did not panic", st)
+	}
+	if got := ledgerSize(c.root); got*ledgerUnit <= budget || got > 2*budget/ledgerUnit {
+		t.Fatalf("the ledger holds %d bytes after the trim; want just past the budget's %d", got, budget/ledgerUnit)
 	}
 }

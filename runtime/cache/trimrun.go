@@ -206,7 +206,10 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	t.noStop = tookOver
 	// The ledger goes first: what other processes store while this trim runs starts a
 	// new one, which the next trim answers. Removed after the scan, it would forget them.
-	ledger := ledgerSize(t.root)
+	// Past the budget, the ledger's size tells nothing more (a trim is due, and no bound
+	// within the budget), and a damaged one (sparse, terabytes long) must neither wrap
+	// when counted in bytes nor be written back whole.
+	ledger := min(ledgerSize(t.root), t.maxBytes/ledgerUnit+1)
 	t.grown = ledger * ledgerUnit
 	if err := os.Remove(filepath.Join(t.root, ledgerFile)); err != nil && !errNotExist(err) {
 		// Not a file that stores can append to (a directory with something in it): the
