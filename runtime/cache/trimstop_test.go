@@ -547,3 +547,39 @@ func TestStoppedShortProcessesStayInBudget(t *testing.T) {
 		t.Fatal("no trim was stopped")
 	}
 }
+
+// TestStoppedTrimsMakeProgress: short runs whose trims Close stops, one after the other,
+// each list directories that the ones before did not: what a stopped trim listed is
+// recorded, and the next trim goes on from there rather than starting again.
+func TestStoppedTrimsMakeProgress(t *testing.T) {
+	f := newStopFixture(t, 64<<20, 1, 100)
+	f.grow(t, 100, true)
+	freshRecords := func() int {
+		st, _ := readState(f.root)
+		n := 0
+		for _, sdir := range f.shardDirs(t) {
+			fi, err := os.Stat(sdir)
+			if err == nil && st.shards[filepath.Base(f.vdir)+"/"+filepath.Base(sdir)].dirMod == fi.ModTime().UnixNano() {
+				n++
+			}
+		}
+		return n
+	}
+	last := freshRecords()
+	for run := range 4 {
+		c := f.open(t)
+		reached, _ := slowTrims(c, 6)
+		triggerTrim(t, c, 100*run)
+		<-reached
+		c.Close()
+		if st := c.Stats(); st.TrimsStopped != 1 {
+			t.Fatalf("run %d: stats %+v: want the trim stopped", run, st)
+		}
+		n := freshRecords()
+		t.Logf("run %d: %d directories recorded as they are", run, n)
+		if n < last+4 {
+			t.Fatalf("run %d: %d directories recorded as they are, %d before", run, n, last)
+		}
+		last = n
+	}
+}
