@@ -223,8 +223,9 @@ type Stats struct {
 	StoredBytes   uint64 // bytes of entry files written
 	Corrupt       uint64 // malformed entry files found (truncated, damaged, foreign, other type)
 	MemoryEvicted uint64 // values evicted from the memory tier
-	Trims         uint64 // trims of the namespace run by this Cache
-	Trimmed       uint64 // files removed by those trims
+	Trims         uint64 // trims of the namespace run by this Cache to their end
+	Trimmed       uint64 // files removed by trims, those stopped included
+	TrimsStopped  uint64 // background trims that Close stopped, the namespace within its budget
 
 	Verified       uint64 // hits checked by computing again (Options.Verify)
 	VerifyFailures uint64 // of those, hits whose cached value differed from the fresh one
@@ -245,7 +246,7 @@ type Stats struct {
 type counters struct {
 	memoryHits hitCounter
 	hits, misses, errors, diskHits, computes, computeErrors, shared,
-	stores, storedBytes, corrupt, memoryEvicted, trims, trimmed atomic.Uint64
+	stores, storedBytes, corrupt, memoryEvicted, trims, trimmed, trimsStopped atomic.Uint64
 	verified, verifyFailures atomic.Uint64
 	remoteHits, remoteMisses, remoteErrors, remoteRejected, remoteSkipped,
 	uploads, uploadedBytes, uploadsDropped atomic.Uint64
@@ -354,10 +355,11 @@ type Cache struct {
 	written     atomic.Int64 // bytes stored since this Cache last trimmed
 	versionUsed atomic.Int64 // Unix nanoseconds when version.txt's mtime was last set
 	trimming    atomic.Bool  // a background trim is running
+	stopping    atomic.Bool  // set by Close: a background trim stops if it can (trimRun.stopNow)
 	diskFull    atomic.Bool  // a store found the file system full: the next trim frees half
 	trimMu      sync.Mutex   // held by a trim of this Cache
-	// trimStep, if set, is called before a trim lists a shard directory: tests slow trims
-	// down with it.
+	// trimStep, if set, is called before a trim lists a shard directory, or clears one of a
+	// version it removes: tests slow trims down with it.
 	trimStep func()
 
 	// remote is the remote tier, nil without one; unusedRemote is an Options.Remote left
@@ -820,6 +822,7 @@ func (c *Cache) Stats() Stats {
 		MemoryEvicted: s.memoryEvicted.Load(),
 		Trims:         s.trims.Load(),
 		Trimmed:       s.trimmed.Load(),
+		TrimsStopped:  s.trimsStopped.Load(),
 
 		Verified:       s.verified.Load(),
 		VerifyFailures: s.verifyFailures.Load(),
@@ -844,13 +847,18 @@ func (c *Cache) fail(err error) {
 	})
 }
 
-// Close waits for a running trim, and for the computations still running for cancelled
-// callers (for Options.CloseTimeout at most: a computation that never returns does
-// not make Close hang), then for the uploads queued for the remote tier (for
-// Options.RemoteCloseTimeout at most; the rest are dropped), closes the Remote and releases
-// the compressor. Loads must not be running or start during Close; a Load after Close is
-// served from the memory tier or calls compute, and never reads or writes the disk or the
-// remote. Its error is the Remote's Close's.
+// Close stops a running background trim within a few milliseconds once the trim can show
+// that the namespace is within Options.MaxBytes without going on: what it did is kept, and
+// the next store, of any process, trims again. Until then it waits for the trim (to its
+// end for a namespace over its budget, or one a trim never sized; see Eviction in the
+// package documentation), since the budget is a promise. It waits for the computations
+// still running for cancelled callers (for Options.CloseTimeout at most: a computation
+// that never returns does not make Close hang), then for the uploads queued for the
+// remote tier (for Options.RemoteCloseTimeout at most; the rest are dropped) and for the
+// miss explainer's records (written at once), closes the Remote and releases the
+// compressor. Loads must not be running or start during Close; a
+// Load after Close is served from the memory tier or calls compute, and never reads or
+// writes the disk or the remote. Its error is the Remote's Close's.
 func (c *Cache) Close() error {
 	c.flightMu.Lock()
 	if c.closed {
@@ -859,7 +867,8 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.flightMu.Unlock()
-	c.records.close() // the explainer's writer appends now, rather than after its linger
+	c.stopping.Store(true) // a background trim that can stop does
+	c.records.close()      // the explainer's writer appends now, rather than after its linger
 	done := make(chan struct{})
 	go func() {
 		c.wg.Wait()

@@ -102,6 +102,35 @@ func runHelper(mode, dir string) error {
 			}
 		}
 		return c.Close()
+	case "shortstoreslow": // store 8 values of 16 KiB in a namespace of 4 MiB, trims slow, and exit
+		c, err := Open(Options{Dir: dir, Namespace: "test", Version: "v1", MaxBytes: 4 << 20, MemoryBytes: -1, CompressionLevel: -1})
+		if err != nil {
+			return err
+		}
+		slowTrims(c, 0)
+		for i := range 8 {
+			k := testKey{fmt.Sprint("short", seed), i}
+			if _, err := Load(ctx, c, k, func(_ context.Context, k testKey) (testValue, error) {
+				time.Sleep(2 * time.Millisecond)
+				return valueFor(k, 16<<10), nil
+			}); err != nil {
+				return err
+			}
+		}
+		err = c.Close()
+		st := c.Stats()
+		fmt.Printf("stopped %d finished %d\n", st.TrimsStopped, st.Trims)
+		return err
+	case "trimhang": // start a trim that hangs in its first shard directory, until killed
+		c, err := Open(Options{Dir: dir, Namespace: "test", Version: "v1", MemoryBytes: -1})
+		if err != nil {
+			return err
+		}
+		c.trimStep = func() {
+			fmt.Println("trimming")
+			select {}
+		}
+		return c.Trim()
 	case "cancelpanic": // compute cancels its only caller, then panics: someone must see it
 		c, err := Open(Options{Dir: dir, Namespace: "test"})
 		if err != nil {

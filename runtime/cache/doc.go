@@ -127,11 +127,11 @@
 // Options.MaxAge since their last use (30 days by default). The access time is the file's
 // modification time, refreshed by a disk hit when it is more than an hour old, so hits cost
 // a write at most hourly (as in Go's build cache). A hit in the memory tier does not refresh
-// it. Trimming removes the directories of other versions, temporary files over an hour old,
-// the entries older than MaxAge, and then, while the namespace takes more than MaxBytes on
-// disk (counted in the blocks files occupy, so that a 100-byte entry costs its 4 KiB block),
-// temporary files over two minutes old (killed writers') and the least recently used entries
-// until it fits in 90% of MaxBytes. A time more than an hour in the future (a clock set back,
+// it. Trimming removes temporary files over an hour old, the entries older than MaxAge, and
+// then, while the namespace takes more than MaxBytes on disk (counted in the blocks files
+// occupy, so that a 100-byte entry costs its 4 KiB block), temporary files over two minutes
+// old (killed writers') and the least recently used entries until it fits in 90% of
+// MaxBytes; last, the directories of other versions that are no longer used (below). A time more than an hour in the future (a clock set back,
 // or skew between machines sharing the directory) is not believed: a trim sets such a file's
 // time to its own now, from which it ages as any other, and such a trim.txt counts as due. A value whose entry would not fit in 90% of MaxBytes is
 // not stored (it would be trimmed and rewritten on every miss). Another version's directory is removed whole once it
@@ -144,8 +144,20 @@
 // listed them (or that may hold aged or temporary files), and takes what the others hold
 // from trimstate.txt, so that its cost follows what was stored since the last one rather
 // than the size of the cache; Cache.Trim, TrimDir and a trim after a full disk list every
-// directory. Close waits for a running trim: the budget is a promise, and a burst of short
-// runs that did not wait for their trims would leave the namespace several times over it.
+// directory.
+//
+// Close stops a running background trim at its next shard directory (within a few
+// milliseconds), but only once the trim can show without going on that the namespace is
+// within MaxBytes: the size of every shard directory, of every version, is known (listed
+// by the trim, or recorded in trimstate.txt), and what they hold, with what was stored
+// since the last trim (written.txt, below), fits in it. A stopped trim records what it
+// listed, gives written.txt back and leaves trim.txt as it was, so that the next store, of
+// any process, trims again from there. Until then Close waits: for a namespace over its
+// budget, or some of whose directories no trim sized, that is to the end of the trim, as
+// it is for a trim after a full disk and for one that took over the lock of a trim that
+// crashed (which may have taken written.txt with it). The budget is a promise, and a
+// burst of short runs that did not wait for their trims would leave the namespace several
+// times over it.
 //
 // Trimming runs in the background: after a store, at most once a minute, a Cache reads the
 // namespace's trim.txt and trims when no process has done so for an hour; and after every
@@ -155,7 +167,7 @@
 // a time (it holds trim.lock; one left by a crashed trim is taken over after ten minutes);
 // one that finds it held leaves the work to the holder, which trims again when the others
 // stored a quarter of MaxBytes meanwhile. There is no timer: a program that does not store
-// costs nothing. Cache.Trim trims at once; Close waits for a background trim. A
+// costs nothing. Cache.Trim trims at once, and is never stopped. A
 // process that exits without Close may leave its last stores untrimmed until the next
 // store in the namespace, by any process.
 //

@@ -227,8 +227,10 @@ func readSmallFileUpTo(name string, max int64) ([]byte, os.FileInfo, error) {
 
 // lockTrim takes the trim lock of the namespace root: it creates trim.lock exclusively, or
 // takes over one older than staleLock (or dated in the future), left by a trim that died. It
-// reports false when another process holds the lock.
-func lockTrim(root string, now time.Time) (unlock func(), ok bool, err error) {
+// reports false when another process holds the lock, and whether the lock it took was left
+// by a trim that did not end (or is not a lock, so that the trim runs unlocked): that trim
+// may have taken the ledger with it, which must then not be relied on (see trimRun.bound).
+func lockTrim(root string, now time.Time) (unlock func(), ok, tookOver bool, err error) {
 	name := filepath.Join(root, lockFile)
 	for range 2 {
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -237,10 +239,10 @@ func lockTrim(root string, now time.Time) (unlock func(), ok bool, err error) {
 			fmt.Fprintf(f, "%d %s\n", os.Getpid(), host)
 			f.Close()
 			os.Chtimes(name, now, now)
-			return func() { os.Remove(name) }, true, nil
+			return func() { os.Remove(name) }, true, tookOver, nil
 		}
 		if !errors.Is(err, os.ErrExist) {
-			return nil, false, err
+			return nil, false, false, err
 		}
 		fi, serr := os.Lstat(name)
 		if serr != nil {
@@ -251,16 +253,17 @@ func lockTrim(root string, now time.Time) (unlock func(), ok bool, err error) {
 			// deleting anything it holds; otherwise the trim runs unlocked, which costs at
 			// worst a trim done twice, rather than none ever again.
 			if os.Remove(name) != nil {
-				return func() {}, true, nil
+				return func() {}, true, true, nil
 			}
 			continue
 		}
 		if age := now.Sub(effective(fi.ModTime(), now)); age < staleLock && !lockerGone(name) {
-			return nil, false, nil
+			return nil, false, false, nil
 		}
 		os.Remove(name) // a crashed trim's
+		tookOver = true
 	}
-	return nil, false, nil
+	return nil, false, false, nil
 }
 
 // lockerGone reports whether the trim lock name was left by a process of this machine that
@@ -330,16 +333,18 @@ func lastTrim(root string) time.Time {
 // Options.MaxBytes. Unlike the trims that run on their own, in the background after a store
 // at most once per hour across the processes sharing the namespace (or when they stored a
 // quarter of the budget), it lists every entry, not only the directories that changed since
-// the last trim. Trim does nothing when the disk tier is disabled.
+// the last trim. Close does not stop it. Trim does nothing when the disk tier is disabled.
 func (c *Cache) Trim() error {
 	if c.diskOff.Load() {
 		return nil
 	}
-	return c.trim(true)
+	return c.trim(true, nil)
 }
 
 // trim trims the namespace, listing every shard directory if thorough (see trimNamespace).
-func (c *Cache) trim(thorough bool) error {
+// When stop (if not nil) says so, the trim stops early if it can show the namespace within
+// its budget without going on (trimRun.stopNow); a trim of a full disk never does.
+func (c *Cache) trim(thorough bool, stop func() bool) error {
 	// One trim of this Cache at a time: Trim waits for a background one rather than
 	// finding the namespace locked by it and doing nothing.
 	c.trimMu.Lock()
@@ -349,9 +354,16 @@ func (c *Cache) trim(thorough bool) error {
 	for round := 0; ; round++ {
 		res, err := trimNamespace(&trimRun{
 			root: c.root, keep: filepath.Base(c.versionDir), maxBytes: c.opts.MaxBytes, maxAge: c.opts.MaxAge,
-			now: c.now(), full: full, thorough: thorough || full, step: c.trimStep,
+			now: c.now(), full: full, thorough: thorough || full, step: c.trimStep, stop: stop,
 		})
 		c.stats.trimmed.Add(uint64(res.Files))
+		if err == errTrimStopped {
+			// Close stopped it, the namespace within its budget: it is no failure, and
+			// the namespace stays due, for the next store of any process.
+			c.stats.trimsStopped.Add(1)
+			c.written.Add(written)
+			return nil
+		}
 		if err == errTrimBusy {
 			// Another process is trimming, and may have listed the namespace before
 			// this one's last stores: the next store tries again, and so does that
@@ -370,7 +382,7 @@ func (c *Cache) trim(thorough bool) error {
 		if err != nil || round == 3 || ledgerSize(c.root)*ledgerUnit < c.opts.MaxBytes/4 {
 			return err
 		}
-		full = false
+		full, written = false, 0
 	}
 }
 
@@ -433,7 +445,7 @@ func (c *Cache) startTrim(due func() bool) {
 			return
 		}
 		defer c.ioSlot()()
-		if err := c.trim(false); err != nil {
+		if err := c.trim(false, c.stopping.Load); err != nil {
 			c.fail(err)
 		}
 	}()

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -139,13 +140,15 @@ func TestBackgroundTrim(t *testing.T) {
 	ageVersion(t, old.versionDir, 3*time.Hour)
 	os.Remove(filepath.Join(dir, "test", trimFile)) // as if no trim had run yet
 
-	// The first store of a Cache checks trim.txt: there is none, so it trims, and Close
-	// waits for it.
+	// The first store of a Cache checks trim.txt: there is none, so it trims. (Close
+	// would stop the trim once it is past the budget's work, as the namespace is within
+	// its budget: the test waits for it.)
 	c, err := Open(Options{Dir: dir, Namespace: "test", Version: "new"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	load(t, c, testKey{"v", 1}, computeSmall)
+	waitFor(t, func() bool { return !c.trimming.Load() })
 	c.Close()
 	if st := c.Stats(); st.Trims != 1 || exists(old.versionDir) {
 		t.Fatalf("background trim did not run: %+v, old version kept=%v", st, exists(old.versionDir))
@@ -163,6 +166,7 @@ func TestBackgroundTrim(t *testing.T) {
 	}
 	c3 := open(t, Options{Dir: dir, Version: "new"})
 	load(t, c3, testKey{"v", 3}, computeSmall)
+	waitFor(t, func() bool { return !c3.trimming.Load() })
 	c3.Close()
 	if st := c3.Stats(); st.Trims != 1 {
 		t.Errorf("old trim.txt did not trigger a trim: %+v", st)
@@ -402,7 +406,7 @@ func TestTrimStateWithHugeCounts(t *testing.T) {
 					t.Fatalf("counts of %s: the trim panicked: %v", count, p)
 				}
 			}()
-			if err := c.trim(true); err != nil {
+			if err := c.trim(true, nil); err != nil {
 				t.Fatal(err)
 			}
 		}()
@@ -410,5 +414,44 @@ func TestTrimStateWithHugeCounts(t *testing.T) {
 		if a := after.TotalAlloc - before.TotalAlloc; a > 64<<20 {
 			t.Errorf("counts of %s: a trim of 50 entries allocated %d bytes", count, a)
 		}
+	}
+}
+
+// TestTrimStateSizesDoNotWrap: sizes in trimstate.txt near the largest int64 (damaged, or
+// lying) add up to a huge namespace, not to a negative one within every budget: the trim
+// lists every shard directory and brings the namespace within its budget.
+func TestTrimStateSizesDoNotWrap(t *testing.T) {
+	dir := t.TempDir()
+	const budget = 1 << 20
+	c := open(t, Options{Dir: dir, MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
+	fillDir(t, c, "big", 600, 64) // 2.4 MiB of blocks
+	ageDirs(t, c)
+	if err := c.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(c.root, stateFile)
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	huge := fmt.Sprint(int64(math.MaxInt64/2 + 1))
+	for i, l := range lines {
+		if f := strings.Fields(l); len(f) == 7 {
+			f[5] = "0"
+			if i <= 2 {
+				f[5] = huge // two of them: their sum wraps
+			}
+			lines[i] = strings.Join(f, " ")
+		}
+	}
+	if err := os.WriteFile(name, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trimNamespace(&trimRun{root: c.root, keep: filepath.Base(c.versionDir), maxBytes: budget, maxAge: DefaultMaxAge, now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := usageOfFiles(t, c.root, true); got > budget {
+		t.Fatalf("the namespace takes %d bytes after the trim; budget %d", got, budget)
 	}
 }

@@ -1,6 +1,9 @@
 package cache
 
 import (
+	"log/slog"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,5 +58,53 @@ func TestBackgroundTrimPanicIsAnError(t *testing.T) {
 	c2 := open(t, Options{Dir: dir, MaxBytes: 1 << 20, MemoryBytes: -1, CompressionLevel: -1})
 	if err := c2.Trim(); err != nil {
 		t.Fatal(err) // trim.lock was released
+	}
+}
+
+// TestUnfinishedTrimGivesLedgerBack: a trim that does not get to its end (here it panics in
+// its first shard directory) gives back the ledger it took: the namespace's growth since the
+// last trim stays known to the next one, which would otherwise take the stale sizes of
+// trimstate.txt for the whole namespace.
+func TestUnfinishedTrimGivesLedgerBack(t *testing.T) {
+	dir := t.TempDir()
+	filler := open(t, Options{Dir: dir, MemoryBytes: -1, CompressionLevel: -1})
+	fillDir(t, filler, "big", 50, 64)
+	const seeded = 300 * 4
+	filler.ledger(300 * 4096)
+	c := open(t, Options{Dir: dir, MaxBytes: 1 << 30, MemoryBytes: -1, CompressionLevel: -1, Logger: slog.New(slog.DiscardHandler)})
+	c.trimStep = func() { panic("a bug in the trim") }
+	c.startTrim(func() bool { return true })
+	waitFor(t, func() bool { return !c.trimming.Load() })
+	if st := c.Stats(); st.Errors != 1 {
+		t.Fatalf("stats %+v: the trim did not panic", st)
+	}
+	if got := ledgerSize(c.root); got < seeded {
+		t.Fatalf("the ledger holds %d bytes after the trim panicked; it held %d", got, seeded)
+	}
+}
+
+// TestHugeLedgerGivenBackBounded: a ledger far past the budget (here a sparse file of
+// 256 MiB, as a damaged one could be) is given back by a trim that does not get to its end
+// as what matters of it, past the budget, not byte for byte.
+func TestHugeLedgerGivenBackBounded(t *testing.T) {
+	dir := t.TempDir()
+	const budget = 1 << 20
+	c := open(t, Options{Dir: dir, MaxBytes: budget, MemoryBytes: -1, CompressionLevel: -1, Logger: slog.New(slog.DiscardHandler)})
+	load(t, c, testKey{"k", 1}, computeSmall)
+	waitFor(t, func() bool { return !c.trimming.Load() })
+	if err := os.WriteFile(filepath.Join(c.root, ledgerFile), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(c.root, ledgerFile), 256<<20); err != nil {
+		t.Fatal(err)
+	}
+	c.trimStep = func() { panic("a bug in the trim") }
+	c.startTrim(func() bool { return true })
+	waitFor(t, func() bool { return !c.trimming.Load() })
+	if st := c.Stats(); st.Errors != 1 {
+		t.Fatalf("stats %+v: the trim did not panic", st)
+	}
+	if got := ledgerSize(c.root); got*ledgerUnit <= budget || got > 2*budget/ledgerUnit {
+		t.Fatalf("the ledger holds %d bytes after the trim; want just past the budget's %d", got, budget/ledgerUnit)
 	}
 }

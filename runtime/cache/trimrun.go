@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,6 +43,14 @@ const (
 
 // errTrimBusy says that another process holds the namespace's trim lock.
 var errTrimBusy = errors.New("cache: another process is trimming")
+
+// errTrimStopped says that a trim stopped before its end, as its stop function asked, with
+// the namespace within its budget (see trimRun.stopNow).
+var errTrimStopped = errors.New("cache: trim stopped")
+
+// removeBatch is how many files a trim removes from an old version's shard directory
+// between two looks at its stop function.
+const removeBatch = 32
 
 // A shardSum is what a trim found in a shard directory.
 type shardSum struct {
@@ -132,39 +141,58 @@ type trimRun struct {
 	now      time.Time
 	full     bool   // the file system is full: free half of what the namespace takes
 	thorough bool   // list every shard directory, changed or not
-	step     func() // if set, called before each shard directory is listed (tests)
+	step     func() // if set, called before each shard directory is listed or cleared (tests)
+	// stop, if set, reports that the trim is asked to stop (Close): it stops when it can
+	// show the namespace within its budget without going on (see stopNow).
+	stop func() bool
+
+	// noStop: the trim took over the lock of a trim that did not end, or runs unlocked
+	// (see lockTrim), or found a ledger it could not start again, and runs to its end.
+	noStop bool
 
 	res    TrimResult
 	state  trimState
 	saved  []byte // the stateFile as read
 	shards []*shardRun
-	others []*nsFile // the miss explainer's files and version directories' temporary files
-	grown  int64     // bytes stored since the last trim started, by the ledger
+	others []*nsFile     // the miss explainer's files and version directories' temporary files
+	olds   []*oldVersion // the version directories to remove, after the budget's work
+	grown  int64         // bytes stored since the last trim started, by the ledger
 	// partial is set when the trim failed before it found every shard directory: the
 	// state keeps what it said of the others.
 	partial bool
 	errs    []error
 }
 
-// trimNamespace trims the namespace directory root as t says. When t.keep is not "", the
-// version directories other than keep that no Cache used for oldVersionAge are removed. Then
-// temporary files older than staleTemp and entries unused for maxAge are removed, and, if the
-// namespace still takes more than maxBytes on disk (counting the blocks files and shard
-// directories occupy), temporary files older than tempGrace and then the least recently used
-// entries until it fits in 90% of maxBytes. Finally trim.txt records the time; the ledger
-// starts again when the trim does.
+// An oldVersion is a version directory that no Cache used for oldVersionAge, which the trim
+// removes.
+type oldVersion struct {
+	path   string
+	mtime  time.Time   // the directory's mtime before the trim: see clearOld
+	shards []*shardRun // its shard directories, with what the state says of them
+	files  []*nsFile   // the temporary files of its version.txt
+}
+
+// trimNamespace trims the namespace directory root as t says. Temporary files older than
+// staleTemp and entries unused for maxAge are removed, and, if the namespace still takes
+// more than maxBytes on disk (counting the blocks files and shard directories occupy),
+// temporary files older than tempGrace and then the least recently used entries until it
+// fits in 90% of maxBytes. Then, when t.keep is not "", the version directories other than
+// keep that no Cache used for oldVersionAge are removed: last, since removing a large one
+// takes long, and what it holds does not count against the budget (as the budget's work
+// does not count it). Finally trim.txt records the time; the ledger starts again when the
+// trim does.
 //
 // Unless t.thorough, only the shard directories that changed since a trim listed them are
 // listed, with those holding entries or temporary files that may have aged: the stateFile
 // holds what the others hold. When the namespace is over budget every directory is listed and
 // the least recently used entries of all go first. A trim that fails records what it listed,
 // leaves trim.txt as it was (the namespace stays due) and gives the ledger back what it took
-// from it.
+// from it; so does a trim that t.stop stopped (stopNow), which returns errTrimStopped.
 //
 // Only one process trims a namespace at a time: one that finds it locked does nothing, and
 // returns errTrimBusy.
 func trimNamespace(t *trimRun) (TrimResult, error) {
-	unlock, ok, err := lockTrim(t.root, t.now)
+	unlock, ok, tookOver, err := lockTrim(t.root, t.now)
 	if err != nil {
 		if errNotExist(err) {
 			return t.res, nil
@@ -175,23 +203,48 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 		return t.res, errTrimBusy
 	}
 	defer unlock()
+	t.noStop = tookOver
 	// The ledger goes first: what other processes store while this trim runs starts a
 	// new one, which the next trim answers. Removed after the scan, it would forget them.
-	ledger := ledgerSize(t.root)
+	// Past the budget, the ledger's size tells nothing more (a trim is due, and no bound
+	// within the budget), and a damaged one (sparse, terabytes long) must neither wrap
+	// when counted in bytes nor be written back whole.
+	ledger := min(ledgerSize(t.root), t.maxBytes/ledgerUnit+1)
 	t.grown = ledger * ledgerUnit
-	os.Remove(filepath.Join(t.root, ledgerFile))
+	if err := os.Remove(filepath.Join(t.root, ledgerFile)); err != nil && !errNotExist(err) {
+		// Not a file that stores can append to (a directory with something in it): the
+		// ledger says nothing of what was stored, and the trim runs to its end.
+		t.noStop = true
+	}
+	// A trim that does not get to its end (an error, a panic) gives the ledger back, under
+	// the lock: the namespace's growth since the last trim stays known to the next one.
+	done := false
+	defer func() {
+		if !done && ledger > 0 {
+			appendLedger(t.root, ledger)
+		}
+	}()
 	t.state, t.saved = readState(t.root)
 	if err = t.listRoot(); err != nil {
 		return t.res, fmt.Errorf("cache: trimming: %w", err)
 	}
-	if err = t.trim(); err != nil {
-		t.partial = true
+	if err = t.trim(); err == nil {
+		err = t.removeOld()
+	}
+	if err == errTrimStopped {
+		// The namespace is within its budget: what the trim listed is recorded (the
+		// others keep their records), the ledger is given back (above) and trim.txt
+		// is left as it was, so that the namespace stays due and the next store, of
+		// any process, trims it again from there.
 		t.saveState()
-		if ledger > 0 {
-			appendLedger(t.root, ledger)
-		}
 		return t.res, err
 	}
+	if err != nil {
+		t.partial = true
+		t.saveState()
+		return t.res, err
+	}
+	done = true
 	t.saveState()
 	if err := writeFileAtomic(filepath.Join(t.root, trimFile), []byte(strconv.FormatInt(t.now.Unix(), 10)+"\n"), false); err != nil {
 		t.errs = append(t.errs, err)
@@ -208,8 +261,8 @@ func isStateTemp(name string) bool {
 }
 
 // listRoot lists the namespace: the trim's own temporary files, the miss explainer's files,
-// and the version directories, removing the old ones (see trimNamespace) and listing the
-// others (listVersion).
+// and the version directories: the shard directories of the old ones (see trimNamespace) go
+// to t.olds, to be removed by removeOld, those of the others to t.shards (listVersion).
 func (t *trimRun) listRoot() error {
 	des, err := os.ReadDir(t.root)
 	if err != nil {
@@ -237,14 +290,14 @@ func (t *trimRun) listRoot() error {
 			continue
 		}
 		if t.keep != "" && name != t.keep && t.now.Sub(versionLastUsed(path, t.now)) > oldVersionAge {
-			r, err := clearVersion(path)
-			t.res.add(r)
-			if err != nil {
-				t.errs = append(t.errs, err)
+			if fi, err := os.Lstat(path); err == nil {
+				v := &oldVersion{path: path, mtime: fi.ModTime()}
+				t.listVersion(path, name, v)
+				t.olds = append(t.olds, v)
 			}
 			continue
 		}
-		t.listVersion(path, name)
+		t.listVersion(path, name, nil)
 	}
 	return nil
 }
@@ -261,8 +314,9 @@ func (t *trimRun) other(f *nsFile, mtime time.Time, maxAge time.Duration) {
 }
 
 // listVersion adds the shard directories of the version directory vdir to the trim, with
-// what the state says of them, and the temporary files of its version.txt.
-func (t *trimRun) listVersion(vdir, vid string) {
+// what the state says of them, and the temporary files of its version.txt: to those of old
+// when it is a version directory to remove.
+func (t *trimRun) listVersion(vdir, vid string, old *oldVersion) {
 	f, err := os.Open(vdir)
 	if err != nil {
 		if !errNotExist(err) {
@@ -281,8 +335,14 @@ func (t *trimRun) listVersion(vdir, vid string) {
 		name := fi.Name()
 		path := filepath.Join(vdir, name)
 		if isTemp(name, func(s string) bool { return s == versionFile }) {
-			if fi.Mode().IsRegular() {
-				t.other(&nsFile{name: path, size: fi.Size(), alloc: allocated(fi), temp: true}, fi.ModTime(), staleTemp)
+			if !fi.Mode().IsRegular() {
+				continue
+			}
+			f := &nsFile{name: path, size: fi.Size(), alloc: allocated(fi), temp: true}
+			if old != nil {
+				old.files = append(old.files, f)
+			} else {
+				t.other(f, fi.ModTime(), staleTemp)
 			}
 			continue
 		}
@@ -299,7 +359,11 @@ func (t *trimRun) listVersion(vdir, vid string) {
 		if s, ok := t.state.shards[sh.key]; ok {
 			sh.sum = &s
 		}
-		t.shards = append(t.shards, sh)
+		if old != nil {
+			old.shards = append(old.shards, sh)
+		} else {
+			t.shards = append(t.shards, sh)
+		}
 	}
 }
 
@@ -409,24 +473,105 @@ func (t *trimRun) total() int64 {
 		if sh.gone {
 			continue
 		}
-		n += sh.dirAlloc
+		n = addSizes(n, sh.dirAlloc)
 		if sh.sum != nil {
-			n += sh.sum.alloc
+			n = addSizes(n, sh.sum.alloc)
 		}
 	}
 	for _, f := range t.others {
 		if !f.gone {
-			n += f.alloc
+			n = addSizes(n, f.alloc)
 		}
 	}
 	return n
 }
 
+// addSizes adds two sizes, neither negative, without wrapping: a damaged or lying stateFile
+// may hold sizes near the largest int64, whose sum must count as huge, not as negative
+// (which would be within any budget).
+func addSizes(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// stopNow reports whether the trim stops here: t.stop asks it to, and the namespace is
+// within its budget whatever the rest of the trim would do, by an upper bound of what it
+// takes (bound). A trim of a full file system, or that took over a crashed trim's lock, or
+// that cannot show the namespace within its budget, goes on to its end.
+func (t *trimRun) stopNow() bool {
+	if t.stop == nil || t.full || t.noStop || !t.stop() {
+		return false
+	}
+	n, ok := t.bound()
+	return ok && n <= t.maxBytes
+}
+
+// bound returns an upper bound of what the namespace takes on disk, as the trim counts it
+// (files and shard directories of every version, the version directories being removed
+// included, and t.others), or false when it has none: a shard directory that neither the
+// state nor this trim's listing sized. What the trim listed (less what it removed since),
+// and a directory unchanged since a trim recorded it (the same mtime, so the same files,
+// and no temporary file, which may have grown since), hold what was found. A directory
+// that changed since holds what was recorded and what was stored since, which the ledger
+// bounds: every process appends to it after a store, each trim starts it again when it
+// starts (before it looks at any directory), and a trim that does not end gives it back.
+// So the bound counts the ledger once, for all those directories, while one is not listed.
+// (A crashed trim takes the ledger with it: noStop.)
+func (t *trimRun) bound() (int64, bool) {
+	var n int64
+	changed := false
+	add := func(sh *shardRun) bool {
+		if sh.gone {
+			return true
+		}
+		s := sh.sum
+		if s == nil {
+			return false
+		}
+		n = addSizes(addSizes(n, sh.dirAlloc), s.alloc)
+		if !sh.listed && (s.dirMod == 0 || s.dirMod != sh.dirTime.UnixNano() || s.temps > 0) {
+			changed = true
+		}
+		return true
+	}
+	for _, sh := range t.shards {
+		if !add(sh) {
+			return 0, false
+		}
+	}
+	for _, v := range t.olds {
+		for _, sh := range v.shards {
+			if !add(sh) {
+				return 0, false
+			}
+		}
+		for _, f := range v.files {
+			if !f.gone {
+				n = addSizes(n, f.alloc)
+			}
+		}
+	}
+	for _, f := range t.others {
+		if !f.gone {
+			n = addSizes(n, f.alloc)
+		}
+	}
+	if changed {
+		n = addSizes(n, t.grown)
+	}
+	return n, true
+}
+
 // trim lists what it must (see mustList, thorough) and brings the namespace within its
-// budget.
+// budget. It stops before a directory when stopNow says so, returning errTrimStopped.
 func (t *trimRun) trim() error {
 	for _, sh := range t.shards {
 		if t.thorough || t.full || t.mustList(sh) {
+			if t.stopNow() {
+				return errTrimStopped
+			}
 			if err := t.list(sh); err != nil {
 				return err
 			}
@@ -530,26 +675,116 @@ func (t *trimRun) evictLRU(maxBytes int64) error {
 	return nil
 }
 
+// removeOld removes the version directories of t.olds, shard directory by shard directory.
+func (t *trimRun) removeOld() error {
+	for _, v := range t.olds {
+		if err := t.clearOld(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clearOld removes the recognised files of the version directory v, then the directory and
+// its shard directories if they are empty. Stopped before it is done, it leaves what is left
+// for the next trim, with v's mtime as it was: removing shard directories sets it to now,
+// which would make the directory look used (versionLastUsed) and keep it for oldVersionAge.
+func (t *trimRun) clearOld(v *oldVersion) error {
+	for _, sh := range v.shards {
+		if sh.gone {
+			continue
+		}
+		err := errTrimStopped
+		if !t.stopNow() {
+			err = t.clearShard(sh)
+		}
+		if err != nil {
+			os.Chtimes(v.path, time.Time{}, v.mtime)
+			return err
+		}
+	}
+	for _, f := range v.files {
+		t.remove(f)
+	}
+	vf := filepath.Join(v.path, versionFile)
+	if fi, err := os.Lstat(vf); err == nil {
+		t.remove(&nsFile{name: vf, size: fi.Size()})
+	}
+	os.Remove(v.path) // fails if something unrecognised is left: kept
+	return nil
+}
+
+// clearShard removes the entries and temporary files of sh, a shard directory of a version
+// directory to remove, then sh if that empties it. From its listing on, sh's sum holds what
+// is left in it.
+func (t *trimRun) clearShard(sh *shardRun) error {
+	if t.step != nil {
+		t.step()
+	}
+	shard := filepath.Base(sh.path)
+	isEntry := func(s string) bool { return isHex(s, entryNameLen) && s[:2] == shard }
+	sh.files = sh.files[:0]
+	names, rerr := readShard(sh.path, func(name string) bool { return isEntry(name) || isTemp(name, isEntry) },
+		func(name string, size, alloc int64, mtime time.Time) {
+			sh.files = append(sh.files, nsFile{name: name, sh: sh, size: size, alloc: alloc, temp: len(name) != entryNameLen})
+		})
+	if names < 0 {
+		if errNotExist(rerr) {
+			sh.gone = true
+		} else {
+			t.errs = append(t.errs, rerr)
+		}
+		return nil
+	}
+	// dirMod 0: the removal changes the directory, which is listed again if it stays.
+	sh.listed, sh.sum = true, &shardSum{listed: t.now.UnixNano()}
+	sh.summarize()
+	for i := range sh.files {
+		if i%removeBatch == removeBatch-1 && t.stopNow() {
+			return errTrimStopped
+		}
+		f := &sh.files[i]
+		if err := os.Remove(f.path()); err == nil || errNotExist(err) {
+			if err == nil {
+				t.res.Files++
+				t.res.Bytes += f.size
+			}
+			f.gone = true
+			sh.sum.alloc -= f.alloc
+		}
+	}
+	if os.Remove(sh.path) == nil {
+		sh.gone = true
+	}
+	return nil
+}
+
 // saveState records what the trim found in the stateFile. It is only an aid: a trim that
 // cannot write it lists more next time.
 func (t *trimRun) saveState() {
+	// The shard directories of the versions being removed are recorded while they
+	// stay: what is left of one that the trim did not remove is known to the next.
+	shards := slices.Clone(t.shards)
+	for _, v := range t.olds {
+		shards = append(shards, v.shards...)
+	}
 	if t.partial {
 		// Failed before it found every shard directory: what the state says of the
 		// others stays, for the next trim.
 		found := map[string]bool{}
-		for _, sh := range t.shards {
+		for _, sh := range shards {
 			found[sh.key] = true
 		}
 		for key, s := range t.state.shards {
 			if !found[key] {
-				t.shards = append(t.shards, &shardRun{key: key, sum: &s})
+				shards = append(shards, &shardRun{key: key, sum: &s})
 			}
 		}
 	}
-	slices.SortFunc(t.shards, func(a, b *shardRun) int { return strings.Compare(a.key, b.key) })
-	b := make([]byte, 0, 64*len(t.shards)+64)
+	slices.SortFunc(shards, func(a, b *shardRun) int { return strings.Compare(a.key, b.key) })
+	b := make([]byte, 0, 64*len(shards)+64)
 	b = append(b, stateHeader+"\n"...)
-	for _, sh := range t.shards {
+	for _, sh := range shards {
 		if sh.gone || sh.sum == nil {
 			continue
 		}
