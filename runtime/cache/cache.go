@@ -122,7 +122,9 @@ type Options struct {
 	Sync bool
 	// CloseTimeout bounds how long Close waits for computations still running (for
 	// callers that gave up) so that their results are stored. A computation that outlives
-	// it keeps running, and its result is returned to any waiter but not stored. 0 selects
+	// it keeps running, and its result is returned to any waiter but not stored. It bounds
+	// the wait for a background trim that Close cannot stop as well: such a trim records
+	// what it listed as it goes, for the next trim to go on from. 0 selects
 	// DefaultCloseTimeout.
 	CloseTimeout time.Duration
 	// Logger receives the first disk error of the Cache (later ones are only counted) and
@@ -877,7 +879,7 @@ func (c *Cache) Close() error {
 	select {
 	case <-done:
 	case <-time.After(c.opts.CloseTimeout):
-		c.opts.Logger.Warn("cachegen cache: Close stopped waiting for computations still running; their results will not be stored",
+		c.opts.Logger.Warn("cachegen cache: Close stopped waiting for computations or a trim still running; their results will not be stored, and the next trim goes on from the trim's last record",
 			"namespace", c.opts.Namespace, "waited", c.opts.CloseTimeout)
 	}
 	var err error

@@ -321,6 +321,7 @@ func (t *trimRun) listVersion(vdir, vid string, old *oldVersion) {
 	if err != nil {
 		if !errNotExist(err) {
 			t.errs = append(t.errs, err)
+			t.noStop = true // its shard directories are unknown
 		}
 		return
 	}
@@ -330,6 +331,7 @@ func (t *trimRun) listVersion(vdir, vid string, old *oldVersion) {
 	f.Close()
 	if err != nil && !errNotExist(err) {
 		t.errs = append(t.errs, err)
+		t.noStop = true // some of its shard directories may be unknown
 	}
 	for _, fi := range fis {
 		name := fi.Name()
@@ -424,10 +426,15 @@ func (t *trimRun) list(sh *shardRun) error {
 			sh.files = append(sh.files, tf)
 		})
 	if names < 0 {
-		sh.gone = true
-		if !errNotExist(rerr) {
-			t.errs = append(t.errs, rerr)
+		if errNotExist(rerr) {
+			sh.gone = true
+			return nil
 		}
+		// Not gone, but unread (a limit of open files reached for a moment, a
+		// permission): what the state says of it stays, and with it unknown the trim
+		// does not stop.
+		t.errs = append(t.errs, rerr)
+		t.noStop = true
 		return nil
 	}
 	sum := &shardSum{dirMod: sh.dirTime.UnixNano(), listed: now}
@@ -561,12 +568,16 @@ func (t *trimRun) bound() (int64, bool) {
 	if changed {
 		n = addSizes(n, t.grown)
 	}
+	// What was stored since this trim started, by any process, in directories listed or
+	// not: the ledger that started again with the trim.
+	n = addSizes(n, min(ledgerSize(t.root), t.maxBytes/ledgerUnit+1)*ledgerUnit)
 	return n, true
 }
 
 // trim lists what it must (see mustList, thorough) and brings the namespace within its
 // budget. It stops before a directory when stopNow says so, returning errTrimStopped.
 func (t *trimRun) trim() error {
+	listed := 0
 	for _, sh := range t.shards {
 		if t.thorough || t.full || t.mustList(sh) {
 			if t.stopNow() {
@@ -575,6 +586,7 @@ func (t *trimRun) trim() error {
 			if err := t.list(sh); err != nil {
 				return err
 			}
+			t.checkpoint(&listed)
 		}
 	}
 	total := t.total()
@@ -592,9 +604,23 @@ func (t *trimRun) trim() error {
 			if err := t.list(sh); err != nil {
 				return err
 			}
+			t.checkpoint(&listed)
 		}
 	}
 	return t.evictLRU(maxBytes)
+}
+
+// checkpointEvery is how many shard directories a trim lists between two records of what it
+// found: a trim cut short (a process that exits while Close no longer waits for it, one
+// killed) leaves what it listed to the next, which need not list it again.
+const checkpointEvery = 64
+
+// checkpoint counts a listed directory in *listed, and records the state every
+// checkpointEvery of them.
+func (t *trimRun) checkpoint(listed *int) {
+	if *listed++; *listed%checkpointEvery == 0 {
+		t.saveState()
+	}
 }
 
 // remove removes f, counting it in the result if that worked.

@@ -583,3 +583,63 @@ func TestStoppedTrimsMakeProgress(t *testing.T) {
 		last = n
 	}
 }
+
+// TestStopCountsStoresDuringTheTrim: stores made while a trim runs, by this process or by
+// others, go to the ledger that started again with the trim; the bound counts them, so that
+// Close does not stop a trim of a namespace they took over its budget.
+func TestStopCountsStoresDuringTheTrim(t *testing.T) {
+	const budget = 4 << 20
+	for _, others := range []bool{false, true} {
+		t.Run(map[bool]string{false: "own", true: "others"}[others], func(t *testing.T) {
+			f := newStopFixture(t, budget, 1, 100) // 2 MiB
+			f.grow(t, 100, true)                   // every directory changed: the trim lists all 256
+			c := f.open(t)
+			reached, _ := slowTrims(c, 5)
+			triggerTrim(t, c, 0)
+			<-reached
+			if others { // short processes, whose trims find the lock held
+				for p := range 6 {
+					o := f.open(t)
+					storeN(t, o, fmt.Sprintf("burst%d", p), 28, 32<<10)
+					o.Close()
+				}
+			} else {
+				storeN(t, c, "burst", 170, 32<<10) // about 6 MiB
+			}
+			c.Close()
+			if got := usageOfFiles(t, f.root, true); got > budget+budget/4 {
+				t.Fatalf("after Close the namespace takes %d bytes (%.2fx its budget); stats %+v", got, float64(got)/budget, c.Stats())
+			}
+		})
+	}
+}
+
+// TestTrimRecordsAsItGoes: a trim that lists many directories records what it found every
+// checkpointEvery of them, so that one cut short (Close stops waiting after CloseTimeout,
+// the process is killed) leaves its work to the next trim.
+func TestTrimRecordsAsItGoes(t *testing.T) {
+	f := newStopFixture(t, 1<<30, 1, 100)
+	f.grow(t, 100, false) // every directory changed since its record
+	before, _ := readState(f.root)
+	c := f.open(t)
+	var steps atomic.Int32
+	recorded := make(chan int, 1)
+	c.trimStep = func() {
+		if steps.Add(1) == checkpointEvery+2 {
+			st, _ := readState(f.root)
+			n := 0
+			for key, s := range st.shards {
+				if s.listed != before.shards[key].listed {
+					n++
+				}
+			}
+			recorded <- n
+		}
+	}
+	if err := c.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-recorded; n < checkpointEvery {
+		t.Fatalf("%d directories recorded after %d were listed; want %d", n, checkpointEvery+1, checkpointEvery)
+	}
+}
