@@ -116,11 +116,15 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 
 	"github.com/cachegen/cachegen/internal/cacheadmin"
 	"github.com/cachegen/cachegen/internal/gen"
 )
 
 func main() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gen.CommandGCPercent)
+	}
 	os.Exit(gen.Main(os.Args[1:], os.Stdout, os.Stderr, cacheadmin.Run))
 }
