@@ -133,6 +133,21 @@ func readNames(dir string) ([]string, error) {
 
 func hitCompute(context.Context, testKey) (testValue, error) { return testValue{}, errHitExpected }
 
+// trimmingCache opens another Cache on c's namespace and returns it once a background trim
+// of it lists its first shard directory.
+func trimmingCache(b *testing.B, c *Cache) *Cache {
+	o, err := Open(Options{Dir: filepath.Dir(c.root), Namespace: "bench", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	listing := make(chan struct{})
+	var once sync.Once
+	o.trimStep = func() { once.Do(func() { close(listing) }) }
+	o.startTrim(func() bool { return true })
+	<-listing
+	return o
+}
+
 // BenchmarkScale measures what a cache directory of 1000, 10000 and 100000 entries costs: a
 // disk hit (hit), a miss that computes and stores (miss, the compute excluded: its value is
 // made before), and a trim of the namespace within its budget, and the same in Go's build
@@ -213,15 +228,7 @@ func BenchmarkScale(b *testing.B) {
 				for b.Loop() {
 					b.StopTimer()
 					os.Remove(filepath.Join(c.root, stateFile))
-					o, err := Open(Options{Dir: filepath.Dir(c.root), Namespace: "bench", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
-					if err != nil {
-						b.Fatal(err)
-					}
-					listing := make(chan struct{})
-					var once sync.Once
-					o.trimStep = func() { once.Do(func() { close(listing) }) }
-					o.startTrim(func() bool { return true })
-					<-listing
+					o := trimmingCache(b, c)
 					b.StartTimer()
 					o.Close()
 				}
@@ -245,15 +252,7 @@ func BenchmarkScale(b *testing.B) {
 					for _, de := range des {
 						os.Chtimes(filepath.Join(c.versionDir, de.Name()), then, then)
 					}
-					o, err := Open(Options{Dir: filepath.Dir(c.root), Namespace: "bench", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
-					if err != nil {
-						b.Fatal(err)
-					}
-					listing := make(chan struct{})
-					var once sync.Once
-					o.trimStep = func() { once.Do(func() { close(listing) }) }
-					o.startTrim(func() bool { return true })
-					<-listing
+					o := trimmingCache(b, c)
 					b.StartTimer()
 					o.Close()
 					stopped += o.Stats().TrimsStopped

@@ -383,12 +383,7 @@ func TestTrimStateWithHugeCounts(t *testing.T) {
 		if err := c.Trim(); err != nil {
 			t.Fatal(err)
 		}
-		name := filepath.Join(c.root, stateFile)
-		b, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(string(b), "\n")
+		name, lines := stateLines(t, c)
 		for i, l := range lines {
 			if f := strings.Fields(l); len(f) == 7 {
 				f[3], f[4] = count, count
@@ -429,12 +424,7 @@ func TestTrimStateSizesDoNotWrap(t *testing.T) {
 	if err := c.Trim(); err != nil {
 		t.Fatal(err)
 	}
-	name := filepath.Join(c.root, stateFile)
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(b), "\n")
+	name, lines := stateLines(t, c)
 	huge := fmt.Sprint(int64(math.MaxInt64/2 + 1))
 	for i, l := range lines {
 		if f := strings.Fields(l); len(f) == 7 {
@@ -454,4 +444,15 @@ func TestTrimStateSizesDoNotWrap(t *testing.T) {
 	if got := usageOfFiles(t, c.root, true); got > budget {
 		t.Fatalf("the namespace takes %d bytes after the trim; budget %d", got, budget)
 	}
+}
+
+// stateLines returns the name of c's trimstate.txt and its lines.
+func stateLines(t *testing.T, c *Cache) (string, []string) {
+	t.Helper()
+	name := filepath.Join(c.root, stateFile)
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name, strings.Split(string(b), "\n")
 }
