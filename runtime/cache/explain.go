@@ -491,10 +491,10 @@ func (q *recordQueue) done(n uint64) {
 func (q *recordQueue) wait(ctx context.Context) error {
 	q.mu.Lock()
 	target := q.added
-	if q.written < target {
-		q.hurryLocked()
-	}
 	for q.written < target {
+		// The writer appends what is queued now rather than after its linger, at every
+		// round: it may have started to linger after the batch before this one.
+		q.hurryLocked()
 		if q.progress == nil {
 			q.progress = make(chan struct{})
 		}

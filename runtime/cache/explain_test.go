@@ -747,3 +747,35 @@ func TestRecordWriterLingers(t *testing.T) {
 		t.Fatalf("Flush and Close took %v", d)
 	}
 }
+
+// TestFlushEndsEveryLinger: Flush ends the writer's linger also when the writer starts it
+// after Flush began (Flush called while the writer appended a batch, with more queued
+// behind it): it does not wait out the linger (here an hour).
+func TestFlushEndsEveryLinger(t *testing.T) {
+	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
+	q := &c.records
+	q.mu.Lock()
+	q.running = true // the writer is simulated: appending the first of two queued
+	q.added, q.written = 2, 0
+	q.linger = time.Hour
+	q.mu.Unlock()
+	flushed := make(chan error, 1)
+	go func() { flushed <- c.Flush(context.Background()) }()
+	time.Sleep(10 * time.Millisecond) // Flush waits
+	go func() {
+		q.mu.Lock()
+		q.done(1) // the first batch is appended
+		q.lingerLocked()
+		q.done(2) // the second, after the linger
+		q.running = false
+		q.mu.Unlock()
+	}()
+	select {
+	case err := <-flushed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Flush waited for the writer's linger")
+	}
+}
