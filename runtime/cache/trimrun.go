@@ -149,6 +149,10 @@ type trimRun struct {
 	// noStop: the trim took over the lock of a trim that did not end, or runs unlocked
 	// (see lockTrim), or found a ledger it could not start again, and runs to its end.
 	noStop bool
+	// unread: a directory could not be read. Its recorded size may be out of date (it is
+	// listed because it changed), so the trim ends as one that failed: the ledger goes
+	// back and trim.txt stays, and the next store trims again.
+	unread bool
 
 	res    TrimResult
 	state  trimState
@@ -230,6 +234,9 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	}
 	if err = t.trim(); err == nil {
 		err = t.removeOld()
+	}
+	if err == nil && t.unread {
+		err = fmt.Errorf("cache: trimming %s: %w", t.root, errors.Join(t.errs...))
 	}
 	if err == errTrimStopped {
 		// The namespace is within its budget: what the trim listed is recorded (the
@@ -321,7 +328,8 @@ func (t *trimRun) listVersion(vdir, vid string, old *oldVersion) {
 	if err != nil {
 		if !errNotExist(err) {
 			t.errs = append(t.errs, err)
-			t.noStop = true // its shard directories are unknown
+			t.noStop, t.unread = true, true // its shard directories are unknown
+			t.partial = true                // and their records stay
 		}
 		return
 	}
@@ -331,7 +339,8 @@ func (t *trimRun) listVersion(vdir, vid string, old *oldVersion) {
 	f.Close()
 	if err != nil && !errNotExist(err) {
 		t.errs = append(t.errs, err)
-		t.noStop = true // some of its shard directories may be unknown
+		t.noStop, t.unread = true, true // some of its shard directories may be unknown
+		t.partial = true                // and their records stay
 	}
 	for _, fi := range fis {
 		name := fi.Name()
@@ -434,7 +443,7 @@ func (t *trimRun) list(sh *shardRun) error {
 		// permission): what the state says of it stays, and with it unknown the trim
 		// does not stop.
 		t.errs = append(t.errs, rerr)
-		t.noStop = true
+		t.noStop, t.unread = true, true
 		return nil
 	}
 	sum := &shardSum{dirMod: sh.dirTime.UnixNano(), listed: now}
