@@ -181,7 +181,7 @@ func (x *recordIndex) appended(name string, frames []byte, fi os.FileInfo) {
 		return // not whole frames: the next read parses them from the file
 	}
 	for i, k := range x.files[name] {
-		if os.SameFile(k.fi, fi) && k.off+int64(len(frames)) == fi.Size() && k.off >= int64(len(k.head)) {
+		if os.SameFile(k.fi, fi) && k.off+int64(len(frames)) == fi.Size() && k.off >= int64(len(k.head)) && headIs(name, fi, k.head) {
 			x.files[name][i] = &parsedFile{fi: fi, head: k.head, off: fi.Size(), recs: append(slices.Clip(k.recs), recs...)}
 			return
 		}
@@ -197,6 +197,24 @@ func (x *recordIndex) appended(name string, frames []byte, fi os.FileInfo) {
 		known := x.files[name]
 		x.files[name] = append(slices.Clone(known[max(0, len(known)-1):]), pf)
 	}
+}
+
+// headIs reports whether the file fi, at name or at its older half, begins with head: its
+// identity and size alone do not tell it from a file that replaced it under a reused number.
+func headIs(name string, fi os.FileInfo, head [12]byte) bool {
+	for _, n := range [2]string{name, olderHalf(name)} {
+		f, now, err := openRegular(n)
+		if err != nil {
+			continue
+		}
+		var h [12]byte
+		k, _ := f.ReadAt(h[:], 0)
+		f.Close()
+		if os.SameFile(now, fi) {
+			return k == len(h) && h == head
+		}
+	}
+	return false
 }
 
 // readParsed brings up to date the parsed file of name, among known (the older half may be
@@ -586,11 +604,15 @@ func appendRotating(name string, data []byte, max int64) os.FileInfo {
 
 // rotate makes the file name, which fi describes, the older half, replacing the one
 // before, unless name is no longer that file: of several processes that found the file
-// full at once, one rotates it, and the others do not rotate the file that follows it. One
-// rename, so that a reader always finds the records in one half or the other. When
+// full at once, one rotates it, and the others do not rotate the file that follows it (the
+// check and the rename are made under a lock of the directory, where the system has one).
+// One rename, so that a reader always finds the records in one half or the other. When
 // something the cache did not make is in the way of the older half (a directory), the
 // records go rather than the bound.
 func rotate(name string, fi os.FileInfo) error {
+	// Between the check and the rename, another process could rotate the file and a third
+	// begin the next, which this one would then rotate over the newest records.
+	defer lockDir(filepath.Dir(name))()
 	if now, err := os.Lstat(name); err != nil || !os.SameFile(fi, now) {
 		return errRotated
 	}

@@ -151,3 +151,18 @@ func ownedByMe(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && int(st.Uid) == os.Geteuid()
 }
+
+// lockDir takes an exclusive lock of the directory dir, shared by the processes that take
+// it, and returns what releases it; without the lock (the directory cannot be opened, a
+// file system without locks) it returns at once, and the caller goes on unlocked.
+func lockDir(dir string) (unlock func()) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return func() {}
+	}
+	if syscall.Flock(int(d.Fd()), syscall.LOCK_EX) != nil {
+		d.Close()
+		return func() {}
+	}
+	return func() { d.Close() } // closing releases the lock
+}
