@@ -141,8 +141,9 @@ type Options struct {
 	// ones by length and digest) in the namespace directory: at most 1024 leaves and 8 KiB
 	// per key, and per key type at most 256 KiB or a 64th of MaxBytes, trimmed with the
 	// entries. The records are written in the background, those of stores a few ms apart
-	// in one write (Flush and Close write what is left at once). Explaining costs, on each miss, a read of the records of its key type
-	// appended since the Cache's last miss of that type; a hit costs nothing. OnMiss is
+	// in one write (Flush and Close write what is left at once). Explaining costs, on each
+	// miss, a read of the records of its key type appended since the Cache's last miss of
+	// that type; a hit costs nothing. OnMiss is
 	// called in another goroutine while compute runs, and before Load returns (a Load
 	// whose context ends returns without waiting for it); a panic in it is raised in the
 	// Load, as a *PanicError, unless compute panicked too. Loads after Close compute
@@ -858,9 +859,9 @@ func (c *Cache) fail(err error) {
 // that never returns does not make Close hang), then for the uploads queued for the
 // remote tier (for Options.RemoteCloseTimeout at most; the rest are dropped) and for the
 // miss explainer's records (written at once), closes the Remote and releases the
-// compressor. Loads must not be running or start during Close; a
-// Load after Close is served from the memory tier or calls compute, and never reads or
-// writes the disk or the remote. Its error is the Remote's Close's.
+// compressor. Loads must not be running or start during Close; a Load after Close is
+// served from the memory tier or calls compute, and never reads or writes the disk or the
+// remote. Its error is the Remote's Close's.
 func (c *Cache) Close() error {
 	c.flightMu.Lock()
 	if c.closed {

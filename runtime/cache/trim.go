@@ -113,6 +113,12 @@ func isTemp(name string, match func(string) bool) bool {
 // entryNameLen is the length of an entry file's name: 64 hexadecimal digits.
 const entryNameLen = 64
 
+// entryIn returns what tells the name of an entry of the shard directory shard: 64 digits,
+// the first two the shard's.
+func entryIn(shard string) func(string) bool {
+	return func(s string) bool { return isHex(s, entryNameLen) && s[:2] == shard }
+}
+
 func isVersionDir(name string) bool { return isHex(name, 16) }
 func isShardDir(name string) bool   { return isHex(name, 2) }
 
@@ -158,7 +164,7 @@ func scanVersion(vdir string) ([]layoutFile, error) {
 			}
 			return nil, err
 		}
-		isEntry := func(s string) bool { return isHex(s, entryNameLen) && s[:2] == name }
+		isEntry := entryIn(name)
 		for _, e := range ents {
 			switch n := e.Name(); {
 			case isEntry(n):

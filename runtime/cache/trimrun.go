@@ -405,7 +405,7 @@ func (t *trimRun) list(sh *shardRun) error {
 	}
 	now := t.now.UnixNano()
 	shard := filepath.Base(sh.path)
-	isEntry := func(s string) bool { return isHex(s, entryNameLen) && s[:2] == shard }
+	isEntry := entryIn(shard)
 	sh.files = sh.files[:0]
 	if s := sh.sum; s != nil {
 		// As many as the last listing found, in one allocation. A hint only: the state
@@ -757,7 +757,7 @@ func (t *trimRun) clearShard(sh *shardRun) error {
 		t.step()
 	}
 	shard := filepath.Base(sh.path)
-	isEntry := func(s string) bool { return isHex(s, entryNameLen) && s[:2] == shard }
+	isEntry := entryIn(shard)
 	sh.files = sh.files[:0]
 	names, rerr := readShard(sh.path, func(name string) bool { return isEntry(name) || isTemp(name, isEntry) },
 		func(name string, size, alloc int64, mtime time.Time) {
