@@ -2,6 +2,7 @@ package gen
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"go/parser"
 	"go/token"
@@ -52,6 +53,9 @@ type loadedPackage struct {
 // field type that has moved, a file cut short, a package clause the user has since renamed)
 // never blocks their regeneration; only the errors of that second listing count.
 func load(cfg Config) ([]loadedPackage, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pre := prefetchExports(ctx, cfg)
 	overlay := map[string][]byte{}
 	var (
 		graph    []*packages.Package
@@ -119,7 +123,7 @@ func load(cfg Config) ([]loadedPackage, error) {
 	for f := range old {
 		skip[f] = true
 	}
-	checked, err := typeCheck(cfg, modelled, skip, overlay)
+	checked, err := typeCheck(ctx, cfg, modelled, skip, overlay, pre)
 	if err != nil {
 		return nil, err
 	}
