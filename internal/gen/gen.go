@@ -425,20 +425,38 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 			f.Add(c)
 		}
 	}
+	// msgp writes the serializers while jennifer renders the rest: they read the model
+	// and its types, which neither changes.
+	var (
+		serializers []byte
+		merrs       ErrorList
+		wrote       = make(chan struct{})
+	)
+	if len(set) > 0 {
+		others := inlinedTypes(pkg, set)
+		go func() {
+			defer close(wrote)
+			// Made at about its size (msgp writes some 16 KiB per type), not grown.
+			serializers, merrs = msgpCode(make([]byte, 0, 16<<10*len(set)), pkg, set, others)
+		}()
+	} else {
+		close(wrote)
+	}
 	var rendered bytes.Buffer
-	if err := f.Render(&rendered); err != nil {
+	err := f.Render(&rendered)
+	<-wrote
+	if err != nil {
 		return nil, ErrorList{{Msg: fmt.Sprintf("rendering %s: %v", pkg.Path, err)}}
+	}
+	if len(merrs) > 0 {
+		return nil, merrs
 	}
 	buf := rendered.Bytes()
 	if len(set) > 0 {
-		// Made at about its size (msgp writes some 16 KiB per type), not grown: a
-		// bytes.Buffer clears all it grows to.
-		buf = append(make([]byte, 0, len(buf)+16<<10*len(set)), buf...)
-		buf = append(buf, "\n// msgp serializers (generated in-process by github.com/tinylib/msgp).\n"...)
-		var merrs ErrorList
-		if buf, merrs = msgpCode(buf, pkg, set, inlinedTypes(pkg, set)); len(merrs) > 0 {
-			return nil, merrs
-		}
+		const title = "\n// msgp serializers (generated in-process by github.com/tinylib/msgp).\n"
+		// Made at its size, not grown: a bytes.Buffer clears all it grows to.
+		buf = append(make([]byte, 0, len(buf)+len(title)+len(serializers)), buf...)
+		buf = append(append(buf, title...), serializers...)
 	}
 	src, ferrs := finish(buf, pkg)
 	if ferrs != nil {
