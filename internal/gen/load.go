@@ -2,7 +2,6 @@ package gen
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"go/parser"
 	"go/token"
@@ -53,9 +52,6 @@ type loadedPackage struct {
 // field type that has moved, a file cut short, a package clause the user has since renamed)
 // never blocks their regeneration; only the errors of that second listing count.
 func load(cfg Config) ([]loadedPackage, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pre := prefetchExports(ctx, cfg)
 	overlay := map[string][]byte{}
 	var (
 		graph    []*packages.Package
@@ -123,7 +119,7 @@ func load(cfg Config) ([]loadedPackage, error) {
 	for f := range old {
 		skip[f] = true
 	}
-	checked, err := typeCheck(ctx, cfg, modelled, skip, overlay, pre)
+	checked, err := typeCheck(cfg, modelled, skip, overlay)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package gen
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -35,7 +34,7 @@ import (
 // "C" (with the files of overlay replaced, as load listed them), and for the export data only
 // of the packages that the files read import: the old generated file's imports are not
 // compiled.
-func typeCheck(ctx context.Context, cfg Config, modelled []*packages.Package, skip map[string]bool, overlay map[string][]byte, pre *exportPrefetch) (map[string]*packages.Package, error) {
+func typeCheck(cfg Config, modelled []*packages.Package, skip map[string]bool, overlay map[string][]byte) (map[string]*packages.Package, error) {
 	// fromSource holds, by path, every package type-checked from source: the modelled ones
 	// and those that reach them.
 	fromSource := map[string]bool{}
@@ -130,7 +129,7 @@ func typeCheck(ctx context.Context, cfg Config, modelled []*packages.Package, sk
 		}
 	}
 	sort.Strings(exportPaths)
-	exports, sizes, err := pre.take(ctx, cfg, exportPaths)
+	exports, sizes, err := listExports(cfg, exportPaths)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +143,6 @@ func typeCheck(ctx context.Context, cfg Config, modelled []*packages.Package, sk
 		sizes:    sizes,
 		graph:    map[string]*packages.Package{},
 		cfg:      cfg,
-		ctx:      ctx,
 		skip:     skip,
 	}
 	packages.Visit(modelled, nil, func(p *packages.Package) { c.graph[p.PkgPath] = p })
@@ -209,7 +207,16 @@ func parseAll(fset *token.FileSet, pkgs []*sourcePackage, skip map[string]bool) 
 }
 
 // importsC reports whether a file of sp imports "C": it uses cgo.
-func (sp *sourcePackage) importsC() bool { return slices.ContainsFunc(sp.syntax, importsC) }
+func (sp *sourcePackage) importsC() bool {
+	for _, f := range sp.syntax {
+		for _, spec := range f.Imports {
+			if spec.Path.Value == `"C"` {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // imports returns the paths the files of sp import, each once, in order.
 func (sp *sourcePackage) imports() []string {
@@ -240,7 +247,7 @@ var argMax = 32767 - 16384
 // what is stale into its build cache) and for the sizes of the build's types: once, unless
 // so many paths would make its command line too long, when they are split between calls. A
 // package it cannot compile has no ExportFile, and its error in Errors.
-func listExports(ctx context.Context, cfg Config, paths []string) (map[string]*packages.Package, types.Sizes, error) {
+func listExports(cfg Config, paths []string) (map[string]*packages.Package, types.Sizes, error) {
 	args := append([]string{"list", "-e", "-export", "-pgo=off", "-buildvcs=false", "-f", exportFormat}, cfg.BuildFlags...)
 	// Export data compiled with -trimpath (in GOFLAGS) names its files by import path, which
 	// the checks that read a declaring file's build constraint cannot open: they would take
@@ -254,7 +261,7 @@ func listExports(ctx context.Context, cfg Config, paths []string) (map[string]*p
 	exports := map[string]*packages.Package{}
 	var sizes types.Sizes
 	for _, chunk := range chunkArgs(paths, argMax-fixed) {
-		more, s, err := listExportsOnce(ctx, cfg, append(slices.Clip(args), chunk...))
+		more, s, err := listExportsOnce(cfg, append(slices.Clip(args), chunk...))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -283,8 +290,8 @@ func chunkArgs(args []string, max int) [][]string {
 
 // listExportsOnce runs go with args, a go list -export with exportFormat, and reads its
 // output.
-func listExportsOnce(ctx context.Context, cfg Config, args []string) (map[string]*packages.Package, types.Sizes, error) {
-	cmd := exec.CommandContext(ctx, "go", args...)
+func listExportsOnce(cfg Config, args []string) (map[string]*packages.Package, types.Sizes, error) {
+	cmd := exec.Command("go", args...)
 	cmd.Dir = cfg.Dir
 	if cfg.Dir != "" {
 		cmd.Env = append(os.Environ(), "PWD="+cfg.Dir)
@@ -347,11 +354,9 @@ type checker struct {
 	modelled map[string]bool              // the paths whose syntax and types the model reads
 	sizes    types.Sizes                  // the sizes of the build's types
 	// graph holds the packages the go command listed, by path, for those it cannot
-	// compile; cfg and skip are the run's configuration and the files it leaves out, ctx
-	// what stops the go commands it runs.
+	// compile; cfg and skip are the run's configuration and the files it leaves out.
 	graph map[string]*packages.Package
 	cfg   Config
-	ctx   context.Context
 	skip  map[string]bool
 }
 
@@ -397,7 +402,7 @@ func (c *checker) listImports(sp *sourcePackage) {
 		return
 	}
 	sort.Strings(paths)
-	more, _, err := listExports(c.ctx, c.cfg, paths)
+	more, _, err := listExports(c.cfg, paths)
 	for _, path := range paths {
 		p := more[path]
 		if err != nil {
@@ -416,7 +421,7 @@ func (c *checker) readExport(path string) error {
 	if p == nil {
 		// A dependency of a package type-checked from source because it has no
 		// export data: not listed yet.
-		more, _, err := listExports(c.ctx, c.cfg, []string{path})
+		more, _, err := listExports(c.cfg, []string{path})
 		if err != nil {
 			return err
 		}

@@ -40,13 +40,13 @@ func TestListExportsChunks(t *testing.T) {
 		t.Skip("runs the go command; skipped with -short")
 	}
 	paths := []string{"bufio", "bytes", "errors", "fmt", "io", "sort", "strconv", "strings", "unicode/utf8", "unsafe"}
-	whole, sizes, err := listExports(t.Context(), Config{}, paths)
+	whole, sizes, err := listExports(Config{}, paths)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func(m int) { argMax = m }(argMax)
 	argMax = 1 // one package a command
-	split, splitSizes, err := listExports(t.Context(), Config{}, paths)
+	split, splitSizes, err := listExports(Config{}, paths)
 	if err != nil {
 		t.Fatal(err)
 	}
