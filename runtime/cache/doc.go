@@ -33,16 +33,21 @@
 //
 // The version is Options.Version when set. Otherwise it comes from the running program's
 // build information. A release build (a tagged, unmodified main module whose dependencies are
-// all module versions) is identified by the main module's path, version and VCS revision, the
+// all module versions, each with its sum) is identified by the main module's path, version and VCS revision, the
 // Go version, and a digest of the whole build information: every build setting (-ldflags,
 // -tags, CGO_ENABLED, GOAMD64, ...) and every dependency's path, version, sum and
 // replacement. Any other build is a development build: version "(devel)" or unknown, a
 // modified one (vcs.modified=true, or a "+dirty" version), one with a dependency replaced by
-// a local directory, or a -trimpath build (the go command leaves -ldflags out of its build
-// information). A build with -overlay records nothing of it: set Options.Version for those. It is identified by a SHA-256 of the running executable, read once
+// a local directory or without a sum (read from a vendor directory, whose edits leave no
+// trace), or a -trimpath build (the go command leaves -ldflags out of its build
+// information). It is identified by a SHA-256 of the running executable, read once
 // per process from /proc/self/exe where the system has it (so that a rebuild that replaces
-// the file does not change a running program's version), else from os.Executable. Entries of
-// other versions are never read, and trimming removes them (see Eviction).
+// the file does not change a running program's version), else from os.Executable. A build
+// with -overlay or -toolexec, or by a toolchain changed in place, records nothing of it: set
+// Options.Version for those, and change it whenever what the program computes or how it
+// encodes values changes in a way the value type's shape does not show (an enum renumbered,
+// a hand-written encoding changed). Entries of other versions are never read, and trimming
+// removes them (see Eviction).
 //
 // # Layout
 //

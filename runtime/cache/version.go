@@ -25,9 +25,10 @@ var buildVersion = sync.OnceValue(func() string {
 // dependency's path, version, sum and replacement, so that two builds of one commit that
 // differ in any of those never share entries. Otherwise it is a development build, identified
 // by exeHash(): version "(devel)" or unknown, a modified one (vcs.modified=true or a "+dirty"
-// version), a dependency replaced by a local directory (whose content the build information
-// does not record), a -trimpath build (whose -ldflags it does not record), or no build
-// information at all. (A build with -overlay records nothing of it: set Options.Version.)
+// version), a dependency replaced by a local directory or read from a vendor directory
+// (whose content the build information does not record), a -trimpath build (whose -ldflags it does not record), or no build
+// information at all. (A build with -overlay or -toolexec, or with a toolchain changed in
+// place, records nothing of it: set Options.Version.)
 func versionOf(bi *debug.BuildInfo, exeHash func() string) string {
 	if bi == nil {
 		return "exe:" + exeHash()
@@ -62,11 +63,19 @@ func trimpath(bi *debug.BuildInfo) bool {
 	return false
 }
 
-// localReplace reports whether a dependency is replaced by a directory: its content can
-// change with no trace in the build information.
+// localReplace reports whether a dependency's content can change with no trace in the
+// build information: it is replaced by a directory, or it has no checksum (a build from a
+// vendor directory, which the go command reads without checking it against go.sum, and
+// which is often not under version control).
 func localReplace(bi *debug.BuildInfo) bool {
 	for _, d := range bi.Deps {
-		if d.Replace != nil && d.Replace.Version == "" {
+		if d.Replace != nil {
+			d = d.Replace
+			if d.Version == "" {
+				return true
+			}
+		}
+		if d.Sum == "" {
 			return true
 		}
 	}

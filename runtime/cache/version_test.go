@@ -39,7 +39,7 @@ func TestVersionOf(t *testing.T) {
 
 // TestVersionCoversBuildInformation: two release builds of one commit that differ in any
 // build setting or dependency have different versions; a dependency replaced by a local
-// directory makes a development build.
+// directory, or without a sum (vendored), makes a development build.
 func TestVersionCoversBuildInformation(t *testing.T) {
 	exe := func() string { return "EXEHASH" }
 	base := func() *debug.BuildInfo {
@@ -69,7 +69,7 @@ func TestVersionCoversBuildInformation(t *testing.T) {
 			bi.Deps[0].Replace = &debug.Module{Path: "example.com/fork", Version: "v0.1.0", Sum: "h1:x="}
 		},
 		"a new dep": func(bi *debug.BuildInfo) {
-			bi.Deps = append(bi.Deps, &debug.Module{Path: "example.com/d2", Version: "v1.0.0"})
+			bi.Deps = append(bi.Deps, &debug.Module{Path: "example.com/d2", Version: "v1.0.0", Sum: "h1:d2="})
 		},
 		"the Go version": func(bi *debug.BuildInfo) { bi.GoVersion = "go1.26.9" },
 	}
@@ -85,10 +85,28 @@ func TestVersionCoversBuildInformation(t *testing.T) {
 	if got := versionOf(trim, exe); got != "devel:example.com/cc:EXEHASH" {
 		t.Errorf("a -trimpath build (whose -ldflags the build information leaves out): version %q, want a development build", got)
 	}
+	for name, edit := range map[string]func(bi *debug.BuildInfo){
+		"a dependency replaced by a directory": func(bi *debug.BuildInfo) { bi.Deps[0].Replace = &debug.Module{Path: "../dep"} },
+		// A build from a vendor directory records no sums: the vendored code, often not
+		// under version control, can change with no trace.
+		"a dependency without a sum (vendored)": func(bi *debug.BuildInfo) { bi.Deps[0].Sum = "" },
+		"a dependency replaced by a version without a sum": func(bi *debug.BuildInfo) {
+			bi.Deps[0].Replace = &debug.Module{Path: "example.com/fork", Version: "v0.1.0"}
+		},
+	} {
+		bi := base()
+		edit(bi)
+		if got := versionOf(bi, exe); got != "devel:example.com/cc:EXEHASH" {
+			t.Errorf("%s: version %q, want a development build", name, got)
+		}
+	}
+	// A replacement by a module version with its sum is recorded whole: the original's sum
+	// does not matter.
 	bi := base()
-	bi.Deps[0].Replace = &debug.Module{Path: "../dep"}
-	if got := versionOf(bi, exe); got != "devel:example.com/cc:EXEHASH" {
-		t.Errorf("a dependency replaced by a directory: version %q, want a development build", got)
+	bi.Deps[0].Sum = ""
+	bi.Deps[0].Replace = &debug.Module{Path: "example.com/fork", Version: "v0.1.0", Sum: "h1:x="}
+	if got := versionOf(bi, exe); strings.HasPrefix(got, "devel:") {
+		t.Errorf("a dependency replaced by a version with its sum: version %q, want a release version", got)
 	}
 }
 
