@@ -113,7 +113,7 @@ func BenchmarkStoreLarge(b *testing.B) {
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			b.Fatal(err)
 		}
-		vt := valueTypeOf[Artifact](c)
+		vt := valueTypeOf[testKey, Artifact](c)
 		benchPaired(b, func(i int) {
 			mk := memKeyOf[Artifact](c, testKey{"store", i})
 			ek := c.entryKey(&mk)

@@ -21,7 +21,7 @@ import (
 // Four writers share the work: creating files is mostly waiting on the file system.
 func fillDir(tb testing.TB, c *Cache, prefix string, n, size int) {
 	tb.Helper()
-	vt := valueTypeOf[testValue](c)
+	vt := valueTypeOf[testKey, testValue](c)
 	v := valueFor(testKey{prefix, 0}, size)
 	raw, err := v.MarshalMsg(nil)
 	if err != nil {

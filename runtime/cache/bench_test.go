@@ -157,7 +157,7 @@ func BenchmarkExplainer(b *testing.B) {
 				typeID, _ := keyTypeOf[bench.CompileKey]()
 				for i := range 64 {
 					k.OptLevel = -1 - i
-					c.appendRecord(c.recordFile(typeID), keyhash.Sum(k), valueTypeOf[Artifact](c), newKeyRecord(k))
+					c.appendRecord(c.recordFile(typeID), keyhash.Sum(k), valueTypeOf[bench.CompileKey, Artifact](c), newKeyRecord(k))
 				}
 			}
 			b.SetBytes(int64(len(raw)))
@@ -203,7 +203,7 @@ func benchExplainerBlocks(b *testing.B, prebuilt func(context.Context, bench.Com
 			typeID, _ := keyTypeOf[bench.CompileKey]()
 			for i := range 64 {
 				k.OptLevel = -1 - i
-				c.appendRecord(c.recordFile(typeID), keyhash.Sum(k), valueTypeOf[Artifact](c), newKeyRecord(k))
+				c.appendRecord(c.recordFile(typeID), keyhash.Sum(k), valueTypeOf[bench.CompileKey, Artifact](c), newKeyRecord(k))
 			}
 			c.Flush(ctx)
 			const misses = 20
@@ -256,11 +256,11 @@ func benchExplainerWork(b *testing.B) {
 	k := bench.NewKey(4096)
 	for i := range 64 {
 		k.OptLevel = -1 - i
-		c.appendRecord(name, keyhash.Sum(k), valueTypeOf[Artifact](c), newKeyRecord(k))
+		c.appendRecord(name, keyhash.Sum(k), valueTypeOf[bench.CompileKey, Artifact](c), newKeyRecord(k))
 	}
 	b.Run("record-work", func(b *testing.B) {
 		b.ReportAllocs()
-		d, vt := keyhash.Sum(k), valueTypeOf[Artifact](c) // a miss has them already
+		d, vt := keyhash.Sum(k), valueTypeOf[bench.CompileKey, Artifact](c) // a miss has them already
 		for b.Loop() {
 			kr := newKeyRecord(k)
 			c.appendRecord(name, d, vt, kr)
@@ -275,7 +275,7 @@ func benchExplainerWork(b *testing.B) {
 		kr := newKeyRecord(k)
 		d := keyhash.Sum(k)
 		other := k
-		vt := valueTypeOf[Artifact](c)
+		vt := valueTypeOf[bench.CompileKey, Artifact](c)
 		i := 0
 		for b.Loop() {
 			b.StopTimer()

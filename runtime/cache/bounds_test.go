@@ -88,7 +88,7 @@ func allocatedBy(f func()) uint64 {
 // could.
 func plantEntry(t *testing.T, c *Cache, k testKey, b []byte) (name string, ek entryKey, typ string) {
 	t.Helper()
-	mk := memKey{d: keyhash.Sum(k), vt: valueTypeOf[testValue](c)}
+	mk := memKey{d: keyhash.Sum(k), vt: valueTypeOf[testKey, testValue](c)}
 	ek = c.entryKey(&mk)
 	name = c.entryPath(&ek)
 	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {

@@ -329,7 +329,7 @@ type Cache struct {
 	versionDir string // root/<version id>
 
 	mem   *memory
-	types sync.Map // reflect.Type -> *valueType
+	types sync.Map // typePair -> *valueType
 
 	flightMu sync.Mutex         // guards flights, closed and wg.Add
 	flights  map[memKey]*flight // running lookups by key digest and value type
@@ -371,9 +371,14 @@ type Cache struct {
 	unusedRemote Remote
 }
 
-// A valueType is the identity of a value type, computed once per type and Cache.
+// A valueType is the identity of a value type and of the key type it is loaded by, computed
+// once per pair of types and Cache.
 type valueType struct {
 	name string
+	// key is the identity of the key type (typeIdentity): two key types whose HashKey
+	// methods write the same (hand-written ones need not name their type) never share
+	// entries, in memory or on disk.
+	key string
 	// clone says that *V is a Cloner[V]: the memory tier keeps such values decoded and
 	// hands out copies.
 	clone bool
@@ -393,12 +398,16 @@ type valueType struct {
 	targets sync.Pool
 }
 
-// valueTypeOf returns the identity of V.
-func valueTypeOf[V any](c *Cache) *valueType {
-	t := reflect.TypeFor[V]()
-	if vt, ok := c.types.Load(t); ok {
+// A typePair is the key and value types of Loads.
+type typePair struct{ key, value reflect.Type }
+
+// valueTypeOf returns the identity of V, loaded by keys of type K.
+func valueTypeOf[K, V any](c *Cache) *valueType {
+	tp := typePair{reflect.TypeFor[K](), reflect.TypeFor[V]()}
+	if vt, ok := c.types.Load(tp); ok {
 		return vt.(*valueType)
 	}
+	t := tp.value
 	name := t.String()
 	if t.Name() != "" {
 		name = t.PkgPath() + "." + t.Name()
@@ -415,7 +424,7 @@ func valueTypeOf[V any](c *Cache) *valueType {
 	_, clone := any((*V)(nil)).(Cloner[V])
 	_, sized := any((*V)(nil)).(sizer)
 	_, reuse := any((*V)(nil)).(reusable[V])
-	vt, _ := c.types.LoadOrStore(t, &valueType{name: name, clone: clone, sized: clone && sized, reuse: reuse, base: t.Size()})
+	vt, _ := c.types.LoadOrStore(tp, &valueType{name: name, key: typeIdentity(tp.key), clone: clone, sized: clone && sized, reuse: reuse, base: t.Size()})
 	return vt.(*valueType)
 }
 
@@ -931,8 +940,10 @@ func (c *Cache) entryKey(k *memKey) entryKey {
 	h := sha256.New()
 	var n [8]byte
 	// The entry format is part of the name: a program built on an earlier format, under the
-	// same Options.Version, keeps its own entries instead of overwriting these.
-	for _, s := range []string{"cachegen entry", strconv.Itoa(formatVersion), c.version, k.vt.name} {
+	// same Options.Version, keeps its own entries instead of overwriting these. So is the
+	// namespace: an entry copied or linked into another namespace's directory, or a
+	// namespace that shares one on a file system that ignores case, is not found there.
+	for _, s := range []string{"cachegen entry", strconv.Itoa(formatVersion), c.opts.Namespace, c.version, k.vt.key, k.vt.name} {
 		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])
 		h.Write([]byte(s))

@@ -441,8 +441,8 @@ func entryFileOf[V any](c *Cache, k testKey) string {
 }
 
 // memKeyOf returns k's memory key for value type V in c.
-func memKeyOf[V any](c *Cache, k keyhash.Key) memKey {
-	return memKey{d: keyhash.Sum(k), vt: valueTypeOf[V](c)}
+func memKeyOf[V any, K keyhash.Key](c *Cache, k K) memKey {
+	return memKey{d: keyhash.Sum(k), vt: valueTypeOf[K, V](c)}
 }
 
 func readEntryFile(t *testing.T, c *Cache, k testKey) []byte {

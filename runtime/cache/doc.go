@@ -24,12 +24,17 @@
 //
 // # Identity
 //
-// An entry is named by the SHA-256 of three things: the key's keyhash digest, the cache's
-// version, and the value type's identity: its package path and name and a digest of its
-// schema (its structure from reflect, recursively: kinds, field names, types, tags and
-// embedding), computed once per type and Cache. So a new build of the program, a Load of
-// another value type under the same key, or the same value type with another shape (a field
-// added under a pinned Options.Version, which msgp would otherwise decode as zero) is a miss.
+// An entry is named by the SHA-256 of the namespace, the cache's version, the key type's
+// identity (its package path and name), the value type's identity (its package path and
+// name and a digest of its schema: its structure from reflect, recursively: kinds, field
+// names, types, tags and embedding), computed once per pair of types and Cache, and the
+// key's keyhash digest. So a new build of the program, a Load of another value type under
+// the same key, the same value type with another shape (a field added under a pinned
+// Options.Version, which msgp would otherwise decode as zero), a key of another type whose
+// digest is the same (hand-written HashKey methods need not name their type, as generated
+// ones do), or an entry copied from another namespace's directory is a miss. (Two types
+// declared inside functions share their package path and name: they are told apart in a
+// process, not across processes.)
 //
 // The version is Options.Version when set. Otherwise it comes from the running program's
 // build information. A release build (a tagged, unmodified main module whose dependencies are
@@ -188,12 +193,12 @@
 // a key share one remote lookup.
 //
 // An entry's remote address is the SHA-256 (64 hex digits) of a domain string, the namespace
-// and the entry digest, which covers the version, the value type with its schema, and the
-// key's digest. What is stored there is the entry file, exactly as on disk, followed by a
-// trailer: the key id, the tag, the algorithm. The tag is an HMAC-SHA256 or an Ed25519
-// signature over a domain string, the format version, the namespace, the address, the value
-// type identity and the whole entry. It is checked, in constant time, before any other byte
-// is looked at; then the entry gets every check a disk entry gets (header, digest, type,
+// and the entry digest, which covers the namespace, the version, the key type, the value
+// type with its schema, and the key's digest. What is stored there is the entry file,
+// exactly as on disk, followed by a trailer: the key id, the tag, the algorithm. The tag is
+// an HMAC-SHA256 or an Ed25519 signature over a domain string, the format version, the
+// namespace, the address, the value type identity and the whole entry. It is checked, in
+// constant time, before any other byte is looked at; then the entry gets every check a disk entry gets (header, digest, type,
 // CRC, sizes, bounded decompression to at most Options.MaxEntryBytes) and must decode. An
 // entry without a trailer, with an unknown key id or algorithm, a wrong tag, or moved from
 // another address, namespace, version or type, is a miss, counted in Stats.RemoteRejected,

@@ -263,7 +263,7 @@ func TestExplainReasons(t *testing.T) {
 	t.Run("damaged, nothing recorded", func(t *testing.T) {
 		c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
 		recs := []record(nil)
-		if r := c.explain(recs, keyhash.Digest{}, valueTypeOf[testValue](c), keyRecord{}, true); r != "same key, entry was damaged" {
+		if r := c.explain(recs, keyhash.Digest{}, valueTypeOf[testKey, testValue](c), keyRecord{}, true); r != "same key, entry was damaged" {
 			t.Fatalf("reason %q", r)
 		}
 	})

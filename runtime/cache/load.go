@@ -110,7 +110,7 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	if c == nil {
 		return compute(ctx, key)
 	}
-	mk := memKey{d: keyhash.SumOf(key), vt: valueTypeOf[V](c)}
+	mk := memKey{d: keyhash.SumOf(key), vt: valueTypeOf[K, V](c)}
 	if e := c.mem.lookup(mk); e != nil {
 		if v, ok := memoryHit[V, PV](c, e); ok {
 			c.stats.memoryHits.add()

@@ -112,7 +112,7 @@ func TestMemoryChargesDecodedSize(t *testing.T) {
 		c := open(t, Options{Dir: t.TempDir(), SharedValues: shared})
 		k := testKey{"charge", 1}
 		Load(ctx, c, k, computeArtifact)
-		mk := memKey{d: memDigest(k), vt: valueTypeOf[Artifact](c)}
+		mk := memKey{d: memDigest(k), vt: valueTypeOf[testKey, Artifact](c)}
 		enc := c.mem.lookup(mk)
 		if enc == nil || enc.val != nil {
 			t.Fatal("the entry is not an encoding after a miss")

@@ -243,7 +243,7 @@ func TestNewEntryNotEvictedFirst(t *testing.T) {
 		}
 	}
 	compute := func(context.Context, testKey) (Artifact, error) { return makeArtifact(1), nil }
-	vt := valueTypeOf[Artifact](c)
+	vt := valueTypeOf[testKey, Artifact](c)
 	in := func(k testKey) bool {
 		_, ok := c.mem.index.Load(memKey{d: memDigest(k), vt: vt})
 		return ok

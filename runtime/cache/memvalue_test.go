@@ -94,7 +94,7 @@ func TestCloneKeepsDecodedValue(t *testing.T) {
 	ctx := context.Background()
 	c := open(t, Options{Dir: t.TempDir()})
 	k := testKey{"kept", 1}
-	if !valueTypeOf[wide](c).clone || valueTypeOf[decodedArtifact](c).clone {
+	if !valueTypeOf[testKey, wide](c).clone || valueTypeOf[testKey, decodedArtifact](c).clone {
 		t.Fatal("Cloner detection")
 	}
 	load := func() {
@@ -106,20 +106,20 @@ func TestCloneKeepsDecodedValue(t *testing.T) {
 		}
 	}
 	load() // misses
-	e := c.mem.lookup(memKey{d: memDigest(k), vt: valueTypeOf[wide](c)})
+	e := c.mem.lookup(memKey{d: memDigest(k), vt: valueTypeOf[testKey, wide](c)})
 	if e == nil || e.data == nil || e.val != nil {
 		t.Fatalf("after the miss: %+v", e)
 	}
 	load() // first hits
 	load()
-	e = c.mem.lookup(memKey{d: memDigest(k), vt: valueTypeOf[wide](c)})
+	e = c.mem.lookup(memKey{d: memDigest(k), vt: valueTypeOf[testKey, wide](c)})
 	if e == nil || e.data != nil || e.val == nil {
 		t.Fatalf("after hits: the entry of a type with CachegenClone is %+v", e)
 	}
 	if e.size == 0 {
 		t.Error("the decoded entry lost its size")
 	}
-	d := c.mem.lookup(memKey{d: memDigest(k), vt: valueTypeOf[decodedArtifact](c)})
+	d := c.mem.lookup(memKey{d: memDigest(k), vt: valueTypeOf[testKey, decodedArtifact](c)})
 	if d == nil || d.data == nil || d.val != nil {
 		t.Fatalf("the entry of a type without CachegenClone is %+v", d)
 	}
@@ -170,7 +170,7 @@ func TestDamagedMemoryEntry(t *testing.T) {
 	if _, err := Load(ctx, c, k, computeWideValue); err != nil {
 		t.Fatal(err)
 	}
-	mk := memKey{d: memDigest(k), vt: valueTypeOf[wide](c)}
+	mk := memKey{d: memDigest(k), vt: valueTypeOf[testKey, wide](c)}
 	c.mem.put(mk, []byte{0xc1})                   // never valid msgpack
 	v, err := Load(ctx, c, k, noComputeWideValue) // found on disk instead
 	if err != nil || !randval.Equal(v, wideValueOf(1)) {
@@ -280,7 +280,7 @@ func TestMemoryConcurrent(t *testing.T) {
 						randval.Scribble(reflect.ValueOf(&v).Elem())
 					}
 					if i%50 == 0 {
-						c.mem.put(memKey{d: memDigest(k), vt: valueTypeOf[wide](c)}, mustMarshal(t, wideValueOf(k.Opt)))
+						c.mem.put(memKey{d: memDigest(k), vt: valueTypeOf[testKey, wide](c)}, mustMarshal(t, wideValueOf(k.Opt)))
 					}
 				}
 			})

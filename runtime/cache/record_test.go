@@ -186,7 +186,7 @@ func TestManyQueuedRecordsStayReadable(t *testing.T) {
 	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1})
 	typeID, _ := keyTypeOf[keys.Wide]()
 	name := c.recordFile(typeID)
-	vt := valueTypeOf[testValue](c)
+	vt := valueTypeOf[keys.Wide, testValue](c)
 	c.records.running = true // no writer starts: the queue builds up, as behind a slow disk
 	for i := range 500 {
 		k := keys.Wide{I: i, S: strings.Repeat("s", 60), List: []string{"a", "b"}}
@@ -289,7 +289,7 @@ func TestExplainRepeatedLeaves(t *testing.T) {
 	}
 	old := []keyhash.Leaf{{Path: "K.Tags", Type: "set", Value: "len 3"}, leaf("t1"), leaf("t2"), leaf("t2")}
 	now := []keyhash.Leaf{{Path: "K.Tags", Type: "set", Value: "len 3"}, leaf("t1"), leaf("t1"), leaf("t2")}
-	vt := valueTypeOf[testValue](c)
+	vt := valueTypeOf[keys.Wide, testValue](c)
 	recs := parseRecords(appendRecordFrame(nil, keyhash.Digest{1}, c.now(), filepath.Base(c.versionDir), vt.name, keyRecordOf(old)))
 	reason := c.explain(recs, keyhash.Digest{2}, vt, keyRecordOf(now), false)
 	if !strings.Contains(reason, `K.Tags["t1"]`) || !strings.Contains(reason, `K.Tags["t2"]`) {
@@ -372,7 +372,7 @@ func TestIndexFollowsOwnAppendsAndRotations(t *testing.T) {
 	c := open(t, Options{Dir: t.TempDir(), MemoryBytes: -1, MaxBytes: 1 << 20, OnMiss: func(Miss) {}})
 	typeID, _ := keyTypeOf[keys.Wide]()
 	name := c.recordFile(typeID)
-	vt := valueTypeOf[testValue](c)
+	vt := valueTypeOf[keys.Wide, testValue](c)
 	r := rand.New(rand.NewPCG(7, 8))
 	for i := range 200 {
 		k := keys.Wide{I: i, S: strings.Repeat("s", r.IntN(2000))}

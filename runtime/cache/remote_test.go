@@ -119,7 +119,7 @@ func remoteCache(t *testing.T, r Remote, keys []RemoteKey, mod func(*Options)) *
 
 // addressOf returns the remote address of key's testValue entry in c.
 func addressOf(c *Cache, key testKey) string {
-	mk := memKey{d: keyhash.Sum(key), vt: valueTypeOf[testValue](c)}
+	mk := memKey{d: keyhash.Sum(key), vt: valueTypeOf[testKey, testValue](c)}
 	ek := c.entryKey(&mk)
 	return remoteAddress(c.opts.Namespace, &ek)
 }
@@ -274,7 +274,7 @@ func TestRemoteRefused(t *testing.T) {
 			c := remoteCache(t, r, []RemoteKey{teamKey}, nil)
 			addr := addressOf(c, key)
 			kr, _ := newKeyRing([]RemoteKey{teamKey})
-			r.set(addr, sealEntry(kr.signer, "test", addr, valueTypeOf[testValue](c).name, []byte("not an entry file")))
+			r.set(addr, sealEntry(kr.signer, "test", addr, valueTypeOf[testKey, testValue](c).name, []byte("not an entry file")))
 		}},
 		{"garbage", func(t *testing.T, r *fakeRemote) {
 			c := remoteCache(t, r, []RemoteKey{teamKey}, nil)

@@ -179,8 +179,8 @@ func looksSwapped(id string, secret []byte) bool {
 }
 
 // remoteAddress returns the key of an entry in the remote store: 64 hex digits of a SHA-256
-// over a domain string, the namespace and the entry digest (which covers the version, the
-// value type and its schema, and the key's digest).
+// over a domain string, the namespace and the entry digest (which covers the namespace, the
+// version, the key type, the value type and its schema, and the key's digest).
 func remoteAddress(namespace string, ek *entryKey) string {
 	h := sha256.New()
 	writeField(h, []byte("cachegen remote address"))

@@ -132,7 +132,7 @@ func TestRemoteSlowerThanCallerDeadline(t *testing.T) {
 	// A Load whose deadline has passed does not ask the remote.
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	mk := memKey{d: keyhash.Sum(testKey{"late", 1}), vt: valueTypeOf[testValue](c)}
+	mk := memKey{d: keyhash.Sum(testKey{"late", 1}), vt: valueTypeOf[testKey, testValue](c)}
 	ek := c.entryKey(&mk)
 	deadline, _ := ctx.Deadline()
 	if b := c.remote.get(context.Background(), &ek, mk.vt.name, deadline); b != nil || c.Stats().RemoteSkipped != 1 {

@@ -1,9 +1,14 @@
 package cache
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/cachegen/cachegen/runtime/keyhash"
 )
 
 type countV1 struct {
@@ -57,7 +62,7 @@ func TestValueSchemaInIdentity(t *testing.T) {
 		t.Errorf("a recursive type is not described by reference: %s", d)
 	}
 	c := open(t, Options{Dir: t.TempDir()})
-	vt := valueTypeOf[countV1](c)
+	vt := valueTypeOf[testKey, countV1](c)
 	if !strings.Contains(vt.name, " schema:") {
 		t.Fatalf("value type identity %q has no schema", vt.name)
 	}
@@ -65,5 +70,62 @@ func TestValueSchemaInIdentity(t *testing.T) {
 	k1, k2 := memKey{vt: vt}, memKey{vt: other}
 	if c.entryKey(&k1) == c.entryKey(&k2) {
 		t.Fatal("two schemas of one value type share an entry")
+	}
+}
+
+// pathKey and urlKey are hand-written keys of two types whose HashKey methods write the
+// same: nothing makes a hand-written key name its type, as generated ones do.
+type (
+	pathKey string
+	urlKey  string
+)
+
+func (k pathKey) HashKey(h *keyhash.Hasher) { h.String("", string(k)) }
+func (k urlKey) HashKey(h *keyhash.Hasher)  { h.String("", string(k)) }
+
+// TestKeyTypeAndNamespaceInIdentity: the key's type and the namespace are part of an
+// entry's identity. Two key types whose digests are equal never share a value, in memory
+// or on disk; an entry copied into another namespace's directory (or a namespace sharing a
+// directory with another on a file system that ignores case) is not found there.
+func TestKeyTypeAndNamespaceInIdentity(t *testing.T) {
+	ctx := context.Background()
+	if keyhash.Sum(pathKey("x")) != keyhash.Sum(urlKey("x")) {
+		t.Fatal("the two hand-written keys no longer collide: the test tests nothing")
+	}
+	by := func(who string) func(context.Context, string) (testValue, error) {
+		return func(_ context.Context, k string) (testValue, error) { return testValue{Name: who + ":" + k}, nil }
+	}
+	dir := t.TempDir()
+	for _, memory := range []int64{0, -1} { // the memory tier, then the disk alone
+		c := open(t, Options{Dir: dir, Namespace: "keys", MemoryBytes: memory})
+		p, err := Load(ctx, c, pathKey("x"), func(ctx context.Context, k pathKey) (testValue, error) { return by("path")(ctx, string(k)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := Load(ctx, c, urlKey("x"), func(ctx context.Context, k urlKey) (testValue, error) { return by("url")(ctx, string(k)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name != "path:x" || u.Name != "url:x" {
+			t.Errorf("memory %d: Load(pathKey) = %q, Load(urlKey) = %q: two key types shared an entry", memory, p.Name, u.Name)
+		}
+		c.Close()
+	}
+
+	// One entry in namespace a, the whole directory copied as namespace b.
+	root := t.TempDir()
+	a := open(t, Options{Dir: root, Namespace: "a", MemoryBytes: -1})
+	load(t, a, testKey{"copied", 1}, computeSmall)
+	a.Close()
+	if err := os.CopyFS(filepath.Join(root, "b"), os.DirFS(filepath.Join(root, "a"))); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, Options{Dir: root, Namespace: "b", MemoryBytes: -1})
+	v, err := Load(ctx, b, testKey{"copied", 1}, func(context.Context, testKey) (testValue, error) { return testValue{Name: "b's own"}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := b.Stats(); v.Name != "b's own" || st.DiskHits != 0 {
+		t.Errorf("namespace b served namespace a's entry: %q, %+v", v.Name, st)
 	}
 }
