@@ -283,3 +283,159 @@ func TestCgoFileRefused(t *testing.T) {
 		t.Fatalf("unexpected error: %v", err)
 	}
 }
+
+// embeddedAliasFiles is a module whose keys embed aliases, each of which
+// TestStaleGuardCoversEmbeddedAliases makes stand for another type.
+var embeddedAliasFiles = map[string]string{
+	"levels/levels.go": `package levels
+
+type Level int8
+type Level2 int16
+type Same int8 // the underlying type of Level, under another name
+
+// Mode is an alias of another package, embedded through the import.
+type Mode = Level
+
+type GBox[T any] struct{ V T }
+type GBox2[T any] struct{ V, W T }
+
+// WithAlias is hashed field by field by the keys of other packages.
+type WithAlias struct {
+	EM
+	X int
+}
+
+type EM = Level
+
+// Hidden is how other packages name hidden: an embedded Hidden has no other spelling.
+type Hidden = hidden
+type hidden int8
+`,
+	"own/k.go": `package own
+
+import (
+	"example.com/consumer/levels"
+
+	"github.com/cachegen/cachegen/runtime/keyhash"
+)
+
+type E = levels.Level
+
+//cachegen:key
+type K struct {
+	E
+	N int
+}
+
+// K2 embeds E too: one assertion covers both.
+//
+//cachegen:key
+type K2 struct {
+	*E
+	S string
+}
+
+// U stands for an unnamed type.
+type U = []levels.Level
+
+//cachegen:key
+type KU struct{ U }
+
+type FF = levels.Level
+
+//cachegen:key
+type KA struct {
+	Anon struct {
+		FF
+		B bool
+	}
+}
+
+type P = levels.Level
+
+//cachegen:key
+type KP struct{ *P }
+
+type Q = levels.Level
+
+//cachegen:key
+type KQ struct{ Q }
+
+// A is an alias of an alias.
+type A = B
+type B = levels.Level
+
+//cachegen:key
+type KC struct{ A }
+
+// NS stands for a type with an embedded alias inside: the assertion of NS spells NE.
+type NS = []struct{ NE }
+type NE = levels.Level
+
+//cachegen:key
+type KN struct{ NS }
+
+// GA is a generic alias.
+type GA[T any] = levels.GBox[T]
+
+//cachegen:key
+type KG struct{ GA[levels.Level] }
+
+//cachegen:key
+type KGT[T keyhash.Key] struct{ GA[T] }
+
+//cachegen:key
+type KI struct{ levels.Mode }
+
+//cachegen:key
+type KF struct{ W levels.WithAlias }
+
+//cachegen:key
+type KH struct{ levels.Hidden }
+`,
+}
+
+// TestStaleGuardCoversEmbeddedAliases makes an alias that a key embeds, in its own fields, in
+// an anonymous struct or in a struct of another package, stand for another type without
+// regenerating. The guards name an embedded field by its alias, the field's name, which does
+// not change: the build must fail at the assertion of what the alias stands for, or the old
+// code hashes the field as the old type (int8(x.E) truncates an int16).
+func TestStaleGuardCoversEmbeddedAliases(t *testing.T) {
+	c := newConsumer(t, embeddedAliasFiles)
+	c.mustRun("go", "tool", "cachegen", "./...")
+	c.mustRun("go", "vet", "./...")
+	edits := []struct{ name, file, old, new, guard string }{
+		{"own struct", "own/k.go", "type E = levels.Level\n", "type E = levels.Level2\n", "E_changed_run_go_generate"},
+		{"unnamed type", "own/k.go", "type U = []levels.Level\n", "type U = []levels.Level2\n", "U_changed_run_go_generate"},
+		{"anonymous struct", "own/k.go", "type FF = levels.Level\n", "type FF = levels.Level2\n", "FF_changed_run_go_generate"},
+		{"pointer", "own/k.go", "type P = levels.Level\n", "type P = levels.Level2\n", "P_changed_run_go_generate"},
+		{"same underlying type", "own/k.go", "type Q = levels.Level\n", "type Q = levels.Same\n", "Q_changed_run_go_generate"},
+		{"alias of an alias", "own/k.go", "type B = levels.Level\n", "type B = levels.Level2\n", "A_changed_run_go_generate"},
+		{"alias inside an alias", "own/k.go", "type NE = levels.Level\n", "type NE = levels.Level2\n", "NE_changed_run_go_generate"},
+		{"generic alias", "own/k.go", "type GA[T any] = levels.GBox[T]\n", "type GA[T any] = levels.GBox2[T]\n", "GA_changed_run_go_generate"},
+		{"alias of another package", "levels/levels.go", "type Mode = Level\n", "type Mode = Level2\n", "levels_Mode_changed_run_go_generate"},
+		{"struct of another package", "levels/levels.go", "type EM = Level\n", "type EM = Level2\n", "levels_EM_changed_run_go_generate"},
+	}
+	for _, e := range edits {
+		t.Run(e.name, func(t *testing.T) {
+			orig := c.read(e.file)
+			defer c.write(e.file, orig)
+			c.edit(e.file, e.old, e.new)
+			_, stderr, ok := c.run("go", "build", "./...")
+			if ok {
+				t.Fatal("go build succeeded on a stale generated file")
+			}
+			if !strings.Contains(stderr, e.guard) {
+				t.Fatalf("the build failed elsewhere than at the guard %s:\n%s", e.guard, stderr)
+			}
+			if out, _, ok := c.run("go", "tool", "cachegen", "-check", "./..."); ok {
+				t.Fatalf("cachegen -check passed on a stale generated file:\n%s", out)
+			}
+		})
+	}
+	c.mustRun("go", "build", "./...")
+	// One assertion per alias and file, however many guards write the alias.
+	if n := strings.Count(c.read("own/"+DefaultOutput), "var E_changed_run_go_generate"); n != 1 {
+		t.Errorf("own/%s asserts E %d times, want once", DefaultOutput, n)
+	}
+}

@@ -388,6 +388,7 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 	f.HeaderComment(generatedHeader)
 	f.ImportName(keyhashPath, "keyhash")
 	var set, generated []*Struct
+	aliases := newAliasGuards()
 	for _, s := range emitOrder(pkg.Structs) {
 		hashKey, msgp := plan.hashKeys[s], plan.msgp[s]
 		if hashKey == nil && !msgp {
@@ -398,7 +399,7 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 			f.Comment(line)
 		}
 		f.Line()
-		f.Add(guardFunc(s, pkg.code))
+		f.Add(guardFunc(s, pkg.code, aliases))
 		if hashKey != nil {
 			f.Line()
 			f.Add(hashKey)
@@ -411,7 +412,7 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 		f.Line()
 		f.Add(h)
 	}
-	for _, g := range namedGuard(guardedNodes(generated), pkg.code) {
+	for _, g := range namedGuard(guardedNodes(generated), pkg.code, aliases) {
 		f.Line()
 		f.Add(g)
 	}

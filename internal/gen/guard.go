@@ -17,7 +17,13 @@ import (
 // renaming, reordering or retyping a field without regenerating makes the conversion, and so
 // the build, fail. The variable's name is chosen to be read in the compiler's message, which
 // is what a CI log shows. Struct tags are ignored by conversions; cachegen -check covers them.
-func guardFunc(s *Struct, c *coder) jen.Code {
+//
+// An embedded field is written by its type's name, which is the field's: for an alias, the
+// alias's name, which stays the same when the alias is made to stand for another type. Each
+// such alias gets an assertion of what it stands for, written once per file (aliases).
+func guardFunc(s *Struct, c *coder, aliases *aliasGuards) jen.Code {
+	var spelled []*types.Alias
+	c = c.recording(&spelled)
 	v := s.Name() + "_changed_run_go_generate"
 	fields := make([]jen.Code, len(s.Fields))
 	for i, f := range s.Fields {
@@ -31,11 +37,86 @@ func guardFunc(s *Struct, c *coder) jen.Code {
 		}
 		fn = fn.Types(params...)
 	}
+	body := []jen.Code{
+		jen.Var().Id(v).Add(receiverType(s)),
+		jen.Id("_").Op("=").Parens(jen.Op("*").Struct(fields...)).Call(jen.Op("&").Id(v)),
+	}
+	body = append(body, aliases.assert(c, spelled)...)
 	return comments(fmt.Sprintf("A compile error below means %s has changed since cachegen generated this file:\nrun `go generate` to update it.", s.Name())).
-		Add(fn.Params().Block(
-			jen.Var().Id(v).Add(receiverType(s)),
-			jen.Id("_").Op("=").Parens(jen.Op("*").Struct(fields...)).Call(jen.Op("&").Id(v)),
+		Add(fn.Params().Block(body...))
+}
+
+// aliasGuards writes the assertions that each alias a file's guards name an embedded field's
+// type by still stands for the type it stood for when the file was generated. A struct
+// conversion cannot see that: struct{ E; N int } is the same type whichever type E stands
+// for, as is the guard of the type E used to stand for, while x.E is hashed as that type
+// (int8(x.E) still compiles, and truncates, once type E = Level becomes type E = Level2).
+// The assertion assigns a *E to a *Level, which compiles only while the types are identical:
+// a conversion would still compile for another type of the same underlying type. Only what
+// the alias finally stands for is asserted, not each alias of a chain (type E = F; type F =
+// Level): it is what the generated code reads, and a change anywhere along the chain changes
+// it.
+type aliasGuards struct {
+	// done holds the assertions written, by the types they relate (types.TypeString, with
+	// package paths), that mention no type parameter;
+	// those that do are written in each generic guard that needs them.
+	done map[string]bool
+}
+
+func newAliasGuards() *aliasGuards { return &aliasGuards{done: map[string]bool{}} }
+
+// assert returns a block asserting what each alias in spelled stands for, and each alias
+// those blocks spell in turn (type S = []struct{ E }), skipping those already asserted.
+// c is the coder of the guard the blocks go in.
+func (g *aliasGuards) assert(c *coder, spelled []*types.Alias) []jen.Code {
+	local := map[string]bool{}
+	var out []jen.Code
+	for len(spelled) > 0 {
+		a := spelled[0]
+		spelled = spelled[1:]
+		target := types.Unalias(a)
+		if !c.nameable(target) {
+			// What the alias stands for cannot be written here (a type another package does
+			// not export): the alias is all the guards can name.
+			continue
+		}
+		if n, ok := target.(*types.Named); ok {
+			if s := c.spelling(n); s != nil && s.Obj() == a.Obj() {
+				continue // written through the alias itself, how this file names the type
+			}
+		}
+		key := types.TypeString(a, nil) + " = " + types.TypeString(target, nil)
+		done := g.done
+		generic := mentionsTypeParam(target)
+		for i := range a.TypeArgs().Len() {
+			generic = generic || mentionsTypeParam(a.TypeArgs().At(i))
+		}
+		if generic {
+			done = local
+		}
+		if done[key] {
+			continue
+		}
+		done[key] = true
+		var more []*types.Alias
+		rc := c.recording(&more)
+		alias, want := rc.qualified(a.Obj(), a.TypeArgs()), rc.typ(target)
+		v := a.Obj().Name() + "_changed_run_go_generate"
+		if p := a.Obj().Pkg(); p != nil && p != c.pkg {
+			v = p.Name() + "_" + v
+		}
+		what := typeString(target, c.pkg)
+		if len(what) > 40 || strings.Contains(what, "\n") {
+			what = "the type below"
+		}
+		out = append(out, jen.Block(
+			jen.Comment(fmt.Sprintf("%s is embedded above by its alias name: it must still stand for %s.", typeString(a, c.pkg), what)),
+			jen.Var().Id(v).Op("*").Add(alias),
+			jen.Var().Id("_").Op("*").Add(want).Op("=").Id(v),
 		))
+		spelled = append(spelled, more...)
+	}
+	return out
 }
 
 // namedGuard returns the assertion for the named non-struct types that generated code relies
@@ -46,8 +127,12 @@ func guardFunc(s *Struct, c *coder) jen.Code {
 // int8` to `type Mode int`, or `type IDs []int` to `type IDs map[int]int`, must not leave a
 // stale file that builds. A generic type is guarded once, for all its instances, in a
 // function with its type parameters.
-func namedGuard(nodes []*Node, c *coder) []jen.Code {
+//
+// An embedded alias in an anonymous struct these write gets the assertion guardFunc writes.
+func namedGuard(nodes []*Node, c *coder, aliases *aliasGuards) []jen.Code {
 	pkg := c.pkg
+	var spelled []*types.Alias
+	c = c.recording(&spelled)
 	const doc = "A compile error below means the underlying type of a named type that this file relies on\nhas changed since cachegen generated it: run `go generate` to update it."
 	var plain []jen.Code
 	var generic []jen.Code
@@ -77,10 +162,13 @@ func namedGuard(nodes []*Node, c *coder) []jen.Code {
 				params[i] = jen.Id(tp.At(i).Obj().Name()).Add(c.typ(tp.At(i).Constraint()))
 				args[i] = jen.Id(tp.At(i).Obj().Name())
 			}
-			generic = append(generic, comments(doc).Func().Id("_").Types(params...).Params().Block(
+			body := []jen.Code{
 				jen.Var().Id(v).Op("*").Add(c.qualified(origin.Obj(), nil).Types(args...)),
 				jen.Id("_").Op("=").Parens(jen.Op("*").Add(c.typ(origin.Underlying()))).Call(jen.Id(v)),
-			))
+			}
+			body = append(body, aliases.assert(c, spelled)...)
+			spelled = spelled[:0]
+			generic = append(generic, comments(doc).Func().Id("_").Types(params...).Params().Block(body...))
 			continue
 		}
 		// A non-generic type, or an instance of a generic type whose constraints this
@@ -89,6 +177,8 @@ func namedGuard(nodes []*Node, c *coder) []jen.Code {
 			jen.Var().Id(v).Op("*").Add(c.typ(n.Named)),
 			jen.Id("_").Op("=").Parens(jen.Op("*").Add(c.typ(n.Named.Underlying()))).Call(jen.Id(v)),
 		))
+		plain = append(plain, aliases.assert(c, spelled)...)
+		spelled = spelled[:0]
 	}
 	if len(plain) > 0 {
 		generic = append([]jen.Code{comments(doc).Func().Id("_").Params().Block(plain...)}, generic...)
@@ -119,6 +209,17 @@ type coder struct {
 	// spellInst holds the same for an instance of a generic type of another package that is
 	// not exported (type IntBox = ubox[int]): *types.Named -> *types.Alias.
 	spellInst typeutil.Map
+	// embeds, when not nil, collects each alias written as the type of an embedded field,
+	// which a guard must assert the meaning of (aliasGuards).
+	embeds *[]*types.Alias
+}
+
+// recording returns a coder that renders as c does and appends to *to each alias it writes
+// as the type of an embedded field.
+func (c *coder) recording(to *[]*types.Alias) *coder {
+	r := *c
+	r.embeds = to
+	return &r
 }
 
 // aliasOf returns the exported alias generated code names foreign type t by, when t is not
@@ -129,6 +230,15 @@ func (c *coder) aliasOf(t *types.Named) *types.Alias {
 		return a
 	}
 	return c.spell[t.Obj()]
+}
+
+// spelling returns the exported alias typ writes t by, a type of another package that is not
+// exported or is of a package this one cannot import, or nil.
+func (c *coder) spelling(t *types.Named) *types.Alias {
+	if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg() != c.pkg && (!obj.Exported() || !importable(obj.Pkg().Path(), c.pkg.Path())) {
+		return c.aliasOf(t)
+	}
+	return nil
 }
 
 // importable reports whether package pkg may import the package of path: not when path is
@@ -196,10 +306,8 @@ func (c *coder) typ(t types.Type) *jen.Statement {
 		}
 		return c.typ(target)
 	case *types.Named:
-		if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg() != c.pkg && (!obj.Exported() || !importable(obj.Pkg().Path(), c.pkg.Path())) {
-			if a := c.aliasOf(t); a != nil {
-				return c.qualified(a.Obj(), nil)
-			}
+		if a := c.spelling(t); a != nil {
+			return c.qualified(a.Obj(), nil)
 		}
 		return c.qualified(t.Obj(), t.TypeArgs())
 	case *types.Basic:
@@ -302,18 +410,25 @@ func (c *coder) fieldTagged(v *types.Var, tag string, tagCode func(string) jen.C
 	return code
 }
 
-// embeddedCode renders the type of an embedded field. An alias is kept as it is written,
-// since the field is named after it.
+// embedded renders the type of an embedded field. An alias is kept as it is written, since
+// the field is named after it; a recording coder notes it.
 func (c *coder) embedded(t types.Type) *jen.Statement {
 	if p, ok := t.(*types.Pointer); ok {
 		if a, ok := p.Elem().(*types.Alias); ok {
-			return jen.Op("*").Add(c.qualified(a.Obj(), a.TypeArgs()))
+			return jen.Op("*").Add(c.embeddedAlias(a))
 		}
 	}
 	if a, ok := t.(*types.Alias); ok {
-		return c.qualified(a.Obj(), a.TypeArgs())
+		return c.embeddedAlias(a)
 	}
 	return c.typ(t)
+}
+
+func (c *coder) embeddedAlias(a *types.Alias) *jen.Statement {
+	if c.embeds != nil {
+		*c.embeds = append(*c.embeds, a)
+	}
+	return c.qualified(a.Obj(), a.TypeArgs())
 }
 
 // tagCode renders a struct tag as a string literal: a raw one where a raw string holds it

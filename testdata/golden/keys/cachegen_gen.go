@@ -322,6 +322,11 @@ func _() {
 		}
 		_ string
 	})(&Shapes_changed_run_go_generate)
+	{
+		// In is embedded above by its alias name: it must still stand for Inner.
+		var In_changed_run_go_generate *In
+		var _ *Inner = In_changed_run_go_generate
+	}
 }
 
 // HashKey writes every field of Shapes to h, in declaration order, after the schema fingerprint of the type.

@@ -91,6 +91,11 @@ func _() {
 		R
 		_ int
 	})(&Tagged_changed_run_go_generate)
+	{
+		// R is embedded above by its alias name: it must still stand for Reloc.
+		var R_changed_run_go_generate *R
+		var _ *Reloc = R_changed_run_go_generate
+	}
 }
 
 // Stamp: HashKey and msgp serializers (annotated //cachegen:value, reached from Job.Stamp).
