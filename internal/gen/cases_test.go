@@ -287,6 +287,23 @@ func TestCgoFileRefused(t *testing.T) {
 // embeddedAliasFiles is a module whose keys embed aliases, each of which
 // TestStaleGuardCoversEmbeddedAliases makes stand for another type.
 var embeddedAliasFiles = map[string]string{
+	// A generic key whose type parameter has the name of the package's type that an alias
+	// it embeds stands for: the assertion must not be written where T is the parameter.
+	"shadow/k.go": `package shadow
+
+import "github.com/cachegen/cachegen/runtime/keyhash"
+
+type T int8
+type T2 int16
+
+type E = T
+
+//cachegen:key
+type K[T keyhash.Key] struct {
+	E
+	X T
+}
+`,
 	"levels/levels.go": `package levels
 
 type Level int8
@@ -415,6 +432,7 @@ func TestStaleGuardCoversEmbeddedAliases(t *testing.T) {
 		{"generic alias", "own/k.go", "type GA[T any] = levels.GBox[T]\n", "type GA[T any] = levels.GBox2[T]\n", "GA_changed_run_go_generate"},
 		{"alias of another package", "levels/levels.go", "type Mode = Level\n", "type Mode = Level2\n", "levels_Mode_changed_run_go_generate"},
 		{"struct of another package", "levels/levels.go", "type EM = Level\n", "type EM = Level2\n", "levels_EM_changed_run_go_generate"},
+		{"generic key whose type parameter shadows the alias's type", "shadow/k.go", "type E = T\n", "type E = T2\n", "E_changed_run_go_generate"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {

@@ -416,6 +416,10 @@ func emitFile(pkg *Package, plan *filePlan) ([]byte, ErrorList) {
 		f.Line()
 		f.Add(g)
 	}
+	if g := aliases.plainFunc(); g != nil {
+		f.Line()
+		f.Add(g)
+	}
 	for _, g := range plan.ownGuards {
 		f.Line()
 		f.Add(g)

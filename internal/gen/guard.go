@@ -56,18 +56,34 @@ func guardFunc(s *Struct, c *coder, aliases *aliasGuards) jen.Code {
 // the alias finally stands for is asserted, not each alias of a chain (type E = F; type F =
 // Level): it is what the generated code reads, and a change anywhere along the chain changes
 // it.
+//
+// An assertion that mentions no type parameter goes in a function of its own, after the
+// guards (plainFunc): in a generic guard, a type parameter could hide the package's type
+// of the same name (type E = T, embedded in K[T any]). Those that do mention one are written
+// in each generic guard that needs them.
 type aliasGuards struct {
-	// done holds the assertions written, by the types they relate (types.TypeString, with
-	// package paths), that mention no type parameter;
-	// those that do are written in each generic guard that needs them.
-	done map[string]bool
+	// done holds the assertions of plain, by the types they relate (types.TypeString, with
+	// package paths).
+	done  map[string]bool
+	plain []jen.Code
 }
 
 func newAliasGuards() *aliasGuards { return &aliasGuards{done: map[string]bool{}} }
 
-// assert returns a block asserting what each alias in spelled stands for, and each alias
-// those blocks spell in turn (type S = []struct{ E }), skipping those already asserted.
-// c is the coder of the guard the blocks go in.
+// plainFunc returns the function of the assertions that mention no type parameter, or nil
+// when there are none.
+func (g *aliasGuards) plainFunc() jen.Code {
+	if len(g.plain) == 0 {
+		return nil
+	}
+	return comments("A compile error below means an alias that a struct above embeds now stands for another type\nthan when cachegen generated this file: run `go generate` to update it.").
+		Func().Id("_").Params().Block(g.plain...)
+}
+
+// assert returns a block asserting what each alias in spelled that mentions a type
+// parameter stands for, and keeps the others for plainFunc; and so for each alias those
+// blocks spell in turn (type S = []struct{ E }), skipping those already asserted. c is the
+// coder of the guard the returned blocks go in.
 func (g *aliasGuards) assert(c *coder, spelled []*types.Alias) []jen.Code {
 	local := map[string]bool{}
 	var out []jen.Code
@@ -105,15 +121,20 @@ func (g *aliasGuards) assert(c *coder, spelled []*types.Alias) []jen.Code {
 		if p := a.Obj().Pkg(); p != nil && p != c.pkg {
 			v = p.Name() + "_" + v
 		}
-		what := typeString(target, c.pkg)
-		if len(what) > 40 || strings.Contains(what, "\n") {
+		name, what := typeString(a, c.pkg), typeString(target, c.pkg)
+		if len(name)+len(what) > 60 || strings.Contains(name+what, "\n") {
 			what = "the type below"
 		}
-		out = append(out, jen.Block(
-			jen.Comment(fmt.Sprintf("%s is embedded above by its alias name: it must still stand for %s.", typeString(a, c.pkg), what)),
+		block := jen.Block(
+			jen.Comment(fmt.Sprintf("%s is embedded above by its alias name: it must still stand for %s.", name, what)),
 			jen.Var().Id(v).Op("*").Add(alias),
 			jen.Var().Id("_").Op("*").Add(want).Op("=").Id(v),
-		))
+		)
+		if generic {
+			out = append(out, block)
+		} else {
+			g.plain = append(g.plain, block)
+		}
 		spelled = append(spelled, more...)
 	}
 	return out

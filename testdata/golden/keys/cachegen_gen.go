@@ -322,11 +322,6 @@ func _() {
 		}
 		_ string
 	})(&Shapes_changed_run_go_generate)
-	{
-		// In is embedded above by its alias name: it must still stand for Inner.
-		var In_changed_run_go_generate *In
-		var _ *Inner = In_changed_run_go_generate
-	}
 }
 
 // HashKey writes every field of Shapes to h, in declaration order, after the schema fingerprint of the type.
@@ -407,5 +402,15 @@ func _() {
 	{
 		var Blob_changed_run_go_generate *Blob
 		_ = (*[]byte)(Blob_changed_run_go_generate)
+	}
+}
+
+// A compile error below means an alias that a struct above embeds now stands for another type
+// than when cachegen generated this file: run `go generate` to update it.
+func _() {
+	{
+		// In is embedded above by its alias name: it must still stand for Inner.
+		var In_changed_run_go_generate *In
+		var _ *Inner = In_changed_run_go_generate
 	}
 }

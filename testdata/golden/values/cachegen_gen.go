@@ -91,11 +91,6 @@ func _() {
 		R
 		_ int
 	})(&Tagged_changed_run_go_generate)
-	{
-		// R is embedded above by its alias name: it must still stand for Reloc.
-		var R_changed_run_go_generate *R
-		var _ *Reloc = R_changed_run_go_generate
-	}
 }
 
 // Stamp: HashKey and msgp serializers (annotated //cachegen:value, reached from Job.Stamp).
@@ -188,6 +183,16 @@ func _() {
 	{
 		var Level_changed_run_go_generate *Level
 		_ = (*int8)(Level_changed_run_go_generate)
+	}
+}
+
+// A compile error below means an alias that a struct above embeds now stands for another type
+// than when cachegen generated this file: run `go generate` to update it.
+func _() {
+	{
+		// R is embedded above by its alias name: it must still stand for Reloc.
+		var R_changed_run_go_generate *R
+		var _ *Reloc = R_changed_run_go_generate
 	}
 }
 
