@@ -329,7 +329,7 @@ type Cache struct {
 	versionDir string // root/<version id>
 
 	mem   *memory
-	types sync.Map // typePair -> *valueType
+	types sync.Map // reflect.Type of func(K) V -> *valueType
 
 	flightMu sync.Mutex         // guards flights, closed and wg.Add
 	flights  map[memKey]*flight // running lookups by key digest and value type
@@ -377,8 +377,12 @@ type valueType struct {
 	name string
 	// key is the identity of the key type (typeIdentity): two key types whose HashKey
 	// methods write the same (hand-written ones need not name their type) never share
-	// entries, in memory or on disk.
-	key string
+	// entries, in memory or on disk. For a key type that is an interface, it is the
+	// identity of the type the key holds: keyInterface is set, and holding returns the
+	// valueType of each such type.
+	key          string
+	keyInterface bool
+	held         sync.Map // reflect.Type -> *valueType, for keyInterface
 	// clone says that *V is a Cloner[V]: the memory tier keeps such values decoded and
 	// hands out copies.
 	clone bool
@@ -398,16 +402,14 @@ type valueType struct {
 	targets sync.Pool
 }
 
-// A typePair is the key and value types of Loads.
-type typePair struct{ key, value reflect.Type }
-
-// valueTypeOf returns the identity of V, loaded by keys of type K.
+// valueTypeOf returns the identity of V, loaded by keys of type K. The pair is looked up as
+// the one type func(K) V, which costs a third of a lookup by a pair of types.
 func valueTypeOf[K, V any](c *Cache) *valueType {
-	tp := typePair{reflect.TypeFor[K](), reflect.TypeFor[V]()}
-	if vt, ok := c.types.Load(tp); ok {
+	fn := reflect.TypeFor[func(K) V]()
+	if vt, ok := c.types.Load(fn); ok {
 		return vt.(*valueType)
 	}
-	t := tp.value
+	kt, t := fn.In(0), fn.Out(0)
 	name := t.String()
 	if t.Name() != "" {
 		name = t.PkgPath() + "." + t.Name()
@@ -424,8 +426,24 @@ func valueTypeOf[K, V any](c *Cache) *valueType {
 	_, clone := any((*V)(nil)).(Cloner[V])
 	_, sized := any((*V)(nil)).(sizer)
 	_, reuse := any((*V)(nil)).(reusable[V])
-	vt, _ := c.types.LoadOrStore(tp, &valueType{name: name, key: typeIdentity(tp.key), clone: clone, sized: clone && sized, reuse: reuse, base: t.Size()})
+	vt, _ := c.types.LoadOrStore(fn, &valueType{name: name, key: typeIdentity(kt), keyInterface: kt.Kind() == reflect.Interface,
+		clone: clone, sized: clone && sized, reuse: reuse, base: t.Size()})
 	return vt.(*valueType)
+}
+
+// holding returns the identity of vt's value type for a key of vt's interface type that
+// holds a value of type held: keys of two types whose HashKey methods write the same never
+// share entries, whatever type they are passed as.
+func (vt *valueType) holding(held reflect.Type) *valueType {
+	if held == nil {
+		return vt // a nil key: its HashKey cannot run
+	}
+	if v, ok := vt.held.Load(held); ok {
+		return v.(*valueType)
+	}
+	v, _ := vt.held.LoadOrStore(held, &valueType{name: vt.name, key: typeIdentity(held),
+		clone: vt.clone, sized: vt.sized, reuse: vt.reuse, base: vt.base})
+	return v.(*valueType)
 }
 
 // describeType writes the structure of t, as far as it shapes the encoding of its values:

@@ -25,16 +25,17 @@
 // # Identity
 //
 // An entry is named by the SHA-256 of the namespace, the cache's version, the key type's
-// identity (its package path and name), the value type's identity (its package path and
-// name and a digest of its schema: its structure from reflect, recursively: kinds, field
-// names, types, tags and embedding), computed once per pair of types and Cache, and the
-// key's keyhash digest. So a new build of the program, a Load of another value type under
-// the same key, the same value type with another shape (a field added under a pinned
-// Options.Version, which msgp would otherwise decode as zero), a key of another type whose
-// digest is the same (hand-written HashKey methods need not name their type, as generated
-// ones do), or an entry copied from another namespace's directory is a miss. (Two types
-// declared inside functions share their package path and name: they are told apart in a
-// process, not across processes.)
+// identity (its package path and name; for a key passed as an interface, the type it
+// holds), the value type's identity (its package path and name and a digest of its schema:
+// its structure from reflect, recursively: kinds, field names, types, tags and embedding),
+// computed once per pair of types and Cache, and the key's keyhash digest. So a new build
+// of the program, a Load of another value type under the same key, the same value type with
+// another shape (a field added under a pinned Options.Version, which msgp would otherwise
+// decode as zero), a key of another type whose digest is the same (hand-written HashKey
+// methods need not name their type, as generated ones do; K and *K are two types), or an
+// entry copied from another namespace's directory is a miss. Two types declared inside
+// functions, of one name and shape, share their package path and name, and so their
+// identity on disk: declare key and value types at the package level.
 //
 // The version is Options.Version when set. Otherwise it comes from the running program's
 // build information. A release build (a tagged, unmodified main module whose dependencies are

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 	"time"
 
@@ -110,7 +111,11 @@ func Load[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	if c == nil {
 		return compute(ctx, key)
 	}
-	mk := memKey{d: keyhash.SumOf(key), vt: valueTypeOf[K, V](c)}
+	vt := valueTypeOf[K, V](c)
+	if vt.keyInterface {
+		vt = vt.holding(reflect.TypeOf(any(key)))
+	}
+	mk := memKey{d: keyhash.SumOf(key), vt: vt}
 	if e := c.mem.lookup(mk); e != nil {
 		if v, ok := memoryHit[V, PV](c, e); ok {
 			c.stats.memoryHits.add()

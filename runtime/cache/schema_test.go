@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -108,6 +109,25 @@ func TestKeyTypeAndNamespaceInIdentity(t *testing.T) {
 		}
 		if p.Name != "path:x" || u.Name != "url:x" {
 			t.Errorf("memory %d: Load(pathKey) = %q, Load(urlKey) = %q: two key types shared an entry", memory, p.Name, u.Name)
+		}
+		c.Close()
+
+		// The same keys passed as an interface: the type they hold is the key's type.
+		c = open(t, Options{Dir: t.TempDir(), Namespace: "keys", MemoryBytes: memory})
+		for _, k := range []keyhash.Key{pathKey("y"), urlKey("y"), pathKey("y")} {
+			want := fmt.Sprintf("%T:y", k)
+			v, err := Load(ctx, c, k, func(_ context.Context, k keyhash.Key) (testValue, error) {
+				return testValue{Name: fmt.Sprintf("%T:y", k)}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Name != want {
+				t.Errorf("memory %d: Load[keyhash.Key](%s) = %q: two key types shared an entry", memory, want, v.Name)
+			}
+		}
+		if st := c.Stats(); st.Computes != 2 || st.Hits != 1 {
+			t.Errorf("memory %d: interface keys: %+v, want 2 computes and 1 hit", memory, st)
 		}
 		c.Close()
 	}
