@@ -38,6 +38,24 @@ func (pkg *Package) aliasConstraint(t types.Type) string {
 	return why
 }
 
+// reachedAliasConstraint returns the first named type that f's value holds, of another
+// package or not a struct of this one (whose own fields are checked), whose underlying type
+// is written with an alias declared under a constraint, and why (aliasConstraint): the
+// generated code and its guards spell what the alias stands for in this build.
+func (pkg *Package) reachedAliasConstraint(f *Field) (*Node, string) {
+	var at *Node
+	why := ""
+	walkNodes(f.modelled(), map[*Node]bool{}, func(n *Node) bool {
+		if n.Named != nil && n.Struct == nil {
+			if w := pkg.aliasConstraint(n.Named.Underlying()); w != "" {
+				at, why = n, w
+			}
+		}
+		return why == ""
+	})
+	return at, why
+}
+
 // wordSizeConsts are constants of the standard library whose value depends on GOARCH.
 var wordSizeConsts = map[string]bool{
 	"strconv.IntSize": true, "math.MaxInt": true, "math.MinInt": true, "math.MaxUint": true,

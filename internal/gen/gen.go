@@ -326,6 +326,8 @@ func planFile(pkg *Package) (*filePlan, ErrorList) {
 			}
 			if why := pkg.aliasConstraint(f.Var.Type()); why != "" {
 				errs.add(f.Pos, "%s: %s; cachegen writes one file for every build: declare the alias in a file without a constraint", s.path(f), why)
+			} else if n, why := pkg.reachedAliasConstraint(f); why != "" {
+				errs.add(f.Pos, "%s: it holds %s, and %s; cachegen writes one file for every build: declare the alias in a file without a constraint", s.path(f), typeString(n.Named, pkg.Types), why)
 			}
 		}
 		// What a build computes in a declaration must be the same in every build.

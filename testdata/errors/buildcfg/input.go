@@ -20,6 +20,7 @@ type K struct {
 	P    Path
 	Q    Quoted
 	Fine [4 * 8]byte
+	I    Items
 }
 
 // Path has a HashKey only in Windows builds.
@@ -27,3 +28,6 @@ type Path string
 
 // Quoted has a HashKey declared in a constrained file that this build includes.
 type Quoted string
+
+// Items holds the constrained alias in its underlying type.
+type Items []struct{ V word }
