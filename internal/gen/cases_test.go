@@ -163,22 +163,7 @@ func TestStaleGuardCoversNamedTypes(t *testing.T) {
 		{"foreign/api/api.go", "func (z *WireZone) UnmarshalMsg(", "func (z *WireZone) unmarshalMsg("},
 	}
 	for _, e := range edits {
-		t.Run(e.old, func(t *testing.T) {
-			orig := c.read(e.file)
-			defer c.write(e.file, orig)
-			c.edit(e.file, e.old, e.new)
-			_, stderr, ok := c.run("go", "build", "./...")
-			if ok {
-				t.Fatal("go build succeeded on a stale generated file")
-			}
-			if !strings.Contains(stderr, "_changed_run_go_generate") {
-				t.Fatalf("the build failed elsewhere than at a guard:\n%s", stderr)
-			}
-			// And cachegen -check, the guard of what the compiler cannot see, agrees.
-			if out, _, ok := c.run("go", "tool", "cachegen", "-check", "./..."); ok {
-				t.Fatalf("cachegen -check passed on a stale generated file:\n%s", out)
-			}
-		})
+		t.Run(e.old, func(t *testing.T) { c.mustBeStale(t, e.file, e.old, e.new, "_changed_run_go_generate") })
 	}
 	c.mustRun("go", "build", "./...")
 }
@@ -435,25 +420,31 @@ func TestStaleGuardCoversEmbeddedAliases(t *testing.T) {
 		{"generic key whose type parameter shadows the alias's type", "shadow/k.go", "type E = T\n", "type E = T2\n", "E_changed_run_go_generate"},
 	}
 	for _, e := range edits {
-		t.Run(e.name, func(t *testing.T) {
-			orig := c.read(e.file)
-			defer c.write(e.file, orig)
-			c.edit(e.file, e.old, e.new)
-			_, stderr, ok := c.run("go", "build", "./...")
-			if ok {
-				t.Fatal("go build succeeded on a stale generated file")
-			}
-			if !strings.Contains(stderr, e.guard) {
-				t.Fatalf("the build failed elsewhere than at the guard %s:\n%s", e.guard, stderr)
-			}
-			if out, _, ok := c.run("go", "tool", "cachegen", "-check", "./..."); ok {
-				t.Fatalf("cachegen -check passed on a stale generated file:\n%s", out)
-			}
-		})
+		t.Run(e.name, func(t *testing.T) { c.mustBeStale(t, e.file, e.old, e.new, e.guard) })
 	}
 	c.mustRun("go", "build", "./...")
 	// One assertion per alias and file, however many guards write the alias.
 	if n := strings.Count(c.read("own/"+DefaultOutput), "var E_changed_run_go_generate"); n != 1 {
 		t.Errorf("own/%s asserts E %d times, want once", DefaultOutput, n)
+	}
+}
+
+// mustBeStale replaces old with new in file of c, then checks that the build fails at a
+// guard (its error names guard) and that cachegen -check, the guard of what the compiler
+// cannot see, fails too; it puts the file back.
+func (c *consumer) mustBeStale(t *testing.T, file, old, new, guard string) {
+	t.Helper()
+	orig := c.read(file)
+	defer c.write(file, orig)
+	c.edit(file, old, new)
+	_, stderr, ok := c.run("go", "build", "./...")
+	if ok {
+		t.Fatal("go build succeeded on a stale generated file")
+	}
+	if !strings.Contains(stderr, guard) {
+		t.Fatalf("the build failed elsewhere than at the guard %s:\n%s", guard, stderr)
+	}
+	if out, _, ok := c.run("go", "tool", "cachegen", "-check", "./..."); ok {
+		t.Fatalf("cachegen -check passed on a stale generated file:\n%s", out)
 	}
 }
