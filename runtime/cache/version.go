@@ -26,9 +26,9 @@ var buildVersion = sync.OnceValue(func() string {
 // differ in any of those never share entries. Otherwise it is a development build, identified
 // by exeHash(): version "(devel)" or unknown, a modified one (vcs.modified=true or a "+dirty"
 // version), a dependency replaced by a local directory or read from a vendor directory
-// (whose content the build information does not record), a -trimpath build (whose -ldflags it does not record), or no build
-// information at all. (A build with -overlay or -toolexec, or with a toolchain changed in
-// place, records nothing of it: set Options.Version.)
+// (whose content the build information does not record), a -trimpath build (whose -ldflags
+// it does not record), or no build information at all. (A build with -overlay or -toolexec,
+// or with a toolchain changed in place, records nothing of it: set Options.Version.)
 func versionOf(bi *debug.BuildInfo, exeHash func() string) string {
 	if bi == nil {
 		return "exe:" + exeHash()
@@ -44,7 +44,7 @@ func versionOf(bi *debug.BuildInfo, exeHash func() string) string {
 		}
 	}
 	v := bi.Main.Version
-	if v == "" || v == "(devel)" || v == "devel" || strings.Contains(v, "+dirty") || modified || localReplace(bi) || trimpath(bi) {
+	if v == "" || v == "(devel)" || v == "devel" || strings.Contains(v, "+dirty") || modified || unrecordedDep(bi) || trimpath(bi) {
 		return "devel:" + bi.Main.Path + ":" + exeHash()
 	}
 	sum := sha256.Sum256([]byte(bi.String()))
@@ -63,11 +63,11 @@ func trimpath(bi *debug.BuildInfo) bool {
 	return false
 }
 
-// localReplace reports whether a dependency's content can change with no trace in the
+// unrecordedDep reports whether a dependency's content can change with no trace in the
 // build information: it is replaced by a directory, or it has no checksum (a build from a
 // vendor directory, which the go command reads without checking it against go.sum, and
 // which is often not under version control).
-func localReplace(bi *debug.BuildInfo) bool {
+func unrecordedDep(bi *debug.BuildInfo) bool {
 	for _, d := range bi.Deps {
 		if d.Replace != nil {
 			d = d.Replace
