@@ -445,6 +445,7 @@ func (c *coder) embedded(t types.Type) *jen.Statement {
 	return c.typ(t)
 }
 
+// embeddedAlias renders alias a as the type of an embedded field, and notes it when c records.
 func (c *coder) embeddedAlias(a *types.Alias) *jen.Statement {
 	if c.embeds != nil {
 		*c.embeds = append(*c.embeds, a)

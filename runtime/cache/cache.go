@@ -143,11 +143,10 @@ type Options struct {
 	// entries. The records are written in the background, those of stores a few ms apart
 	// in one write (Flush and Close write what is left at once). Explaining costs, on each
 	// miss, a read of the records of its key type appended since the Cache's last miss of
-	// that type; a hit costs nothing. OnMiss is
-	// called in another goroutine while compute runs, and before Load returns (a Load
-	// whose context ends returns without waiting for it); a panic in it is raised in the
-	// Load, as a *PanicError, unless compute panicked too. Loads after Close compute
-	// without the cache and are not reported.
+	// that type; a hit costs nothing. OnMiss is called in another goroutine while compute
+	// runs, and before Load returns (a Load whose context ends returns without waiting for
+	// it); a panic in it is raised in the Load, as a *PanicError, unless compute panicked
+	// too. Loads after Close compute without the cache and are not reported.
 	OnMiss func(Miss)
 
 	// Remote is a third tier, shared by machines, behind the memory and the disk: a Load

@@ -310,10 +310,10 @@ type recordQueue struct {
 // recordLinger is how long the writer, after an append, waits for more to append: a record
 // file's append costs more than making the record (opening the file, and every few dozen
 // records renaming the file over its older half), so the stores made meanwhile share the
-// next append. The first record after a quiet spell is appended at
-// once, as a program that exits without Close would otherwise lose it; what is queued is
-// seen at once by the explanations of this process (readRecords), and by other processes
-// recordLinger later at most.
+// next append. The first record after a quiet spell is appended at once, as a program that
+// exits without Close would otherwise lose it; what is queued is seen at once by the
+// explanations of this process (readRecords), and by other processes recordLinger later at
+// most.
 const recordLinger = 5 * time.Millisecond
 
 const (

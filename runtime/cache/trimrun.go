@@ -210,10 +210,7 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	t.noStop = tookOver
 	// The ledger goes first: what other processes store while this trim runs starts a
 	// new one, which the next trim answers. Removed after the scan, it would forget them.
-	// Past the budget, the ledger's size tells nothing more (a trim is due, and no bound
-	// within the budget), and a damaged one (sparse, terabytes long) must neither wrap
-	// when counted in bytes nor be written back whole.
-	ledger := min(ledgerSize(t.root), t.maxBytes/ledgerUnit+1)
+	ledger := t.ledger()
 	t.grown = ledger * ledgerUnit
 	if err := os.Remove(filepath.Join(t.root, ledgerFile)); err != nil && !errNotExist(err) {
 		// Not a file that stores can append to (a directory with something in it): the
@@ -512,6 +509,12 @@ func addSizes(a, b int64) int64 {
 	return a + b
 }
 
+// ledger returns the size of the namespace's ledger, at most what passes the budget: past it
+// the ledger tells nothing more (a trim is due, and no bound within the budget shows), and a
+// damaged one (sparse, terabytes long) must neither wrap when counted in bytes nor be
+// written back whole.
+func (t *trimRun) ledger() int64 { return min(ledgerSize(t.root), t.maxBytes/ledgerUnit+1) }
+
 // stopNow reports whether the trim stops here: t.stop asks it to, and the namespace is
 // within its budget whatever the rest of the trim would do, by an upper bound of what it
 // takes (bound). A trim of a full file system, or that took over a crashed trim's lock, or
@@ -579,7 +582,7 @@ func (t *trimRun) bound() (int64, bool) {
 	}
 	// What was stored since this trim started, by any process, in directories listed or
 	// not: the ledger that started again with the trim.
-	n = addSizes(n, min(ledgerSize(t.root), t.maxBytes/ledgerUnit+1)*ledgerUnit)
+	n = addSizes(n, t.ledger()*ledgerUnit)
 	return n, true
 }
 

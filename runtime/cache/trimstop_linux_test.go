@@ -16,10 +16,7 @@ func TestUnreadShardIsNotGone(t *testing.T) {
 	const budget = 4 << 20
 	f := newStopFixture(t, budget, 1, 100) // 2 MiB, recorded
 	// The first shard directory in the trim's order holds 2.5 MiB more, recorded too.
-	first := firstShard(t, f.vdir)
-	if err := os.WriteFile(filepath.Join(f.vdir, first, first+strings.Repeat("f", entryNameLen-2)), make([]byte, 5<<19), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	growFirstShard(t, f.vdir, 5<<19)
 	big := open(t, Options{Dir: f.dir, Version: "v1", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
 	ageDirs(t, big)
 	if err := big.Trim(); err != nil {
@@ -80,6 +77,16 @@ func atFileLimit(t *testing.T) (release func()) {
 	}
 }
 
+// growFirstShard writes an entry of size bytes in the shard directory of vdir that a trim
+// lists first.
+func growFirstShard(t *testing.T, vdir string, size int) {
+	t.Helper()
+	first := firstShard(t, vdir)
+	if err := os.WriteFile(filepath.Join(vdir, first, first+strings.Repeat("f", entryNameLen-2)), make([]byte, size), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // firstShard returns the name of the shard directory of vdir that a trim lists first.
 func firstShard(t *testing.T, vdir string) string {
 	d, err := os.Open(vdir)
@@ -104,10 +111,7 @@ func firstShard(t *testing.T, vdir string) string {
 func TestUnreadChangedShardLeavesTheNamespaceDue(t *testing.T) {
 	const budget = 4 << 20
 	f := newStopFixture(t, budget, 1, 100) // 2 MiB, recorded
-	first := firstShard(t, f.vdir)
-	if err := os.WriteFile(filepath.Join(f.vdir, first, first+strings.Repeat("f", entryNameLen-2)), make([]byte, 5<<20), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	growFirstShard(t, f.vdir, 5<<20)
 	appendLedger(f.root, (5<<20)/ledgerUnit)
 	c := f.open(t)
 	release := func() {}
