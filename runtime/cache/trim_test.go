@@ -299,11 +299,21 @@ func TestRacyListingIsNotTrusted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := time.Now().Add(-racyDir + time.Millisecond) // just within racyDir of the listing
+	m := time.Now().Add(-racyDir) // the listing starts just within racyDir of it
 	os.Chtimes(sdir, m, m)
 	const budget = 1 << 20
 	trim := func() {
-		if _, err := trimNamespace(&trimRun{root: c.root, keep: filepath.Base(c.versionDir), maxBytes: budget, maxAge: DefaultMaxAge, now: time.Now()}); err != nil {
+		// The listing's start by a clock that the load of the machine cannot delay past
+		// racyDir; read again (after the listing), it is later than that.
+		starts := 0
+		clock := func() time.Time {
+			starts++
+			if starts == 1 {
+				return m.Add(racyDir - time.Millisecond)
+			}
+			return m.Add(racyDir + time.Second)
+		}
+		if _, err := trimNamespace(&trimRun{root: c.root, keep: filepath.Base(c.versionDir), maxBytes: budget, maxAge: DefaultMaxAge, now: time.Now(), clock: clock}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -142,6 +142,9 @@ type trimRun struct {
 	full     bool   // the file system is full: free half of what the namespace takes
 	thorough bool   // list every shard directory, changed or not
 	step     func() // if set, called before each shard directory is listed or cleared (tests)
+	// clock, if set, is the machine's clock that a listing's start is read from (tests);
+	// time.Now otherwise. now is the trim's time, which a listing may outlast.
+	clock func() time.Time
 	// stop, if set, reports that the trim is asked to stop (Close): it stops when it can
 	// show the namespace within its budget without going on (see stopNow).
 	stop func() bool
@@ -416,6 +419,9 @@ func (t *trimRun) list(sh *shardRun) error {
 	removed := false
 	futureFrom := t.now.Add(mtimeInterval)
 	start := time.Now() // before the listing: a change after it may share its tick
+	if t.clock != nil {
+		start = t.clock()
+	}
 	names, rerr := readShard(sh.path, func(name string) bool { return isEntry(name) || isTemp(name, isEntry) },
 		func(name string, size, alloc int64, mtime time.Time) {
 			// Accepted by the filter above: an entry's name, or one longer (a temporary file's).
