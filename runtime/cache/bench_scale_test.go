@@ -30,7 +30,7 @@ func fillDir(tb testing.TB, c *Cache, prefix string, n, size int) {
 	inParallel(tb, n, func(i int) error {
 		mk := memKey{d: keyhash.Sum(testKey{prefix, i}), vt: vt}
 		ek := c.entryKey(&mk)
-		data, err := c.writeEntryData(&ek, vt, raw, false)
+		data, _, err := c.writeEntryData(&ek, vt, raw, false)
 		if err != nil {
 			return err
 		}

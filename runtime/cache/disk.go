@@ -287,33 +287,34 @@ func (c *Cache) decodeRemote(entry []byte, ek *entryKey, vt *valueType) ([]byte,
 
 // writeEntry stores raw, the msgp encoding of a value of type vt, as the entry file of ek.
 func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
-	_, err := c.writeEntryData(ek, vt, raw, true)
+	_, _, err := c.writeEntryData(ek, vt, raw, true)
 	return err
 }
 
 // writeEntryData encodes raw, the msgp encoding of a value of type vt, as the entry file of
 // ek, stores it when store is set, and returns the file's bytes (also when they are
-// errTooLarge for the disk budget, or store failed), or nil with errClosed. The bytes are
-// made only when they are wanted, for an upload (store not set, or a writable remote tier):
-// a large entry stored raw is written from raw itself, after its header.
-func (c *Cache) writeEntryData(ek *entryKey, vt *valueType, raw []byte, store bool) ([]byte, error) {
+// errTooLarge for the disk budget, or store failed) and its size, or nil with errClosed.
+// The bytes are made only when they are wanted, for an upload (store not set, or a
+// writable remote tier): a large entry stored raw is written from raw itself, after its
+// header. The size is the file's, header and compression included, which the ledger counts.
+func (c *Cache) writeEntryData(ek *entryKey, vt *valueType, raw []byte, store bool) (data []byte, size int64, err error) {
 	c.diskMu.RLock()
 	defer c.diskMu.RUnlock()
 	if c.diskClosed {
-		return nil, errClosed // closed while the value was computed: not stored
+		return nil, 0, errClosed // closed while the value was computed: not stored
 	}
 	e, err := c.codec.encode(ek, vt.name, raw)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var data []byte
+	size = int64(len(e.head) + len(e.payload))
 	if !store || (c.remote != nil && c.remote.writable.Load()) {
 		data = e.bytes()
 	}
 	if !store {
-		return data, nil
+		return data, size, nil
 	}
-	return data, c.storeLocked(ek, e)
+	return data, size, c.storeLocked(ek, e)
 }
 
 // storeEntry stores data, the bytes of an entry file of ek checked by decodeEntry (an entry

@@ -393,7 +393,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	if !disk && !upload {
 		return
 	}
-	data, err := c.writeEntryData(&ek, mk.vt, raw, disk)
+	data, size, err := c.writeEntryData(&ek, mk.vt, raw, disk)
 	if upload && data != nil {
 		// After the local store: the upload runs in the background, from the same bytes.
 		rt.enqueue(&ek, mk.vt.name, data)
@@ -415,7 +415,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		explained() // first: the explanation must not see this record
 		c.appendRecord(recFile, mk.d, mk.vt, kr)
 	}
-	c.afterStore(int64(len(raw)))
+	c.afterStore(size) // the entry file, header and compression included: what the trim will find
 }
 
 // fillRemote looks the entry of ek up in the remote tier rt for the flight f. An entry whose
