@@ -714,9 +714,21 @@ func (t *trimRun) evictLRU(maxBytes int64) error {
 		if total <= target {
 			break
 		}
+		if t.usedSince(f) {
+			continue
+		}
 		t.drop(f, &total)
 	}
 	return nil
+}
+
+// usedSince reports whether f was used since the trim listed it: a hit (of any process)
+// refreshed its mtime during the listing of the rest of the namespace, which at 100,000
+// entries takes a second. It is kept: it is no longer among the least recently used. One
+// that is gone is left to the drop that follows.
+func (t *trimRun) usedSince(f *nsFile) bool {
+	fi, err := os.Lstat(f.path())
+	return err == nil && fi.ModTime().UnixNano() > f.mtime
 }
 
 // removeOld removes the version directories of t.olds, shard directory by shard directory.
