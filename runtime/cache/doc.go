@@ -173,8 +173,9 @@
 // Trimming runs in the background: after a store, at most once a minute, a Cache reads the
 // namespace's trim.txt and trims when no process has done so for an hour; and after every
 // store, when the processes sharing the namespace have together stored a quarter of MaxBytes
-// since its last trim (each store appends a byte per KiB to the namespace's written.txt,
-// which each trim starts again), or when the disk is full. One process trims a namespace at
+// since its last trim (each store appends to the namespace's written.txt a byte per KiB of
+// the blocks its entry file takes, and each trim starts it again), or when the disk is
+// full. One process trims a namespace at
 // a time (it holds trim.lock; one left by a crashed trim is taken over after ten minutes);
 // one that finds it held leaves the work to the holder, which trims again when the others
 // stored a quarter of MaxBytes meanwhile. There is no timer: a program that does not store

@@ -20,10 +20,10 @@ const (
 	versionFile = "version.txt" // in a version directory: the version string
 	// lockFile, in a namespace, is held (created exclusively) by the process trimming it.
 	lockFile = "trim.lock"
-	// ledgerFile, in a namespace, grows by a byte per KiB that any process stores, and is
-	// removed by each trim: its size tells every process how much the namespace grew since
-	// the last trim, so that many short-lived processes, none of which writes much, still
-	// trim it in time.
+	// ledgerFile, in a namespace, grows by a byte per KiB of the entry files (in whole
+	// blocks) that any process stores, and is removed by each trim: its size tells every
+	// process how much the namespace grew since the last trim, so that many short-lived
+	// processes, none of which writes much, still trim it in time.
 	ledgerFile = "written.txt"
 	ledgerUnit = 1024
 )
