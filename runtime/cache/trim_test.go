@@ -1,13 +1,11 @@
 package cache
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -467,70 +465,4 @@ func stateLines(t *testing.T, c *Cache) (string, []string) {
 		t.Fatal(err)
 	}
 	return name, strings.Split(string(b), "\n")
-}
-
-// TestHitDuringTrimKeepsEntry: an entry that another process hits while a trim lists the
-// namespace, after its directory was listed, is no longer among the least recently used:
-// the trim, which evicts by the times its listings found, keeps it, and evicts entries used
-// two days ago instead.
-func TestHitDuringTrimKeepsEntry(t *testing.T) {
-	const n = 2000
-	dir := t.TempDir()
-	filler := open(t, Options{Dir: dir, Version: "v1", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
-	fillDir(t, filler, "e", n, 100)
-	base := time.Now().Add(-48 * time.Hour)
-	for i := range n { // entry i used 48 hours ago, plus i seconds: entry 0 first
-		mt := base.Add(time.Duration(i) * time.Second)
-		if err := os.Chtimes(entryFile(filler, testKey{"e", i}), mt, mt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ageDirs(t, filler)
-	if err := filler.Trim(); err != nil {
-		t.Fatal(err)
-	}
-	filler.Close()
-	budget := usageOfFiles(t, filler.versionDir, true) * 95 / 100
-	c := open(t, Options{Dir: dir, Version: "v1", MaxBytes: budget, MemoryBytes: -1, CompressionLevel: -1})
-	hitter := open(t, Options{Dir: dir, Version: "v1", MaxBytes: budget, MemoryBytes: -1, CompressionLevel: -1})
-	// The trim lists the shard directories in the order the version directory's listing
-	// gives them: before the last one, every other is listed, and the least recently used
-	// entry outside the last one is hit.
-	f, err := os.Open(c.versionDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	names = slices.DeleteFunc(names, func(s string) bool { return !isShardDir(s) })
-	last := names[len(names)-1]
-	hit := -1
-	steps := 0
-	c.trimStep = func() {
-		if steps++; steps == len(names) {
-			for hit = 0; filepath.Base(filepath.Dir(entryFile(c, testKey{"e", hit}))) == last; hit++ {
-			}
-			load(t, hitter, testKey{"e", hit}, func(context.Context, testKey) (testValue, error) {
-				return valueFor(testKey{"e", 0}, 100), nil // what fillDir stored: a hit
-			})
-			if hitter.Stats().DiskHits != 1 {
-				t.Errorf("stats %+v: not a hit", hitter.Stats())
-			}
-		}
-	}
-	if err := c.Trim(); err != nil {
-		t.Fatal(err)
-	}
-	if hit < 0 {
-		t.Fatal("the entry was not hit during the trim")
-	}
-	if c.Stats().Trimmed == 0 || exists(entryFile(c, testKey{"e", hit + 1})) {
-		t.Fatalf("stats %+v: the trim did not evict the least recently used entries", c.Stats())
-	}
-	if !exists(entryFile(c, testKey{"e", hit})) {
-		t.Fatalf("the entry hit during the trim was evicted, with entries used two days ago kept (%d evicted)", c.Stats().Trimmed)
-	}
 }

@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"cmp"
+	"container/heap"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -111,6 +112,8 @@ type nsFile struct {
 	mtime int64 // Unix ns, as believed
 	temp  bool
 	gone  bool // removed (or given up on) by this trim
+	// requeued counts the times eviction found it used since its listing (evictLRU).
+	requeued uint8
 }
 
 func (f *nsFile) path() string {
@@ -710,11 +713,25 @@ func (t *trimRun) evictLRU(maxBytes int64) error {
 	}
 	slices.SortFunc(live, func(a, b *nsFile) int { return cmp.Compare(a.mtime, b.mtime) })
 	target := maxBytes / 10 * 9
-	for _, f := range live {
-		if total <= target {
-			break
+	// An entry used since its listing goes back in line at its new time (later, the
+	// entries so found, least recently used first): no longer among the oldest, it may
+	// still be older than entries listed after it was used.
+	var later byTime
+	for i := 0; total > target && (i < len(live) || len(later) > 0); {
+		var f *nsFile
+		if len(later) > 0 && (i == len(live) || later[0].mtime < live[i].mtime) {
+			f = heap.Pop(&later).(*nsFile)
+		} else {
+			f, i = live[i], i+1
 		}
-		if t.usedSince(f) {
+		if f.gone {
+			continue
+		}
+		if m, ok := t.usedSince(f); ok {
+			if f.requeued < 2 { // a later use than that is not looked for again: kept
+				f.mtime, f.requeued = m, f.requeued+1
+				heap.Push(&later, f)
+			}
 			continue
 		}
 		t.drop(f, &total)
@@ -722,13 +739,30 @@ func (t *trimRun) evictLRU(maxBytes int64) error {
 	return nil
 }
 
-// usedSince reports whether f was used since the trim listed it: a hit (of any process)
-// refreshed its mtime during the listing of the rest of the namespace, which at 100,000
-// entries takes a second. It is kept: it is no longer among the least recently used. One
-// that is gone is left to the drop that follows.
-func (t *trimRun) usedSince(f *nsFile) bool {
+// byTime is a heap of files by mtime, the least recently used first.
+type byTime []*nsFile
+
+func (h byTime) Len() int           { return len(h) }
+func (h byTime) Less(i, j int) bool { return h[i].mtime < h[j].mtime }
+func (h byTime) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *byTime) Push(x any)        { *h = append(*h, x.(*nsFile)) }
+func (h *byTime) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// usedSince reports whether f was used since the trim listed it, and when: a hit (of any
+// process) refreshed its mtime during the listing of the rest of the namespace, which at
+// 100,000 entries takes a second. One that is gone is left to the drop that follows.
+func (t *trimRun) usedSince(f *nsFile) (int64, bool) {
 	fi, err := os.Lstat(f.path())
-	return err == nil && fi.ModTime().UnixNano() > f.mtime
+	if err != nil {
+		return 0, false
+	}
+	m := fi.ModTime().UnixNano()
+	return m, m > f.mtime
 }
 
 // removeOld removes the version directories of t.olds, shard directory by shard directory.
