@@ -296,7 +296,8 @@ func (c *Cache) writeEntry(ek *entryKey, vt *valueType, raw []byte) error {
 // errTooLarge for the disk budget, or store failed) and its size, or nil with errClosed.
 // The bytes are made only when they are wanted, for an upload (store not set, or a
 // writable remote tier): a large entry stored raw is written from raw itself, after its
-// header. The size is the file's, header and compression included, which the ledger counts.
+// header. The size is what the store added to the namespace, which the ledger counts: the
+// file's, header and compression included, and a block for a shard directory it created.
 func (c *Cache) writeEntryData(ek *entryKey, vt *valueType, raw []byte, store bool) (data []byte, size int64, err error) {
 	c.diskMu.RLock()
 	defer c.diskMu.RUnlock()
@@ -307,39 +308,41 @@ func (c *Cache) writeEntryData(ek *entryKey, vt *valueType, raw []byte, store bo
 	if err != nil {
 		return nil, 0, err
 	}
-	size = int64(len(e.head) + len(e.payload))
 	if !store || (c.remote != nil && c.remote.writable.Load()) {
 		data = e.bytes()
 	}
 	if !store {
-		return data, size, nil
+		return data, int64(len(e.head) + len(e.payload)), nil
 	}
-	return data, size, c.storeLocked(ek, e)
+	size, err = c.storeLocked(ek, e)
+	return data, size, err
 }
 
 // storeEntry stores data, the bytes of an entry file of ek checked by decodeEntry (an entry
-// of the remote tier), as the entry file of ek.
-func (c *Cache) storeEntry(ek *entryKey, data []byte) error {
+// of the remote tier), as the entry file of ek, and returns what the store added to the
+// namespace (see storeLocked).
+func (c *Cache) storeEntry(ek *entryKey, data []byte) (int64, error) {
 	c.diskMu.RLock()
 	defer c.diskMu.RUnlock()
 	if c.diskClosed {
-		return errClosed
+		return 0, errClosed
 	}
 	return c.storeLocked(ek, entryParts{payload: data, whole: data})
 }
 
-// storeLocked writes e as the entry file of ek; the caller holds diskMu for reading, and the
-// Cache is not closed.
-func (c *Cache) storeLocked(ek *entryKey, e entryParts) error {
+// storeLocked writes e as the entry file of ek, and returns what that added to the
+// namespace, for its ledger: the file, and a block for a shard directory it had to create.
+// The caller holds diskMu for reading, and the Cache is not closed.
+func (c *Cache) storeLocked(ek *entryKey, e entryParts) (grown int64, err error) {
 	defer e.finish() // a failed write may not have waited for the checksum
 	size := int64(len(e.head) + len(e.payload))
 	if size > c.opts.MaxBytes/10*9 {
 		// It could not stay: the next trim would remove it, and every miss would write
 		// it again. Such a value is kept in memory only.
-		return errTooLarge
+		return 0, errTooLarge
 	}
+	grown = size
 	name := c.entryPath(ek)
-	var err error
 	defer c.ioSlot()()
 	err = c.writeFile(name, &e, c.opts.Sync)
 	// The shard directory is missing: create it and retry. A trim may remove it again,
@@ -347,9 +350,11 @@ func (c *Cache) storeLocked(ek *entryKey, e entryParts) error {
 	for try := 0; try < 3 && (errNotExist(err) || isNotDir(err)); try++ {
 		if err = c.recheck(); err != nil {
 			c.diskOff.Store(true)
-			return err
+			return 0, err
 		}
 		if err = ensureDir(c.root, filepath.Dir(name)); err == nil {
+			// A new shard directory takes a block that no trim recorded.
+			grown = size + 4096
 			c.retag()
 			err = c.writeFile(name, &e, c.opts.Sync)
 		}
@@ -368,12 +373,12 @@ func (c *Cache) storeLocked(ek *entryKey, e entryParts) error {
 		if isNoSpace(err) {
 			c.trimSoon() // a full disk: make room for the next stores
 		}
-		return fmt.Errorf("cache: storing entry: %w", err)
+		return 0, fmt.Errorf("cache: storing entry: %w", err)
 	}
 	c.stats.stores.Add(1)
 	c.stats.storedBytes.Add(uint64(size))
 	c.written.Add(size)
-	return nil
+	return grown, nil
 }
 
 // writeFileAtomic writes data to name through a temporary file in the same directory that is

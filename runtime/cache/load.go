@@ -411,11 +411,13 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		return
 	}
 	c.touchVersion()
+	// Counted at once: the explanation waited for below may take as long as the
+	// program's OnMiss, and a trim meanwhile must count the file.
+	c.afterStore(size)
 	if recFile != "" && !kr.failed {
 		explained() // first: the explanation must not see this record
 		c.appendRecord(recFile, mk.d, mk.vt, kr)
 	}
-	c.afterStore(size) // the entry file, header and compression included: what the trim will find
 }
 
 // fillRemote looks the entry of ek up in the remote tier rt for the flight f. An entry whose
@@ -441,10 +443,10 @@ func fillRemote[V any, PV Value[V]](ctx context.Context, c *Cache, rt *remoteTie
 	}
 	c.mem.put(mk, raw)
 	if disk {
-		switch err := c.storeEntry(ek, entry); err {
+		switch grown, err := c.storeEntry(ek, entry); err {
 		case nil:
 			c.touchVersion()
-			c.afterStore(int64(len(entry)))
+			c.afterStore(grown)
 		case errClosed, errTooLarge:
 		default:
 			c.fail(err)

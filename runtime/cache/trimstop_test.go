@@ -643,37 +643,3 @@ func TestTrimRecordsAsItGoes(t *testing.T) {
 		t.Fatalf("%d directories recorded after %d were listed; want %d", n, checkpointEvery+1, checkpointEvery)
 	}
 }
-
-// TestLedgerCountsEntryFiles: the ledger counts what a store's entry file takes, header
-// included: values whose msgp encoding fits in a 4 KiB block make files of two blocks, and a
-// ledger that counted the values would let Close stop a trim of a namespace they took over
-// its budget (by the ledger, within it).
-func TestLedgerCountsEntryFiles(t *testing.T) {
-	const budget = 4 << 20
-	f := newStopFixture(t, budget, 1, 100) // 2 MiB, recorded
-	size := 0
-	for s := 3900; s < 4096 && size == 0; s++ {
-		v := valueFor(testKey{"w", 0}, s)
-		if raw, _ := v.MarshalMsg(nil); len(raw) <= 4096 && len(raw) > 4096-40 {
-			size = s
-		}
-	}
-	// Stores of another process that started no trim (trim.txt is recent, and its budget
-	// is far): 400 files of two blocks, 3.2 MiB, counted 1.6 MiB if by their values.
-	f.setTrimTime(t, fmt.Sprintln(time.Now().Unix()))
-	w := open(t, Options{Dir: f.dir, Version: "v1", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
-	storeN(t, w, "w", 400, size)
-	w.Close()
-	if fi, err := os.Stat(entryFile(w, testKey{"w", 0})); err != nil || allocated(fi) != 8192 {
-		t.Fatalf("an entry file takes %v bytes (%v), want 8192", allocated(fi), err)
-	}
-	f.setTrimTime(t, "1000\n")
-	c := f.open(t)
-	reached, _ := slowTrims(c, 5)
-	triggerTrim(t, c, 0)
-	<-reached
-	c.Close()
-	if got := usageOfFiles(t, f.vdir, true); got > budget {
-		t.Fatalf("after Close the namespace takes %d bytes (%.2fx its budget); stats %+v", got, float64(got)/budget, c.Stats())
-	}
-}
