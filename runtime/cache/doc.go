@@ -174,8 +174,8 @@
 // namespace's trim.txt and trims when no process has done so for an hour; and after every
 // store, when the processes sharing the namespace have together stored a quarter of MaxBytes
 // since its last trim (each store appends to the namespace's written.txt a byte per KiB of
-// the blocks its entry file takes, and each trim starts it again), or when the disk is
-// full. One process trims a namespace at
+// the blocks its entry file takes, and of its shard directory when it makes one; each trim
+// starts it again), or when the disk is full. One process trims a namespace at
 // a time (it holds trim.lock; one left by a crashed trim is taken over after ten minutes);
 // one that finds it held leaves the work to the holder, which trims again when the others
 // stored a quarter of MaxBytes meanwhile. There is no timer: a program that does not store
