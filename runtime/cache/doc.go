@@ -142,7 +142,7 @@
 // then, while the namespace takes more than MaxBytes on disk (counted in the blocks files
 // occupy, so that a 100-byte entry costs its 4 KiB block), temporary files over two minutes
 // old (killed writers') and the least recently used entries until it fits in 90% of
-// MaxBytes; last, the directories of other versions that are no longer used (below). A time more than an hour in the future (a clock set back,
+// MaxBytes (an entry used while the trim runs goes in its turn by that use); last, the directories of other versions that are no longer used (below). A time more than an hour in the future (a clock set back,
 // or skew between machines sharing the directory) is not believed: a trim sets such a file's
 // time to its own now, from which it ages as any other, and such a trim.txt counts as due. A value whose entry would not fit in 90% of MaxBytes is
 // not stored (it would be trimmed and rewritten on every miss). Another version's directory is removed whole once it
