@@ -413,7 +413,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	c.touchVersion()
 	// Counted at once: the explanation waited for below may take as long as the
 	// program's OnMiss, and a trim meanwhile must count the file.
-	c.afterStore(size)
+	c.afterStore(size, ek[0])
 	if recFile != "" && !kr.failed {
 		explained() // first: the explanation must not see this record
 		c.appendRecord(recFile, mk.d, mk.vt, kr)
@@ -446,7 +446,7 @@ func fillRemote[V any, PV Value[V]](ctx context.Context, c *Cache, rt *remoteTie
 		switch grown, err := c.storeEntry(ek, entry); err {
 		case nil:
 			c.touchVersion()
-			c.afterStore(grown)
+			c.afterStore(grown, ek[0])
 		case errClosed, errTooLarge:
 		default:
 			c.fail(err)

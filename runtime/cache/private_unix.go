@@ -146,6 +146,12 @@ func openAppend(name string) (*os.File, error) {
 	return os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0o600)
 }
 
+// openWrite opens the file name of the layout for writing in place, creating it; not
+// through a link, and without blocking on a FIFO.
+func openWrite(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0o600)
+}
+
 // ownedByMe reports whether this user owns the file fi describes.
 func ownedByMe(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,6 +28,17 @@ const (
 	// processes, none of which writes much, still trim it in time.
 	ledgerFile = "written.txt"
 	ledgerUnit = 1024
+	// storedFile, in a namespace, is the ledger that stores append to: a byte per KiB, as
+	// ledgerFile, each the number of the shard directory the store wrote in (the first byte
+	// of the entry's key), so that a trim that listed some shard directories and not others
+	// knows which of what was stored since the last trim it has seen. ledgerFile is still
+	// taken by trims, as growth of unknown place: it is what caches of an older layout append.
+	storedFile = "stored.txt"
+	// roomFile, in a namespace, holds the size of storedFile, in bytes, at which the
+	// namespace passes its budget, as the last trim counted it (see trimRun.saveRoom):
+	// a store that takes the ledger past it starts a trim, which evicts about what was
+	// stored. It decides only when a trim starts, never what a trim removes.
+	roomFile = "room.txt"
 )
 
 // Ages of the trim's own files.
@@ -361,6 +374,9 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 		res, err := trimNamespace(&trimRun{
 			root: c.root, keep: filepath.Base(c.versionDir), maxBytes: c.opts.MaxBytes, maxAge: c.opts.MaxAge,
 			now: c.now(), full: full, thorough: thorough || full, step: c.trimStep, stop: stop,
+			// What this Cache stored, and a little more for what rounding and the
+			// explainer's files add: see quickEvict.
+			quickLimit: written + c.opts.MaxBytes/64,
 		})
 		c.stats.trimmed.Add(uint64(res.Files))
 		if err == errTrimStopped {
@@ -385,31 +401,39 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 		// trim found the lock held may have nothing more to store (short-lived
 		// processes): trim again. Checked after unlocking, this sees every store whose
 		// trim found the lock held.
-		if err != nil || round == 3 || ledgerSize(c.root)*ledgerUnit < c.opts.MaxBytes/4 {
+		if err != nil || round == 3 || ledgerSize(c.root)*ledgerUnit < c.opts.MaxBytes/4 && !c.pastRoom() {
 			return err
 		}
 		full, written = false, 0
 	}
 }
 
-// ledgerSize returns the size of the namespace's ledger: about the KiB stored since the
+// ledgerSize returns the size of the namespace's ledgers: about the KiB stored since the
 // last trim started.
 func ledgerSize(root string) int64 {
-	fi, err := os.Lstat(filepath.Join(root, ledgerFile))
+	return fileSize(filepath.Join(root, ledgerFile)) + fileSize(filepath.Join(root, storedFile))
+}
+
+// fileSize returns the size of the regular file name, or 0.
+func fileSize(name string) int64 {
+	fi, err := os.Lstat(name)
 	if err != nil || !fi.Mode().IsRegular() {
 		return 0
 	}
 	return fi.Size()
 }
 
-// afterStore records n stored bytes in the namespace's ledger and starts a background trim
-// when the namespace is due: this Cache, or all the processes sharing the namespace together
-// (the ledger), stored a quarter of the budget since the last trim, or the last trim is
-// trimInterval old (checked at most every trimCheckInterval). Nothing runs while the program
-// does not store: there is no timer.
-func (c *Cache) afterStore(n int64) {
+// afterStore records n bytes stored in the shard directory shard in the namespace's ledger
+// and starts a background trim when the namespace is due: the ledger passed the room the
+// last trim left (roomFile: the namespace is over its budget, and the trim evicts about what
+// was stored), this Cache or all the processes sharing the namespace together (the ledger)
+// stored a quarter of the budget since the last trim, or the last trim is trimInterval old
+// (checked at most every trimCheckInterval). Nothing runs while the program does not store:
+// there is no timer.
+func (c *Cache) afterStore(n int64, shard byte) {
 	now := c.now()
-	grown := c.ledger(n)*ledgerUnit >= c.opts.MaxBytes/4
+	size := c.ledger(n, shard)
+	grown := size*ledgerUnit >= c.opts.MaxBytes/4 || size > 0 && size >= c.room.threshold(c.root)
 	next := c.nextTrim.Load()
 	if !grown && now.UnixNano() < next && c.written.Load() < c.opts.MaxBytes/4 {
 		return
@@ -420,6 +444,43 @@ func (c *Cache) afterStore(n int64) {
 	c.startTrim(func() bool {
 		return grown || c.written.Load() >= c.opts.MaxBytes/4 || trimDue(lastTrim(c.root), c.now())
 	})
+}
+
+// pastRoom reports whether the namespace's stores passed the room the last trim left.
+func (c *Cache) pastRoom() bool {
+	size := fileSize(filepath.Join(c.root, storedFile))
+	return size > 0 && size >= c.room.threshold(c.root)
+}
+
+// roomCache keeps what a Cache last read of its namespace's roomFile, which it reads again
+// only when the file changed.
+type roomCache struct {
+	mu  sync.Mutex
+	fi  os.FileInfo
+	max int64 // the threshold read; math.MaxInt64 without one
+}
+
+// threshold returns the size of storedFile at which the namespace root passes its budget,
+// as the last trim wrote it, or math.MaxInt64 if there is none.
+func (r *roomCache) threshold(root string) int64 {
+	name := filepath.Join(root, roomFile)
+	fi, err := os.Lstat(name)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil || !fi.Mode().IsRegular() {
+		r.fi, r.max = nil, math.MaxInt64
+		return r.max
+	}
+	if r.fi != nil && os.SameFile(r.fi, fi) && r.fi.ModTime().Equal(fi.ModTime()) && r.fi.Size() == fi.Size() {
+		return r.max
+	}
+	r.fi, r.max = fi, math.MaxInt64
+	if b, err := readSmall(name); err == nil {
+		if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil {
+			r.max = v
+		}
+	}
+	return r.max
 }
 
 // trimSoon starts a background trim now, whatever the time of the last one: the disk is full.
@@ -457,18 +518,62 @@ func (c *Cache) startTrim(due func() bool) {
 	}()
 }
 
-// ledger appends a byte per KiB of n (at least one) to the namespace's ledger and returns
-// its size: about the KiB stored in the namespace, by every process, since the last trim.
-func (c *Cache) ledger(n int64) int64 {
+// ledger appends a byte per KiB of n (at least one), the shard directory's number, to the
+// namespace's ledger and returns its size: about the KiB stored in the namespace, by every
+// process, since the last trim.
+func (c *Cache) ledger(n int64, shard byte) int64 {
 	defer c.ioSlot()()
 	// What the store costs on disk: whole 4 KiB blocks.
-	return appendLedger(c.root, (n+4095)/4096*(4096/ledgerUnit))
+	return appendStored(c.root, shard, (n+4095)/4096*(4096/ledgerUnit))
 }
 
-// appendLedger appends k bytes to the ledger of the namespace root and returns its size, or
-// 0 if it cannot.
+// appendLedger appends k bytes of growth of unknown place to the ledger of the namespace
+// root (ledgerFile) and returns its size, or 0 if it cannot.
 func appendLedger(root string, k int64) int64 {
-	name := filepath.Join(root, ledgerFile)
+	return appendBytes(filepath.Join(root, ledgerFile), 0, k)
+}
+
+// appendStored appends k bytes stored in the shard directory shard to the ledger of the
+// namespace root (storedFile) and returns its size, or 0 if it cannot.
+func appendStored(root string, shard byte, k int64) int64 {
+	return appendBytes(filepath.Join(root, storedFile), shard, k)
+}
+
+// appendBytes appends k bytes b to the ledger file name and returns its size, or 0 if it
+// cannot.
+func appendBytes(name string, b byte, k int64) int64 {
+	var buf [4096]byte
+	if b != 0 {
+		for i := range min(k, int64(len(buf))) {
+			buf[i] = b
+		}
+	}
+	return appendWith(name, func(f *os.File) error {
+		for k > 0 {
+			m := min(k, int64(len(buf)))
+			if _, err := f.Write(buf[:m]); err != nil {
+				return err
+			}
+			k -= m
+		}
+		return nil
+	})
+}
+
+// appendFile appends b to the ledger file name and returns its size, or 0 if it cannot.
+func appendFile(name string, b []byte) int64 {
+	if len(b) == 0 {
+		return fileSize(name)
+	}
+	return appendWith(name, func(f *os.File) error {
+		_, err := f.Write(b)
+		return err
+	})
+}
+
+// appendWith opens the ledger file name for appending, creating it, calls write and returns
+// the file's size then, or 0 if it cannot.
+func appendWith(name string, write func(*os.File) error) int64 {
 	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
 		os.Remove(name) // not ours (a FIFO would block, a link lead elsewhere); a directory only if empty
 	}
@@ -480,13 +585,8 @@ func appendLedger(root string, k int64) int64 {
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return 0
 	}
-	var zeros [4096]byte
-	for k > 0 {
-		m := min(k, int64(len(zeros)))
-		if _, err := f.Write(zeros[:m]); err != nil {
-			return 0
-		}
-		k -= m
+	if write(f) != nil {
+		return 0
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -620,8 +720,8 @@ func Clear(dir, namespace string) (TrimResult, error) {
 				if err != nil {
 					errs = append(errs, err)
 				}
-			case !de.IsDir() && (name == trimFile || name == stateFile || name == ledgerFile || name == lockFile || isExplainFile(name) ||
-				isTemp(name, func(s string) bool { return s == trimFile || s == stateFile || isExplainFile(s) })):
+			case !de.IsDir() && (name == trimFile || name == stateFile || name == ledgerFile || name == storedFile || name == roomFile ||
+				name == lockFile || isExplainFile(name) || isStateTemp(name) || isTemp(name, isExplainFile)):
 				if fi, err := de.Info(); err == nil {
 					total.removed(layoutFile{path: path, size: fi.Size()})
 				}

@@ -224,8 +224,9 @@ func TestUsageAndClear(t *testing.T) {
 	}
 
 	res, err := Clear(dir, "b")
-	// Entries, version.txt, trim.txt, the trim's state, CACHEDIR.TAG, the explainer's records.
-	if err != nil || res.Files != 3+1+1+1+1+1 {
+	// Entries, version.txt, trim.txt, the trim's state, room.txt, CACHEDIR.TAG, the
+	// explainer's records.
+	if err != nil || res.Files != 3+1+1+1+1+1+1 {
 		t.Errorf("Clear(b) = %+v, %v", res, err)
 	}
 	if exists(filepath.Join(dir, "b")) || !exists(filepath.Join(dir, "a")) {

@@ -17,7 +17,7 @@ func TestCloseFinishesTrim(t *testing.T) {
 	const budget = 1 << 20
 	filler := open(t, Options{Dir: dir, MemoryBytes: -1, CompressionLevel: -1})
 	fillDir(t, filler, "big", 600, 64) // 2.4 MiB of blocks: over twice the budget
-	filler.ledger(600 * 4096)          // as the stores that wrote them would have
+	appendLedger(filler.root, 600*4)   // as the stores that wrote them would have
 	c := open(t, Options{Dir: dir, MaxBytes: budget, MemoryBytes: -1, CompressionLevel: -1})
 	inTrim := make(chan struct{})
 	var steps atomic.Int32
@@ -47,7 +47,7 @@ func TestBackgroundTrimPanicIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	filler := open(t, Options{Dir: dir, MemoryBytes: -1, CompressionLevel: -1})
 	fillDir(t, filler, "big", 300, 64)
-	filler.ledger(300 * 4096)
+	appendLedger(filler.root, 300*4)
 	c := open(t, Options{Dir: dir, MaxBytes: 1 << 20, MemoryBytes: -1, CompressionLevel: -1})
 	c.trimStep = func() { panic("a bug in the trim") }
 	load(t, c, testKey{"trigger", 1}, computeSmall)
@@ -70,7 +70,7 @@ func TestUnfinishedTrimGivesLedgerBack(t *testing.T) {
 	filler := open(t, Options{Dir: dir, MemoryBytes: -1, CompressionLevel: -1})
 	fillDir(t, filler, "big", 50, 64)
 	const seeded = 300 * 4
-	filler.ledger(300 * 4096)
+	appendLedger(filler.root, 300*4)
 	c := open(t, Options{Dir: dir, MaxBytes: 1 << 30, MemoryBytes: -1, CompressionLevel: -1, Logger: slog.New(slog.DiscardHandler)})
 	c.trimStep = func() { panic("a bug in the trim") }
 	c.startTrim(func() bool { return true })

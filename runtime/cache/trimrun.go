@@ -29,9 +29,12 @@ const (
 	// found there (see trimState).
 	stateFile = "trimstate.txt"
 	// stateHeader is the first line of the stateFile; another one is ignored.
-	stateHeader = "cachegen trim state 1"
+	stateHeader = "cachegen trim state 2"
+	// maxCands is how many of a shard directory's least recently used entries the state
+	// keeps, for the evictions that follow a store without listing (see quickEvict).
+	maxCands = 16
 	// maxStateBytes bounds the stateFile that a trim reads: about 60 000 shard directories.
-	maxStateBytes = 4 << 20
+	maxStateBytes = 16 << 20
 	// racyDir is how recently (by this machine's clock) a shard directory may have been
 	// modified for its listing to be trusted later: a change in the same tick of the file
 	// system's clock as the listing would leave the mtime as recorded. A directory modified
@@ -61,6 +64,18 @@ type shardSum struct {
 	temps  int   // temporary files
 	alloc  int64 // bytes they take on disk
 	oldest int64 // mtime (Unix ns) of the least recently used entry; 0 without entries
+	// cands are the least recently used entries the listing found, at most maxCands, the
+	// oldest first, less those evicted since; rest is the mtime of the last of them when
+	// the listing found more (the others were used no earlier), 0 otherwise.
+	cands []cand
+	rest  int64
+}
+
+// A cand is an entry of a shard directory that a trim found among its least recently used.
+type cand struct {
+	name  string // the entry file's name
+	mtime int64  // Unix ns
+	alloc int64
 }
 
 // trimState is the content of a stateFile: a shardSum per shard directory, by
@@ -70,7 +85,8 @@ type trimState struct {
 }
 
 // readState reads the stateFile of the namespace root; a missing or damaged one reads as
-// empty, which makes the trim list every shard directory.
+// empty, which makes the trim list every shard directory. A line of a shard directory is
+// followed by its candidates (see shardSum), each on a line that starts with '+'.
 func readState(root string) (trimState, []byte) {
 	st := trimState{shards: map[string]shardSum{}}
 	b, err := readSmallUpTo(filepath.Join(root, stateFile), maxStateBytes)
@@ -81,26 +97,66 @@ func readState(root string) (trimState, []byte) {
 	if lines[0] != stateHeader {
 		return st, nil
 	}
+	var last string // the shard directory whose candidates follow
 	for _, line := range lines[1:] {
-		f := strings.Fields(line)
-		switch {
-		case len(f) == 7:
-			vid, sh, ok := strings.Cut(f[0], "/")
-			if !ok || !isVersionDir(vid) || !isShardDir(sh) {
+		if strings.HasPrefix(line, "+") {
+			s, ok := st.shards[last]
+			if !ok {
 				continue
 			}
-			var n [6]int64
-			for i := range n {
-				if n[i], err = strconv.ParseInt(f[i+1], 10, 64); err != nil || n[i] < 0 {
-					ok = false
+			switch c, cok := parseCand(last, line[1:]); {
+			case !cok || len(s.cands) == maxCands || len(s.cands) > 0 && c.mtime < s.cands[len(s.cands)-1].mtime:
+				// Damaged: the directory is listed again.
+				delete(st.shards, last)
+			default:
+				if s.cands == nil {
+					s.cands = make([]cand, 0, maxCands)
 				}
+				s.cands = append(s.cands, c)
+				st.shards[last] = s
 			}
-			if ok {
-				st.shards[f[0]] = shardSum{n[0], n[1], int(n[2]), int(n[3]), n[4], n[5]}
+			continue
+		}
+		last = ""
+		f := strings.Fields(line)
+		if len(f) != 8 {
+			continue
+		}
+		vid, sh, ok := strings.Cut(f[0], "/")
+		if !ok || !isVersionDir(vid) || !isShardDir(sh) {
+			continue
+		}
+		var n [7]int64
+		for i := range n {
+			if n[i], err = strconv.ParseInt(f[i+1], 10, 64); err != nil || n[i] < 0 {
+				ok = false
 			}
+		}
+		if ok {
+			st.shards[f[0]] = shardSum{dirMod: n[0], listed: n[1], files: int(n[2]), temps: int(n[3]), alloc: n[4], oldest: n[5], rest: n[6]}
+			last = f[0]
+		}
+	}
+	for key, s := range st.shards {
+		// Candidates that do not fit what the line says are the mark of a damaged file.
+		if s.files < len(s.cands) || s.rest == 0 && s.files > len(s.cands) {
+			delete(st.shards, key)
 		}
 	}
 	return st, b
+}
+
+// parseCand parses a candidate's line of the shard directory key, after its '+': the entry's
+// name, its mtime and what it takes on disk. The name is a part of line: no copy.
+func parseCand(key, line string) (cand, bool) {
+	name, rest, ok1 := strings.Cut(line, " ")
+	m, a, ok2 := strings.Cut(rest, " ")
+	mtime, err1 := strconv.ParseInt(m, 10, 64)
+	alloc, err2 := strconv.ParseInt(a, 10, 64)
+	if !ok1 || !ok2 || !entryIn(key[len(key)-2:])(name) || err1 != nil || err2 != nil || mtime <= 0 || alloc < 0 {
+		return cand{}, false
+	}
+	return cand{name, mtime, alloc}, true
 }
 
 // An nsFile is a file that a trim may remove.
@@ -126,6 +182,7 @@ func (f *nsFile) path() string {
 // A shardRun is a shard directory in a trim.
 type shardRun struct {
 	key      string    // <version id>/<shard>
+	idx      byte      // the shard's number: the first byte of its entries' keys
 	path     string    // the directory
 	dirAlloc int64     // what the directory itself takes on disk
 	dirTime  time.Time // its mtime before the trim listed it
@@ -164,9 +221,18 @@ type trimRun struct {
 	state  trimState
 	saved  []byte // the stateFile as read
 	shards []*shardRun
-	others []*nsFile     // the miss explainer's files and version directories' temporary files
-	olds   []*oldVersion // the version directories to remove, after the budget's work
-	grown  int64         // bytes stored since the last trim started, by the ledger
+	others []*nsFile // the miss explainer's files and version directories' temporary files
+	own    int64     // what the trim's own files and the cache directory tag take on disk
+	// versions are the version directories, not being removed, whose every shard
+	// directory the trim found: the others of theirs are recorded empty (saveState).
+	versions []string
+	olds     []*oldVersion // the version directories to remove, after the budget's work
+	grown    int64         // bytes stored since the last trim started, of unknown place, by the ledger
+	// grownBy is what was stored since the last trim started, by the storedFile, in each
+	// shard directory (of any version) by its number.
+	grownBy [256]int64
+	// quickLimit is the most that quickEvict may remove: about what the Cache stored.
+	quickLimit int64
 	// partial is set when the trim failed before it found every shard directory: the
 	// state keeps what it said of the others.
 	partial bool
@@ -214,22 +280,42 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	}
 	defer unlock()
 	t.noStop = tookOver
-	// The ledger goes first: what other processes store while this trim runs starts a
-	// new one, which the next trim answers. Removed after the scan, it would forget them.
-	ledger := t.ledger()
+	// The ledgers go first: what other processes store while this trim runs starts new
+	// ones, which the next trim answers. Removed after the scan, they would forget them.
+	ledger := min(fileSize(filepath.Join(t.root, ledgerFile)), t.maxBytes/ledgerUnit+1)
 	t.grown = ledger * ledgerUnit
 	if err := os.Remove(filepath.Join(t.root, ledgerFile)); err != nil && !errNotExist(err) {
 		// Not a file that stores can append to (a directory with something in it): the
 		// ledger says nothing of what was stored, and the trim runs to its end.
 		t.noStop = true
 	}
-	// A trim that does not get to its end (an error, a panic) gives the ledger back, under
-	// the lock: the namespace's growth since the last trim stays known to the next one.
-	done := false
+	stored, lost, ok := t.takeStored()
+	if !ok {
+		t.noStop = true
+	}
+	ledger = min(ledger+lost, t.maxBytes/ledgerUnit+1)
+	t.grown = ledger * ledgerUnit
+	// A trim that does not get to its end (an error, a panic) gives the ledgers back, under
+	// the lock: the namespace's growth since the last trim stays known to the next one. A
+	// trim that stopped gives back what was stored in the shard directories it did not list.
+	done, stopped := false, false
 	defer func() {
-		if !done && ledger > 0 {
-			appendLedger(t.root, ledger)
+		if !done {
+			if ledger > 0 {
+				appendLedger(t.root, ledger)
+			}
+			covered := t.covered()
+			var back []byte
+			for i, k := range stored {
+				if k > 0 && !(stopped && covered[i]) {
+					back = append(back, bytes.Repeat([]byte{byte(i)}, int(k))...)
+				}
+			}
+			appendFile(filepath.Join(t.root, storedFile), back)
 		}
+		// What the ledgers said is in them again, or in what the trim listed.
+		t.grown, t.grownBy = 0, [256]int64{}
+		t.saveRoom()
 	}()
 	t.state, t.saved = readState(t.root)
 	if err = t.listRoot(); err != nil {
@@ -242,6 +328,7 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 		err = fmt.Errorf("cache: trimming %s: %w", t.root, errors.Join(t.errs...))
 	}
 	if err == errTrimStopped {
+		stopped = true
 		// The namespace is within its budget: what the trim listed is recorded (the
 		// others keep their records), the ledger is given back (above) and trim.txt
 		// is left as it was, so that the namespace stays due and the next store, of
@@ -267,7 +354,90 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 
 // isStateTemp reports whether name is a temporary file of trim.txt or of the stateFile.
 func isStateTemp(name string) bool {
-	return isTemp(name, func(s string) bool { return s == trimFile || s == stateFile })
+	return isTemp(name, func(s string) bool { return s == trimFile || s == stateFile || s == roomFile || s == storedFile })
+}
+
+// takeStored takes the namespace's storedFile: it returns what it says was stored in each
+// shard directory since the last trim (in KiB, also counted into t.grownBy) and removes it.
+// A ledger longer than the budget says nothing of where: it is returned as lost, growth of
+// unknown place, as much as passes the budget. It reports false when the ledger is
+// something stores cannot append to, which then tells nothing of what was stored.
+func (t *trimRun) takeStored() (by [256]int64, lost int64, ok bool) {
+	name := filepath.Join(t.root, storedFile)
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return by, 0, errNotExist(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return by, 0, os.Remove(name) == nil
+	}
+	// Taken whole under another name, so that a store appending meanwhile starts the
+	// next ledger rather than landing in this one after it was read.
+	taken := name + ".tmp0"
+	if err := os.Rename(name, taken); err != nil {
+		return by, 0, errNotExist(err)
+	}
+	defer os.Remove(taken)
+	limit := t.maxBytes/ledgerUnit + 1
+	b, err := readSmallUpTo(taken, limit)
+	if err != nil {
+		return by, limit, true
+	}
+	for _, c := range b {
+		by[c]++
+	}
+	for i, k := range by {
+		t.grownBy[i] = k * ledgerUnit
+	}
+	return by, 0, true
+}
+
+// covered tells, for each shard number, whether the trim listed (or found gone) every shard
+// directory of that number, of every version: what was stored in them before the trim
+// started is then in what it found.
+func (t *trimRun) covered() (c [256]bool) {
+	for i := range c {
+		c[i] = true
+	}
+	mark := func(sh *shardRun) {
+		if !sh.listed && !sh.gone {
+			c[sh.idx] = false
+		}
+	}
+	for _, sh := range t.shards {
+		mark(sh)
+	}
+	for _, v := range t.olds {
+		for _, sh := range v.shards {
+			mark(sh)
+		}
+	}
+	return c
+}
+
+// saveRoom writes the namespace's roomFile: the size the storedFile may reach before the
+// namespace passes its budget, by the trim's bound, or removes it when the trim has none.
+func (t *trimRun) saveRoom() {
+	name := filepath.Join(t.root, roomFile)
+	size := fileSize(filepath.Join(t.root, storedFile))
+	n, ok := t.bound()
+	if !ok {
+		os.Remove(name)
+		return
+	}
+	room := (t.maxBytes - n) / ledgerUnit
+	// Written in place, not replaced: it only tells stores when to start a trim, and a
+	// reader that sees it half written reads a number too small (a trim sooner) or none.
+	b := fmt.Appendf(nil, "%-20d\n", size+room)
+	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		os.Remove(name) // not ours; a directory only if empty
+	}
+	if f, err := openWrite(name); err == nil {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			f.WriteAt(b, 0)
+		}
+		f.Close()
+	}
 }
 
 // listRoot lists the namespace: the trim's own temporary files, the miss explainer's files,
@@ -284,6 +454,13 @@ func (t *trimRun) listRoot() error {
 		if isStateTemp(name) {
 			if fi, err := de.Info(); err == nil && t.now.Sub(believed(path, fi.ModTime(), t.now)) > staleTemp {
 				t.remove(&nsFile{name: path, size: fi.Size()})
+			}
+			continue
+		}
+		if name == stateFile || name == trimFile || name == roomFile || name == tagFile || name == storedFile || name == ledgerFile || name == lockFile {
+			// Its own: they count against the budget, and stay.
+			if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
+				t.own = addSizes(t.own, allocated(fi))
 			}
 			continue
 		}
@@ -345,6 +522,9 @@ func (t *trimRun) listVersion(vdir, vid string, old *oldVersion) {
 		t.noStop, t.unread = true, true // some of its shard directories may be unknown
 		t.partial = true                // and their records stay
 	}
+	if err == nil && old == nil {
+		t.versions = append(t.versions, vid)
+	}
 	for _, fi := range fis {
 		name := fi.Name()
 		path := filepath.Join(vdir, name)
@@ -369,7 +549,8 @@ func (t *trimRun) listVersion(vdir, vid string, old *oldVersion) {
 			}
 			continue
 		}
-		sh := &shardRun{key: vid + "/" + name, path: path, dirAlloc: allocated(fi), dirTime: fi.ModTime()}
+		idx, _ := strconv.ParseUint(name, 16, 8)
+		sh := &shardRun{key: vid + "/" + name, idx: byte(idx), path: path, dirAlloc: allocated(fi), dirTime: fi.ModTime()}
 		if s, ok := t.state.shards[sh.key]; ok {
 			sh.sum = &s
 		}
@@ -467,10 +648,15 @@ func (t *trimRun) list(sh *shardRun) error {
 	return nil
 }
 
-// summarize counts the files the trim found in sh and did not remove into its sum.
+// summarize counts the files the trim found in sh and did not remove into its sum, with the
+// least recently used of them as its candidates.
 func (sh *shardRun) summarize() {
 	s := sh.sum
 	s.files, s.temps, s.alloc, s.oldest = 0, 0, 0, 0
+	s.cands, s.rest = s.cands[:0], 0
+	if cap(s.cands) == 0 {
+		s.cands = make([]cand, 0, min(maxCands, len(sh.files)))
+	}
 	for i := range sh.files {
 		switch f := &sh.files[i]; {
 		case f.gone:
@@ -483,8 +669,26 @@ func (sh *shardRun) summarize() {
 			if s.oldest == 0 || f.mtime < s.oldest {
 				s.oldest = f.mtime
 			}
+			s.cands = keepOldest(s.cands, cand{f.name, f.mtime, f.alloc})
 		}
 	}
+	if s.files > len(s.cands) {
+		s.rest = s.cands[len(s.cands)-1].mtime
+	}
+}
+
+// keepOldest adds c to cs, the oldest entries seen, sorted, if it is among the maxCands oldest.
+func keepOldest(cs []cand, c cand) []cand {
+	if len(cs) == maxCands && c.mtime >= cs[len(cs)-1].mtime {
+		return cs
+	}
+	i, _ := slices.BinarySearchFunc(cs, c.mtime, func(a cand, m int64) int { return cmp.Compare(a.mtime, m+1) })
+	if len(cs) < maxCands {
+		cs = append(cs, cand{})
+	}
+	copy(cs[i+1:], cs[i:len(cs)-1])
+	cs[i] = c
+	return cs
 }
 
 // total returns what the namespace takes on disk, as far as the trim knows: what it listed,
@@ -505,7 +709,7 @@ func (t *trimRun) total() int64 {
 			n = addSizes(n, f.alloc)
 		}
 	}
-	return n
+	return addSizes(n, t.own)
 }
 
 // addSizes adds two sizes, neither negative, without wrapping: a damaged or lying stateFile
@@ -547,9 +751,13 @@ func (t *trimRun) stopNow() bool {
 // starts (before it looks at any directory), and a trim that does not end gives it back.
 // So the bound counts the ledger once, for all those directories, while one is not listed.
 // (A crashed trim takes the ledger with it: noStop.)
-func (t *trimRun) bound() (int64, bool) {
+func (t *trimRun) bound() (int64, bool) { return t.boundWith(t.ledger()) }
+
+// boundWith is bound with ledger KiB stored since the trim started.
+func (t *trimRun) boundWith(ledger int64) (int64, bool) {
 	var n int64
 	changed := false
+	var changedIdx [256]bool
 	add := func(sh *shardRun) bool {
 		if sh.gone {
 			return true
@@ -561,6 +769,7 @@ func (t *trimRun) bound() (int64, bool) {
 		n = addSizes(addSizes(n, sh.dirAlloc), s.alloc)
 		if !sh.listed && (s.dirMod == 0 || s.dirMod != sh.dirTime.UnixNano() || s.temps > 0) {
 			changed = true
+			changedIdx[sh.idx] = true
 		}
 		return true
 	}
@@ -589,17 +798,30 @@ func (t *trimRun) bound() (int64, bool) {
 	if changed {
 		n = addSizes(n, t.grown)
 	}
+	for i, c := range changedIdx {
+		if c {
+			n = addSizes(n, t.grownBy[i])
+		}
+	}
 	// What was stored since this trim started, by any process, in directories listed or
 	// not: the ledger that started again with the trim.
-	n = addSizes(n, t.ledger()*ledgerUnit)
+	n = addSizes(addSizes(n, t.own), ledger*ledgerUnit)
 	return n, true
 }
 
 // trim lists what it must (see mustList, thorough) and brings the namespace within its
 // budget. It stops before a directory when stopNow says so, returning errTrimStopped.
 func (t *trimRun) trim() error {
+	// Only by a ledger that says where: one that does not (a cache of an older layout, a
+	// damaged or given back one) may count stores that the listing also counts.
+	if !t.thorough && !t.full && !t.noStop && t.quickLimit > 0 && t.grown == 0 {
+		t.quickEvict()
+	}
 	listed := 0
 	for _, sh := range t.shards {
+		if sh.listed || sh.gone {
+			continue
+		}
 		if t.thorough || t.full || t.mustList(sh) {
 			if t.stopNow() {
 				return errTrimStopped
@@ -631,6 +853,168 @@ func (t *trimRun) trim() error {
 	return t.evictLRU(maxBytes)
 }
 
+// quickEvict brings the namespace within its budget by its bound, when stores passed it,
+// without listing it: it removes the least recently used entries that the state keeps for
+// each shard directory (its candidates), the oldest first across directories, checking
+// each on disk first (there, with the mtime recorded: not used since), and lists a
+// directory only when its candidates are spent and it holds more. So a store that takes the
+// namespace past its budget costs about the removal of what it stored, not a listing of the
+// namespace; Close, which waits for the trim only until its bound is within the budget, then
+// waits for little more. It removes at most t.quickLimit (about what the Cache stored since
+// its last trim): a bound that a damaged state or ledger makes too high costs at most that,
+// and the rest of the trim, which then cannot stop, sizes the namespace from what it lists.
+func (t *trimRun) quickEvict() {
+	// Stores meanwhile are counted by the bound that decides whether the trim may stop.
+	ledger := t.ledger()
+	n, ok := t.boundWith(ledger)
+	if !ok || n <= t.maxBytes {
+		return
+	}
+	var q quickQueue
+	for _, sh := range t.shards {
+		if !sh.gone && sh.sum != nil {
+			q.add(t.source(sh))
+		}
+	}
+	others := &quickSource{}
+	for _, f := range t.others {
+		if !f.gone {
+			others.files = append(others.files, f)
+		}
+	}
+	slices.SortFunc(others.files, func(a, b *nsFile) int { return cmp.Compare(a.mtime, b.mtime) })
+	q.add(others)
+	var freed, total int64
+	for n > t.maxBytes && freed < t.quickLimit && len(q) > 0 {
+		src := q[0]
+		if src.next == len(src.files) {
+			// Its candidates are spent and it holds more: list it.
+			heap.Pop(&q)
+			if err := t.list(src.sh); err == nil && src.sh.listed {
+				q.add(t.source(src.sh))
+			}
+			continue
+		}
+		f := src.files[src.next]
+		src.next++
+		sh := f.sh
+		if sh != nil && !sh.listed {
+			sh.sum.cands = sh.sum.cands[1:]
+		}
+		if m, changed := t.changedSince(f); changed {
+			if sh != nil && !sh.listed {
+				// Used since (or gone): no longer among the oldest known, it is
+				// found again by the directory's listing, when its turn comes.
+				if r := max(m, f.mtime); sh.sum.rest == 0 || r < sh.sum.rest {
+					sh.sum.rest = r
+				}
+				src.rest = sh.sum.rest
+			}
+			q.fix()
+			continue
+		}
+		q.fix()
+		before := f.sh != nil && f.sh.gone
+		if t.drop(f, &total) {
+			freed += f.alloc
+		}
+		if f.sh != nil && f.sh.gone && !before {
+			freed += f.sh.dirAlloc
+		}
+		n, ok = t.boundWith(ledger)
+		if !ok {
+			return
+		}
+	}
+}
+
+// source returns the queue's source of the shard directory sh: what its listing found, or
+// the candidates the state keeps for it.
+func (t *trimRun) source(sh *shardRun) *quickSource {
+	src := &quickSource{sh: sh}
+	if sh.listed {
+		for i := range sh.files {
+			if f := &sh.files[i]; !f.gone && !f.temp {
+				src.files = append(src.files, f)
+			}
+		}
+		slices.SortFunc(src.files, func(a, b *nsFile) int { return cmp.Compare(a.mtime, b.mtime) })
+		return src
+	}
+	for _, c := range sh.sum.cands {
+		src.files = append(src.files, &nsFile{name: c.name, sh: sh, size: c.alloc, alloc: c.alloc, mtime: c.mtime})
+	}
+	if sh.sum.rest > 0 {
+		src.rest = sh.sum.rest
+	} else if len(src.files) == 0 {
+		return nil
+	}
+	return src
+}
+
+// changedSince reports whether f changed since the trim (or the one whose state it read)
+// found it, and its mtime now: used since, or gone, or replaced.
+func (t *trimRun) changedSince(f *nsFile) (int64, bool) {
+	fi, err := os.Lstat(f.path())
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0, true
+	}
+	m := fi.ModTime().UnixNano()
+	f.size = fi.Size()
+	return m, m != f.mtime
+}
+
+// A quickSource is a shard directory's entries in quickEvict, the least recently used first:
+// files from next on are left; a directory that holds more than its files (rest > 0, the
+// mtime from which they were used) is listed when its turn comes after them.
+type quickSource struct {
+	sh    *shardRun
+	files []*nsFile
+	next  int
+	rest  int64
+}
+
+// key returns when the next entry of src was used, or -1 when src is spent.
+func (src *quickSource) key() int64 {
+	if src.next < len(src.files) {
+		return src.files[src.next].mtime
+	}
+	if src.rest > 0 && src.sh != nil && !src.sh.listed {
+		return src.rest
+	}
+	return -1
+}
+
+// quickQueue is a heap of sources by key.
+type quickQueue []*quickSource
+
+func (q quickQueue) Len() int           { return len(q) }
+func (q quickQueue) Less(i, j int) bool { return q[i].key() < q[j].key() }
+func (q quickQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *quickQueue) Push(x any)        { *q = append(*q, x.(*quickSource)) }
+func (q *quickQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+// add adds src to q unless it is spent.
+func (q *quickQueue) add(src *quickSource) {
+	if src != nil && src.key() >= 0 {
+		heap.Push(q, src)
+	}
+}
+
+// fix puts q's first source back in its place, or takes it out when it is spent.
+func (q *quickQueue) fix() {
+	if (*q)[0].key() < 0 {
+		heap.Pop(q)
+	} else {
+		heap.Fix(q, 0)
+	}
+}
+
 // checkpointEvery is how many shard directories a trim lists between two records of what it
 // found: a trim cut short (a process that exits while Close no longer waits for it, one
 // killed) leaves what it listed to the next, which need not list it again.
@@ -644,23 +1028,29 @@ func (t *trimRun) checkpoint(listed *int) {
 	}
 }
 
-// remove removes f, counting it in the result if that worked.
-func (t *trimRun) remove(f *nsFile) {
+// remove removes f, counting it in the result if that worked, and reports whether f is
+// gone.
+func (t *trimRun) remove(f *nsFile) bool {
 	f.gone = true
-	if os.Remove(f.path()) == nil {
+	err := os.Remove(f.path())
+	if err == nil {
 		t.res.Files++
 		t.res.Bytes += f.size
 	}
+	return err == nil || errNotExist(err)
 }
 
 // drop removes f from the namespace, whose size *total takes it out of, with its shard
-// directory when f was the last file in it.
-func (t *trimRun) drop(f *nsFile, total *int64) {
-	t.remove(f)
+// directory when f was the last file in it. It reports whether f is gone: a file that could
+// not be removed still counts.
+func (t *trimRun) drop(f *nsFile, total *int64) bool {
+	if !t.remove(f) {
+		return false
+	}
 	*total -= f.alloc
 	sh := f.sh
 	if sh == nil {
-		return
+		return true
 	}
 	sh.sum.alloc -= f.alloc
 	if f.temp {
@@ -672,6 +1062,7 @@ func (t *trimRun) drop(f *nsFile, total *int64) {
 		sh.gone = true
 		*total -= sh.dirAlloc
 	}
+	return true
 }
 
 // live appends f to out if the trim may evict it; a temporary file older than tempGrace (a
@@ -871,22 +1262,44 @@ func (t *trimRun) saveState() {
 			}
 		}
 	}
-	slices.SortFunc(shards, func(a, b *shardRun) int { return strings.Compare(a.key, b.key) })
-	b := make([]byte, 0, 64*len(shards)+64)
-	b = append(b, stateHeader+"\n"...)
+	// A shard directory that is not there, or that the trim removed, is recorded empty: one
+	// that a store makes again holds what the ledger says was stored in it since.
+	seen := map[string]bool{}
 	for _, sh := range shards {
-		if sh.gone || sh.sum == nil {
-			continue
+		seen[sh.key] = true
+	}
+	for _, vid := range t.versions {
+		for i := range 256 {
+			if key := fmt.Sprintf("%s/%02x", vid, i); !seen[key] {
+				shards = append(shards, &shardRun{key: key, gone: true})
+			}
 		}
-		if sh.listed {
+	}
+	slices.SortFunc(shards, func(a, b *shardRun) int { return strings.Compare(a.key, b.key) })
+	b := make([]byte, 0, (64+90*maxCands)*len(shards)+64)
+	b = append(b, stateHeader+"\n"...)
+	empty := &shardSum{listed: t.now.UnixNano()}
+	for _, sh := range shards {
+		s := sh.sum
+		switch {
+		case sh.gone:
+			s = empty
+		case s == nil:
+			continue
+		case sh.listed:
 			sh.summarize()
 		}
-		s := sh.sum
 		b = append(b, sh.key...)
-		for _, n := range [...]int64{s.dirMod, s.listed, int64(s.files), int64(s.temps), s.alloc, s.oldest} {
+		for _, n := range [...]int64{s.dirMod, s.listed, int64(s.files), int64(s.temps), s.alloc, s.oldest, s.rest} {
 			b = strconv.AppendInt(append(b, ' '), n, 10)
 		}
 		b = append(b, '\n')
+		for _, c := range s.cands {
+			b = append(append(b, '+'), c.name...)
+			b = strconv.AppendInt(append(b, ' '), c.mtime, 10)
+			b = strconv.AppendInt(append(b, ' '), c.alloc, 10)
+			b = append(b, '\n')
+		}
 	}
 	if !bytes.Equal(b, t.saved) { // a trim that listed nothing need not write it
 		writeFileAtomic(filepath.Join(t.root, stateFile), b, false)

@@ -149,7 +149,7 @@ func TestUnreadChangedShardLeavesTheNamespaceDue(t *testing.T) {
 func TestUnreadVersionKeepsItsRecords(t *testing.T) {
 	root := t.TempDir()
 	const vid = "0123456789abcdef"
-	if err := os.WriteFile(filepath.Join(root, stateFile), []byte(stateHeader+"\n"+vid+"/ab 1 1 1 0 3000000 1\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(root, stateFile), []byte(stateHeader+"\n"+vid+"/ab 1 1 1 0 3000000 1 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	loop := filepath.Join(root, "loop")
