@@ -11,15 +11,20 @@ import (
 
 // BenchmarkShortRuns measures what command-line runs wait for in Close: a namespace of 10000
 // or 100000 entries at its budget, and runs that each open a Cache, store one value of 256
-// KiB and close it. One op is a sequence of runs that together store half the budget, so
-// that some trim must evict, in one run or another, whatever the trim's rules: ns/op is the
-// time the sequence spent in Close, max-close-ms the longest Close of the sequence,
-// p50-close-ms its median. The entries filling the namespace are small (64 bytes of data, a
-// 4 KiB block each).
+// KiB (or 16 KiB) and close it. One op is a sequence of runs that together store half the
+// budget, so that some trim must evict, in one run or another, whatever the trim's rules:
+// ns/op is the time the sequence spent in Close, max-close-ms the longest Close of the
+// sequence, p50-close-ms its median. The entries filling the namespace are small (64 bytes
+// of data, a 4 KiB block each).
 func BenchmarkShortRuns(b *testing.B) {
 	ctx := context.Background()
-	for _, n := range []int{10000, 100000} {
-		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+	for _, tc := range []struct{ n, size int }{{10000, 256 << 10}, {100000, 256 << 10}, {10000, 16 << 10}} {
+		name := fmt.Sprintf("entries=%d", tc.n)
+		if tc.size != 256<<10 {
+			name += fmt.Sprintf("/store=%dKiB", tc.size>>10)
+		}
+		n, size := tc.n, tc.size
+		b.Run(name, func(b *testing.B) {
 			dir := b.TempDir()
 			c, err := Open(Options{Dir: dir, Namespace: "bench", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
 			if err != nil {
@@ -43,9 +48,8 @@ func BenchmarkShortRuns(b *testing.B) {
 				b.Fatal(err)
 			}
 			first.Close()
-			const size = 256 << 10
 			big := valueFor(testKey{"run", 0}, size)
-			runs := int(budget / 2 / size)
+			runs := int(budget / 2 / int64(size))
 			var closes []time.Duration
 			key := 0
 			for b.Loop() {

@@ -355,7 +355,6 @@ type Cache struct {
 	diskOff     atomic.Bool  // set when the disk tier failed at Open
 	nextTrim    atomic.Int64 // Unix nanoseconds before which stores do not check trim.txt
 	written     atomic.Int64 // bytes stored since this Cache last trimmed
-	room        roomCache    // what the namespace's roomFile said when last read
 	versionUsed atomic.Int64 // Unix nanoseconds when version.txt's mtime was last set
 	trimming    atomic.Bool  // a background trim is running
 	stopping    atomic.Bool  // set by Close: a background trim stops if it can (trimRun.stopNow)

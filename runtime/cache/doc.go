@@ -63,6 +63,8 @@
 //
 //	<dir>/<namespace>/trim.txt                   Unix time of the namespace's last trim
 //	<dir>/<namespace>/trimstate.txt              what trims found in each shard directory
+//	<dir>/<namespace>/stored.txt                 what was stored since the last trim, where
+//	<dir>/<namespace>/room.txt                   when the stores pass the budget
 //	<dir>/<namespace>/CACHEDIR.TAG                marks a cache directory (bford.info/cachedir)
 //	<dir>/<namespace>/explain-<16 hex>.rec        the miss explainer's records of a key type
 //	<dir>/<namespace>/misses.txt                  the misses explained lately
@@ -157,25 +159,45 @@
 // than the size of the cache; Cache.Trim, TrimDir and a trim after a full disk list every
 // directory.
 //
+// Once the namespace is at its budget, each store that takes it past the budget evicts about
+// what it stored, without listing the namespace. trimstate.txt keeps, for each shard
+// directory, its 16 least recently used entries as its last listing found them; stores
+// append to stored.txt a byte per KiB naming the shard directory they wrote in; and each
+// trim writes to room.txt how far stored.txt may grow before the namespace passes its
+// budget. The store that passes it starts a trim that removes those entries, the least
+// recently used first across directories, each checked on disk first (one used since, or
+// changed, stays, and its directory is listed when its turn comes), until the namespace is
+// within its budget again by the bound below; it lists a directory only when the entries
+// kept of it are spent. It removes at most what its Cache stored since its last trim, and a
+// sixty-fourth of MaxBytes more: a bound that a damaged trimstate.txt makes too high costs
+// no more than that, and the rest of the trim, which then cannot stop, sizes the namespace
+// by listing it. A short run that stores past the budget thus waits in Close for the removal
+// of about what it stored (about 4 ms for 16 entries on the disk measured in BENCHMARKS.md),
+// not for a trim of the namespace.
+//
 // Close stops a running background trim at its next shard directory (within a few
 // milliseconds), but only once the trim can show without going on that the namespace is
 // within MaxBytes: the size of every shard directory, of every version, is known (listed
-// by the trim, or recorded in trimstate.txt), and what they hold, with what was stored
-// since the last trim (written.txt, below), fits in it. A stopped trim records what it
-// listed, gives written.txt back and leaves trim.txt as it was, so that the next store, of
-// any process, trims again from there. Until then Close waits: for a namespace over its
-// budget, or some of whose directories no trim sized, that is to the end of the trim, as
-// it is for a trim after a full disk and for one that took over the lock of a trim that
-// crashed (which may have taken written.txt with it). The budget is a promise, and a
-// burst of short runs that did not wait for their trims would leave the namespace several
-// times over it.
+// by the trim, or recorded in trimstate.txt: a directory that was not there, or that a trim
+// removed, is recorded empty), and what they hold, with what was stored since the last trim
+// in those that changed since their record (stored.txt, below), fits in it. A stopped trim
+// records what it listed, gives back what stored.txt said was stored in the directories it
+// did not list, and leaves trim.txt as it was, so that the next store, of any process, trims
+// again from there. Until then Close waits: for a namespace over its budget by more than
+// the evictions above may remove, or some of whose directories no trim sized, that is to
+// the end of the trim, as it is for a trim after a full disk and for one that took over the
+// lock of a trim that crashed (which may have taken stored.txt with it). The budget is a
+// promise, and a burst of short runs that did not wait for their trims would leave the
+// namespace several times over it.
 //
 // Trimming runs in the background: after a store, at most once a minute, a Cache reads the
 // namespace's trim.txt and trims when no process has done so for an hour; and after every
-// store, when the processes sharing the namespace have together stored a quarter of MaxBytes
-// since its last trim (each store appends to the namespace's written.txt a byte per KiB of
-// the blocks its entry file takes, and of its shard directory when it makes one; each trim
-// starts it again), or when the disk is full. One process trims a namespace at
+// store, when the stores pass the room the last trim left (room.txt, above), when the
+// processes sharing the namespace have together stored a quarter of MaxBytes since its last
+// trim (each store appends to the namespace's stored.txt a byte per KiB of the blocks its
+// entry file takes, and of its shard directory when it makes one; each trim starts it
+// again), or when the disk is full. (written.txt, the ledger of an older layout, which did
+// not say where, is still counted, as growth anywhere.) One process trims a namespace at
 // a time (it holds trim.lock; one left by a crashed trim is taken over after ten minutes);
 // one that finds it held leaves the work to the holder, which trims again when the others
 // stored a quarter of MaxBytes meanwhile. There is no timer: a program that does not store

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -191,13 +192,19 @@ func TestStoredLedgerNamesShards(t *testing.T) {
 
 // TestStoppedTrimGivesBackUnlisted: a trim that Close stopped gives back the ledger's bytes of
 // the shard directories it did not list, and not those of the ones it listed (their stores
-// are in what it found).
+// are in what it found); or, for a directory not modified lately, adds them to its record.
 func TestStoppedTrimGivesBackUnlisted(t *testing.T) {
 	f := newStopFixture(t, 64<<20, 2, 100)
 	for i := range 256 {
 		appendStored(f.root, byte(i), 1)
 	}
 	f.grow(t, 100, false)
+	// The directories of the first half were modified now: not to be folded.
+	now := time.Now()
+	for i := range 128 {
+		os.Chtimes(filepath.Join(f.vdir, fmt.Sprintf("%02x", i)), now, now)
+	}
+	before, _ := readState(f.root)
 	since := time.Now().UnixNano()
 	c := f.open(t)
 	reached, _ := slowTrims(c, 5)
@@ -213,13 +220,69 @@ func TestStoppedTrimGivesBackUnlisted(t *testing.T) {
 	for _, x := range b {
 		back[x]++
 	}
+	folded, given := 0, 0
 	for i := range 256 {
-		s := st.shards[fmt.Sprintf("%s/%02x", filepath.Base(f.vdir), i)]
+		key := fmt.Sprintf("%s/%02x", filepath.Base(f.vdir), i)
+		s, was := st.shards[key], before.shards[key]
+		fi, err := os.Stat(filepath.Join(f.vdir, fmt.Sprintf("%02x", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
 		listed := s.listed >= since
-		if listed && back[byte(i)] != 0 || !listed && back[byte(i)] == 0 {
-			t.Fatalf("shard %02x: listed %v, %d bytes given back", i, listed, back[byte(i)])
+		isFolded := !listed && s.alloc == was.alloc+ledgerUnit && s.dirMod == fi.ModTime().UnixNano()
+		switch {
+		case listed && back[byte(i)] != 0:
+			t.Fatalf("shard %02x: listed, and %d bytes given back", i, back[byte(i)])
+		case !listed && i < 128 && (back[byte(i)] == 0 || isFolded):
+			t.Fatalf("shard %02x, modified now: %d bytes given back, folded %v", i, back[byte(i)], isFolded)
+		case !listed && i >= 128 && (back[byte(i)] != 0 || !isFolded):
+			t.Fatalf("shard %02x: %d bytes given back, folded %v (alloc %d, was %d)", i, back[byte(i)], isFolded, s.alloc, was.alloc)
+		}
+		if isFolded {
+			folded++
+		}
+		if back[byte(i)] != 0 {
+			given++
 		}
 	}
+	if folded == 0 || given == 0 {
+		t.Fatalf("%d folded, %d given back: the test did not exercise both", folded, given)
+	}
+}
+
+// TestShortRunsLedgerStaysSmall: in a run of short runs at the budget, each trim stopped by
+// Close, what was stored in the directories no trim listed goes into their records rather
+// than back into the ledger: stored.txt does not grow with the runs.
+func TestShortRunsLedgerStaysSmall(t *testing.T) {
+	f := newQuickFixture(t, 2048)
+	var most int64
+	for run := range 40 {
+		c := f.open(t)
+		load(t, c, testKey{"run", run}, func(_ context.Context, k testKey) (testValue, error) { return valueFor(k, 16<<10), nil })
+		c.Close()
+		then := time.Now().Add(-time.Minute) // as if the runs were minutes apart
+		for _, d := range shardDirsOf(t, f.root) {
+			os.Chtimes(d, then, then)
+		}
+		most = max(most, fileSize(filepath.Join(f.root, storedFile)))
+	}
+	f.gone(t)
+	if most > 5*20 { // runs between trims: quickMin entries of room make about three
+		t.Fatalf("stored.txt grew to %d bytes over 40 runs of 20 KiB stores", most)
+	}
+	if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
+		t.Fatalf("the namespace takes %d bytes, budget %d", u, f.budget)
+	}
+}
+
+// shardDirsOf returns the shard directories of every version of the namespace root.
+func shardDirsOf(t *testing.T, root string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(root, "*", "[0-9a-f][0-9a-f]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dirs
 }
 
 // TestRemovedShardRecordedEmpty: a shard directory that a trim removed (or did not find) is
@@ -273,6 +336,130 @@ func TestStateCandidatesDamaged(t *testing.T) {
 			st, _ := readState(root)
 			if _, ok := st.shards[vid+"/ab"]; ok != tc.keep {
 				t.Fatalf("record kept %v, want %v: %+v", ok, tc.keep, st.shards)
+			}
+		})
+	}
+}
+
+// TestQuickEvictLeavesOldVersionToRemoval: a version directory unused for hours, which the
+// trim removes whole (last), does not make the evictions that follow a store remove entries
+// of the current version, which is within its budget: what the old one holds goes with it.
+func TestQuickEvictLeavesOldVersionToRemoval(t *testing.T) {
+	f := newQuickFixture(t, 1024)
+	old := open(t, Options{Dir: f.dir, Namespace: "q", Version: "old", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
+	fillDir(t, old, "old", 128, 64)
+	ageDirs(t, old)
+	old.Close()
+	// A trim records it while it is in use.
+	rec := &trimRun{root: f.root, keep: filepath.Base(old.versionDir), maxBytes: 1 << 40, maxAge: DefaultMaxAge, now: time.Now(), thorough: true}
+	if _, err := trimNamespace(rec); err != nil {
+		t.Fatal(err)
+	}
+	then := time.Now().Add(-3 * time.Hour)
+	for _, p := range []string{filepath.Join(old.versionDir, versionFile), old.versionDir} {
+		os.Chtimes(p, then, then)
+	}
+	if err := os.WriteFile(filepath.Join(f.root, trimFile), []byte("1000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.opts.MaxBytes += 64 << 10 // the records of the old version's directories in trimstate.txt
+	c := f.open(t)
+	load(t, c, testKey{"small", 0}, computeSmall)
+	c.Close()
+	if got := f.gone(t); got > 0 {
+		t.Fatalf("%d entries of the current version evicted; stats %+v", got, c.Stats())
+	}
+}
+
+// storeSized stores one value of size bytes through c under key {prefix, i}.
+func storeSized(t *testing.T, c *Cache, prefix string, i, size int) {
+	t.Helper()
+	load(t, c, testKey{prefix, i}, func(_ context.Context, k testKey) (testValue, error) { return valueFor(k, size), nil })
+}
+
+// TestConcurrentShortRunsStayInBudget: short runs of several processes (Caches sharing only
+// the files) that store past the budget at the same moment and close leave the namespace
+// within it: a store whose trim found the lock held is evicted by the holder, which looks
+// again after unlocking, also when Close stopped its trim.
+func TestConcurrentShortRunsStayInBudget(t *testing.T) {
+	f := newQuickFixture(t, 2048)
+	for iter := range 40 {
+		var wg sync.WaitGroup
+		cs := make([]*Cache, 3)
+		for i := range cs {
+			cs[i] = f.open(t)
+		}
+		for i, c := range cs {
+			wg.Go(func() {
+				storeSized(t, c, "conc", iter*len(cs)+i, 64<<10)
+				c.Close()
+			})
+		}
+		wg.Wait()
+		if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
+			t.Fatalf("iteration %d: the namespace takes %d bytes after every Close returned, budget %d", iter, u, f.budget)
+		}
+	}
+	f.gone(t)
+}
+
+// TestQuickEvictCountsFiles: candidates whose recorded size is wrong (here 0: a damaged
+// trimstate.txt) do not make the evictions that follow a store remove more than about what
+// it stored: what an eviction frees is what the file took.
+func TestQuickEvictCountsFiles(t *testing.T) {
+	f := newQuickFixture(t, 1024)
+	editState(t, f.root, func(i int, line string) string {
+		if strings.HasPrefix(line, "+") {
+			fs := strings.Fields(line)
+			fs[2] = "0"
+			return strings.Join(fs, " ")
+		}
+		return line
+	})
+	c := f.open(t)
+	storeSized(t, c, "run", 0, 64<<10)
+	c.Close()
+	limit := int((17*4096+f.budget/64)/4096) + 2
+	if got := f.gone(t); got > limit {
+		t.Fatalf("%d entries evicted for a store of 17 blocks; limit %d entries", got, limit)
+	}
+}
+
+// TestRoomDamagedStillTrims: room.txt missing (a trim that could not bound the namespace,
+// an older layout), empty (a trim killed as it wrote it), holding something else than a
+// number, or a link: the next store starts a trim, which evicts what the stores took past
+// the budget and writes room.txt again.
+func TestRoomDamagedStillTrims(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		plant func(name string) error
+	}{
+		{"missing", func(name string) error { return nil }},
+		{"empty", func(name string) error { return os.WriteFile(name, nil, 0o600) }},
+		{"garbage", func(name string) error { return os.WriteFile(name, []byte("12x\n"), 0o600) }},
+		{"negative", func(name string) error { return os.WriteFile(name, []byte("-5\n"), 0o600) }},
+		{"link", func(name string) error { return os.Symlink(filepath.Join(filepath.Dir(name), "elsewhere"), name) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newQuickFixture(t, 1024)
+			room := filepath.Join(f.root, roomFile)
+			if err := os.Remove(room); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.plant(room); err != nil {
+				t.Fatal(err)
+			}
+			c := f.open(t)
+			for i := range 8 {
+				storeSized(t, c, "room", i, 64<<10)
+			}
+			c.Close()
+			if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
+				t.Fatalf("the namespace takes %d bytes after Close, budget %d", u, f.budget)
+			}
+			f.gone(t)
+			if fi, err := os.Lstat(room); err != nil || !fi.Mode().IsRegular() {
+				t.Fatalf("room.txt after the trims: %v, %v", fi, err)
 			}
 		})
 	}

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -22,17 +20,19 @@ const (
 	versionFile = "version.txt" // in a version directory: the version string
 	// lockFile, in a namespace, is held (created exclusively) by the process trimming it.
 	lockFile = "trim.lock"
-	// ledgerFile, in a namespace, grows by a byte per KiB of the entry files (in whole
-	// blocks) that any process stores, and is removed by each trim: its size tells every
-	// process how much the namespace grew since the last trim, so that many short-lived
-	// processes, none of which writes much, still trim it in time.
+	// ledgerFile, in a namespace, is the ledger of an older layout: it grew by a byte per
+	// KiB of the entry files (in whole blocks) that any process stored, and is removed by
+	// each trim. Trims still take it, as growth of unknown place (and give back into it
+	// what they took of that kind); see storedFile.
 	ledgerFile = "written.txt"
 	ledgerUnit = 1024
-	// storedFile, in a namespace, is the ledger that stores append to: a byte per KiB, as
-	// ledgerFile, each the number of the shard directory the store wrote in (the first byte
-	// of the entry's key), so that a trim that listed some shard directories and not others
-	// knows which of what was stored since the last trim it has seen. ledgerFile is still
-	// taken by trims, as growth of unknown place: it is what caches of an older layout append.
+	// storedFile, in a namespace, is the ledger: it grows by a byte per KiB of the entry
+	// files (in whole blocks) that any process stores, each the number of the shard
+	// directory the store wrote in (the first byte of the entry's key), and is taken by each
+	// trim. Its size tells every process how much the namespace grew since the last trim,
+	// so that many short-lived processes, none of which writes much, still trim it in time;
+	// its bytes tell a trim that listed some shard directories and not others which of
+	// what was stored it has seen.
 	storedFile = "stored.txt"
 	// roomFile, in a namespace, holds the size of storedFile, in bytes, at which the
 	// namespace passes its budget, as the last trim counted it (see trimRun.saveRoom):
@@ -350,9 +350,10 @@ func lastTrim(root string) time.Time {
 // were not used for two hours, stale temporary files, the entries unused for Options.MaxAge
 // and then the least recently used entries until the namespace fits in 90% of
 // Options.MaxBytes. Unlike the trims that run on their own, in the background after a store
-// at most once per hour across the processes sharing the namespace (or when they stored a
-// quarter of the budget), it lists every entry, not only the directories that changed since
-// the last trim. Close does not stop it. Trim does nothing when the disk tier is disabled.
+// at most once per hour across the processes sharing the namespace (or when their stores
+// passed the budget or a quarter of it), it lists every entry, not only the directories that
+// changed since the last trim, and evicts from what it lists. Close does not stop it. Trim
+// does nothing when the disk tier is disabled.
 func (c *Cache) Trim() error {
 	if c.diskOff.Load() {
 		return nil
@@ -384,6 +385,13 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 			// the namespace stays due, for the next store of any process.
 			c.stats.trimsStopped.Add(1)
 			c.written.Add(written)
+			// Unless others stored past the room it left, whose trims found the lock
+			// held (checked after unlocking, as below): one more round evicts that,
+			// and stops.
+			if round < 3 && c.pastRoom() {
+				full, written = false, 0
+				continue
+			}
 			return nil
 		}
 		if err == errTrimBusy {
@@ -433,7 +441,7 @@ func fileSize(name string) int64 {
 func (c *Cache) afterStore(n int64, shard byte) {
 	now := c.now()
 	size := c.ledger(n, shard)
-	grown := size*ledgerUnit >= c.opts.MaxBytes/4 || size > 0 && size >= c.room.threshold(c.root)
+	grown := size*ledgerUnit >= c.opts.MaxBytes/4 || size > roomThreshold(c.root)
 	next := c.nextTrim.Load()
 	if !grown && now.UnixNano() < next && c.written.Load() < c.opts.MaxBytes/4 {
 		return
@@ -449,38 +457,25 @@ func (c *Cache) afterStore(n int64, shard byte) {
 // pastRoom reports whether the namespace's stores passed the room the last trim left.
 func (c *Cache) pastRoom() bool {
 	size := fileSize(filepath.Join(c.root, storedFile))
-	return size > 0 && size >= c.room.threshold(c.root)
+	return size > roomThreshold(c.root)
 }
 
-// roomCache keeps what a Cache last read of its namespace's roomFile, which it reads again
-// only when the file changed.
-type roomCache struct {
-	mu  sync.Mutex
-	fi  os.FileInfo
-	max int64 // the threshold read; math.MaxInt64 without one
-}
-
-// threshold returns the size of storedFile at which the namespace root passes its budget,
-// as the last trim wrote it, or math.MaxInt64 if there is none.
-func (r *roomCache) threshold(root string) int64 {
-	name := filepath.Join(root, roomFile)
-	fi, err := os.Lstat(name)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err != nil || !fi.Mode().IsRegular() {
-		r.fi, r.max = nil, math.MaxInt64
-		return r.max
+// roomThreshold returns the size of storedFile at which the namespace root passes its
+// budget, as the last trim wrote it in roomFile, or 0 if it cannot tell: no trim wrote it (a
+// trim that could not bound the namespace removes it), or it is not a file of ours, or
+// damaged (a trim killed as it wrote it). The next store then starts a trim, which writes
+// it. It is read at every store: a trim writes it in place, and a change within one tick of
+// the file system's clock would not show in its mtime.
+func roomThreshold(root string) int64 {
+	b, err := readSmall(filepath.Join(root, roomFile))
+	if err != nil {
+		return 0
 	}
-	if r.fi != nil && os.SameFile(r.fi, fi) && r.fi.ModTime().Equal(fi.ModTime()) && r.fi.Size() == fi.Size() {
-		return r.max
+	v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || v < 0 {
+		return 0
 	}
-	r.fi, r.max = fi, math.MaxInt64
-	if b, err := readSmall(name); err == nil {
-		if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil {
-			r.max = v
-		}
-	}
-	return r.max
+	return v
 }
 
 // trimSoon starts a background trim now, whatever the time of the last one: the disk is full.

@@ -33,6 +33,9 @@ const (
 	// maxCands is how many of a shard directory's least recently used entries the state
 	// keeps, for the evictions that follow a store without listing (see quickEvict).
 	maxCands = 16
+	// quickMin is how many entries quickEvict removes at least once it removes any, within
+	// a sixty-fourth of the budget: one trim then serves several short runs' stores.
+	quickMin = 16
 	// maxStateBytes bounds the stateFile that a trim reads: about 60 000 shard directories.
 	maxStateBytes = 16 << 20
 	// racyDir is how recently (by this machine's clock) a shard directory may have been
@@ -258,12 +261,15 @@ type oldVersion struct {
 // does not count it). Finally trim.txt records the time; the ledger starts again when the
 // trim does.
 //
-// Unless t.thorough, only the shard directories that changed since a trim listed them are
-// listed, with those holding entries or temporary files that may have aged: the stateFile
-// holds what the others hold. When the namespace is over budget every directory is listed and
-// the least recently used entries of all go first. A trim that fails records what it listed,
-// leaves trim.txt as it was (the namespace stays due) and gives the ledger back what it took
-// from it; so does a trim that t.stop stopped (stopNow), which returns errTrimStopped.
+// Unless t.thorough, the trim first evicts what stores took past the budget from the
+// candidates the stateFile keeps (quickEvict); then only the shard directories that changed
+// since a trim listed them are listed, with those holding entries or temporary files that
+// may have aged: the stateFile holds what the others hold. When the namespace is still over
+// budget every directory is listed and the least recently used entries of all go first. A
+// trim that fails records what it listed, leaves trim.txt as it was (the namespace stays
+// due) and gives the ledgers back what it took from them; so does a trim that t.stop stopped
+// (stopNow), which returns errTrimStopped, except for what was stored in the shard
+// directories it listed. Every trim ends by writing roomFile.
 //
 // Only one process trims a namespace at a time: one that finds it locked does nothing, and
 // returns errTrimBusy.
@@ -329,6 +335,7 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	}
 	if err == errTrimStopped {
 		stopped = true
+		t.fold(&stored)
 		// The namespace is within its budget: what the trim listed is recorded (the
 		// others keep their records), the ledger is given back (above) and trim.txt
 		// is left as it was, so that the namespace stays due and the next store, of
@@ -390,6 +397,54 @@ func (t *trimRun) takeStored() (by [256]int64, lost int64, ok bool) {
 		t.grownBy[i] = k * ledgerUnit
 	}
 	return by, 0, true
+}
+
+// fold adds to the records of the shard directories that changed since their record, and
+// that the trim, stopped, did not list, what stored (the ledger it took) says was stored in
+// them, and dates the records as the directories are now: the record is then an upper bound
+// of what the directory holds, as the ledger was, and the ledger need not be given back.
+// Without it, a stopped trim gives back what was stored in every directory it did not list,
+// and in a run of short runs, each stopped, the ledger grows for as long as a directory goes
+// unlisted. It folds only directories of the versions kept, with a record and no temporary
+// file, not modified for racyDir (a store in the same tick of the file system's clock would
+// not show in the mtime); what it folds, or finds already in a record that has not changed,
+// it clears from stored.
+func (t *trimRun) fold(stored *[256]int64) {
+	now := time.Now()
+	if t.clock != nil {
+		now = t.clock()
+	}
+	var bad [256]bool
+	var changed [256][]*shardRun
+	for _, sh := range t.shards {
+		if sh.gone || sh.listed {
+			continue
+		}
+		s := sh.sum
+		switch {
+		case s == nil || s.temps > 0 || now.Sub(sh.dirTime) < racyDir:
+			bad[sh.idx] = true
+		case s.dirMod == 0 || s.dirMod != sh.dirTime.UnixNano():
+			changed[sh.idx] = append(changed[sh.idx], sh)
+		}
+	}
+	for _, v := range t.olds {
+		for _, sh := range v.shards {
+			if !sh.gone && !sh.listed {
+				bad[sh.idx] = true
+			}
+		}
+	}
+	for i, k := range stored {
+		if k == 0 || bad[i] {
+			continue
+		}
+		for _, sh := range changed[i] {
+			sh.sum.alloc = addSizes(sh.sum.alloc, k*ledgerUnit)
+			sh.sum.dirMod = sh.dirTime.UnixNano()
+		}
+		stored[i] = 0
+	}
 }
 
 // covered tells, for each shard number, whether the trim listed (or found gone) every shard
@@ -751,10 +806,11 @@ func (t *trimRun) stopNow() bool {
 // starts (before it looks at any directory), and a trim that does not end gives it back.
 // So the bound counts the ledger once, for all those directories, while one is not listed.
 // (A crashed trim takes the ledger with it: noStop.)
-func (t *trimRun) bound() (int64, bool) { return t.boundWith(t.ledger()) }
+func (t *trimRun) bound() (int64, bool) { return t.boundWith(t.ledger(), true) }
 
-// boundWith is bound with ledger KiB stored since the trim started.
-func (t *trimRun) boundWith(ledger int64) (int64, bool) {
+// boundWith is bound with ledger KiB stored since the trim started, and without the version
+// directories being removed unless olds.
+func (t *trimRun) boundWith(ledger int64, olds bool) (int64, bool) {
 	var n int64
 	changed := false
 	var changedIdx [256]bool
@@ -779,6 +835,9 @@ func (t *trimRun) boundWith(ledger int64) (int64, bool) {
 		}
 	}
 	for _, v := range t.olds {
+		if !olds {
+			break
+		}
 		for _, sh := range v.shards {
 			if !add(sh) {
 				return 0, false
@@ -864,9 +923,11 @@ func (t *trimRun) trim() error {
 // its last trim): a bound that a damaged state or ledger makes too high costs at most that,
 // and the rest of the trim, which then cannot stop, sizes the namespace from what it lists.
 func (t *trimRun) quickEvict() {
-	// Stores meanwhile are counted by the bound that decides whether the trim may stop.
+	// Stores meanwhile are counted by the bound that decides whether the trim may stop. The
+	// version directories being removed are not: what they hold goes with them (removeOld),
+	// as the budget's work does not count it.
 	ledger := t.ledger()
-	n, ok := t.boundWith(ledger)
+	n, ok := t.boundWith(ledger, false)
 	if !ok || n <= t.maxBytes {
 		return
 	}
@@ -884,8 +945,11 @@ func (t *trimRun) quickEvict() {
 	}
 	slices.SortFunc(others.files, func(a, b *nsFile) int { return cmp.Compare(a.mtime, b.mtime) })
 	q.add(others)
+	// Past the budget, a few more go, so that the next stores of short runs find room and
+	// do not each pay for a trim; within a sixty-fourth of the budget.
 	var freed, total int64
-	for n > t.maxBytes && freed < t.quickLimit && len(q) > 0 {
+	evicted := 0
+	for (n > t.maxBytes || evicted < quickMin && n > t.maxBytes-t.maxBytes/64) && freed < t.quickLimit && len(q) > 0 {
 		src := q[0]
 		if src.next == len(src.files) {
 			// Its candidates are spent and it holds more: list it.
@@ -917,11 +981,12 @@ func (t *trimRun) quickEvict() {
 		before := f.sh != nil && f.sh.gone
 		if t.drop(f, &total) {
 			freed += f.alloc
+			evicted++
 		}
 		if f.sh != nil && f.sh.gone && !before {
 			freed += f.sh.dirAlloc
 		}
-		n, ok = t.boundWith(ledger)
+		n, ok = t.boundWith(ledger, false)
 		if !ok {
 			return
 		}
@@ -960,7 +1025,9 @@ func (t *trimRun) changedSince(f *nsFile) (int64, bool) {
 		return 0, true
 	}
 	m := fi.ModTime().UnixNano()
-	f.size = fi.Size()
+	// What it takes, from the file, not from the state: a damaged record must not make
+	// the eviction count what it frees wrong.
+	f.size, f.alloc = fi.Size(), allocated(fi)
 	return m, m != f.mtime
 }
 

@@ -463,7 +463,9 @@ func TestCloseWaitsForOldVersionOverBudget(t *testing.T) {
 	c.Close()
 	st := c.Stats()
 	t.Logf("%d steps, %d of 256 old shard directories left; stats %+v", steps.Load(), shardCount(t, oldDir), st)
-	if st.Errors != 0 || st.Trims+st.TrimsStopped != 1 {
+	// A trim stopped may be followed by another round, when the ledger it gave back
+	// leaves the namespace past the room it found.
+	if st.Errors != 0 || st.Trims+st.TrimsStopped == 0 {
 		t.Fatalf("stats %+v", st)
 	}
 	if got := countedUsage(t, filepath.Dir(oldDir)); got > budget {
