@@ -164,16 +164,19 @@
 // directory, its 16 least recently used entries as its last listing found them; stores
 // append to stored.txt a byte per KiB naming the shard directory they wrote in; and each
 // trim writes to room.txt how far stored.txt may grow before the namespace passes its
-// budget. The store that passes it starts a trim that removes those entries, the least
-// recently used first across directories, each checked on disk first (one used since, or
-// changed, stays, and its directory is listed when its turn comes), until the namespace is
-// within its budget again by the bound below; it lists a directory only when the entries
-// kept of it are spent. It removes at most what its Cache stored since its last trim, and a
-// sixty-fourth of MaxBytes more: a bound that a damaged trimstate.txt makes too high costs
-// no more than that, and the rest of the trim, which then cannot stop, sizes the namespace
-// by listing it. A short run that stores past the budget thus waits in Close for the removal
-// of about what it stored (about 4 ms for 16 entries on the disk measured in BENCHMARKS.md),
-// not for a trim of the namespace.
+// budget (a missing or damaged room.txt starts a trim at the next store, which writes it).
+// The store that passes it starts a trim that removes those entries, the least recently used
+// first across directories, each checked on disk first (one used since, or changed, stays,
+// and its directory is listed when its turn comes), until the namespace is within its budget
+// again by the bound below, and at least 16 entries within a sixty-fourth of MaxBytes under
+// it, so that the small stores of the next short runs find room; it lists a directory only
+// when the entries kept of it are spent. What the version directories being removed hold
+// does not count here: it goes with them. It removes at most what its Cache stored since its
+// last trim, and a sixty-fourth of MaxBytes more, counted from the files: a bound that a
+// damaged trimstate.txt makes too high costs no more than that, and the rest of the trim,
+// which then cannot stop, sizes the namespace by listing it. A short run that stores past the
+// budget thus waits in Close for the removal of about what it stored (a few ms for 16
+// entries on the disk measured in BENCHMARKS.md), not for a trim of the namespace.
 //
 // Close stops a running background trim at its next shard directory (within a few
 // milliseconds), but only once the trim can show without going on that the namespace is
@@ -181,9 +184,11 @@
 // by the trim, or recorded in trimstate.txt: a directory that was not there, or that a trim
 // removed, is recorded empty), and what they hold, with what was stored since the last trim
 // in those that changed since their record (stored.txt, below), fits in it. A stopped trim
-// records what it listed, gives back what stored.txt said was stored in the directories it
-// did not list, and leaves trim.txt as it was, so that the next store, of any process, trims
-// again from there. Until then Close waits: for a namespace over its budget by more than
+// records what it listed, adds what stored.txt said was stored in the directories it did
+// not list to their records (or, for one modified in the last two seconds, which a store in
+// the same tick of the file system's clock would not show, gives it back to stored.txt),
+// and leaves trim.txt as it was, so that the next store, of any process, trims again from
+// there; it looks again, after unlocking, for stores of others past the room it left. Until then Close waits: for a namespace over its budget by more than
 // the evictions above may remove, or some of whose directories no trim sized, that is to
 // the end of the trim, as it is for a trim after a full disk and for one that took over the
 // lock of a trim that crashed (which may have taken stored.txt with it). The budget is a

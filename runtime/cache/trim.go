@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -34,10 +35,11 @@ const (
 	// its bytes tell a trim that listed some shard directories and not others which of
 	// what was stored it has seen.
 	storedFile = "stored.txt"
-	// roomFile, in a namespace, holds the size of storedFile, in bytes, at which the
-	// namespace passes its budget, as the last trim counted it (see trimRun.saveRoom):
-	// a store that takes the ledger past it starts a trim, which evicts about what was
-	// stored. It decides only when a trim starts, never what a trim removes.
+	// roomFile, in a namespace, holds the size of storedFile when the last trim ended and
+	// the bound of the namespace it found then (see trimRun.saveRoom), from which each
+	// Cache knows, by its own budget, when its stores take the namespace past it: a store
+	// that does starts a trim, which evicts about what was stored. It decides only when a
+	// trim starts, never what a trim removes.
 	roomFile = "room.txt"
 )
 
@@ -441,7 +443,7 @@ func fileSize(name string) int64 {
 func (c *Cache) afterStore(n int64, shard byte) {
 	now := c.now()
 	size := c.ledger(n, shard)
-	grown := size*ledgerUnit >= c.opts.MaxBytes/4 || size > roomThreshold(c.root)
+	grown := size*ledgerUnit >= c.opts.MaxBytes/4 || size > roomThreshold(c.root, c.opts.MaxBytes, size)
 	next := c.nextTrim.Load()
 	if !grown && now.UnixNano() < next && c.written.Load() < c.opts.MaxBytes/4 {
 		return
@@ -457,25 +459,37 @@ func (c *Cache) afterStore(n int64, shard byte) {
 // pastRoom reports whether the namespace's stores passed the room the last trim left.
 func (c *Cache) pastRoom() bool {
 	size := fileSize(filepath.Join(c.root, storedFile))
-	return size > roomThreshold(c.root)
+	return size > roomThreshold(c.root, c.opts.MaxBytes, size)
 }
 
-// roomThreshold returns the size of storedFile at which the namespace root passes its
-// budget, as the last trim wrote it in roomFile, or 0 if it cannot tell: no trim wrote it (a
-// trim that could not bound the namespace removes it), or it is not a file of ours, or
-// damaged (a trim killed as it wrote it). The next store then starts a trim, which writes
-// it. It is read at every store: a trim writes it in place, and a change within one tick of
-// the file system's clock would not show in its mtime.
-func roomThreshold(root string) int64 {
+// roomThreshold returns the size of storedFile past which the namespace root is over the
+// budget maxBytes, by what the last trim wrote in roomFile: the size storedFile had then,
+// and the bound of the namespace it found. It returns 0 if it cannot tell: no trim wrote it
+// (a trim removes it as it takes the ledger, and writes it at its end if it has a bound), or
+// it is not a file of ours, or damaged (a trim killed as it wrote it), or of another ledger
+// than the one of size now (which only grows until a trim takes it). The next store then
+// starts a trim, which writes it. It is read at every store: a trim writes it in place, and
+// a change within one tick of the file system's clock would not show in its mtime.
+func roomThreshold(root string, maxBytes, now int64) int64 {
 	b, err := readSmall(filepath.Join(root, roomFile))
 	if err != nil {
 		return 0
 	}
-	v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil || v < 0 {
+	f := strings.Fields(string(b))
+	if len(f) != 3 {
 		return 0
 	}
-	return v
+	var n [3]int64
+	for i := range n {
+		if n[i], err = strconv.ParseInt(f[i], 10, 64); err != nil || n[i] < 0 {
+			return 0
+		}
+	}
+	size, bound := n[0], n[1]
+	if bound > math.MaxInt64-size || n[2] != size+bound || size > now { // torn, damaged or stale
+		return 0
+	}
+	return max(0, size+(maxBytes-bound)/ledgerUnit)
 }
 
 // trimSoon starts a background trim now, whatever the time of the last one: the disk is full.

@@ -299,6 +299,10 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	if !ok {
 		t.noStop = true
 	}
+	// The room it says is of the ledger just taken: until this trim writes it again, a
+	// store starts a trim (which finds this one's lock, or takes over that of a trim
+	// that was killed).
+	os.Remove(filepath.Join(t.root, roomFile))
 	ledger = min(ledger+lost, t.maxBytes/ledgerUnit+1)
 	t.grown = ledger * ledgerUnit
 	// A trim that does not get to its end (an error, a panic) gives the ledgers back, under
@@ -401,47 +405,43 @@ func (t *trimRun) takeStored() (by [256]int64, lost int64, ok bool) {
 
 // fold adds to the records of the shard directories that changed since their record, and
 // that the trim, stopped, did not list, what stored (the ledger it took) says was stored in
-// them, and dates the records as the directories are now: the record is then an upper bound
-// of what the directory holds, as the ledger was, and the ledger need not be given back.
-// Without it, a stopped trim gives back what was stored in every directory it did not list,
-// and in a run of short runs, each stopped, the ledger grows for as long as a directory goes
-// unlisted. It folds only directories of the versions kept, with a record and no temporary
-// file, not modified for racyDir (a store in the same tick of the file system's clock would
-// not show in the mtime); what it folds, or finds already in a record that has not changed,
-// it clears from stored.
+// them, and marks the records as changed (dirMod 0): a record is then an upper bound of
+// what its directory held when the ledger was taken, and the stores since are in the next
+// ledger, which every trim counts for a directory that changed (and lists it, when it gets
+// to it). Without it, a stopped trim gives back what was stored in every directory it did
+// not list, and in a run of short runs, each stopped, the ledger grows for as long as a
+// directory goes unlisted. What was stored in a directory whose record has not changed is
+// in the record already. It clears from stored what it folds or finds recorded; what was
+// stored in a directory without a record stays, to be given back.
 func (t *trimRun) fold(stored *[256]int64) {
-	now := time.Now()
-	if t.clock != nil {
-		now = t.clock()
-	}
-	var bad [256]bool
+	var unknown [256]bool
 	var changed [256][]*shardRun
-	for _, sh := range t.shards {
+	visit := func(sh *shardRun) {
 		if sh.gone || sh.listed {
-			continue
+			return
 		}
-		s := sh.sum
-		switch {
-		case s == nil || s.temps > 0 || now.Sub(sh.dirTime) < racyDir:
-			bad[sh.idx] = true
-		case s.dirMod == 0 || s.dirMod != sh.dirTime.UnixNano():
+		switch s := sh.sum; {
+		case s == nil:
+			unknown[sh.idx] = true
+		case s.dirMod == 0 || s.dirMod != sh.dirTime.UnixNano() || s.temps > 0:
 			changed[sh.idx] = append(changed[sh.idx], sh)
 		}
 	}
+	for _, sh := range t.shards {
+		visit(sh)
+	}
 	for _, v := range t.olds {
 		for _, sh := range v.shards {
-			if !sh.gone && !sh.listed {
-				bad[sh.idx] = true
-			}
+			visit(sh)
 		}
 	}
 	for i, k := range stored {
-		if k == 0 || bad[i] {
+		if k == 0 || unknown[i] {
 			continue
 		}
 		for _, sh := range changed[i] {
 			sh.sum.alloc = addSizes(sh.sum.alloc, k*ledgerUnit)
-			sh.sum.dirMod = sh.dirTime.UnixNano()
+			sh.sum.dirMod = 0
 		}
 		stored[i] = 0
 	}
@@ -470,8 +470,8 @@ func (t *trimRun) covered() (c [256]bool) {
 	return c
 }
 
-// saveRoom writes the namespace's roomFile: the size the storedFile may reach before the
-// namespace passes its budget, by the trim's bound, or removes it when the trim has none.
+// saveRoom writes the namespace's roomFile: the size of the storedFile now and the trim's
+// bound of the namespace (see roomThreshold), or removes it when the trim has none.
 func (t *trimRun) saveRoom() {
 	name := filepath.Join(t.root, roomFile)
 	size := fileSize(filepath.Join(t.root, storedFile))
@@ -480,10 +480,10 @@ func (t *trimRun) saveRoom() {
 		os.Remove(name)
 		return
 	}
-	room := (t.maxBytes - n) / ledgerUnit
-	// Written in place, not replaced: it only tells stores when to start a trim, and a
-	// reader that sees it half written reads a number too small (a trim sooner) or none.
-	b := fmt.Appendf(nil, "%-20d\n", size+room)
+	// Written in place, not replaced (which on some file systems flushes the file): it
+	// only tells stores when to start a trim, and the sum of the two numbers, which ends
+	// it, tells a reader that sees it half written.
+	b := fmt.Appendf(nil, "%-20d %-20d %-20d\n", size, n, size+n)
 	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
 		os.Remove(name) // not ours; a directory only if empty
 	}
@@ -512,8 +512,10 @@ func (t *trimRun) listRoot() error {
 			}
 			continue
 		}
-		if name == stateFile || name == trimFile || name == roomFile || name == tagFile || name == storedFile || name == ledgerFile || name == lockFile {
-			// Its own: they count against the budget, and stay.
+		if name == stateFile || name == trimFile || name == tagFile || name == ledgerFile {
+			// Its own: they count against the budget, and stay. (The ledger and
+			// room.txt, which come and go with trims, are counted as a block each
+			// whether there or not, by total and bound; trim.lock goes with the trim.)
 			if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
 				t.own = addSizes(t.own, allocated(fi))
 			}
@@ -764,8 +766,13 @@ func (t *trimRun) total() int64 {
 			n = addSizes(n, f.alloc)
 		}
 	}
-	return addSizes(n, t.own)
+	return addSizes(n, t.own+ownReserve)
 }
+
+// ownReserve is what storedFile and roomFile take on disk, a block each, counted whether
+// they are there or not: a trim takes the one and removes the other as it starts, and the
+// next store and its end write them again.
+const ownReserve = 2 * 4096
 
 // addSizes adds two sizes, neither negative, without wrapping: a damaged or lying stateFile
 // may hold sizes near the largest int64, whose sum must count as huge, not as negative
@@ -864,7 +871,7 @@ func (t *trimRun) boundWith(ledger int64, olds bool) (int64, bool) {
 	}
 	// What was stored since this trim started, by any process, in directories listed or
 	// not: the ledger that started again with the trim.
-	n = addSizes(addSizes(n, t.own), ledger*ledgerUnit)
+	n = addSizes(addSizes(n, t.own+ownReserve), ledger*ledgerUnit)
 	return n, true
 }
 
@@ -960,12 +967,18 @@ func (t *trimRun) quickEvict() {
 			continue
 		}
 		f := src.files[src.next]
+		m, changed := t.changedSince(f)
+		if !changed && freed+f.alloc > t.quickLimit {
+			// More than the store it answers: the rest of the trim sizes the
+			// namespace by listing it, and evicts from what it lists.
+			return
+		}
 		src.next++
 		sh := f.sh
 		if sh != nil && !sh.listed {
 			sh.sum.cands = sh.sum.cands[1:]
 		}
-		if m, changed := t.changedSince(f); changed {
+		if changed {
 			if sh != nil && !sh.listed {
 				// Used since (or gone): no longer among the oldest known, it is
 				// found again by the directory's listing, when its turn comes.
