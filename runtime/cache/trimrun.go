@@ -383,9 +383,17 @@ func (t *trimRun) takeStored() (by [256]int64, lost int64, ok bool) {
 		return by, 0, os.Remove(name) == nil
 	}
 	// Taken whole under another name, so that a store appending meanwhile starts the
-	// next ledger rather than landing in this one after it was read.
-	taken := name + ".tmp0"
-	if err := os.Rename(name, taken); err != nil {
+	// next ledger rather than landing in this one after it was read. The name is this
+	// trim's: one left by a killed trim is replaced, and something else there that
+	// cannot be (a directory with a file in it) makes it try another.
+	var taken string
+	for i := range 3 {
+		taken = name + ".tmp" + strconv.Itoa(i)
+		if err = os.Rename(name, taken); err == nil || errNotExist(err) {
+			break
+		}
+	}
+	if err != nil {
 		return by, 0, errNotExist(err)
 	}
 	defer os.Remove(taken)
@@ -411,8 +419,10 @@ func (t *trimRun) takeStored() (by [256]int64, lost int64, ok bool) {
 // to it). Without it, a stopped trim gives back what was stored in every directory it did
 // not list, and in a run of short runs, each stopped, the ledger grows for as long as a
 // directory goes unlisted. What was stored in a directory whose record has not changed is
-// in the record already. It clears from stored what it folds or finds recorded; what was
-// stored in a directory without a record stays, to be given back.
+// in the record already. The ledger says the shard's number, not its version: it folds only
+// where one directory of that number changed (another version's, changed by an eviction,
+// would otherwise be counted what this one stored, at every stopped trim). It clears from
+// stored what it folds or finds recorded; the rest stays, to be given back.
 func (t *trimRun) fold(stored *[256]int64) {
 	var unknown [256]bool
 	var changed [256][]*shardRun
@@ -436,7 +446,7 @@ func (t *trimRun) fold(stored *[256]int64) {
 		}
 	}
 	for i, k := range stored {
-		if k == 0 || unknown[i] {
+		if k == 0 || unknown[i] || len(changed[i]) > 1 {
 			continue
 		}
 		for _, sh := range changed[i] {
@@ -507,8 +517,11 @@ func (t *trimRun) listRoot() error {
 		name := de.Name()
 		path := filepath.Join(t.root, name)
 		if isStateTemp(name) {
+			// A killed trim's: removed once stale, counted until then.
 			if fi, err := de.Info(); err == nil && t.now.Sub(believed(path, fi.ModTime(), t.now)) > staleTemp {
 				t.remove(&nsFile{name: path, size: fi.Size()})
+			} else if err == nil && fi.Mode().IsRegular() {
+				t.own = addSizes(t.own, allocated(fi))
 			}
 			continue
 		}
