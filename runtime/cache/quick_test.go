@@ -417,6 +417,21 @@ func TestQuickEvictCountsFiles(t *testing.T) {
 	}
 }
 
+// newRoomFixture returns a quickFixture of 1024 entries whose room.txt plant made (from
+// nothing), and room.txt's path.
+func newRoomFixture(t *testing.T, plant func(name string) error) (*quickFixture, string) {
+	t.Helper()
+	f := newQuickFixture(t, 1024)
+	room := filepath.Join(f.root, roomFile)
+	if err := os.Remove(room); err != nil {
+		t.Fatal(err)
+	}
+	if err := plant(room); err != nil {
+		t.Fatal(err)
+	}
+	return f, room
+}
+
 // TestRoomDamagedStillTrims: room.txt missing (a trim that could not bound the namespace,
 // an older layout), empty (a trim killed as it wrote it), holding something else than a
 // number, or a link: the next store starts a trim, which evicts what the stores took past
@@ -433,14 +448,7 @@ func TestRoomDamagedStillTrims(t *testing.T) {
 		{"link", func(name string) error { return os.Symlink(filepath.Join(filepath.Dir(name), "elsewhere"), name) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newQuickFixture(t, 1024)
-			room := filepath.Join(f.root, roomFile)
-			if err := os.Remove(room); err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.plant(room); err != nil {
-				t.Fatal(err)
-			}
+			f, room := newRoomFixture(t, tc.plant)
 			c := f.open(t)
 			for i := range 8 {
 				storeSized(t, c, "room", i, 64<<10)

@@ -26,14 +26,7 @@ func TestRoomSpecialFiles(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newQuickFixture(t, 1024)
-			room := filepath.Join(f.root, roomFile)
-			if err := os.Remove(room); err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.plant(room); err != nil {
-				t.Fatal(err)
-			}
+			f, _ := newRoomFixture(t, tc.plant)
 			for run := range 3 {
 				c := f.open(t)
 				for i := range 4 {
