@@ -620,3 +620,35 @@ func TestQuickEvictLargeCandidate(t *testing.T) {
 			removed, !exists(big), limit)
 	}
 }
+
+// TestBoundCountsExplainerGrowth: the miss explainer's files grow with every store, in no
+// ledger: the bound by which a trim stops counts them as they are when it is taken, an older
+// half that a rotation made since the listing included.
+func TestBoundCountsExplainerGrowth(t *testing.T) {
+	root := t.TempDir()
+	name := filepath.Join(root, missesFile)
+	if err := os.WriteFile(name, make([]byte, 100), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr := &trimRun{root: root, maxBytes: 1 << 30, maxAge: DefaultMaxAge, now: time.Now()}
+	tr.state, tr.saved = readState(root)
+	if err := tr.listRoot(); err != nil {
+		t.Fatal(err)
+	}
+	before, ok := tr.bound()
+	if !ok {
+		t.Fatal("no bound")
+	}
+	if err := os.WriteFile(olderHalf(name), make([]byte, 64<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(make([]byte, 32<<10))
+	f.Close()
+	if after, _ := tr.bound(); after-before < 96<<10 {
+		t.Fatalf("the bound grew by %d bytes with 96 KiB appended and rotated after the listing", after-before)
+	}
+}

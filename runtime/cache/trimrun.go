@@ -869,11 +869,7 @@ func (t *trimRun) boundWith(ledger int64, olds bool) (int64, bool) {
 			}
 		}
 	}
-	for _, f := range t.others {
-		if !f.gone {
-			n = addSizes(n, f.alloc)
-		}
-	}
+	n = addSizes(n, t.othersNow())
 	if changed {
 		n = addSizes(n, t.grown)
 	}
@@ -886,6 +882,35 @@ func (t *trimRun) boundWith(ledger int64, olds bool) (int64, bool) {
 	// not: the ledger that started again with the trim.
 	n = addSizes(addSizes(n, t.own+ownReserve), ledger*ledgerUnit)
 	return n, true
+}
+
+// othersNow returns what t.others take on disk now: the miss explainer's files grow with
+// every store (their appends are in no ledger), and a rotation makes an older half the
+// trim may not have found; each is counted as it is now, with a block more for what is
+// appended after (by stores of this run that have not flushed theirs). A version
+// directory's temporary file counts as it was found.
+func (t *trimRun) othersNow() int64 {
+	var n int64
+	for _, f := range t.others {
+		if f.gone {
+			continue
+		}
+		if f.temp {
+			n = addSizes(n, f.alloc)
+			continue
+		}
+		names := []string{f.name}
+		if old := olderHalf(f.name); old != f.name && !slices.ContainsFunc(t.others, func(o *nsFile) bool { return o.name == old }) {
+			names = append(names, old)
+		}
+		for _, name := range names {
+			if fi, err := os.Lstat(name); err == nil && fi.Mode().IsRegular() {
+				n = addSizes(n, allocated(fi))
+			}
+		}
+		n = addSizes(n, 4096)
+	}
+	return n
 }
 
 // trim lists what it must (see mustList, thorough) and brings the namespace within its
