@@ -583,17 +583,11 @@ func appendFile(name string, b []byte) int64 {
 // appendWith opens the ledger file name for appending, creating it, calls write and returns
 // the file's size then, or 0 if it cannot.
 func appendWith(name string, write func(*os.File) error) int64 {
-	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
-		os.Remove(name) // not ours (a FIFO would block, a link lead elsewhere); a directory only if empty
-	}
-	f, err := openAppend(name)
-	if err != nil {
+	f := openOwn(name, openAppend)
+	if f == nil {
 		return 0
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return 0
-	}
 	if write(f) != nil {
 		return 0
 	}
@@ -602,6 +596,24 @@ func appendWith(name string, write func(*os.File) error) int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// openOwn opens the file name of the layout with open, which creates it, after removing
+// what stands there that is not a regular file (a FIFO would block, a link lead elsewhere;
+// a directory goes only if empty), or returns nil if it cannot open a regular file.
+func openOwn(name string, open func(string) (*os.File, error)) *os.File {
+	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		os.Remove(name)
+	}
+	f, err := open(name)
+	if err != nil {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil
+	}
+	return f
 }
 
 // clearVersion removes the recognised files of a version directory, then the directory and

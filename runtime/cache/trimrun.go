@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
@@ -289,7 +290,6 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	// The ledgers go first: what other processes store while this trim runs starts new
 	// ones, which the next trim answers. Removed after the scan, they would forget them.
 	ledger := min(fileSize(filepath.Join(t.root, ledgerFile)), t.maxBytes/ledgerUnit+1)
-	t.grown = ledger * ledgerUnit
 	if err := os.Remove(filepath.Join(t.root, ledgerFile)); err != nil && !errNotExist(err) {
 		// Not a file that stores can append to (a directory with something in it): the
 		// ledger says nothing of what was stored, and the trim runs to its end.
@@ -437,13 +437,8 @@ func (t *trimRun) fold(stored *[256]int64) {
 			changed[sh.idx] = append(changed[sh.idx], sh)
 		}
 	}
-	for _, sh := range t.shards {
+	for sh := range t.allShards() {
 		visit(sh)
-	}
-	for _, v := range t.olds {
-		for _, sh := range v.shards {
-			visit(sh)
-		}
 	}
 	for i, k := range stored {
 		if k == 0 || unknown[i] || len(changed[i]) > 1 {
@@ -464,20 +459,31 @@ func (t *trimRun) covered() (c [256]bool) {
 	for i := range c {
 		c[i] = true
 	}
-	mark := func(sh *shardRun) {
+	for sh := range t.allShards() {
 		if !sh.listed && !sh.gone {
 			c[sh.idx] = false
 		}
 	}
-	for _, sh := range t.shards {
-		mark(sh)
-	}
-	for _, v := range t.olds {
-		for _, sh := range v.shards {
-			mark(sh)
+	return c
+}
+
+// allShards yields the shard directories of the trim: of the versions kept, then of those
+// being removed.
+func (t *trimRun) allShards() iter.Seq[*shardRun] {
+	return func(yield func(*shardRun) bool) {
+		for _, sh := range t.shards {
+			if !yield(sh) {
+				return
+			}
+		}
+		for _, v := range t.olds {
+			for _, sh := range v.shards {
+				if !yield(sh) {
+					return
+				}
+			}
 		}
 	}
-	return c
 }
 
 // saveRoom writes the namespace's roomFile: the size of the storedFile now and the trim's
@@ -494,13 +500,8 @@ func (t *trimRun) saveRoom() {
 	// only tells stores when to start a trim, and the sum of the two numbers, which ends
 	// it, tells a reader that sees it half written.
 	b := fmt.Appendf(nil, "%-20d %-20d %-20d\n", size, n, size+n)
-	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
-		os.Remove(name) // not ours; a directory only if empty
-	}
-	if f, err := openWrite(name); err == nil {
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			f.WriteAt(b, 0)
-		}
+	if f := openOwn(name, openWrite); f != nil {
+		f.WriteAt(b, 0)
 		f.Close()
 	}
 }
@@ -976,7 +977,7 @@ func (t *trimRun) quickEvict() {
 	if !ok || n <= t.maxBytes {
 		return
 	}
-	var q quickQueue
+	q := newQuickQueue()
 	for _, sh := range t.shards {
 		if !sh.gone && sh.sum != nil {
 			q.add(t.source(sh))
@@ -994,11 +995,11 @@ func (t *trimRun) quickEvict() {
 	// do not each pay for a trim; within a sixty-fourth of the budget.
 	var freed, total int64
 	evicted := 0
-	for (n > t.maxBytes || evicted < quickMin && n > t.maxBytes-t.maxBytes/64) && freed < t.quickLimit && len(q) > 0 {
-		src := q[0]
+	for (n > t.maxBytes || evicted < quickMin && n > t.maxBytes-t.maxBytes/64) && freed < t.quickLimit && q.Len() > 0 {
+		src := q.s[0]
 		if src.next == len(src.files) {
 			// Its candidates are spent and it holds more: list it.
-			heap.Pop(&q)
+			heap.Pop(q)
 			if err := t.list(src.sh); err == nil && src.sh.listed {
 				q.add(t.source(src.sh))
 			}
@@ -1104,17 +1105,10 @@ func (src *quickSource) key() int64 {
 }
 
 // quickQueue is a heap of sources by key.
-type quickQueue []*quickSource
+type quickQueue struct{ heapOf[*quickSource] }
 
-func (q quickQueue) Len() int           { return len(q) }
-func (q quickQueue) Less(i, j int) bool { return q[i].key() < q[j].key() }
-func (q quickQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *quickQueue) Push(x any)        { *q = append(*q, x.(*quickSource)) }
-func (q *quickQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+func newQuickQueue() *quickQueue {
+	return &quickQueue{heapOf[*quickSource]{less: func(a, b *quickSource) bool { return a.key() < b.key() }}}
 }
 
 // add adds src to q unless it is spent.
@@ -1126,7 +1120,7 @@ func (q *quickQueue) add(src *quickSource) {
 
 // fix puts q's first source back in its place, or takes it out when it is spent.
 func (q *quickQueue) fix() {
-	if (*q)[0].key() < 0 {
+	if q.s[0].key() < 0 {
 		heap.Pop(q)
 	} else {
 		heap.Fix(q, 0)
@@ -1225,11 +1219,11 @@ func (t *trimRun) evictLRU(maxBytes int64) error {
 	// An entry used since its listing goes back in line at its new time (later, the
 	// entries so found, least recently used first): no longer among the oldest, it may
 	// still be older than entries listed after it was used.
-	var later byTime
-	for i := 0; total > target && (i < len(live) || len(later) > 0); {
+	later := &heapOf[*nsFile]{less: func(a, b *nsFile) bool { return a.mtime < b.mtime }}
+	for i := 0; total > target && (i < len(live) || later.Len() > 0); {
 		var f *nsFile
-		if len(later) > 0 && (i == len(live) || later[0].mtime < live[i].mtime) {
-			f = heap.Pop(&later).(*nsFile)
+		if later.Len() > 0 && (i == len(live) || later.s[0].mtime < live[i].mtime) {
+			f = heap.Pop(later).(*nsFile)
 		} else {
 			f, i = live[i], i+1
 		}
@@ -1239,7 +1233,7 @@ func (t *trimRun) evictLRU(maxBytes int64) error {
 		if m, ok := t.usedSince(f); ok {
 			if f.requeued < 2 { // a later use than that is not looked for again: kept
 				f.mtime, f.requeued = m, f.requeued+1
-				heap.Push(&later, f)
+				heap.Push(later, f)
 			}
 			continue
 		}
@@ -1248,17 +1242,19 @@ func (t *trimRun) evictLRU(maxBytes int64) error {
 	return nil
 }
 
-// byTime is a heap of files by mtime, the least recently used first.
-type byTime []*nsFile
+// heapOf is a container/heap of s by less.
+type heapOf[T any] struct {
+	s    []T
+	less func(a, b T) bool
+}
 
-func (h byTime) Len() int           { return len(h) }
-func (h byTime) Less(i, j int) bool { return h[i].mtime < h[j].mtime }
-func (h byTime) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *byTime) Push(x any)        { *h = append(*h, x.(*nsFile)) }
-func (h *byTime) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
+func (h *heapOf[T]) Len() int           { return len(h.s) }
+func (h *heapOf[T]) Less(i, j int) bool { return h.less(h.s[i], h.s[j]) }
+func (h *heapOf[T]) Swap(i, j int)      { h.s[i], h.s[j] = h.s[j], h.s[i] }
+func (h *heapOf[T]) Push(x any)         { h.s = append(h.s, x.(T)) }
+func (h *heapOf[T]) Pop() any {
+	x := h.s[len(h.s)-1]
+	h.s = h.s[:len(h.s)-1]
 	return x
 }
 
