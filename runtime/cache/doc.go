@@ -64,7 +64,8 @@
 //	<dir>/<namespace>/trim.txt                   Unix time of the namespace's last trim
 //	<dir>/<namespace>/trimstate.txt              what trims found in each shard directory
 //	<dir>/<namespace>/stored.txt                 what was stored since the last trim, where
-//	<dir>/<namespace>/room.txt                   when the stores pass the budget
+//	<dir>/<namespace>/recorded.txt               what the explainer's files grew by since
+//	<dir>/<namespace>/room.txt                   when the growth passes the budget
 //	<dir>/<namespace>/CACHEDIR.TAG                marks a cache directory (bford.info/cachedir)
 //	<dir>/<namespace>/explain-<16 hex>.rec        the miss explainer's records of a key type
 //	<dir>/<namespace>/misses.txt                  the misses explained lately
@@ -162,9 +163,13 @@
 // Once the namespace is at its budget, each store that takes it past the budget evicts about
 // what it stored, without listing the namespace. trimstate.txt keeps, for each shard
 // directory, its 16 least recently used entries as its last listing found them; stores
-// append to stored.txt a byte per KiB naming the shard directory they wrote in; and each
-// trim writes to room.txt how far stored.txt may grow before the namespace passes its
-// budget (a missing or damaged room.txt starts a trim at the next store, which writes it).
+// append to stored.txt a byte per KiB naming the shard directory they wrote in; the miss
+// explainer's writer appends to recorded.txt a byte per KiB its files grew by (a key of many
+// fields makes a record larger than its entry, and each key type a file); and each trim
+// writes to room.txt how far the two may grow before the namespace passes its budget (a
+// missing or damaged room.txt starts a trim at the next store, which writes it). The
+// explainer's files count as they are whenever a trim sizes the namespace, so a trim removes
+// recorded.txt as it starts.
 // The store that passes it starts a trim that removes those entries, the least recently used
 // first across directories, each checked on disk first (one used since, or changed, stays,
 // and its directory is listed when its turn comes), until the namespace is within its budget
@@ -188,7 +193,10 @@
 // not list to their records (or, for one modified in the last two seconds, which a store in
 // the same tick of the file system's clock would not show, gives it back to stored.txt),
 // and leaves trim.txt as it was, so that the next store, of any process, trims again from
-// there; it looks again, after unlocking, for stores of others past the room it left. Until then Close waits: for a namespace over its budget by more than
+// there; it looks again, after unlocking, for stores of others past the room it left, and
+// so does a Cache, after its trim, for its own stores and records that found it running.
+// The records that Close makes the explainer's writer append are counted too: one that
+// passes the room starts a trim, which Close waits for as for any other. Until then Close waits: for a namespace over its budget by more than
 // the evictions above may remove, or some of whose directories no trim sized, that is to
 // the end of the trim, as it is for a trim after a full disk and for one that took over the
 // lock of a trim that crashed (which may have taken stored.txt with it). The budget is a

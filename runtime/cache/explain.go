@@ -382,12 +382,12 @@ func (c *Cache) queueWrite(add func(*recordQueue) bool) {
 	if !c.begin() {
 		// Closing: what Close has not yet released is written now (writeRecords drops
 		// it once Close has).
-		c.writeRecords()
+		c.writeRecords(false)
 		return
 	}
 	go func() {
 		defer c.wg.Done()
-		c.writeRecords()
+		c.writeRecords(true)
 	}()
 }
 
@@ -448,8 +448,10 @@ func (q *recordQueue) queued(name string, max int64) [][]byte {
 }
 
 // writeRecords appends what is queued to its files, recordLinger apart, until nothing is
-// left. After Close released the disk tier, it drops what is queued.
-func (c *Cache) writeRecords() {
+// left, and records in the namespace's ledger what they grew by (afterRecords). After Close
+// released the disk tier, it drops what is queued. held says that the caller is background
+// work that Close waits for (begin).
+func (c *Cache) writeRecords(held bool) {
 	q := &c.records
 	for {
 		q.mu.Lock()
@@ -465,20 +467,25 @@ func (c *Cache) writeRecords() {
 		q.mu.Unlock()
 		c.diskMu.RLock()
 		if !c.diskClosed {
+			var grew int64
 			for name, data := range batch {
 				release := c.ioSlot()
 				frames := data[0] // most batches hold one record: no copy
 				if len(data) > 1 {
 					frames = bytes.Join(data, nil)
 				}
-				c.appendRecords(name, newestFrames(frames, c.recordLimit()/2))
+				grew += c.appendRecords(name, newestFrames(frames, c.recordLimit()/2))
 				release()
 			}
 			if len(misses) > 0 {
 				limit := min(maxMissesFile, max(8<<10, c.opts.MaxBytes/128))
 				release := c.ioSlot()
-				appendRotating(filepath.Join(c.root, missesFile), newestLines(misses, int(limit/2)), limit)
+				_, n := appendRotating(filepath.Join(c.root, missesFile), newestLines(misses, int(limit/2)), limit)
+				grew += n
 				release()
+			}
+			if grew > 0 {
+				c.afterRecords(grew, held)
 			}
 		}
 		c.diskMu.RUnlock()
@@ -543,11 +550,14 @@ func newestLines(b []byte, max int) []byte {
 }
 
 // appendRecords appends frames to the record file name, and tells the record index, so
-// that a miss after stores of this process reads no file to see their records.
-func (c *Cache) appendRecords(name string, frames []byte) {
-	if fi := appendRotating(name, frames, c.recordLimit()); fi != nil && c.explains() {
+// that a miss after stores of this process reads no file to see their records. It returns
+// what the file grew by on disk (see appendRotating).
+func (c *Cache) appendRecords(name string, frames []byte) int64 {
+	fi, grew := appendRotating(name, frames, c.recordLimit())
+	if fi != nil && c.explains() {
 		c.recIndex.appended(name, frames, fi)
 	}
+	return grew
 }
 
 // explains reports whether the Cache explains its misses: only then does it keep an index
@@ -561,45 +571,59 @@ func (c *Cache) recordLimit() int64 {
 	return min(maxRecordFile, max(2*maxRecordBytes, c.opts.MaxBytes/64))
 }
 
-// appendRotating appends data to the file name. Once the file holds half of max, or when
+// appendRotating appends data to the file name. Once the file holds half of limit, or when
 // data would take it past that, it becomes the older half, olderHalf(name), replacing the
-// one before: the two hold at most max, or max and one append larger than half of it, and
+// one before: the two hold at most limit, or limit and one append larger than half of it, and
 // no append rewrites a file. It is best effort: an explanation is a
 // hint, and an append that races with another process's rotation may land in the older half.
 //
 // It returns the file's information after the append (and the rotation, if it rotated), nil
-// if the append failed or what it appended to cannot be told.
-func appendRotating(name string, data []byte, max int64) os.FileInfo {
+// if the append failed or what it appended to cannot be told, and what the append took on
+// disk, in whole blocks: what the file it appended to grew by (a rotation, which replaces
+// the older half, is not counted as freeing it, and the growth of a file another process
+// rotated meanwhile may be counted twice).
+func appendRotating(name string, data []byte, limit int64) (os.FileInfo, int64) {
 	f, err := openAppend(name)
 	if err != nil {
-		return nil
+		return nil, 0
 	}
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size()+int64(len(data)) > max/2 {
+	var before int64
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size()+int64(len(data)) > limit/2 {
 		// data would take the file past its half: it begins the next file, so that the
-		// two hold at most max when data (a batch of records) is up to half of it.
+		// two hold at most limit when data (a batch of records) is up to half of it.
 		f.Close()
 		rotate(name, fi)
 		if f, err = openAppend(name); err != nil {
-			return nil
+			return nil, 0
 		}
+		if fi, err := f.Stat(); err == nil {
+			before = allocated(fi)
+		}
+	} else if err == nil {
+		before = allocated(fi)
 	}
 	_, err = f.Write(data)
 	fi, err2 := f.Stat()
 	f.Close()
-	if err != nil || err2 != nil {
-		return nil
+	if err2 != nil {
+		// What it took cannot be told: at most data, in blocks, and one more.
+		return nil, (int64(len(data)) + 2*4095) &^ 4095
 	}
-	if fi.Size() >= max/2 {
+	grew := max(0, allocated(fi)-before)
+	if err != nil {
+		return nil, grew
+	}
+	if fi.Size() >= limit/2 {
 		if rotate(name, fi) != nil {
-			return nil
+			return nil, grew
 		}
 		// The file is now the older half, with a new change time.
 		if ofi, err := os.Lstat(olderHalf(name)); err == nil && os.SameFile(fi, ofi) {
-			return ofi
+			return ofi, grew
 		}
-		return nil
+		return nil, grew
 	}
-	return fi
+	return fi, grew
 }
 
 // rotate makes the file name, which fi describes, the older half, replacing the one

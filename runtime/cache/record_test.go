@@ -701,7 +701,8 @@ func TestIndexTakesNoOtherFileForItsOwn(t *testing.T) {
 	}
 	f.Close()
 	five := frame(5)
-	x.appended(name, five, appendRotating(name, five, 1<<20))
+	fi, _ := appendRotating(name, five, 1<<20)
+	x.appended(name, five, fi)
 	var got []int
 	for _, r := range x.read(name) {
 		got = append(got, int(binary.LittleEndian.Uint64(r.digest[:])))

@@ -41,6 +41,12 @@ const (
 	// that does starts a trim, which evicts about what was stored. It decides only when a
 	// trim starts, never what a trim removes.
 	roomFile = "room.txt"
+	// recordedFile, in a namespace, is the ledger of the miss explainer's files: it grows by
+	// a byte per KiB of the blocks they grew by (records and the log of misses), appended by
+	// the writer after each append, and a trim removes it as it starts, since a trim counts
+	// those files as they are. With storedFile, it tells each Cache when the namespace's
+	// growth since the last trim passes the room that trim left (roomFile).
+	recordedFile = "recorded.txt"
 )
 
 // Ages of the trim's own files.
@@ -418,10 +424,17 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 	}
 }
 
-// ledgerSize returns the size of the namespace's ledgers: about the KiB stored since the
-// last trim started.
+// ledgerSize returns the size of the namespace's ledgers: about the KiB the namespace grew
+// by since the last trim started.
 func ledgerSize(root string) int64 {
-	return fileSize(filepath.Join(root, ledgerFile)) + fileSize(filepath.Join(root, storedFile))
+	return fileSize(filepath.Join(root, ledgerFile)) + growth(root)
+}
+
+// growth returns the size of the ledgers that roomFile measures the namespace's room by:
+// about the KiB stored, and the KiB the miss explainer's files grew by, since the last
+// trim started.
+func growth(root string) int64 {
+	return fileSize(filepath.Join(root, storedFile)) + fileSize(filepath.Join(root, recordedFile))
 }
 
 // fileSize returns the size of the regular file name, or 0.
@@ -443,6 +456,9 @@ func fileSize(name string) int64 {
 func (c *Cache) afterStore(n int64, shard byte) {
 	now := c.now()
 	size := c.ledger(n, shard)
+	if size > 0 {
+		size += fileSize(filepath.Join(c.root, recordedFile))
+	}
 	grown := size*ledgerUnit >= c.opts.MaxBytes/4 || size > roomThreshold(c.root, c.opts.MaxBytes, size)
 	next := c.nextTrim.Load()
 	if !grown && now.UnixNano() < next && c.written.Load() < c.opts.MaxBytes/4 {
@@ -456,9 +472,27 @@ func (c *Cache) afterStore(n int64, shard byte) {
 	})
 }
 
-// pastRoom reports whether the namespace's stores passed the room the last trim left.
+// afterRecords records in the namespace's ledger (recordedFile) that the miss explainer's
+// files grew by n bytes on disk, and starts a background trim when that takes the
+// namespace past the room the last trim left, as afterStore does for entries: records are
+// trimmed like entries, and a key of many fields makes a record larger than its entry.
+// held says that the caller is background work that Close waits for: the trim then starts
+// even while Close waits (and stops once the namespace is within its budget).
+func (c *Cache) afterRecords(n int64, held bool) {
+	release := c.ioSlot()
+	size := appendBytes(filepath.Join(c.root, recordedFile), 0, (n+ledgerUnit-1)/ledgerUnit)
+	release()
+	// One that cannot be appended to (something else in its place that cannot be
+	// removed) counts nothing: a trim, which counts the files as they are, then decides.
+	if size == 0 || c.pastRoom() {
+		c.spawnTrim(func() bool { return true }, held)
+	}
+}
+
+// pastRoom reports whether the namespace's growth (its stores, and its explainer's files)
+// passed the room the last trim left.
 func (c *Cache) pastRoom() bool {
-	size := fileSize(filepath.Join(c.root, storedFile))
+	size := growth(c.root)
 	return size > roomThreshold(c.root, c.opts.MaxBytes, size)
 }
 
@@ -499,32 +533,54 @@ func (c *Cache) trimSoon() {
 }
 
 // startTrim runs a trim in the background if due() says so, unless one is running.
-func (c *Cache) startTrim(due func() bool) {
+func (c *Cache) startTrim(due func() bool) { c.spawnTrim(due, false) }
+
+// spawnTrim is startTrim, from background work that Close waits for if held: it then
+// starts even while Close waits.
+func (c *Cache) spawnTrim(due func() bool, held bool) {
 	if !c.trimming.CompareAndSwap(false, true) {
 		return
 	}
-	if !c.begin() {
+	if held {
+		c.wg.Add(1) // Close's wait has not ended: the caller's part of it is still running
+	} else if !c.begin() {
 		c.trimming.Store(false)
 		return
 	}
 	go func() {
 		defer c.wg.Done()
-		defer c.trimming.Store(false)
-		// A trim is written to survive being cut short (a crash, a kill): one that panics
-		// is cut short too, and is an error of the cache, not the end of the program.
-		defer func() {
-			if p := recover(); p != nil {
-				c.fail(fmt.Errorf("cache: trimming %s panicked: %v\n%s", c.root, p, debug.Stack()))
+		for round := 0; ; round++ {
+			c.backgroundTrim(due)
+			c.trimming.Store(false)
+			// A store or an append of records of this Cache that took the namespace
+			// past its room while the trim ran, after its last look, found it running
+			// and started none; with none to come (Close), the namespace would stay
+			// over its budget. Looked at after clearing c.trimming, this sees each of
+			// them.
+			if round == 2 || !c.pastRoom() || !c.trimming.CompareAndSwap(false, true) {
+				return
 			}
-		}()
-		if !due() {
-			return
-		}
-		defer c.ioSlot()()
-		if err := c.trim(false, c.stopping.Load); err != nil {
-			c.fail(err)
+			due = func() bool { return true }
 		}
 	}()
+}
+
+// backgroundTrim runs a trim of the namespace, which Close may stop, if due() says so.
+func (c *Cache) backgroundTrim(due func() bool) {
+	// A trim is written to survive being cut short (a crash, a kill): one that panics is
+	// cut short too, and is an error of the cache, not the end of the program.
+	defer func() {
+		if p := recover(); p != nil {
+			c.fail(fmt.Errorf("cache: trimming %s panicked: %v\n%s", c.root, p, debug.Stack()))
+		}
+	}()
+	if !due() {
+		return
+	}
+	defer c.ioSlot()()
+	if err := c.trim(false, c.stopping.Load); err != nil {
+		c.fail(err)
+	}
 }
 
 // ledger appends a byte per KiB of n (at least one), the shard directory's number, to the
@@ -741,7 +797,7 @@ func Clear(dir, namespace string) (TrimResult, error) {
 				if err != nil {
 					errs = append(errs, err)
 				}
-			case !de.IsDir() && (name == trimFile || name == stateFile || name == ledgerFile || name == storedFile || name == roomFile ||
+			case !de.IsDir() && (name == trimFile || name == stateFile || name == ledgerFile || name == storedFile || name == roomFile || name == recordedFile ||
 				name == lockFile || isExplainFile(name) || isStateTemp(name) || isTemp(name, isExplainFile)):
 				if fi, err := de.Info(); err == nil {
 					total.removed(layoutFile{path: path, size: fi.Size()})

@@ -301,8 +301,10 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	}
 	// The room it says is of the ledger just taken: until this trim writes it again, a
 	// store starts a trim (which finds this one's lock, or takes over that of a trim
-	// that was killed).
+	// that was killed). The explainer's ledger goes too: the trim counts those files as
+	// they are, each time it looks (othersNow).
 	os.Remove(filepath.Join(t.root, roomFile))
+	os.Remove(filepath.Join(t.root, recordedFile))
 	ledger = min(ledger+lost, t.maxBytes/ledgerUnit+1)
 	t.grown = ledger * ledgerUnit
 	// A trim that does not get to its end (an error, a panic) gives the ledgers back, under
@@ -486,11 +488,14 @@ func (t *trimRun) allShards() iter.Seq[*shardRun] {
 	}
 }
 
-// saveRoom writes the namespace's roomFile: the size of the storedFile now and the trim's
-// bound of the namespace (see roomThreshold), or removes it when the trim has none.
+// saveRoom writes the namespace's roomFile: the size of its ledgers now (growth) and the
+// trim's bound of the namespace (see roomThreshold), or removes it when the trim has none.
+// The ledgers are sized first: what grows between the two is counted by both (the bound
+// sizes the explainer's files as they are), never by neither.
 func (t *trimRun) saveRoom() {
 	name := filepath.Join(t.root, roomFile)
-	size := fileSize(filepath.Join(t.root, storedFile))
+	size := growth(t.root)
+	t.findOthers()
 	n, ok := t.bound()
 	if !ok {
 		os.Remove(name)
@@ -558,6 +563,25 @@ func (t *trimRun) listRoot() error {
 		t.listVersion(path, name, nil)
 	}
 	return nil
+}
+
+// findOthers adds to t.others the miss explainer's files made since the trim listed the
+// namespace (a key type's first records): the recordedFile counts their growth as growth
+// since the trim started, which the room the trim leaves must not hold already.
+func (t *trimRun) findOthers() {
+	des, err := os.ReadDir(t.root)
+	if err != nil {
+		return
+	}
+	for _, de := range des {
+		name := filepath.Join(t.root, de.Name())
+		if !isExplainFile(de.Name()) || slices.ContainsFunc(t.others, func(f *nsFile) bool { return f.name == name }) {
+			continue
+		}
+		if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
+			t.others = append(t.others, &nsFile{name: name, size: fi.Size(), alloc: allocated(fi), mtime: fi.ModTime().UnixNano()})
+		}
+	}
 }
 
 // other adds a file outside the shard directories to the trim, or removes it when it is
@@ -783,10 +807,10 @@ func (t *trimRun) total() int64 {
 	return addSizes(n, t.own+ownReserve)
 }
 
-// ownReserve is what storedFile and roomFile take on disk, a block each, counted whether
-// they are there or not: a trim takes the one and removes the other as it starts, and the
-// next store and its end write them again.
-const ownReserve = 2 * 4096
+// ownReserve is what storedFile, recordedFile and roomFile take on disk, a block each,
+// counted whether they are there or not: a trim takes or removes them as it starts, and
+// the next stores and its end write them again.
+const ownReserve = 3 * 4096
 
 // addSizes adds two sizes, neither negative, without wrapping: a damaged or lying stateFile
 // may hold sizes near the largest int64, whose sum must count as huge, not as negative
@@ -886,10 +910,9 @@ func (t *trimRun) boundWith(ledger int64, olds bool) (int64, bool) {
 }
 
 // othersNow returns what t.others take on disk now: the miss explainer's files grow with
-// every store (their appends are in no ledger), and a rotation makes an older half the
-// trim may not have found; each is counted as it is now, with a block more for what is
-// appended after (by stores of this run that have not flushed theirs). A version
-// directory's temporary file counts as it was found.
+// every store, and a rotation makes an older half the trim may not have found; each is
+// counted as it is now. What is appended after is in the recordedFile, which the room the
+// trim leaves is measured by. A version directory's temporary file counts as it was found.
 func (t *trimRun) othersNow() int64 {
 	var n int64
 	for _, f := range t.others {
@@ -909,7 +932,6 @@ func (t *trimRun) othersNow() int64 {
 				n = addSizes(n, allocated(fi))
 			}
 		}
-		n = addSizes(n, 4096)
 	}
 	return n
 }

@@ -1,0 +1,217 @@
+package cache
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cachegen/cachegen/runtime/keyhash"
+)
+
+// typedKey is a key type per T: each instantiation has its own record file.
+type typedKey[T any] struct {
+	Name string
+	Opt  int
+}
+
+func (k typedKey[T]) HashKey(h *keyhash.Hasher) {
+	h.Begin("cache.typedKey", 0x1, 0x2, 0x3, 0x4)
+	h.String("Name", k.Name)
+	h.Int("Opt", k.Opt)
+	h.End()
+}
+
+// storeTyped stores a value of size bytes under typedKey[T]{"typed", i}.
+func storeTyped[T any](t *testing.T, c *Cache, i, size int) {
+	t.Helper()
+	_, err := Load(context.Background(), c, typedKey[T]{"typed", i}, func(_ context.Context, k typedKey[T]) (testValue, error) {
+		return valueFor(testKey(k), size), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// typedStores stores under 16 key types: 16 record files.
+var typedStores = []func(*testing.T, *Cache, int, int){
+	storeTyped[int8], storeTyped[int16], storeTyped[int32], storeTyped[int64],
+	storeTyped[uint8], storeTyped[uint16], storeTyped[uint32], storeTyped[uint64],
+	storeTyped[float32], storeTyped[float64], storeTyped[string], storeTyped[bool],
+	storeTyped[[1]byte], storeTyped[[2]byte], storeTyped[[3]byte], storeTyped[[4]byte],
+}
+
+// wideKey is a key of many long leaves: its record takes about 7 KiB, more than the block
+// of its entry.
+type wideKey struct {
+	Name string
+	Opt  int
+}
+
+func (k wideKey) HashKey(h *keyhash.Hasher) {
+	h.Begin("cache.wideKey", 0x5, 0x6, 0x7, 0x8)
+	h.String("Name", k.Name)
+	h.Int("Opt", k.Opt)
+	for j := range 80 {
+		h.String("F"+strconv.Itoa(j), strings.Repeat(strconv.Itoa(k.Opt+j), 60)[:60])
+	}
+	h.End()
+}
+
+// wideStores stores 8 values of a block each under wideKeys, whose records take more.
+func wideStores(t *testing.T, c *Cache) {
+	for i := range 8 {
+		_, err := Load(context.Background(), c, wideKey{"wide", i}, func(_ context.Context, k wideKey) (testValue, error) {
+			return valueFor(testKey(k), 64), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// explainerUsage returns what the miss explainer's files in root take on disk, and how many
+// there are.
+func explainerUsage(t *testing.T, root string) (n int64, files int) {
+	t.Helper()
+	des, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, de := range des {
+		if fi, err := os.Lstat(filepath.Join(root, de.Name())); err == nil && isExplainFile(de.Name()) {
+			n += allocated(fi)
+			files++
+		}
+	}
+	return n, files
+}
+
+// TestRecordsStayInBudget: the miss explainer's files count against the budget as entries
+// do, also what they grow by after the last trim: stores whose entries fit in the room that
+// trim left, but whose records do not (new key types, each a file; keys of many fields,
+// each a record larger than its entry), start a trim, and Close leaves the namespace
+// within its budget.
+func TestRecordsStayInBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		first int // what the first run stores past the budget
+		store func(t *testing.T, c *Cache)
+	}{
+		{"new key types", 64, func(t *testing.T, c *Cache) {
+			for i, store := range typedStores {
+				store(t, c, i, 64)
+			}
+		}},
+		{"keys of many fields", 20 << 10, wideStores},
+		// Something in the ledger's place that cannot be removed: each append of
+		// records, which it cannot count, starts a trim.
+		{"ledger not a file", 20 << 10, func(t *testing.T, c *Cache) {
+			if err := os.MkdirAll(filepath.Join(c.root, recordedFile, "x"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			wideStores(t, c)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newQuickFixture(t, 1024)
+			c := f.open(t)
+			storeSized(t, c, "run", 0, tc.first) // past the budget: a trim leaves room
+			c.Close()
+			if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
+				t.Fatalf("setup: %d bytes after the first run, budget %d", u, f.budget)
+			}
+			gone := f.gone(t)
+			c = f.open(t)
+			tc.store(t, c)
+			c.Close()
+			u := usageOfFiles(t, f.root, true)
+			ex, files := explainerUsage(t, f.root)
+			t.Logf("%d more entries gone; explainer's files %d take %d; stats %+v", f.gone(t)-gone, files, ex, c.Stats())
+			if u > f.budget+layoutSlack {
+				t.Fatalf("the namespace takes %d bytes after Close, budget %d (+%d of layout): over by %d", u, f.budget, layoutSlack, u-f.budget-layoutSlack)
+			}
+		})
+	}
+}
+
+// TestRecordFilesCostNoHeadroom: explainer files are counted as what they take, nothing
+// more: stores into a namespace that holds many of them (full, or empty as planted) evict
+// no more than stores into one that holds none.
+func TestRecordFilesCostNoHeadroom(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int // of each of the 200 files
+		// runs of a block each, after the files, that take the namespace past its
+		// budget at most once: at most quickMin+1 entries go.
+		runs func(f *quickFixture, usage int64) int
+	}{
+		// The fixture's 16 KiB of room, passed once.
+		{"empty", 0, func(*quickFixture, int64) int { return 10 }},
+		// A thorough trim made room for the files: runs that leave 32 KiB of it.
+		{"full", 4096, func(f *quickFixture, u int64) int { return int((f.budget - u - 32<<10) / (2 * 4096)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newQuickFixture(t, 1024)
+			for i := range 200 {
+				name := filepath.Join(f.root, recordPrefix+strconv.FormatUint(uint64(0x1000000000000000+i), 16)+".rec")
+				if err := os.WriteFile(name, make([]byte, tc.size), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.size > 0 {
+				c := f.open(t)
+				if err := c.Trim(); err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+			}
+			gone := f.gone(t)
+			u := usageOfFiles(t, f.root, true)
+			if u > f.budget+layoutSlack {
+				t.Fatalf("setup: %d bytes, budget %d", u, f.budget)
+			}
+			runs := tc.runs(f, u)
+			for r := range runs {
+				c := f.open(t)
+				storeSized(t, c, "one", r, 64)
+				c.Close()
+			}
+			after := usageOfFiles(t, f.root, true)
+			if got := f.gone(t) - gone; got > quickMin+1 {
+				t.Fatalf("%d runs of a block each, into a namespace %d bytes under its budget, evicted %d entries (%d bytes under after)", runs, f.budget-u, got, f.budget-after)
+			}
+		})
+	}
+}
+
+// TestAppendRotatingReportsGrowth: an append says what it took on disk, in blocks, so that
+// the ledger of the explainer's files (recordedFile) counts it.
+func TestAppendRotatingReportsGrowth(t *testing.T) {
+	name := filepath.Join(t.TempDir(), recordPrefix+"1.rec")
+	const limit = 64 << 10
+	var total int64
+	for i := range 40 {
+		_, grew := appendRotating(name, make([]byte, 1000), limit)
+		if grew%4096 != 0 || grew < 0 || grew > 4096 {
+			t.Fatalf("append %d: grew %d", i, grew)
+		}
+		total += grew
+	}
+	var now int64
+	for _, n := range []string{name, olderHalf(name)} {
+		if fi, err := os.Lstat(n); err == nil {
+			now += allocated(fi)
+		}
+	}
+	// A rotation replaces the older half without counting what it frees: at least what
+	// the two halves take.
+	if total < now {
+		t.Fatalf("appends reported %d bytes, the files take %d", total, now)
+	}
+	if total > 40000+8192 {
+		t.Fatalf("appends of 40000 bytes reported %d", total)
+	}
+}
