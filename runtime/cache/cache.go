@@ -360,6 +360,7 @@ type Cache struct {
 	stopping    atomic.Bool  // set by Close: a background trim stops if it can (trimRun.stopNow)
 	diskFull    atomic.Bool  // a store found the file system full: the next trim frees half
 	trimMu      sync.Mutex   // held by a trim of this Cache
+	trimRefused atomic.Bool  // a trim did not start because Close had begun: see trimAtClose
 	// trimStep, if set, is called before a trim lists a shard directory, or clears one of a
 	// version it removes: tests slow trims down with it.
 	trimStep func()
@@ -885,7 +886,8 @@ func (c *Cache) fail(err error) {
 // still running for cancelled callers (for Options.CloseTimeout at most: a computation
 // that never returns does not make Close hang), then for the uploads queued for the
 // remote tier (for Options.RemoteCloseTimeout at most; the rest are dropped) and for the
-// miss explainer's records (written at once), closes the Remote and releases the
+// miss explainer's records (written at once); when what those stored takes the namespace
+// past its budget, it trims it as above. It then closes the Remote and releases the
 // compressor. Loads must not be running or start during Close; a Load after Close is
 // served from the memory tier or calls compute, and never reads or writes the disk or the
 // remote. Its error is the Remote's Close's.
@@ -906,6 +908,7 @@ func (c *Cache) Close() error {
 	}()
 	select {
 	case <-done:
+		c.trimAtClose()
 	case <-time.After(c.opts.CloseTimeout):
 		c.opts.Logger.Warn("cachegen cache: Close stopped waiting for computations or a trim still running; their results will not be stored, and the next trim goes on from the trim's last record",
 			"namespace", c.opts.Namespace, "waited", c.opts.CloseTimeout)
@@ -921,6 +924,17 @@ func (c *Cache) Close() error {
 	c.diskMu.Unlock()
 	c.codec.close()
 	return err
+}
+
+// trimAtClose runs the trim, one that Close stops, that what Close waited for (a
+// computation that a caller gave up on and its store, the explainer's last records) would
+// have started, once nothing else of this Cache runs: trims start no more once Close
+// began, and those refused would leave the namespace past its budget. A Cache whose Close
+// refused none trims nothing: one that does not store costs nothing.
+func (c *Cache) trimAtClose() {
+	if c.trimRefused.Load() {
+		c.backgroundTrim(func() bool { return true })
+	}
 }
 
 // Flush waits until what the Cache writes in the background is done, or ctx is done, which

@@ -382,12 +382,12 @@ func (c *Cache) queueWrite(add func(*recordQueue) bool) {
 	if !c.begin() {
 		// Closing: what Close has not yet released is written now (writeRecords drops
 		// it once Close has).
-		c.writeRecords(false)
+		c.writeRecords()
 		return
 	}
 	go func() {
 		defer c.wg.Done()
-		c.writeRecords(true)
+		c.writeRecords()
 	}()
 }
 
@@ -449,9 +449,8 @@ func (q *recordQueue) queued(name string, max int64) [][]byte {
 
 // writeRecords appends what is queued to its files, recordLinger apart, until nothing is
 // left, and records in the namespace's ledger what they grew by (afterRecords). After Close
-// released the disk tier, it drops what is queued. held says that the caller is background
-// work that Close waits for (begin).
-func (c *Cache) writeRecords(held bool) {
+// released the disk tier, it drops what is queued.
+func (c *Cache) writeRecords() {
 	q := &c.records
 	for {
 		q.mu.Lock()
@@ -485,7 +484,7 @@ func (c *Cache) writeRecords(held bool) {
 				release()
 			}
 			if grew > 0 {
-				c.afterRecords(grew, held)
+				c.afterRecords(grew)
 			}
 		}
 		c.diskMu.RUnlock()

@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cachegen/cachegen/runtime/keyhash"
 )
@@ -109,7 +111,12 @@ func TestRecordsStayInBudget(t *testing.T) {
 		// Something in the ledger's place that cannot be removed: each append of
 		// records, which it cannot count, starts a trim.
 		{"ledger not a file", 20 << 10, func(t *testing.T, c *Cache) {
-			if err := os.MkdirAll(filepath.Join(c.root, recordedFile, "x"), 0o700); err != nil {
+			// The last run's records, appended after its trim, are in the ledger.
+			name := filepath.Join(c.root, recordedFile)
+			if err := os.Remove(name); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(name, "x"), 0o700); err != nil {
 				t.Fatal(err)
 			}
 			wideStores(t, c)
@@ -213,5 +220,173 @@ func TestAppendRotatingReportsGrowth(t *testing.T) {
 	}
 	if total > 40000+8192 {
 		t.Fatalf("appends of 40000 bytes reported %d", total)
+	}
+}
+
+// TestCloseTrimsWhatItWaitedFor: a computation that its caller gave up on, which Close
+// waits for, stores past the budget while Close waits; the trim its store would start does
+// not (Close began), and Close trims the namespace itself once the computation is done.
+func TestCloseTrimsWhatItWaitedFor(t *testing.T) {
+	f := newQuickFixture(t, 512)
+	c := f.open(t)
+	release, started := make(chan struct{}), make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel()
+	}()
+	_, err := Load(ctx, c, testKey{"late", 0}, func(_ context.Context, k testKey) (testValue, error) {
+		close(started)
+		<-release
+		return valueFor(k, 256<<10), nil // 64 blocks, far past the 16 KiB of room
+	})
+	if err == nil {
+		t.Fatal("Load did not give up")
+	}
+	closed := make(chan struct{})
+	go func() {
+		c.Close()
+		close(closed)
+	}()
+	for { // until Close waits for the computation
+		c.flightMu.Lock()
+		closing := c.closed
+		c.flightMu.Unlock()
+		if closing {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	<-closed
+	if st := c.Stats(); st.Stores != 1 {
+		t.Fatalf("the computation did not store: %+v", st)
+	}
+	if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
+		t.Fatalf("the namespace takes %d bytes after Close, budget %d (+%d of layout): over by %d", u, f.budget, layoutSlack, u-f.budget-layoutSlack)
+	}
+}
+
+// TestTrimDirLooksAgain: a run that stores past the budget while TrimDir trims the namespace
+// (in a directory that trim has listed already) finds the lock held and leaves the work to
+// TrimDir, which looks at the room again after unlocking.
+func TestTrimDirLooksAgain(t *testing.T) {
+	f := newQuickFixture(t, 1024)
+	des, err := os.ReadDir(filepath.Dir(filepath.Dir(f.names[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shards int32
+	for _, de := range des {
+		if de.IsDir() && isShardDir(de.Name()) {
+			shards++
+		}
+	}
+	var steps atomic.Int32
+	reached, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		_, err := trimDirNamespace(f.root, f.budget, DefaultMaxAge, func() {
+			if steps.Add(1) == shards { // before the last shard directory (ff)
+				close(reached)
+				<-release
+			}
+		})
+		done <- err
+	}()
+	<-reached
+	c := f.open(t)
+	i := 0
+	for filepath.Base(filepath.Dir(entryFile(c, testKey{"run", i}))) == "ff" {
+		i++
+	}
+	storeSized(t, c, "run", i, 64<<10)
+	c.Close()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
+		t.Fatalf("after the run and TrimDir: %d bytes, budget %d (+%d of layout): over by %d", u, f.budget, layoutSlack, u-f.budget-layoutSlack)
+	}
+}
+
+// TestManyExplainerFilesSizedOnce: the eviction that a store past the budget starts sizes
+// the explainer's files once, not at every look at its bound (after each entry it removes):
+// a namespace may hold thousands of them, and Close waits for the eviction.
+func TestManyExplainerFilesSizedOnce(t *testing.T) {
+	f := newQuickFixture(t, 1024)
+	const n = 500
+	for i := range n {
+		name := filepath.Join(f.root, recordPrefix+strconv.FormatUint(uint64(0x1000000000000000+i), 16)+".rec")
+		if err := os.WriteFile(name, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	budget := sizeNamespace(t, f) + 16<<10
+	// Stores past that budget by a Cache of a larger one, which starts no trim.
+	o := f.opts
+	o.MaxBytes = 1 << 40
+	c := open(t, o)
+	storeSized(t, c, "run", 0, 128<<10)
+	c.Close()
+	tr := &trimRun{root: f.root, keep: filepath.Base(c.versionDir), maxBytes: budget, maxAge: DefaultMaxAge, now: time.Now(),
+		quickLimit: 128<<10 + budget/64}
+	if _, err := trimNamespace(tr); err != nil {
+		t.Fatal(err)
+	}
+	if tr.res.Files < 16 {
+		t.Fatalf("the trim removed %d files for 16 blocks past the budget", tr.res.Files)
+	}
+	if tr.othersSizings > 2 {
+		t.Fatalf("%d explainer files sized %d times by a trim that removed %d files", n, tr.othersSizings, tr.res.Files)
+	}
+}
+
+// sizeNamespace returns what the namespace of f takes as a trim counts it.
+func sizeNamespace(t *testing.T, f *quickFixture) int64 {
+	t.Helper()
+	c := f.open(t)
+	keep := filepath.Base(c.versionDir)
+	c.Close()
+	var sizer *trimRun
+	for range 2 { // the second counts the state the first writes
+		sizer = &trimRun{root: f.root, keep: keep, maxBytes: 1 << 40, maxAge: DefaultMaxAge, now: time.Now(), thorough: true}
+		if _, err := trimNamespace(sizer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sizer.total()
+}
+
+// TestLayoutDirectoriesCounted: the namespace's directory, which holds a file per key type
+// of the explainer and grows with them (a block per hundred names or so, never shrinking),
+// and the version directory count against the budget: a namespace that a trim finds within
+// it is within it on disk.
+func TestLayoutDirectoriesCounted(t *testing.T) {
+	f := newQuickFixture(t, 256)
+	for i := range 600 {
+		name := filepath.Join(f.root, recordPrefix+strconv.FormatUint(uint64(0x1000000000000000+i), 16)+".rec")
+		if err := os.WriteFile(name, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := f.opts
+	o.MaxBytes = sizeNamespace(t, f)
+	c := open(t, o)
+	if err := c.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	fi, err := os.Lstat(f.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocated(fi) < 3*4096 {
+		t.Fatalf("setup: the namespace's directory takes %d bytes", allocated(fi))
+	}
+	// The whole namespace, its directories included.
+	if u := usageOfFiles(t, f.root, true); u > o.MaxBytes {
+		t.Fatalf("the namespace takes %d bytes after Trim and Close, budget %d: over by %d", u, o.MaxBytes, u-o.MaxBytes)
 	}
 }

@@ -476,24 +476,28 @@ func (c *Cache) afterStore(n int64, shard byte) {
 // files grew by n bytes on disk, and starts a background trim when that takes the
 // namespace past the room the last trim left, as afterStore does for entries: records are
 // trimmed like entries, and a key of many fields makes a record larger than its entry.
-// held says that the caller is background work that Close waits for: the trim then starts
-// even while Close waits (and stops once the namespace is within its budget).
-func (c *Cache) afterRecords(n int64, held bool) {
+// (During Close, which starts no trim, Close looks at the room itself once the writer is
+// done.)
+func (c *Cache) afterRecords(n int64) {
 	release := c.ioSlot()
 	size := appendBytes(filepath.Join(c.root, recordedFile), 0, (n+ledgerUnit-1)/ledgerUnit)
 	release()
 	// One that cannot be appended to (something else in its place that cannot be
 	// removed) counts nothing: a trim, which counts the files as they are, then decides.
 	if size == 0 || c.pastRoom() {
-		c.spawnTrim(func() bool { return true }, held)
+		c.startTrim(func() bool { return true })
 	}
 }
 
 // pastRoom reports whether the namespace's growth (its stores, and its explainer's files)
 // passed the room the last trim left.
-func (c *Cache) pastRoom() bool {
-	size := growth(c.root)
-	return size > roomThreshold(c.root, c.opts.MaxBytes, size)
+func (c *Cache) pastRoom() bool { return pastRoom(c.root, c.opts.MaxBytes) }
+
+// pastRoom reports whether the growth of the namespace root passed the room the last trim
+// left it, by the budget maxBytes.
+func pastRoom(root string, maxBytes int64) bool {
+	size := growth(root)
+	return size > roomThreshold(root, maxBytes, size)
 }
 
 // roomThreshold returns the size of storedFile past which the namespace root is over the
@@ -533,18 +537,15 @@ func (c *Cache) trimSoon() {
 }
 
 // startTrim runs a trim in the background if due() says so, unless one is running.
-func (c *Cache) startTrim(due func() bool) { c.spawnTrim(due, false) }
-
-// spawnTrim is startTrim, from background work that Close waits for if held: it then
-// starts even while Close waits.
-func (c *Cache) spawnTrim(due func() bool, held bool) {
+func (c *Cache) startTrim(due func() bool) {
 	if !c.trimming.CompareAndSwap(false, true) {
 		return
 	}
-	if held {
-		c.wg.Add(1) // Close's wait has not ended: the caller's part of it is still running
-	} else if !c.begin() {
+	if !c.begin() {
 		c.trimming.Store(false)
+		if due() {
+			c.trimRefused.Store(true) // Close runs it once what it waits for is done
+		}
 		return
 	}
 	go func() {
@@ -574,7 +575,8 @@ func (c *Cache) backgroundTrim(due func() bool) {
 			c.fail(fmt.Errorf("cache: trimming %s panicked: %v\n%s", c.root, p, debug.Stack()))
 		}
 	}()
-	if !due() {
+	// Not in a namespace that the disk tier gave up since (recheck found it replaced).
+	if c.diskOff.Load() || !due() {
 		return
 	}
 	defer c.ioSlot()()
@@ -750,18 +752,33 @@ func TrimDir(dir, namespace string, maxBytes int64, maxAge time.Duration) (TrimR
 		return total, err
 	}
 	var errs []error
-	now := time.Now()
 	for _, ns := range nss {
-		res, err := trimNamespace(&trimRun{root: filepath.Join(dir, ns), maxBytes: maxBytes, maxAge: maxAge, now: now, thorough: true})
-		if err == errTrimBusy {
-			err = nil
-		}
+		res, err := trimDirNamespace(filepath.Join(dir, ns), maxBytes, maxAge, nil)
 		total.add(res)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return total, errors.Join(errs...)
+}
+
+// trimDirNamespace trims the namespace root for TrimDir, calling step (if not nil) before
+// each shard directory it lists.
+func trimDirNamespace(root string, maxBytes int64, maxAge time.Duration, step func()) (TrimResult, error) {
+	var total TrimResult
+	for round := 0; ; round++ {
+		res, err := trimNamespace(&trimRun{root: root, maxBytes: maxBytes, maxAge: maxAge, now: time.Now(), thorough: round == 0, step: step,
+			quickLimit: growth(root)*ledgerUnit + maxBytes/64})
+		total.add(res)
+		if err == errTrimBusy {
+			return total, nil
+		}
+		// The programs whose stores passed the room this trim left, while it ran, found
+		// its lock held and left them to it: look again after unlocking, as a Cache does.
+		if err != nil || round == 3 || !pastRoom(root, maxBytes) {
+			return total, err
+		}
+	}
 }
 
 // Clear removes everything the cache wrote in the namespace of dir, or in every namespace

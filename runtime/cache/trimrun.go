@@ -172,6 +172,9 @@ type nsFile struct {
 	mtime int64 // Unix ns, as believed
 	temp  bool
 	gone  bool // removed (or given up on) by this trim
+	// now is what a file of the root (see othersNow) and its older half take, by
+	// sizeOthers.
+	now int64
 	// requeued counts the times eviction found it used since its listing (evictLRU).
 	requeued uint8
 }
@@ -226,7 +229,10 @@ type trimRun struct {
 	saved  []byte // the stateFile as read
 	shards []*shardRun
 	others []*nsFile // the miss explainer's files and version directories' temporary files
-	own    int64     // what the trim's own files and the cache directory tag take on disk
+	// othersSized says that sizeOthers sized t.others; othersSizings counts its runs.
+	othersSized   bool
+	othersSizings int
+	own           int64 // what the trim's own files, the cache directory tag and the directories of the layout take on disk
 	// versions are the version directories, not being removed, whose every shard
 	// directory the trim found: the others of theirs are recorded empty (saveState).
 	versions []string
@@ -519,6 +525,11 @@ func (t *trimRun) listRoot() error {
 	if err != nil {
 		return err
 	}
+	// The directory itself: a block per hundred names or so (each key type of the
+	// explainer is a file here), which it keeps once grown.
+	if fi, err := os.Lstat(t.root); err == nil {
+		t.own = addSizes(t.own, allocated(fi))
+	}
 	for _, de := range des {
 		name := de.Name()
 		path := filepath.Join(t.root, name)
@@ -567,15 +578,21 @@ func (t *trimRun) listRoot() error {
 
 // findOthers adds to t.others the miss explainer's files made since the trim listed the
 // namespace (a key type's first records): the recordedFile counts their growth as growth
-// since the trim started, which the room the trim leaves must not hold already.
+// since the trim started, which the room the trim leaves must not hold already. The files
+// are sized again (sizeOthers).
 func (t *trimRun) findOthers() {
+	defer t.sizeOthers()
 	des, err := os.ReadDir(t.root)
 	if err != nil {
 		return
 	}
+	known := make(map[string]bool, len(t.others))
+	for _, f := range t.others {
+		known[f.name] = true
+	}
 	for _, de := range des {
 		name := filepath.Join(t.root, de.Name())
-		if !isExplainFile(de.Name()) || slices.ContainsFunc(t.others, func(f *nsFile) bool { return f.name == name }) {
+		if !isExplainFile(de.Name()) || known[name] {
 			continue
 		}
 		if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
@@ -620,9 +637,20 @@ func (t *trimRun) listVersion(vdir, vid string, old *oldVersion) {
 	if err == nil && old == nil {
 		t.versions = append(t.versions, vid)
 	}
+	if old == nil {
+		// The version directory and its version.txt count against the budget; those
+		// of a version being removed go with it.
+		if fi, err := os.Lstat(vdir); err == nil {
+			t.own = addSizes(t.own, allocated(fi))
+		}
+	}
 	for _, fi := range fis {
 		name := fi.Name()
 		path := filepath.Join(vdir, name)
+		if name == versionFile && old == nil && fi.Mode().IsRegular() {
+			t.own = addSizes(t.own, allocated(fi))
+			continue
+		}
 		if isTemp(name, func(s string) bool { return s == versionFile }) {
 			if !fi.Mode().IsRegular() {
 				continue
@@ -909,31 +937,55 @@ func (t *trimRun) boundWith(ledger int64, olds bool) (int64, bool) {
 	return n, true
 }
 
-// othersNow returns what t.others take on disk now: the miss explainer's files grow with
-// every store, and a rotation makes an older half the trim may not have found; each is
-// counted as it is now. What is appended after is in the recordedFile, which the room the
-// trim leaves is measured by. A version directory's temporary file counts as it was found.
+// othersNow returns what t.others take on disk, as sizeOthers last found them: the miss
+// explainer's files grow with every store, and a rotation makes an older half the trim may
+// not have found. A version directory's temporary file counts as it was found. What is
+// appended after the sizing is in the recordedFile, which the room the trim leaves is
+// measured by (saveRoom sizes them again first), so that a bound within the budget that
+// they have passed since starts another trim.
 func (t *trimRun) othersNow() int64 {
+	if !t.othersSized {
+		t.sizeOthers()
+	}
 	var n int64
 	for _, f := range t.others {
-		if f.gone {
-			continue
-		}
-		if f.temp {
+		switch {
+		case f.gone:
+		case f.temp:
 			n = addSizes(n, f.alloc)
+		default:
+			n = addSizes(n, f.now)
+		}
+	}
+	return n
+}
+
+// sizeOthers sizes t.others as they are now, each miss explainer's file with its older
+// half when the listing did not find that (see othersNow). It is called when the trim
+// starts to evict, and before saveRoom: once per file each time, not at every look at the
+// bound (a namespace may hold thousands of them).
+func (t *trimRun) sizeOthers() {
+	t.othersSized = true
+	t.othersSizings++
+	listed := make(map[string]bool, len(t.others))
+	for _, f := range t.others {
+		listed[f.name] = true
+	}
+	for _, f := range t.others {
+		if f.gone || f.temp {
 			continue
 		}
+		f.now = 0
 		names := []string{f.name}
-		if old := olderHalf(f.name); old != f.name && !slices.ContainsFunc(t.others, func(o *nsFile) bool { return o.name == old }) {
+		if old := olderHalf(f.name); old != f.name && !listed[old] {
 			names = append(names, old)
 		}
 		for _, name := range names {
 			if fi, err := os.Lstat(name); err == nil && fi.Mode().IsRegular() {
-				n = addSizes(n, allocated(fi))
+				f.now = addSizes(f.now, allocated(fi))
 			}
 		}
 	}
-	return n
 }
 
 // trim lists what it must (see mustList, thorough) and brings the namespace within its
@@ -995,6 +1047,7 @@ func (t *trimRun) quickEvict() {
 	// version directories being removed are not: what they hold goes with them (removeOld),
 	// as the budget's work does not count it.
 	ledger := t.ledger()
+	t.sizeOthers()
 	n, ok := t.boundWith(ledger, false)
 	if !ok || n <= t.maxBytes {
 		return
