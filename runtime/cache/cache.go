@@ -908,11 +908,11 @@ func (c *Cache) Close() error {
 	}()
 	select {
 	case <-done:
-		c.trimAtClose()
 	case <-time.After(c.opts.CloseTimeout):
 		c.opts.Logger.Warn("cachegen cache: Close stopped waiting for computations or a trim still running; their results will not be stored, and the next trim goes on from the trim's last record",
 			"namespace", c.opts.Namespace, "waited", c.opts.CloseTimeout)
 	}
+	c.trimAtClose()
 	var err error
 	if c.remote != nil {
 		err = c.remote.close(c.opts.RemoteCloseTimeout)
@@ -931,10 +931,13 @@ func (c *Cache) Close() error {
 // have started, once nothing else of this Cache runs: trims start no more once Close
 // began, and those refused would leave the namespace past its budget. A Cache whose Close
 // refused none trims nothing: one that does not store costs nothing.
+// After a CloseTimeout, it runs only if no trim of this Cache is still running.
 func (c *Cache) trimAtClose() {
-	if c.trimRefused.Load() {
-		c.backgroundTrim(func() bool { return true })
+	if !c.trimRefused.Load() || !c.trimming.CompareAndSwap(false, true) {
+		return
 	}
+	defer c.trimming.Store(false)
+	c.backgroundTrim(func() bool { return true })
 }
 
 // Flush waits until what the Cache writes in the background is done, or ctx is done, which

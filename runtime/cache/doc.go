@@ -143,7 +143,8 @@
 // a write at most hourly (as in Go's build cache). A hit in the memory tier does not refresh
 // it. Trimming removes temporary files over an hour old, the entries older than MaxAge, and
 // then, while the namespace takes more than MaxBytes on disk (counted in the blocks files
-// and directories occupy, so that a 100-byte entry costs its 4 KiB block), temporary files over two minutes
+// and directories occupy, so that a 100-byte entry costs its 4 KiB block, the cache's own
+// files included, trimstate.txt as large as the trim will write it), temporary files over two minutes
 // old (killed writers') and the least recently used entries until it fits in 90% of
 // MaxBytes (an entry used while the trim runs goes in its turn by that use); last, the directories of other versions that are no longer used (below). A time more than an hour in the future (a clock set back,
 // or skew between machines sharing the directory) is not believed: a trim sets such a file's
@@ -197,7 +198,8 @@
 // so does a Cache, after its trim, for its own stores and records that found it running.
 // What Close itself waits for (a computation that a caller gave up on, and its store; the
 // explainer's last records) is counted too: a trim it would have started, which no longer
-// starts once Close began, runs at the end of Close, stopped as any other. TrimDir also
+// starts once Close began, runs at the end of Close, stopped as any other (also when Close
+// gave up waiting at CloseTimeout, unless a trim is still running). TrimDir also
 // looks again, after unlocking, for stores past the room it left. Until then Close waits: for a namespace over its budget by more than
 // the evictions above may remove, or some of whose directories no trim sized, that is to
 // the end of the trim, as it is for a trim after a full disk and for one that took over the

@@ -229,6 +229,10 @@ type trimRun struct {
 	saved  []byte // the stateFile as read
 	shards []*shardRun
 	others []*nsFile // the miss explainer's files and version directories' temporary files
+	// stateFound is what the stateFile took when the trim found it; trimFound says that it
+	// found trim.txt (see stateAlloc).
+	stateFound int64
+	trimFound  bool
 	// othersSized says that sizeOthers sized t.others; othersSizings counts its runs.
 	othersSized   bool
 	othersSizings int
@@ -256,6 +260,7 @@ type oldVersion struct {
 	mtime  time.Time   // the directory's mtime before the trim: see clearOld
 	shards []*shardRun // its shard directories, with what the state says of them
 	files  []*nsFile   // the temporary files of its version.txt
+	own    int64       // what the directory and its version.txt take, until clearOld removes them
 }
 
 // trimNamespace trims the namespace directory root as t says. Temporary files older than
@@ -545,9 +550,19 @@ func (t *trimRun) listRoot() error {
 		if name == stateFile || name == trimFile || name == tagFile || name == ledgerFile {
 			// Its own: they count against the budget, and stay. (The ledger and
 			// room.txt, which come and go with trims, are counted as a block each
-			// whether there or not, by total and bound; trim.lock goes with the trim.)
+			// whether there or not, by total and bound; trim.lock goes with the trim.
+			// The state and trim.txt, which this trim writes, count as what they will
+			// take: see stateAlloc.)
 			if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
-				t.own = addSizes(t.own, allocated(fi))
+				switch name {
+				case stateFile:
+					t.stateFound = allocated(fi)
+				case trimFile:
+					t.trimFound = true
+					fallthrough
+				default:
+					t.own = addSizes(t.own, allocated(fi))
+				}
 			}
 			continue
 		}
@@ -637,18 +652,20 @@ func (t *trimRun) listVersion(vdir, vid string, old *oldVersion) {
 	if err == nil && old == nil {
 		t.versions = append(t.versions, vid)
 	}
-	if old == nil {
-		// The version directory and its version.txt count against the budget; those
-		// of a version being removed go with it.
-		if fi, err := os.Lstat(vdir); err == nil {
-			t.own = addSizes(t.own, allocated(fi))
-		}
+	// The version directory and its version.txt count against the budget: those of a
+	// version being removed until it is (a trim stopped before keeps them).
+	own := &t.own
+	if old != nil {
+		own = &old.own
+	}
+	if fi, err := os.Lstat(vdir); err == nil {
+		*own = addSizes(*own, allocated(fi))
 	}
 	for _, fi := range fis {
 		name := fi.Name()
 		path := filepath.Join(vdir, name)
-		if name == versionFile && old == nil && fi.Mode().IsRegular() {
-			t.own = addSizes(t.own, allocated(fi))
+		if name == versionFile && fi.Mode().IsRegular() {
+			*own = addSizes(*own, allocated(fi))
 			continue
 		}
 		if isTemp(name, func(s string) bool { return s == versionFile }) {
@@ -832,7 +849,31 @@ func (t *trimRun) total() int64 {
 			n = addSizes(n, f.alloc)
 		}
 	}
-	return addSizes(n, t.own+ownReserve)
+	return addSizes(n, t.own+ownReserve+t.stateAlloc())
+}
+
+// stateAlloc returns what the stateFile and trim.txt take on disk once this trim wrote
+// them, at most: the state as found, or the state this trim would write if larger (the
+// first trim of a namespace writes one of tens or hundreds of KiB), and a block for a
+// trim.txt it did not find.
+func (t *trimRun) stateAlloc() int64 {
+	// The longest lines saveState writes: a directory's, with its kept entries, and an
+	// empty one's.
+	const shardLine, candLine, emptyLine = 128, 96, 64
+	n := int64(len(stateHeader) + 1)
+	for sh := range t.allShards() {
+		k := maxCands
+		if sh.sum != nil {
+			k = min(k, sh.sum.files)
+		}
+		n += shardLine + candLine*int64(k)
+	}
+	n += int64(len(t.versions)) * 256 * emptyLine // the directories that are not there
+	n = max(t.stateFound, (n+4095)&^4095)
+	if !t.trimFound {
+		n += 4096
+	}
+	return n
 }
 
 // ownReserve is what storedFile, recordedFile and roomFile take on disk, a block each,
@@ -921,6 +962,7 @@ func (t *trimRun) boundWith(ledger int64, olds bool) (int64, bool) {
 				n = addSizes(n, f.alloc)
 			}
 		}
+		n = addSizes(n, v.own)
 	}
 	n = addSizes(n, t.othersNow())
 	if changed {
@@ -933,7 +975,7 @@ func (t *trimRun) boundWith(ledger int64, olds bool) (int64, bool) {
 	}
 	// What was stored since this trim started, by any process, in directories listed or
 	// not: the ledger that started again with the trim.
-	n = addSizes(addSizes(n, t.own+ownReserve), ledger*ledgerUnit)
+	n = addSizes(addSizes(n, t.own+ownReserve+t.stateAlloc()), ledger*ledgerUnit)
 	return n, true
 }
 

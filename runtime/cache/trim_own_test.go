@@ -1,0 +1,123 @@
+package cache
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestLayoutDirectoriesCounted: the namespace's directory, which holds a file per key type
+// of the explainer and grows with them (a block per hundred names or so, never shrinking),
+// and the version directory count against the budget: a namespace that a trim finds within
+// it is within it on disk.
+func TestLayoutDirectoriesCounted(t *testing.T) {
+	f := newQuickFixture(t, 256)
+	for i := range 600 {
+		name := filepath.Join(f.root, recordPrefix+strconv.FormatUint(uint64(0x1000000000000000+i), 16)+".rec")
+		if err := os.WriteFile(name, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := f.opts
+	o.MaxBytes = sizeNamespace(t, f)
+	c := open(t, o)
+	if err := c.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	fi, err := os.Lstat(f.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocated(fi) < 3*4096 {
+		t.Fatalf("setup: the namespace's directory takes %d bytes", allocated(fi))
+	}
+	// The whole namespace, its directories included.
+	if u := usageOfFiles(t, f.root, true); u > o.MaxBytes {
+		t.Fatalf("the namespace takes %d bytes after Trim and Close, budget %d: over by %d", u, o.MaxBytes, u-o.MaxBytes)
+	}
+}
+
+// TestFirstTrimCountsItsState: the first trim of a namespace (a new one, one filled by a
+// Cache of a larger budget, one after Clear) writes a trimstate.txt of tens or hundreds of
+// KiB; its eviction and the room it leaves count it, so that Close leaves the namespace
+// within its budget, with the state in it.
+func TestFirstTrimCountsItsState(t *testing.T) {
+	dir := t.TempDir()
+	big := open(t, Options{Dir: dir, Namespace: "q", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
+	fillDir(t, big, "fill", 2048, 64)
+	ageDirs(t, big)
+	root := big.root
+	big.Close()
+	for _, name := range []string{stateFile, trimFile, roomFile} {
+		if err := os.Remove(filepath.Join(root, name)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	before := usageOfFiles(t, root, true)
+	o := Options{Dir: dir, Namespace: "q", MaxBytes: before + 32<<10, MemoryBytes: -1, CompressionLevel: -1}
+	c := open(t, o)
+	storeSized(t, c, "run", 0, 64)
+	c.Close()
+	if fileSize(filepath.Join(root, stateFile)) < 64<<10 {
+		t.Fatalf("setup: the trim wrote a state of %d bytes", fileSize(filepath.Join(root, stateFile)))
+	}
+	if u := usageOfFiles(t, root, true); u > o.MaxBytes {
+		t.Fatalf("Close returned with the namespace at %d bytes, budget %d: over by %d", u, o.MaxBytes, u-o.MaxBytes)
+	}
+}
+
+// TestStopBoundCountsOldVersionDirs: a trim that stops before it removes a version no longer
+// used keeps that version's directory and version.txt: the bound by which it stops counts
+// them.
+func TestStopBoundCountsOldVersionDirs(t *testing.T) {
+	dir := t.TempDir()
+	o0 := Options{Dir: dir, Namespace: "q", Version: "v0", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1}
+	c0 := open(t, o0)
+	storeN(t, c0, "old", 3, 64)
+	c0.Close()
+	o1 := o0
+	o1.Version = "v1"
+	c1 := open(t, o1)
+	storeN(t, c1, "new", 40, 64)
+	keep := filepath.Base(c1.versionDir)
+	root := c1.root
+	ageDirs(t, c1)
+	c1.Close()
+	for range 2 {
+		tr := &trimRun{root: root, keep: keep, maxBytes: 1 << 40, maxAge: DefaultMaxAge, now: time.Now(), thorough: true}
+		if _, err := trimNamespace(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v0 := filepath.Join(root, versionID("v0"))
+	then := time.Now().Add(-3 * time.Hour) // v0 unused: the next trim removes it
+	for _, p := range []string{filepath.Join(v0, versionFile), v0} {
+		if err := os.Chtimes(p, then, then); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Ledgers as a stopped trim gives them back, and as records appended meanwhile leave them.
+	for _, name := range []string{storedFile, recordedFile} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte{0x2a}, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := &trimRun{root: root, keep: keep, maxBytes: 1 << 40, maxAge: DefaultMaxAge, now: time.Now()}
+	tr.state, tr.saved = readState(root)
+	if err := tr.listRoot(); err != nil {
+		t.Fatal(err)
+	}
+	n, ok := tr.bound()
+	if !ok {
+		t.Fatal("no bound")
+	}
+	if len(tr.olds) != 1 {
+		t.Fatalf("setup: %d versions to remove", len(tr.olds))
+	}
+	if u := usageOfFiles(t, root, true); n < u {
+		t.Fatalf("the bound is %d while the namespace takes %d: under by %d", n, u, u-n)
+	}
+}
