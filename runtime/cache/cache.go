@@ -912,6 +912,11 @@ func (c *Cache) Close() error {
 		c.opts.Logger.Warn("cachegen cache: Close stopped waiting for computations or a trim still running; their results will not be stored, and the next trim goes on from the trim's last record",
 			"namespace", c.opts.Namespace, "waited", c.opts.CloseTimeout)
 	}
+	// Closed first: a computation that Close gave up waiting for stores nothing after the
+	// trim below looked for what the stores before it need.
+	c.diskMu.Lock()
+	c.diskClosed = true
+	c.diskMu.Unlock()
 	c.trimAtClose()
 	var err error
 	if c.remote != nil {
@@ -919,9 +924,6 @@ func (c *Cache) Close() error {
 	} else if c.unusedRemote != nil {
 		err = c.unusedRemote.Close()
 	}
-	c.diskMu.Lock()
-	c.diskClosed = true
-	c.diskMu.Unlock()
 	c.codec.close()
 	return err
 }

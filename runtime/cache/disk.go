@@ -315,6 +315,9 @@ func (c *Cache) writeEntryData(ek *entryKey, vt *valueType, raw []byte, store bo
 		return data, int64(len(e.head) + len(e.payload)), nil
 	}
 	size, err = c.storeLocked(ek, e)
+	if err == nil {
+		c.afterStore(size, ek[0])
+	}
 	return data, size, err
 }
 
@@ -327,12 +330,18 @@ func (c *Cache) storeEntry(ek *entryKey, data []byte) (int64, error) {
 	if c.diskClosed {
 		return 0, errClosed
 	}
-	return c.storeLocked(ek, entryParts{payload: data, whole: data})
+	grown, err := c.storeLocked(ek, entryParts{payload: data, whole: data})
+	if err == nil {
+		c.afterStore(grown, ek[0])
+	}
+	return grown, err
 }
 
 // storeLocked writes e as the entry file of ek, and returns what that added to the
 // namespace, for its ledger: the file, and a block for a shard directory it had to create.
-// The caller holds diskMu for reading, and the Cache is not closed.
+// The caller holds diskMu for reading, and the Cache is not closed; it counts the store
+// (afterStore) before it releases diskMu, so that Close, which closes the disk tier before
+// its last look for a trim to run, sees every store made before.
 func (c *Cache) storeLocked(ek *entryKey, e entryParts) (grown int64, err error) {
 	defer e.finish() // a failed write may not have waited for the checksum
 	size := int64(len(e.head) + len(e.payload))

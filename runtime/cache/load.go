@@ -393,7 +393,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 	if !disk && !upload {
 		return
 	}
-	data, size, err := c.writeEntryData(&ek, mk.vt, raw, disk)
+	data, _, err := c.writeEntryData(&ek, mk.vt, raw, disk)
 	if upload && data != nil {
 		// After the local store: the upload runs in the background, from the same bytes.
 		rt.enqueue(&ek, mk.vt.name, data)
@@ -411,9 +411,8 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		return
 	}
 	c.touchVersion()
-	// Counted at once: the explanation waited for below may take as long as the
-	// program's OnMiss, and a trim meanwhile must count the file.
-	c.afterStore(size, ek[0])
+	// The store was counted at once (storeLocked): the explanation waited for below may
+	// take as long as the program's OnMiss, and a trim meanwhile must count the file.
 	if recFile != "" && !kr.failed {
 		explained() // first: the explanation must not see this record
 		c.appendRecord(recFile, mk.d, mk.vt, kr)
@@ -443,10 +442,9 @@ func fillRemote[V any, PV Value[V]](ctx context.Context, c *Cache, rt *remoteTie
 	}
 	c.mem.put(mk, raw)
 	if disk {
-		switch grown, err := c.storeEntry(ek, entry); err {
+		switch _, err := c.storeEntry(ek, entry); err {
 		case nil:
 			c.touchVersion()
-			c.afterStore(grown, ek[0])
 		case errClosed, errTooLarge:
 		default:
 			c.fail(err)

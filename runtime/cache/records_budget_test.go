@@ -420,3 +420,91 @@ func TestCloseTimeoutStillTrims(t *testing.T) {
 		t.Fatalf("Close returned with the namespace at %d bytes, budget %d (+%d of layout): over by %d", u, f.budget, layoutSlack, u-f.budget-layoutSlack)
 	}
 }
+
+// TestCloseTimeoutLateComputationNotStored: a computation that Close gave up on at
+// CloseTimeout, which returns while Close waits for the remote tier's uploads, stores
+// nothing: Close closes the disk tier before its last look for a trim to run, so that
+// nothing it did not count lands after.
+func TestCloseTimeoutLateComputationNotStored(t *testing.T) {
+	f := newQuickFixture(t, 512)
+	r := newFakeRemote()
+	o := f.opts
+	o.CloseTimeout = 300 * time.Millisecond
+	o.RemoteCloseTimeout = 20 * time.Second
+	o.Remote, o.RemoteKeys, o.Logger = r, []RemoteKey{teamKey}, quiet
+	c := open(t, o)
+	releaseLate, releaseHung := make(chan struct{}), make(chan struct{})
+	var timedOut, hooked atomic.Bool
+	r.putErr = func(context.Context, string, []byte) error {
+		if !hooked.CompareAndSwap(false, true) {
+			return nil
+		}
+		// The upload of the first store holds Close in the remote's close, after it timed
+		// out and ran its trim; the hung computation returns meanwhile.
+		for !timedOut.Load() || c.trimming.Load() {
+			time.Sleep(time.Millisecond)
+		}
+		close(releaseHung)
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			c.flightMu.Lock()
+			n := len(c.flights)
+			c.flightMu.Unlock()
+			if n == 0 {
+				break
+			}
+		}
+		return nil
+	}
+	gaveUp := func(key string, compute func(context.Context, testKey) (testValue, error)) {
+		t.Helper()
+		started := make(chan struct{})
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			<-started
+			cancel()
+		}()
+		_, err := Load(ctx, c, testKey{key, 0}, func(ctx context.Context, k testKey) (testValue, error) {
+			close(started)
+			return compute(ctx, k)
+		})
+		if err == nil {
+			t.Fatalf("Load of %s did not give up", key)
+		}
+	}
+	gaveUp("late", func(_ context.Context, k testKey) (testValue, error) {
+		<-releaseLate
+		return valueFor(k, 256<<10), nil
+	})
+	gaveUp("hung", func(_ context.Context, k testKey) (testValue, error) {
+		<-releaseHung
+		return valueFor(k, 600<<10), nil
+	})
+	closed := make(chan struct{})
+	go func() {
+		c.Close()
+		close(closed)
+	}()
+	for { // until Close waits
+		c.flightMu.Lock()
+		closing := c.closed
+		c.flightMu.Unlock()
+		if closing {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(releaseLate)
+	time.Sleep(o.CloseTimeout + 50*time.Millisecond)
+	timedOut.Store(true)
+	select {
+	case <-closed:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Close hung")
+	}
+	if st := c.Stats(); st.Stores != 1 {
+		t.Fatalf("%d stores: the computation that returned after CloseTimeout stored", st.Stores)
+	}
+	if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
+		t.Fatalf("Close returned with the namespace at %d bytes, budget %d (+%d of layout): over by %d", u, f.budget, layoutSlack, u-f.budget-layoutSlack)
+	}
+}

@@ -1,9 +1,11 @@
 package cache
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -119,5 +121,122 @@ func TestStopBoundCountsOldVersionDirs(t *testing.T) {
 	}
 	if u := usageOfFiles(t, root, true); n < u {
 		t.Fatalf("the bound is %d while the namespace takes %d: under by %d", n, u, u-n)
+	}
+}
+
+// oldVersionNamespace makes a namespace of a version v0 of 4096 entries, unused for three
+// hours (the next trim removes it), and v1, in use, of 256, sized and recorded by two trims
+// while v0 was in use (so that trimstate.txt keeps v0's entries). It returns the root, v1's
+// directory name and v0's directory.
+func oldVersionNamespace(t *testing.T) (root, keep, v0 string) {
+	t.Helper()
+	dir := t.TempDir()
+	o0 := Options{Dir: dir, Namespace: "q", Version: "v0", MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1}
+	c0 := open(t, o0)
+	fillDir(t, c0, "old", 4096, 64)
+	ageDirs(t, c0)
+	c0.Close()
+	o1 := o0
+	o1.Version = "v1"
+	c1 := open(t, o1)
+	fillDir(t, c1, "new", 256, 64)
+	ageDirs(t, c1)
+	keep, root = filepath.Base(c1.versionDir), c1.root
+	c1.Close()
+	for range 2 {
+		tr := &trimRun{root: root, keep: keep, maxBytes: 1 << 40, maxAge: DefaultMaxAge, now: time.Now(), thorough: true}
+		if _, err := trimNamespace(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v0 = filepath.Join(root, versionID("v0"))
+	then := time.Now().Add(-3 * time.Hour)
+	for _, p := range []string{filepath.Join(v0, versionFile), v0} {
+		if err := os.Chtimes(p, then, then); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root, keep, v0
+}
+
+// TestOldVersionRemovalKeepsCurrent: the trim that removes an unused version counts the
+// state it will write without that version's entries, not the state it found: a namespace
+// within its budget once the version is gone keeps every entry of the current one.
+func TestOldVersionRemovalKeepsCurrent(t *testing.T) {
+	root, keep, _ := oldVersionNamespace(t)
+	tr := &trimRun{root: root, keep: keep, maxBytes: 1 << 40, maxAge: DefaultMaxAge, now: time.Now()}
+	if _, err := trimNamespace(tr); err != nil {
+		t.Fatal(err)
+	}
+	after := usageOfFiles(t, root, true) + 3*4096 // the ledgers and room.txt, counted absent
+	root, keep, _ = oldVersionNamespace(t)
+	before := usageOfFiles(t, filepath.Join(root, keep), false)
+	budget := after + 64<<10
+	tr = &trimRun{root: root, keep: keep, maxBytes: budget, maxAge: DefaultMaxAge, now: time.Now()}
+	if _, err := trimNamespace(tr); err != nil {
+		t.Fatal(err)
+	}
+	if left := usageOfFiles(t, filepath.Join(root, keep), false); left < before {
+		t.Fatalf("the trim evicted %d bytes of the current version from a namespace %d bytes under its budget without the old one", before-left, budget-after)
+	}
+}
+
+// TestRoomAfterOldVersionRemoved: the room a trim that removed an unused version leaves is
+// measured by what the namespace takes after it: neither the state as it was found nor the
+// removed version's directories count.
+func TestRoomAfterOldVersionRemoved(t *testing.T) {
+	root, keep, v0 := oldVersionNamespace(t)
+	tr := &trimRun{root: root, keep: keep, maxBytes: 1 << 40, maxAge: DefaultMaxAge, now: time.Now()}
+	if _, err := trimNamespace(tr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(v0); !os.IsNotExist(err) {
+		t.Fatalf("setup: v0 not removed: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, roomFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 3 {
+		t.Fatalf("room.txt %q", b)
+	}
+	bound, _ := strconv.ParseInt(f[1], 10, 64)
+	u := usageOfFiles(t, root, true) + 3*4096 // the ledgers and room.txt, counted absent
+	if bound-u > 16<<10 {
+		t.Fatalf("room.txt's bound %d overstates the namespace (%d) by %d after the old version went", bound, u, bound-u)
+	}
+}
+
+// TestTrimKeepsNamespaceWithinBudget: the state as the trim will write it is counted by
+// the length of its lines, not by a rough bound: a namespace of eight versions in use, 64
+// KiB within its budget, loses nothing to a Trim.
+func TestTrimKeepsNamespaceWithinBudget(t *testing.T) {
+	dir := t.TempDir()
+	var root, keep string
+	for i := range 8 {
+		c := open(t, Options{Dir: dir, Namespace: "q", Version: fmt.Sprintf("v%d", i), MaxBytes: 1 << 40, MemoryBytes: -1, CompressionLevel: -1})
+		fillDir(t, c, "fill", 256, 64)
+		ageDirs(t, c)
+		root, keep = c.root, filepath.Base(c.versionDir)
+		c.Close()
+	}
+	for range 2 {
+		tr := &trimRun{root: root, keep: keep, maxBytes: 1 << 40, maxAge: DefaultMaxAge, now: time.Now(), thorough: true}
+		if _, err := trimNamespace(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := usageOfFiles(t, root, true)
+	c := open(t, Options{Dir: dir, Namespace: "q", Version: "v7", MaxBytes: u + 64<<10, MemoryBytes: -1, CompressionLevel: -1})
+	if filepath.Base(c.versionDir) != keep {
+		t.Fatal("setup: another version")
+	}
+	if err := c.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if st := c.Stats(); st.Trimmed > 0 {
+		t.Fatalf("Trim removed %d files of a namespace 64 KiB under its budget", st.Trimmed)
 	}
 }

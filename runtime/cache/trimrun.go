@@ -229,8 +229,8 @@ type trimRun struct {
 	saved  []byte // the stateFile as read
 	shards []*shardRun
 	others []*nsFile // the miss explainer's files and version directories' temporary files
-	// stateFound is what the stateFile took when the trim found it; trimFound says that it
-	// found trim.txt (see stateAlloc).
+	// stateFound is what the stateFile takes, as the trim found it or last wrote it;
+	// trimFound says that the trim found trim.txt (see stateAlloc).
 	stateFound int64
 	trimFound  bool
 	// othersSized says that sizeOthers sized t.others; othersSizings counts its runs.
@@ -556,7 +556,7 @@ func (t *trimRun) listRoot() error {
 			if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
 				switch name {
 				case stateFile:
-					t.stateFound = allocated(fi)
+					t.stateFound = allocated(fi) // see stateAlloc
 				case trimFile:
 					t.trimFound = true
 					fallthrough
@@ -849,29 +849,77 @@ func (t *trimRun) total() int64 {
 			n = addSizes(n, f.alloc)
 		}
 	}
-	return addSizes(n, t.own+ownReserve+t.stateAlloc())
+	return addSizes(n, t.own+ownReserve+t.stateAlloc(false))
 }
 
 // stateAlloc returns what the stateFile and trim.txt take on disk once this trim wrote
-// them, at most: the state as found, or the state this trim would write if larger (the
-// first trim of a namespace writes one of tens or hundreds of KiB), and a block for a
-// trim.txt it did not find.
-func (t *trimRun) stateAlloc() int64 {
-	// The longest lines saveState writes: a directory's, with its kept entries, and an
-	// empty one's.
-	const shardLine, candLine, emptyLine = 128, 96, 64
-	n := int64(len(stateHeader) + 1)
-	for sh := range t.allShards() {
-		k := maxCands
-		if sh.sum != nil {
-			k = min(k, sh.sum.files)
-		}
-		n += shardLine + candLine*int64(k)
+// them, at most: the state as this trim writes it (the first trim of a namespace writes one
+// of tens or hundreds of KiB, and one that removed a version a smaller one), with the
+// directories of the versions being removed as they will be recorded, emptied unless olds,
+// and a block for a trim.txt it did not find. With olds (the bound by which a trim stops,
+// before it removed them, and that of room.txt), the state is also at least what the file
+// takes now: a stopped trim that fails to write it leaves it so. The lines are sized as saveState writes them: exactly for a
+// directory recorded and not listed, by the digits its numbers may take for one listed
+// (times of 19, sizes of those of the budget), so that a namespace at its budget is not
+// evicted for an overestimate.
+func (t *trimRun) stateAlloc(olds bool) int64 {
+	const timeDigits = 19
+	empty := func(key string) int64 { // a directory that is not there, or that the trim removed
+		return int64(len(key)) + 2 + 1 + digits(t.now.UnixNano()) + 5*2 + 1
 	}
-	n += int64(len(t.versions)) * 256 * emptyLine // the directories that are not there
-	n = max(t.stateFound, (n+4095)&^4095)
+	record := func(sh *shardRun) int64 {
+		switch s := sh.sum; {
+		case sh.gone:
+			return empty(sh.key)
+		case s == nil:
+			return 0
+		case sh.listed:
+			files := int64(len(sh.files))
+			n := int64(len(sh.key)) + 4*(timeDigits+1) + 2*(digits(files)+1) + digits(t.maxBytes) + 2
+			return n + min(files, maxCands)*(1+entryNameLen+1+timeDigits+1+digits(t.maxBytes)+1)
+		default:
+			n := int64(len(sh.key)) + 1
+			for _, v := range [...]int64{s.dirMod, s.listed, int64(s.files), int64(s.temps), s.alloc, s.oldest, s.rest} {
+				n += digits(v) + 1
+			}
+			for _, c := range s.cands {
+				n += 1 + int64(len(c.name)) + 1 + digits(c.mtime) + 1 + digits(c.alloc) + 1
+			}
+			return n
+		}
+	}
+	n := int64(len(stateHeader) + 1)
+	for _, sh := range t.shards {
+		n += record(sh)
+	}
+	// The shard directories of the versions kept that are not there.
+	if missing := int64(len(t.versions))*256 - int64(len(t.shards)); missing > 0 {
+		n += missing * empty(t.versions[0]+"/00")
+	}
+	for _, v := range t.olds {
+		for _, sh := range v.shards {
+			if olds {
+				n += record(sh)
+			} else {
+				n += empty(sh.key)
+			}
+		}
+	}
+	n = (n + 4095) &^ 4095
+	if olds {
+		n = max(n, t.stateFound)
+	}
 	if !t.trimFound {
 		n += 4096
+	}
+	return n
+}
+
+// digits returns the number of decimal digits of v, which is not negative.
+func digits(v int64) int64 {
+	n := int64(1)
+	for ; v >= 10; v /= 10 {
+		n++
 	}
 	return n
 }
@@ -975,7 +1023,7 @@ func (t *trimRun) boundWith(ledger int64, olds bool) (int64, bool) {
 	}
 	// What was stored since this trim started, by any process, in directories listed or
 	// not: the ledger that started again with the trim.
-	n = addSizes(addSizes(n, t.own+ownReserve+t.stateAlloc()), ledger*ledgerUnit)
+	n = addSizes(addSizes(n, t.own+ownReserve+t.stateAlloc(olds)), ledger*ledgerUnit)
 	return n, true
 }
 
@@ -1422,7 +1470,9 @@ func (t *trimRun) clearOld(v *oldVersion) error {
 	if fi, err := os.Lstat(vf); err == nil {
 		t.remove(&nsFile{name: vf, size: fi.Size()})
 	}
-	os.Remove(v.path) // fails if something unrecognised is left: kept
+	if os.Remove(v.path) == nil { // fails if something unrecognised is left: kept
+		v.own = 0
+	}
 	return nil
 }
 
@@ -1533,6 +1583,8 @@ func (t *trimRun) saveState() {
 		}
 	}
 	if !bytes.Equal(b, t.saved) { // a trim that listed nothing need not write it
-		writeFileAtomic(filepath.Join(t.root, stateFile), b, false)
+		if writeFileAtomic(filepath.Join(t.root, stateFile), b, false) == nil {
+			t.stateFound = (int64(len(b)) + 4095) &^ 4095
+		}
 	}
 }
