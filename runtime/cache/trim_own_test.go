@@ -240,3 +240,24 @@ func TestTrimKeepsNamespaceWithinBudget(t *testing.T) {
 		t.Fatalf("Trim removed %d files of a namespace 64 KiB under its budget", st.Trimmed)
 	}
 }
+
+// TestShortRunsEvictAboutWhatTheyStoreWithState: with the state counted, runs at the
+// budget still evict about what they stored, each: listing the directories the eviction
+// changed must not take the count past the budget, which would list the whole namespace
+// and evict a tenth of it.
+func TestShortRunsEvictAboutWhatTheyStoreWithState(t *testing.T) {
+	f := newQuickFixture(t, 4096)
+	const size = 256 << 10 // 64 blocks
+	for run := range 12 {
+		c := f.open(t)
+		storeSized(t, c, "run", run, size)
+		c.Close()
+		st := c.Stats()
+		if st.Trimmed > 64+quickMin {
+			t.Fatalf("run %d, storing 64 blocks past the budget, evicted %d files; stats %+v", run, st.Trimmed, st)
+		}
+		if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
+			t.Fatalf("run %d: %d bytes after Close, budget %d", run, u, f.budget)
+		}
+	}
+}

@@ -856,12 +856,12 @@ func (t *trimRun) total() int64 {
 // them, at most: the state as this trim writes it (the first trim of a namespace writes one
 // of tens or hundreds of KiB, and one that removed a version a smaller one), with the
 // directories of the versions being removed as they will be recorded, emptied unless olds,
-// and a block for a trim.txt it did not find. With olds (the bound by which a trim stops,
-// before it removed them, and that of room.txt), the state is also at least what the file
-// takes now: a stopped trim that fails to write it leaves it so. The lines are sized as saveState writes them: exactly for a
-// directory recorded and not listed, by the digits its numbers may take for one listed
-// (times of 19, sizes of those of the budget), so that a namespace at its budget is not
-// evicted for an overestimate.
+// and a block for a trim.txt it did not find. The lines are sized as saveState writes them,
+// from the directories' sums (a listed one's summarized when listed), so that a namespace
+// at its budget is neither evicted for an overestimate nor listed whole because listing a
+// directory changed the count. With olds (the bound by which a trim stops, before it
+// removed them, and that of room.txt), the state is also at least what the file takes now:
+// a stopped trim that fails to write it leaves it so.
 func (t *trimRun) stateAlloc(olds bool) int64 {
 	const timeDigits = 19
 	empty := func(key string) int64 { // a directory that is not there, or that the trim removed
@@ -873,10 +873,6 @@ func (t *trimRun) stateAlloc(olds bool) int64 {
 			return empty(sh.key)
 		case s == nil:
 			return 0
-		case sh.listed:
-			files := int64(len(sh.files))
-			n := int64(len(sh.key)) + 4*(timeDigits+1) + 2*(digits(files)+1) + digits(t.maxBytes) + 2
-			return n + min(files, maxCands)*(1+entryNameLen+1+timeDigits+1+digits(t.maxBytes)+1)
 		default:
 			n := int64(len(sh.key)) + 1
 			for _, v := range [...]int64{s.dirMod, s.listed, int64(s.files), int64(s.temps), s.alloc, s.oldest, s.rest} {
@@ -885,7 +881,11 @@ func (t *trimRun) stateAlloc(olds bool) int64 {
 			for _, c := range s.cands {
 				n += 1 + int64(len(c.name)) + 1 + digits(c.mtime) + 1 + digits(c.alloc) + 1
 			}
-			return n
+			// Summarized again when it is listed, and as it is written: its oldest
+			// entries may then be others (stored, or removed since), a digit longer.
+			// Counted before too, so that listing a directory does not change the
+			// count (see quickEvict).
+			return n + timeDigits + int64(len(s.cands)) + 1
 		}
 	}
 	n := int64(len(stateHeader) + 1)
@@ -1160,7 +1160,10 @@ func (t *trimRun) quickEvict() {
 	// do not each pay for a trim; within a sixty-fourth of the budget.
 	var freed, total int64
 	evicted := 0
-	for (n > t.maxBytes || evicted < quickMin && n > t.maxBytes-t.maxBytes/64) && freed < t.quickLimit && q.Len() > 0 {
+	// A block under the budget at least: the state this trim writes is counted rounded up
+	// to blocks, and the listings that follow may take it to the next (a namespace found
+	// past its budget after them is listed whole, and evicted to 90%).
+	for (n > t.maxBytes-4096 || evicted < quickMin && n > t.maxBytes-t.maxBytes/64) && freed < t.quickLimit && q.Len() > 0 {
 		src := q.s[0]
 		if src.next == len(src.files) {
 			// Its candidates are spent and it holds more: list it.
