@@ -230,6 +230,10 @@ type trimRun struct {
 	shards []*shardRun
 	others []*nsFile // the miss explainer's files and version directories' temporary files
 	// stateFound is what the stateFile takes, as the trim found it or last wrote it;
+	// stateHeld, when not 0, is stateAlloc(false) as quickEvict found it when it began or
+	// last listed a directory: its evictions only shorten the state, and it looks at the
+	// bound after each.
+	stateHeld int64
 	// trimFound says that the trim found trim.txt (see stateAlloc).
 	stateFound int64
 	trimFound  bool
@@ -863,6 +867,9 @@ func (t *trimRun) total() int64 {
 // removed them, and that of room.txt), the state is also at least what the file takes now:
 // a stopped trim that fails to write it leaves it so.
 func (t *trimRun) stateAlloc(olds bool) int64 {
+	if t.stateHeld > 0 && !olds {
+		return t.stateHeld
+	}
 	const timeDigits = 19
 	empty := func(key string) int64 { // a directory that is not there, or that the trim removed
 		return int64(len(key)) + 2 + 1 + digits(t.now.UnixNano()) + 5*2 + 1
@@ -1138,6 +1145,8 @@ func (t *trimRun) quickEvict() {
 	// as the budget's work does not count it.
 	ledger := t.ledger()
 	t.sizeOthers()
+	t.stateHeld = t.stateAlloc(false)
+	defer func() { t.stateHeld = 0 }()
 	n, ok := t.boundWith(ledger, false)
 	if !ok || n <= t.maxBytes {
 		return
@@ -1171,6 +1180,9 @@ func (t *trimRun) quickEvict() {
 			if err := t.list(src.sh); err == nil && src.sh.listed {
 				q.add(t.source(src.sh))
 			}
+			// Its record may now keep more entries than before.
+			t.stateHeld = 0
+			t.stateHeld = t.stateAlloc(false)
 			continue
 		}
 		f := src.files[src.next]
