@@ -127,19 +127,14 @@ func TestRecordsStayInBudget(t *testing.T) {
 			c := f.open(t)
 			storeSized(t, c, "run", 0, tc.first) // past the budget: a trim leaves room
 			c.Close()
-			if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
-				t.Fatalf("setup: %d bytes after the first run, budget %d", u, f.budget)
-			}
+			f.withinBudget(t, "setup, after the first run")
 			gone := f.gone(t)
 			c = f.open(t)
 			tc.store(t, c)
 			c.Close()
-			u := usageOfFiles(t, f.root, true)
 			ex, files := explainerUsage(t, f.root)
 			t.Logf("%d more entries gone; explainer's files %d take %d; stats %+v", f.gone(t)-gone, files, ex, c.Stats())
-			if u > f.budget+layoutSlack {
-				t.Fatalf("the namespace takes %d bytes after Close, budget %d (+%d of layout): over by %d", u, f.budget, layoutSlack, u-f.budget-layoutSlack)
-			}
+			f.withinBudget(t, "after Close")
 		})
 	}
 }
@@ -229,42 +224,18 @@ func TestAppendRotatingReportsGrowth(t *testing.T) {
 func TestCloseTrimsWhatItWaitedFor(t *testing.T) {
 	f := newQuickFixture(t, 512)
 	c := f.open(t)
-	release, started := make(chan struct{}), make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-started
-		cancel()
-	}()
-	_, err := Load(ctx, c, testKey{"late", 0}, func(_ context.Context, k testKey) (testValue, error) {
-		close(started)
+	release := make(chan struct{})
+	loadGivenUp(t, c, "late", func(_ context.Context, k testKey) (testValue, error) {
 		<-release
 		return valueFor(k, 256<<10), nil // 64 blocks, far past the 16 KiB of room
 	})
-	if err == nil {
-		t.Fatal("Load did not give up")
-	}
-	closed := make(chan struct{})
-	go func() {
-		c.Close()
-		close(closed)
-	}()
-	for { // until Close waits for the computation
-		c.flightMu.Lock()
-		closing := c.closed
-		c.flightMu.Unlock()
-		if closing {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	closed := closeBegun(c)
 	close(release)
 	<-closed
 	if st := c.Stats(); st.Stores != 1 {
 		t.Fatalf("the computation did not store: %+v", st)
 	}
-	if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
-		t.Fatalf("the namespace takes %d bytes after Close, budget %d (+%d of layout): over by %d", u, f.budget, layoutSlack, u-f.budget-layoutSlack)
-	}
+	f.withinBudget(t, "after Close")
 }
 
 // TestTrimDirLooksAgain: a run that stores past the budget while TrimDir trims the namespace
@@ -306,9 +277,7 @@ func TestTrimDirLooksAgain(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
-		t.Fatalf("after the run and TrimDir: %d bytes, budget %d (+%d of layout): over by %d", u, f.budget, layoutSlack, u-f.budget-layoutSlack)
-	}
+	f.withinBudget(t, "after the run and TrimDir")
 }
 
 // TestManyExplainerFilesSizedOnce: the eviction that a store past the budget starts sizes
@@ -369,44 +338,15 @@ func TestCloseTimeoutStillTrims(t *testing.T) {
 	c := open(t, o)
 	releaseA, never := make(chan struct{}), make(chan struct{})
 	defer close(never)
-	gaveUp := func(key string, compute func(context.Context, testKey) (testValue, error)) {
-		t.Helper()
-		started := make(chan struct{})
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			<-started
-			cancel()
-		}()
-		_, err := Load(ctx, c, testKey{key, 0}, func(ctx context.Context, k testKey) (testValue, error) {
-			close(started)
-			return compute(ctx, k)
-		})
-		if err == nil {
-			t.Fatalf("Load of %s did not give up", key)
-		}
-	}
-	gaveUp("late", func(_ context.Context, k testKey) (testValue, error) {
+	loadGivenUp(t, c, "late", func(_ context.Context, k testKey) (testValue, error) {
 		<-releaseA
 		return valueFor(k, 256<<10), nil
 	})
-	gaveUp("hung", func(_ context.Context, k testKey) (testValue, error) {
+	loadGivenUp(t, c, "hung", func(_ context.Context, k testKey) (testValue, error) {
 		<-never
 		return valueFor(k, 64), nil
 	})
-	closed := make(chan struct{})
-	go func() {
-		c.Close()
-		close(closed)
-	}()
-	for { // until Close waits
-		c.flightMu.Lock()
-		closing := c.closed
-		c.flightMu.Unlock()
-		if closing {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	closed := closeBegun(c)
 	close(releaseA)
 	select {
 	case <-closed:
@@ -416,9 +356,7 @@ func TestCloseTimeoutStillTrims(t *testing.T) {
 	if st := c.Stats(); st.Stores != 1 {
 		t.Fatalf("setup: the late computation did not store: %+v", st)
 	}
-	if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
-		t.Fatalf("Close returned with the namespace at %d bytes, budget %d (+%d of layout): over by %d", u, f.budget, layoutSlack, u-f.budget-layoutSlack)
-	}
+	f.withinBudget(t, "after Close")
 }
 
 // TestCloseTimeoutLateComputationNotStored: a computation that Close gave up on at
@@ -455,44 +393,15 @@ func TestCloseTimeoutLateComputationNotStored(t *testing.T) {
 		}
 		return nil
 	}
-	gaveUp := func(key string, compute func(context.Context, testKey) (testValue, error)) {
-		t.Helper()
-		started := make(chan struct{})
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			<-started
-			cancel()
-		}()
-		_, err := Load(ctx, c, testKey{key, 0}, func(ctx context.Context, k testKey) (testValue, error) {
-			close(started)
-			return compute(ctx, k)
-		})
-		if err == nil {
-			t.Fatalf("Load of %s did not give up", key)
-		}
-	}
-	gaveUp("late", func(_ context.Context, k testKey) (testValue, error) {
+	loadGivenUp(t, c, "late", func(_ context.Context, k testKey) (testValue, error) {
 		<-releaseLate
 		return valueFor(k, 256<<10), nil
 	})
-	gaveUp("hung", func(_ context.Context, k testKey) (testValue, error) {
+	loadGivenUp(t, c, "hung", func(_ context.Context, k testKey) (testValue, error) {
 		<-releaseHung
 		return valueFor(k, 600<<10), nil
 	})
-	closed := make(chan struct{})
-	go func() {
-		c.Close()
-		close(closed)
-	}()
-	for { // until Close waits
-		c.flightMu.Lock()
-		closing := c.closed
-		c.flightMu.Unlock()
-		if closing {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	closed := closeBegun(c)
 	close(releaseLate)
 	time.Sleep(o.CloseTimeout + 50*time.Millisecond)
 	timedOut.Store(true)
@@ -504,7 +413,52 @@ func TestCloseTimeoutLateComputationNotStored(t *testing.T) {
 	if st := c.Stats(); st.Stores != 1 {
 		t.Fatalf("%d stores: the computation that returned after CloseTimeout stored", st.Stores)
 	}
+	f.withinBudget(t, "after Close")
+}
+
+// loadGivenUp loads {key, 0} through c with compute, its caller giving up as soon as
+// compute starts: the computation goes on, and Close waits for it.
+func loadGivenUp(t *testing.T, c *Cache, key string, compute func(context.Context, testKey) (testValue, error)) {
+	t.Helper()
+	started := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel()
+	}()
+	_, err := Load(ctx, c, testKey{key, 0}, func(ctx context.Context, k testKey) (testValue, error) {
+		close(started)
+		return compute(ctx, k)
+	})
+	if err == nil {
+		t.Fatalf("Load of %s did not give up", key)
+	}
+}
+
+// closeBegun starts c.Close and returns once Close has begun (it waits for what runs),
+// with a channel closed when Close returns.
+func closeBegun(c *Cache) <-chan struct{} {
+	closed := make(chan struct{})
+	go func() {
+		c.Close()
+		close(closed)
+	}()
+	for {
+		c.flightMu.Lock()
+		closing := c.closed
+		c.flightMu.Unlock()
+		if closing {
+			return closed
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// withinBudget fails the test unless the namespace of f takes at most its budget on disk
+// (and the layout's directories that no trim counts).
+func (f *quickFixture) withinBudget(t *testing.T, when string) {
+	t.Helper()
 	if u := usageOfFiles(t, f.root, true); u > f.budget+layoutSlack {
-		t.Fatalf("Close returned with the namespace at %d bytes, budget %d (+%d of layout): over by %d", u, f.budget, layoutSlack, u-f.budget-layoutSlack)
+		t.Fatalf("%s: the namespace takes %d bytes, budget %d (+%d of layout): over by %d", when, u, f.budget, layoutSlack, u-f.budget-layoutSlack)
 	}
 }
