@@ -354,7 +354,7 @@ type Cache struct {
 	logOnce     sync.Once
 	diskOff     atomic.Bool  // set when the disk tier failed at Open
 	nextTrim    atomic.Int64 // Unix nanoseconds before which stores do not check trim.txt
-	written     atomic.Int64 // bytes stored since this Cache last trimmed
+	written     atomic.Int64 // bytes stored since this Cache last trimmed, in whole blocks
 	versionUsed atomic.Int64 // Unix nanoseconds when version.txt's mtime was last set
 	trimming    atomic.Bool  // a background trim is running
 	stopping    atomic.Bool  // set by Close: a background trim stops if it can (trimRun.stopNow)

@@ -386,7 +386,7 @@ func (c *Cache) storeLocked(ek *entryKey, e entryParts) (grown int64, err error)
 	}
 	c.stats.stores.Add(1)
 	c.stats.storedBytes.Add(uint64(size))
-	c.written.Add(size)
+	c.written.Add((grown + 4095) &^ 4095) // in the blocks it takes, as evictions free them
 	return grown, nil
 }
 

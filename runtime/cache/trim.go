@@ -397,7 +397,7 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 			// held (checked after unlocking, as below): one more round evicts that,
 			// and stops.
 			if round < 3 && c.pastRoom() {
-				full, written = false, 0
+				full, written = false, c.written.Swap(0)
 				continue
 			}
 			return nil
@@ -420,7 +420,7 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 		if err != nil || round == 3 || ledgerSize(c.root)*ledgerUnit < c.opts.MaxBytes/4 && !c.pastRoom() {
 			return err
 		}
-		full, written = false, 0
+		full, written = false, c.written.Swap(0)
 	}
 }
 

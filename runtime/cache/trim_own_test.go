@@ -261,3 +261,40 @@ func TestShortRunsEvictAboutWhatTheyStoreWithState(t *testing.T) {
 		}
 	}
 }
+
+// TestRunsOfManySmallStoresEvictAboutWhatTheyStore: runs at the budget that store many
+// small entries, the next stores landing while the trims they started run (or, serial,
+// each waiting for its trim), evict about what they stored, each, and never list the whole
+// namespace to evict a tenth of it: stores made during a trim are answered by the next
+// round, and listing the directories an eviction changed must not take the count past the
+// budget.
+func TestRunsOfManySmallStoresEvictAboutWhatTheyStore(t *testing.T) {
+	for _, tc := range []struct {
+		entries, runs, stores, size int
+		serial                      bool
+	}{
+		{1024, 6, 64, 100, false},
+		{4096, 4, 64, 100, false},
+		{2048, 4, 64, 100, true},
+		{4096, 6, 1, 16 << 10, false},
+	} {
+		t.Run(fmt.Sprintf("%d/%dx%d/serial=%v", tc.entries, tc.stores, tc.size, tc.serial), func(t *testing.T) {
+			f := newQuickFixture(t, tc.entries)
+			blocks := tc.stores * ((tc.size + 512 + 4095) / 4096)
+			for run := range tc.runs {
+				c := f.open(t)
+				for i := range tc.stores {
+					storeSized(t, c, fmt.Sprintf("run%d", run), i, tc.size)
+					for tc.serial && c.trimming.Load() { // the trim this store started
+						time.Sleep(time.Millisecond)
+					}
+				}
+				c.Close()
+				f.withinBudget(t, fmt.Sprintf("run %d", run))
+				if st := c.Stats(); st.Trimmed > uint64(2*blocks+2*quickMin) {
+					t.Fatalf("run %d, storing %d blocks, evicted %d files; stats %+v", run, blocks, st.Trimmed, st)
+				}
+			}
+		})
+	}
+}

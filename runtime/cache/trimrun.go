@@ -888,6 +888,9 @@ func (t *trimRun) stateAlloc(olds bool) int64 {
 			for _, c := range s.cands {
 				n += 1 + int64(len(c.name)) + 1 + digits(c.mtime) + 1 + digits(c.alloc) + 1
 			}
+			// Its oldest entries that an eviction took off the record come back
+			// when it is listed.
+			n += max(0, int64(min(s.files, maxCands)-len(s.cands))) * (1 + entryNameLen + 1 + timeDigits + 1 + 10 + 1)
 			// Summarized again when it is listed, and as it is written: its oldest
 			// entries may then be others (stored, or removed since), a digit longer.
 			// Counted before too, so that listing a directory does not change the
@@ -1090,7 +1093,8 @@ func (t *trimRun) sizeOthers() {
 func (t *trimRun) trim() error {
 	// Only by a ledger that says where: one that does not (a cache of an older layout, a
 	// damaged or given back one) may count stores that the listing also counts.
-	if !t.thorough && !t.full && !t.noStop && t.quickLimit > 0 && t.grown == 0 {
+	quick := !t.thorough && !t.full && !t.noStop && t.quickLimit > 0 && t.grown == 0
+	if quick {
 		t.quickEvict()
 	}
 	listed := 0
@@ -1118,6 +1122,14 @@ func (t *trimRun) trim() error {
 	if total <= maxBytes {
 		return nil
 	}
+	if quick && total <= addSizes(maxBytes, t.ledger()*ledgerUnit+quickDrift) {
+		// Past the budget by what was stored since this trim started (in the directories
+		// listed after its eviction), and what those listings added to the state's
+		// count: the room this trim leaves says so, and the next round, of this Cache or
+		// of the next store, evicts about that. Listing the namespace here would evict a
+		// tenth of it for a few stores.
+		return nil
+	}
 	for _, sh := range t.shards {
 		if !sh.listed && !sh.gone {
 			if err := t.list(sh); err != nil {
@@ -1128,6 +1140,10 @@ func (t *trimRun) trim() error {
 	}
 	return t.evictLRU(maxBytes)
 }
+
+// quickDrift is how far the count of the state may grow, beyond what the ledger says was
+// stored, when the directories a quick eviction changed are listed after it (see trim).
+const quickDrift = 4 * 4096
 
 // quickEvict brings the namespace within its budget by its bound, when stores passed it,
 // without listing it: it removes the least recently used entries that the state keeps for
