@@ -476,8 +476,8 @@ func (c *Cache) afterStore(n int64, shard byte) {
 // files grew by n bytes on disk, and starts a background trim when that takes the
 // namespace past the room the last trim left, as afterStore does for entries: records are
 // trimmed like entries, and a key of many fields makes a record larger than its entry.
-// (During Close, which starts no trim, Close looks at the room itself once the writer is
-// done.)
+// (During Close, which starts no trim, the trim it would start runs at the end of Close:
+// see trimAtClose.)
 func (c *Cache) afterRecords(n int64) {
 	release := c.ioSlot()
 	size := appendBytes(filepath.Join(c.root, recordedFile), 0, (n+ledgerUnit-1)/ledgerUnit)
