@@ -322,19 +322,18 @@ func (c *Cache) writeEntryData(ek *entryKey, vt *valueType, raw []byte, store bo
 }
 
 // storeEntry stores data, the bytes of an entry file of ek checked by decodeEntry (an entry
-// of the remote tier), as the entry file of ek, and returns what the store added to the
-// namespace (see storeLocked).
-func (c *Cache) storeEntry(ek *entryKey, data []byte) (int64, error) {
+// of the remote tier), as the entry file of ek, and counts the store (afterStore).
+func (c *Cache) storeEntry(ek *entryKey, data []byte) error {
 	c.diskMu.RLock()
 	defer c.diskMu.RUnlock()
 	if c.diskClosed {
-		return 0, errClosed
+		return errClosed
 	}
 	grown, err := c.storeLocked(ek, entryParts{payload: data, whole: data})
 	if err == nil {
 		c.afterStore(grown, ek[0])
 	}
-	return grown, err
+	return err
 }
 
 // storeLocked writes e as the entry file of ek, and returns what that added to the

@@ -411,7 +411,7 @@ func fill[K keyhash.Key, V any, PV Value[V]](ctx context.Context, c *Cache, key 
 		return
 	}
 	c.touchVersion()
-	// The store was counted at once (storeLocked): the explanation waited for below may
+	// The store was counted at once (writeEntryData): the explanation waited for below may
 	// take as long as the program's OnMiss, and a trim meanwhile must count the file.
 	if recFile != "" && !kr.failed {
 		explained() // first: the explanation must not see this record
@@ -442,7 +442,7 @@ func fillRemote[V any, PV Value[V]](ctx context.Context, c *Cache, rt *remoteTie
 	}
 	c.mem.put(mk, raw)
 	if disk {
-		switch _, err := c.storeEntry(ek, entry); err {
+		switch err := c.storeEntry(ek, entry); err {
 		case nil:
 			c.touchVersion()
 		case errClosed, errTooLarge:
