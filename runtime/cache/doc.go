@@ -213,7 +213,9 @@
 // processes sharing the namespace have together stored a quarter of MaxBytes since its last
 // trim (each store appends to the namespace's stored.txt a byte per KiB of the blocks its
 // entry file takes, and of its shard directory when it makes one; each trim starts it
-// again), or when the disk is full. (written.txt, the ledger of an older layout, which did
+// again, taking it by a rename and reading it once the appends under way are done, under
+// file locks where the system has them, so that no store goes uncounted), or when the
+// disk is full. (written.txt, the ledger of an older layout, which did
 // not say where, is still counted, as growth anywhere.) One process trims a namespace at
 // a time (it holds trim.lock; one left by a crashed trim is taken over after ten minutes);
 // one that finds it held leaves the work to the holder, which trims again when the others

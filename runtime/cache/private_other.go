@@ -77,3 +77,7 @@ func ownedByMe(fi fs.FileInfo) bool { return true }
 // lockDir would take an exclusive lock of the directory dir; without Unix's flock it takes
 // none, and the caller goes on unlocked.
 func lockDir(dir string) (unlock func()) { return func() {} }
+
+// lockOpen would take a lock of the open file f; without Unix's flock it takes none, and
+// reports false.
+func lockOpen(f *os.File, exclusive bool) bool { return false }

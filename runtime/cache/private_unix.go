@@ -172,3 +172,27 @@ func lockDir(dir string) (unlock func()) {
 	}
 	return func() { d.Close() } // closing releases the lock
 }
+
+// lockOpen takes a lock of the open file f, exclusive or shared, waiting for it, and
+// reports whether it holds it (not on a file system without locks); closing f releases it.
+func lockOpen(f *os.File, exclusive bool) bool {
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var lerr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			if lerr = syscall.Flock(int(fd), how); lerr != syscall.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return false
+	}
+	return lerr == nil
+}

@@ -239,11 +239,28 @@ func readSmallUpTo(name string, max int64) ([]byte, error) {
 
 // readSmallFileUpTo is readSmallUpTo, which also returns the information of the file read.
 func readSmallFileUpTo(name string, max int64) ([]byte, os.FileInfo, error) {
+	return readLockedUpTo(name, max, false)
+}
+
+// readTakenUpTo is readSmallUpTo for a ledger that a trim took (see takeStored): it reads
+// it once the appends that opened it before it was taken are done (see appendTo).
+func readTakenUpTo(name string, max int64) ([]byte, error) {
+	b, _, err := readLockedUpTo(name, max, true)
+	return b, err
+}
+
+// readLockedUpTo is readSmallFileUpTo, under an exclusive lock of the file if locked.
+func readLockedUpTo(name string, max int64, locked bool) ([]byte, os.FileInfo, error) {
 	f, fi, err := openRegular(name)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
+	if locked && lockOpen(f, true) {
+		if fi, err = f.Stat(); err != nil {
+			return nil, nil, err
+		}
+	}
 	if fi.Size() > max {
 		return nil, nil, fmt.Errorf("cache: %s is not a file of the cache", name)
 	}
@@ -641,19 +658,44 @@ func appendFile(name string, b []byte) int64 {
 // appendWith opens the ledger file name for appending, creating it, calls write and returns
 // the file's size then, or 0 if it cannot.
 func appendWith(name string, write func(*os.File) error) int64 {
-	f := openOwn(name, openAppend)
-	if f == nil {
-		return 0
+	for range 3 {
+		f := openOwn(name, openAppend)
+		if f == nil {
+			return 0
+		}
+		size, taken := appendTo(f, name, write)
+		f.Close()
+		if !taken {
+			return size
+		}
 	}
-	defer f.Close()
+	return 0
+}
+
+// appendTo appends to the ledger f, opened as name, with write, and returns its size then
+// (0 if it cannot), or reports that a trim took the ledger (renamed it: see takeStored)
+// since f was opened: nothing was appended, and the caller appends to the next ledger.
+// It appends under a shared lock of f, with name still leading to f, and the trim reads
+// what it took under an exclusive lock: an append that opened the ledger before the trim
+// renamed it and wrote after the trim read it would be lost, and the namespace would hold
+// a store that no ledger and no listing counts. (Without locks, on Windows, a file open
+// for appending cannot be renamed, and the trim cannot take it.)
+func appendTo(f *os.File, name string, write func(*os.File) error) (size int64, taken bool) {
+	if lockOpen(f, false) {
+		fi, err := f.Stat()
+		now, err2 := os.Lstat(name)
+		if err != nil || err2 != nil || !os.SameFile(fi, now) {
+			return 0, true
+		}
+	}
 	if write(f) != nil {
-		return 0
+		return 0, false
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		return 0
+		return 0, false
 	}
-	return fi.Size()
+	return fi.Size(), false
 }
 
 // openOwn opens the file name of the layout with open, which creates it, after removing

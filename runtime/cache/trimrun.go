@@ -415,7 +415,7 @@ func (t *trimRun) takeStored() (by [256]int64, lost int64, ok bool) {
 	}
 	defer os.Remove(taken)
 	limit := t.maxBytes/ledgerUnit + 1
-	b, err := readSmallUpTo(taken, limit)
+	b, err := readTakenUpTo(taken, limit)
 	if err != nil {
 		return by, limit, true
 	}
