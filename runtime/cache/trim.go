@@ -383,7 +383,10 @@ func (c *Cache) Trim() error {
 	if c.diskOff.Load() {
 		return nil
 	}
-	return c.trim(true, nil)
+	if err := c.trim(true, nil); err != errTrimBusy {
+		return err
+	}
+	return nil
 }
 
 // trim trims the namespace, listing every shard directory if thorough (see trimNamespace).
@@ -421,14 +424,16 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 		}
 		if err == errTrimBusy {
 			// Another process is trimming, and may have listed the namespace before
-			// this one's last stores: the next store tries again, and so does that
-			// process once it has unlocked (below).
+			// this one's last stores: the next store tries again, so does that
+			// process once it has unlocked (below), and so does Close.
 			c.written.Add(written)
+			c.trimOwed.Store(true)
 			if full {
 				c.diskFull.Store(true)
 			}
-			return nil
+			return err
 		}
+		c.trimOwed.Store(false) // this trim took the ledger: what they stored is its
 		c.stats.trims.Add(1)
 		// Others stored a quarter of the budget while this trim ran, and those whose
 		// trim found the lock held may have nothing more to store (short-lived
@@ -575,7 +580,14 @@ func (c *Cache) startTrim(due func() bool) {
 			// and started none; with none to come (Close), the namespace would stay
 			// over its budget. Looked at after clearing c.trimming, this sees each of
 			// them.
-			if round == 2 || !c.pastRoom() || !c.trimming.CompareAndSwap(false, true) {
+			if !c.pastRoom() {
+				return
+			}
+			if round == 2 {
+				c.trimOwed.Store(true) // Close looks again
+				return
+			}
+			if !c.trimming.CompareAndSwap(false, true) {
 				return
 			}
 			due = func() bool { return true }
@@ -583,8 +595,9 @@ func (c *Cache) startTrim(due func() bool) {
 	}()
 }
 
-// backgroundTrim runs a trim of the namespace, which Close may stop, if due() says so.
-func (c *Cache) backgroundTrim(due func() bool) {
+// backgroundTrim runs a trim of the namespace, which Close may stop, if due() says so. It
+// reports whether the trim found another process's lock.
+func (c *Cache) backgroundTrim(due func() bool) (busy bool) {
 	// A trim is written to survive being cut short (a crash, a kill): one that panics is
 	// cut short too, and is an error of the cache, not the end of the program.
 	defer func() {
@@ -594,12 +607,17 @@ func (c *Cache) backgroundTrim(due func() bool) {
 	}()
 	// Not in a namespace that the disk tier gave up since (recheck found it replaced).
 	if c.diskOff.Load() || !due() {
-		return
+		return false
 	}
 	defer c.ioSlot()()
-	if err := c.trim(false, c.stopping.Load); err != nil {
+	err := c.trim(false, c.stopping.Load)
+	if err == errTrimBusy {
+		return true
+	}
+	if err != nil {
 		c.fail(err)
 	}
+	return false
 }
 
 // ledger appends a byte per KiB of n (at least one), the shard directory's number, to the
@@ -810,7 +828,7 @@ func trimDirNamespace(root string, maxBytes int64, maxAge time.Duration, step fu
 	var total TrimResult
 	for round := 0; ; round++ {
 		res, err := trimNamespace(&trimRun{root: root, maxBytes: maxBytes, maxAge: maxAge, now: time.Now(), thorough: round == 0, step: step,
-			quickLimit: growth(root)*ledgerUnit + maxBytes/64})
+			quickLimit: maxBytes / 64})
 		total.add(res)
 		if err == errTrimBusy {
 			return total, nil

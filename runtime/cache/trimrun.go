@@ -249,7 +249,9 @@ type trimRun struct {
 	// grownBy is what was stored since the last trim started, by the storedFile, in each
 	// shard directory (of any version) by its number.
 	grownBy [256]int64
-	// quickLimit is the most that quickEvict may remove: about what the Cache stored.
+	// quickLimit is the most that quickEvict may remove: about what the Cache stored, or
+	// what the ledgers the trim takes say was stored, whichever is more (trimNamespace
+	// raises it); 0 for no quick eviction.
 	quickLimit int64
 	// partial is set when the trim failed before it found every shard directory: the
 	// state keeps what it said of the others.
@@ -310,6 +312,7 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 		// ledger says nothing of what was stored, and the trim runs to its end.
 		t.noStop = true
 	}
+	recorded := fileSize(filepath.Join(t.root, recordedFile))
 	stored, lost, ok := t.takeStored()
 	if !ok {
 		t.noStop = true
@@ -320,6 +323,16 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	// they are, each time it looks (othersNow).
 	os.Remove(filepath.Join(t.root, roomFile))
 	os.Remove(filepath.Join(t.root, recordedFile))
+	if t.quickLimit > 0 {
+		// What every process stored since the last trim, and the explainer's files grew
+		// by, may go: also the stores of others whose trims found the lock held and left
+		// them to this one.
+		var took int64
+		for _, k := range stored {
+			took += k
+		}
+		t.quickLimit = max(t.quickLimit, addSizes((took+recorded)*ledgerUnit, t.maxBytes/64))
+	}
 	ledger = min(ledger+lost, t.maxBytes/ledgerUnit+1)
 	t.grown = ledger * ledgerUnit
 	// A trim that does not get to its end (an error, a panic) gives the ledgers back, under
@@ -1152,13 +1165,23 @@ const quickDrift = 4 * 4096
 // directory only when its candidates are spent and it holds more. So a store that takes the
 // namespace past its budget costs about the removal of what it stored, not a listing of the
 // namespace; Close, which waits for the trim only until its bound is within the budget, then
-// waits for little more. It removes at most t.quickLimit (about what the Cache stored since
-// its last trim): a bound that a damaged state or ledger makes too high costs at most that,
+// waits for little more. It removes at most t.quickLimit (about what was stored since the
+// last trim): a bound that a damaged state or ledger makes too high costs at most that,
 // and the rest of the trim, which then cannot stop, sizes the namespace from what it lists.
 func (t *trimRun) quickEvict() {
 	// Stores meanwhile are counted by the bound that decides whether the trim may stop. The
 	// version directories being removed are not: what they hold goes with them (removeOld),
 	// as the budget's work does not count it.
+	// A shard directory that no trim recorded (made since, as the first stores of a new
+	// version make theirs) leaves the namespace without a bound: it is listed first, and a
+	// new build's first run evicts about what it stored, not a tenth of the namespace.
+	for _, sh := range t.shards {
+		if !sh.gone && !sh.listed && sh.sum == nil {
+			if err := t.list(sh); err != nil {
+				return
+			}
+		}
+	}
 	ledger := t.ledger()
 	t.sizeOthers()
 	t.stateHeld = t.stateAlloc(false)
