@@ -124,9 +124,8 @@ type Options struct {
 	// callers that gave up) so that their results are stored. A computation that outlives
 	// it keeps running, and its result is returned to any waiter but not stored. It bounds
 	// the wait for a background trim that Close cannot stop as well: such a trim records
-	// what it listed as it goes, for the next trim to go on from, and the wait for another
-	// process's trim lock when this Cache's stores, which that trim may not see, took the
-	// namespace past its budget. 0 selects DefaultCloseTimeout.
+	// what it listed as it goes, for the next trim to go on from. 0 selects
+	// DefaultCloseTimeout.
 	CloseTimeout time.Duration
 	// Logger receives the first disk error of the Cache (later ones are only counted) and
 	// debug messages. nil selects slog.Default().
@@ -362,7 +361,6 @@ type Cache struct {
 	diskFull    atomic.Bool  // a store found the file system full: the next trim frees half
 	trimMu      sync.Mutex   // held by a trim of this Cache
 	trimRefused atomic.Bool  // a trim did not start because Close had begun: see trimAtClose
-	trimOwed    atomic.Bool  // this Cache's stores may be past the room, left to another's trim: see trimAtClose
 	// trimStep, if set, is called before a trim lists a shard directory, or clears one of a
 	// version it removes: tests slow trims down with it.
 	trimStep func()
@@ -889,8 +887,7 @@ func (c *Cache) fail(err error) {
 // that never returns does not make Close hang), then for the uploads queued for the
 // remote tier (for Options.RemoteCloseTimeout at most; the rest are dropped) and for the
 // miss explainer's records (written at once); when what those stored takes the namespace
-// past its budget, it trims it as above, as it does for stores of this Cache whose trims
-// found another process's lock (waiting for the lock, for Options.CloseTimeout at most). It then closes the Remote and releases the
+// past its budget, it trims it as above. It then closes the Remote and releases the
 // compressor. Loads must not be running or start during Close; a Load after Close is
 // served from the memory tier or calls compute, and never reads or writes the disk or the
 // remote. Its error is the Remote's Close's.
@@ -931,32 +928,18 @@ func (c *Cache) Close() error {
 	return err
 }
 
-// trimAtClose runs the trim, one that Close stops, that this Cache owes the namespace, once
-// nothing else of it runs:
-//   - the trim that what Close waited for (a computation that a caller gave up on and its
-//     store, the explainer's last records) would have started: trims start no more once
-//     Close began, and those refused would leave the namespace past its budget;
-//   - when the namespace is past its room, the trim of its stores (or records) whose
-//     trims found another's lock, or that its own trim's last round left: the holder of
-//     the lock looks again after unlocking, but for a few rounds only, and others that
-//     store during each of them would leave the namespace past its budget. It waits for
-//     the lock, for Options.CloseTimeout at most.
-//
-// A Cache that owes none trims nothing: one that does not store costs nothing. After a
-// CloseTimeout, it runs only if no trim of this Cache is still running.
+// trimAtClose runs the trim, one that Close stops, that what Close waited for (a
+// computation that a caller gave up on and its store, the explainer's last records) would
+// have started, once nothing else of this Cache runs: trims start no more once Close
+// began, and those refused would leave the namespace past its budget. A Cache whose Close
+// refused none trims nothing: one that does not store costs nothing.
+// After a CloseTimeout, it runs only if no trim of this Cache is still running.
 func (c *Cache) trimAtClose() {
-	owes := c.trimRefused.Load() || c.trimOwed.Load() && c.pastRoom()
-	if !owes || !c.trimming.CompareAndSwap(false, true) {
+	if !c.trimRefused.Load() || !c.trimming.CompareAndSwap(false, true) {
 		return
 	}
 	defer c.trimming.Store(false)
-	deadline := time.Now().Add(c.opts.CloseTimeout)
-	for wait := time.Millisecond; c.backgroundTrim(func() bool { return true }); wait = min(2*wait, 5*time.Millisecond) {
-		if !c.pastRoom() || time.Now().After(deadline) {
-			return
-		}
-		time.Sleep(wait)
-	}
+	c.backgroundTrim(func() bool { return true })
 }
 
 // Flush waits until what the Cache writes in the background is done, or ctx is done, which

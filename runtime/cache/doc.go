@@ -177,12 +177,15 @@
 // again by the bound below, and at least 16 entries within a sixty-fourth of MaxBytes under
 // it, so that the small stores of the next short runs find room; it lists a directory only
 // when the entries kept of it are spent. What the version directories being removed hold
-// does not count here: it goes with them. It removes at most what was stored since the last
-// trim (by the ledgers it takes, and what its Cache stored), and a sixty-fourth of MaxBytes
-// more, counted from the files: a bound that a damaged trimstate.txt makes too high costs
-// no more than that, and the rest of the trim, which then cannot stop, sizes the namespace
-// by listing it. A shard directory that no trim recorded (a new version's) is listed
-// first: the bound needs its size. A short run that stores past the
+// does not count here: it goes with them. It removes at most what its Cache stored since
+// its last trim, and a sixty-fourth of MaxBytes more, counted from the files: a bound that
+// a damaged trimstate.txt makes too high costs no more than that. The trim then lists the
+// directories that changed; if the namespace is still past its budget by more than was
+// stored meanwhile (the stores of others, whose trims found its lock held and left them to
+// it), a second pass removes at most what the ledgers it took say was stored, by the bound
+// of the directories as listed; past that, the rest of the trim, which then cannot stop,
+// sizes the namespace by listing it. A shard directory that no trim recorded (a new
+// version's) is listed first: the bound needs its size. A short run that stores past the
 // budget thus waits in Close for the removal of about what it stored (a few ms for 16
 // entries on the disk measured in BENCHMARKS.md), not for a trim of the namespace.
 //
@@ -201,17 +204,15 @@
 // What Close itself waits for (a computation that a caller gave up on, and its store; the
 // explainer's last records) is counted too: a trim it would have started, which no longer
 // starts once Close began, runs at the end of Close, stopped as any other (also when Close
-// gave up waiting at CloseTimeout, unless a trim is still running). So does the trim of a
-// Cache's stores (and records) whose trims found another process's lock, when the namespace
-// is past its room at Close: the holder looks again after unlocking, but for a few rounds,
-// and Close waits for the lock (CloseTimeout at most) rather than rely on it. TrimDir also
-// looks again, after unlocking, for stores past the room it left. Until then Close waits:
-// for a namespace over its budget by more than the evictions above may remove, or some of
-// whose directories no trim sized, that is to the end of the trim, as it is for a trim
-// after a full disk and for one that took over the lock of a trim that crashed (which may
-// have taken stored.txt with it). The budget is a
-// promise, and a burst of short runs that did not wait for their trims would leave the
-// namespace several times over it.
+// gave up waiting at CloseTimeout, unless a trim is still running). A trim looks again for
+// four rounds, and after those for as long as each round evicts something: others may
+// store during each. TrimDir also looks again, after unlocking, for stores past the room it
+// left. Until then Close waits: for a namespace over its budget by more than the evictions
+// above may remove, or some of whose directories no trim sized, that is to the end of the
+// trim, as it is for a trim after a full disk and for one that took over the lock of a trim
+// that crashed (which may have taken stored.txt with it). The budget is a promise, and a
+// burst of short runs that did not wait for their trims would leave the namespace several
+// times over it.
 //
 // Trimming runs in the background: after a store, at most once a minute, a Cache reads the
 // namespace's trim.txt and trims when no process has done so for an hour; and after every

@@ -3,8 +3,10 @@
 package cache
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -95,5 +97,62 @@ func TestTakeWaitsForAppendInProgress(t *testing.T) {
 	}
 	if _, err := os.Lstat(name); !os.IsNotExist(err) {
 		t.Fatalf("a ledger after the take: %v", err)
+	}
+}
+
+// lockLedger opens the ledger of the namespace root and takes a lock of it, as a process
+// stopped while it holds one would (an appender, or a trim reading what it took, suspended
+// with ^Z), or another program: closing the file returned releases it.
+func lockLedger(t *testing.T, root string, how int) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(root, storedFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// TestLedgerLockHeldElsewhere: a lock of the ledger held for long (see lockLedger) delays a
+// trim that takes the ledger, or a store that appends to it, by ledgerLockWait at most: it
+// never blocks them (a trim blocked would hold trim.lock, and every trim of every process
+// would find it held). The trim that could not wait for the appends goes on to its end,
+// sizing the namespace by listing it; the store appends without the lock.
+func TestLedgerLockHeldElsewhere(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		how  int
+		do   func(c *Cache) error
+	}{
+		{"an appender holds it: Trim", syscall.LOCK_SH, func(c *Cache) error { return c.Trim() }},
+		{"a reader holds it: a store", syscall.LOCK_EX, func(c *Cache) error {
+			_, err := Load(context.Background(), c, testKey{"blocked", 0}, func(_ context.Context, k testKey) (testValue, error) { return valueFor(k, 1000), nil })
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := smallNamespace(t)
+			c := open(t, o)
+			storeSized(t, c, "x", 0, 1000) // a ledger to take
+			lockLedger(t, c.root, tc.how)
+			done := make(chan error, 1)
+			start := time.Now()
+			go func() { done <- tc.do(c) }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				if took := time.Since(start); took > ledgerLockWait+time.Second {
+					t.Fatalf("it took %v with the ledger locked elsewhere; ledgerLockWait %v", took, ledgerLockWait)
+				}
+			case <-time.After(ledgerLockWait + 5*time.Second):
+				t.Fatal("blocked by a lock of the ledger held elsewhere")
+			}
+			c.Close()
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
 )
 
 // checkPrivate reports why fi, the Lstat of a directory, cannot hold this user's cache. On
@@ -79,5 +80,7 @@ func ownedByMe(fi fs.FileInfo) bool { return true }
 func lockDir(dir string) (unlock func()) { return func() {} }
 
 // lockOpen would take a lock of the open file f; without Unix's flock it takes none, and
-// reports false.
-func lockOpen(f *os.File, exclusive bool) bool { return false }
+// reports that it holds none.
+func lockOpen(f *os.File, exclusive bool, wait time.Duration) (held, timedOut bool) {
+	return false, false
+}

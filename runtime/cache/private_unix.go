@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // checkPrivate reports why fi, the Lstat of a directory, cannot hold this user's cache: it
@@ -173,26 +174,32 @@ func lockDir(dir string) (unlock func()) {
 	return func() { d.Close() } // closing releases the lock
 }
 
-// lockOpen takes a lock of the open file f, exclusive or shared, waiting for it, and
-// reports whether it holds it (not on a file system without locks); closing f releases it.
-func lockOpen(f *os.File, exclusive bool) bool {
-	how := syscall.LOCK_SH
+// lockOpen takes a lock of the open file f, exclusive or shared, waiting for it for wait at
+// most, and reports whether it holds it, and whether another held it all that time (not on
+// a file system without locks, where it holds none either); closing f releases it.
+func lockOpen(f *os.File, exclusive bool, wait time.Duration) (held, timedOut bool) {
+	how := syscall.LOCK_SH | syscall.LOCK_NB
 	if exclusive {
-		how = syscall.LOCK_EX
+		how = syscall.LOCK_EX | syscall.LOCK_NB
 	}
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return false
+		return false, false
 	}
-	var lerr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			if lerr = syscall.Flock(int(fd), how); lerr != syscall.EINTR {
-				return
-			}
+	deadline := time.Now().Add(wait)
+	for pause := 50 * time.Microsecond; ; pause = min(2*pause, 5*time.Millisecond) {
+		var lerr error
+		if err := rc.Control(func(fd uintptr) { lerr = syscall.Flock(int(fd), how) }); err != nil {
+			return false, false
 		}
-	}); err != nil {
-		return false
+		switch {
+		case lerr == nil:
+			return true, false
+		case lerr != syscall.EWOULDBLOCK && lerr != syscall.EINTR:
+			return false, false
+		case time.Now().After(deadline):
+			return false, true
+		}
+		time.Sleep(pause)
 	}
-	return lerr == nil
 }

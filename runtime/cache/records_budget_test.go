@@ -266,10 +266,7 @@ func TestTrimDirLooksAgain(t *testing.T) {
 		done <- err
 	}()
 	<-reached
-	// Its Close waits for the lock this long, then leaves the work to the holder.
-	o := f.opts
-	o.CloseTimeout = 100 * time.Millisecond
-	c := open(t, o)
+	c := f.open(t)
 	i := 0
 	for filepath.Base(filepath.Dir(entryFile(c, testKey{"run", i}))) == "ff" {
 		i++

@@ -239,26 +239,33 @@ func readSmallUpTo(name string, max int64) ([]byte, error) {
 
 // readSmallFileUpTo is readSmallUpTo, which also returns the information of the file read.
 func readSmallFileUpTo(name string, max int64) ([]byte, os.FileInfo, error) {
-	return readLockedUpTo(name, max, false)
+	return readLockedUpTo(name, max, nil)
 }
 
 // readTakenUpTo is readSmallUpTo for a ledger that a trim took (see takeStored): it reads
-// it once the appends that opened it before it was taken are done (see appendTo).
-func readTakenUpTo(name string, max int64) ([]byte, error) {
-	b, _, err := readLockedUpTo(name, max, true)
-	return b, err
+// it once the appends that opened it before it was taken are done (see appendTo), and
+// reports false if it could not wait for them (one may still append to it).
+func readTakenUpTo(name string, max int64) ([]byte, bool, error) {
+	var whole bool
+	b, _, err := readLockedUpTo(name, max, &whole)
+	return b, whole, err
 }
 
-// readLockedUpTo is readSmallFileUpTo, under an exclusive lock of the file if locked.
-func readLockedUpTo(name string, max int64, locked bool) ([]byte, os.FileInfo, error) {
+// readLockedUpTo is readSmallFileUpTo, under an exclusive lock of the file if whole is not
+// nil, which it sets to whether no append could be under way as it read.
+func readLockedUpTo(name string, max int64, whole *bool) ([]byte, os.FileInfo, error) {
 	f, fi, err := openRegular(name)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	if locked && lockOpen(f, true) {
-		if fi, err = f.Stat(); err != nil {
-			return nil, nil, err
+	if whole != nil {
+		held, timedOut := lockOpen(f, true, ledgerLockWait)
+		*whole = !timedOut
+		if held {
+			if fi, err = f.Stat(); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	if fi.Size() > max {
@@ -383,14 +390,11 @@ func (c *Cache) Trim() error {
 	if c.diskOff.Load() {
 		return nil
 	}
-	if err := c.trim(true, nil); err != errTrimBusy {
-		return err
-	}
-	return nil
+	return c.trim(true, nil)
 }
 
-// trim trims the namespace, listing every shard directory if thorough (see trimNamespace).
-// When stop (if not nil) says so, the trim stops early if it can show the namespace within
+// trim trims the namespace, listing every shard directory in its first round if thorough
+// (see trimNamespace; the rounds after it answer the stores made meanwhile). When stop (if not nil) says so, the trim stops early if it can show the namespace within
 // its budget without going on (trimRun.stopNow); a trim of a full disk never does.
 func (c *Cache) trim(thorough bool, stop func() bool) error {
 	// One trim of this Cache at a time: Trim waits for a background one rather than
@@ -402,7 +406,7 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 	for round := 0; ; round++ {
 		res, err := trimNamespace(&trimRun{
 			root: c.root, keep: filepath.Base(c.versionDir), maxBytes: c.opts.MaxBytes, maxAge: c.opts.MaxAge,
-			now: c.now(), full: full, thorough: thorough || full, step: c.trimStep, stop: stop,
+			now: c.now(), full: full, thorough: thorough && round == 0 || full, step: c.trimStep, stop: stop,
 			// What this Cache stored, and a little more for what rounding and the
 			// explainer's files add: see quickEvict.
 			quickLimit: written + c.opts.MaxBytes/64,
@@ -416,7 +420,7 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 			// Unless others stored past the room it left, whose trims found the lock
 			// held (checked after unlocking, as below): one more round evicts that,
 			// and stops.
-			if round < 3 && c.pastRoom() {
+			if lookAgain(round, res) && c.pastRoom() {
 				full, written = false, c.written.Swap(0)
 				continue
 			}
@@ -424,27 +428,34 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 		}
 		if err == errTrimBusy {
 			// Another process is trimming, and may have listed the namespace before
-			// this one's last stores: the next store tries again, so does that
-			// process once it has unlocked (below), and so does Close.
+			// this one's last stores: the next store tries again, and so does that
+			// process once it has unlocked (below).
 			c.written.Add(written)
-			c.trimOwed.Store(true)
 			if full {
 				c.diskFull.Store(true)
 			}
-			return err
+			return nil
 		}
-		c.trimOwed.Store(false) // this trim took the ledger: what they stored is its
 		c.stats.trims.Add(1)
 		// Others stored a quarter of the budget while this trim ran, and those whose
 		// trim found the lock held may have nothing more to store (short-lived
 		// processes): trim again. Checked after unlocking, this sees every store whose
 		// trim found the lock held.
-		if err != nil || round == 3 || ledgerSize(c.root)*ledgerUnit < c.opts.MaxBytes/4 && !c.pastRoom() {
+		if err != nil || !lookAgain(round, res) || ledgerSize(c.root)*ledgerUnit < c.opts.MaxBytes/4 && !c.pastRoom() {
 			return err
 		}
 		full, written = false, c.written.Swap(0)
 	}
 }
+
+// lookAgain reports whether a trim whose round round (from 0) ended with res looks again,
+// after unlocking, for the stores of others past the room it left (whose trims found its
+// lock held, and left them to it): for four rounds, and after those for as long as each
+// round evicts something. Others may store during each round; a holder that stopped
+// looking while they still did, and they closing, would leave the namespace past its
+// budget. A round that evicted nothing while the namespace stays past its room (a room
+// that cannot be written) ends it.
+func lookAgain(round int, res TrimResult) bool { return round < 3 || res.Files > 0 }
 
 // ledgerSize returns the size of the namespace's ledgers: about the KiB the namespace grew
 // by since the last trim started.
@@ -580,14 +591,7 @@ func (c *Cache) startTrim(due func() bool) {
 			// and started none; with none to come (Close), the namespace would stay
 			// over its budget. Looked at after clearing c.trimming, this sees each of
 			// them.
-			if !c.pastRoom() {
-				return
-			}
-			if round == 2 {
-				c.trimOwed.Store(true) // Close looks again
-				return
-			}
-			if !c.trimming.CompareAndSwap(false, true) {
+			if round == 2 || !c.pastRoom() || !c.trimming.CompareAndSwap(false, true) {
 				return
 			}
 			due = func() bool { return true }
@@ -595,9 +599,8 @@ func (c *Cache) startTrim(due func() bool) {
 	}()
 }
 
-// backgroundTrim runs a trim of the namespace, which Close may stop, if due() says so. It
-// reports whether the trim found another process's lock.
-func (c *Cache) backgroundTrim(due func() bool) (busy bool) {
+// backgroundTrim runs a trim of the namespace, which Close may stop, if due() says so.
+func (c *Cache) backgroundTrim(due func() bool) {
 	// A trim is written to survive being cut short (a crash, a kill): one that panics is
 	// cut short too, and is an error of the cache, not the end of the program.
 	defer func() {
@@ -607,17 +610,12 @@ func (c *Cache) backgroundTrim(due func() bool) (busy bool) {
 	}()
 	// Not in a namespace that the disk tier gave up since (recheck found it replaced).
 	if c.diskOff.Load() || !due() {
-		return false
+		return
 	}
 	defer c.ioSlot()()
-	err := c.trim(false, c.stopping.Load)
-	if err == errTrimBusy {
-		return true
-	}
-	if err != nil {
+	if err := c.trim(false, c.stopping.Load); err != nil {
 		c.fail(err)
 	}
-	return false
 }
 
 // ledger appends a byte per KiB of n (at least one), the shard directory's number, to the
@@ -690,6 +688,12 @@ func appendWith(name string, write func(*os.File) error) int64 {
 	return 0
 }
 
+// ledgerLockWait bounds how long an append to a ledger waits for its lock, and a trim that
+// took the ledger waits for the appends under way (see appendTo): each holds it for
+// microseconds, and only something else (a process stopped as it appended, a program that
+// locks the file) holds it longer.
+const ledgerLockWait = time.Second
+
 // appendTo appends to the ledger f, opened as name, with write, and returns its size then
 // (0 if it cannot), or reports that a trim took the ledger (renamed it: see takeStored)
 // since f was opened: nothing was appended, and the caller appends to the next ledger.
@@ -697,9 +701,10 @@ func appendWith(name string, write func(*os.File) error) int64 {
 // what it took under an exclusive lock: an append that opened the ledger before the trim
 // renamed it and wrote after the trim read it would be lost, and the namespace would hold
 // a store that no ledger and no listing counts. (Without locks, on Windows, a file open
-// for appending cannot be renamed, and the trim cannot take it.)
+// for appending cannot be renamed, and the trim cannot take it. An append that cannot
+// have the lock for ledgerLockWait, which no trim holds that long, appends without it.)
 func appendTo(f *os.File, name string, write func(*os.File) error) (size int64, taken bool) {
-	if lockOpen(f, false) {
+	if held, _ := lockOpen(f, false, ledgerLockWait); held {
 		fi, err := f.Stat()
 		now, err2 := os.Lstat(name)
 		if err != nil || err2 != nil || !os.SameFile(fi, now) {
@@ -828,14 +833,14 @@ func trimDirNamespace(root string, maxBytes int64, maxAge time.Duration, step fu
 	var total TrimResult
 	for round := 0; ; round++ {
 		res, err := trimNamespace(&trimRun{root: root, maxBytes: maxBytes, maxAge: maxAge, now: time.Now(), thorough: round == 0, step: step,
-			quickLimit: maxBytes / 64})
+			quickLimit: growth(root)*ledgerUnit + maxBytes/64})
 		total.add(res)
 		if err == errTrimBusy {
 			return total, nil
 		}
 		// The programs whose stores passed the room this trim left, while it ran, found
 		// its lock held and left them to it: look again after unlocking, as a Cache does.
-		if err != nil || round == 3 || !pastRoom(root, maxBytes) {
+		if err != nil || !lookAgain(round, res) || !pastRoom(root, maxBytes) {
 			return total, err
 		}
 	}

@@ -249,10 +249,10 @@ type trimRun struct {
 	// grownBy is what was stored since the last trim started, by the storedFile, in each
 	// shard directory (of any version) by its number.
 	grownBy [256]int64
-	// quickLimit is the most that quickEvict may remove: about what the Cache stored, or
-	// what the ledgers the trim takes say was stored, whichever is more (trimNamespace
-	// raises it); 0 for no quick eviction.
-	quickLimit int64
+	// quickLimit is the most that quickEvict may remove: about what the Cache stored; 0
+	// for no quick eviction. tookLimit is the most that its second pass may remove (see
+	// trim): what the ledgers the trim took say was stored by every process, and a little.
+	quickLimit, tookLimit int64
 	// partial is set when the trim failed before it found every shard directory: the
 	// state keeps what it said of the others.
 	partial bool
@@ -323,16 +323,11 @@ func trimNamespace(t *trimRun) (TrimResult, error) {
 	// they are, each time it looks (othersNow).
 	os.Remove(filepath.Join(t.root, roomFile))
 	os.Remove(filepath.Join(t.root, recordedFile))
-	if t.quickLimit > 0 {
-		// What every process stored since the last trim, and the explainer's files grew
-		// by, may go: also the stores of others whose trims found the lock held and left
-		// them to this one.
-		var took int64
-		for _, k := range stored {
-			took += k
-		}
-		t.quickLimit = max(t.quickLimit, addSizes((took+recorded)*ledgerUnit, t.maxBytes/64))
+	var took int64
+	for _, k := range stored {
+		took += k
 	}
+	t.tookLimit = addSizes((took+recorded)*ledgerUnit, t.maxBytes/64)
 	ledger = min(ledger+lost, t.maxBytes/ledgerUnit+1)
 	t.grown = ledger * ledgerUnit
 	// A trim that does not get to its end (an error, a panic) gives the ledgers back, under
@@ -428,17 +423,21 @@ func (t *trimRun) takeStored() (by [256]int64, lost int64, ok bool) {
 	}
 	defer os.Remove(taken)
 	limit := t.maxBytes/ledgerUnit + 1
-	b, err := readTakenUpTo(taken, limit)
+	b, whole, err := readTakenUpTo(taken, limit)
 	if err != nil {
 		return by, limit, true
 	}
+	// A store that holds the ledger's lock for longer than any append takes (stopped
+	// as it appended) may append after the read: what it stored is then in no ledger,
+	// and the trim counts the namespace by listing it (ok false: it cannot stop).
+	ok = whole
 	for _, c := range b {
 		by[c]++
 	}
 	for i, k := range by {
 		t.grownBy[i] = k * ledgerUnit
 	}
-	return by, 0, true
+	return by, 0, ok
 }
 
 // fold adds to the records of the shard directories that changed since their record, and
@@ -1143,6 +1142,18 @@ func (t *trimRun) trim() error {
 		// tenth of it for a few stores.
 		return nil
 	}
+	if quick && t.tookLimit > t.quickLimit {
+		// Past the budget by more than its Cache stored: the stores of others, whose
+		// trims found this one's lock held and left them to it. The directories that
+		// changed are listed now, so that the bound is what they hold, not what the
+		// ledger says was stored in them (stores of one entry by several processes at
+		// once count once on disk): a second pass evicts what the ledgers it took allow.
+		t.quickLimit = t.tookLimit
+		t.quickEvict()
+		if total = t.total(); total <= maxBytes || total <= addSizes(maxBytes, t.ledger()*ledgerUnit+quickDrift) {
+			return nil
+		}
+	}
 	for _, sh := range t.shards {
 		if !sh.listed && !sh.gone {
 			if err := t.list(sh); err != nil {
@@ -1165,8 +1176,8 @@ const quickDrift = 4 * 4096
 // directory only when its candidates are spent and it holds more. So a store that takes the
 // namespace past its budget costs about the removal of what it stored, not a listing of the
 // namespace; Close, which waits for the trim only until its bound is within the budget, then
-// waits for little more. It removes at most t.quickLimit (about what was stored since the
-// last trim): a bound that a damaged state or ledger makes too high costs at most that,
+// waits for little more. It removes at most t.quickLimit (about what the Cache stored since
+// its last trim): a bound that a damaged state or ledger makes too high costs at most that,
 // and the rest of the trim, which then cannot stop, sizes the namespace from what it lists.
 func (t *trimRun) quickEvict() {
 	// Stores meanwhile are counted by the bound that decides whether the trim may stop. The

@@ -601,9 +601,7 @@ func TestStopCountsStoresDuringTheTrim(t *testing.T) {
 			<-reached
 			if others { // short processes, whose trims find the lock held
 				for p := range 6 {
-					// Each gives up waiting for the lock at once, and leaves its stores to
-					// the holder, whose bound must count them.
-					o := open(t, Options{Dir: f.dir, Version: "v1", MaxBytes: f.budget, MemoryBytes: -1, CompressionLevel: -1, CloseTimeout: time.Millisecond})
+					o := f.open(t)
 					storeN(t, o, fmt.Sprintf("burst%d", p), 28, 32<<10)
 					o.Close()
 				}
