@@ -179,7 +179,8 @@
 // when the entries kept of it are spent. What the version directories being removed hold
 // does not count here: it goes with them. It removes at most what its Cache stored since
 // its last trim, and a sixty-fourth of MaxBytes more, counted from the files: a bound that
-// a damaged trimstate.txt makes too high costs no more than that. The trim then lists the
+// a damaged trimstate.txt makes too high costs no more than that (and what the second pass
+// below may remove). The trim then lists the
 // directories that changed; if the namespace is still past its budget by more than was
 // stored meanwhile (the stores of others, whose trims found its lock held and left them to
 // it), a second pass removes at most what the ledgers it took say was stored, by the bound
@@ -205,9 +206,10 @@
 // explainer's last records) is counted too: a trim it would have started, which no longer
 // starts once Close began, runs at the end of Close, stopped as any other (also when Close
 // gave up waiting at CloseTimeout, unless a trim is still running). A trim looks again for
-// four rounds, and after those for as long as each round evicts something: others may
-// store during each. TrimDir also looks again, after unlocking, for stores past the room it
-// left. Until then Close waits: for a namespace over its budget by more than the evictions
+// four rounds, and after those, while its Cache is open, for as long as each round evicts
+// something: others may store during each. Once its Close began, and for Cache.Trim and
+// TrimDir, which also look again after unlocking, four rounds are all: the next store past
+// the room, of any process, finds the lock free. Until then Close waits: for a namespace over its budget by more than the evictions
 // above may remove, or some of whose directories no trim sized, that is to the end of the
 // trim, as it is for a trim after a full disk and for one that took over the lock of a trim
 // that crashed (which may have taken stored.txt with it). The budget is a promise, and a

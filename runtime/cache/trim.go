@@ -420,7 +420,7 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 			// Unless others stored past the room it left, whose trims found the lock
 			// held (checked after unlocking, as below): one more round evicts that,
 			// and stops.
-			if lookAgain(round, res) && c.pastRoom() {
+			if lookAgain(round, res, false) && c.pastRoom() {
 				full, written = false, c.written.Swap(0)
 				continue
 			}
@@ -441,7 +441,7 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 		// trim found the lock held may have nothing more to store (short-lived
 		// processes): trim again. Checked after unlocking, this sees every store whose
 		// trim found the lock held.
-		if err != nil || !lookAgain(round, res) || ledgerSize(c.root)*ledgerUnit < c.opts.MaxBytes/4 && !c.pastRoom() {
+		if err != nil || !lookAgain(round, res, stop != nil && !stop()) || ledgerSize(c.root)*ledgerUnit < c.opts.MaxBytes/4 && !c.pastRoom() {
 			return err
 		}
 		full, written = false, c.written.Swap(0)
@@ -450,12 +450,17 @@ func (c *Cache) trim(thorough bool, stop func() bool) error {
 
 // lookAgain reports whether a trim whose round round (from 0) ended with res looks again,
 // after unlocking, for the stores of others past the room it left (whose trims found its
-// lock held, and left them to it): for four rounds, and after those for as long as each
-// round evicts something. Others may store during each round; a holder that stopped
-// looking while they still did, and they closing, would leave the namespace past its
-// budget. A round that evicted nothing while the namespace stays past its room (a room
-// that cannot be written) ends it.
-func lookAgain(round int, res TrimResult) bool { return round < 3 || res.Files > 0 }
+// lock held, and left them to it): for four rounds, and after those, while its Cache is
+// open, for as long as each round evicts something. Others may store during each round; a
+// holder that stopped looking while they still did, and they closing, would leave the
+// namespace past its budget. A round that evicted nothing while the namespace stays past
+// its room (a room that cannot be written) ends it. A Cache that is closing (whose Close
+// would otherwise wait for as long as others store), Cache.Trim and TrimDir, asked to trim
+// once, stop after four rounds: the next store past the room, of any process, finds the
+// lock free and trims.
+func lookAgain(round int, res TrimResult, open bool) bool {
+	return round < 3 || open && res.Files > 0
+}
 
 // ledgerSize returns the size of the namespace's ledgers: about the KiB the namespace grew
 // by since the last trim started.
@@ -840,7 +845,7 @@ func trimDirNamespace(root string, maxBytes int64, maxAge time.Duration, step fu
 		}
 		// The programs whose stores passed the room this trim left, while it ran, found
 		// its lock held and left them to it: look again after unlocking, as a Cache does.
-		if err != nil || !lookAgain(round, res) || !pastRoom(root, maxBytes) {
+		if err != nil || !lookAgain(round, res, false) || !pastRoom(root, maxBytes) {
 			return total, err
 		}
 	}

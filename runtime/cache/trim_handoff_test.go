@@ -220,3 +220,101 @@ func smallNamespace(t *testing.T) Options {
 	c.Close()
 	return o
 }
+
+// holderWithWriter opens A and B on a namespace at its budget; A stores past it and its
+// background trim takes the lock (each directory it lists takes 200us more); then B, a
+// long-lived process, stores 64 KiB entries for storeFor, each of its trims finding A's
+// lock held (or taking it between A's rounds). It returns A, B and what reports how many
+// B stored once it stopped.
+func holderWithWriter(t *testing.T, closeTimeout, storeFor time.Duration) (a, b *Cache, stored <-chan int) {
+	f := newQuickFixture(t, 1024)
+	o := f.opts
+	o.CloseTimeout = closeTimeout
+	a, b = open(t, o), f.open(t)
+	reached := make(chan struct{})
+	var once atomic.Bool
+	a.trimStep = func() {
+		if once.CompareAndSwap(false, true) {
+			close(reached)
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	storeSized(t, a, "a", 0, 64<<10)
+	<-reached
+	var stop atomic.Bool
+	done := make(chan int, 1)
+	go func() {
+		i := 0
+		for !stop.Load() {
+			storeSized(t, b, "b", i, 64<<10)
+			i++
+		}
+		done <- i
+	}()
+	time.AfterFunc(storeFor, func() { stop.Store(true) })
+	t.Cleanup(func() { stop.Store(true) })
+	return a, b, done
+}
+
+// TestClosingHolderStopsLookingAgain: a Cache whose trim holds the lock while another
+// process stores past the budget without pause looks again while it is open, but once its
+// Close began for four rounds at most: its Close does not wait for as long as the other
+// stores (it waited 4 to 5 s, for as long as it did), and once Close returned it trims no
+// more (it went on to 44 trims).
+func TestClosingHolderStopsLookingAgain(t *testing.T) {
+	t.Run("Close", func(t *testing.T) {
+		a, b, stored := holderWithWriter(t, time.Minute, 4*time.Second)
+		time.Sleep(20 * time.Millisecond)
+		took := closeTimed(a)
+		<-stored
+		b.Close()
+		// Four rounds in each of the three trims a Cache's trim looks again with, each
+		// evicting what the other stored during the last.
+		if n := a.Stats().Trims; took > 2500*time.Millisecond || n > 12 {
+			t.Fatalf("Close took %v while another Cache stored (for 4 s); %d trims", took, n)
+		}
+	})
+	t.Run("after CloseTimeout", func(t *testing.T) {
+		a, b, stored := holderWithWriter(t, 300*time.Millisecond, 3*time.Second)
+		time.Sleep(20 * time.Millisecond)
+		closeTimed(a)
+		time.Sleep(time.Second)
+		later := a.Stats().Trims
+		<-stored
+		b.Close()
+		if later > 12 {
+			t.Fatalf("the closed Cache ran %d trims", later)
+		}
+	})
+}
+
+// TestTrimReturnsWhileAnotherStores: Cache.Trim, while another process stores past the
+// budget without pause, returns after its thorough round and three more at most: it does
+// not run for as long as the other stores (it ran 4 to 5 s, 16 to 50 rounds).
+func TestTrimReturnsWhileAnotherStores(t *testing.T) {
+	f := newQuickFixture(t, 1024)
+	a, b := f.open(t), f.open(t)
+	a.trimStep = func() { time.Sleep(200 * time.Microsecond) }
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; !stop.Load(); i++ {
+			storeSized(t, b, "b", i, 64<<10)
+		}
+	}()
+	time.AfterFunc(3*time.Second, func() { stop.Store(true) })
+	t.Cleanup(func() { stop.Store(true) })
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if err := a.Trim(); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	<-done
+	b.Close()
+	a.Close()
+	if took > 2*time.Second {
+		t.Fatalf("Trim took %v while another Cache stored (for 3 s): %d rounds", took, a.Stats().Trims)
+	}
+}
