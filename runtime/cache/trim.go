@@ -394,8 +394,9 @@ func (c *Cache) Trim() error {
 }
 
 // trim trims the namespace, listing every shard directory in its first round if thorough
-// (see trimNamespace; the rounds after it answer the stores made meanwhile). When stop (if not nil) says so, the trim stops early if it can show the namespace within
-// its budget without going on (trimRun.stopNow); a trim of a full disk never does.
+// (see trimNamespace; the rounds after it answer the stores made meanwhile). When stop (if
+// not nil) says so, the trim stops early if it can show the namespace within its budget
+// without going on (trimRun.stopNow); a trim of a full disk never does.
 func (c *Cache) trim(thorough bool, stop func() bool) error {
 	// One trim of this Cache at a time: Trim waits for a background one rather than
 	// finding the namespace locked by it and doing nothing.
