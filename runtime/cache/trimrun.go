@@ -229,11 +229,11 @@ type trimRun struct {
 	saved  []byte // the stateFile as read
 	shards []*shardRun
 	others []*nsFile // the miss explainer's files and version directories' temporary files
-	// stateFound is what the stateFile takes, as the trim found it or last wrote it;
 	// stateHeld, when not 0, is stateAlloc(false) as quickEvict found it when it began or
 	// last listed a directory: its evictions only shorten the state, and it looks at the
 	// bound after each.
 	stateHeld int64
+	// stateFound is what the stateFile takes, as the trim found it or last wrote it;
 	// trimFound says that the trim found trim.txt (see stateAlloc).
 	stateFound int64
 	trimFound  bool
@@ -1134,7 +1134,9 @@ func (t *trimRun) trim() error {
 	if total <= maxBytes {
 		return nil
 	}
-	if quick && total <= addSizes(maxBytes, t.ledger()*ledgerUnit+quickDrift) {
+	// Past the budget by no more than was stored since the trim started (see below).
+	drifted := func(total int64) bool { return total <= addSizes(maxBytes, t.ledger()*ledgerUnit+quickDrift) }
+	if quick && drifted(total) {
 		// Past the budget by what was stored since this trim started (in the directories
 		// listed after its eviction), and what those listings added to the state's
 		// count: the room this trim leaves says so, and the next round, of this Cache or
@@ -1150,7 +1152,7 @@ func (t *trimRun) trim() error {
 		// once count once on disk): a second pass evicts what the ledgers it took allow.
 		t.quickLimit = t.tookLimit
 		t.quickEvict()
-		if total = t.total(); total <= maxBytes || total <= addSizes(maxBytes, t.ledger()*ledgerUnit+quickDrift) {
+		if total = t.total(); total <= maxBytes || drifted(total) {
 			return nil
 		}
 	}
